@@ -1,0 +1,252 @@
+//! Cluster state: nodes with their per-node sums, and every pod. The scheduler's snapshot.
+
+use std::collections::BTreeMap;
+
+use super::node::{Node, NodeId};
+use super::pod::{Pod, PodId};
+use super::resources::Resources;
+use crate::error::SimError;
+
+/// Zone label consulted for the node iteration order.
+pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+/// Region label consulted for the node iteration order.
+pub const LABEL_REGION: &str = "topology.kubernetes.io/region";
+
+/// A host port in use on a node: (host IP, protocol, port).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HostPort {
+    /// `hostIP` (`0.0.0.0` when unset).
+    pub ip: String,
+    /// Protocol (`TCP` when unset).
+    pub protocol: String,
+    /// Port number.
+    pub port: i32,
+}
+
+/// A node with the aggregate state of the pods bound to it (upstream `framework.NodeInfo`).
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    /// The node.
+    pub node: Node,
+    /// Pods bound to the node, in binding order.
+    pub pods: Vec<PodId>,
+    /// Σ effective requests of the bound pods (Filter's view).
+    pub requested: Resources,
+    /// Σ requests with the 100m / 200Mi stand-ins (the cpu/memory scorers' view).
+    pub non_zero_requested: Resources,
+    /// Host ports claimed by bound pods.
+    pub used_ports: Vec<HostPort>,
+    /// Normalised image name → size in bytes, from `status.images`.
+    pub image_sizes: BTreeMap<String, i64>,
+}
+
+/// All nodes and pods of one run. Plugins read it; only the engine changes it, through
+/// [`Cluster::bind`] and [`Cluster::unbind`], which keep the per-node sums exact.
+#[derive(Clone, Debug, Default)]
+pub struct Cluster {
+    nodes: Vec<NodeInfo>,
+    node_ids: BTreeMap<String, NodeId>,
+    pods: Vec<Pod>,
+    pod_node: Vec<Option<NodeId>>,
+    /// Zones in first-seen order, each with its nodes in insertion order.
+    zones: Vec<(String, Vec<NodeId>)>,
+    /// Nodes in kube-scheduler's snapshot order (zone-interleaved), rebuilt on node add.
+    order: Vec<NodeId>,
+    /// Normalised image name → number of nodes that hold it.
+    image_nodes: BTreeMap<String, u32>,
+}
+
+impl Cluster {
+    /// An empty cluster.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a node and returns its id.
+    ///
+    /// # Errors
+    /// A node with the same name already exists.
+    pub fn add_node(&mut self, node: Node) -> Result<NodeId, SimError> {
+        if self.node_ids.contains_key(&node.name) {
+            return Err(SimError::Internal(format!("node {} added twice", node.name)));
+        }
+        let id = self.nodes.len() as NodeId;
+        let zone = zone_key(&node);
+        match self.zones.iter_mut().find(|(z, _)| *z == zone) {
+            Some((_, ids)) => ids.push(id),
+            None => self.zones.push((zone, vec![id])),
+        }
+        let mut image_sizes = BTreeMap::new();
+        for image in &node.images {
+            for name in &image.names {
+                image_sizes.insert(name.clone(), image.size_bytes);
+            }
+        }
+        for name in image_sizes.keys() {
+            *self.image_nodes.entry(name.clone()).or_insert(0) += 1;
+        }
+        self.node_ids.insert(node.name.clone(), id);
+        self.nodes.push(NodeInfo {
+            node,
+            pods: Vec::new(),
+            requested: Resources::default(),
+            non_zero_requested: Resources::default(),
+            used_ports: Vec::new(),
+            image_sizes,
+        });
+        self.rebuild_order();
+        Ok(id)
+    }
+
+    /// Zone-interleaved order of upstream's `nodeTree.list()`: the 1st node of every zone, then
+    /// the 2nd of every zone, and so on.
+    fn rebuild_order(&mut self) {
+        self.order.clear();
+        let longest = self.zones.iter().map(|(_, ids)| ids.len()).max().unwrap_or(0);
+        for i in 0..longest {
+            for (_, ids) in &self.zones {
+                if let Some(id) = ids.get(i) {
+                    self.order.push(*id);
+                }
+            }
+        }
+    }
+
+    /// Adds a pod (not yet bound) and returns its id.
+    pub fn add_pod(&mut self, pod: Pod) -> PodId {
+        let id = self.pods.len() as PodId;
+        self.pods.push(pod);
+        self.pod_node.push(None);
+        id
+    }
+
+    /// Binds pod `pod` to node `node`, adding its requests, non-zero requests and host ports to the
+    /// node's sums.
+    ///
+    /// # Errors
+    /// The pod is already bound (a bug in the caller).
+    pub fn bind(&mut self, pod: PodId, node: NodeId) -> Result<(), SimError> {
+        let slot = &mut self.pod_node[pod as usize];
+        if let Some(on) = slot {
+            return Err(SimError::Internal(format!("pod {pod} bound twice (already on node {on})")));
+        }
+        *slot = Some(node);
+        let p = &self.pods[pod as usize];
+        let info = &mut self.nodes[node as usize];
+        info.pods.push(pod);
+        info.requested.add(&p.requests);
+        info.requested.pods += 1;
+        info.non_zero_requested.add(&p.non_zero_requests);
+        info.used_ports.extend(host_ports(p));
+        Ok(())
+    }
+
+    /// Removes a bound pod from its node (deletion), returning the node it was on.
+    pub fn unbind(&mut self, pod: PodId) -> Option<NodeId> {
+        let node = self.pod_node[pod as usize].take()?;
+        let p = &self.pods[pod as usize];
+        let info = &mut self.nodes[node as usize];
+        if let Some(i) = info.pods.iter().position(|x| *x == pod) {
+            info.pods.remove(i);
+        }
+        info.requested.sub(&p.requests);
+        info.requested.pods -= 1;
+        info.non_zero_requested.sub(&p.non_zero_requests);
+        for hp in host_ports(p) {
+            if let Some(i) = info.used_ports.iter().position(|x| *x == hp) {
+                info.used_ports.remove(i);
+            }
+        }
+        Some(node)
+    }
+
+    /// Number of nodes.
+    pub fn num_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Node ids in kube-scheduler's snapshot order (zone-interleaved, insertion order inside a
+    /// zone).
+    pub fn node_order(&self) -> &[NodeId] {
+        &self.order
+    }
+
+    /// All nodes, indexed by [`NodeId`].
+    pub fn nodes(&self) -> &[NodeInfo] {
+        &self.nodes
+    }
+
+    /// The node `id`.
+    pub fn node(&self, id: NodeId) -> &NodeInfo {
+        &self.nodes[id as usize]
+    }
+
+    /// Mutable access to a node's spec (labels, taints, unschedulable). The per-node sums are not
+    /// exposed mutably.
+    pub fn node_spec_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id as usize].node
+    }
+
+    /// The id of the node named `name`.
+    pub fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.node_ids.get(name).copied()
+    }
+
+    /// The pod `id`.
+    pub fn pod(&self, id: PodId) -> &Pod {
+        &self.pods[id as usize]
+    }
+
+    /// Every pod ever added, indexed by [`PodId`].
+    pub fn pods(&self) -> &[Pod] {
+        &self.pods
+    }
+
+    /// The node pod `id` is bound to.
+    pub fn pod_node(&self, id: PodId) -> Option<NodeId> {
+        self.pod_node[id as usize]
+    }
+
+    /// How many nodes hold the (normalised) image `name`.
+    pub fn image_num_nodes(&self, name: &str) -> u32 {
+        self.image_nodes.get(name).copied().unwrap_or(0)
+    }
+
+    /// Checks that no node's summed requests exceed its allocatable for any resource, returning a
+    /// description of the first violation. Pods bound by `spec.nodeName` bypass the scheduler and
+    /// may break this, as they do upstream until the kubelet rejects them.
+    pub fn check_not_overallocated(&self) -> Result<(), String> {
+        for info in &self.nodes {
+            let a = &info.node.allocatable;
+            let r = &info.requested;
+            let mut bad: Vec<(String, i64, i64)> = Vec::new();
+            for (name, used) in r.iter_nonzero() {
+                let cap = if name == super::resources::PODS { a.pods } else { a.get(name) };
+                if used > cap {
+                    bad.push((name.to_string(), used, cap));
+                }
+            }
+            if let Some((name, used, cap)) = bad.first() {
+                return Err(format!("node {} over-allocated: {name} requested {used} > allocatable {cap}", info.node.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn zone_key(node: &Node) -> String {
+    let region = node.labels.get(LABEL_REGION).map(String::as_str).unwrap_or("");
+    let zone = node.labels.get(LABEL_ZONE).map(String::as_str).unwrap_or("");
+    if region.is_empty() && zone.is_empty() { String::new() } else { format!("{region}:\x00:{zone}") }
+}
+
+/// The host ports a pod claims (containers and init containers with `hostPort > 0`).
+pub fn host_ports(pod: &Pod) -> impl Iterator<Item = HostPort> + '_ {
+    pod.init_containers.iter().chain(&pod.containers).flat_map(|c| &c.ports).filter(|p| p.host_port > 0).map(|p| {
+        HostPort {
+            ip: if p.host_ip.is_empty() { "0.0.0.0".into() } else { p.host_ip.clone() },
+            protocol: if p.protocol.is_empty() { "TCP".into() } else { p.protocol.clone() },
+            port: p.host_port,
+        }
+    })
+}

@@ -1,0 +1,249 @@
+//! Labels, node selectors, taints and tolerations: the matching rules of `k8s.io/api/core/v1` and
+//! `component-helpers/scheduling/corev1/nodeaffinity`.
+
+use std::collections::BTreeMap;
+
+/// Labels of an object, in key order.
+pub type Labels = BTreeMap<String, String>;
+
+/// Operator of a node selector requirement (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeSelectorOperator {
+    /// Key present and value in the list.
+    In,
+    /// Key absent, or value not in the list.
+    NotIn,
+    /// Key present.
+    Exists,
+    /// Key absent.
+    DoesNotExist,
+    /// Key present and its value, as int64, greater than the single value.
+    Gt,
+    /// Key present and its value, as int64, less than the single value.
+    Lt,
+}
+
+/// One `matchExpressions` / `matchFields` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSelectorRequirement {
+    /// Label key (or field name, `metadata.name`, for matchFields).
+    pub key: String,
+    /// The operator.
+    pub operator: NodeSelectorOperator,
+    /// The values the operator compares with.
+    pub values: Vec<String>,
+}
+
+impl NodeSelectorRequirement {
+    /// Whether `value` (the label's value, `None` when the key is absent) satisfies this
+    /// requirement, as upstream's `labels.Selector` built by `NodeSelectorRequirementsAsSelector`.
+    pub fn matches_value(&self, value: Option<&str>) -> bool {
+        match self.operator {
+            NodeSelectorOperator::In => value.is_some_and(|v| self.values.iter().any(|x| x == v)),
+            NodeSelectorOperator::NotIn => value.is_none_or(|v| !self.values.iter().any(|x| x == v)),
+            NodeSelectorOperator::Exists => value.is_some(),
+            NodeSelectorOperator::DoesNotExist => value.is_none(),
+            NodeSelectorOperator::Gt | NodeSelectorOperator::Lt => {
+                let (Some(v), [bound]) = (value, self.values.as_slice()) else {
+                    return false;
+                };
+                let (Ok(v), Ok(bound)) = (v.parse::<i64>(), bound.parse::<i64>()) else {
+                    return false;
+                };
+                if self.operator == NodeSelectorOperator::Gt { v > bound } else { v < bound }
+            }
+        }
+    }
+}
+
+/// One node selector term: all expressions and fields are ANDed. A term with neither matches
+/// nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeSelectorTerm {
+    /// Requirements on node labels.
+    pub match_expressions: Vec<NodeSelectorRequirement>,
+    /// Requirements on node fields (only `metadata.name`).
+    pub match_fields: Vec<NodeSelectorRequirement>,
+}
+
+impl NodeSelectorTerm {
+    /// Whether a node with `name` and `labels` matches this term.
+    pub fn matches(&self, name: &str, labels: &Labels) -> bool {
+        if self.match_expressions.is_empty() && self.match_fields.is_empty() {
+            return false;
+        }
+        self.match_expressions.iter().all(|r| r.matches_value(labels.get(&r.key).map(String::as_str)))
+            && self.match_fields.iter().all(|r| {
+                let v = if r.key == "metadata.name" { Some(name) } else { None };
+                // Only `metadata.name` is a valid field; anything else matches nothing.
+                r.key == "metadata.name" && r.matches_value(v)
+            })
+    }
+}
+
+/// A required node selector: terms are ORed. An empty term list matches nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeSelector {
+    /// The terms.
+    pub terms: Vec<NodeSelectorTerm>,
+}
+
+impl NodeSelector {
+    /// Whether a node with `name` and `labels` matches any term.
+    pub fn matches(&self, name: &str, labels: &Labels) -> bool {
+        self.terms.iter().any(|t| t.matches(name, labels))
+    }
+}
+
+/// A `preferredDuringSchedulingIgnoredDuringExecution` term of node affinity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreferredSchedulingTerm {
+    /// Weight, 1..=100.
+    pub weight: i32,
+    /// The term.
+    pub preference: NodeSelectorTerm,
+}
+
+/// Node affinity of a pod.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeAffinity {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required: Option<NodeSelector>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred: Vec<PreferredSchedulingTerm>,
+}
+
+/// Effect of a taint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TaintEffect {
+    /// New pods that don't tolerate it are not scheduled.
+    NoSchedule,
+    /// The scheduler tries to avoid the node.
+    PreferNoSchedule,
+    /// Running pods that don't tolerate it are evicted.
+    NoExecute,
+}
+
+impl TaintEffect {
+    /// The effect's API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }
+    }
+}
+
+/// A node taint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taint {
+    /// Key.
+    pub key: String,
+    /// Value (may be empty).
+    pub value: String,
+    /// Effect.
+    pub effect: TaintEffect,
+}
+
+/// Operator of a toleration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TolerationOperator {
+    /// Any value.
+    Exists,
+    /// Values must be equal (the default when the operator is empty).
+    Equal,
+}
+
+/// A pod toleration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toleration {
+    /// Key; empty with `Exists` tolerates every key.
+    pub key: String,
+    /// Operator.
+    pub operator: TolerationOperator,
+    /// Value compared under `Equal`.
+    pub value: String,
+    /// Effect; `None` matches every effect.
+    pub effect: Option<TaintEffect>,
+    /// For NoExecute: seconds the pod stays bound after the taint appears.
+    pub toleration_seconds: Option<i64>,
+}
+
+impl Toleration {
+    /// Whether this toleration tolerates `taint` (upstream `Toleration.ToleratesTaint`).
+    pub fn tolerates(&self, taint: &Taint) -> bool {
+        if self.effect.is_some_and(|e| e != taint.effect) {
+            return false;
+        }
+        if !self.key.is_empty() && self.key != taint.key {
+            return false;
+        }
+        match self.operator {
+            TolerationOperator::Exists => true,
+            // An empty key only makes sense with Exists (API validation); with Equal it must match.
+            TolerationOperator::Equal => self.key == taint.key && self.value == taint.value,
+        }
+    }
+}
+
+/// Whether any toleration in `tolerations` tolerates `taint`.
+pub fn tolerations_tolerate(tolerations: &[Toleration], taint: &Taint) -> bool {
+    tolerations.iter().any(|t| t.tolerates(taint))
+}
+
+/// The first taint among `taints` whose effect passes `filter` and that no toleration tolerates
+/// (upstream `FindMatchingUntoleratedTaint`).
+pub fn find_untolerated_taint<'a>(
+    taints: &'a [Taint],
+    tolerations: &[Toleration],
+    filter: impl Fn(&Taint) -> bool,
+) -> Option<&'a Taint> {
+    taints.iter().find(|t| filter(t) && !tolerations_tolerate(tolerations, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(op: NodeSelectorOperator, values: &[&str]) -> NodeSelectorRequirement {
+        NodeSelectorRequirement {
+            key: "k".into(),
+            operator: op,
+            values: values.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn operators_match_as_upstream() {
+        use NodeSelectorOperator::*;
+        assert!(req(In, &["a", "b"]).matches_value(Some("b")));
+        assert!(!req(In, &["a"]).matches_value(None));
+        assert!(req(NotIn, &["a"]).matches_value(None));
+        assert!(!req(NotIn, &["a"]).matches_value(Some("a")));
+        assert!(req(Gt, &["5"]).matches_value(Some("6")));
+        assert!(!req(Gt, &["5"]).matches_value(Some("5")));
+        assert!(!req(Lt, &["5"]).matches_value(Some("x")));
+        assert!(req(DoesNotExist, &[]).matches_value(None));
+    }
+
+    #[test]
+    fn empty_term_matches_nothing() {
+        let labels = Labels::new();
+        assert!(!NodeSelectorTerm::default().matches("n", &labels));
+        assert!(!NodeSelector::default().matches("n", &labels));
+    }
+
+    #[test]
+    fn toleration_with_empty_key_and_exists_tolerates_all() {
+        let t = Toleration {
+            key: String::new(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect: None,
+            toleration_seconds: None,
+        };
+        let taint = Taint { key: "x".into(), value: "y".into(), effect: TaintEffect::NoExecute };
+        assert!(t.tolerates(&taint));
+    }
+}

@@ -1,0 +1,236 @@
+//! The compact Pod the simulator works with, and its effective requests as upstream computes them.
+
+use super::labels::{Labels, NodeAffinity, Toleration};
+use super::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Resources};
+
+/// Index of a pod in its [`crate::model::Cluster`].
+pub type PodId = u32;
+
+/// A container port that may claim a host port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerPort {
+    /// `hostPort`; 0 means the port claims nothing on the node.
+    pub host_port: i32,
+    /// `protocol` (`TCP` by default).
+    pub protocol: String,
+    /// `hostIP` (`0.0.0.0` when empty).
+    pub host_ip: String,
+}
+
+/// A container (regular or init) with its requests and limits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Container {
+    /// Container name.
+    pub name: String,
+    /// Image reference as written.
+    pub image: String,
+    /// Declared requests (cpu in millicores, memory in bytes).
+    pub requests: Resources,
+    /// Declared limits.
+    pub limits: Resources,
+    /// Whether `requests` lists `cpu` at all (an explicit 0 counts as listed).
+    pub has_cpu_request: bool,
+    /// Whether `requests` lists `memory` at all.
+    pub has_memory_request: bool,
+    /// Ports.
+    pub ports: Vec<ContainerPort>,
+    /// For init containers: `restartPolicy: Always`, i.e. a sidecar.
+    pub restart_always: bool,
+}
+
+impl Container {
+    /// Requests with the scoring stand-ins for a missing cpu (100m) or memory (200Mi) request
+    /// (upstream `NonMissingContainerRequests`). An explicit 0 stays 0.
+    fn non_missing_requests(&self) -> Resources {
+        let mut r = self.requests.clone();
+        if !self.has_cpu_request {
+            r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST;
+        }
+        if !self.has_memory_request {
+            r.memory = DEFAULT_MEMORY_REQUEST;
+        }
+        r
+    }
+}
+
+/// Lifecycle phase of a pod in the simulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodPhase {
+    /// Created, not yet bound.
+    Pending,
+    /// Bound to a node.
+    Running,
+    /// Deleted (departed) after running.
+    Deleted,
+}
+
+/// A Pod as the simulator holds it: converted once from the API object, with its effective
+/// requests precomputed.
+#[derive(Clone, Debug)]
+pub struct Pod {
+    /// Namespace (`default` when unset).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Labels.
+    pub labels: Labels,
+    /// Resolved priority (`spec.priority`).
+    pub priority: i32,
+    /// `spec.priorityClassName` as written (empty when unset).
+    pub priority_class_name: String,
+    /// `spec.schedulerName` (`default-scheduler` when unset).
+    pub scheduler_name: String,
+    /// `spec.nodeName` as written: a pod with it set bypasses the scheduler.
+    pub node_name: Option<String>,
+    /// `spec.nodeSelector`.
+    pub node_selector: Labels,
+    /// `spec.affinity.nodeAffinity`.
+    pub node_affinity: Option<NodeAffinity>,
+    /// `spec.tolerations`.
+    pub tolerations: Vec<Toleration>,
+    /// `spec.containers`.
+    pub containers: Vec<Container>,
+    /// `spec.initContainers` (sidecars have `restart_always`).
+    pub init_containers: Vec<Container>,
+    /// `spec.overhead`.
+    pub overhead: Resources,
+    /// Pod-level `spec.resources.requests.cpu` in millicores (PodLevelResources), if set.
+    pub pod_level_cpu: Option<i64>,
+    /// Pod-level `spec.resources.requests.memory` in bytes (PodLevelResources), if set.
+    pub pod_level_memory: Option<i64>,
+    /// Names of `spec.schedulingGates`.
+    pub scheduling_gates: Vec<String>,
+    /// Whether `metadata.deletionTimestamp` is set (terminating).
+    pub terminating: bool,
+    /// Effective request used by Filter (upstream `PodRequests`).
+    pub requests: Resources,
+    /// Effective request with the non-zero stand-ins, used by the cpu/memory scorers.
+    pub non_zero_requests: Resources,
+}
+
+impl Pod {
+    /// Recomputes [`Pod::requests`] and [`Pod::non_zero_requests`] from the containers. Call after
+    /// changing containers, overhead or pod-level requests.
+    pub fn refresh_requests(&mut self) {
+        self.requests = self.compute_requests(false);
+        self.non_zero_requests = self.compute_requests(true);
+    }
+
+    /// The pod's effective request, mirroring `component-helpers/resource.PodRequests`:
+    /// `max(Σ containers + Σ sidecars, peak over init containers in order) + overhead`, where an
+    /// init container's peak is its own request plus the sidecars started before it (a sidecar's
+    /// peak is the sum of sidecars up to and including it). Pod-level cpu/memory requests, when
+    /// set, replace the container aggregate for that resource. With `non_missing`, containers
+    /// without a cpu/memory request count 100m / 200Mi (scoring only).
+    pub fn compute_requests(&self, non_missing: bool) -> Resources {
+        let req = |c: &Container| if non_missing { c.non_missing_requests() } else { c.requests.clone() };
+        let mut main = Resources::default();
+        for c in &self.containers {
+            main.add(&req(c));
+        }
+        let mut init_peak = Resources::default();
+        let mut sidecars = Resources::default();
+        for c in &self.init_containers {
+            let r = req(c);
+            if c.restart_always {
+                sidecars.add(&r);
+                main.add(&r);
+                init_peak.max_with(&sidecars);
+            } else {
+                let mut peak = r;
+                peak.add(&sidecars);
+                init_peak.max_with(&peak);
+            }
+        }
+        main.max_with(&init_peak);
+        if let Some(cpu) = self.pod_level_cpu {
+            main.milli_cpu = cpu;
+        }
+        if let Some(memory) = self.pod_level_memory {
+            main.memory = memory;
+        }
+        main.add(&self.overhead);
+        main
+    }
+
+    /// `namespace/name`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// Every container image (init containers first, then regular), for ImageLocality.
+    pub fn images(&self) -> impl Iterator<Item = &str> {
+        self.init_containers.iter().chain(&self.containers).map(|c| c.image.as_str())
+    }
+}
+
+/// A minimal pending pod: no containers beyond one with `requests`, default namespace and
+/// scheduler. Used by trace readers, benches and tests.
+pub fn simple_pod(name: &str, requests: Resources) -> Pod {
+    let container = Container {
+        name: "main".into(),
+        has_cpu_request: requests.milli_cpu != 0,
+        has_memory_request: requests.memory != 0,
+        requests,
+        ..Default::default()
+    };
+    let mut pod = Pod {
+        namespace: "default".into(),
+        name: name.into(),
+        labels: Labels::new(),
+        priority: 0,
+        priority_class_name: String::new(),
+        scheduler_name: "default-scheduler".into(),
+        node_name: None,
+        node_selector: Labels::new(),
+        node_affinity: None,
+        tolerations: Vec::new(),
+        containers: vec![container],
+        init_containers: Vec::new(),
+        overhead: Resources::default(),
+        pod_level_cpu: None,
+        pod_level_memory: None,
+        scheduling_gates: Vec::new(),
+        terminating: false,
+        requests: Resources::default(),
+        non_zero_requests: Resources::default(),
+    };
+    pod.refresh_requests();
+    pod
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(cpu: i64, mem: i64, sidecar: bool) -> Container {
+        Container {
+            requests: Resources { milli_cpu: cpu, memory: mem, ..Default::default() },
+            has_cpu_request: true,
+            has_memory_request: true,
+            restart_always: sidecar,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn init_containers_and_sidecars_combine_as_upstream() {
+        let mut pod = simple_pod("p", Resources { milli_cpu: 100, memory: 100, ..Default::default() });
+        // sidecar 50 declared first, then a plain init container of 200: peak 250; main 100+50.
+        pod.init_containers = vec![c(50, 10, true), c(200, 10, false)];
+        pod.overhead = Resources { milli_cpu: 7, ..Default::default() };
+        pod.refresh_requests();
+        assert_eq!(pod.requests.milli_cpu, 257);
+        assert_eq!(pod.requests.memory, 110);
+    }
+
+    #[test]
+    fn non_zero_defaults_apply_only_to_missing_requests() {
+        let mut pod = simple_pod("p", Resources::default());
+        pod.containers.push(Container { has_cpu_request: true, ..Default::default() });
+        pod.refresh_requests();
+        assert_eq!(pod.requests.milli_cpu, 0);
+        assert_eq!(pod.non_zero_requests.milli_cpu, DEFAULT_MILLI_CPU_REQUEST);
+        assert_eq!(pod.non_zero_requests.memory, 2 * DEFAULT_MEMORY_REQUEST);
+    }
+}
