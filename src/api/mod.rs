@@ -2,3 +2,7 @@
 //! conversion into the compact [`crate::model`].
 
 pub mod quantity;
+pub mod scheduler_config;
+pub mod convert;
+pub mod objects;
+pub mod yaml;

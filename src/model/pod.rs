@@ -100,6 +100,10 @@ pub struct Pod {
     pub pod_level_memory: Option<i64>,
     /// Names of `spec.schedulingGates`.
     pub scheduling_gates: Vec<String>,
+    /// Whether the pod declares `spec.topologySpreadConstraints` (PodTopologySpread input).
+    pub has_topology_spread_constraints: bool,
+    /// Whether the pod declares pod affinity or anti-affinity (InterPodAffinity input).
+    pub has_pod_affinity: bool,
     /// Whether `metadata.deletionTimestamp` is set (terminating).
     pub terminating: bool,
     /// Effective request used by Filter (upstream `PodRequests`).
@@ -191,6 +195,8 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         pod_level_cpu: None,
         pod_level_memory: None,
         scheduling_gates: Vec::new(),
+        has_topology_spread_constraints: false,
+        has_pod_affinity: false,
         terminating: false,
         requests: Resources::default(),
         non_zero_requests: Resources::default(),

@@ -1,0 +1,517 @@
+//! Conversion of API objects into the compact [`crate::model`], with the API server's defaulting
+//! (core/v1) applied on the way:
+//!
+//! - a container's limits are copied into its requests for every resource it does not request;
+//! - pod-level `resources.limits` are copied into missing pod-level requests;
+//! - the namespace defaults to `default`, `spec.schedulerName` to `default-scheduler`;
+//! - a Node without `status.allocatable` gets a copy of `status.capacity`;
+//! - `spec.priorityClassName` is resolved into the priority (priority admission).
+//!
+//! Quantities become integers: cpu through `MilliValue()` (millicores), every other resource
+//! through `Value()`, both rounding up.
+
+use std::path::Path;
+
+use super::objects as api;
+use super::quantity::Quantity;
+use crate::error::InputError;
+use crate::model;
+use crate::model::node::normalized_image_name;
+use crate::model::resources::is_milli_resource;
+
+/// Default `spec.schedulerName`.
+pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
+/// Default namespace of a pod.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Priority of the built-in classes `system-cluster-critical` (2000000000) and
+/// `system-node-critical` (2000001000); `None` for any other name.
+pub fn builtin_priority(class_name: &str) -> Option<i32> {
+    match class_name {
+        "system-cluster-critical" => Some(2_000_000_000),
+        "system-node-critical" => Some(2_000_001_000),
+        _ => None,
+    }
+}
+
+/// Converts an API Node into the model.
+///
+/// `path` and `line` (where the object starts) are used in errors.
+///
+/// # Errors
+/// [`InputError::Field`] for a malformed quantity (e.g. `status.allocatable.cpu`) or an unknown
+/// taint effect (`spec.taints[0].effect`).
+pub fn node_to_model(n: &api::Node, path: &Path, line: usize) -> Result<model::Node, InputError> {
+    let ctx = Ctx { path, line };
+    let taints = n
+        .spec
+        .taints
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Ok(model::Taint {
+                key: t.key.clone(),
+                value: t.value.clone(),
+                effect: ctx.taint_effect(&t.effect, &format!("spec.taints[{i}].effect"))?,
+            })
+        })
+        .collect::<Result<Vec<_>, InputError>>()?;
+    let capacity = ctx.resources(&n.status.capacity, "status.capacity")?;
+    let allocatable = match &n.status.allocatable {
+        Some(a) => ctx.resources(a, "status.allocatable")?,
+        None => capacity.clone(),
+    };
+    let images = n
+        .status
+        .images
+        .iter()
+        .map(|img| model::ContainerImage {
+            names: img.names.iter().map(|s| normalized_image_name(s)).collect(),
+            size_bytes: img.size_bytes,
+        })
+        .collect();
+    Ok(model::Node {
+        name: n.metadata.name.clone(),
+        labels: n.metadata.labels.clone(),
+        taints,
+        unschedulable: n.spec.unschedulable,
+        allocatable,
+        capacity,
+        images,
+    })
+}
+
+/// Converts an API Pod into the model, applying API defaulting and resolving the priority.
+///
+/// The priority is `spec.priority` when set. Otherwise `priority_of` is asked for the value of
+/// `spec.priorityClassName`; for a pod naming no class it is asked for `""`, and may answer with
+/// the `globalDefault` class's value (or `None`, giving 0). A named class that `priority_of` does
+/// not know falls back to the built-in classes ([`builtin_priority`]), and is an error otherwise.
+///
+/// `path` and `line` (where the object starts) are used in errors.
+///
+/// # Errors
+/// [`InputError::Field`] for a malformed quantity (e.g.
+/// `spec.containers[0].resources.requests.cpu`), an unknown operator or effect in tolerations or
+/// node affinity, or an unknown priority class.
+pub fn pod_to_model(
+    p: &api::Pod,
+    path: &Path,
+    line: usize,
+    priority_of: impl Fn(&str) -> Option<i32>,
+) -> Result<model::Pod, InputError> {
+    let ctx = Ctx { path, line };
+    let spec = &p.spec;
+
+    let containers = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ctx.container(c, &format!("spec.containers[{i}]"), false))
+        .collect::<Result<Vec<_>, _>>()?;
+    let init_containers = spec
+        .init_containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ctx.container(c, &format!("spec.initContainers[{i}]"), true))
+        .collect::<Result<Vec<_>, _>>()?;
+    let overhead = ctx.resources(&spec.overhead, "spec.overhead")?;
+
+    let (mut pod_level_cpu, mut pod_level_memory) = (None, None);
+    if let Some(r) = &spec.resources {
+        let requests = ctx.resources(&r.requests, "spec.resources.requests")?;
+        let limits = ctx.resources(&r.limits, "spec.resources.limits")?;
+        let pick = |name: &str| {
+            if r.requests.contains_key(name) {
+                Some(requests.get(name))
+            } else if r.limits.contains_key(name) {
+                Some(limits.get(name))
+            } else {
+                None
+            }
+        };
+        pod_level_cpu = pick(model::resources::CPU);
+        pod_level_memory = pick(model::resources::MEMORY);
+    }
+
+    let tolerations = spec
+        .tolerations
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ctx.toleration(t, &format!("spec.tolerations[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let node_affinity = match spec.affinity.as_ref().and_then(|a| a.node_affinity.as_ref()) {
+        Some(na) => Some(ctx.node_affinity(na, "spec.affinity.nodeAffinity")?),
+        None => None,
+    };
+
+    let has_terms = |a: &Option<api::PodAffinity>| {
+        a.as_ref().is_some_and(|a| {
+            !a.required_during_scheduling_ignored_during_execution.is_empty()
+                || !a.preferred_during_scheduling_ignored_during_execution.is_empty()
+        })
+    };
+    let has_pod_affinity =
+        spec.affinity.as_ref().is_some_and(|a| has_terms(&a.pod_affinity) || has_terms(&a.pod_anti_affinity));
+
+    let priority = match spec.priority {
+        Some(v) => v,
+        None if spec.priority_class_name.is_empty() => priority_of("").unwrap_or(0),
+        None => {
+            let name = spec.priority_class_name.as_str();
+            priority_of(name).or_else(|| builtin_priority(name)).ok_or_else(|| {
+                ctx.field_error(
+                    "spec.priorityClassName",
+                    format!("no PriorityClass named {name:?}; define it in the input or use a built-in class"),
+                )
+            })?
+        }
+    };
+
+    let mut pod = model::Pod {
+        namespace: if p.metadata.namespace.is_empty() {
+            DEFAULT_NAMESPACE.to_string()
+        } else {
+            p.metadata.namespace.clone()
+        },
+        name: p.metadata.name.clone(),
+        labels: p.metadata.labels.clone(),
+        priority,
+        priority_class_name: spec.priority_class_name.clone(),
+        scheduler_name: if spec.scheduler_name.is_empty() {
+            DEFAULT_SCHEDULER_NAME.to_string()
+        } else {
+            spec.scheduler_name.clone()
+        },
+        node_name: if spec.node_name.is_empty() { None } else { Some(spec.node_name.clone()) },
+        node_selector: spec.node_selector.clone(),
+        node_affinity,
+        tolerations,
+        containers,
+        init_containers,
+        overhead,
+        pod_level_cpu,
+        pod_level_memory,
+        scheduling_gates: spec.scheduling_gates.iter().map(|g| g.name.clone()).collect(),
+        has_topology_spread_constraints: !spec.topology_spread_constraints.is_empty(),
+        has_pod_affinity,
+        terminating: p.metadata.deletion_timestamp.is_some(),
+        requests: model::Resources::default(),
+        non_zero_requests: model::Resources::default(),
+    };
+    pod.refresh_requests();
+    Ok(pod)
+}
+
+/// Where the object being converted comes from, for errors.
+struct Ctx<'a> {
+    path: &'a Path,
+    line: usize,
+}
+
+impl Ctx<'_> {
+    fn field_error(&self, field: &str, message: String) -> InputError {
+        InputError::Field { path: self.path.to_path_buf(), line: self.line, field: field.to_string(), message }
+    }
+
+    /// Parses a resource list; `prefix` is its field path (e.g. `status.allocatable`).
+    fn resources(&self, list: &api::ResourceList, prefix: &str) -> Result<model::Resources, InputError> {
+        let mut r = model::Resources::default();
+        for (name, text) in list {
+            let q = Quantity::parse(text).map_err(|e| {
+                self.field_error(
+                    &format!("{prefix}.{name}"),
+                    format!(
+                        "invalid quantity {text:?}: expected a number with an optional suffix \
+                         (m, k, M, G, Ki, Mi, Gi, ... or an exponent such as 1e3): {e}"
+                    ),
+                )
+            })?;
+            r.set(name, if is_milli_resource(name) { q.milli_value() } else { q.value() });
+        }
+        Ok(r)
+    }
+
+    fn container(&self, c: &api::Container, prefix: &str, init: bool) -> Result<model::Container, InputError> {
+        let declared = &c.resources.requests;
+        let mut requests = self.resources(declared, &format!("{prefix}.resources.requests"))?;
+        let limits = self.resources(&c.resources.limits, &format!("{prefix}.resources.limits"))?;
+        // API defaulting: a limit without a request becomes the request.
+        for name in c.resources.limits.keys() {
+            if !declared.contains_key(name) {
+                requests.set(name, limits.get(name));
+            }
+        }
+        let listed = |name: &str| declared.contains_key(name) || c.resources.limits.contains_key(name);
+        Ok(model::Container {
+            name: c.name.clone(),
+            image: c.image.clone(),
+            has_cpu_request: listed(model::resources::CPU),
+            has_memory_request: listed(model::resources::MEMORY),
+            requests,
+            limits,
+            ports: c
+                .ports
+                .iter()
+                .map(|p| model::ContainerPort {
+                    host_port: p.host_port,
+                    protocol: p.protocol.clone(),
+                    host_ip: p.host_ip.clone(),
+                })
+                .collect(),
+            restart_always: init && c.restart_policy.as_deref() == Some("Always"),
+        })
+    }
+
+    fn taint_effect(&self, effect: &str, field: &str) -> Result<model::TaintEffect, InputError> {
+        match effect {
+            "NoSchedule" => Ok(model::TaintEffect::NoSchedule),
+            "PreferNoSchedule" => Ok(model::TaintEffect::PreferNoSchedule),
+            "NoExecute" => Ok(model::TaintEffect::NoExecute),
+            other => Err(self.field_error(
+                field,
+                format!("unknown effect {other:?}: expected NoSchedule, PreferNoSchedule or NoExecute"),
+            )),
+        }
+    }
+
+    fn toleration(&self, t: &api::Toleration, prefix: &str) -> Result<model::Toleration, InputError> {
+        let operator = match t.operator.as_str() {
+            "" | "Equal" => model::TolerationOperator::Equal,
+            "Exists" => model::TolerationOperator::Exists,
+            other => {
+                return Err(self.field_error(
+                    &format!("{prefix}.operator"),
+                    format!("unknown toleration operator {other:?}: expected Equal or Exists"),
+                ));
+            }
+        };
+        let effect = if t.effect.is_empty() {
+            None
+        } else {
+            Some(self.taint_effect(&t.effect, &format!("{prefix}.effect"))?)
+        };
+        Ok(model::Toleration {
+            key: t.key.clone(),
+            operator,
+            value: t.value.clone(),
+            effect,
+            toleration_seconds: t.toleration_seconds,
+        })
+    }
+
+    fn node_affinity(&self, na: &api::NodeAffinity, prefix: &str) -> Result<model::NodeAffinity, InputError> {
+        let required = match &na.required_during_scheduling_ignored_during_execution {
+            Some(sel) => {
+                let p = format!("{prefix}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms");
+                let terms = sel
+                    .node_selector_terms
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| self.node_selector_term(t, &format!("{p}[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(model::NodeSelector { terms })
+            }
+            None => None,
+        };
+        let preferred = na
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let p = format!("{prefix}.preferredDuringSchedulingIgnoredDuringExecution[{i}].preference");
+                Ok(model::PreferredSchedulingTerm { weight: t.weight, preference: self.node_selector_term(&t.preference, &p)? })
+            })
+            .collect::<Result<Vec<_>, InputError>>()?;
+        Ok(model::NodeAffinity { required, preferred })
+    }
+
+    fn node_selector_term(&self, t: &api::NodeSelectorTerm, prefix: &str) -> Result<model::NodeSelectorTerm, InputError> {
+        let reqs = |list: &[api::NodeSelectorRequirement], what: &str| {
+            list.iter()
+                .enumerate()
+                .map(|(i, r)| self.node_selector_requirement(r, &format!("{prefix}.{what}[{i}]")))
+                .collect::<Result<Vec<_>, InputError>>()
+        };
+        Ok(model::NodeSelectorTerm {
+            match_expressions: reqs(&t.match_expressions, "matchExpressions")?,
+            match_fields: reqs(&t.match_fields, "matchFields")?,
+        })
+    }
+
+    fn node_selector_requirement(
+        &self,
+        r: &api::NodeSelectorRequirement,
+        prefix: &str,
+    ) -> Result<model::NodeSelectorRequirement, InputError> {
+        use model::NodeSelectorOperator as Op;
+        let operator = match r.operator.as_str() {
+            "In" => Op::In,
+            "NotIn" => Op::NotIn,
+            "Exists" => Op::Exists,
+            "DoesNotExist" => Op::DoesNotExist,
+            "Gt" => Op::Gt,
+            "Lt" => Op::Lt,
+            other => {
+                return Err(self.field_error(
+                    &format!("{prefix}.operator"),
+                    format!("unknown operator {other:?}: expected In, NotIn, Exists, DoesNotExist, Gt or Lt"),
+                ));
+            }
+        };
+        Ok(model::NodeSelectorRequirement { key: r.key.clone(), operator, values: r.values.clone() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::objects::KubeObject;
+    use crate::api::yaml::from_str_typed;
+
+    fn path() -> &'static Path {
+        Path::new("t.yaml")
+    }
+
+    fn pod(text: &str) -> api::Pod {
+        match from_str_typed::<KubeObject>(text, path()).unwrap() {
+            KubeObject::Pod(p) => *p,
+            other => panic!("not a pod: {other:?}"),
+        }
+    }
+
+    fn node(text: &str) -> api::Node {
+        match from_str_typed::<KubeObject>(text, path()).unwrap() {
+            KubeObject::Node(n) => *n,
+            other => panic!("not a node: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_quantity_names_the_field() {
+        let p = pod("kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources:\n      requests:\n        cpu: 1x\n");
+        let err = pod_to_model(&p, path(), 7, |_| None).unwrap_err();
+        match err {
+            InputError::Field { field, line, message, .. } => {
+                assert_eq!(field, "spec.containers[0].resources.requests.cpu");
+                assert_eq!(line, 7);
+                assert!(message.contains("\"1x\""), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn limits_only_container_gets_requests_equal_to_limits() {
+        let p = pod(
+            "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources:\n      limits: {cpu: 500m, memory: 1Gi}\n      requests: {nvidia.com/gpu: 1}\n",
+        );
+        let m = pod_to_model(&p, path(), 1, |_| None).unwrap();
+        let c = &m.containers[0];
+        assert_eq!(c.requests.milli_cpu, 500);
+        assert_eq!(c.requests.memory, 1 << 30);
+        assert_eq!(c.requests.get("nvidia.com/gpu"), 1);
+        assert!(c.has_cpu_request && c.has_memory_request);
+        assert_eq!(m.requests.milli_cpu, 500);
+        assert_eq!(m.namespace, "default");
+        assert_eq!(m.scheduler_name, "default-scheduler");
+    }
+
+    #[test]
+    fn node_allocatable_defaults_to_capacity_and_images_are_normalised() {
+        let n = node(
+            "kind: Node\nmetadata: {name: n}\nstatus:\n  capacity: {cpu: 4, memory: 8Gi, pods: 110}\n  images:\n  - names: [nginx, \"reg/x:1\"]\n    sizeBytes: 1000\n",
+        );
+        let m = node_to_model(&n, path(), 1).unwrap();
+        assert_eq!(m.allocatable.milli_cpu, 4000);
+        assert_eq!(m.allocatable.pods, 110);
+        assert_eq!(m.capacity, m.allocatable);
+        assert_eq!(m.images[0].names, vec!["nginx:latest".to_string(), "reg/x:1".to_string()]);
+    }
+
+    #[test]
+    fn node_malformed_allocatable_names_the_field() {
+        let n = node("kind: Node\nstatus:\n  allocatable: {cpu: abc}\n");
+        match node_to_model(&n, path(), 3).unwrap_err() {
+            InputError::Field { field, .. } => assert_eq!(field, "status.allocatable.cpu"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn taints_tolerations_and_affinity_convert() {
+        let n = node("kind: Node\nspec:\n  taints:\n  - {key: k, value: v, effect: NoExecute}\n  unschedulable: true\n");
+        let m = node_to_model(&n, path(), 1).unwrap();
+        assert_eq!(m.taints[0].effect, model::TaintEffect::NoExecute);
+        assert!(m.unschedulable);
+
+        let p = pod("kind: Pod\nspec:\n  tolerations:\n  - {key: k, value: v}\n  - {operator: Exists, effect: NoSchedule, tolerationSeconds: 5}\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions: [{key: zone, operator: In, values: [a]}]\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 7\n        preference:\n          matchFields: [{key: metadata.name, operator: NotIn, values: [n1]}]\n");
+        let m = pod_to_model(&p, path(), 1, |_| None).unwrap();
+        assert_eq!(m.tolerations[0].operator, model::TolerationOperator::Equal);
+        assert_eq!(m.tolerations[0].effect, None);
+        assert_eq!(m.tolerations[1].operator, model::TolerationOperator::Exists);
+        assert_eq!(m.tolerations[1].toleration_seconds, Some(5));
+        let na = m.node_affinity.unwrap();
+        assert_eq!(na.required.unwrap().terms[0].match_expressions[0].operator, model::NodeSelectorOperator::In);
+        assert_eq!(na.preferred[0].weight, 7);
+        assert_eq!(na.preferred[0].preference.match_fields[0].operator, model::NodeSelectorOperator::NotIn);
+    }
+
+    #[test]
+    fn unknown_operators_and_effects_are_errors() {
+        let p = pod("kind: Pod\nspec:\n  tolerations:\n  - {key: k, operator: Gt}\n");
+        match pod_to_model(&p, path(), 1, |_| None).unwrap_err() {
+            InputError::Field { field, .. } => assert_eq!(field, "spec.tolerations[0].operator"),
+            other => panic!("unexpected {other:?}"),
+        }
+        let p = pod("kind: Pod\nspec:\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions: [{key: zone, operator: Within}]\n");
+        match pod_to_model(&p, path(), 1, |_| None).unwrap_err() {
+            InputError::Field { field, .. } => assert_eq!(
+                field,
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+        let n = node("kind: Node\nspec:\n  taints: [{key: k, effect: Sometimes}]\n");
+        match node_to_model(&n, path(), 1).unwrap_err() {
+            InputError::Field { field, .. } => assert_eq!(field, "spec.taints[0].effect"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn priority_resolution() {
+        let classes = |name: &str| match name {
+            "high" => Some(1000),
+            "" => Some(5),
+            _ => None,
+        };
+        let m = pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: high}\n"), path(), 1, classes).unwrap();
+        assert_eq!(m.priority, 1000);
+        let m = pod_to_model(&pod("kind: Pod\nspec: {}\n"), path(), 1, classes).unwrap();
+        assert_eq!(m.priority, 5);
+        let m = pod_to_model(&pod("kind: Pod\nspec: {priority: 3, priorityClassName: high}\n"), path(), 1, classes).unwrap();
+        assert_eq!(m.priority, 3);
+        let m =
+            pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: system-node-critical}\n"), path(), 1, classes).unwrap();
+        assert_eq!(m.priority, 2_000_001_000);
+        let err = pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: nope}\n"), path(), 4, classes).unwrap_err();
+        assert!(matches!(err, InputError::Field { ref field, line: 4, .. } if field == "spec.priorityClassName"));
+    }
+
+    #[test]
+    fn sidecars_gates_node_name_and_pod_level_limits() {
+        let p = pod("kind: Pod\nmetadata: {namespace: ns, deletionTimestamp: \"2024-01-01T00:00:00Z\"}\nspec:\n  nodeName: n1\n  schedulingGates: [{name: g}]\n  resources:\n    limits: {cpu: 2}\n  initContainers:\n  - name: s\n    restartPolicy: Always\n    ports: [{containerPort: 80, hostPort: 8080}]\n");
+        let m = pod_to_model(&p, path(), 1, |_| None).unwrap();
+        assert!(m.init_containers[0].restart_always);
+        assert_eq!(m.init_containers[0].ports[0].host_port, 8080);
+        assert_eq!(m.scheduling_gates, vec!["g".to_string()]);
+        assert_eq!(m.node_name.as_deref(), Some("n1"));
+        assert_eq!(m.namespace, "ns");
+        assert!(m.terminating);
+        assert_eq!(m.pod_level_cpu, Some(2000));
+        assert_eq!(m.pod_level_memory, None);
+        assert_eq!(m.requests.milli_cpu, 2000);
+    }
+}

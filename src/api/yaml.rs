@@ -1,0 +1,353 @@
+//! The one wrapper around serde-saphyr: multi-document manifest files and single typed documents,
+//! with errors that name the file, the 1-based line and the field path.
+//!
+//! Limits: the files are local and trusted, so serde-saphyr's budget (by default 1,024 documents,
+//! 250k nodes, 1M events per stream) is switched off; a 100k-document file or a `kubectl get -o
+//! yaml` List of 100k pods parses. Every error is returned; nothing is skipped or flattened away.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use serde::de::{Deserialize, DeserializeOwned, Deserializer};
+use serde_path_to_error::{Path as SerdePath, Segment};
+use serde_saphyr::{DefaultMessageFormatter, MessageFormatter, Spanned};
+
+use super::objects::KubeObject;
+use crate::error::InputError;
+
+/// A value together with the 1-based line of the file where it starts (0 when unknown).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located<T> {
+    /// 1-based line where the document (or `List` item) starts.
+    pub line: usize,
+    /// The value.
+    pub value: T,
+}
+
+/// Reads every object of the multi-document YAML (or JSON) file at `path`, in file order.
+///
+/// Empty and `null` documents are skipped. `List` documents (and `NodeList`, `PodList`, ...) are
+/// replaced by their items, each located at its own line.
+///
+/// # Errors
+/// [`InputError::Io`] when the file cannot be read; [`InputError::Syntax`] for malformed YAML or a
+/// document that is not an object; [`InputError::Field`] for a field of the wrong type (with the
+/// field path, e.g. `spec.containers[0].resources.requests.cpu`). The first error in the file is
+/// reported.
+pub fn read_objects(path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    objects_from_str(&text, path)
+}
+
+/// Like [`read_objects`], for text already in memory; `path` is only used in errors.
+///
+/// # Errors
+/// As [`read_objects`], without `Io`.
+pub fn objects_from_str(text: &str, path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
+    ERROR_PATH.with(|p| p.borrow_mut().take());
+    let docs: Vec<Spanned<Tracked<KubeObject>>> =
+        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_input_error(&e, path))?;
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let line = doc.referenced.line() as usize;
+        push_expanded(&mut out, Located { line, value: doc.value.0 });
+    }
+    Ok(out)
+}
+
+/// Deserializes a single YAML (or JSON) document into `T` (scenario files, configs).
+///
+/// # Errors
+/// [`InputError::Syntax`] for malformed YAML, more than one document, or a wrong shape at the
+/// root; [`InputError::Field`] for a field of the wrong type, with its path and line.
+pub fn from_str_typed<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, InputError> {
+    ERROR_PATH.with(|p| p.borrow_mut().take());
+    serde_saphyr::from_str_with_options::<Tracked<T>>(text, options())
+        .map(|t| t.0)
+        .map_err(|e| to_input_error(&e, path))
+}
+
+/// Appends `obj` to `out`, replacing (nested) lists by their items.
+fn push_expanded(out: &mut Vec<Located<KubeObject>>, obj: Located<KubeObject>) {
+    match obj.value {
+        KubeObject::List(items) => {
+            for item in items {
+                push_expanded(out, item);
+            }
+        }
+        _ => out.push(obj),
+    }
+}
+
+/// serde-saphyr options for local, trusted files: no budget, no snippets in messages.
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: None,
+        with_snippet: false,
+    }
+}
+
+thread_local! {
+    /// Field path of the last failed [`Tracked`] deserialization on this thread.
+    static ERROR_PATH: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Deserializes `T` through `serde_path_to_error`. serde-saphyr's entry points only accept
+/// `Deserialize` types, so the failing field path is handed back through [`ERROR_PATH`] while
+/// the error itself (with its location) travels the normal way.
+struct Tracked<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tracked<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_path_to_error::deserialize(deserializer) {
+            Ok(v) => Ok(Tracked(v)),
+            Err(e) => {
+                let field = format_path(e.path());
+                ERROR_PATH.with(|p| *p.borrow_mut() = Some(field));
+                Err(e.into_inner())
+            }
+        }
+    }
+}
+
+/// Formats a serde path as `spec.containers[0].resources.requests.cpu`.
+///
+/// `List` items are read as `Spanned<KubeObject>`, whose synthetic `value` key shows up right after
+/// `items[N]`; it is dropped so item paths read `items[3].spec...`.
+fn format_path(path: &SerdePath) -> String {
+    let mut out = String::new();
+    // 0: at an object's root; 1: after a root `items` key; 2: after `items[N]`; 3: elsewhere.
+    let mut state = 0u8;
+    for seg in path.iter() {
+        let (text, is_index) = match seg {
+            Segment::Seq { index } => (format!("[{index}]"), true),
+            Segment::Map { key } => (key.clone(), false),
+            Segment::Enum { variant } => (variant.clone(), false),
+            Segment::Unknown => ("?".to_string(), false),
+        };
+        state = match (state, seg) {
+            (0, Segment::Map { key }) if key == "items" => 1,
+            (1, Segment::Seq { .. }) => 2,
+            (2, Segment::Map { key }) if key == "value" || key.starts_with("__serde_saphyr") => {
+                state = 0;
+                continue;
+            }
+            _ => 3,
+        };
+        if !is_index && !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// Maps a serde-saphyr error (and the field path recorded for it, if any) to an [`InputError`].
+fn to_input_error(err: &serde_saphyr::Error, path: &Path) -> InputError {
+    let field = ERROR_PATH.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    let line = err.location().map(|l| l.line() as usize).unwrap_or(0);
+    let inner = err.without_snippet();
+    let message: String = DefaultMessageFormatter
+        .format_message(inner)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let is_value_error = matches!(
+        inner,
+        serde_saphyr::Error::Message { .. }
+            | serde_saphyr::Error::SerdeInvalidType { .. }
+            | serde_saphyr::Error::SerdeInvalidValue { .. }
+            | serde_saphyr::Error::SerdeInvalidLength { .. }
+            | serde_saphyr::Error::SerdeUnknownVariant { .. }
+            | serde_saphyr::Error::SerdeMissingField { .. }
+            | serde_saphyr::Error::InvalidScalar { .. }
+            | serde_saphyr::Error::NullIntoString { .. }
+            | serde_saphyr::Error::InvalidBooleanStrict { .. }
+    );
+    if is_value_error && !field.is_empty() {
+        InputError::Field { path: path.to_path_buf(), line, field, message }
+    } else if !field.is_empty() {
+        InputError::Syntax { path: path.to_path_buf(), line, message: format!("{message} (in `{field}`)") }
+    } else {
+        InputError::Syntax { path: path.to_path_buf(), line, message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::objects::Node;
+
+    fn p() -> &'static Path {
+        Path::new("test.yaml")
+    }
+
+    const MIXED: &str = "\
+# a node, a pod, and a List of two pods
+apiVersion: v1
+kind: Node
+metadata:
+  name: n1
+status:
+  capacity:
+    cpu: 1
+    memory: 4Gi
+    pods: 32
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p1
+spec:
+  containers:
+  - name: c
+    image: nginx
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: p2
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    name: p3
+    namespace: ns
+";
+
+    #[test]
+    fn multi_document_file_with_list_gives_located_objects() {
+        let objs = objects_from_str(MIXED, p()).unwrap();
+        assert_eq!(objs.len(), 4);
+        let lines: Vec<usize> = objs.iter().map(|o| o.line).collect();
+        assert_eq!(lines, vec![2, 12, 23, 27]);
+        let kinds: Vec<&str> = objs.iter().map(|o| o.value.kind()).collect();
+        assert_eq!(kinds, vec!["Node", "Pod", "Pod", "Pod"]);
+        let KubeObject::Node(n) = &objs[0].value else { panic!() };
+        assert_eq!(n.status.capacity["cpu"], "1");
+        assert_eq!(n.status.capacity["pods"], "32");
+        assert_eq!(n.status.allocatable, None);
+        let KubeObject::Pod(p3) = &objs[3].value else { panic!() };
+        assert_eq!(p3.metadata.name, "p3");
+        assert_eq!(p3.metadata.namespace, "ns");
+        assert_eq!(p3.api_version, "v1");
+    }
+
+    #[test]
+    fn integer_and_float_quantities_are_accepted() {
+        let n: Node = from_str_typed(
+            "kind: Node\nstatus:\n  capacity: {cpu: 1, memory: \"1Gi\", pods: 32}\n  allocatable:\n    cpu: 0.5\n",
+            p(),
+        )
+        .unwrap();
+        assert_eq!(n.status.capacity["cpu"], "1");
+        assert_eq!(n.status.allocatable.unwrap()["cpu"], "0.5");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error_with_line_and_field() {
+        let text = "apiVersion: v1\nkind: Node\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: 5\n";
+        let err = objects_from_str(text, p()).unwrap_err();
+        match &err {
+            InputError::Field { line, field, .. } => {
+                assert_eq!(*line, 10);
+                assert_eq!(field, "spec.containers");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let shown = err.to_string();
+        assert!(shown.contains("test.yaml:10"), "{shown}");
+        assert!(shown.contains("containers"), "{shown}");
+    }
+
+    #[test]
+    fn wrong_type_inside_list_item_names_the_item() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- kind: Pod\n  spec:\n    containers:\n    - name: c\n      resources:\n        requests:\n          cpu: [1]\n";
+        let err = objects_from_str(text, p()).unwrap_err();
+        match err {
+            InputError::Field { line, field, .. } => {
+                assert_eq!(line, 10);
+                assert_eq!(field, "items[0].spec.containers[0].resources.requests.cpu");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn non_numeric_integer_field_is_an_error() {
+        let err = from_str_typed::<KubeObject>("kind: Pod\nspec:\n  priority: abc\n", p()).unwrap_err();
+        match err {
+            InputError::Field { line, field, .. } => {
+                assert_eq!(line, 3);
+                assert_eq!(field, "spec.priority");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let err = objects_from_str("kind: Pod\nmetadata:\n  name: [a\n", p()).unwrap_err();
+        assert!(matches!(err, InputError::Syntax { line, .. } | InputError::Field { line, .. } if line >= 3), "{err:?}");
+    }
+
+    #[test]
+    fn kind_after_other_keys_and_other_kinds() {
+        let text = "metadata:\n  name: p\n  labels: {app: web}\nkind: Pod\napiVersion: v1\n---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 3\n";
+        let objs = objects_from_str(text, p()).unwrap();
+        assert_eq!(objs.len(), 2);
+        let KubeObject::Pod(pod) = &objs[0].value else { panic!() };
+        assert_eq!(pod.metadata.name, "p");
+        assert_eq!(pod.metadata.labels["app"], "web");
+        assert_eq!(pod.api_version, "v1");
+        match &objs[1].value {
+            KubeObject::Other { api_version, kind, value } => {
+                assert_eq!(api_version, "apps/v1");
+                assert_eq!(kind, "Deployment");
+                assert_eq!(value["spec"]["replicas"], 3);
+                assert_eq!(value["kind"], "Deployment");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(objs[1].line, 7);
+    }
+
+    #[test]
+    fn nulls_and_empty_documents_are_tolerated() {
+        let text = "---\n# nothing\n---\nkind: Pod\nmetadata:\n  name: p\n  labels:\n  creationTimestamp: null\nspec:\n  containers:\n  - name: c\n    resources: {}\n  nodeSelector: null\n---\n";
+        let objs = objects_from_str(text, p()).unwrap();
+        assert_eq!(objs.len(), 1);
+        assert_eq!(objs[0].line, 4);
+    }
+
+    #[test]
+    fn missing_kind_is_an_error() {
+        let err = objects_from_str("apiVersion: v1\nmetadata: {name: x}\n", p()).unwrap_err();
+        assert!(err.to_string().contains("kind"), "{err}");
+    }
+
+    #[test]
+    fn two_thousand_documents_parse() {
+        let mut text = String::new();
+        for i in 0..2000 {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n    resources:\n      requests: {{cpu: 100m, memory: 1Gi}}\n"
+            ));
+        }
+        let objs = objects_from_str(&text, p()).unwrap();
+        assert_eq!(objs.len(), 2000);
+        assert_eq!(objs[1999].line, 1999 * 10 + 2);
+    }
+
+    #[test]
+    fn read_objects_reads_a_file_and_reports_missing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("m.yaml");
+        std::fs::write(&f, MIXED).unwrap();
+        assert_eq!(read_objects(&f).unwrap().len(), 4);
+        let err = read_objects(&dir.path().join("absent.yaml")).unwrap_err();
+        assert!(matches!(err, InputError::Io { .. }));
+    }
+}

@@ -1,0 +1,377 @@
+//! Profiles: a `KubeSchedulerConfiguration` defaulted, merged with the default plugins and
+//! validated as kube-scheduler does (`apis/config/v1/default_plugins.go` `mergePlugins`,
+//! `framework/runtime/framework.go` `expandMultiPointPlugins` and `getScoreWeights`,
+//! `profile/profile.go`), then instantiated.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::Plugin;
+use super::registry::{DEFAULT_MULTI_POINT, factory};
+use crate::api::scheduler_config::{KubeSchedulerConfiguration, PluginEntry, PluginSet, Plugins};
+
+/// Name of the default profile, and the default `spec.schedulerName`.
+pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
+
+/// A configuration error: the field path inside the KubeSchedulerConfiguration and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Field path, e.g. `profiles[0].plugins.score.enabled[1].name`.
+    pub field: String,
+    /// What is wrong, in upstream's words where upstream has them.
+    pub message: String,
+    /// A plugin or profile name the error is about (to locate its line in the file).
+    pub subject: String,
+}
+
+/// A Score plugin with its weight.
+#[derive(Clone)]
+pub struct WeightedPlugin {
+    /// The plugin.
+    pub plugin: Arc<dyn Plugin>,
+    /// Its weight (≥ 1).
+    pub weight: i64,
+}
+
+/// One validated, instantiated profile: the plugins of each extension point in run order.
+#[derive(Clone)]
+pub struct Profile {
+    /// `schedulerName`.
+    pub scheduler_name: String,
+    /// Effective percentage of nodes to score: the profile's, else the global one, else `None`
+    /// (adaptive).
+    pub percentage_of_nodes_to_score: Option<i32>,
+    /// PreEnqueue plugins.
+    pub pre_enqueue: Vec<Arc<dyn Plugin>>,
+    /// QueueSort plugins (exactly one).
+    pub queue_sort: Vec<Arc<dyn Plugin>>,
+    /// PreFilter plugins.
+    pub pre_filter: Vec<Arc<dyn Plugin>>,
+    /// Filter plugins.
+    pub filter: Vec<Arc<dyn Plugin>>,
+    /// PostFilter plugins.
+    pub post_filter: Vec<Arc<dyn Plugin>>,
+    /// PreScore plugins.
+    pub pre_score: Vec<Arc<dyn Plugin>>,
+    /// Score plugins with weights.
+    pub score: Vec<WeightedPlugin>,
+    /// Bind plugins.
+    pub bind: Vec<Arc<dyn Plugin>>,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |v: &[Arc<dyn Plugin>]| v.iter().map(|p| p.name()).collect::<Vec<_>>();
+        f.debug_struct("Profile")
+            .field("scheduler_name", &self.scheduler_name)
+            .field("filter", &names(&self.filter))
+            .field("score", &self.score.iter().map(|w| (w.plugin.name(), w.weight)).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The whole scheduler configuration, resolved.
+#[derive(Clone, Debug)]
+pub struct SchedulerConfig {
+    /// Profiles in file order.
+    pub profiles: Vec<Profile>,
+    /// Initial backoff of an unschedulable pod, seconds (default 1).
+    pub pod_initial_backoff_seconds: i64,
+    /// Maximum backoff, seconds (default 10).
+    pub pod_max_backoff_seconds: i64,
+}
+
+impl SchedulerConfig {
+    /// The default configuration: one `default-scheduler` profile with upstream's default plugins.
+    pub fn default_config() -> Self {
+        build(&KubeSchedulerConfiguration::default()).expect("the default configuration is valid")
+    }
+
+    /// The profile for `scheduler_name`, if any.
+    pub fn profile(&self, scheduler_name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.scheduler_name == scheduler_name)
+    }
+}
+
+/// Extension points in upstream's `getExtensionPoints` order, with accessors into [`Plugins`].
+const POINTS: &[&str] =
+    &["preEnqueue", "queueSort", "preFilter", "filter", "postFilter", "preScore", "score", "bind"];
+
+fn point_set<'a>(p: &'a Plugins, point: &str) -> &'a PluginSet {
+    match point {
+        "preEnqueue" => &p.pre_enqueue,
+        "queueSort" => &p.queue_sort,
+        "preFilter" => &p.pre_filter,
+        "filter" => &p.filter,
+        "postFilter" => &p.post_filter,
+        "preScore" => &p.pre_score,
+        "score" => &p.score,
+        "bind" => &p.bind,
+        _ => unreachable!("unknown extension point {point}"),
+    }
+}
+
+fn implements(p: &dyn Plugin, point: &str) -> bool {
+    match point {
+        "preEnqueue" => p.as_pre_enqueue().is_some(),
+        "queueSort" => p.as_queue_sort().is_some(),
+        "preFilter" => p.as_pre_filter().is_some(),
+        "filter" => p.as_filter().is_some(),
+        "postFilter" => p.as_post_filter().is_some(),
+        "preScore" => p.as_pre_score().is_some(),
+        "score" => p.as_score().is_some(),
+        "bind" => p.as_bind().is_some(),
+        _ => false,
+    }
+}
+
+/// Upstream type names of the extension points, for error messages.
+fn point_type(point: &str) -> &'static str {
+    match point {
+        "preEnqueue" => "PreEnqueuePlugin",
+        "queueSort" => "QueueSortPlugin",
+        "preFilter" => "PreFilterPlugin",
+        "filter" => "FilterPlugin",
+        "postFilter" => "PostFilterPlugin",
+        "preScore" => "PreScorePlugin",
+        "score" => "ScorePlugin",
+        _ => "BindPlugin",
+    }
+}
+
+/// `mergePluginSet`: defaults minus disabled (all with `*`), a custom entry of the same name
+/// replacing its default in place, the other custom entries appended in order.
+fn merge_plugin_set(defaults: &[PluginEntry], custom: &PluginSet) -> PluginSet {
+    let disabled_all = custom.disabled.iter().any(|d| d.name == "*");
+    let mut replaced = vec![false; custom.enabled.len()];
+    let mut enabled = Vec::new();
+    if !disabled_all {
+        for d in defaults {
+            if custom.disabled.iter().any(|x| x.name == d.name) {
+                continue;
+            }
+            match custom.enabled.iter().position(|c| c.name == d.name) {
+                Some(i) => {
+                    replaced[i] = true;
+                    enabled.push(custom.enabled[i].clone());
+                }
+                None => enabled.push(d.clone()),
+            }
+        }
+    }
+    for (i, c) in custom.enabled.iter().enumerate() {
+        if !replaced[i] {
+            enabled.push(c.clone());
+        }
+    }
+    PluginSet { enabled, disabled: custom.disabled.clone() }
+}
+
+/// Builds, defaults, merges and validates every profile of `cfg`.
+///
+/// # Errors
+/// An unknown plugin, a plugin enabled at a point it does not implement or twice, bad plugin
+/// args, duplicate or empty profile names, profiles with different QueueSort plugins, a bad
+/// percentage, or no QueueSort/Bind plugin.
+pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, ConfigError> {
+    let err = |field: String, message: String, subject: &str| ConfigError { field, message, subject: subject.to_string() };
+    if !cfg.api_version.is_empty() && cfg.api_version != crate::api::scheduler_config::API_VERSION {
+        return Err(err(
+            "apiVersion".into(),
+            format!("unsupported apiVersion {:?}: expected {}", cfg.api_version, crate::api::scheduler_config::API_VERSION),
+            &cfg.api_version,
+        ));
+    }
+    if let Some(p) = cfg.percentage_of_nodes_to_score
+        && !(0..=100).contains(&p)
+    {
+        return Err(err("percentageOfNodesToScore".into(), format!("{p}: not in valid range [0-100]"), ""));
+    }
+    let initial = cfg.pod_initial_backoff_seconds.unwrap_or(1);
+    let max = cfg.pod_max_backoff_seconds.unwrap_or(10);
+    if initial <= 0 {
+        return Err(err("podInitialBackoffSeconds".into(), format!("{initial}: must be greater than 0"), ""));
+    }
+    if max < initial {
+        return Err(err(
+            "podMaxBackoffSeconds".into(),
+            format!("{max}: must be greater than or equal to PodInitialBackoffSeconds"),
+            "",
+        ));
+    }
+    let default_profiles = [Default::default()];
+    let raw_profiles = if cfg.profiles.is_empty() { &default_profiles[..] } else { &cfg.profiles[..] };
+    let mut profiles: Vec<Profile> = Vec::new();
+    let mut queue_sort_of_first: Option<(String, serde_json::Value)> = None;
+    for (pi, raw) in raw_profiles.iter().enumerate() {
+        let at = |f: &str| format!("profiles[{pi}].{f}");
+        let name = raw.scheduler_name.clone().unwrap_or_else(|| DEFAULT_SCHEDULER_NAME.to_string());
+        if name.is_empty() {
+            return Err(err(at("schedulerName"), "Required value".into(), ""));
+        }
+        if profiles.iter().any(|p| p.scheduler_name == name) {
+            return Err(err(at("schedulerName"), format!("Duplicate value: {name:?}"), &name));
+        }
+        if let Some(p) = raw.percentage_of_nodes_to_score
+            && !(0..=100).contains(&p)
+        {
+            return Err(err(at("percentageOfNodesToScore"), format!("{p}: not in valid range [0-100]"), &name));
+        }
+        let custom = raw.plugins.clone().unwrap_or_default();
+        let defaults: Vec<PluginEntry> = DEFAULT_MULTI_POINT
+            .iter()
+            .map(|(n, w)| PluginEntry { name: n.to_string(), weight: (*w > 0).then_some(*w) })
+            .collect();
+        let multi = merge_plugin_set(&defaults, &custom.multi_point);
+
+        // Args per plugin name; duplicates are an error as upstream validation says.
+        let mut args: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+        for (ci, pc) in raw.plugin_config.iter().enumerate() {
+            if args.insert(pc.name.as_str(), &pc.args).is_some() {
+                return Err(err(at(&format!("pluginConfig[{ci}]")), format!("Duplicate value: {:?}", pc.name), &pc.name));
+            }
+        }
+
+        // Instantiate every plugin named anywhere, once.
+        let mut instances: BTreeMap<String, Arc<dyn Plugin>> = BTreeMap::new();
+        let mut named: Vec<(String, String)> = multi
+            .enabled
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.name.clone(), at(&format!("plugins.multiPoint.enabled[{i}].name"))))
+            .collect();
+        for point in POINTS {
+            for (i, e) in point_set(&custom, point).enabled.iter().enumerate() {
+                named.push((e.name.clone(), at(&format!("plugins.{point}.enabled[{i}].name"))));
+            }
+        }
+        for (pname, field) in named.iter() {
+            let pname: &String = pname;
+            if instances.contains_key(pname) {
+                continue;
+            }
+            let Some(make) = factory(pname) else {
+                return Err(err(field.clone(), format!("plugin {pname:?} does not exist"), pname));
+            };
+            let a = args.get(pname.as_str()).copied().unwrap_or(&serde_json::Value::Null);
+            let plugin = make(a).map_err(|m| {
+                let ci = raw.plugin_config.iter().position(|c| c.name == *pname).unwrap_or(0);
+                err(at(&format!("pluginConfig[{ci}].args")), format!("plugin {pname}: {m}"), pname)
+            })?;
+            instances.insert(pname.clone(), plugin);
+        }
+        for (ci, pc) in raw.plugin_config.iter().enumerate() {
+            if factory(&pc.name).is_none() {
+                return Err(err(at(&format!("pluginConfig[{ci}].name")), format!("plugin {:?} does not exist", pc.name), &pc.name));
+            }
+        }
+
+        // Per point: the point's own list, then the multiPoint expansion.
+        let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for point in POINTS {
+            let set = point_set(&custom, point);
+            let mut own: Vec<String> = Vec::new();
+            for (i, e) in set.enabled.iter().enumerate() {
+                let p = &instances[&e.name];
+                if !implements(p.as_ref(), point) {
+                    return Err(err(
+                        at(&format!("plugins.{point}.enabled[{i}].name")),
+                        format!("plugin {:?} does not extend {} plugin", e.name, point_type(point)),
+                        &e.name,
+                    ));
+                }
+                if own.contains(&e.name) {
+                    return Err(err(
+                        at(&format!("plugins.{point}.enabled[{i}].name")),
+                        format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
+                        &e.name,
+                    ));
+                }
+                own.push(e.name.clone());
+            }
+            if set.disabled.iter().any(|d| d.name == "*") {
+                lists.insert(point, own);
+                continue;
+            }
+            let mut overrides: Vec<String> = Vec::new();
+            let mut from_multi: Vec<String> = Vec::new();
+            for e in &multi.enabled {
+                let p = &instances[&e.name];
+                if !implements(p.as_ref(), point) || set.disabled.iter().any(|d| d.name == e.name) {
+                    continue;
+                }
+                if own.contains(&e.name) {
+                    overrides.push(e.name.clone());
+                    continue;
+                }
+                if from_multi.contains(&e.name) {
+                    return Err(err(
+                        at("plugins.multiPoint.enabled"),
+                        format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
+                        &e.name,
+                    ));
+                }
+                from_multi.push(e.name.clone());
+            }
+            let mut ordered: Vec<String> = own.iter().filter(|n| overrides.contains(n)).cloned().collect();
+            ordered.extend(from_multi);
+            ordered.extend(own.iter().filter(|n| !overrides.contains(n)).cloned());
+            lists.insert(point, ordered);
+        }
+
+        // Score weights: the score point's own entry wins, then multiPoint; 0 or unset → 1.
+        let mut weights: BTreeMap<String, i64> = BTreeMap::new();
+        for e in custom.score.enabled.iter().chain(&multi.enabled) {
+            weights.entry(e.name.clone()).or_insert_with(|| e.weight.filter(|w| *w != 0).unwrap_or(1) as i64);
+        }
+        for (name, w) in &weights {
+            if *w < 0 {
+                return Err(err(at("plugins.score"), format!("plugin {name:?}: weight {w} must be positive"), name));
+            }
+        }
+        let get = |point: &str| -> Vec<Arc<dyn Plugin>> {
+            lists[point].iter().map(|n| Arc::clone(&instances[n])).collect()
+        };
+        let profile = Profile {
+            scheduler_name: name.clone(),
+            percentage_of_nodes_to_score: raw.percentage_of_nodes_to_score.or(cfg.percentage_of_nodes_to_score),
+            pre_enqueue: get("preEnqueue"),
+            queue_sort: get("queueSort"),
+            pre_filter: get("preFilter"),
+            filter: get("filter"),
+            post_filter: get("postFilter"),
+            pre_score: get("preScore"),
+            score: lists["score"]
+                .iter()
+                .map(|n| WeightedPlugin { plugin: Arc::clone(&instances[n]), weight: weights.get(n).copied().unwrap_or(1) })
+                .collect(),
+            bind: get("bind"),
+        };
+        if profile.queue_sort.len() != 1 {
+            return Err(err(
+                at("plugins.queueSort"),
+                format!("exactly one QueueSort plugin must be enabled, found {}", profile.queue_sort.len()),
+                &name,
+            ));
+        }
+        if profile.bind.is_empty() {
+            return Err(err(at("plugins.bind"), "at least one Bind plugin must be enabled".into(), &name));
+        }
+        let qs_name = profile.queue_sort[0].name().to_string();
+        let qs_args = args.get(qs_name.as_str()).map(|v| (*v).clone()).unwrap_or(serde_json::Value::Null);
+        match &queue_sort_of_first {
+            None => queue_sort_of_first = Some((qs_name, qs_args)),
+            Some(first) => {
+                if first.0 != qs_name || first.1 != qs_args {
+                    return Err(err(
+                        at("plugins.queueSort"),
+                        "QueueSort plugin and its args must be the same for all profiles".into(),
+                        &name,
+                    ));
+                }
+            }
+        }
+        profiles.push(profile);
+    }
+    Ok(SchedulerConfig { profiles, pod_initial_backoff_seconds: initial, pod_max_backoff_seconds: max })
+}

@@ -1,0 +1,385 @@
+//! One scheduling cycle: PreFilter → Filter (with percentageOfNodesToScore and the rotating start
+//! index) → PreScore → Score → NormalizeScore → weights → host selection.
+//!
+//! Mirrors `pkg/scheduler/schedule_one.go` (`schedulePod`, `findNodesThatFitPod`,
+//! `findNodesThatPassFilters`, `numFeasibleNodesToFind`, `prioritizeNodes`, `selectHost`) and
+//! `framework/runtime/framework.go` of v1.35. Upstream filters in parallel and stops after
+//! *roughly* the first K feasible nodes; capsim filters sequentially and takes exactly the first K
+//! in rotation order, which is the deterministic reading of the same rule.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{Rng, RngExt};
+
+use super::profile::Profile;
+use super::{Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, Status};
+use crate::model::{Cluster, NodeId, Pod};
+
+/// `minFeasibleNodesToFind`: below this many nodes every node is evaluated.
+pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
+/// `minFeasibleNodesPercentageToFind`: the adaptive percentage never drops below this.
+pub const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND: i64 = 5;
+
+/// How ties among the top-scored nodes are broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TieBreak {
+    /// Uniformly at random with the run's tie-break stream, as kube-scheduler does.
+    Random,
+    /// The lowest node id (the node added first), as the oracle harness does for reproducibility.
+    FirstNode,
+}
+
+/// Scheduler state that persists across cycles of one scheduler (all profiles share it).
+#[derive(Clone, Debug, Default)]
+pub struct SchedulerState {
+    /// Upstream `nextStartNodeIndex`: where the next Filter pass starts in the node list.
+    pub next_start_node_index: usize,
+}
+
+/// Per-plugin, weighted scores of the feasible nodes, recorded when a cycle is explained.
+#[derive(Clone, Debug, Default)]
+pub struct ScoreTable {
+    /// Score plugins that ran, in profile order.
+    pub plugins: Vec<&'static str>,
+    /// Per feasible node: node id, weighted score per plugin (same order as `plugins`), total.
+    pub rows: Vec<(NodeId, Vec<i64>, i64)>,
+}
+
+/// Why a pod fits nowhere (upstream `FitError`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FitError {
+    /// Nodes in the snapshot.
+    pub num_all_nodes: usize,
+    /// The message, e.g. `0/3 nodes are available: 2 Insufficient cpu, 1 node(s) had untolerated
+    /// taint(s).` (without a preemption part).
+    pub message: String,
+    /// True when every rejection was UnschedulableAndUnresolvable (preemption cannot help).
+    pub unresolvable: bool,
+}
+
+/// The result of one cycle.
+#[derive(Clone, Debug)]
+pub struct CycleResult {
+    /// The chosen node, a fit error, or a scheduler error message.
+    pub outcome: Outcome,
+    /// Nodes that passed Filter, in evaluation order.
+    pub feasible: Vec<NodeId>,
+    /// Rejected nodes with the status that rejected them (tagged with the plugin).
+    pub rejected: Vec<(NodeId, Status)>,
+    /// Scores, when the cycle was asked to record them (and more than one node was feasible).
+    pub scores: Option<ScoreTable>,
+    /// Plugins whose PreFilter returned Skip.
+    pub prefilter_skipped: Vec<&'static str>,
+    /// Plugins whose PreScore returned Skip.
+    pub prescore_skipped: Vec<&'static str>,
+}
+
+/// What a cycle decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Schedule on this node.
+    Scheduled(NodeId),
+    /// No node fits.
+    Unschedulable(FitError),
+    /// A plugin returned an error (upstream `SchedulerError`).
+    Error(String),
+}
+
+/// Options of one cycle.
+#[derive(Clone, Copy, Debug)]
+pub struct CycleOptions {
+    /// Tie-break rule.
+    pub tie_break: TieBreak,
+    /// Record per-plugin scores (for `explain` and conformance tests). Also scores a single
+    /// feasible node, which kube-scheduler would bind without scoring.
+    pub record_scores: bool,
+}
+
+/// `numFeasibleNodesToFind`: how many feasible nodes a cycle looks for among `num_all_nodes`,
+/// given the profile's (or global) `percentageOfNodesToScore` (`None` or 0: adaptive
+/// `50 − n/125`, floored at 5 %; at least 100 nodes).
+pub fn num_feasible_nodes_to_find(percentage: Option<i32>, num_all_nodes: usize) -> usize {
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
+        return num_all_nodes;
+    }
+    let mut p = percentage.unwrap_or(0) as i64;
+    if p == 0 {
+        p = 50 - num_all_nodes as i64 / 125;
+        if p < MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND {
+            p = MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND;
+        }
+    }
+    if p >= 100 {
+        return num_all_nodes;
+    }
+    let n = num_all_nodes as i64 * p / 100;
+    (n.max(MIN_FEASIBLE_NODES_TO_FIND as i64)) as usize
+}
+
+/// Runs one scheduling cycle of `pod` against `cluster` with `profile`.
+///
+/// `rng` is the run's tie-break stream (used only under [`TieBreak::Random`] when several nodes
+/// share the top total). `state.next_start_node_index` advances as upstream's does.
+pub fn schedule_pod(
+    profile: &Profile,
+    pod: &Pod,
+    cluster: &Cluster,
+    state: &mut SchedulerState,
+    rng: &mut impl Rng,
+    opts: CycleOptions,
+) -> CycleResult {
+    let mut result = CycleResult {
+        outcome: Outcome::Error(String::new()),
+        feasible: Vec::new(),
+        rejected: Vec::new(),
+        scores: None,
+        prefilter_skipped: Vec::new(),
+        prescore_skipped: Vec::new(),
+    };
+    let all = cluster.node_order();
+    if all.is_empty() {
+        result.outcome = Outcome::Unschedulable(FitError {
+            num_all_nodes: 0,
+            message: "no nodes available to schedule pods".into(),
+            unresolvable: true,
+        });
+        return result;
+    }
+    let mut cs = CycleState::new();
+
+    // PreFilter.
+    let mut allowed: Option<BTreeSet<String>> = None;
+    let mut plugins_with_nodes: BTreeSet<&'static str> = BTreeSet::new();
+    let mut prefilter_rejection: Option<Status> = None;
+    for p in &profile.pre_filter {
+        let pf = p.as_pre_filter().expect("profile lists only PreFilter plugins here");
+        let (names, status) = pf.pre_filter(&mut cs, pod, cluster);
+        if status.is_skip() {
+            cs.skip_filter.push(p.name());
+            continue;
+        }
+        if !status.is_success() {
+            let status = status.with_plugin(p.name());
+            match status.code {
+                Code::UnschedulableAndUnresolvable => {
+                    prefilter_rejection = Some(status);
+                    break;
+                }
+                Code::Unschedulable => {
+                    prefilter_rejection = Some(status);
+                    continue;
+                }
+                _ => {
+                    result.outcome =
+                        Outcome::Error(format!("running PreFilter plugin {:?}: {}", p.name(), status.message()));
+                    return result;
+                }
+            }
+        }
+        if let Some(names) = names {
+            plugins_with_nodes.insert(p.name());
+            allowed = Some(match allowed {
+                None => names,
+                Some(prev) => prev.intersection(&names).cloned().collect(),
+            });
+            if allowed.as_ref().is_some_and(|a| a.is_empty()) {
+                let list: Vec<&str> = plugins_with_nodes.iter().copied().collect();
+                let msg = if list.len() == 1 {
+                    format!("node(s) didn't satisfy plugin {}", list[0])
+                } else {
+                    format!("node(s) didn't satisfy plugin(s) [{}] simultaneously", list.join(" "))
+                };
+                prefilter_rejection = Some(Status::unresolvable(msg).with_plugin(p.name()));
+                break;
+            }
+        }
+    }
+    result.prefilter_skipped = cs.skip_filter.clone();
+    if let Some(status) = prefilter_rejection {
+        for id in all {
+            result.rejected.push((*id, status.clone()));
+        }
+        result.outcome = Outcome::Unschedulable(FitError {
+            num_all_nodes: all.len(),
+            message: format!("0/{} nodes are available: {}.", all.len(), status.message()),
+            unresolvable: status.code == Code::UnschedulableAndUnresolvable,
+        });
+        return result;
+    }
+
+    // Filter, over the PreFilterResult's nodes (if any), from the rotating start index.
+    let candidates: Vec<NodeId> = match &allowed {
+        None => all.to_vec(),
+        Some(names) => all.iter().copied().filter(|id| names.contains(&cluster.node(*id).node.name)).collect(),
+    };
+    if let Some(names) = &allowed {
+        let list: Vec<&str> = plugins_with_nodes.iter().copied().collect();
+        let msg = format!("node(s) didn't satisfy plugin(s) [{}]", list.join(" "));
+        for id in all {
+            if !names.contains(&cluster.node(*id).node.name) {
+                result.rejected.push((*id, Status::unresolvable(msg.clone()).with_plugin(list[0])));
+            }
+        }
+    }
+    let to_find = if profile.score.is_empty() {
+        1.min(candidates.len())
+    } else {
+        num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, candidates.len())
+    };
+    let n = candidates.len();
+    let start = state.next_start_node_index;
+    let mut processed = 0;
+    for i in 0..n {
+        if result.feasible.len() >= to_find {
+            break;
+        }
+        let id = candidates[(start + i) % n];
+        let info = cluster.node(id);
+        processed += 1;
+        let mut failed: Option<Status> = None;
+        for p in &profile.filter {
+            if cs.skip_filter.contains(&p.name()) {
+                continue;
+            }
+            let status = p.as_filter().expect("profile lists only Filter plugins here").filter(&cs, pod, info, cluster);
+            if !status.is_success() {
+                failed = Some(status.with_plugin(p.name()));
+                break;
+            }
+        }
+        match failed {
+            None => result.feasible.push(id),
+            Some(s) if s.code == Code::Error => {
+                result.outcome = Outcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
+                state.next_start_node_index = (start + processed) % all.len();
+                return result;
+            }
+            Some(s) => result.rejected.push((id, s)),
+        }
+    }
+    state.next_start_node_index = (start + processed) % all.len();
+
+    if result.feasible.is_empty() {
+        result.outcome = Outcome::Unschedulable(fit_error(all.len(), &result.rejected));
+        return result;
+    }
+    if result.feasible.len() == 1 && !opts.record_scores {
+        result.outcome = Outcome::Scheduled(result.feasible[0]);
+        return result;
+    }
+
+    // PreScore.
+    for p in &profile.pre_score {
+        let status = p.as_pre_score().expect("PreScore plugin").pre_score(&mut cs, pod, &result.feasible, cluster);
+        if status.is_skip() {
+            cs.skip_score.push(p.name());
+        } else if !status.is_success() {
+            result.outcome = Outcome::Error(format!("running PreScore plugin {:?}: {}", p.name(), status.message()));
+            return result;
+        }
+    }
+    result.prescore_skipped = cs.skip_score.clone();
+
+    // Score, NormalizeScore, weights.
+    let mut totals = vec![0i64; result.feasible.len()];
+    let mut table = ScoreTable::default();
+    let mut per_plugin: Vec<Vec<i64>> = Vec::new();
+    let mut scores = vec![0i64; result.feasible.len()];
+    for wp in &profile.score {
+        let name = wp.plugin.name();
+        if cs.skip_score.contains(&name) {
+            continue;
+        }
+        let sp = wp.plugin.as_score().expect("Score plugin");
+        for (i, id) in result.feasible.iter().enumerate() {
+            match sp.score(&cs, pod, cluster.node(*id), cluster) {
+                Ok(s) => scores[i] = s,
+                Err(status) => {
+                    result.outcome = Outcome::Error(format!("running Score plugin {name:?}: {}", status.message()));
+                    return result;
+                }
+            }
+        }
+        if sp.has_normalize() {
+            let status = sp.normalize_score(&cs, pod, &mut scores);
+            if !status.is_success() {
+                result.outcome = Outcome::Error(format!("running Normalize on Score plugins: {}", status.message()));
+                return result;
+            }
+        }
+        for (i, s) in scores.iter().enumerate() {
+            if !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(s) {
+                result.outcome = Outcome::Error(format!(
+                    "plugin {name:?} returns an invalid score {s}, it should in the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
+                ));
+                return result;
+            }
+            totals[i] += s * wp.weight;
+        }
+        if opts.record_scores {
+            table.plugins.push(name);
+            per_plugin.push(scores.iter().map(|s| s * wp.weight).collect());
+        }
+    }
+    if opts.record_scores {
+        table.rows = result
+            .feasible
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, per_plugin.iter().map(|v| v[i]).collect(), totals[i]))
+            .collect();
+        result.scores = Some(table);
+    }
+
+    // selectHost.
+    let best = *totals.iter().max().expect("at least one feasible node");
+    let chosen = match opts.tie_break {
+        TieBreak::FirstNode => result
+            .feasible
+            .iter()
+            .zip(&totals)
+            .filter(|(_, t)| **t == best)
+            .map(|(id, _)| *id)
+            .min()
+            .expect("a top node"),
+        TieBreak::Random => {
+            let count = totals.iter().filter(|t| **t == best).count();
+            let pick = if count > 1 { rng.random_range(0..count) } else { 0 };
+            result.feasible.iter().zip(&totals).filter(|(_, t)| **t == best).nth(pick).map(|(id, _)| *id).expect("a top node")
+        }
+    };
+    result.outcome = Outcome::Scheduled(chosen);
+    result
+}
+
+/// Builds upstream's FitError message from the rejected nodes: each distinct reason counted over
+/// nodes, `"<count> <reason>"` strings sorted, joined with `, `.
+pub fn fit_error(num_all_nodes: usize, rejected: &[(NodeId, Status)]) -> FitError {
+    let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, status) in rejected {
+        for r in &status.reasons {
+            *histogram.entry(r.as_ref()).or_insert(0) += 1;
+        }
+    }
+    let mut items: Vec<String> = histogram.iter().map(|(r, c)| format!("{c} {r}")).collect();
+    items.sort();
+    FitError {
+        num_all_nodes,
+        message: format!("0/{num_all_nodes} nodes are available: {}.", items.join(", ")),
+        unresolvable: rejected.iter().all(|(_, s)| s.code == Code::UnschedulableAndUnresolvable),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adaptive_percentage_matches_upstream_table() {
+        let sought: Vec<usize> =
+            [50, 100, 500, 1000, 2000, 5000, 6000, 15000].iter().map(|n| num_feasible_nodes_to_find(None, *n)).collect();
+        assert_eq!(sought, vec![50, 100, 230, 420, 680, 500, 300, 750]);
+        assert_eq!(num_feasible_nodes_to_find(Some(100), 5000), 5000);
+        assert_eq!(num_feasible_nodes_to_find(Some(1), 5000), 100);
+    }
+}

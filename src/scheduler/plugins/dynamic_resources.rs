@@ -1,0 +1,48 @@
+//! DynamicResources (DRA): in the v1.35 default profile as Filter and Score (weight 2). capsim
+//! models no ResourceClaims, so, as upstream does for pods without claims, PreFilter skips and
+//! Score is 0 on every node.
+
+use crate::model::{Cluster, NodeInfo, Pod};
+use crate::scheduler::framework::{
+    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, ScorePlugin, Status,
+};
+
+/// Upstream name.
+pub const NAME: &str = "DynamicResources";
+
+/// Inert without resource claims.
+#[derive(Debug, Default)]
+pub struct DynamicResources;
+
+impl Plugin for DynamicResources {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for DynamicResources {
+    fn pre_filter(&self, _: &mut CycleState, _: &Pod, _: &Cluster) -> PreFilterOutcome {
+        (None, Status::skip())
+    }
+}
+
+impl FilterPlugin for DynamicResources {
+    fn filter(&self, _: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Status {
+        Status::success()
+    }
+}
+
+impl ScorePlugin for DynamicResources {
+    fn score(&self, _: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        Ok(0)
+    }
+}

@@ -1,0 +1,49 @@
+//! ImageLocality: favours nodes that already hold the pod's images, scaled by how widely each
+//! image is spread. Mirrors `pkg/scheduler/framework/plugins/imagelocality/image_locality.go`
+//! (v1.35: init containers count, and the upper threshold scales with the container count).
+
+use crate::model::node::normalized_image_name;
+use crate::model::{Cluster, NodeInfo, Pod};
+use crate::scheduler::framework::{CycleState, MAX_NODE_SCORE, Plugin, ScorePlugin, Status};
+
+/// Upstream name.
+pub const NAME: &str = "ImageLocality";
+const MB: i64 = 1024 * 1024;
+/// Image bytes below which a node scores 0 (23 MiB).
+pub const MIN_THRESHOLD: i64 = 23 * MB;
+/// Image bytes per container at which a node scores 100 (1000 MiB).
+pub const MAX_CONTAINER_THRESHOLD: i64 = 1000 * MB;
+
+/// Score only; no NormalizeScore.
+#[derive(Debug, Default)]
+pub struct ImageLocality;
+
+impl Plugin for ImageLocality {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl ScorePlugin for ImageLocality {
+    fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Result<i64, Status> {
+        let total_nodes = cluster.num_nodes() as f64;
+        let mut sum: i64 = 0;
+        for image in pod.images() {
+            let name = normalized_image_name(image);
+            if let Some(size) = node.image_sizes.get(&name) {
+                let spread = cluster.image_num_nodes(&name) as f64 / total_nodes;
+                sum += (*size as f64 * spread) as i64;
+            }
+        }
+        let containers = (pod.init_containers.len() + pod.containers.len()) as i64;
+        let max_threshold = MAX_CONTAINER_THRESHOLD * containers;
+        let clamped = if sum < MIN_THRESHOLD { MIN_THRESHOLD } else { sum.min(max_threshold) };
+        if max_threshold <= MIN_THRESHOLD {
+            return Ok(0);
+        }
+        Ok(MAX_NODE_SCORE * (clamped - MIN_THRESHOLD) / (max_threshold - MIN_THRESHOLD))
+    }
+}

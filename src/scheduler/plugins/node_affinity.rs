@@ -1,0 +1,188 @@
+//! NodeAffinity: `spec.nodeSelector` and required node affinity as a Filter (with a PreFilter that
+//! narrows DaemonSet-style `matchFields metadata.name` pods to their nodes), preferred node
+//! affinity as a Score, and the profile's `addedAffinity`.
+//! Mirrors `pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go` (v1.35).
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use crate::model::{
+    Cluster, NodeAffinity as PodNodeAffinity, NodeId, NodeInfo, NodeSelector, NodeSelectorOperator, Pod,
+    PreferredSchedulingTerm,
+};
+use crate::scheduler::framework::{
+    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin,
+    ScorePlugin, Status,
+};
+use crate::scheduler::plugins::taint_toleration::default_normalize_score;
+
+/// Upstream name.
+pub const NAME: &str = "NodeAffinity";
+/// Reason when the pod's own selector/affinity does not match.
+pub const ERR_REASON_POD: &str = "node(s) didn't match Pod's node affinity/selector";
+/// Reason when the profile's `addedAffinity` does not match.
+pub const ERR_REASON_ENFORCED: &str = "node(s) didn't match scheduler-enforced node affinity";
+/// PreFilter reason when every term names nodes and the names conflict.
+pub const ERR_REASON_CONFLICT: &str = "pod affinity terms conflict";
+
+/// `NodeAffinityArgs`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Args {
+    #[serde(default)]
+    added_affinity: Option<serde_json::Value>,
+}
+
+/// The NodeAffinity plugin with its `addedAffinity` from the profile's args.
+#[derive(Debug, Default)]
+pub struct NodeAffinity {
+    added: Option<PodNodeAffinity>,
+}
+
+impl NodeAffinity {
+    /// Builds the plugin from its `NodeAffinityArgs` (`Value::Null` for defaults).
+    ///
+    /// # Errors
+    /// Args that are not a `NodeAffinityArgs` object.
+    pub fn new(args: &serde_json::Value) -> Result<Self, String> {
+        if args.is_null() {
+            return Ok(Self::default());
+        }
+        let a: Args = serde_json::from_value(args.clone()).map_err(|e| format!("invalid NodeAffinityArgs: {e}"))?;
+        let added = match a.added_affinity {
+            None => None,
+            Some(v) => Some(added_affinity_from_value(&v)?),
+        };
+        Ok(Self { added })
+    }
+
+    /// Builds the plugin with an explicit `addedAffinity`.
+    pub fn with_added_affinity(added: Option<PodNodeAffinity>) -> Self {
+        Self { added }
+    }
+}
+
+// TODO(capsim): decode addedAffinity through api::convert once it lands.
+fn added_affinity_from_value(_v: &serde_json::Value) -> Result<PodNodeAffinity, String> {
+    Err("addedAffinity is not supported yet".into())
+}
+
+/// Whether a node matches the pod's `nodeSelector` and required node affinity (upstream
+/// `GetRequiredNodeAffinity(pod).Match`).
+pub fn required_matches(pod: &Pod, node: &NodeInfo) -> bool {
+    let labels = &node.node.labels;
+    if !pod.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        return false;
+    }
+    match pod.node_affinity.as_ref().and_then(|a| a.required.as_ref()) {
+        None => true,
+        Some(sel) => sel.matches(&node.node.name, labels),
+    }
+}
+
+fn required_of(pod: &Pod) -> Option<&NodeSelector> {
+    pod.node_affinity.as_ref().and_then(|a| a.required.as_ref())
+}
+
+fn preferred_score(terms: &[PreferredSchedulingTerm], node: &NodeInfo) -> i64 {
+    terms
+        .iter()
+        .filter(|t| t.weight != 0 && t.preference.matches(&node.node.name, &node.node.labels))
+        .map(|t| t.weight as i64)
+        .sum()
+}
+
+impl Plugin for NodeAffinity {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for NodeAffinity {
+    fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
+        let required = required_of(pod);
+        let added_required = self.added.as_ref().and_then(|a| a.required.as_ref());
+        if required.is_none() && added_required.is_none() && pod.node_selector.is_empty() {
+            return (None, Status::skip());
+        }
+        let Some(required) = required else { return (None, Status::success()) };
+        if required.terms.is_empty() {
+            return (None, Status::success());
+        }
+        let mut union: BTreeSet<String> = BTreeSet::new();
+        for term in &required.terms {
+            let mut names: Option<BTreeSet<String>> = None;
+            for r in &term.match_fields {
+                if r.key == "metadata.name" && r.operator == NodeSelectorOperator::In {
+                    let s: BTreeSet<String> = r.values.iter().cloned().collect();
+                    names = Some(match names {
+                        None => s,
+                        Some(prev) => prev.intersection(&s).cloned().collect(),
+                    });
+                }
+            }
+            match names {
+                None => return (None, Status::success()),
+                Some(n) => union.extend(n),
+            }
+        }
+        if union.is_empty() {
+            return (None, Status::unresolvable(ERR_REASON_CONFLICT));
+        }
+        (Some(union), Status::success())
+    }
+}
+
+impl FilterPlugin for NodeAffinity {
+    fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
+        if let Some(added) = self.added.as_ref().and_then(|a| a.required.as_ref())
+            && !added.matches(&node.node.name, &node.node.labels)
+        {
+            return Status::unresolvable(ERR_REASON_ENFORCED);
+        }
+        if required_matches(pod, node) { Status::success() } else { Status::unresolvable(ERR_REASON_POD) }
+    }
+}
+
+impl PreScorePlugin for NodeAffinity {
+    fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
+        let pod_preferred = pod.node_affinity.as_ref().is_some_and(|a| !a.preferred.is_empty());
+        let added_preferred = self.added.as_ref().is_some_and(|a| !a.preferred.is_empty());
+        if !pod_preferred && !added_preferred { Status::skip() } else { Status::success() }
+    }
+}
+
+impl ScorePlugin for NodeAffinity {
+    fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        let mut count = 0;
+        if let Some(added) = &self.added {
+            count += preferred_score(&added.preferred, node);
+        }
+        if let Some(a) = &pod.node_affinity {
+            count += preferred_score(&a.preferred, node);
+        }
+        Ok(count)
+    }
+
+    fn has_normalize(&self) -> bool {
+        true
+    }
+
+    fn normalize_score(&self, _: &CycleState, _: &Pod, scores: &mut [i64]) -> Status {
+        default_normalize_score(MAX_NODE_SCORE, false, scores);
+        Status::success()
+    }
+}

@@ -1,0 +1,403 @@
+//! NodeResourcesFit: the pod's effective requests must fit the node's free allocatable (Filter);
+//! nodes are scored by LeastAllocated, MostAllocated or RequestedToCapacityRatio.
+//! Mirrors `pkg/scheduler/framework/plugins/noderesources/{fit,resource_allocation,least_allocated,
+//! most_allocated,requested_to_capacity_ratio}.go` and `helper/shape_score.go` (v1.35).
+
+use serde::Deserialize;
+
+use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, is_scalar_resource};
+use crate::model::{Cluster, NodeId, NodeInfo, Pod};
+use crate::scheduler::framework::{
+    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin,
+    ScorePlugin, Status,
+};
+
+/// Upstream name.
+pub const NAME: &str = "NodeResourcesFit";
+/// `MaxCustomPriorityScore`: shape scores are 0..=10 and scaled by 10.
+pub const MAX_CUSTOM_PRIORITY_SCORE: i64 = 10;
+/// `maxUtilization` of RequestedToCapacityRatio.
+pub const MAX_UTILIZATION: i64 = 100;
+
+/// One resource and its weight in a scoring strategy (`ResourceSpec`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceSpec {
+    /// Resource name (`cpu`, `memory`, `nvidia.com/gpu`, ...).
+    pub name: String,
+    /// Weight, 1..=100 (0 or unset defaults to 1).
+    #[serde(default)]
+    pub weight: i64,
+}
+
+/// One point of the RequestedToCapacityRatio shape (`UtilizationShapePoint`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UtilizationShapePoint {
+    /// Utilization, 0..=100, strictly increasing along the shape.
+    pub utilization: i64,
+    /// Score, 0..=10.
+    pub score: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RtcrArgs {
+    #[serde(default)]
+    shape: Vec<UtilizationShapePoint>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StrategyArgs {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    resources: Option<Vec<ResourceSpec>>,
+    #[serde(default)]
+    requested_to_capacity_ratio: Option<RtcrArgs>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Args {
+    #[serde(default)]
+    ignored_resources: Vec<String>,
+    #[serde(default)]
+    ignored_resource_groups: Vec<String>,
+    #[serde(default)]
+    scoring_strategy: Option<StrategyArgs>,
+}
+
+/// A scoring strategy (`ScoringStrategyType`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScoringStrategy {
+    /// Favour nodes with more free capacity: `(alloc − req)·100/alloc`.
+    LeastAllocated,
+    /// Favour fuller nodes: `min(req, alloc)·100/alloc`.
+    MostAllocated,
+    /// A piecewise-linear function of utilization (shape scores already scaled ×10).
+    RequestedToCapacityRatio(Vec<UtilizationShapePoint>),
+}
+
+/// The NodeResourcesFit plugin with its validated args.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    ignored_resources: Vec<String>,
+    ignored_resource_groups: Vec<String>,
+    strategy: ScoringStrategy,
+    resources: Vec<ResourceSpec>,
+}
+
+impl Default for Fit {
+    fn default() -> Self {
+        Fit {
+            ignored_resources: Vec::new(),
+            ignored_resource_groups: Vec::new(),
+            strategy: ScoringStrategy::LeastAllocated,
+            resources: default_resources(),
+        }
+    }
+}
+
+/// `[cpu w1, memory w1]`, the default resources of the scoring strategies.
+pub fn default_resources() -> Vec<ResourceSpec> {
+    vec![ResourceSpec { name: CPU.into(), weight: 1 }, ResourceSpec { name: MEMORY.into(), weight: 1 }]
+}
+
+/// Validates and defaults `resources` of a scoring strategy (weights 1..=100, 0 → 1).
+pub fn validate_resources(resources: Option<Vec<ResourceSpec>>) -> Result<Vec<ResourceSpec>, String> {
+    let mut resources = resources.unwrap_or_else(default_resources);
+    for r in &mut resources {
+        if r.weight == 0 {
+            r.weight = 1;
+        }
+        if !(1..=100).contains(&r.weight) {
+            return Err(format!("resource {:?} weight {}: must be in the range [1, 100]", r.name, r.weight));
+        }
+    }
+    Ok(resources)
+}
+
+impl Fit {
+    /// Builds the plugin from its `NodeResourcesFitArgs` (`Value::Null` for defaults:
+    /// LeastAllocated over cpu and memory, weight 1 each).
+    ///
+    /// # Errors
+    /// Unknown fields, an unknown strategy, weights outside 1..=100, or a bad shape.
+    pub fn new(args: &serde_json::Value) -> Result<Self, String> {
+        if args.is_null() {
+            return Ok(Self::default());
+        }
+        let a: Args =
+            serde_json::from_value(args.clone()).map_err(|e| format!("invalid NodeResourcesFitArgs: {e}"))?;
+        let s = a.scoring_strategy.unwrap_or_default();
+        let resources = validate_resources(s.resources)?;
+        let strategy = match s.kind.as_deref().unwrap_or("LeastAllocated") {
+            "LeastAllocated" => ScoringStrategy::LeastAllocated,
+            "MostAllocated" => ScoringStrategy::MostAllocated,
+            "RequestedToCapacityRatio" => {
+                let shape = s.requested_to_capacity_ratio.map(|r| r.shape).unwrap_or_default();
+                if shape.is_empty() {
+                    return Err("scoringStrategy.requestedToCapacityRatio.shape: Required value".into());
+                }
+                for (i, p) in shape.iter().enumerate() {
+                    if !(0..=MAX_UTILIZATION).contains(&p.utilization) {
+                        return Err(format!("shape[{i}].utilization {}: must be in the range [0, 100]", p.utilization));
+                    }
+                    if !(0..=MAX_CUSTOM_PRIORITY_SCORE).contains(&p.score) {
+                        return Err(format!("shape[{i}].score {}: must be in the range [0, 10]", p.score));
+                    }
+                    if i > 0 && p.utilization <= shape[i - 1].utilization {
+                        return Err(format!("shape[{i}].utilization: values must be sorted in increasing order"));
+                    }
+                }
+                ScoringStrategy::RequestedToCapacityRatio(
+                    shape
+                        .into_iter()
+                        .map(|p| UtilizationShapePoint {
+                            utilization: p.utilization,
+                            score: p.score * (MAX_NODE_SCORE / MAX_CUSTOM_PRIORITY_SCORE),
+                        })
+                        .collect(),
+                )
+            }
+            other => return Err(format!("scoringStrategy.type {other:?}: must be one of LeastAllocated, MostAllocated, RequestedToCapacityRatio")),
+        };
+        Ok(Fit {
+            ignored_resources: a.ignored_resources,
+            ignored_resource_groups: a.ignored_resource_groups,
+            strategy,
+            resources,
+        })
+    }
+
+    /// The configured scoring strategy.
+    pub fn strategy(&self) -> &ScoringStrategy {
+        &self.strategy
+    }
+
+    fn ignored(&self, name: &str) -> bool {
+        if self.ignored_resources.iter().any(|r| r == name) {
+            return true;
+        }
+        let prefix = name.split('/').next().unwrap_or("");
+        name.contains('/') && self.ignored_resource_groups.iter().any(|g| g == prefix)
+    }
+}
+
+/// One shortfall found by the Filter (upstream `InsufficientResource`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InsufficientResource {
+    /// Resource name.
+    pub resource: String,
+    /// Reason, e.g. `Insufficient cpu` or `Too many pods`.
+    pub reason: String,
+    /// What the pod requests.
+    pub requested: i64,
+    /// What the node's pods already request.
+    pub used: i64,
+    /// The node's allocatable.
+    pub capacity: i64,
+    /// True when the request exceeds the whole allocatable (preemption cannot help).
+    pub unresolvable: bool,
+}
+
+/// True for an extended resource name: domain-prefixed, not `kubernetes.io/`, not hugepages
+/// (upstream `IsExtendedResourceName`).
+fn is_extended_resource_name(name: &str) -> bool {
+    if name.starts_with("hugepages-") || name.starts_with("requests.") {
+        return false;
+    }
+    match name.split_once('/') {
+        None => false,
+        Some((domain, _)) => !(domain == "kubernetes.io" || domain.ends_with(".kubernetes.io")),
+    }
+}
+
+/// Upstream `fitsRequest`: every shortfall of the node for the pod, in upstream order (pods, cpu,
+/// memory, ephemeral-storage, then scalars in name order).
+pub fn fits_request(fit: &Fit, pod: &Pod, node: &NodeInfo) -> Vec<InsufficientResource> {
+    let mut out = Vec::new();
+    let req = &pod.requests;
+    let alloc = &node.node.allocatable;
+    let used = &node.requested;
+    let pods_on_node = node.pods.len() as i64;
+    if pods_on_node + 1 > alloc.pods {
+        out.push(InsufficientResource {
+            resource: "pods".into(),
+            reason: "Too many pods".into(),
+            requested: 1,
+            used: pods_on_node,
+            capacity: alloc.pods,
+            unresolvable: false,
+        });
+    }
+    if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.values().all(|v| *v == 0) {
+        return out;
+    }
+    for (name, r, a, u) in [
+        (CPU, req.milli_cpu, alloc.milli_cpu, used.milli_cpu),
+        (MEMORY, req.memory, alloc.memory, used.memory),
+        (EPHEMERAL_STORAGE, req.ephemeral_storage, alloc.ephemeral_storage, used.ephemeral_storage),
+    ] {
+        if r > 0 && r > a - u {
+            out.push(InsufficientResource {
+                resource: name.into(),
+                reason: format!("Insufficient {name}"),
+                requested: r,
+                used: u,
+                capacity: a,
+                unresolvable: r > a,
+            });
+        }
+    }
+    for (name, r) in &req.scalar {
+        if *r == 0 || (is_extended_resource_name(name) && fit.ignored(name)) {
+            continue;
+        }
+        let a = alloc.scalar.get(name).copied().unwrap_or(0);
+        let u = used.scalar.get(name).copied().unwrap_or(0);
+        if *r > a - u {
+            out.push(InsufficientResource {
+                resource: name.clone(),
+                reason: format!("Insufficient {name}"),
+                requested: *r,
+                used: u,
+                capacity: a,
+                unresolvable: *r > a,
+            });
+        }
+    }
+    out
+}
+
+impl Plugin for Fit {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for Fit {
+    fn pre_filter(&self, _: &mut CycleState, _: &Pod, _: &Cluster) -> PreFilterOutcome {
+        // The pod's effective request is precomputed on the model Pod.
+        (None, Status::success())
+    }
+}
+
+impl FilterPlugin for Fit {
+    fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
+        let insufficient = fits_request(self, pod, node);
+        if insufficient.is_empty() {
+            return Status::success();
+        }
+        let unresolvable = insufficient.iter().any(|i| i.unresolvable);
+        let mut status = Status::unschedulable("");
+        status.reasons = insufficient.into_iter().map(|i| i.reason.into()).collect();
+        if unresolvable {
+            status.code = crate::scheduler::framework::Code::UnschedulableAndUnresolvable;
+        }
+        status
+    }
+}
+
+impl PreScorePlugin for Fit {
+    fn pre_score(&self, _: &mut CycleState, _: &Pod, _: &[NodeId], _: &Cluster) -> Status {
+        Status::success()
+    }
+}
+
+/// Upstream `calculateResourceAllocatableRequest`: (allocatable, requested-with-pod) of resource
+/// `name` on `node`; `(0, 0)` means "skip this resource". `use_requested` selects declared
+/// requests (BalancedAllocation) over the non-zero view (the Fit scorers) for cpu and memory.
+pub fn allocatable_and_requested(node: &NodeInfo, pod: &Pod, name: &str, use_requested: bool) -> (i64, i64) {
+    let pod_req = if use_requested { pod.requests.get(name) } else { pod.non_zero_requests.get(name) };
+    if pod_req == 0 && is_scalar_resource(name) {
+        return (0, 0);
+    }
+    let alloc = &node.node.allocatable;
+    let node_req = if use_requested { &node.requested } else { &node.non_zero_requested };
+    match name {
+        CPU => (alloc.milli_cpu, node_req.milli_cpu + pod_req),
+        MEMORY => (alloc.memory, node_req.memory + pod_req),
+        EPHEMERAL_STORAGE => (alloc.ephemeral_storage, node.requested.ephemeral_storage + pod_req),
+        _ => match alloc.scalar.get(name) {
+            Some(a) => (*a, node.requested.scalar.get(name).copied().unwrap_or(0) + pod_req),
+            None => (0, 0),
+        },
+    }
+}
+
+fn least_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 || requested > capacity {
+        return 0;
+    }
+    (capacity - requested) * MAX_NODE_SCORE / capacity
+}
+
+fn most_requested_score(requested: i64, capacity: i64) -> i64 {
+    if capacity == 0 {
+        return 0;
+    }
+    requested.min(capacity) * MAX_NODE_SCORE / capacity
+}
+
+/// Upstream `helper.BuildBrokenLinearFunction` evaluated at `p`.
+pub fn broken_linear(shape: &[UtilizationShapePoint], p: i64) -> i64 {
+    for (i, pt) in shape.iter().enumerate() {
+        if p <= pt.utilization {
+            if i == 0 {
+                return shape[0].score;
+            }
+            let prev = shape[i - 1];
+            return prev.score + (pt.score - prev.score) * (p - prev.utilization) / (pt.utilization - prev.utilization);
+        }
+    }
+    shape.last().map(|p| p.score).unwrap_or(0)
+}
+
+impl ScorePlugin for Fit {
+    fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        let mut node_score = 0i64;
+        let mut weight_sum = 0i64;
+        for r in &self.resources {
+            let (alloc, req) = allocatable_and_requested(node, pod, &r.name, false);
+            if alloc == 0 {
+                continue;
+            }
+            let s = match &self.strategy {
+                ScoringStrategy::LeastAllocated => least_requested_score(req, alloc),
+                ScoringStrategy::MostAllocated => most_requested_score(req, alloc),
+                ScoringStrategy::RequestedToCapacityRatio(shape) => {
+                    let u = if req > alloc { MAX_UTILIZATION } else { (req as i128 * MAX_UTILIZATION as i128 / alloc as i128) as i64 };
+                    let s = broken_linear(shape, u);
+                    if s <= 0 {
+                        continue;
+                    }
+                    s
+                }
+            };
+            node_score += s * r.weight;
+            weight_sum += r.weight;
+        }
+        if weight_sum == 0 {
+            return Ok(0);
+        }
+        Ok(match self.strategy {
+            ScoringStrategy::RequestedToCapacityRatio(_) => (node_score as f64 / weight_sum as f64).round() as i64,
+            _ => node_score / weight_sum,
+        })
+    }
+}

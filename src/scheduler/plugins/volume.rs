@@ -1,0 +1,52 @@
+//! The volume plugins of the default profile: VolumeRestrictions, NodeVolumeLimits, VolumeBinding
+//! and VolumeZone. capsim models no volumes or PersistentVolumeClaims, so each behaves as upstream
+//! does for a pod without volumes: PreFilter returns Skip and Filter never runs.
+
+use std::sync::Arc;
+
+use super::super::framework::registry::PluginFactory;
+use crate::model::{Cluster, NodeInfo, Pod};
+use crate::scheduler::framework::{CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status};
+
+/// Upstream names of the volume plugins.
+pub const NAMES: [&str; 4] = ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone"];
+
+/// One inert volume plugin, by name.
+#[derive(Debug)]
+pub struct VolumePlugin {
+    name: &'static str,
+}
+
+/// The factory of the volume plugin `name` (one of [`NAMES`]).
+pub fn factory(name: &'static str) -> PluginFactory {
+    match name {
+        "VolumeRestrictions" => |_| Ok(Arc::new(VolumePlugin { name: "VolumeRestrictions" })),
+        "NodeVolumeLimits" => |_| Ok(Arc::new(VolumePlugin { name: "NodeVolumeLimits" })),
+        "VolumeBinding" => |_| Ok(Arc::new(VolumePlugin { name: "VolumeBinding" })),
+        _ => |_| Ok(Arc::new(VolumePlugin { name: "VolumeZone" })),
+    }
+}
+
+impl Plugin for VolumePlugin {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+}
+
+impl PreFilterPlugin for VolumePlugin {
+    fn pre_filter(&self, _: &mut CycleState, _: &Pod, _: &Cluster) -> PreFilterOutcome {
+        (None, Status::skip())
+    }
+}
+
+impl FilterPlugin for VolumePlugin {
+    fn filter(&self, _: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Status {
+        Status::success()
+    }
+}
