@@ -1,5 +1,10 @@
 //! capsim: a discrete-event Kubernetes cluster-capacity simulator.
 pub mod api;
+pub mod cli;
 pub mod error;
+pub mod metrics;
 pub mod model;
+pub mod report;
 pub mod scheduler;
+pub mod sim;
+pub mod workload;

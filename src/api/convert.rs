@@ -10,6 +10,7 @@
 //! Quantities become integers: cpu through `MilliValue()` (millicores), every other resource
 //! through `Value()`, both rounding up.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::objects as api;
@@ -117,21 +118,43 @@ pub fn pod_to_model(
         .collect::<Result<Vec<_>, _>>()?;
     let overhead = ctx.resources(&spec.overhead, "spec.overhead")?;
 
-    let (mut pod_level_cpu, mut pod_level_memory) = (None, None);
+    // Pod-level resources (PodLevelResources): only cpu, memory and hugepages-* are supported at
+    // pod level. API defaulting (`defaultPodRequests`), which applies when pod-level limits are
+    // set: a missing cpu/memory request becomes the containers' aggregate request when some
+    // container requests that resource, and any request still missing becomes the pod-level limit.
+    let (mut pod_level_requests, mut pod_level_limits) = (BTreeMap::new(), BTreeMap::new());
     if let Some(r) = &spec.resources {
         let requests = ctx.resources(&r.requests, "spec.resources.requests")?;
         let limits = ctx.resources(&r.limits, "spec.resources.limits")?;
-        let pick = |name: &str| {
-            if r.requests.contains_key(name) {
-                Some(requests.get(name))
-            } else if r.limits.contains_key(name) {
-                Some(limits.get(name))
-            } else {
-                None
-            }
+        let supported = |name: &str| {
+            name == model::resources::CPU
+                || name == model::resources::MEMORY
+                || name.starts_with("hugepages-")
         };
-        pod_level_cpu = pick(model::resources::CPU);
-        pod_level_memory = pick(model::resources::MEMORY);
+        for name in r.requests.keys().filter(|n| supported(n)) {
+            pod_level_requests.insert(name.clone(), requests.get(name));
+        }
+        for name in r.limits.keys().filter(|n| supported(n)) {
+            pod_level_limits.insert(name.clone(), limits.get(name));
+        }
+        if !r.limits.is_empty() {
+            let mut scratch = model::simple_pod("", model::Resources::default());
+            scratch.containers = containers.clone();
+            scratch.init_containers = init_containers.clone();
+            let aggregate = scratch.aggregate_container_requests(false);
+            let all = containers.iter().chain(&init_containers);
+            for (name, has) in [
+                (model::resources::CPU, all.clone().any(|c| c.has_cpu_request)),
+                (model::resources::MEMORY, all.clone().any(|c| c.has_memory_request)),
+            ] {
+                if has && !pod_level_requests.contains_key(name) {
+                    pod_level_requests.insert(name.to_string(), aggregate.get(name));
+                }
+            }
+            for (name, v) in &pod_level_limits {
+                pod_level_requests.entry(name.clone()).or_insert(*v);
+            }
+        }
     }
 
     let tolerations = spec
@@ -163,7 +186,9 @@ pub fn pod_to_model(
             priority_of(name).or_else(|| builtin_priority(name)).ok_or_else(|| {
                 ctx.field_error(
                     "spec.priorityClassName",
-                    format!("no PriorityClass named {name:?}; define it in the input or use a built-in class"),
+                    format!(
+                        "no PriorityClass named {name:?}; define it in the input or use a built-in class"
+                    ),
                 )
             })?
         }
@@ -191,8 +216,8 @@ pub fn pod_to_model(
         containers,
         init_containers,
         overhead,
-        pod_level_cpu,
-        pod_level_memory,
+        pod_level_requests,
+        pod_level_limits,
         scheduling_gates: spec.scheduling_gates.iter().map(|g| g.name.clone()).collect(),
         has_topology_spread_constraints: !spec.topology_spread_constraints.is_empty(),
         has_pod_affinity,
@@ -204,6 +229,21 @@ pub fn pod_to_model(
     Ok(pod)
 }
 
+/// Converts an API NodeAffinity (a pod's `spec.affinity.nodeAffinity`, or NodeAffinityArgs'
+/// `addedAffinity`) into the model, as pod conversion does. `prefix` is its field path, used with
+/// `path` and `line` in errors.
+///
+/// # Errors
+/// [`InputError::Field`] for an unknown operator.
+pub fn node_affinity_to_model(
+    na: &api::NodeAffinity,
+    path: &Path,
+    line: usize,
+    prefix: &str,
+) -> Result<model::NodeAffinity, InputError> {
+    Ctx { path, line }.node_affinity(na, prefix)
+}
+
 /// Where the object being converted comes from, for errors.
 struct Ctx<'a> {
     path: &'a Path,
@@ -212,7 +252,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn field_error(&self, field: &str, message: String) -> InputError {
-        InputError::Field { path: self.path.to_path_buf(), line: self.line, field: field.to_string(), message }
+        InputError::Field {
+            path: self.path.to_path_buf(),
+            line: self.line,
+            field: field.to_string(),
+            message,
+        }
     }
 
     /// Parses a resource list; `prefix` is its field path (e.g. `status.allocatable`).
@@ -233,7 +278,12 @@ impl Ctx<'_> {
         Ok(r)
     }
 
-    fn container(&self, c: &api::Container, prefix: &str, init: bool) -> Result<model::Container, InputError> {
+    fn container(
+        &self,
+        c: &api::Container,
+        prefix: &str,
+        init: bool,
+    ) -> Result<model::Container, InputError> {
         let declared = &c.resources.requests;
         let mut requests = self.resources(declared, &format!("{prefix}.resources.requests"))?;
         let limits = self.resources(&c.resources.limits, &format!("{prefix}.resources.limits"))?;
@@ -280,10 +330,13 @@ impl Ctx<'_> {
         let operator = match t.operator.as_str() {
             "" | "Equal" => model::TolerationOperator::Equal,
             "Exists" => model::TolerationOperator::Exists,
+            // Alpha TaintTolerationComparisonOperators (off in v1.35): kept, tolerate nothing.
+            "Lt" => model::TolerationOperator::Lt,
+            "Gt" => model::TolerationOperator::Gt,
             other => {
                 return Err(self.field_error(
                     &format!("{prefix}.operator"),
-                    format!("unknown toleration operator {other:?}: expected Equal or Exists"),
+                    format!("unknown toleration operator {other:?}: expected Equal, Exists, Lt or Gt"),
                 ));
             }
         };
@@ -321,13 +374,20 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, t)| {
                 let p = format!("{prefix}.preferredDuringSchedulingIgnoredDuringExecution[{i}].preference");
-                Ok(model::PreferredSchedulingTerm { weight: t.weight, preference: self.node_selector_term(&t.preference, &p)? })
+                Ok(model::PreferredSchedulingTerm {
+                    weight: t.weight,
+                    preference: self.node_selector_term(&t.preference, &p)?,
+                })
             })
             .collect::<Result<Vec<_>, InputError>>()?;
         Ok(model::NodeAffinity { required, preferred })
     }
 
-    fn node_selector_term(&self, t: &api::NodeSelectorTerm, prefix: &str) -> Result<model::NodeSelectorTerm, InputError> {
+    fn node_selector_term(
+        &self,
+        t: &api::NodeSelectorTerm,
+        prefix: &str,
+    ) -> Result<model::NodeSelectorTerm, InputError> {
         let reqs = |list: &[api::NodeSelectorRequirement], what: &str| {
             list.iter()
                 .enumerate()
@@ -390,7 +450,9 @@ mod tests {
 
     #[test]
     fn malformed_quantity_names_the_field() {
-        let p = pod("kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources:\n      requests:\n        cpu: 1x\n");
+        let p = pod(
+            "kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    resources:\n      requests:\n        cpu: 1x\n",
+        );
         let err = pod_to_model(&p, path(), 7, |_| None).unwrap_err();
         match err {
             InputError::Field { field, line, message, .. } => {
@@ -441,31 +503,40 @@ mod tests {
 
     #[test]
     fn taints_tolerations_and_affinity_convert() {
-        let n = node("kind: Node\nspec:\n  taints:\n  - {key: k, value: v, effect: NoExecute}\n  unschedulable: true\n");
+        let n = node(
+            "kind: Node\nspec:\n  taints:\n  - {key: k, value: v, effect: NoExecute}\n  unschedulable: true\n",
+        );
         let m = node_to_model(&n, path(), 1).unwrap();
         assert_eq!(m.taints[0].effect, model::TaintEffect::NoExecute);
         assert!(m.unschedulable);
 
-        let p = pod("kind: Pod\nspec:\n  tolerations:\n  - {key: k, value: v}\n  - {operator: Exists, effect: NoSchedule, tolerationSeconds: 5}\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions: [{key: zone, operator: In, values: [a]}]\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 7\n        preference:\n          matchFields: [{key: metadata.name, operator: NotIn, values: [n1]}]\n");
+        let p = pod(
+            "kind: Pod\nspec:\n  tolerations:\n  - {key: k, value: v}\n  - {operator: Exists, effect: NoSchedule, tolerationSeconds: 5}\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions: [{key: zone, operator: In, values: [a]}]\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 7\n        preference:\n          matchFields: [{key: metadata.name, operator: NotIn, values: [n1]}]\n",
+        );
         let m = pod_to_model(&p, path(), 1, |_| None).unwrap();
         assert_eq!(m.tolerations[0].operator, model::TolerationOperator::Equal);
         assert_eq!(m.tolerations[0].effect, None);
         assert_eq!(m.tolerations[1].operator, model::TolerationOperator::Exists);
         assert_eq!(m.tolerations[1].toleration_seconds, Some(5));
         let na = m.node_affinity.unwrap();
-        assert_eq!(na.required.unwrap().terms[0].match_expressions[0].operator, model::NodeSelectorOperator::In);
+        assert_eq!(
+            na.required.unwrap().terms[0].match_expressions[0].operator,
+            model::NodeSelectorOperator::In
+        );
         assert_eq!(na.preferred[0].weight, 7);
         assert_eq!(na.preferred[0].preference.match_fields[0].operator, model::NodeSelectorOperator::NotIn);
     }
 
     #[test]
     fn unknown_operators_and_effects_are_errors() {
-        let p = pod("kind: Pod\nspec:\n  tolerations:\n  - {key: k, operator: Gt}\n");
+        let p = pod("kind: Pod\nspec:\n  tolerations:\n  - {key: k, operator: Above}\n");
         match pod_to_model(&p, path(), 1, |_| None).unwrap_err() {
             InputError::Field { field, .. } => assert_eq!(field, "spec.tolerations[0].operator"),
             other => panic!("unexpected {other:?}"),
         }
-        let p = pod("kind: Pod\nspec:\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions: [{key: zone, operator: Within}]\n");
+        let p = pod(
+            "kind: Pod\nspec:\n  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions: [{key: zone, operator: Within}]\n",
+        );
         match pod_to_model(&p, path(), 1, |_| None).unwrap_err() {
             InputError::Field { field, .. } => assert_eq!(
                 field,
@@ -487,22 +558,39 @@ mod tests {
             "" => Some(5),
             _ => None,
         };
-        let m = pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: high}\n"), path(), 1, classes).unwrap();
+        let m =
+            pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: high}\n"), path(), 1, classes).unwrap();
         assert_eq!(m.priority, 1000);
         let m = pod_to_model(&pod("kind: Pod\nspec: {}\n"), path(), 1, classes).unwrap();
         assert_eq!(m.priority, 5);
-        let m = pod_to_model(&pod("kind: Pod\nspec: {priority: 3, priorityClassName: high}\n"), path(), 1, classes).unwrap();
+        let m = pod_to_model(
+            &pod("kind: Pod\nspec: {priority: 3, priorityClassName: high}\n"),
+            path(),
+            1,
+            classes,
+        )
+        .unwrap();
         assert_eq!(m.priority, 3);
-        let m =
-            pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: system-node-critical}\n"), path(), 1, classes).unwrap();
+        let m = pod_to_model(
+            &pod("kind: Pod\nspec: {priorityClassName: system-node-critical}\n"),
+            path(),
+            1,
+            classes,
+        )
+        .unwrap();
         assert_eq!(m.priority, 2_000_001_000);
-        let err = pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: nope}\n"), path(), 4, classes).unwrap_err();
-        assert!(matches!(err, InputError::Field { ref field, line: 4, .. } if field == "spec.priorityClassName"));
+        let err = pod_to_model(&pod("kind: Pod\nspec: {priorityClassName: nope}\n"), path(), 4, classes)
+            .unwrap_err();
+        assert!(
+            matches!(err, InputError::Field { ref field, line: 4, .. } if field == "spec.priorityClassName")
+        );
     }
 
     #[test]
     fn sidecars_gates_node_name_and_pod_level_limits() {
-        let p = pod("kind: Pod\nmetadata: {namespace: ns, deletionTimestamp: \"2024-01-01T00:00:00Z\"}\nspec:\n  nodeName: n1\n  schedulingGates: [{name: g}]\n  resources:\n    limits: {cpu: 2}\n  initContainers:\n  - name: s\n    restartPolicy: Always\n    ports: [{containerPort: 80, hostPort: 8080}]\n");
+        let p = pod(
+            "kind: Pod\nmetadata: {namespace: ns, deletionTimestamp: \"2024-01-01T00:00:00Z\"}\nspec:\n  nodeName: n1\n  schedulingGates: [{name: g}]\n  resources:\n    limits: {cpu: 2}\n  initContainers:\n  - name: s\n    restartPolicy: Always\n    ports: [{containerPort: 80, hostPort: 8080}]\n",
+        );
         let m = pod_to_model(&p, path(), 1, |_| None).unwrap();
         assert!(m.init_containers[0].restart_always);
         assert_eq!(m.init_containers[0].ports[0].host_port, 8080);
@@ -510,8 +598,8 @@ mod tests {
         assert_eq!(m.node_name.as_deref(), Some("n1"));
         assert_eq!(m.namespace, "ns");
         assert!(m.terminating);
-        assert_eq!(m.pod_level_cpu, Some(2000));
-        assert_eq!(m.pod_level_memory, None);
+        assert_eq!(m.pod_level_requests.get("cpu"), Some(&2000));
+        assert_eq!(m.pod_level_requests.get("memory"), None);
         assert_eq!(m.requests.milli_cpu, 2000);
     }
 }

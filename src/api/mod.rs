@@ -2,6 +2,7 @@
 //! conversion into the compact [`crate::model`].
 
 pub mod quantity;
+pub mod scenario;
 pub mod scheduler_config;
 pub mod convert;
 pub mod objects;

@@ -572,27 +572,41 @@ fn finish_object<'de, A: MapAccess<'de>>(
     Ok(match kind.as_str() {
         "Node" => {
             let mut n = Node::deserialize(rest)?;
-            (n.api_version, n.kind) = (api_version, kind);
+            fill_header(&mut n.api_version, &mut n.kind, api_version, kind);
             KubeObject::Node(Box::new(n))
         }
         "Pod" => {
             let mut p = Pod::deserialize(rest)?;
-            (p.api_version, p.kind) = (api_version, kind);
+            fill_header(&mut p.api_version, &mut p.kind, api_version, kind);
             KubeObject::Pod(Box::new(p))
         }
         "PriorityClass" => {
             let mut pc = PriorityClass::deserialize(rest)?;
-            (pc.api_version, pc.kind) = (api_version, kind);
+            fill_header(&mut pc.api_version, &mut pc.kind, api_version, kind);
             KubeObject::PriorityClass(pc)
         }
         k if is_list_kind(k) => KubeObject::List(ListBody::deserialize(rest)?.items.0),
         _ => {
             let mut value = serde_json::Map::<String, serde_json::Value>::deserialize(rest)?;
+            // `apiVersion` may have come after `kind`.
+            let api_version = match value.get("apiVersion").and_then(|v| v.as_str()) {
+                Some(v) if api_version.is_empty() => v.to_string(),
+                _ => api_version,
+            };
             value.insert("apiVersion".into(), api_version.clone().into());
             value.insert("kind".into(), kind.clone().into());
             KubeObject::Other { api_version, kind, value: serde_json::Value::Object(value) }
         }
     })
+}
+
+/// Sets the typed struct's `apiVersion`/`kind` from the keys read before the body, unless the
+/// body itself carried `apiVersion` (written after `kind`).
+fn fill_header(api_field: &mut String, kind_field: &mut String, api_version: String, kind: String) {
+    if api_field.is_empty() {
+        *api_field = api_version;
+    }
+    *kind_field = kind;
 }
 
 /// The body of a `List` after `apiVersion` and `kind`.
@@ -655,7 +669,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for ChainMap<A> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         match self.pending.take() {
-            Some((key, value)) => seed.deserialize(value).map_err(|e| de::Error::custom(format_args!("{key}: {e}"))),
+            Some((key, value)) => {
+                seed.deserialize(value).map_err(|e| de::Error::custom(format_args!("{key}: {e}")))
+            }
             None => self.tail.next_value_seed(seed),
         }
     }

@@ -92,7 +92,9 @@ impl Quantity {
     /// `0.000000000001Ki` → `2n`); a `BinarySI` amount above 2^63-1 is capped to 2^63-1; a
     /// `BinarySI` amount strictly between 0 and 1 in magnitude switches to `DecimalSI`.
     ///
-    /// Errors on the empty string, a number without digits (`"."`, `"-"`, `"Ki"`), an unknown
+    /// # Errors
+    ///
+    /// [`QuantityError`] on the empty string, a number without digits (`"."`, `"-"`, `"Ki"`), an unknown
     /// suffix (`1K`, `1i`, `0.1mi`), an exponent outside ±(2^31-1), and any other character
     /// (whitespace included, as upstream: `" 1"` and `"1 "` fail). Upstream's scanner happens to
     /// accept some digitless numbers as 0 (`"."`, `"-"`, `"Ki"`, but not `".Pi"`); this parser
@@ -212,23 +214,22 @@ impl Quantity {
         self.negative
     }
 
-    /// `Value()`: the amount in whole units (cores, bytes, …), rounded up toward +∞ and
+    /// `Value()`: the amount in whole units (cores, bytes, …), rounded up (magnitude) and
     /// saturating at the `i64` bounds. `100m` → 1, `1.5Gi` → 1610612736.
     ///
-    /// Note on negatives: this rounds toward +∞ (`-1.5` → -1), as capsim's spec asks, while
-    /// upstream rounds negative amounts away from zero (`-1.5` → -2). Resource requests are
-    /// never negative, so the scheduler never sees the difference.
+    /// Negative amounts round away from zero (`-1.5` → -2), as upstream v1.35 does
+    /// (`TestNegativeValueRoundsAwayFromZero`); resource requests are never negative.
     pub fn value(&self) -> i64 {
         self.scaled_value(0)
     }
 
-    /// `MilliValue()`: the amount in thousandths (millicores, millibytes), rounded up toward
-    /// +∞ and saturating at the `i64` bounds. `0.1` → 100, `0.0001` → 1.
+    /// `MilliValue()`: the amount in thousandths (millicores, millibytes), rounded up in
+    /// magnitude and saturating at the `i64` bounds. `0.1` → 100, `0.0001` → 1.
     pub fn milli_value(&self) -> i64 {
         self.scaled_value(-3)
     }
 
-    /// `ScaledValue(scale)`: the amount in units of 10^`scale`, rounded up toward +∞ and
+    /// `ScaledValue(scale)`: the amount in units of 10^`scale`, magnitude rounded up and
     /// saturating at the `i64` bounds (`scaled_value(0)` is [`Quantity::value`],
     /// `scaled_value(-3)` is [`Quantity::milli_value`], `scaled_value(-9)` counts nano units).
     pub fn scaled_value(&self, scale: i32) -> i64 {
@@ -244,12 +245,13 @@ impl Quantity {
             }
         } else {
             match pow10(-shift) {
-                Some(p) => (self.mantissa / p, self.mantissa % p != 0),
+                Some(p) => (self.mantissa / p, !self.mantissa.is_multiple_of(p)),
                 None => (0, true),
             }
         };
         if self.negative {
-            // Ceiling of a negative amount drops its fraction (toward +∞).
+            // Upstream rounds the magnitude up, so negatives move away from zero.
+            let whole = whole + u128::from(has_fraction);
             match whole.cmp(&(1u128 << 63)) {
                 std::cmp::Ordering::Less => -(whole as i64),
                 _ => i64::MIN,
@@ -288,7 +290,7 @@ impl Quantity {
         if mantissa == 0 {
             return Quantity { negative: false, mantissa: 0, exponent: 0, format };
         }
-        while mantissa % 10 == 0 {
+        while mantissa.is_multiple_of(10) {
             mantissa /= 10;
             exponent = exponent.saturating_add(1);
         }
@@ -350,7 +352,7 @@ impl fmt::Display for Quantity {
             match self.whole_magnitude() {
                 Some(whole) if whole >= 1024 => {
                     let (mut amount, mut power) = (whole, 0);
-                    while amount % 1024 == 0 {
+                    while amount.is_multiple_of(1024) {
                         amount /= 1024;
                         power += 1;
                     }
@@ -565,10 +567,11 @@ mod tests {
     }
 
     #[test]
-    fn negative_amounts_round_toward_positive_infinity() {
-        assert_eq!(q("-1.5").value(), -1);
+    fn negative_amounts_round_away_from_zero() {
+        assert_eq!(q("-1.5").value(), -2);
+        assert_eq!(q("-1500m").value(), -2);
         assert_eq!(q("-1.5").milli_value(), -1500);
-        assert_eq!(q("-0.0005").milli_value(), 0);
+        assert_eq!(q("-0.0005").milli_value(), -1);
         assert_eq!(q("-1").value(), -1);
         assert_eq!(q("-0").to_string(), "0");
         assert!(!q("-0").is_negative());

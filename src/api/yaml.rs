@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde_path_to_error::{Path as SerdePath, Segment};
-use serde_saphyr::{DefaultMessageFormatter, MessageFormatter, Spanned};
+use serde_saphyr::{MessageFormatter, Spanned, UserMessageFormatter};
 
 use super::objects::KubeObject;
 use crate::error::InputError;
@@ -35,7 +35,8 @@ pub struct Located<T> {
 /// field path, e.g. `spec.containers[0].resources.requests.cpu`). The first error in the file is
 /// reported.
 pub fn read_objects(path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     objects_from_str(&text, path)
 }
 
@@ -123,7 +124,8 @@ fn format_path(path: &SerdePath) -> String {
             Segment::Seq { index } => (format!("[{index}]"), true),
             Segment::Map { key } => (key.clone(), false),
             Segment::Enum { variant } => (variant.clone(), false),
-            Segment::Unknown => ("?".to_string(), false),
+            // A key that failed to parse: the path up to its mapping is the useful part.
+            Segment::Unknown => continue,
         };
         state = match (state, seg) {
             (0, Segment::Map { key }) if key == "items" => 1,
@@ -147,14 +149,15 @@ fn to_input_error(err: &serde_saphyr::Error, path: &Path) -> InputError {
     let field = ERROR_PATH.with(|p| p.borrow_mut().take()).unwrap_or_default();
     let line = err.location().map(|l| l.line() as usize).unwrap_or(0);
     let inner = err.without_snippet();
-    let message: String = DefaultMessageFormatter
-        .format_message(inner)
+    let message: String = friendly_message(inner)
+        .unwrap_or_else(|| UserMessageFormatter.format_message(inner).into_owned())
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let is_value_error = matches!(
         inner,
         serde_saphyr::Error::Message { .. }
+            | serde_saphyr::Error::Unexpected { .. }
             | serde_saphyr::Error::SerdeInvalidType { .. }
             | serde_saphyr::Error::SerdeInvalidValue { .. }
             | serde_saphyr::Error::SerdeInvalidLength { .. }
@@ -170,6 +173,28 @@ fn to_input_error(err: &serde_saphyr::Error, path: &Path) -> InputError {
         InputError::Syntax { path: path.to_path_buf(), line, message: format!("{message} (in `{field}`)") }
     } else {
         InputError::Syntax { path: path.to_path_buf(), line, message }
+    }
+}
+
+/// Clearer wording for serde-saphyr's terse shape errors ("expected sequence start").
+fn friendly_message(err: &serde_saphyr::Error) -> Option<String> {
+    match err {
+        serde_saphyr::Error::Unexpected { expected, .. } => Some(match *expected {
+            "sequence start" => "expected a list (YAML sequence)".to_string(),
+            "mapping start" => "expected a mapping (`key: value` entries)".to_string(),
+            "string scalar" => "expected a string".to_string(),
+            other => format!("expected {other}"),
+        }),
+        serde_saphyr::Error::InvalidScalar { ty, .. } => Some(match *ty {
+            "i8" | "i16" | "i32" | "i64" | "i128" | "u8" | "u16" | "u32" | "u64" | "u128" | "isize"
+            | "usize" => {
+                format!("expected an integer ({ty})")
+            }
+            "f32" | "f64" | "floating point" => "expected a number".to_string(),
+            "bool" | "boolean" => "expected true or false".to_string(),
+            other => format!("expected {other}"),
+        }),
+        _ => None,
     }
 }
 
@@ -222,7 +247,7 @@ items:
         let objs = objects_from_str(MIXED, p()).unwrap();
         assert_eq!(objs.len(), 4);
         let lines: Vec<usize> = objs.iter().map(|o| o.line).collect();
-        assert_eq!(lines, vec![2, 12, 23, 27]);
+        assert_eq!(lines, vec![2, 12, 24, 28]);
         let kinds: Vec<&str> = objs.iter().map(|o| o.value.kind()).collect();
         assert_eq!(kinds, vec!["Node", "Pod", "Pod", "Pod"]);
         let KubeObject::Node(n) = &objs[0].value else { panic!() };
@@ -290,7 +315,10 @@ items:
     #[test]
     fn syntax_error_names_the_line() {
         let err = objects_from_str("kind: Pod\nmetadata:\n  name: [a\n", p()).unwrap_err();
-        assert!(matches!(err, InputError::Syntax { line, .. } | InputError::Field { line, .. } if line >= 3), "{err:?}");
+        assert!(
+            matches!(err, InputError::Syntax { line, .. } | InputError::Field { line, .. } if line >= 3),
+            "{err:?}"
+        );
     }
 
     #[test]

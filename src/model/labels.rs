@@ -153,6 +153,12 @@ pub enum TolerationOperator {
     Exists,
     /// Values must be equal (the default when the operator is empty).
     Equal,
+    /// Numeric `taint value < toleration value`: alpha gate TaintTolerationComparisonOperators,
+    /// off in v1.35, so such a toleration tolerates nothing.
+    Lt,
+    /// Numeric `taint value > toleration value`: alpha gate TaintTolerationComparisonOperators,
+    /// off in v1.35, so such a toleration tolerates nothing.
+    Gt,
 }
 
 /// A pod toleration.
@@ -171,7 +177,10 @@ pub struct Toleration {
 }
 
 impl Toleration {
-    /// Whether this toleration tolerates `taint` (upstream `Toleration.ToleratesTaint`).
+    /// Whether this toleration tolerates `taint` (upstream `Toleration.ToleratesTaint` with the
+    /// comparison-operator gate off): effects equal or the toleration's empty, keys equal or the
+    /// toleration's empty, then `Exists` matches any value, `Equal` needs equal values, and `Lt` /
+    /// `Gt` match nothing.
     pub fn tolerates(&self, taint: &Taint) -> bool {
         if self.effect.is_some_and(|e| e != taint.effect) {
             return false;
@@ -181,8 +190,8 @@ impl Toleration {
         }
         match self.operator {
             TolerationOperator::Exists => true,
-            // An empty key only makes sense with Exists (API validation); with Equal it must match.
-            TolerationOperator::Equal => self.key == taint.key && self.value == taint.value,
+            TolerationOperator::Equal => self.value == taint.value,
+            TolerationOperator::Lt | TolerationOperator::Gt => false,
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The compact Pod the simulator works with, and its effective requests as upstream computes them.
 
+use std::collections::BTreeMap;
+
 use super::labels::{Labels, NodeAffinity, Toleration};
 use super::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Resources};
 
@@ -94,10 +96,13 @@ pub struct Pod {
     pub init_containers: Vec<Container>,
     /// `spec.overhead`.
     pub overhead: Resources,
-    /// Pod-level `spec.resources.requests.cpu` in millicores (PodLevelResources), if set.
-    pub pod_level_cpu: Option<i64>,
-    /// Pod-level `spec.resources.requests.memory` in bytes (PodLevelResources), if set.
-    pub pod_level_memory: Option<i64>,
+    /// Pod-level `spec.resources.requests` (PodLevelResources, beta and on in v1.35) of the
+    /// resources upstream supports at pod level (cpu in millicores, memory and `hugepages-*` in
+    /// bytes), after API defaulting. Each one present replaces the container aggregate of that
+    /// resource in the effective request. Empty when unset.
+    pub pod_level_requests: BTreeMap<String, i64>,
+    /// Pod-level `spec.resources.limits` of the supported resources (QoS only). Empty when unset.
+    pub pod_level_limits: BTreeMap<String, i64>,
     /// Names of `spec.schedulingGates`.
     pub scheduling_gates: Vec<String>,
     /// Whether the pod declares `spec.topologySpreadConstraints` (PodTopologySpread input).
@@ -120,13 +125,25 @@ impl Pod {
         self.non_zero_requests = self.compute_requests(true);
     }
 
-    /// The pod's effective request, mirroring `component-helpers/resource.PodRequests`:
-    /// `max(Σ containers + Σ sidecars, peak over init containers in order) + overhead`, where an
-    /// init container's peak is its own request plus the sidecars started before it (a sidecar's
-    /// peak is the sum of sidecars up to and including it). Pod-level cpu/memory requests, when
-    /// set, replace the container aggregate for that resource. With `non_missing`, containers
-    /// without a cpu/memory request count 100m / 200Mi (scoring only).
+    /// The pod's effective request, mirroring `component-helpers/resource.PodRequests`: the
+    /// container aggregate ([`Pod::aggregate_container_requests`]), with each pod-level request
+    /// (PodLevelResources) replacing the aggregate of its resource, plus overhead. With
+    /// `non_missing`, containers without a cpu/memory request count 100m / 200Mi (scoring only);
+    /// pod-level requests still replace those.
     pub fn compute_requests(&self, non_missing: bool) -> Resources {
+        let mut main = self.aggregate_container_requests(non_missing);
+        for (name, v) in &self.pod_level_requests {
+            main.set(name, *v);
+        }
+        main.add(&self.overhead);
+        main
+    }
+
+    /// Upstream `AggregateContainerRequests`: `max(Σ containers + Σ sidecars, peak over init
+    /// containers in order)`, where a regular init container's peak is its own request plus the
+    /// sidecars declared before it and a sidecar's peak is the sum of sidecars up to and including
+    /// it. No pod-level requests, no overhead.
+    pub fn aggregate_container_requests(&self, non_missing: bool) -> Resources {
         let req = |c: &Container| if non_missing { c.non_missing_requests() } else { c.requests.clone() };
         let mut main = Resources::default();
         for c in &self.containers {
@@ -147,13 +164,6 @@ impl Pod {
             }
         }
         main.max_with(&init_peak);
-        if let Some(cpu) = self.pod_level_cpu {
-            main.milli_cpu = cpu;
-        }
-        if let Some(memory) = self.pod_level_memory {
-            main.memory = memory;
-        }
-        main.add(&self.overhead);
         main
     }
 
@@ -165,6 +175,81 @@ impl Pod {
     /// Every container image (init containers first, then regular), for ImageLocality.
     pub fn images(&self) -> impl Iterator<Item = &str> {
         self.init_containers.iter().chain(&self.containers).map(|c| c.image.as_str())
+    }
+}
+
+/// A pod's QoS class (`status.qosClass`, upstream `v1.PodQOSClass`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum QosClass {
+    /// No cpu or memory request or limit anywhere.
+    BestEffort,
+    /// Neither BestEffort nor Guaranteed.
+    Burstable,
+    /// cpu and memory limits everywhere, and summed requests equal summed limits.
+    Guaranteed,
+}
+
+impl QosClass {
+    /// The class's API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QosClass::BestEffort => "BestEffort",
+            QosClass::Burstable => "Burstable",
+            QosClass::Guaranteed => "Guaranteed",
+        }
+    }
+}
+
+/// The QoS class of `pod`, as upstream `ComputePodQOS` (`pkg/apis/core/v1/helper/qos`, v1.35 with
+/// PodLevelResources on) computes it on the API-defaulted pod.
+///
+/// Only cpu and memory count, and zero quantities are ignored. When pod-level resources are set,
+/// they alone decide: Guaranteed needs pod-level cpu and memory limits. Otherwise requests and
+/// limits are summed over regular and init containers, and every one of them must carry both a
+/// cpu and a memory limit for Guaranteed. No request or limit at all is BestEffort; Guaranteed
+/// also needs each summed request to equal the summed limit, for the same set of resources;
+/// anything else is Burstable.
+pub fn qos_class(pod: &Pod) -> QosClass {
+    const QOS_RESOURCES: [&str; 2] = [super::resources::CPU, super::resources::MEMORY];
+    let mut requests: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut limits: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut guaranteed = true;
+    if !pod.pod_level_requests.is_empty() || !pod.pod_level_limits.is_empty() {
+        for name in QOS_RESOURCES {
+            if let Some(v) = pod.pod_level_requests.get(name).filter(|v| **v > 0) {
+                requests.insert(name, *v);
+            }
+            if let Some(v) = pod.pod_level_limits.get(name).filter(|v| **v > 0) {
+                limits.insert(name, *v);
+            }
+        }
+        guaranteed = limits.len() == QOS_RESOURCES.len();
+    } else {
+        for c in pod.containers.iter().chain(&pod.init_containers) {
+            let mut limits_found = 0;
+            for name in QOS_RESOURCES {
+                let r = c.requests.get(name);
+                if r > 0 {
+                    *requests.entry(name).or_insert(0) += r;
+                }
+                let l = c.limits.get(name);
+                if l > 0 {
+                    limits_found += 1;
+                    *limits.entry(name).or_insert(0) += l;
+                }
+            }
+            if limits_found < QOS_RESOURCES.len() {
+                guaranteed = false;
+            }
+        }
+    }
+    if requests.is_empty() && limits.is_empty() {
+        return QosClass::BestEffort;
+    }
+    if guaranteed && requests.iter().all(|(name, r)| limits.get(name) == Some(r)) && requests.len() == limits.len() {
+        QosClass::Guaranteed
+    } else {
+        QosClass::Burstable
     }
 }
 
@@ -192,8 +277,8 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         containers: vec![container],
         init_containers: Vec::new(),
         overhead: Resources::default(),
-        pod_level_cpu: None,
-        pod_level_memory: None,
+        pod_level_requests: BTreeMap::new(),
+        pod_level_limits: BTreeMap::new(),
         scheduling_gates: Vec::new(),
         has_topology_spread_constraints: false,
         has_pod_affinity: false,

@@ -1,5 +1,83 @@
-//! kube-scheduler semantics: the framework (extension points, profiles, the cycle runner) and
-//! the in-tree plugins.
+//! kube-scheduler semantics: the framework (extension points, profiles, the cycle runner), the
+//! in-tree plugins, the scheduling queue, and [`Scheduler`], which ties them together for a run.
 
 pub mod framework;
 pub mod plugins;
+pub mod queue;
+
+use rand_chacha::ChaCha8Rng;
+
+use framework::profile::SchedulerConfig;
+use framework::runner::{CycleOptions, CycleResult, SchedulerState, TieBreak, schedule_pod};
+use queue::SchedulingQueue;
+
+use crate::model::{Cluster, PodId};
+
+/// What happened when a created pod was handed to the scheduler.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Queued for scheduling.
+    Queued,
+    /// Held back by a PreEnqueue plugin (e.g. scheduling gates), with its message.
+    Gated(String),
+    /// No profile has the pod's `schedulerName`; kube-scheduler leaves such pods alone.
+    NoProfile,
+}
+
+/// One kube-scheduler process: its profiles, its queue (shared by all profiles), its rotating
+/// start index and its tie-break stream.
+pub struct Scheduler {
+    /// The resolved configuration.
+    pub config: SchedulerConfig,
+    /// State that persists across cycles (`nextStartNodeIndex`).
+    pub state: SchedulerState,
+    /// activeQ and the unschedulable pool.
+    pub queue: SchedulingQueue,
+    rng: ChaCha8Rng,
+    tie_break: TieBreak,
+}
+
+impl Scheduler {
+    /// A scheduler with `config`, drawing tie-breaks from `rng`.
+    pub fn new(config: SchedulerConfig, rng: ChaCha8Rng, tie_break: TieBreak) -> Self {
+        Scheduler { config, state: SchedulerState::default(), queue: SchedulingQueue::new(), rng, tie_break }
+    }
+
+    /// Hands a newly created pending pod to the scheduler at virtual time `now_ms`: finds its
+    /// profile, runs PreEnqueue, and queues it.
+    pub fn admit(&mut self, cluster: &Cluster, pod: PodId, now_ms: i64) -> Admission {
+        let p = cluster.pod(pod);
+        let Some(profile) = self.config.profile(&p.scheduler_name) else {
+            return Admission::NoProfile;
+        };
+        for pe in &profile.pre_enqueue {
+            let status = pe.as_pre_enqueue().expect("PreEnqueue plugin").pre_enqueue(p);
+            if !status.is_success() {
+                return Admission::Gated(format!("PreEnqueue plugin {}: {}", pe.name(), status.message()));
+            }
+        }
+        self.queue.add_active(pod, p.priority, now_ms);
+        Admission::Queued
+    }
+
+    /// Pops the next pod and runs one scheduling cycle for it. Does not bind: the caller binds
+    /// on `Outcome::Scheduled`, or calls [`Scheduler::requeue_unschedulable`].
+    pub fn schedule_next(&mut self, cluster: &Cluster) -> Option<(PodId, CycleResult)> {
+        let pod = self.queue.pop()?;
+        let p = cluster.pod(pod);
+        let profile = self.config.profile(&p.scheduler_name).expect("queued pods have a profile");
+        let opts = CycleOptions { tie_break: self.tie_break, record_scores: false };
+        Some((pod, schedule_pod(profile, p, cluster, &mut self.state, &mut self.rng, opts)))
+    }
+
+    /// Parks a pod whose cycle failed until the cluster changes.
+    pub fn requeue_unschedulable(&mut self, pod: PodId) {
+        self.queue.add_unschedulable(pod);
+    }
+
+    /// The cluster changed (node added, pod deleted): move unschedulable pods back to the active
+    /// queue. Returns how many moved.
+    pub fn on_cluster_change(&mut self, cluster: &Cluster, now_ms: i64) -> usize {
+        self.queue.move_all_to_active(now_ms, |p| cluster.pod(p).priority)
+    }
+}

@@ -63,9 +63,13 @@ impl NodeAffinity {
     }
 }
 
-// TODO(capsim): decode addedAffinity through api::convert once it lands.
-fn added_affinity_from_value(_v: &serde_json::Value) -> Result<PodNodeAffinity, String> {
-    Err("addedAffinity is not supported yet".into())
+/// Decodes `addedAffinity` (a v1 NodeAffinity object) through the same conversion pod node
+/// affinity takes.
+fn added_affinity_from_value(v: &serde_json::Value) -> Result<PodNodeAffinity, String> {
+    let na: crate::api::objects::NodeAffinity =
+        serde_json::from_value(v.clone()).map_err(|e| format!("addedAffinity: {e}"))?;
+    crate::api::convert::node_affinity_to_model(&na, std::path::Path::new("<pluginConfig>"), 0, "addedAffinity")
+        .map_err(|e| e.to_string())
 }
 
 /// Whether a node matches the pod's `nodeSelector` and required node affinity (upstream

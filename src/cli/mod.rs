@@ -1,0 +1,137 @@
+//! The command line: clap commands, resolved into runs; the only place that prints and uses
+//! `anyhow`. Exit codes: 0 success, 2 bad input (file, line and field named), 1 internal error.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{InputError, SimError};
+use crate::report::write_results;
+use crate::sim::engine::run;
+use crate::workload::scenario::load;
+
+/// capsim: a discrete-event Kubernetes cluster-capacity simulator that schedules as
+/// kube-scheduler v1.35 does.
+#[derive(Debug, Parser)]
+#[command(name = "capsim", version, about)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// capsim's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario once and write a results folder.
+    Run {
+        /// The scenario file (e.g. workloads/openb-default.yaml).
+        scenario: PathBuf,
+        /// Seed of the run (default: the scenario's `spec.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Results folder (default: results/<scenario>-seed<N>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Check a scenario and every file it names, without running it.
+    Validate {
+        /// The scenario file.
+        scenario: PathBuf,
+    },
+}
+
+/// A CLI failure with its exit code.
+#[derive(Debug)]
+pub struct Failure {
+    /// 2 for bad input, 1 otherwise.
+    pub code: i32,
+    /// What to print.
+    pub error: anyhow::Error,
+}
+
+impl From<InputError> for Failure {
+    fn from(e: InputError) -> Self {
+        Failure { code: 2, error: e.into() }
+    }
+}
+
+impl From<SimError> for Failure {
+    fn from(e: SimError) -> Self {
+        let code = if matches!(e, SimError::Input(_)) { 2 } else { 1 };
+        Failure { code, error: e.into() }
+    }
+}
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// A [`Failure`] carrying the exit code and the message.
+pub fn execute(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Run { scenario, seed, out, quiet } => cmd_run(&scenario, seed, out, quiet),
+        Command::Validate { scenario } => {
+            let sc = load(&scenario)?;
+            println!(
+                "{}: ok ({} nodes, {} pods, {} scheduler profile(s): {})",
+                scenario.display(),
+                sc.nodes.len(),
+                sc.arrivals.len(),
+                sc.scheduler.profiles.len(),
+                sc.scheduler.profiles.iter().map(|p| p.scheduler_name.as_str()).collect::<Vec<_>>().join(", ")
+            );
+            for n in &sc.notes {
+                println!("note: {n}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn cmd_run(scenario: &Path, seed: Option<u64>, out: Option<PathBuf>, quiet: bool) -> Result<(), Failure> {
+    let sc = load(scenario)?;
+    let seed = seed.unwrap_or(sc.seed);
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-seed{seed}", sc.name)));
+    let result = run(&sc, seed)?;
+    let summary = write_results(&result, scenario, &out)?;
+    if !quiet {
+        println!("capsim run {} (seed {seed})", scenario.display());
+        println!(
+            "  nodes {}  pods {}  scheduled {}  never scheduled {}  deleted while pending {}",
+            summary.nodes,
+            summary.pods_total,
+            summary.pods_scheduled,
+            summary.pods_never_scheduled,
+            summary.pods_deleted_while_pending
+        );
+        println!(
+            "  pending p50 {}s  p90 {}s  p99 {}s  max {}s",
+            summary.pending_p50_s, summary.pending_p90_s, summary.pending_p99_s, summary.pending_max_s
+        );
+        println!(
+            "  allocated mean/peak  cpu {:.3}/{:.3}  memory {:.3}/{:.3}  gpu {:.3}/{:.3}",
+            summary.cpu_allocated_mean,
+            summary.cpu_allocated_peak,
+            summary.memory_allocated_mean,
+            summary.memory_allocated_peak,
+            summary.gpu_allocated_mean,
+            summary.gpu_allocated_peak
+        );
+        println!(
+            "  {} events, {} scheduling cycles in {:.2}s wall ({:.0} events/s); virtual end {}s",
+            summary.events,
+            summary.scheduling_cycles,
+            result.wall.as_secs_f64(),
+            summary.events as f64 / result.wall.as_secs_f64().max(1e-9),
+            summary.virtual_end_s
+        );
+        for n in &result.notes {
+            println!("  note: {n}");
+        }
+        println!("  results: {}", out.display());
+    }
+    Ok(())
+}

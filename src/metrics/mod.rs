@@ -1,0 +1,239 @@
+//! Write-only recorders fed by the engine: one record per pod, pending time in an HdrHistogram,
+//! exact time-weighted allocation, and sampled time series. They never influence a decision.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::model::resources::NVIDIA_GPU;
+use crate::model::{Cluster, NodeId, NodeInfo};
+use crate::sim::time::SimTime;
+
+/// How a pod's life in the run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// Not yet created when the run ended (beyond the horizon).
+    NotCreated,
+    /// Bound to a node by the scheduler.
+    Scheduled,
+    /// Created with `spec.nodeName`: bound without the scheduler.
+    BoundByNodeName,
+    /// Still pending when the run ended.
+    Pending,
+    /// Deleted by the workload before it was ever scheduled.
+    DeletedWhilePending,
+    /// Held back by a PreEnqueue plugin (scheduling gates) for the whole run.
+    Gated,
+    /// No profile has its `schedulerName`; kube-scheduler ignores such pods.
+    NoProfile,
+    /// `spec.nodeName` names a node that does not exist.
+    NodeNotFound,
+}
+
+impl Outcome {
+    /// The outcome as written in `pods.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::NotCreated => "NotCreated",
+            Outcome::Scheduled => "Scheduled",
+            Outcome::BoundByNodeName => "BoundByNodeName",
+            Outcome::Pending => "Pending",
+            Outcome::DeletedWhilePending => "DeletedWhilePending",
+            Outcome::Gated => "Gated",
+            Outcome::NoProfile => "NoProfile",
+            Outcome::NodeNotFound => "NodeNotFound",
+        }
+    }
+}
+
+/// What happened to one pod (a row of `pods.csv`). Times in milliseconds of virtual time.
+#[derive(Clone, Debug)]
+pub struct PodRecord {
+    /// When the pod was created.
+    pub created_ms: Option<i64>,
+    /// When it was bound.
+    pub scheduled_ms: Option<i64>,
+    /// When it was deleted.
+    pub deleted_ms: Option<i64>,
+    /// The node it was bound to.
+    pub node: Option<NodeId>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The message of its last failed scheduling attempt (FitError text), if any.
+    pub last_reason: String,
+    /// Scheduling cycles run for it.
+    pub attempts: u32,
+}
+
+/// One row of `timeseries.csv`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sample {
+    /// Virtual time, seconds.
+    pub time_s: f64,
+    /// Nodes in the cluster.
+    pub nodes: usize,
+    /// Pods bound to a node.
+    pub pods_running: usize,
+    /// Pods created and not yet bound (queued, unschedulable or gated).
+    pub pods_pending: usize,
+    /// Σ requested cpu / Σ allocatable cpu.
+    pub cpu_allocated: f64,
+    /// Σ requested memory / Σ allocatable memory.
+    pub memory_allocated: f64,
+    /// Σ requested nvidia.com/gpu / Σ allocatable nvidia.com/gpu (0 without GPUs).
+    pub gpu_allocated: f64,
+}
+
+/// Cluster-wide (requested, allocatable) of cpu (millicores), memory (bytes) and GPUs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Σ requested, per resource.
+    pub requested: [i64; 3],
+    /// Σ allocatable, per resource.
+    pub allocatable: [i64; 3],
+}
+
+impl Totals {
+    /// Fractions requested/allocatable (0 where nothing is allocatable).
+    pub fn fractions(&self) -> [f64; 3] {
+        let mut f = [0.0; 3];
+        for i in 0..3 {
+            if self.allocatable[i] > 0 {
+                f[i] = self.requested[i] as f64 / self.allocatable[i] as f64;
+            }
+        }
+        f
+    }
+
+    fn node_vec(info: &NodeInfo, requested: bool) -> [i64; 3] {
+        let r = if requested { &info.requested } else { &info.node.allocatable };
+        [r.milli_cpu, r.memory, r.get(NVIDIA_GPU)]
+    }
+
+    /// Adds a node's allocatable (and what its pods request).
+    pub fn add_node(&mut self, info: &NodeInfo) {
+        let (a, r) = (Self::node_vec(info, false), Self::node_vec(info, true));
+        for i in 0..3 {
+            self.allocatable[i] += a[i];
+            self.requested[i] += r[i];
+        }
+    }
+
+    /// Adds (`sign` = 1) or removes (`sign` = -1) a pod's requests.
+    pub fn add_pod(&mut self, pod: &crate::model::Pod, sign: i64) {
+        let r = &pod.requests;
+        self.requested[0] += sign * r.milli_cpu;
+        self.requested[1] += sign * r.memory;
+        self.requested[2] += sign * r.get(NVIDIA_GPU);
+    }
+}
+
+/// Collects everything a run reports.
+pub struct Recorder {
+    /// One record per pod, indexed by pod id.
+    pub pods: Vec<PodRecord>,
+    /// Pending time (creation → binding) of scheduled pods, milliseconds.
+    pub pending: Histogram<u64>,
+    /// Time-series samples.
+    pub samples: Vec<Sample>,
+    /// Current cluster totals.
+    pub totals: Totals,
+    area: [f64; 3],
+    peak: [f64; 3],
+    last_change: SimTime,
+    first_time: Option<SimTime>,
+    /// Events processed.
+    pub events: u64,
+    /// Scheduling cycles run.
+    pub cycles: u64,
+    /// Cycles that found no feasible node.
+    pub failed_cycles: u64,
+}
+
+impl Recorder {
+    /// A recorder for `num_pods` pods.
+    pub fn new(num_pods: usize) -> Self {
+        Recorder {
+            pods: vec![
+                PodRecord {
+                    created_ms: None,
+                    scheduled_ms: None,
+                    deleted_ms: None,
+                    node: None,
+                    outcome: Outcome::NotCreated,
+                    last_reason: String::new(),
+                    attempts: 0,
+                };
+                num_pods
+            ],
+            pending: Histogram::new(3).expect("3 significant figures is valid"),
+            samples: Vec::new(),
+            totals: Totals::default(),
+            area: [0.0; 3],
+            peak: [0.0; 3],
+            last_change: SimTime::ZERO,
+            first_time: None,
+            events: 0,
+            cycles: 0,
+            failed_cycles: 0,
+        }
+    }
+
+    /// Integrates allocation up to `now`; call before every change of [`Recorder::totals`].
+    pub fn advance(&mut self, now: SimTime) {
+        if self.first_time.is_none() {
+            self.first_time = Some(now);
+            self.last_change = now;
+        }
+        let dt = (now.0 - self.last_change.0) as f64;
+        let f = self.totals.fractions();
+        for i in 0..3 {
+            self.area[i] += f[i] * dt;
+        }
+        self.last_change = now;
+    }
+
+    /// Records a new peak if the current allocation is the highest seen; call after a change.
+    pub fn note_peak(&mut self) {
+        let f = self.totals.fractions();
+        for i in 0..3 {
+            if f[i] > self.peak[i] {
+                self.peak[i] = f[i];
+            }
+        }
+    }
+
+    /// Time-weighted mean allocation per resource (cpu, memory, gpu) over [first event, `end`].
+    pub fn mean_allocation(&self, end: SimTime) -> [f64; 3] {
+        let start = self.first_time.unwrap_or(SimTime::ZERO);
+        let span = (end.0 - start.0) as f64;
+        if span <= 0.0 {
+            return self.totals.fractions();
+        }
+        let tail = (end.0 - self.last_change.0) as f64;
+        let f = self.totals.fractions();
+        let mut m = [0.0; 3];
+        for i in 0..3 {
+            m[i] = (self.area[i] + f[i] * tail) / span;
+        }
+        m
+    }
+
+    /// Peak allocation per resource (cpu, memory, gpu).
+    pub fn peak_allocation(&self) -> [f64; 3] {
+        self.peak
+    }
+
+    /// Takes a sample of `cluster` at `now`.
+    pub fn sample(&mut self, now: SimTime, cluster: &Cluster, pods_running: usize, pods_pending: usize) {
+        let f = self.totals.fractions();
+        self.samples.push(Sample {
+            time_s: now.as_secs_f64(),
+            nodes: cluster.num_nodes(),
+            pods_running,
+            pods_pending,
+            cpu_allocated: f[0],
+            memory_allocated: f[1],
+            gpu_allocated: f[2],
+        });
+    }
+}

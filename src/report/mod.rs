@@ -1,0 +1,271 @@
+//! Results folders: `pods.csv`, `timeseries.csv`, `summary.csv`, `summary.json`, `timing.csv`
+//! and a copy of the scenario, written to a temporary folder and renamed into place only when
+//! complete, so a failed run never leaves a half-written result.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::SimError;
+use crate::metrics::Outcome;
+use crate::sim::engine::RunResult;
+
+/// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Nodes at the end of the run.
+    pub nodes: usize,
+    /// Pods in the workload.
+    pub pods_total: usize,
+    /// Pods created within the run.
+    pub pods_created: usize,
+    /// Pods bound by the scheduler.
+    pub pods_scheduled: usize,
+    /// Pods bound through `spec.nodeName`, bypassing the scheduler.
+    pub pods_bound_by_node_name: usize,
+    /// Pods never bound: still pending, gated, without a profile, or pinned to a missing node.
+    pub pods_never_scheduled: usize,
+    /// Pods the workload deleted before they were ever scheduled.
+    pub pods_deleted_while_pending: usize,
+    /// Median pending time of scheduled pods, seconds.
+    pub pending_p50_s: f64,
+    /// 90th percentile pending time, seconds.
+    pub pending_p90_s: f64,
+    /// 99th percentile pending time, seconds.
+    pub pending_p99_s: f64,
+    /// Longest pending time, seconds.
+    pub pending_max_s: f64,
+    /// Time-weighted mean fraction of allocatable cpu requested.
+    pub cpu_allocated_mean: f64,
+    /// Peak fraction of allocatable cpu requested.
+    pub cpu_allocated_peak: f64,
+    /// Time-weighted mean fraction of allocatable memory requested.
+    pub memory_allocated_mean: f64,
+    /// Peak fraction of allocatable memory requested.
+    pub memory_allocated_peak: f64,
+    /// Time-weighted mean fraction of allocatable nvidia.com/gpu requested.
+    pub gpu_allocated_mean: f64,
+    /// Peak fraction of allocatable nvidia.com/gpu requested.
+    pub gpu_allocated_peak: f64,
+    /// Virtual time of the last event, seconds.
+    pub virtual_end_s: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Scheduling cycles run.
+    pub scheduling_cycles: u64,
+    /// Cycles that found no feasible node.
+    pub failed_cycles: u64,
+    /// Facts about the modelling a reader must know, joined with `; `.
+    pub notes: String,
+}
+
+/// Wall-clock figures of a run, kept apart from the summary because they vary between runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Timing {
+    /// Wall time of the run loop, seconds.
+    pub wall_seconds: f64,
+    /// Events per wall second.
+    pub events_per_second: f64,
+    /// Scheduling cycles per wall second.
+    pub cycles_per_second: f64,
+}
+
+/// Seconds with millisecond precision, as written in CSVs (`12`, `12.5`, `0.001`).
+pub fn secs(ms: i64) -> String {
+    if ms % 1000 == 0 {
+        format!("{}", ms / 1000)
+    } else {
+        let s = format!("{}.{:03}", ms / 1000, (ms % 1000).abs());
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// Computes the summary and timing of a run.
+pub fn summarize(r: &RunResult) -> (Summary, Timing) {
+    let rec = &r.recorder;
+    let count = |o: Outcome| rec.pods.iter().filter(|p| p.outcome == o).count();
+    let pct = |q: f64| if rec.pending.is_empty() { 0.0 } else { rec.pending.value_at_quantile(q) as f64 / 1000.0 };
+    let mean = rec.mean_allocation(r.end);
+    let peak = rec.peak_allocation();
+    let summary = Summary {
+        scenario: r.scenario.clone(),
+        seed: r.seed,
+        nodes: r.cluster.num_nodes(),
+        pods_total: rec.pods.len(),
+        pods_created: rec.pods.iter().filter(|p| p.created_ms.is_some()).count(),
+        pods_scheduled: rec.pods.iter().filter(|p| p.outcome == Outcome::Scheduled).count(),
+        pods_bound_by_node_name: count(Outcome::BoundByNodeName),
+        pods_never_scheduled: count(Outcome::Pending)
+            + count(Outcome::Gated)
+            + count(Outcome::NoProfile)
+            + count(Outcome::NodeNotFound),
+        pods_deleted_while_pending: count(Outcome::DeletedWhilePending),
+        pending_p50_s: pct(0.5),
+        pending_p90_s: pct(0.9),
+        pending_p99_s: pct(0.99),
+        pending_max_s: if rec.pending.is_empty() { 0.0 } else { rec.pending.max() as f64 / 1000.0 },
+        cpu_allocated_mean: round6(mean[0]),
+        cpu_allocated_peak: round6(peak[0]),
+        memory_allocated_mean: round6(mean[1]),
+        memory_allocated_peak: round6(peak[1]),
+        gpu_allocated_mean: round6(mean[2]),
+        gpu_allocated_peak: round6(peak[2]),
+        virtual_end_s: r.end.as_secs_f64(),
+        events: rec.events,
+        scheduling_cycles: rec.cycles,
+        failed_cycles: rec.failed_cycles,
+        notes: r.notes.join("; "),
+    };
+    let wall = r.wall.as_secs_f64().max(1e-9);
+    let timing = Timing {
+        wall_seconds: r.wall.as_secs_f64(),
+        events_per_second: rec.events as f64 / wall,
+        cycles_per_second: rec.cycles as f64 / wall,
+    };
+    (summary, timing)
+}
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> SimError {
+    SimError::Output { path: path.to_path_buf(), message: e.to_string() }
+}
+
+#[derive(Serialize)]
+struct PodRow<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    priority: i32,
+    scheduler: &'a str,
+    created_s: String,
+    scheduled_s: String,
+    deleted_s: String,
+    pending_s: String,
+    node: &'a str,
+    outcome: &'static str,
+    attempts: u32,
+    last_unschedulable_reason: &'a str,
+}
+
+fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
+    let opt = |v: Option<i64>| v.map(secs).unwrap_or_default();
+    for (i, rec) in r.recorder.pods.iter().enumerate() {
+        let pod = r.cluster.pod(i as u32);
+        let pending = match (rec.created_ms, rec.scheduled_ms) {
+            (Some(c), Some(s)) => secs(s - c),
+            _ => String::new(),
+        };
+        w.serialize(PodRow {
+            namespace: &pod.namespace,
+            name: &pod.name,
+            priority: pod.priority,
+            scheduler: &pod.scheduler_name,
+            created_s: opt(rec.created_ms),
+            scheduled_s: opt(rec.scheduled_ms),
+            deleted_s: opt(rec.deleted_ms),
+            pending_s: pending,
+            node: rec.node.map(|n| r.cluster.node(n).node.name.as_str()).unwrap_or(""),
+            outcome: rec.outcome.as_str(),
+            attempts: rec.attempts,
+            last_unschedulable_reason: &rec.last_reason,
+        })
+        .map_err(|e| out_err(path, e))?;
+    }
+    w.flush().map_err(|e| out_err(path, e))
+}
+
+fn write_rows<T: Serialize>(rows: &[T], path: &Path) -> Result<(), SimError> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
+    for row in rows {
+        w.serialize(row).map_err(|e| out_err(path, e))?;
+    }
+    w.flush().map_err(|e| out_err(path, e))
+}
+
+/// `summary.csv`: one `metric,value` row per summary field, in field order.
+fn write_summary_csv(s: &Summary, path: &Path) -> Result<(), SimError> {
+    let value = serde_json::to_value(s).map_err(|e| out_err(path, e))?;
+    let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
+    w.write_record(["metric", "value"]).map_err(|e| out_err(path, e))?;
+    // serde_json keeps field order only with `preserve_order`; walk the struct's own order.
+    let obj = value.as_object().ok_or_else(|| out_err(path, "summary is not an object"))?;
+    for key in SUMMARY_FIELDS {
+        let v = &obj[*key];
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        w.write_record([*key, text.as_str()]).map_err(|e| out_err(path, e))?;
+    }
+    w.flush().map_err(|e| out_err(path, e))
+}
+
+/// Field order of `summary.csv`.
+const SUMMARY_FIELDS: &[&str] = &[
+    "scenario",
+    "seed",
+    "nodes",
+    "pods_total",
+    "pods_created",
+    "pods_scheduled",
+    "pods_bound_by_node_name",
+    "pods_never_scheduled",
+    "pods_deleted_while_pending",
+    "pending_p50_s",
+    "pending_p90_s",
+    "pending_p99_s",
+    "pending_max_s",
+    "cpu_allocated_mean",
+    "cpu_allocated_peak",
+    "memory_allocated_mean",
+    "memory_allocated_peak",
+    "gpu_allocated_mean",
+    "gpu_allocated_peak",
+    "virtual_end_s",
+    "events",
+    "scheduling_cycles",
+    "failed_cycles",
+    "notes",
+];
+
+/// Writes the results folder of `r` at `out` (replacing an older one), through a temporary
+/// sibling folder renamed into place at the end. `scenario_file` is copied in as `scenario.yaml`.
+///
+/// # Errors
+/// [`SimError::Output`] when a file cannot be written; the temporary folder is removed.
+pub fn write_results(r: &RunResult, scenario_file: &Path, out: &Path) -> Result<Summary, SimError> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| out_err(parent, e))?;
+    let leaf = out.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
+    let tmp: PathBuf = parent.join(format!(".tmp-{leaf}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let result = (|| {
+        fs::create_dir_all(&tmp).map_err(|e| out_err(&tmp, e))?;
+        let (summary, timing) = summarize(r);
+        write_pods(r, &tmp.join("pods.csv"))?;
+        write_rows(&r.recorder.samples, &tmp.join("timeseries.csv"))?;
+        write_summary_csv(&summary, &tmp.join("summary.csv"))?;
+        write_rows(std::slice::from_ref(&timing), &tmp.join("timing.csv"))?;
+        let json = serde_json::json!({ "summary": &summary, "timing": &timing });
+        let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(&tmp, e))?;
+        fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(&tmp, e))?;
+        fs::copy(scenario_file, tmp.join("scenario.yaml")).map_err(|e| out_err(scenario_file, e))?;
+        if out.exists() {
+            fs::remove_dir_all(out).map_err(|e| out_err(out, e))?;
+        }
+        fs::rename(&tmp, out).map_err(|e| out_err(out, e))?;
+        Ok(summary)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&tmp);
+    }
+    result
+}

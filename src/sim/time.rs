@@ -1,0 +1,30 @@
+//! Virtual time.
+
+/// A point in virtual time, in integer milliseconds since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub i64);
+
+impl SimTime {
+    /// The start of the run.
+    pub const ZERO: SimTime = SimTime(0);
+
+    /// `s` seconds after the start.
+    pub const fn from_secs(s: i64) -> SimTime {
+        SimTime(s * 1000)
+    }
+
+    /// Milliseconds since the start.
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// Seconds since the start, as a float (for output only).
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+
+    /// This time plus `ms` milliseconds.
+    pub const fn plus_millis(self, ms: i64) -> SimTime {
+        SimTime(self.0 + ms)
+    }
+}

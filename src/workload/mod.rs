@@ -1,0 +1,7 @@
+//! Workloads: trace readers (one file per format) and the scenario loader that turns a scenario
+//! file into the inputs of a run.
+
+pub mod alibaba_openb;
+pub mod scenario;
+
+pub use alibaba_openb::Arrival;
