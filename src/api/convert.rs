@@ -17,7 +17,6 @@ use super::objects as api;
 use super::quantity::Quantity;
 use crate::error::InputError;
 use crate::model;
-use crate::model::node::normalized_image_name;
 use crate::model::resources::is_milli_resource;
 
 /// Default `spec.schedulerName`.
@@ -67,7 +66,8 @@ pub fn node_to_model(n: &api::Node, path: &Path, line: usize) -> Result<model::N
         .images
         .iter()
         .map(|img| model::ContainerImage {
-            names: img.names.iter().map(|s| normalized_image_name(s)).collect(),
+            // Kept as reported: the scheduler cache does not normalise node image names.
+            names: img.names.clone(),
             size_bytes: img.size_bytes,
         })
         .collect();
@@ -481,7 +481,7 @@ mod tests {
     }
 
     #[test]
-    fn node_allocatable_defaults_to_capacity_and_images_are_normalised() {
+    fn node_allocatable_defaults_to_capacity_and_images_are_kept_as_reported() {
         let n = node(
             "kind: Node\nmetadata: {name: n}\nstatus:\n  capacity: {cpu: 4, memory: 8Gi, pods: 110}\n  images:\n  - names: [nginx, \"reg/x:1\"]\n    sizeBytes: 1000\n",
         );
@@ -489,7 +489,7 @@ mod tests {
         assert_eq!(m.allocatable.milli_cpu, 4000);
         assert_eq!(m.allocatable.pods, 110);
         assert_eq!(m.capacity, m.allocatable);
-        assert_eq!(m.images[0].names, vec!["nginx:latest".to_string(), "reg/x:1".to_string()]);
+        assert_eq!(m.images[0].names, vec!["nginx".to_string(), "reg/x:1".to_string()]);
     }
 
     #[test]

@@ -231,9 +231,14 @@ impl Recorder {
             nodes: cluster.num_nodes(),
             pods_running,
             pods_pending,
-            cpu_allocated: f[0],
-            memory_allocated: f[1],
-            gpu_allocated: f[2],
+            cpu_allocated: round6(f[0]),
+            memory_allocated: round6(f[1]),
+            gpu_allocated: round6(f[2]),
         });
     }
+}
+
+/// Rounds to 6 decimals, so outputs stay readable and byte-stable.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }

@@ -36,7 +36,8 @@ pub struct NodeInfo {
     pub non_zero_requested: Resources,
     /// Host ports claimed by bound pods.
     pub used_ports: Vec<HostPort>,
-    /// Normalised image name → size in bytes, from `status.images`.
+    /// Image name (as the node reports it) → size in bytes, from `status.images` (the first
+    /// entry of a name wins).
     pub image_sizes: BTreeMap<String, i64>,
 }
 
@@ -52,8 +53,9 @@ pub struct Cluster {
     zones: Vec<(String, Vec<NodeId>)>,
     /// Nodes in kube-scheduler's snapshot order (zone-interleaved), rebuilt on node add.
     order: Vec<NodeId>,
-    /// Normalised image name → number of nodes that hold it.
-    image_nodes: BTreeMap<String, u32>,
+    /// Image name (as nodes report it) → (size reported by the first node that listed it, number
+    /// of nodes that hold it): upstream's cache-wide `imageStates`.
+    image_nodes: BTreeMap<String, (i64, u32)>,
 }
 
 impl Cluster {
@@ -76,14 +78,16 @@ impl Cluster {
             Some((_, ids)) => ids.push(id),
             None => self.zones.push((zone, vec![id])),
         }
+        // Upstream `addNodeImageStates`: the first entry of a name on this node counts; the
+        // cluster-wide state keeps the size of the first node that reported the name.
         let mut image_sizes = BTreeMap::new();
         for image in &node.images {
             for name in &image.names {
-                image_sizes.insert(name.clone(), image.size_bytes);
+                image_sizes.entry(name.clone()).or_insert(image.size_bytes);
             }
         }
-        for name in image_sizes.keys() {
-            *self.image_nodes.entry(name.clone()).or_insert(0) += 1;
+        for (name, size) in &image_sizes {
+            self.image_nodes.entry(name.clone()).or_insert((*size, 0)).1 += 1;
         }
         self.node_ids.insert(node.name.clone(), id);
         self.nodes.push(NodeInfo {
@@ -207,9 +211,15 @@ impl Cluster {
         self.pod_node[id as usize]
     }
 
-    /// How many nodes hold the (normalised) image `name`.
+    /// How many nodes hold the image `name` (exactly as nodes report it).
     pub fn image_num_nodes(&self, name: &str) -> u32 {
-        self.image_nodes.get(name).copied().unwrap_or(0)
+        self.image_nodes.get(name).map_or(0, |s| s.1)
+    }
+
+    /// Upstream's `ImageStateSummary` of image `name`: the size the first node listing it
+    /// reported, and how many nodes hold it.
+    pub fn image_state(&self, name: &str) -> Option<(i64, u32)> {
+        self.image_nodes.get(name).copied()
     }
 
     /// Checks that no node's summed requests exceed its allocatable for any resource, returning a
@@ -240,9 +250,12 @@ fn zone_key(node: &Node) -> String {
     if region.is_empty() && zone.is_empty() { String::new() } else { format!("{region}:\x00:{zone}") }
 }
 
-/// The host ports a pod claims (containers and init containers with `hostPort > 0`).
+/// The host ports a pod claims (upstream `GetHostPorts`): ports with `hostPort > 0` of sidecar
+/// init containers (`restartPolicy: Always`, which run as long as the pod), then of regular
+/// containers. Ordinary init containers have finished before the pod runs and claim nothing.
 pub fn host_ports(pod: &Pod) -> impl Iterator<Item = HostPort> + '_ {
-    pod.init_containers.iter().chain(&pod.containers).flat_map(|c| &c.ports).filter(|p| p.host_port > 0).map(|p| {
+    let sidecars = pod.init_containers.iter().filter(|c| c.restart_always);
+    sidecars.chain(&pod.containers).flat_map(|c| &c.ports).filter(|p| p.host_port > 0).map(|p| {
         HostPort {
             ip: if p.host_ip.is_empty() { "0.0.0.0".into() } else { p.host_ip.clone() },
             protocol: if p.protocol.is_empty() { "TCP".into() } else { p.protocol.clone() },

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::SimError;
-use crate::metrics::Outcome;
+use crate::metrics::{Outcome, round6};
 use crate::sim::engine::RunResult;
 
 /// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
@@ -85,9 +85,6 @@ pub fn secs(ms: i64) -> String {
     }
 }
 
-fn round6(x: f64) -> f64 {
-    (x * 1e6).round() / 1e6
-}
 
 /// Computes the summary and timing of a run.
 pub fn summarize(r: &RunResult) -> (Summary, Timing) {

@@ -67,6 +67,10 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             now = sc.horizon.unwrap_or(t);
             break;
         }
+        if event == Event::MetricsSample && queue.is_empty() {
+            // Nothing happens after this sample's time: the run ended at the last event.
+            break;
+        }
         now = t;
         rec.events += 1;
         let mut cluster_changed = false;
@@ -173,9 +177,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             Event::MetricsSample => {
                 rec.sample(now, &cluster, running, pending);
                 last_sample = Some(now);
-                if !queue.is_empty() {
-                    queue.push(now.plus_millis(sc.sample_interval.0), Event::MetricsSample);
-                }
+                queue.push(now.plus_millis(sc.sample_interval.0), Event::MetricsSample);
             }
         }
         if cluster_changed {
@@ -201,11 +203,15 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
     })
 }
 
-/// The scheduler must never over-allocate a node: every bound pod passed NodeResourcesFit.
+/// The scheduler must never over-allocate a node: every pod it binds passed NodeResourcesFit, so
+/// no resource the pod requests (nor the pod count) may exceed the node's allocatable.
 fn check_node(cluster: &Cluster, node: crate::model::NodeId, pod: PodId) -> Result<(), SimError> {
     let info = cluster.node(node);
     let a = &info.node.allocatable;
-    for (name, used) in info.requested.iter_nonzero() {
+    let p = cluster.pod(pod);
+    let requested = p.requests.iter_nonzero().map(|(name, _)| name).chain(std::iter::once(crate::model::resources::PODS));
+    for name in requested {
+        let used = info.requested.get(name);
         if used > a.get(name) {
             return Err(SimError::Internal(format!(
                 "binding pod {} over-allocated node {}: {name} requested {used} > allocatable {}",

@@ -60,6 +60,26 @@ pub fn find_line(text: &str, needle: &str) -> usize {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or(0)
 }
 
+/// Moves a conversion error from the line where its object starts to the line of the field
+/// itself: the first line at or after `start` that holds the field's last key (and the bad value,
+/// when the message quotes one).
+pub fn refine_line(e: InputError, path: &Path) -> InputError {
+    let InputError::Field { path: p, line, field, message } = e else { return e };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return InputError::Field { path: p, line, field, message };
+    };
+    let leaf = field.rsplit('.').next().unwrap_or(&field);
+    let leaf = leaf.split('[').next().unwrap_or(leaf);
+    let value = message.split('"').nth(1).unwrap_or("");
+    let found = text
+        .lines()
+        .enumerate()
+        .skip(line.saturating_sub(1))
+        .find(|(_, l)| l.contains(&format!("{leaf}:")) && l.contains(value))
+        .map(|(i, _)| i + 1);
+    InputError::Field { path: p, line: found.unwrap_or(line), field, message }
+}
+
 /// Parses a Go-style duration (`90s`, `1h30m`, `72h`, `500ms`) into virtual time.
 ///
 /// # Errors
@@ -125,7 +145,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                 let p = resolve(&m.path);
                 for obj in read_objects(&p)? {
                     match &obj.value {
-                        KubeObject::Node(n) => nodes.push(node_to_model(n, &p, obj.line)?),
+                        KubeObject::Node(n) => nodes.push(node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?),
                         other => {
                             return Err(InputError::Field {
                                 path: p.clone(),
@@ -253,7 +273,7 @@ fn manifest_pods(p: &Path, at: SimTime) -> Result<Vec<Arrival>, InputError> {
     for obj in &objects {
         match &obj.value {
             KubeObject::Pod(pod) => {
-                let pod = pod_to_model(pod, p, obj.line, priority_of)?;
+                let pod = pod_to_model(pod, p, obj.line, priority_of).map_err(|e| refine_line(e, p))?;
                 out.push(Arrival { pod, created: at, deleted: None, line: obj.line });
             }
             KubeObject::PriorityClass(_) => {}

@@ -139,6 +139,21 @@ fn point_type(point: &str) -> &'static str {
     }
 }
 
+/// A plugin's `args` without the `apiVersion` / `kind` that v1 configs may carry inside them
+/// (e.g. `kind: NodeResourcesFitArgs`): upstream decodes args as typed objects, so these keys are
+/// type metadata, not fields the plugin reads.
+fn without_type_meta(args: &serde_json::Value) -> serde_json::Value {
+    match args {
+        serde_json::Value::Object(m) if m.contains_key("apiVersion") || m.contains_key("kind") => {
+            let mut m = m.clone();
+            m.remove("apiVersion");
+            m.remove("kind");
+            serde_json::Value::Object(m)
+        }
+        other => other.clone(),
+    }
+}
+
 /// `mergePluginSet`: defaults minus disabled (all with `*`), a custom entry of the same name
 /// replacing its default in place, the other custom entries appended in order.
 fn merge_plugin_set(defaults: &[PluginEntry], custom: &PluginSet) -> PluginSet {
@@ -253,8 +268,8 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
             let Some(make) = factory(pname) else {
                 return Err(err(field.clone(), format!("plugin {pname:?} does not exist"), pname));
             };
-            let a = args.get(pname.as_str()).copied().unwrap_or(&serde_json::Value::Null);
-            let plugin = make(a).map_err(|m| {
+            let a = args.get(pname.as_str()).map(|v| without_type_meta(v)).unwrap_or(serde_json::Value::Null);
+            let plugin = make(&a).map_err(|m| {
                 let ci = raw.plugin_config.iter().position(|c| c.name == *pname).unwrap_or(0);
                 err(at(&format!("pluginConfig[{ci}].args")), format!("plugin {pname}: {m}"), pname)
             })?;

@@ -72,6 +72,12 @@ pub struct CycleResult {
     pub prefilter_skipped: Vec<&'static str>,
     /// Plugins whose PreScore returned Skip.
     pub prescore_skipped: Vec<&'static str>,
+    /// True when a PreFilter plugin rejected the pod outright: every node in `rejected` carries
+    /// that plugin's status.
+    pub prefilter_rejected: bool,
+    /// The node names the PreFilter plugins' PreFilterResults allowed (intersected), when any
+    /// plugin narrowed the nodes; the other nodes are rejected with "didn't satisfy plugin(s)".
+    pub prefilter_result: Option<BTreeSet<String>>,
 }
 
 /// What a cycle decided.
@@ -135,6 +141,8 @@ pub fn schedule_pod(
         scores: None,
         prefilter_skipped: Vec::new(),
         prescore_skipped: Vec::new(),
+        prefilter_rejected: false,
+        prefilter_result: None,
     };
     let all = cluster.node_order();
     if all.is_empty() {
@@ -149,7 +157,8 @@ pub fn schedule_pod(
 
     // PreFilter.
     let mut allowed: Option<BTreeSet<String>> = None;
-    let mut plugins_with_nodes: BTreeSet<&'static str> = BTreeSet::new();
+    // Plugins that returned a PreFilterResult, in profile order (upstream `pluginsWithNodes`).
+    let mut plugins_with_nodes: Vec<&'static str> = Vec::new();
     let mut prefilter_rejection: Option<Status> = None;
     for p in &profile.pre_filter {
         let pf = p.as_pre_filter().expect("profile lists only PreFilter plugins here");
@@ -177,17 +186,16 @@ pub fn schedule_pod(
             }
         }
         if let Some(names) = names {
-            plugins_with_nodes.insert(p.name());
+            plugins_with_nodes.push(p.name());
             allowed = Some(match allowed {
                 None => names,
                 Some(prev) => prev.intersection(&names).cloned().collect(),
             });
             if allowed.as_ref().is_some_and(|a| a.is_empty()) {
-                let list: Vec<&str> = plugins_with_nodes.iter().copied().collect();
-                let msg = if list.len() == 1 {
-                    format!("node(s) didn't satisfy plugin {}", list[0])
+                let msg = if plugins_with_nodes.len() == 1 {
+                    format!("node(s) didn't satisfy plugin {}", plugins_with_nodes[0])
                 } else {
-                    format!("node(s) didn't satisfy plugin(s) [{}] simultaneously", list.join(" "))
+                    format!("node(s) didn't satisfy plugin(s) [{}] simultaneously", plugins_with_nodes.join(" "))
                 };
                 prefilter_rejection = Some(Status::unresolvable(msg).with_plugin(p.name()));
                 break;
@@ -196,6 +204,7 @@ pub fn schedule_pod(
     }
     result.prefilter_skipped = cs.skip_filter.clone();
     if let Some(status) = prefilter_rejection {
+        result.prefilter_rejected = true;
         for id in all {
             result.rejected.push((*id, status.clone()));
         }
@@ -213,7 +222,10 @@ pub fn schedule_pod(
         Some(names) => all.iter().copied().filter(|id| names.contains(&cluster.node(*id).node.name)).collect(),
     };
     if let Some(names) = &allowed {
-        let list: Vec<&str> = plugins_with_nodes.iter().copied().collect();
+        // Upstream names the plugins sorted (`sets.List`) in the absent nodes' status.
+        let mut list: Vec<&str> = plugins_with_nodes.clone();
+        list.sort_unstable();
+        list.dedup();
         let msg = format!("node(s) didn't satisfy plugin(s) [{}]", list.join(" "));
         for id in all {
             if !names.contains(&cluster.node(*id).node.name) {
@@ -221,6 +233,7 @@ pub fn schedule_pod(
             }
         }
     }
+    result.prefilter_result = allowed.clone();
     let to_find = if profile.score.is_empty() {
         1.min(candidates.len())
     } else {

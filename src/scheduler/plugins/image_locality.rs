@@ -1,6 +1,11 @@
 //! ImageLocality: favours nodes that already hold the pod's images, scaled by how widely each
 //! image is spread. Mirrors `pkg/scheduler/framework/plugins/imagelocality/image_locality.go`
 //! (v1.35: init containers count, and the upper threshold scales with the container count).
+//!
+//! A pod image without a tag is looked up as `:latest`; node image names are matched exactly as
+//! the node reports them. An image's size is the cluster-wide one of the scheduler cache (the
+//! size the first node listing that name reported), and its spread is the fraction of all
+//! cluster nodes holding it.
 
 use crate::model::node::normalized_image_name;
 use crate::model::{Cluster, NodeInfo, Pod};
@@ -33,9 +38,11 @@ impl ScorePlugin for ImageLocality {
         let mut sum: i64 = 0;
         for image in pod.images() {
             let name = normalized_image_name(image);
-            if let Some(size) = node.image_sizes.get(&name) {
-                let spread = cluster.image_num_nodes(&name) as f64 / total_nodes;
-                sum += (*size as f64 * spread) as i64;
+            if node.image_sizes.contains_key(&name)
+                && let Some((size, num_nodes)) = cluster.image_state(&name)
+            {
+                let spread = num_nodes as f64 / total_nodes;
+                sum += (size as f64 * spread) as i64;
             }
         }
         let containers = (pod.init_containers.len() + pod.containers.len()) as i64;

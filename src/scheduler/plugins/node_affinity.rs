@@ -162,10 +162,12 @@ impl FilterPlugin for NodeAffinity {
 }
 
 impl PreScorePlugin for NodeAffinity {
+    /// Skip when the pod has no preferred terms and the profile sets no `addedAffinity` at all
+    /// (upstream keeps scoring whenever `addedAffinity` is configured, even without preferred
+    /// terms).
     fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
         let pod_preferred = pod.node_affinity.as_ref().is_some_and(|a| !a.preferred.is_empty());
-        let added_preferred = self.added.as_ref().is_some_and(|a| !a.preferred.is_empty());
-        if !pod_preferred && !added_preferred { Status::skip() } else { Status::success() }
+        if !pod_preferred && self.added.is_none() { Status::skip() } else { Status::success() }
     }
 }
 

@@ -105,9 +105,10 @@ pub fn default_resources() -> Vec<ResourceSpec> {
     vec![ResourceSpec { name: CPU.into(), weight: 1 }, ResourceSpec { name: MEMORY.into(), weight: 1 }]
 }
 
-/// Validates and defaults `resources` of a scoring strategy (weights 1..=100, 0 → 1).
+/// Validates and defaults `resources` of a scoring strategy as v1 defaulting does: an absent or
+/// empty list becomes `[cpu w1, memory w1]`, a weight of 0 becomes 1; weights must be in 1..=100.
 pub fn validate_resources(resources: Option<Vec<ResourceSpec>>) -> Result<Vec<ResourceSpec>, String> {
-    let mut resources = resources.unwrap_or_else(default_resources);
+    let mut resources = resources.filter(|r| !r.is_empty()).unwrap_or_else(default_resources);
     for r in &mut resources {
         if r.weight == 0 {
             r.weight = 1;
@@ -203,16 +204,10 @@ pub struct InsufficientResource {
     pub unresolvable: bool,
 }
 
-/// True for an extended resource name: domain-prefixed, not `kubernetes.io/`, not hugepages
-/// (upstream `IsExtendedResourceName`).
+/// True for an extended resource name (upstream `IsExtendedResourceName`): not native (a name
+/// with a `/` that does not contain `kubernetes.io/`) and not a quota `requests.` name.
 fn is_extended_resource_name(name: &str) -> bool {
-    if name.starts_with("hugepages-") || name.starts_with("requests.") {
-        return false;
-    }
-    match name.split_once('/') {
-        None => false,
-        Some((domain, _)) => !(domain == "kubernetes.io" || domain.ends_with(".kubernetes.io")),
-    }
+    name.contains('/') && !name.contains("kubernetes.io/") && !name.starts_with("requests.")
 }
 
 /// Upstream `fitsRequest`: every shortfall of the node for the pod, in upstream order (pods, cpu,

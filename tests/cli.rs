@@ -1,0 +1,142 @@
+//! The `capsim` binary end to end: determinism of results folders, and clear exit-2 errors for
+//! bad input with no results folder left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn capsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_capsim")).args(args).output().expect("capsim runs")
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn same_scenario_and_seed_give_byte_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        let o = capsim(&["run", "workloads/openb-default.yaml", "--seed", "7", "--quiet", "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for f in ["pods.csv", "timeseries.csv", "summary.csv", "scenario.yaml"] {
+        assert!(read(&a.join(f)) == read(&b.join(f)), "{f} differs between two runs of the same seed");
+    }
+    let pods = String::from_utf8(read(&a.join("pods.csv"))).unwrap();
+    assert_eq!(pods.lines().count(), 8152 + 1, "one row per trace pod plus the header");
+    assert!(pods.starts_with(
+        "namespace,name,priority,scheduler,created_s,scheduled_s,deleted_s,pending_s,node,outcome,attempts,last_unschedulable_reason\n"
+    ));
+    assert!(a.join("summary.json").exists() && a.join("timing.csv").exists());
+}
+
+#[test]
+fn different_seeds_break_ties_differently() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for (out, seed) in [(&a, "1"), (&b, "2")] {
+        let o = capsim(&["run", "workloads/openb-default.yaml", "--seed", seed, "--quiet", "--out", out.to_str().unwrap()]);
+        assert!(o.status.success());
+    }
+    assert!(read(&a.join("pods.csv")) != read(&b.join("pods.csv")), "seeds 1 and 2 should place some pod differently");
+}
+
+/// A scratch folder with a scenario whose parts can be broken one at a time.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+const NODES: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nstatus:\n  allocatable:\n    cpu: \"4\"\n    memory: 8Gi\n    pods: \"110\"\n";
+const PODS: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\np0,1000,1024,0,0,,LS,Running,0,10,0\n";
+const CONFIG: &str = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n  - schedulerName: default-scheduler\n";
+
+impl Scratch {
+    fn new() -> Self {
+        let s = Scratch { dir: tempfile::tempdir().unwrap() };
+        s.write("nodes.yaml", NODES);
+        s.write("pods.csv", PODS);
+        s.write("config.yaml", CONFIG);
+        s.write(
+            "scenario.yaml",
+            "apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: scratch\nspec:\n  cluster:\n    nodes:\n      - manifest: {path: nodes.yaml}\n  scheduler:\n    config: config.yaml\n  workload:\n    - trace: {format: alibaba-openb, path: pods.csv}\n",
+        );
+        s
+    }
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    /// Runs the scenario into `out/` and returns (exit code, stderr).
+    fn run(&self) -> (i32, String) {
+        let o = capsim(&["run", self.path("scenario.yaml").to_str().unwrap(), "--quiet", "--out", self.path("out").to_str().unwrap()]);
+        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+    }
+    /// Asserts exit code 2, a one-line message containing every `needle`, and no results left.
+    fn assert_input_error(&self, needles: &[&str]) {
+        let (code, stderr) = self.run();
+        assert_eq!(code, 2, "stderr: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one clear message, got: {stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "message should mention {n:?}: {stderr}");
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n == "out" || n.starts_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "no results folder may be left behind: {leftovers:?}");
+    }
+}
+
+#[test]
+fn the_scratch_scenario_itself_runs() {
+    let s = Scratch::new();
+    let (code, stderr) = s.run();
+    assert_eq!(code, 0, "{stderr}");
+    let pods = std::fs::read_to_string(s.path("out/pods.csv")).unwrap();
+    assert!(pods.contains("default,p0,0,default-scheduler,0,0,10,0,n1,Scheduled,1,"), "{pods}");
+}
+
+#[test]
+fn malformed_quantity_names_file_line_and_field() {
+    let s = Scratch::new();
+    s.write("nodes.yaml", &NODES.replace("cpu: \"4\"", "cpu: \"4x\""));
+    s.assert_input_error(&["nodes.yaml:7", "status.allocatable.cpu", "4x"]);
+}
+
+#[test]
+fn missing_trace_file_names_the_file() {
+    let s = Scratch::new();
+    std::fs::remove_file(s.path("pods.csv")).unwrap();
+    s.assert_input_error(&["pods.csv", "cannot read"]);
+}
+
+#[test]
+fn csv_row_with_a_non_number_names_line_and_column() {
+    let s = Scratch::new();
+    s.write("pods.csv", &PODS.replace("p0,1000,", "p0,lots,"));
+    s.assert_input_error(&["pods.csv:2", "cpu_milli", "\"lots\""]);
+}
+
+#[test]
+fn unknown_plugin_names_file_line_and_field() {
+    let s = Scratch::new();
+    s.write("config.yaml", &format!("{CONFIG}    plugins:\n      score:\n        enabled:\n          - name: NoSuchPlugin\n"));
+    s.assert_input_error(&["config.yaml:8", "profiles[0].plugins.score.enabled[0].name", "NoSuchPlugin", "does not exist"]);
+}
+
+#[test]
+fn validate_accepts_the_bundled_scenario_and_rejects_a_broken_one() {
+    let o = capsim(&["validate", "workloads/openb-default.yaml"]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("1523 nodes, 8152 pods"), "{out}");
+    let s = Scratch::new();
+    s.write("scenario.yaml", &std::fs::read_to_string(s.path("scenario.yaml")).unwrap().replace("manifest:", "manifset:"));
+    let o = capsim(&["validate", s.path("scenario.yaml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("scenario.yaml:8"), "{}", String::from_utf8_lossy(&o.stderr));
+}
