@@ -23,7 +23,9 @@ use capsim::model::Cluster;
 use capsim::model::pod::{QosClass, qos_class};
 use capsim::scheduler::framework::registry::factory;
 use capsim::scheduler::framework::{CycleState, Status};
-use capsim::scheduler::plugins::node_resources_fit::{Fit, UtilizationShapePoint, broken_linear, fits_request};
+use capsim::scheduler::plugins::node_resources_fit::{
+    Fit, UtilizationShapePoint, broken_linear, fits_request,
+};
 use common::{Tally, build_cluster, catch, gate_skip_reason, load_json, model_pod, plugin_args, report};
 use serde_json::Value;
 
@@ -45,7 +47,12 @@ fn verdict_of(status: &Status) -> FilterVerdict {
 
 /// Node names of a case, in the order given.
 fn node_names(case: &Value) -> Vec<String> {
-    case["nodes"].as_array().unwrap().iter().map(|n| n["metadata"]["name"].as_str().unwrap().to_string()).collect()
+    case["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Runs the filter phase the way upstream's Filter unit tests (and the framework) do: PreFilter
@@ -69,7 +76,8 @@ fn run_filter(case: &Value, cluster: &Cluster) -> Result<(), String> {
         return Err(format!("PreFilter error: {}", pf_status.message()));
     }
     if let Some(want) = case.get("prefilterNodeNames") {
-        let want: BTreeSet<String> = want.as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
+        let want: BTreeSet<String> =
+            want.as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
         if names.as_ref() != Some(&want) {
             diffs.push(format!("prefilterNodeNames: want {want:?}, got {names:?}"));
         }
@@ -108,12 +116,17 @@ fn run_filter(case: &Value, cluster: &Cluster) -> Result<(), String> {
                 FilterVerdict { fits: true, reasons: vec![], code: None }
             }
         };
-        let want_fits = expected["fits"][&name].as_bool().ok_or_else(|| format!("no expected.fits for {name}"))?;
+        let want_fits =
+            expected["fits"][&name].as_bool().ok_or_else(|| format!("no expected.fits for {name}"))?;
         if got.fits != want_fits {
-            diffs.push(format!("{name}: fits want {want_fits}, got {} ({:?}, {:?})", got.fits, got.code, got.reasons));
+            diffs.push(format!(
+                "{name}: fits want {want_fits}, got {} ({:?}, {:?})",
+                got.fits, got.code, got.reasons
+            ));
         }
         if let Some(want) = expected.get("reasons").and_then(|r| r.get(&name)) {
-            let want: Vec<String> = want.as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
+            let want: Vec<String> =
+                want.as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
             if want != got.reasons {
                 diffs.push(format!("{name}: reasons want {want:?}, got {:?}", got.reasons));
             }
@@ -124,7 +137,9 @@ fn run_filter(case: &Value, cluster: &Cluster) -> Result<(), String> {
                 diffs.push(format!("{name}: code want {want}, got {:?}", got.code));
             }
         }
-        if let (Some(fit), Some(want)) = (&fit, expected.get("insufficientResources").and_then(|r| r.get(&name))) {
+        if let (Some(fit), Some(want)) =
+            (&fit, expected.get("insufficientResources").and_then(|r| r.get(&name)))
+        {
             let want: Vec<String> = want
                 .as_array()
                 .unwrap()
@@ -192,7 +207,9 @@ fn run_score(case: &Value, cluster: &Cluster) -> Result<(), String> {
     let mut scores = vec![0i64; ids.len()];
     if !skipped {
         for (i, id) in ids.iter().enumerate() {
-            scores[i] = sp.score(&state, &pod, cluster.node(*id), cluster).map_err(|s| format!("Score error: {s:?}"))?;
+            scores[i] = sp
+                .score(&state, &pod, cluster.node(*id), cluster)
+                .map_err(|s| format!("Score error: {s:?}"))?;
         }
         if sp.has_normalize() {
             let st = sp.normalize_score(&state, &pod, &mut scores);
@@ -211,7 +228,10 @@ fn run_score(case: &Value, cluster: &Cluster) -> Result<(), String> {
     if got == want {
         Ok(())
     } else {
-        Err(format!("scores{}:\n  want {want:?}\n  got  {got:?}", if skipped { " (PreScore skipped)" } else { "" }))
+        Err(format!(
+            "scores{}:\n  want {want:?}\n  got  {got:?}",
+            if skipped { " (PreScore skipped)" } else { "" }
+        ))
     }
 }
 
@@ -341,6 +361,52 @@ fn golden_noderesources_balanced_allocation() {
 #[test]
 fn golden_imagelocality() {
     run_file("imagelocality.json");
+}
+
+/// Rows the golden files list as skipped because they assert only that PreScore returns Skip
+/// (e.g. BalancedAllocation for a best-effort pod, issue #129138); checked wherever the row
+/// carries its pod and nodes.
+#[test]
+fn golden_prescore_skip_rows() {
+    let mut t = Tally::default();
+    for file in [
+        "nodeaffinity.json",
+        "noderesources_balanced_allocation.json",
+        "noderesources_fit_score.json",
+        "tainttoleration.json",
+        "imagelocality.json",
+    ] {
+        let doc = load_json(&format!("golden/{file}"));
+        for row in doc["skipped"].as_array().unwrap() {
+            let (Some(want), Some(pod)) = (row["expected"].get("prescoreStatus"), row.get("pod")) else {
+                continue;
+            };
+            let name = format!("{file}: {}", row["name"].as_str().unwrap());
+            let plugin = doc["cases"][0]["plugin"].as_str().unwrap().to_string();
+            match catch(|| {
+                let cluster = build_cluster(row["nodes"].as_array().unwrap(), &[])?;
+                let args = plugin_args(row.get("args"));
+                let p = factory(&plugin).unwrap()(&args)?;
+                let ids: Vec<_> = cluster.node_order().to_vec();
+                let st = p.as_pre_score().ok_or("no PreScore")?.pre_score(
+                    &mut CycleState::new(),
+                    &model_pod(pod)?,
+                    &ids,
+                    &cluster,
+                );
+                let got = st.code.as_str();
+                if Some(got) == want.as_str() {
+                    Ok(())
+                } else {
+                    Err(format!("PreScore want {want}, got {got}"))
+                }
+            }) {
+                Ok(()) => t.passed += 1,
+                Err(diff) => t.failed.push((name, diff)),
+            }
+        }
+    }
+    report("golden", &BTreeMap::from([("prescore skip rows".to_string(), t)]));
 }
 
 /// QoS class of a pod (`pkg/apis/core/v1/helper/qos` TestComputePodQOS), including pod-level

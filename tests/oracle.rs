@@ -26,7 +26,9 @@ use capsim::api::scheduler_config::KubeSchedulerConfiguration;
 use capsim::api::yaml::read_objects;
 use capsim::model::{Cluster, NodeId};
 use capsim::scheduler::framework::profile::{SchedulerConfig, build};
-use capsim::scheduler::framework::runner::{CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, schedule_pod};
+use capsim::scheduler::framework::runner::{
+    CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, schedule_pod,
+};
 use rand::SeedableRng;
 use serde_json::Value;
 
@@ -87,14 +89,20 @@ fn load_scenario(path: &Path) -> Result<Scenario, String> {
     }
     let config = build(&cfg.unwrap_or_default()).map_err(|e| format!("{e:?}"))?;
     let priority_of = |name: &str| {
-        if name.is_empty() { global_default } else { classes.get(name).copied().or_else(|| builtin_priority(name)) }
+        if name.is_empty() {
+            global_default
+        } else {
+            classes.get(name).copied().or_else(|| builtin_priority(name))
+        }
     };
     let mut cluster = Cluster::new();
     let mut pods = Vec::new();
     for o in &objects {
         match &o.value {
             KubeObject::Node(n) => {
-                cluster.add_node(node_to_model(n, path, o.line).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+                cluster
+                    .add_node(node_to_model(n, path, o.line).map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
             }
             KubeObject::Pod(p) => {
                 if !p.spec.node_name.is_empty() && matches!(p.status.phase.as_str(), "Succeeded" | "Failed") {
@@ -137,7 +145,10 @@ fn line_of(result: &CycleResult, cluster: &Cluster) -> Line {
     if let Some(table) = &result.scores {
         for (id, per_plugin, total) in &table.rows {
             let n = name(*id);
-            line.scores.insert(n.clone(), table.plugins.iter().map(|p| p.to_string()).zip(per_plugin.iter().copied()).collect());
+            line.scores.insert(
+                n.clone(),
+                table.plugins.iter().map(|p| p.to_string()).zip(per_plugin.iter().copied()).collect(),
+            );
             line.total.insert(n, *total);
         }
     }
@@ -154,7 +165,10 @@ fn compare(want: &Value, got: &Line) -> Vec<String> {
     let mut diffs = Vec::new();
     let want_bound = want["bound_to"].as_str().map(str::to_string);
     if want_bound != got.bound_to {
-        diffs.push(format!("bound_to: want {want_bound:?}, got {:?} (message {:?})", got.bound_to, got.message));
+        diffs.push(format!(
+            "bound_to: want {want_bound:?}, got {:?} (message {:?})",
+            got.bound_to, got.message
+        ));
     }
     for (flag, g) in [("gated", got.gated), ("ignored", got.ignored)] {
         let w = want.get(flag).and_then(Value::as_bool).unwrap_or(false);
@@ -165,8 +179,12 @@ fn compare(want: &Value, got: &Line) -> Vec<String> {
     if got.gated || got.ignored {
         return diffs;
     }
-    let want_feasible: BTreeMap<String, bool> =
-        want["feasible"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_bool().unwrap())).collect();
+    let want_feasible: BTreeMap<String, bool> = want["feasible"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_bool().unwrap()))
+        .collect();
     if want_feasible != got.feasible {
         let differing: Vec<String> = want_feasible
             .iter()
@@ -197,8 +215,12 @@ fn compare(want: &Value, got: &Line) -> Vec<String> {
     }
     for (node, w) in want["rejected_by"].as_object().unwrap() {
         let w_by = w.as_str().unwrap();
-        let w_reasons: Vec<String> =
-            want["reasons"][node].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect();
+        let w_reasons: Vec<String> = want["reasons"][node]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect();
         let g_by = got.rejected_by.get(node).map(String::as_str).unwrap_or("<not rejected>");
         let g_reasons = got.reasons.get(node).cloned().unwrap_or_default();
         if w_by != g_by || w_reasons != g_reasons {
@@ -225,8 +247,11 @@ struct Replay {
 fn replay(dir: &Path) -> Result<Replay, String> {
     let Scenario { config, mut cluster, pods } = load_scenario(&dir.join("scenario.yaml"))?;
     let expected_text = std::fs::read_to_string(dir.join("expected.jsonl")).map_err(|e| e.to_string())?;
-    let expected: Vec<Value> =
-        expected_text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let expected: Vec<Value> = expected_text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let mut state = SchedulerState::default();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let opts = CycleOptions { tie_break: TieBreak::FirstNode, record_scores: true };
@@ -244,7 +269,11 @@ fn replay(dir: &Path) -> Result<Replay, String> {
         }
         let want = next.next().ok_or_else(|| format!("no expected line for pending pod {}", pod.key()))?;
         if want["pod"].as_str() != Some(pod.key().as_str()) {
-            return Err(format!("expected.jsonl is out of step: line for {}, pod {}", want["pod"], pod.key()));
+            return Err(format!(
+                "expected.jsonl is out of step: line for {}, pod {}",
+                want["pod"],
+                pod.key()
+            ));
         }
         let got = match config.profile(&pod.scheduler_name) {
             None => Line { ignored: true, ..Default::default() },
@@ -255,7 +284,9 @@ fn replay(dir: &Path) -> Result<Replay, String> {
                 });
                 match gate {
                     Some(message) => Line { gated: true, message, ..Default::default() },
-                    None => line_of(&schedule_pod(profile, &pod, &cluster, &mut state, &mut rng, opts), &cluster),
+                    None => {
+                        line_of(&schedule_pod(profile, &pod, &cluster, &mut state, &mut rng, opts), &cluster)
+                    }
                 }
             }
         };
@@ -319,11 +350,16 @@ fn oracle_scenarios_match_upstream() {
                     println!("    first diverging pod {pod}:\n{}", common::indent(&diffs.join("\n"), 8));
                     let others: Vec<&str> = r.diverging.iter().skip(1).map(|(p, _)| p.as_str()).collect();
                     if !others.is_empty() {
-                        println!("    also diverging (with the oracle's bindings forced): {}", others.join(", "));
+                        println!(
+                            "    also diverging (with the oracle's bindings forced): {}",
+                            others.join(", ")
+                        );
                     }
                 }
                 match (pending, r.diverging.is_empty()) {
-                    (false, false) => problems.push(format!("{name}: {} diverging pod(s)", r.diverging.len())),
+                    (false, false) => {
+                        problems.push(format!("{name}: {} diverging pod(s)", r.diverging.len()))
+                    }
                     (true, true) => problems.push(format!("{name} now passes: remove it from PENDING")),
                     _ => {}
                 }

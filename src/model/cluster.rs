@@ -237,7 +237,10 @@ impl Cluster {
                 }
             }
             if let Some((name, used, cap)) = bad.first() {
-                return Err(format!("node {} over-allocated: {name} requested {used} > allocatable {cap}", info.node.name));
+                return Err(format!(
+                    "node {} over-allocated: {name} requested {used} > allocatable {cap}",
+                    info.node.name
+                ));
             }
         }
         Ok(())
@@ -255,11 +258,58 @@ fn zone_key(node: &Node) -> String {
 /// containers. Ordinary init containers have finished before the pod runs and claim nothing.
 pub fn host_ports(pod: &Pod) -> impl Iterator<Item = HostPort> + '_ {
     let sidecars = pod.init_containers.iter().filter(|c| c.restart_always);
-    sidecars.chain(&pod.containers).flat_map(|c| &c.ports).filter(|p| p.host_port > 0).map(|p| {
-        HostPort {
-            ip: if p.host_ip.is_empty() { "0.0.0.0".into() } else { p.host_ip.clone() },
-            protocol: if p.protocol.is_empty() { "TCP".into() } else { p.protocol.clone() },
-            port: p.host_port,
-        }
+    sidecars.chain(&pod.containers).flat_map(|c| &c.ports).filter(|p| p.host_port > 0).map(|p| HostPort {
+        ip: if p.host_ip.is_empty() { "0.0.0.0".into() } else { p.host_ip.clone() },
+        protocol: if p.protocol.is_empty() { "TCP".into() } else { p.protocol.clone() },
+        port: p.host_port,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::node::ContainerImage;
+    use crate::model::pod::{ContainerPort, simple_pod};
+
+    fn node(name: &str, images: &[(&str, i64)]) -> Node {
+        Node {
+            name: name.into(),
+            labels: Default::default(),
+            taints: vec![],
+            unschedulable: false,
+            allocatable: Resources { pods: 110, ..Default::default() },
+            capacity: Resources::default(),
+            images: images
+                .iter()
+                .map(|(n, s)| ContainerImage { names: vec![n.to_string()], size_bytes: *s })
+                .collect(),
+        }
+    }
+
+    /// Upstream `GetHostPorts`: only sidecar init containers (restartPolicy Always) hold host ports.
+    #[test]
+    fn only_sidecar_init_containers_claim_host_ports() {
+        let port = |p| ContainerPort { host_port: p, protocol: String::new(), host_ip: String::new() };
+        let mut pod = simple_pod("p", Resources::default());
+        let mut init = pod.containers[0].clone();
+        init.ports = vec![port(81)];
+        let mut sidecar = init.clone();
+        sidecar.ports = vec![port(82)];
+        sidecar.restart_always = true;
+        pod.init_containers = vec![init, sidecar];
+        pod.containers[0].ports = vec![port(83)];
+        let ports: Vec<i32> = host_ports(&pod).map(|p| p.port).collect();
+        assert_eq!(ports, vec![82, 83]);
+    }
+
+    /// Upstream's cache keeps one size per image name: the first node that reported it.
+    #[test]
+    fn image_state_keeps_first_reported_size_and_counts_nodes() {
+        let mut c = Cluster::new();
+        c.add_node(node("a", &[("img:1", 100), ("img:1", 7)])).unwrap();
+        c.add_node(node("b", &[("img:1", 300)])).unwrap();
+        assert_eq!(c.image_state("img:1"), Some((100, 2)));
+        assert_eq!(c.node(0).image_sizes["img:1"], 100);
+        assert_eq!(c.image_state("img"), None);
+    }
 }

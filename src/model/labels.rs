@@ -255,4 +255,22 @@ mod tests {
         let taint = Taint { key: "x".into(), value: "y".into(), effect: TaintEffect::NoExecute };
         assert!(t.tolerates(&taint));
     }
+
+    /// `ToleratesTaint` with the comparison-operator gate off: Lt/Gt match nothing; Equal compares
+    /// values only once the key check passed.
+    #[test]
+    fn comparison_operators_tolerate_nothing_while_the_gate_is_off() {
+        let taint = Taint { key: "sla".into(), value: "950".into(), effect: TaintEffect::NoSchedule };
+        let tol = |operator, key: &str, value: &str| Toleration {
+            key: key.into(),
+            operator,
+            value: value.into(),
+            effect: None,
+            toleration_seconds: None,
+        };
+        assert!(!tol(TolerationOperator::Gt, "sla", "750").tolerates(&taint));
+        assert!(!tol(TolerationOperator::Lt, "sla", "990").tolerates(&taint));
+        assert!(tol(TolerationOperator::Equal, "", "950").tolerates(&taint));
+        assert!(!tol(TolerationOperator::Equal, "other", "950").tolerates(&taint));
+    }
 }

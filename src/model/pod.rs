@@ -246,7 +246,10 @@ pub fn qos_class(pod: &Pod) -> QosClass {
     if requests.is_empty() && limits.is_empty() {
         return QosClass::BestEffort;
     }
-    if guaranteed && requests.iter().all(|(name, r)| limits.get(name) == Some(r)) && requests.len() == limits.len() {
+    if guaranteed
+        && requests.iter().all(|(name, r)| limits.get(name) == Some(r))
+        && requests.len() == limits.len()
+    {
         QosClass::Guaranteed
     } else {
         QosClass::Burstable

@@ -189,11 +189,19 @@ fn merge_plugin_set(defaults: &[PluginEntry], custom: &PluginSet) -> PluginSet {
 /// args, duplicate or empty profile names, profiles with different QueueSort plugins, a bad
 /// percentage, or no QueueSort/Bind plugin.
 pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, ConfigError> {
-    let err = |field: String, message: String, subject: &str| ConfigError { field, message, subject: subject.to_string() };
+    let err = |field: String, message: String, subject: &str| ConfigError {
+        field,
+        message,
+        subject: subject.to_string(),
+    };
     if !cfg.api_version.is_empty() && cfg.api_version != crate::api::scheduler_config::API_VERSION {
         return Err(err(
             "apiVersion".into(),
-            format!("unsupported apiVersion {:?}: expected {}", cfg.api_version, crate::api::scheduler_config::API_VERSION),
+            format!(
+                "unsupported apiVersion {:?}: expected {}",
+                cfg.api_version,
+                crate::api::scheduler_config::API_VERSION
+            ),
             &cfg.api_version,
         ));
     }
@@ -220,7 +228,12 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
     let mut queue_sort_of_first: Option<(String, serde_json::Value)> = None;
     for (pi, raw) in raw_profiles.iter().enumerate() {
         let at = |f: &str| format!("profiles[{pi}].{f}");
-        let name = raw.scheduler_name.clone().unwrap_or_else(|| DEFAULT_SCHEDULER_NAME.to_string());
+        // v1 defaulting names the profile only when it is the only one.
+        let name = match &raw.scheduler_name {
+            Some(n) => n.clone(),
+            None if raw_profiles.len() == 1 => DEFAULT_SCHEDULER_NAME.to_string(),
+            None => String::new(),
+        };
         if name.is_empty() {
             return Err(err(at("schedulerName"), "Required value".into(), ""));
         }
@@ -230,7 +243,11 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         if let Some(p) = raw.percentage_of_nodes_to_score
             && !(0..=100).contains(&p)
         {
-            return Err(err(at("percentageOfNodesToScore"), format!("{p}: not in valid range [0-100]"), &name));
+            return Err(err(
+                at("percentageOfNodesToScore"),
+                format!("{p}: not in valid range [0-100]"),
+                &name,
+            ));
         }
         let custom = raw.plugins.clone().unwrap_or_default();
         let defaults: Vec<PluginEntry> = DEFAULT_MULTI_POINT
@@ -243,7 +260,11 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         let mut args: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
         for (ci, pc) in raw.plugin_config.iter().enumerate() {
             if args.insert(pc.name.as_str(), &pc.args).is_some() {
-                return Err(err(at(&format!("pluginConfig[{ci}]")), format!("Duplicate value: {:?}", pc.name), &pc.name));
+                return Err(err(
+                    at(&format!("pluginConfig[{ci}]")),
+                    format!("Duplicate value: {:?}", pc.name),
+                    &pc.name,
+                ));
             }
         }
 
@@ -277,7 +298,11 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         }
         for (ci, pc) in raw.plugin_config.iter().enumerate() {
             if factory(&pc.name).is_none() {
-                return Err(err(at(&format!("pluginConfig[{ci}].name")), format!("plugin {:?} does not exist", pc.name), &pc.name));
+                return Err(err(
+                    at(&format!("pluginConfig[{ci}].name")),
+                    format!("plugin {:?} does not exist", pc.name),
+                    &pc.name,
+                ));
             }
         }
 
@@ -341,7 +366,11 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         }
         for (name, w) in &weights {
             if *w < 0 {
-                return Err(err(at("plugins.score"), format!("plugin {name:?}: weight {w} must be positive"), name));
+                return Err(err(
+                    at("plugins.score"),
+                    format!("plugin {name:?}: weight {w} must be positive"),
+                    name,
+                ));
             }
         }
         let get = |point: &str| -> Vec<Arc<dyn Plugin>> {
@@ -349,7 +378,9 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         };
         let profile = Profile {
             scheduler_name: name.clone(),
-            percentage_of_nodes_to_score: raw.percentage_of_nodes_to_score.or(cfg.percentage_of_nodes_to_score),
+            percentage_of_nodes_to_score: raw
+                .percentage_of_nodes_to_score
+                .or(cfg.percentage_of_nodes_to_score),
             pre_enqueue: get("preEnqueue"),
             queue_sort: get("queueSort"),
             pre_filter: get("preFilter"),
@@ -358,7 +389,10 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
             pre_score: get("preScore"),
             score: lists["score"]
                 .iter()
-                .map(|n| WeightedPlugin { plugin: Arc::clone(&instances[n]), weight: weights.get(n).copied().unwrap_or(1) })
+                .map(|n| WeightedPlugin {
+                    plugin: Arc::clone(&instances[n]),
+                    weight: weights.get(n).copied().unwrap_or(1),
+                })
                 .collect(),
             bind: get("bind"),
         };
@@ -389,4 +423,44 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         profiles.push(profile);
     }
     Ok(SchedulerConfig { profiles, pod_initial_backoff_seconds: initial, pod_max_backoff_seconds: max })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(yaml_json: serde_json::Value) -> KubeSchedulerConfiguration {
+        serde_json::from_value(yaml_json).unwrap()
+    }
+
+    /// Plugin args may carry `apiVersion`/`kind` (typed args objects upstream).
+    #[test]
+    fn plugin_args_may_carry_type_meta() {
+        let c = cfg(serde_json::json!({"profiles": [{"pluginConfig": [{"name": "NodeResourcesFit", "args": {
+            "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "NodeResourcesFitArgs",
+            "scoringStrategy": {"type": "MostAllocated"}}}]}]}));
+        build(&c).expect("args with type metadata are accepted");
+    }
+
+    /// v1 defaulting names a profile `default-scheduler` only when it is the only profile.
+    #[test]
+    fn unnamed_profile_among_several_is_an_error() {
+        let c = cfg(serde_json::json!({"profiles": [{"schedulerName": "a"}, {}]}));
+        let e = build(&c).unwrap_err();
+        assert_eq!(e.field, "profiles[1].schedulerName");
+    }
+
+    /// `expandMultiPointPlugins`: a default re-enabled at a specific point moves to the front of
+    /// that point and its weight there wins.
+    #[test]
+    fn point_override_moves_plugin_first_with_its_weight() {
+        let c = cfg(
+            serde_json::json!({"profiles": [{"plugins": {"score": {"enabled": [{"name": "ImageLocality", "weight": 5}]}}}]}),
+        );
+        let p = &build(&c).unwrap().profiles[0];
+        let score: Vec<(&str, i64)> = p.score.iter().map(|w| (w.plugin.name(), w.weight)).collect();
+        assert_eq!(score[0], ("ImageLocality", 5));
+        assert_eq!(score.iter().filter(|(n, _)| *n == "ImageLocality").count(), 1);
+        assert_eq!(score[1], ("TaintToleration", 3));
+    }
 }

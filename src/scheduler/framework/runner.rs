@@ -97,7 +97,9 @@ pub struct CycleOptions {
     /// Tie-break rule.
     pub tie_break: TieBreak,
     /// Record per-plugin scores (for `explain` and conformance tests). Also scores a single
-    /// feasible node, which kube-scheduler would bind without scoring.
+    /// feasible node, which kube-scheduler would bind without scoring, and filters every node of
+    /// a profile without Score plugins, where kube-scheduler stops at the first feasible node (so
+    /// every node's verdict is explained, as the oracle harness reports it).
     pub record_scores: bool,
 }
 
@@ -179,8 +181,11 @@ pub fn schedule_pod(
                     continue;
                 }
                 _ => {
-                    result.outcome =
-                        Outcome::Error(format!("running PreFilter plugin {:?}: {}", p.name(), status.message()));
+                    result.outcome = Outcome::Error(format!(
+                        "running PreFilter plugin {:?}: {}",
+                        p.name(),
+                        status.message()
+                    ));
                     return result;
                 }
             }
@@ -195,7 +200,10 @@ pub fn schedule_pod(
                 let msg = if plugins_with_nodes.len() == 1 {
                     format!("node(s) didn't satisfy plugin {}", plugins_with_nodes[0])
                 } else {
-                    format!("node(s) didn't satisfy plugin(s) [{}] simultaneously", plugins_with_nodes.join(" "))
+                    format!(
+                        "node(s) didn't satisfy plugin(s) [{}] simultaneously",
+                        plugins_with_nodes.join(" ")
+                    )
                 };
                 prefilter_rejection = Some(Status::unresolvable(msg).with_plugin(p.name()));
                 break;
@@ -219,7 +227,9 @@ pub fn schedule_pod(
     // Filter, over the PreFilterResult's nodes (if any), from the rotating start index.
     let candidates: Vec<NodeId> = match &allowed {
         None => all.to_vec(),
-        Some(names) => all.iter().copied().filter(|id| names.contains(&cluster.node(*id).node.name)).collect(),
+        Some(names) => {
+            all.iter().copied().filter(|id| names.contains(&cluster.node(*id).node.name)).collect()
+        }
     };
     if let Some(names) = &allowed {
         // Upstream names the plugins sorted (`sets.List`) in the absent nodes' status.
@@ -234,7 +244,7 @@ pub fn schedule_pod(
         }
     }
     result.prefilter_result = allowed.clone();
-    let to_find = if profile.score.is_empty() {
+    let to_find = if profile.score.is_empty() && !opts.record_scores {
         1.min(candidates.len())
     } else {
         num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, candidates.len())
@@ -254,7 +264,10 @@ pub fn schedule_pod(
             if cs.skip_filter.contains(&p.name()) {
                 continue;
             }
-            let status = p.as_filter().expect("profile lists only Filter plugins here").filter(&cs, pod, info, cluster);
+            let status = p
+                .as_filter()
+                .expect("profile lists only Filter plugins here")
+                .filter(&cs, pod, info, cluster);
             if !status.is_success() {
                 failed = Some(status.with_plugin(p.name()));
                 break;
@@ -263,7 +276,8 @@ pub fn schedule_pod(
         match failed {
             None => result.feasible.push(id),
             Some(s) if s.code == Code::Error => {
-                result.outcome = Outcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
+                result.outcome =
+                    Outcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
                 state.next_start_node_index = (start + processed) % all.len();
                 return result;
             }
@@ -283,11 +297,13 @@ pub fn schedule_pod(
 
     // PreScore.
     for p in &profile.pre_score {
-        let status = p.as_pre_score().expect("PreScore plugin").pre_score(&mut cs, pod, &result.feasible, cluster);
+        let status =
+            p.as_pre_score().expect("PreScore plugin").pre_score(&mut cs, pod, &result.feasible, cluster);
         if status.is_skip() {
             cs.skip_score.push(p.name());
         } else if !status.is_success() {
-            result.outcome = Outcome::Error(format!("running PreScore plugin {:?}: {}", p.name(), status.message()));
+            result.outcome =
+                Outcome::Error(format!("running PreScore plugin {:?}: {}", p.name(), status.message()));
             return result;
         }
     }
@@ -308,7 +324,8 @@ pub fn schedule_pod(
             match sp.score(&cs, pod, cluster.node(*id), cluster) {
                 Ok(s) => scores[i] = s,
                 Err(status) => {
-                    result.outcome = Outcome::Error(format!("running Score plugin {name:?}: {}", status.message()));
+                    result.outcome =
+                        Outcome::Error(format!("running Score plugin {name:?}: {}", status.message()));
                     return result;
                 }
             }
@@ -316,7 +333,8 @@ pub fn schedule_pod(
         if sp.has_normalize() {
             let status = sp.normalize_score(&cs, pod, &mut scores);
             if !status.is_success() {
-                result.outcome = Outcome::Error(format!("running Normalize on Score plugins: {}", status.message()));
+                result.outcome =
+                    Outcome::Error(format!("running Normalize on Score plugins: {}", status.message()));
                 return result;
             }
         }
@@ -358,7 +376,14 @@ pub fn schedule_pod(
         TieBreak::Random => {
             let count = totals.iter().filter(|t| **t == best).count();
             let pick = if count > 1 { rng.random_range(0..count) } else { 0 };
-            result.feasible.iter().zip(&totals).filter(|(_, t)| **t == best).nth(pick).map(|(id, _)| *id).expect("a top node")
+            result
+                .feasible
+                .iter()
+                .zip(&totals)
+                .filter(|(_, t)| **t == best)
+                .nth(pick)
+                .map(|(id, _)| *id)
+                .expect("a top node")
         }
     };
     result.outcome = Outcome::Scheduled(chosen);
@@ -389,8 +414,10 @@ mod tests {
 
     #[test]
     fn adaptive_percentage_matches_upstream_table() {
-        let sought: Vec<usize> =
-            [50, 100, 500, 1000, 2000, 5000, 6000, 15000].iter().map(|n| num_feasible_nodes_to_find(None, *n)).collect();
+        let sought: Vec<usize> = [50, 100, 500, 1000, 2000, 5000, 6000, 15000]
+            .iter()
+            .map(|n| num_feasible_nodes_to_find(None, *n))
+            .collect();
         assert_eq!(sought, vec![50, 100, 230, 420, 680, 500, 300, 750]);
         assert_eq!(num_feasible_nodes_to_find(Some(100), 5000), 5000);
         assert_eq!(num_feasible_nodes_to_find(Some(1), 5000), 100);

@@ -49,7 +49,8 @@ impl NodeAffinity {
         if args.is_null() {
             return Ok(Self::default());
         }
-        let a: Args = serde_json::from_value(args.clone()).map_err(|e| format!("invalid NodeAffinityArgs: {e}"))?;
+        let a: Args =
+            serde_json::from_value(args.clone()).map_err(|e| format!("invalid NodeAffinityArgs: {e}"))?;
         let added = match a.added_affinity {
             None => None,
             Some(v) => Some(added_affinity_from_value(&v)?),
@@ -68,8 +69,13 @@ impl NodeAffinity {
 fn added_affinity_from_value(v: &serde_json::Value) -> Result<PodNodeAffinity, String> {
     let na: crate::api::objects::NodeAffinity =
         serde_json::from_value(v.clone()).map_err(|e| format!("addedAffinity: {e}"))?;
-    crate::api::convert::node_affinity_to_model(&na, std::path::Path::new("<pluginConfig>"), 0, "addedAffinity")
-        .map_err(|e| e.to_string())
+    crate::api::convert::node_affinity_to_model(
+        &na,
+        std::path::Path::new("<pluginConfig>"),
+        0,
+        "addedAffinity",
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Whether a node matches the pod's `nodeSelector` and required node affinity (upstream

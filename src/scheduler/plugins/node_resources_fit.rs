@@ -144,13 +144,18 @@ impl Fit {
                 }
                 for (i, p) in shape.iter().enumerate() {
                     if !(0..=MAX_UTILIZATION).contains(&p.utilization) {
-                        return Err(format!("shape[{i}].utilization {}: must be in the range [0, 100]", p.utilization));
+                        return Err(format!(
+                            "shape[{i}].utilization {}: must be in the range [0, 100]",
+                            p.utilization
+                        ));
                     }
                     if !(0..=MAX_CUSTOM_PRIORITY_SCORE).contains(&p.score) {
                         return Err(format!("shape[{i}].score {}: must be in the range [0, 10]", p.score));
                     }
                     if i > 0 && p.utilization <= shape[i - 1].utilization {
-                        return Err(format!("shape[{i}].utilization: values must be sorted in increasing order"));
+                        return Err(format!(
+                            "shape[{i}].utilization: values must be sorted in increasing order"
+                        ));
                     }
                 }
                 ScoringStrategy::RequestedToCapacityRatio(
@@ -163,7 +168,11 @@ impl Fit {
                         .collect(),
                 )
             }
-            other => return Err(format!("scoringStrategy.type {other:?}: must be one of LeastAllocated, MostAllocated, RequestedToCapacityRatio")),
+            other => {
+                return Err(format!(
+                    "scoringStrategy.type {other:?}: must be one of LeastAllocated, MostAllocated, RequestedToCapacityRatio"
+                ));
+            }
         };
         Ok(Fit {
             ignored_resources: a.ignored_resources,
@@ -228,7 +237,11 @@ pub fn fits_request(fit: &Fit, pod: &Pod, node: &NodeInfo) -> Vec<InsufficientRe
             unresolvable: false,
         });
     }
-    if req.milli_cpu == 0 && req.memory == 0 && req.ephemeral_storage == 0 && req.scalar.values().all(|v| *v == 0) {
+    if req.milli_cpu == 0
+        && req.memory == 0
+        && req.ephemeral_storage == 0
+        && req.scalar.values().all(|v| *v == 0)
+    {
         return out;
     }
     for (name, r, a, u) in [
@@ -357,7 +370,8 @@ pub fn broken_linear(shape: &[UtilizationShapePoint], p: i64) -> i64 {
                 return shape[0].score;
             }
             let prev = shape[i - 1];
-            return prev.score + (pt.score - prev.score) * (p - prev.utilization) / (pt.utilization - prev.utilization);
+            return prev.score
+                + (pt.score - prev.score) * (p - prev.utilization) / (pt.utilization - prev.utilization);
         }
     }
     shape.last().map(|p| p.score).unwrap_or(0)
@@ -376,7 +390,11 @@ impl ScorePlugin for Fit {
                 ScoringStrategy::LeastAllocated => least_requested_score(req, alloc),
                 ScoringStrategy::MostAllocated => most_requested_score(req, alloc),
                 ScoringStrategy::RequestedToCapacityRatio(shape) => {
-                    let u = if req > alloc { MAX_UTILIZATION } else { (req as i128 * MAX_UTILIZATION as i128 / alloc as i128) as i64 };
+                    let u = if req > alloc {
+                        MAX_UTILIZATION
+                    } else {
+                        (req as i128 * MAX_UTILIZATION as i128 / alloc as i128) as i64
+                    };
                     let s = broken_linear(shape, u);
                     if s <= 0 {
                         continue;
@@ -391,8 +409,35 @@ impl ScorePlugin for Fit {
             return Ok(0);
         }
         Ok(match self.strategy {
-            ScoringStrategy::RequestedToCapacityRatio(_) => (node_score as f64 / weight_sum as f64).round() as i64,
+            ScoringStrategy::RequestedToCapacityRatio(_) => {
+                (node_score as f64 / weight_sum as f64).round() as i64
+            }
             _ => node_score / weight_sum,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// v1 defaulting: an empty `resources` list means cpu and memory, weight 1.
+    #[test]
+    fn empty_resource_list_defaults_to_cpu_and_memory() {
+        let fit =
+            Fit::new(&serde_json::json!({"scoringStrategy": {"type": "MostAllocated", "resources": []}}))
+                .unwrap();
+        assert_eq!(fit.resources, default_resources());
+        assert_eq!(fit.strategy, ScoringStrategy::MostAllocated);
+    }
+
+    /// `IsExtendedResourceName`: a `/` and no `kubernetes.io/` anywhere in the name.
+    #[test]
+    fn extended_resource_names_as_upstream() {
+        assert!(is_extended_resource_name("example.com/foo"));
+        assert!(!is_extended_resource_name("kubernetes.io/foo"));
+        assert!(!is_extended_resource_name("sub.kubernetes.io/foo"));
+        assert!(!is_extended_resource_name("hugepages-2Mi"));
+        assert!(!is_extended_resource_name("cpu"));
     }
 }
