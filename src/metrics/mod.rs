@@ -83,6 +83,10 @@ pub struct Sample {
     pub gpu_allocated: f64,
 }
 
+/// Longest pending time the histogram tracks exactly: 100 years of virtual time, in ms. Longer
+/// values saturate.
+pub const MAX_PENDING_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
+
 /// Cluster-wide (requested, allocatable) of cpu (millicores), memory (bytes) and GPUs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -95,13 +99,9 @@ pub struct Totals {
 impl Totals {
     /// Fractions requested/allocatable (0 where nothing is allocatable).
     pub fn fractions(&self) -> [f64; 3] {
-        let mut f = [0.0; 3];
-        for i in 0..3 {
-            if self.allocatable[i] > 0 {
-                f[i] = self.requested[i] as f64 / self.allocatable[i] as f64;
-            }
-        }
-        f
+        std::array::from_fn(|i| {
+            if self.allocatable[i] > 0 { self.requested[i] as f64 / self.allocatable[i] as f64 } else { 0.0 }
+        })
     }
 
     fn node_vec(info: &NodeInfo, requested: bool) -> [i64; 3] {
@@ -133,6 +133,8 @@ pub struct Recorder {
     pub pods: Vec<PodRecord>,
     /// Pending time (creation → binding) of scheduled pods, milliseconds.
     pub pending: Histogram<u64>,
+    /// Longest pending time seen, exact, milliseconds.
+    pub pending_max_ms: u64,
     /// Time-series samples.
     pub samples: Vec<Sample>,
     /// Current cluster totals.
@@ -165,7 +167,8 @@ impl Recorder {
                 };
                 num_pods
             ],
-            pending: Histogram::new(3).expect("3 significant figures is valid"),
+            pending: Histogram::new_with_bounds(1, MAX_PENDING_MS, 3).expect("valid histogram bounds"),
+            pending_max_ms: 0,
             samples: Vec::new(),
             totals: Totals::default(),
             area: [0.0; 3],
@@ -178,6 +181,12 @@ impl Recorder {
         }
     }
 
+    /// Records the pending time (creation → binding) of a pod just scheduled.
+    pub fn record_pending(&mut self, ms: u64) {
+        self.pending.saturating_record(ms);
+        self.pending_max_ms = self.pending_max_ms.max(ms);
+    }
+
     /// Integrates allocation up to `now`; call before every change of [`Recorder::totals`].
     pub fn advance(&mut self, now: SimTime) {
         if self.first_time.is_none() {
@@ -185,20 +194,16 @@ impl Recorder {
             self.last_change = now;
         }
         let dt = (now.0 - self.last_change.0) as f64;
-        let f = self.totals.fractions();
-        for i in 0..3 {
-            self.area[i] += f[i] * dt;
+        for (area, f) in self.area.iter_mut().zip(self.totals.fractions()) {
+            *area += f * dt;
         }
         self.last_change = now;
     }
 
     /// Records a new peak if the current allocation is the highest seen; call after a change.
     pub fn note_peak(&mut self) {
-        let f = self.totals.fractions();
-        for i in 0..3 {
-            if f[i] > self.peak[i] {
-                self.peak[i] = f[i];
-            }
+        for (peak, f) in self.peak.iter_mut().zip(self.totals.fractions()) {
+            *peak = peak.max(f);
         }
     }
 
@@ -211,11 +216,7 @@ impl Recorder {
         }
         let tail = (end.0 - self.last_change.0) as f64;
         let f = self.totals.fractions();
-        let mut m = [0.0; 3];
-        for i in 0..3 {
-            m[i] = (self.area[i] + f[i] * tail) / span;
-        }
-        m
+        std::array::from_fn(|i| (self.area[i] + f[i] * tail) / span)
     }
 
     /// Peak allocation per resource (cpu, memory, gpu).

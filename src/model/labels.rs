@@ -67,18 +67,122 @@ pub struct NodeSelectorTerm {
 }
 
 impl NodeSelectorTerm {
-    /// Whether a node with `name` and `labels` matches this term.
+    /// Whether a node with `name` and `labels` matches this term, as upstream's
+    /// `nodeSelectorTerm.match`: a term with neither expressions nor fields matches nothing, a
+    /// term upstream cannot parse ([`NodeSelectorTerm::parse_error`]) matches nothing, otherwise
+    /// every expression (on labels) and every field (on `metadata.name`) must hold.
     pub fn matches(&self, name: &str, labels: &Labels) -> bool {
         if self.match_expressions.is_empty() && self.match_fields.is_empty() {
             return false;
         }
+        if self.parse_error().is_some() {
+            return false;
+        }
         self.match_expressions.iter().all(|r| r.matches_value(labels.get(&r.key).map(String::as_str)))
             && self.match_fields.iter().all(|r| {
-                let v = if r.key == "metadata.name" { Some(name) } else { None };
-                // Only `metadata.name` is a valid field; anything else matches nothing.
-                r.key == "metadata.name" && r.matches_value(v)
+                // A field selector reads the node's field set, which only has `metadata.name`;
+                // any other field reads as "".
+                let v = if r.key == "metadata.name" { name } else { "" };
+                match r.operator {
+                    NodeSelectorOperator::In => r.values[0] == v,
+                    _ => r.values[0] != v,
+                }
             })
     }
+
+    /// Why upstream's parser rejects this term, if it does (`nodeSelectorRequirementsAsSelector`
+    /// and `...AsFieldSelector`): expressions need a qualified-name key, valid label values, a
+    /// non-empty value list for In/NotIn, none for Exists/DoesNotExist, and one integer for
+    /// Gt/Lt; fields take only In/NotIn with exactly one value.
+    pub fn parse_error(&self) -> Option<String> {
+        for r in &self.match_expressions {
+            if let Some(e) = r.label_requirement_error() {
+                return Some(format!("matchExpressions: {e}"));
+            }
+        }
+        for r in &self.match_fields {
+            let ok_op = matches!(r.operator, NodeSelectorOperator::In | NodeSelectorOperator::NotIn);
+            if !ok_op {
+                return Some(format!("matchFields: {:?} is not a valid selector operator", r.operator));
+            }
+            if r.values.len() != 1 {
+                return Some("matchFields: values must have one element".into());
+            }
+        }
+        None
+    }
+}
+
+impl NodeSelectorRequirement {
+    /// Why upstream's `labels.NewRequirement` rejects this requirement, if it does.
+    pub fn label_requirement_error(&self) -> Option<String> {
+        if !is_qualified_name(&self.key) {
+            return Some(format!("key {:?}: not a qualified name", self.key));
+        }
+        use NodeSelectorOperator::*;
+        match self.operator {
+            In | NotIn if self.values.is_empty() => {
+                return Some("for 'in', 'notin' operators, values set can't be empty".into());
+            }
+            Exists | DoesNotExist if !self.values.is_empty() => {
+                return Some("values set must be empty for exists and does not exist".into());
+            }
+            Gt | Lt => {
+                if self.values.len() != 1 {
+                    return Some("for 'Gt', 'Lt' operators, exactly one value is required".into());
+                }
+                if self.values[0].parse::<i64>().is_err() {
+                    return Some("for 'Gt', 'Lt' operators, the value must be an integer".into());
+                }
+            }
+            _ => {}
+        }
+        self.values
+            .iter()
+            .find(|v| !is_valid_label_value(v))
+            .map(|v| format!("value {v:?}: not a valid label value"))
+    }
+}
+
+/// Upstream `validation.IsValidLabelValue`: empty, or at most 63 characters of alphanumerics,
+/// `-`, `_` and `.` that start and end with an alphanumeric.
+pub fn is_valid_label_value(v: &str) -> bool {
+    v.is_empty() || (v.len() <= 63 && is_name_part(v))
+}
+
+/// Upstream `validation.IsQualifiedName`: `[prefix/]name`, the prefix a DNS-1123 subdomain, the
+/// name 1-63 alphanumerics, `-`, `_`, `.`, starting and ending with an alphanumeric.
+pub fn is_qualified_name(k: &str) -> bool {
+    let (prefix, name) = match k.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, k),
+    };
+    if name.contains('/') || name.is_empty() || name.len() > 63 || !is_name_part(name) {
+        return false;
+    }
+    prefix.is_none_or(is_dns1123_subdomain)
+}
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]` over the whole (non-empty) string.
+fn is_name_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// Upstream `validation.IsDNS1123Subdomain`: at most 253 characters, dot-separated labels of
+/// lowercase alphanumerics and `-` that start and end with an alphanumeric.
+fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|l| {
+            let b = l.as_bytes();
+            !b.is_empty()
+                && b[0].is_ascii_alphanumeric()
+                && b[b.len() - 1].is_ascii_alphanumeric()
+                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        })
 }
 
 /// A required node selector: terms are ORed. An empty term list matches nothing.
@@ -234,6 +338,26 @@ mod tests {
         assert!(!req(Gt, &["5"]).matches_value(Some("5")));
         assert!(!req(Lt, &["5"]).matches_value(Some("x")));
         assert!(req(DoesNotExist, &[]).matches_value(None));
+    }
+
+    /// `labels.NewRequirement` errors make the whole term match nothing (upstream's
+    /// "invalid value in Affinity term" case), even for NotIn.
+    #[test]
+    fn unparsable_terms_match_nothing() {
+        let mut labels = Labels::new();
+        labels.insert("foo".into(), "bar".into());
+        let mut r = req(NodeSelectorOperator::NotIn, &["invalid value: ___@#$%^"]);
+        r.key = "foo".into();
+        let term = NodeSelectorTerm { match_expressions: vec![r.clone()], match_fields: vec![] };
+        assert!(term.parse_error().is_some());
+        assert!(!term.matches("n", &labels));
+        r.values = vec!["baz".into()];
+        assert!(NodeSelectorTerm { match_expressions: vec![r], match_fields: vec![] }.matches("n", &labels));
+        assert!(is_qualified_name("kubernetes.io/hostname"));
+        assert!(!is_qualified_name("Bad_Prefix/x"));
+        assert!(!is_qualified_name("a/b/c"));
+        assert!(is_valid_label_value(""));
+        assert!(!is_valid_label_value("-x"));
     }
 
     #[test]

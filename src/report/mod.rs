@@ -32,13 +32,13 @@ pub struct Summary {
     pub pods_never_scheduled: usize,
     /// Pods the workload deleted before they were ever scheduled.
     pub pods_deleted_while_pending: usize,
-    /// Median pending time of scheduled pods, seconds.
+    /// Median pending time of scheduled pods, seconds (HdrHistogram, 3 significant digits).
     pub pending_p50_s: f64,
     /// 90th percentile pending time, seconds.
     pub pending_p90_s: f64,
     /// 99th percentile pending time, seconds.
     pub pending_p99_s: f64,
-    /// Longest pending time, seconds.
+    /// Longest pending time, seconds (exact).
     pub pending_max_s: f64,
     /// Time-weighted mean fraction of allocatable cpu requested.
     pub cpu_allocated_mean: f64,
@@ -109,7 +109,7 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         pending_p50_s: pct(0.5),
         pending_p90_s: pct(0.9),
         pending_p99_s: pct(0.99),
-        pending_max_s: if rec.pending.is_empty() { 0.0 } else { rec.pending.max() as f64 / 1000.0 },
+        pending_max_s: rec.pending_max_ms as f64 / 1000.0,
         cpu_allocated_mean: round6(mean[0]),
         cpu_allocated_peak: round6(peak[0]),
         memory_allocated_mean: round6(mean[1]),

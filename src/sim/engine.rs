@@ -153,7 +153,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                             rec.totals.add_pod(cluster.pod(p), 1);
                             rec.note_peak();
                             let created = rec.pods[p as usize].created_ms.unwrap_or(now.0);
-                            rec.pending.saturating_record((now.0 - created).max(0) as u64);
+                            rec.record_pending((now.0 - created).max(0) as u64);
                             let r = &mut rec.pods[p as usize];
                             r.outcome = PodOutcome::Scheduled;
                             r.scheduled_ms = Some(now.0);

@@ -1,6 +1,8 @@
 //! NodeAffinity: `spec.nodeSelector` and required node affinity as a Filter (with a PreFilter that
 //! narrows DaemonSet-style `matchFields metadata.name` pods to their nodes), preferred node
-//! affinity as a Score, and the profile's `addedAffinity`.
+//! affinity as a Score, and the profile's `addedAffinity`. Required terms that upstream cannot
+//! parse (bad key, bad label value, ...) match no node; a preferred term that does not parse makes
+//! PreScore fail; a bad `addedAffinity` is a configuration error.
 //! Mirrors `pkg/scheduler/framework/plugins/nodeaffinity/node_affinity.go` (v1.35).
 
 use std::collections::BTreeSet;
@@ -69,13 +71,31 @@ impl NodeAffinity {
 fn added_affinity_from_value(v: &serde_json::Value) -> Result<PodNodeAffinity, String> {
     let na: crate::api::objects::NodeAffinity =
         serde_json::from_value(v.clone()).map_err(|e| format!("addedAffinity: {e}"))?;
-    crate::api::convert::node_affinity_to_model(
+    let added = crate::api::convert::node_affinity_to_model(
         &na,
         std::path::Path::new("<pluginConfig>"),
         0,
         "addedAffinity",
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.to_string())?;
+    // Upstream parses the added selector and preferred terms eagerly: a bad term is a config error.
+    let required = added.required.iter().flat_map(|s| s.terms.iter());
+    let preferred = added.preferred.iter().filter(|t| t.weight != 0).map(|t| &t.preference);
+    if let Some(e) = required.chain(preferred).find_map(|t| t.parse_error()) {
+        return Err(format!("addedAffinity: {e}"));
+    }
+    Ok(added)
+}
+
+/// The first parse error among the pod's preferred terms that upstream parses (weight ≠ 0,
+/// non-empty), as `NewPreferredSchedulingTerms` reports it.
+fn preferred_parse_error(pod: &Pod) -> Option<String> {
+    let terms = pod.node_affinity.as_ref().map_or(&[][..], |a| &a.preferred[..]);
+    terms
+        .iter()
+        .filter(|t| t.weight != 0)
+        .filter(|t| !(t.preference.match_expressions.is_empty() && t.preference.match_fields.is_empty()))
+        .find_map(|t| t.preference.parse_error())
 }
 
 /// Whether a node matches the pod's `nodeSelector` and required node affinity (upstream
@@ -168,10 +188,14 @@ impl FilterPlugin for NodeAffinity {
 }
 
 impl PreScorePlugin for NodeAffinity {
-    /// Skip when the pod has no preferred terms and the profile sets no `addedAffinity` at all
-    /// (upstream keeps scoring whenever `addedAffinity` is configured, even without preferred
-    /// terms).
+    /// Error when a preferred term of the pod does not parse (as upstream's
+    /// `NewPreferredSchedulingTerms`); Skip when the pod has no preferred terms and the profile
+    /// sets no `addedAffinity` at all (upstream keeps scoring whenever `addedAffinity` is
+    /// configured, even without preferred terms).
     fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
+        if let Some(e) = preferred_parse_error(pod) {
+            return Status::error(format!("preferredSchedulingTerms: {e}"));
+        }
         let pod_preferred = pod.node_affinity.as_ref().is_some_and(|a| !a.preferred.is_empty());
         if !pod_preferred && self.added.is_none() { Status::skip() } else { Status::success() }
     }

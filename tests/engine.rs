@@ -1,0 +1,109 @@
+//! The run loop on small hand-built scenarios: retries on cluster changes, PrioritySort order,
+//! pending-time accounting and the time-weighted allocation.
+
+use std::path::PathBuf;
+
+use capsim::metrics::Outcome;
+use capsim::model::resources::Resources;
+use capsim::model::{Labels, Node, simple_pod};
+use capsim::scheduler::framework::profile::SchedulerConfig;
+use capsim::scheduler::framework::runner::TieBreak;
+use capsim::sim::engine::run;
+use capsim::sim::time::SimTime;
+use capsim::workload::Arrival;
+use capsim::workload::scenario::LoadedScenario;
+
+fn node(name: &str, cpu: i64) -> Node {
+    let alloc = Resources { milli_cpu: cpu, memory: 16 << 30, pods: 110, ..Default::default() };
+    Node {
+        name: name.into(),
+        labels: Labels::new(),
+        taints: Vec::new(),
+        unschedulable: false,
+        capacity: alloc.clone(),
+        allocatable: alloc,
+        images: Vec::new(),
+    }
+}
+
+fn arrival(name: &str, cpu: i64, priority: i32, created_s: i64, deleted_s: Option<i64>) -> Arrival {
+    let mut pod = simple_pod(name, Resources { milli_cpu: cpu, memory: 1 << 30, ..Default::default() });
+    pod.priority = priority;
+    Arrival { pod, created: SimTime::from_secs(created_s), deleted: deleted_s.map(SimTime::from_secs), line: 0 }
+}
+
+fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
+    LoadedScenario {
+        name: "t".into(),
+        path: PathBuf::from("t.yaml"),
+        seed: 1,
+        nodes,
+        arrivals,
+        scheduler: SchedulerConfig::default_config(),
+        tie_break: TieBreak::FirstNode,
+        sample_interval: SimTime::from_secs(60),
+        horizon: None,
+        notes: Vec::new(),
+        inputs: Vec::new(),
+    }
+}
+
+#[test]
+fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() {
+    // One 4-core node. `big` holds 3 cores from 0 s to 100 s. `low` (priority 0, created 10 s)
+    // and `high` (priority 10, created 20 s) each need 3 cores: both wait; when `big` leaves,
+    // PrioritySort pops `high` first; `low` waits until `high` leaves at 150 s.
+    let sc = scenario(
+        vec![node("n1", 4000)],
+        vec![
+            arrival("big", 3000, 0, 0, Some(100)),
+            arrival("low", 3000, 0, 10, Some(400)),
+            arrival("high", 3000, 10, 20, Some(150)),
+        ],
+    );
+    let r = run(&sc, 1).unwrap();
+    let rec = &r.recorder.pods;
+    assert_eq!(rec[0].scheduled_ms, Some(0));
+    assert_eq!(rec[2].scheduled_ms, Some(100_000), "high goes first at 100 s");
+    assert_eq!(rec[1].scheduled_ms, Some(150_000), "low goes when high leaves");
+    assert!(rec.iter().all(|p| p.outcome == Outcome::Scheduled));
+    assert_eq!(rec[1].last_reason, "0/1 nodes are available: 1 Insufficient cpu.");
+    assert_eq!(rec[1].attempts, 3, "tried at 10 s, at 100 s (lost to high), at 150 s");
+    // Pending times 0, 140 s and 80 s.
+    let (s, _) = capsim::report::summarize(&r);
+    assert_eq!(s.pending_max_s, 140.0);
+    assert_eq!(r.end, SimTime::from_secs(400));
+    // cpu 75% requested during [0,100) ∪ [100,150) ∪ [150,400): mean over 400 s is 0.75.
+    assert_eq!(s.cpu_allocated_mean, 0.75);
+    assert_eq!(s.cpu_allocated_peak, 0.75);
+}
+
+#[test]
+fn pod_deleted_while_pending_leaves_the_queue() {
+    let sc = scenario(vec![node("n1", 1000)], vec![arrival("a", 1000, 0, 0, Some(50)), arrival("b", 1000, 0, 5, Some(20))]);
+    let r = run(&sc, 1).unwrap();
+    assert_eq!(r.recorder.pods[1].outcome, Outcome::DeletedWhilePending);
+    assert_eq!(r.recorder.pods[1].deleted_ms, Some(20_000));
+    assert_eq!(r.recorder.pods[1].attempts, 1);
+}
+
+#[test]
+fn pod_that_never_fits_stays_pending_with_its_reason() {
+    let sc = scenario(vec![node("n1", 1000), node("n2", 1000)], vec![arrival("huge", 8000, 0, 0, None)]);
+    let r = run(&sc, 1).unwrap();
+    let p = &r.recorder.pods[0];
+    assert_eq!(p.outcome, Outcome::Pending);
+    assert_eq!(p.last_reason, "0/2 nodes are available: 2 Insufficient cpu.");
+    let (s, _) = capsim::report::summarize(&r);
+    assert_eq!((s.pods_never_scheduled, s.pods_scheduled), (1, 0));
+}
+
+#[test]
+fn time_series_samples_every_interval_until_the_last_event() {
+    let sc = scenario(vec![node("n1", 4000)], vec![arrival("a", 2000, 0, 30, Some(150))]);
+    let r = run(&sc, 1).unwrap();
+    let times: Vec<f64> = r.recorder.samples.iter().map(|s| s.time_s).collect();
+    assert_eq!(times, vec![0.0, 60.0, 120.0, 150.0]);
+    let cpu: Vec<f64> = r.recorder.samples.iter().map(|s| s.cpu_allocated).collect();
+    assert_eq!(cpu, vec![0.0, 0.5, 0.5, 0.0]);
+}
