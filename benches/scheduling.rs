@@ -34,7 +34,10 @@ fn cluster(n: usize) -> Cluster {
         .unwrap();
     }
     for i in (0..n).step_by(2) {
-        let p = c.add_pod(simple_pod(&format!("filler-{i}"), Resources { milli_cpu: 16_000, memory: 64 << 30, ..Default::default() }));
+        let p = c.add_pod(simple_pod(
+            &format!("filler-{i}"),
+            Resources { milli_cpu: 16_000, memory: 64 << 30, ..Default::default() },
+        ));
         c.bind(p, i as u32).unwrap();
     }
     c
@@ -62,7 +65,8 @@ fn openb_replay(c: &mut Criterion) {
     let sc = load(Path::new("workloads/openb-default.yaml")).expect("bundled scenario loads");
     let mut group = c.benchmark_group("openb_replay");
     group.sample_size(10);
-    group.bench_function("default_trace_1523_nodes_8152_pods", |b| b.iter(|| black_box(run(&sc, 1).unwrap())));
+    group
+        .bench_function("default_trace_1523_nodes_8152_pods", |b| b.iter(|| black_box(run(&sc, 1).unwrap())));
     group.finish();
 }
 

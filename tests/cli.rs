@@ -17,7 +17,15 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for out in [&a, &b] {
-        let o = capsim(&["run", "workloads/openb-default.yaml", "--seed", "7", "--quiet", "--out", out.to_str().unwrap()]);
+        let o = capsim(&[
+            "run",
+            "workloads/openb-default.yaml",
+            "--seed",
+            "7",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     for f in ["pods.csv", "timeseries.csv", "summary.csv", "scenario.yaml"] {
@@ -36,10 +44,21 @@ fn different_seeds_break_ties_differently() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for (out, seed) in [(&a, "1"), (&b, "2")] {
-        let o = capsim(&["run", "workloads/openb-default.yaml", "--seed", seed, "--quiet", "--out", out.to_str().unwrap()]);
+        let o = capsim(&[
+            "run",
+            "workloads/openb-default.yaml",
+            "--seed",
+            seed,
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert!(o.status.success());
     }
-    assert!(read(&a.join("pods.csv")) != read(&b.join("pods.csv")), "seeds 1 and 2 should place some pod differently");
+    assert!(
+        read(&a.join("pods.csv")) != read(&b.join("pods.csv")),
+        "seeds 1 and 2 should place some pod differently"
+    );
 }
 
 /// A scratch folder with a scenario whose parts can be broken one at a time.
@@ -71,7 +90,13 @@ impl Scratch {
     }
     /// Runs the scenario into `out/` and returns (exit code, stderr).
     fn run(&self) -> (i32, String) {
-        let o = capsim(&["run", self.path("scenario.yaml").to_str().unwrap(), "--quiet", "--out", self.path("out").to_str().unwrap()]);
+        let o = capsim(&[
+            "run",
+            self.path("scenario.yaml").to_str().unwrap(),
+            "--quiet",
+            "--out",
+            self.path("out").to_str().unwrap(),
+        ]);
         (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
     }
     /// Asserts exit code 2, a one-line message containing every `needle`, and no results left.
@@ -124,8 +149,16 @@ fn csv_row_with_a_non_number_names_line_and_column() {
 #[test]
 fn unknown_plugin_names_file_line_and_field() {
     let s = Scratch::new();
-    s.write("config.yaml", &format!("{CONFIG}    plugins:\n      score:\n        enabled:\n          - name: NoSuchPlugin\n"));
-    s.assert_input_error(&["config.yaml:8", "profiles[0].plugins.score.enabled[0].name", "NoSuchPlugin", "does not exist"]);
+    s.write(
+        "config.yaml",
+        &format!("{CONFIG}    plugins:\n      score:\n        enabled:\n          - name: NoSuchPlugin\n"),
+    );
+    s.assert_input_error(&[
+        "config.yaml:8",
+        "profiles[0].plugins.score.enabled[0].name",
+        "NoSuchPlugin",
+        "does not exist",
+    ]);
 }
 
 #[test]
@@ -135,8 +168,15 @@ fn validate_accepts_the_bundled_scenario_and_rejects_a_broken_one() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("1523 nodes, 8152 pods"), "{out}");
     let s = Scratch::new();
-    s.write("scenario.yaml", &std::fs::read_to_string(s.path("scenario.yaml")).unwrap().replace("manifest:", "manifset:"));
+    s.write(
+        "scenario.yaml",
+        &std::fs::read_to_string(s.path("scenario.yaml")).unwrap().replace("manifest:", "manifset:"),
+    );
     let o = capsim(&["validate", s.path("scenario.yaml").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("scenario.yaml:8"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("scenario.yaml:8"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -29,7 +29,12 @@ fn node(name: &str, cpu: i64) -> Node {
 fn arrival(name: &str, cpu: i64, priority: i32, created_s: i64, deleted_s: Option<i64>) -> Arrival {
     let mut pod = simple_pod(name, Resources { milli_cpu: cpu, memory: 1 << 30, ..Default::default() });
     pod.priority = priority;
-    Arrival { pod, created: SimTime::from_secs(created_s), deleted: deleted_s.map(SimTime::from_secs), line: 0 }
+    Arrival {
+        pod,
+        created: SimTime::from_secs(created_s),
+        deleted: deleted_s.map(SimTime::from_secs),
+        line: 0,
+    }
 }
 
 fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
@@ -80,7 +85,10 @@ fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() 
 
 #[test]
 fn pod_deleted_while_pending_leaves_the_queue() {
-    let sc = scenario(vec![node("n1", 1000)], vec![arrival("a", 1000, 0, 0, Some(50)), arrival("b", 1000, 0, 5, Some(20))]);
+    let sc = scenario(
+        vec![node("n1", 1000)],
+        vec![arrival("a", 1000, 0, 0, Some(50)), arrival("b", 1000, 0, 5, Some(20))],
+    );
     let r = run(&sc, 1).unwrap();
     assert_eq!(r.recorder.pods[1].outcome, Outcome::DeletedWhilePending);
     assert_eq!(r.recorder.pods[1].deleted_ms, Some(20_000));

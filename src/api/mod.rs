@@ -1,9 +1,9 @@
 //! Kubernetes objects as written (serde structs), `Quantity` parsing, the YAML wrapper, and
 //! conversion into the compact [`crate::model`].
 
+pub mod convert;
+pub mod objects;
 pub mod quantity;
 pub mod scenario;
 pub mod scheduler_config;
-pub mod convert;
-pub mod objects;
 pub mod yaml;

@@ -81,7 +81,12 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
                 sc.nodes.len(),
                 sc.arrivals.len(),
                 sc.scheduler.profiles.len(),
-                sc.scheduler.profiles.iter().map(|p| p.scheduler_name.as_str()).collect::<Vec<_>>().join(", ")
+                sc.scheduler
+                    .profiles
+                    .iter()
+                    .map(|p| p.scheduler_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             for n in &sc.notes {
                 println!("note: {n}");

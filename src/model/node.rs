@@ -9,7 +9,8 @@ pub type NodeId = u32;
 /// A container image present on a node (`status.images`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContainerImage {
-    /// Every name the image is known by, normalised (a name without tag gets `:latest`).
+    /// Every name the image is known by, as the node reports it (pod images are normalised
+    /// with `:latest` when matched, node names are not).
     pub names: Vec<String>,
     /// Size in bytes.
     pub size_bytes: i64,
@@ -38,9 +39,5 @@ pub struct Node {
 /// `:latest` appended.
 pub fn normalized_image_name(name: &str) -> String {
     let last = name.rsplit('/').next().unwrap_or(name);
-    if last.contains(':') || last.contains('@') {
-        name.to_string()
-    } else {
-        format!("{name}:latest")
-    }
+    if last.contains(':') || last.contains('@') { name.to_string() } else { format!("{name}:latest") }
 }

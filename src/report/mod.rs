@@ -85,12 +85,12 @@ pub fn secs(ms: i64) -> String {
     }
 }
 
-
 /// Computes the summary and timing of a run.
 pub fn summarize(r: &RunResult) -> (Summary, Timing) {
     let rec = &r.recorder;
     let count = |o: Outcome| rec.pods.iter().filter(|p| p.outcome == o).count();
-    let pct = |q: f64| if rec.pending.is_empty() { 0.0 } else { rec.pending.value_at_quantile(q) as f64 / 1000.0 };
+    let pct =
+        |q: f64| if rec.pending.is_empty() { 0.0 } else { rec.pending.value_at_quantile(q) as f64 / 1000.0 };
     let mean = rec.mean_allocation(r.end);
     let peak = rec.peak_allocation();
     let summary = Summary {

@@ -209,7 +209,8 @@ fn check_node(cluster: &Cluster, node: crate::model::NodeId, pod: PodId) -> Resu
     let info = cluster.node(node);
     let a = &info.node.allocatable;
     let p = cluster.pod(pod);
-    let requested = p.requests.iter_nonzero().map(|(name, _)| name).chain(std::iter::once(crate::model::resources::PODS));
+    let requested =
+        p.requests.iter_nonzero().map(|(name, _)| name).chain(std::iter::once(crate::model::resources::PODS));
     for name in requested {
         let used = info.requested.get(name);
         if used > a.get(name) {

@@ -60,7 +60,8 @@ struct Table<'a> {
 
 impl<'a> Table<'a> {
     fn read(path: &'a Path) -> Result<Self, InputError> {
-        let text = std::fs::read(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_slice());
         let syntax = |e: csv::Error| InputError::Syntax {
             path: path.to_path_buf(),
@@ -85,10 +86,7 @@ impl<'a> Table<'a> {
                     path: self.path.to_path_buf(),
                     line: 1,
                     field: (*n).to_string(),
-                    message: format!(
-                        "missing column; expected a header with {}",
-                        names.join(",")
-                    ),
+                    message: format!("missing column; expected a header with {}", names.join(",")),
                 });
             }
         }
@@ -206,7 +204,8 @@ pub fn read_pods(path: &Path) -> Result<PodList, InputError> {
         }
         let spec = t.text(rec, "gpu_spec");
         if !spec.is_empty() {
-            let mut models: Vec<String> = spec.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let mut models: Vec<String> =
+                spec.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
             models.dedup();
             pod.node_affinity = Some(NodeAffinity {
                 required: Some(NodeSelector {

@@ -48,7 +48,12 @@ pub struct LoadedScenario {
 }
 
 fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String) -> InputError {
-    InputError::Field { path: path.to_path_buf(), line: find_line(text, needle), field: field.into(), message }
+    InputError::Field {
+        path: path.to_path_buf(),
+        line: find_line(text, needle),
+        field: field.into(),
+        message,
+    }
 }
 
 /// 1-based line of the first line of `text` that contains `needle` (0 when absent): locates
@@ -85,9 +90,9 @@ pub fn refine_line(e: InputError, path: &Path) -> InputError {
 /// # Errors
 /// A malformed duration, naming `field`.
 pub fn parse_duration(s: &str, path: &Path, text: &str, field: &str) -> Result<SimTime, InputError> {
-    humantime::parse_duration(s.trim())
-        .map(|d| SimTime(d.as_millis() as i64))
-        .map_err(|e| field_err(path, text, s, field, format!("{s:?} is not a duration like 90s, 1h30m or 72h: {e}")))
+    humantime::parse_duration(s.trim()).map(|d| SimTime(d.as_millis() as i64)).map_err(|e| {
+        field_err(path, text, s, field, format!("{s:?} is not a duration like 90s, 1h30m or 72h: {e}"))
+    })
 }
 
 fn read_text(path: &Path) -> Result<String, InputError> {
@@ -103,7 +108,13 @@ pub fn load_scheduler_config(path: &Path) -> Result<SchedulerConfig, InputError>
     let text = read_text(path)?;
     let cfg: KubeSchedulerConfiguration = from_str_typed(&text, path)?;
     if cfg.kind != "KubeSchedulerConfiguration" {
-        return Err(field_err(path, &text, "kind", "kind", format!("{:?}: expected KubeSchedulerConfiguration", cfg.kind)));
+        return Err(field_err(
+            path,
+            &text,
+            "kind",
+            "kind",
+            format!("{:?}: expected KubeSchedulerConfiguration", cfg.kind),
+        ));
     }
     build(&cfg).map_err(|e| field_err(path, &text, &e.subject, &e.field, e.message))
 }
@@ -117,14 +128,26 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     let text = read_text(path)?;
     let sc: schema::Scenario = from_str_typed(&text, path)?;
     if sc.api_version != schema::API_VERSION {
-        return Err(field_err(path, &text, "apiVersion", "apiVersion", format!("{:?}: expected {}", sc.api_version, schema::API_VERSION)));
+        return Err(field_err(
+            path,
+            &text,
+            "apiVersion",
+            "apiVersion",
+            format!("{:?}: expected {}", sc.api_version, schema::API_VERSION),
+        ));
     }
     if sc.kind != "Scenario" {
         return Err(field_err(path, &text, "kind", "kind", format!("{:?}: expected Scenario", sc.kind)));
     }
     let name = sc.metadata.name.clone();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return Err(field_err(path, &text, "name", "metadata.name", format!("{name:?}: use letters, digits, '-', '_' or '.'")));
+        return Err(field_err(
+            path,
+            &text,
+            "name",
+            "metadata.name",
+            format!("{name:?}: use letters, digits, '-', '_' or '.'"),
+        ));
     }
     let base = path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &str| base.join(p);
@@ -145,7 +168,9 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                 let p = resolve(&m.path);
                 for obj in read_objects(&p)? {
                     match &obj.value {
-                        KubeObject::Node(n) => nodes.push(node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?),
+                        KubeObject::Node(n) => {
+                            nodes.push(node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?)
+                        }
                         other => {
                             return Err(InputError::Field {
                                 path: p.clone(),
@@ -163,7 +188,13 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     let mut seen = BTreeMap::new();
     for n in &nodes {
         if seen.insert(n.name.clone(), ()).is_some() {
-            return Err(field_err(path, &text, "nodes", "spec.cluster.nodes", format!("node {:?} appears twice", n.name)));
+            return Err(field_err(
+                path,
+                &text,
+                "nodes",
+                "spec.cluster.nodes",
+                format!("node {:?} appears twice", n.name),
+            ));
         }
     }
 
@@ -212,7 +243,13 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         None | Some("random") => TieBreak::Random,
         Some("first") => TieBreak::FirstNode,
         Some(other) => {
-            return Err(field_err(path, &text, "tieBreak", "spec.scheduler.tieBreak", format!("{other:?}: expected random or first")));
+            return Err(field_err(
+                path,
+                &text,
+                "tieBreak",
+                "spec.scheduler.tieBreak",
+                format!("{other:?}: expected random or first"),
+            ));
         }
     };
     let sample_interval = match &sc.spec.metrics.sample_interval {
@@ -220,7 +257,13 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         Some(s) => parse_duration(s, path, &text, "spec.metrics.sampleInterval")?,
     };
     if sample_interval.0 <= 0 {
-        return Err(field_err(path, &text, "sampleInterval", "spec.metrics.sampleInterval", "must be greater than 0".into()));
+        return Err(field_err(
+            path,
+            &text,
+            "sampleInterval",
+            "spec.metrics.sampleInterval",
+            "must be greater than 0".into(),
+        ));
     }
     let horizon = match &sc.spec.duration {
         None => None,
@@ -245,7 +288,13 @@ fn check_format(path: &Path, text: &str, format: &str, field: &str) -> Result<()
     if format == "alibaba-openb" {
         Ok(())
     } else {
-        Err(field_err(path, text, format, field, format!("{format:?}: unsupported trace format; expected alibaba-openb")))
+        Err(field_err(
+            path,
+            text,
+            format,
+            field,
+            format!("{format:?}: unsupported trace format; expected alibaba-openb"),
+        ))
     }
 }
 

@@ -108,7 +108,8 @@ pub trait PreScorePlugin: Plugin {
 /// Score: ranks feasible nodes.
 pub trait ScorePlugin: Plugin {
     /// The raw score of `node` (0..=100 unless the plugin normalises).
-    fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Result<i64, Status>;
+    fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster)
+    -> Result<i64, Status>;
 
     /// Whether the plugin has a NormalizeScore step.
     fn has_normalize(&self) -> bool {

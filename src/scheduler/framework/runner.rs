@@ -249,6 +249,14 @@ pub fn schedule_pod(
     } else {
         num_feasible_nodes_to_find(profile.percentage_of_nodes_to_score, candidates.len())
     };
+    // The Filter plugins that run for this pod (PreFilter Skip removes a plugin's Filter),
+    // resolved once per cycle rather than per node.
+    let filters: Vec<(&'static str, &dyn super::FilterPlugin)> = profile
+        .filter
+        .iter()
+        .filter(|p| !cs.skip_filter.contains(&p.name()))
+        .map(|p| (p.name(), p.as_filter().expect("profile lists only Filter plugins here")))
+        .collect();
     let n = candidates.len();
     let start = state.next_start_node_index;
     let mut processed = 0;
@@ -260,16 +268,10 @@ pub fn schedule_pod(
         let info = cluster.node(id);
         processed += 1;
         let mut failed: Option<Status> = None;
-        for p in &profile.filter {
-            if cs.skip_filter.contains(&p.name()) {
-                continue;
-            }
-            let status = p
-                .as_filter()
-                .expect("profile lists only Filter plugins here")
-                .filter(&cs, pod, info, cluster);
+        for (name, f) in &filters {
+            let status = f.filter(&cs, pod, info, cluster);
             if !status.is_success() {
-                failed = Some(status.with_plugin(p.name()));
+                failed = Some(status.with_plugin(name));
                 break;
             }
         }

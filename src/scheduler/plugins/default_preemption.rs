@@ -43,7 +43,10 @@ impl DefaultPreemption {
     /// Unknown fields or values outside upstream's validation ranges.
     pub fn new(args: &serde_json::Value) -> Result<Self, String> {
         let a: Args = if args.is_null() {
-            Args { min_candidate_nodes_percentage: default_pct(), min_candidate_nodes_absolute: default_abs() }
+            Args {
+                min_candidate_nodes_percentage: default_pct(),
+                min_candidate_nodes_absolute: default_abs(),
+            }
         } else {
             serde_json::from_value(args.clone()).map_err(|e| format!("invalid DefaultPreemptionArgs: {e}"))?
         };
@@ -54,7 +57,9 @@ impl DefaultPreemption {
             return Err("minCandidateNodesAbsolute: not in valid range [0, inf)".into());
         }
         if a.min_candidate_nodes_percentage == 0 && a.min_candidate_nodes_absolute == 0 {
-            return Err("minCandidateNodesPercentage and minCandidateNodesAbsolute cannot both be zero".into());
+            return Err(
+                "minCandidateNodesPercentage and minCandidateNodesAbsolute cannot both be zero".into()
+            );
         }
         Ok(Self {
             min_candidate_nodes_percentage: a.min_candidate_nodes_percentage,

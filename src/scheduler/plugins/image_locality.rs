@@ -34,6 +34,10 @@ impl Plugin for ImageLocality {
 
 impl ScorePlugin for ImageLocality {
     fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Result<i64, Status> {
+        if node.image_sizes.is_empty() {
+            // No image on the node: the sum is 0, which clamps to the floor and scores 0.
+            return Ok(0);
+        }
         let total_nodes = cluster.num_nodes() as f64;
         let mut sum: i64 = 0;
         for image in pod.images() {

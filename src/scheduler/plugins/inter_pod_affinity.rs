@@ -34,8 +34,8 @@ impl InterPodAffinity {
     /// Unknown fields, or `hardPodAffinityWeight` outside 0..=100.
     pub fn new(args: &serde_json::Value) -> Result<Self, String> {
         if !args.is_null() {
-            let a: Args =
-                serde_json::from_value(args.clone()).map_err(|e| format!("invalid InterPodAffinityArgs: {e}"))?;
+            let a: Args = serde_json::from_value(args.clone())
+                .map_err(|e| format!("invalid InterPodAffinityArgs: {e}"))?;
             if let Some(w) = a.hard_pod_affinity_weight
                 && !(0..=100).contains(&w)
             {

@@ -3,7 +3,9 @@
 
 use crate::model::cluster::host_ports;
 use crate::model::{Cluster, HostPort, NodeInfo, Pod};
-use crate::scheduler::framework::{CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status};
+use crate::scheduler::framework::{
+    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status,
+};
 
 /// Upstream name.
 pub const NAME: &str = "NodePorts";

@@ -3,13 +3,15 @@
 //! Mirrors `pkg/scheduler/framework/plugins/noderesources/{fit,resource_allocation,least_allocated,
 //! most_allocated,requested_to_capacity_ratio}.go` and `helper/shape_score.go` (v1.35).
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
-use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, is_scalar_resource};
+use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, is_scalar_resource};
 use crate::model::{Cluster, NodeId, NodeInfo, Pod};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin,
-    ScorePlugin, Status,
+    Code, CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
+    PreScorePlugin, ScorePlugin, Status,
 };
 
 /// Upstream name.
@@ -188,6 +190,9 @@ impl Fit {
     }
 
     fn ignored(&self, name: &str) -> bool {
+        if self.ignored_resources.is_empty() && self.ignored_resource_groups.is_empty() {
+            return false;
+        }
         if self.ignored_resources.iter().any(|r| r == name) {
             return true;
         }
@@ -219,30 +224,23 @@ fn is_extended_resource_name(name: &str) -> bool {
     name.contains('/') && !name.contains("kubernetes.io/") && !name.starts_with("requests.")
 }
 
-/// Upstream `fitsRequest`: every shortfall of the node for the pod, in upstream order (pods, cpu,
-/// memory, ephemeral-storage, then scalars in name order).
-pub fn fits_request(fit: &Fit, pod: &Pod, node: &NodeInfo) -> Vec<InsufficientResource> {
-    let mut out = Vec::new();
+/// Walks upstream `fitsRequest`'s checks in its order (pods, cpu, memory, ephemeral-storage,
+/// then scalars in name order) and calls `shortfall(resource, requested, used, allocatable)` for
+/// each resource the node cannot give. Allocates nothing.
+fn for_each_shortfall(fit: &Fit, pod: &Pod, node: &NodeInfo, mut shortfall: impl FnMut(&str, i64, i64, i64)) {
     let req = &pod.requests;
     let alloc = &node.node.allocatable;
     let used = &node.requested;
     let pods_on_node = node.pods.len() as i64;
     if pods_on_node + 1 > alloc.pods {
-        out.push(InsufficientResource {
-            resource: "pods".into(),
-            reason: "Too many pods".into(),
-            requested: 1,
-            used: pods_on_node,
-            capacity: alloc.pods,
-            unresolvable: false,
-        });
+        shortfall(PODS, 1, pods_on_node, alloc.pods);
     }
     if req.milli_cpu == 0
         && req.memory == 0
         && req.ephemeral_storage == 0
         && req.scalar.values().all(|v| *v == 0)
     {
-        return out;
+        return;
     }
     for (name, r, a, u) in [
         (CPU, req.milli_cpu, alloc.milli_cpu, used.milli_cpu),
@@ -250,33 +248,47 @@ pub fn fits_request(fit: &Fit, pod: &Pod, node: &NodeInfo) -> Vec<InsufficientRe
         (EPHEMERAL_STORAGE, req.ephemeral_storage, alloc.ephemeral_storage, used.ephemeral_storage),
     ] {
         if r > 0 && r > a - u {
-            out.push(InsufficientResource {
-                resource: name.into(),
-                reason: format!("Insufficient {name}"),
-                requested: r,
-                used: u,
-                capacity: a,
-                unresolvable: r > a,
-            });
+            shortfall(name, r, u, a);
         }
     }
     for (name, r) in &req.scalar {
-        if *r == 0 || (is_extended_resource_name(name) && fit.ignored(name)) {
+        if *r == 0 || (fit.ignored(name) && is_extended_resource_name(name)) {
             continue;
         }
         let a = alloc.scalar.get(name).copied().unwrap_or(0);
         let u = used.scalar.get(name).copied().unwrap_or(0);
         if *r > a - u {
-            out.push(InsufficientResource {
-                resource: name.clone(),
-                reason: format!("Insufficient {name}"),
-                requested: *r,
-                used: u,
-                capacity: a,
-                unresolvable: *r > a,
-            });
+            shortfall(name, *r, u, a);
         }
     }
+}
+
+/// Upstream's reason for a shortfall of `resource`.
+fn reason(resource: &str) -> Cow<'static, str> {
+    match resource {
+        PODS => Cow::Borrowed("Too many pods"),
+        CPU => Cow::Borrowed("Insufficient cpu"),
+        MEMORY => Cow::Borrowed("Insufficient memory"),
+        EPHEMERAL_STORAGE => Cow::Borrowed("Insufficient ephemeral-storage"),
+        other => Cow::Owned(format!("Insufficient {other}")),
+    }
+}
+
+/// Upstream `fitsRequest`: every shortfall of the node for the pod, in upstream order (pods, cpu,
+/// memory, ephemeral-storage, then scalars in name order). A request above the node's whole
+/// allocatable is unresolvable (preemption cannot help); "Too many pods" never is.
+pub fn fits_request(fit: &Fit, pod: &Pod, node: &NodeInfo) -> Vec<InsufficientResource> {
+    let mut out = Vec::new();
+    for_each_shortfall(fit, pod, node, |resource, requested, used, capacity| {
+        out.push(InsufficientResource {
+            resource: resource.to_string(),
+            reason: reason(resource).into_owned(),
+            requested,
+            used,
+            capacity,
+            unresolvable: resource != PODS && requested > capacity,
+        })
+    });
     out
 }
 
@@ -307,16 +319,17 @@ impl PreFilterPlugin for Fit {
 
 impl FilterPlugin for Fit {
     fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
-        let insufficient = fits_request(self, pod, node);
-        if insufficient.is_empty() {
-            return Status::success();
-        }
-        let unresolvable = insufficient.iter().any(|i| i.unresolvable);
-        let mut status = Status::unschedulable("");
-        status.reasons = insufficient.into_iter().map(|i| i.reason.into()).collect();
-        if unresolvable {
-            status.code = crate::scheduler::framework::Code::UnschedulableAndUnresolvable;
-        }
+        let mut status = Status::success();
+        for_each_shortfall(self, pod, node, |resource, requested, _, capacity| {
+            status.code = match status.code {
+                Code::Success | Code::Unschedulable if resource != PODS && requested > capacity => {
+                    Code::UnschedulableAndUnresolvable
+                }
+                Code::Success => Code::Unschedulable,
+                code => code,
+            };
+            status.reasons.push(reason(resource));
+        });
         status
     }
 }

@@ -31,8 +31,11 @@ impl FilterPlugin for NodeUnschedulable {
         if !node.node.unschedulable {
             return Status::success();
         }
-        let taint =
-            Taint { key: TAINT_NODE_UNSCHEDULABLE.into(), value: String::new(), effect: TaintEffect::NoSchedule };
+        let taint = Taint {
+            key: TAINT_NODE_UNSCHEDULABLE.into(),
+            value: String::new(),
+            effect: TaintEffect::NoSchedule,
+        };
         if tolerations_tolerate(&pod.tolerations, &taint) {
             Status::success()
         } else {

@@ -34,8 +34,8 @@ impl PodTopologySpread {
     /// Unknown fields, or a `defaultingType` other than `System`/`List`.
     pub fn new(args: &serde_json::Value) -> Result<Self, String> {
         if !args.is_null() {
-            let a: Args =
-                serde_json::from_value(args.clone()).map_err(|e| format!("invalid PodTopologySpreadArgs: {e}"))?;
+            let a: Args = serde_json::from_value(args.clone())
+                .map_err(|e| format!("invalid PodTopologySpreadArgs: {e}"))?;
             match a.defaulting_type.as_deref() {
                 None | Some("System") | Some("List") => {}
                 Some(other) => return Err(format!("defaultingType {other:?}: must be System or List")),
@@ -70,7 +70,11 @@ impl Plugin for PodTopologySpread {
 
 impl PreFilterPlugin for PodTopologySpread {
     fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
-        if pod.has_topology_spread_constraints { (None, Status::error(NOT_YET)) } else { (None, Status::skip()) }
+        if pod.has_topology_spread_constraints {
+            (None, Status::error(NOT_YET))
+        } else {
+            (None, Status::skip())
+        }
     }
 }
 

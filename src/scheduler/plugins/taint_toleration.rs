@@ -79,7 +79,9 @@ impl ScorePlugin for TaintToleration {
             .node
             .taints
             .iter()
-            .filter(|t| t.effect == TaintEffect::PreferNoSchedule && !tolerations.iter().any(|tol| tol.tolerates(t)))
+            .filter(|t| {
+                t.effect == TaintEffect::PreferNoSchedule && !tolerations.iter().any(|tol| tol.tolerates(t))
+            })
             .count();
         Ok(count as i64)
     }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::super::framework::registry::PluginFactory;
 use crate::model::{Cluster, NodeInfo, Pod};
-use crate::scheduler::framework::{CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status};
+use crate::scheduler::framework::{
+    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status,
+};
 
 /// Upstream names of the volume plugins.
 pub const NAMES: [&str; 4] = ["VolumeRestrictions", "NodeVolumeLimits", "VolumeBinding", "VolumeZone"];
