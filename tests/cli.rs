@@ -180,3 +180,41 @@ fn validate_accepts_the_bundled_scenario_and_rejects_a_broken_one() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn out_folder_that_is_not_a_results_folder_is_never_replaced() {
+    let s = Scratch::new();
+    let precious = s.path("precious");
+    std::fs::create_dir(&precious).unwrap();
+    std::fs::write(precious.join("notes.txt"), "keep me").unwrap();
+    let o = capsim(&[
+        "run",
+        s.path("scenario.yaml").to_str().unwrap(),
+        "--quiet",
+        "--out",
+        precious.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a capsim results folder"));
+    assert_eq!(std::fs::read_to_string(precious.join("notes.txt")).unwrap(), "keep me");
+    // A file as --out is refused too; an earlier results folder is replaced.
+    let o = capsim(&[
+        "run",
+        s.path("scenario.yaml").to_str().unwrap(),
+        "--quiet",
+        "--out",
+        precious.join("notes.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = s.path("out");
+    for _ in 0..2 {
+        let o = capsim(&[
+            "run",
+            s.path("scenario.yaml").to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}

@@ -169,14 +169,26 @@ pub fn pod_to_model(
         None => None,
     };
 
-    let has_terms = |a: &Option<api::PodAffinity>| {
-        a.as_ref().is_some_and(|a| {
-            !a.required_during_scheduling_ignored_during_execution.is_empty()
-                || !a.preferred_during_scheduling_ignored_during_execution.is_empty()
-        })
+    let labels = &p.metadata.labels;
+    let (pod_affinity, pod_anti_affinity) = match &spec.affinity {
+        None => (None, None),
+        Some(a) => (
+            a.pod_affinity
+                .as_ref()
+                .map(|pa| ctx.pod_affinity(pa, labels, "spec.affinity.podAffinity"))
+                .transpose()?,
+            a.pod_anti_affinity
+                .as_ref()
+                .map(|pa| ctx.pod_affinity(pa, labels, "spec.affinity.podAntiAffinity"))
+                .transpose()?,
+        ),
     };
-    let has_pod_affinity =
-        spec.affinity.as_ref().is_some_and(|a| has_terms(&a.pod_affinity) || has_terms(&a.pod_anti_affinity));
+    let topology_spread_constraints = spec
+        .topology_spread_constraints
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ctx.spread_constraint(c, labels, &format!("spec.topologySpreadConstraints[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let priority = match spec.priority {
         Some(v) => v,
@@ -219,14 +231,63 @@ pub fn pod_to_model(
         pod_level_requests,
         pod_level_limits,
         scheduling_gates: spec.scheduling_gates.iter().map(|g| g.name.clone()).collect(),
-        has_topology_spread_constraints: !spec.topology_spread_constraints.is_empty(),
-        has_pod_affinity,
+        pod_affinity,
+        pod_anti_affinity,
+        topology_spread_constraints,
         terminating: p.metadata.deletion_timestamp.is_some(),
         requests: model::Resources::default(),
         non_zero_requests: model::Resources::default(),
     };
     pod.refresh_requests();
     Ok(pod)
+}
+
+/// Reads the selector of a Service, ReplicationController, ReplicaSet or StatefulSet kept as an
+/// untyped object (`KubeObject::Other`), for PodTopologySpread's system default constraints.
+/// Returns `None` for other kinds and for Services without a selector (they select no pods).
+///
+/// # Errors
+/// A selector of the wrong shape or with an unknown operator.
+pub fn workload_selector_from_value(
+    kind: &str,
+    value: &serde_json::Value,
+    path: &Path,
+    line: usize,
+) -> Result<Option<model::WorkloadSelector>, InputError> {
+    let ctx = Ctx { path, line };
+    let kind = match kind {
+        "Service" => model::SelectorKind::Service,
+        "ReplicationController" => model::SelectorKind::ReplicationController,
+        "ReplicaSet" => model::SelectorKind::ReplicaSet,
+        "StatefulSet" => model::SelectorKind::StatefulSet,
+        _ => return Ok(None),
+    };
+    let namespace = value
+        .pointer("/metadata/namespace")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_NAMESPACE)
+        .to_string();
+    let raw = value.pointer("/spec/selector").cloned().unwrap_or(serde_json::Value::Null);
+    if raw.is_null() {
+        return Ok(None);
+    }
+    let selector = match kind {
+        model::SelectorKind::Service | model::SelectorKind::ReplicationController => {
+            let map: BTreeMap<String, String> = serde_json::from_value(raw)
+                .map_err(|e| ctx.field_error("spec.selector", format!("expected a map of labels: {e}")))?;
+            if map.is_empty() {
+                return Ok(None);
+            }
+            model::LabelSelector { match_labels: map, match_expressions: Vec::new() }
+        }
+        _ => {
+            let sel: api::LabelSelector = serde_json::from_value(raw)
+                .map_err(|e| ctx.field_error("spec.selector", format!("expected a label selector: {e}")))?;
+            ctx.label_selector(&sel, "spec.selector")?
+        }
+    };
+    Ok(Some(model::WorkloadSelector { kind, namespace, selector }))
 }
 
 /// Converts an API NodeAffinity (a pod's `spec.affinity.nodeAffinity`, or NodeAffinityArgs'
@@ -251,6 +312,178 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A label selector; unknown operators are errors.
+    fn label_selector(
+        &self,
+        sel: &api::LabelSelector,
+        prefix: &str,
+    ) -> Result<model::LabelSelector, InputError> {
+        let match_expressions = sel
+            .match_expressions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let operator = match r.operator.as_str() {
+                    "In" => model::LabelSelectorOperator::In,
+                    "NotIn" => model::LabelSelectorOperator::NotIn,
+                    "Exists" => model::LabelSelectorOperator::Exists,
+                    "DoesNotExist" => model::LabelSelectorOperator::DoesNotExist,
+                    other => {
+                        return Err(self.field_error(
+                            &format!("{prefix}.matchExpressions[{i}].operator"),
+                            format!("{other:?}: expected In, NotIn, Exists or DoesNotExist"),
+                        ));
+                    }
+                };
+                Ok(model::LabelSelectorRequirement { key: r.key.clone(), operator, values: r.values.clone() })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(model::LabelSelector { match_labels: sel.match_labels.clone(), match_expressions })
+    }
+
+    /// Merges `matchLabelKeys` (`key In [pod's value]`) and `mismatchLabelKeys` (`key NotIn
+    /// [pod's value]`) into a selector, as the API server does; keys the pod lacks are ignored.
+    fn merge_label_keys(
+        selector: Option<model::LabelSelector>,
+        labels: &model::Labels,
+        match_keys: &[String],
+        mismatch_keys: &[String],
+    ) -> Option<model::LabelSelector> {
+        if match_keys.is_empty() && mismatch_keys.is_empty() {
+            return selector;
+        }
+        let mut sel = selector?;
+        for (keys, operator) in [
+            (match_keys, model::LabelSelectorOperator::In),
+            (mismatch_keys, model::LabelSelectorOperator::NotIn),
+        ] {
+            for k in keys {
+                if let Some(v) = labels.get(k) {
+                    sel.match_expressions.push(model::LabelSelectorRequirement {
+                        key: k.clone(),
+                        operator,
+                        values: vec![v.clone()],
+                    });
+                }
+            }
+        }
+        Some(sel)
+    }
+
+    fn pod_affinity_term(
+        &self,
+        t: &api::PodAffinityTerm,
+        labels: &model::Labels,
+        prefix: &str,
+    ) -> Result<model::PodAffinityTerm, InputError> {
+        let selector = t
+            .label_selector
+            .as_ref()
+            .map(|s| self.label_selector(s, &format!("{prefix}.labelSelector")))
+            .transpose()?;
+        Ok(model::PodAffinityTerm {
+            selector: Self::merge_label_keys(selector, labels, &t.match_label_keys, &t.mismatch_label_keys),
+            namespaces: t.namespaces.clone(),
+            namespace_selector: t
+                .namespace_selector
+                .as_ref()
+                .map(|s| self.label_selector(s, &format!("{prefix}.namespaceSelector")))
+                .transpose()?,
+            topology_key: t.topology_key.clone(),
+        })
+    }
+
+    fn pod_affinity(
+        &self,
+        a: &api::PodAffinity,
+        labels: &model::Labels,
+        prefix: &str,
+    ) -> Result<model::PodAffinity, InputError> {
+        let required = a
+            .required_during_scheduling_ignored_during_execution
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                self.pod_affinity_term(
+                    t,
+                    labels,
+                    &format!("{prefix}.requiredDuringSchedulingIgnoredDuringExecution[{i}]"),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let preferred = a
+            .preferred_during_scheduling_ignored_during_execution
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let at = format!("{prefix}.preferredDuringSchedulingIgnoredDuringExecution[{i}]");
+                Ok(model::WeightedPodAffinityTerm {
+                    weight: w.weight,
+                    term: self.pod_affinity_term(
+                        &w.pod_affinity_term,
+                        labels,
+                        &format!("{at}.podAffinityTerm"),
+                    )?,
+                })
+            })
+            .collect::<Result<Vec<_>, InputError>>()?;
+        Ok(model::PodAffinity { required, preferred })
+    }
+
+    fn spread_constraint(
+        &self,
+        c: &api::TopologySpreadConstraint,
+        labels: &model::Labels,
+        prefix: &str,
+    ) -> Result<model::TopologySpreadConstraint, InputError> {
+        let when_unsatisfiable = match c.when_unsatisfiable.as_str() {
+            "DoNotSchedule" => model::WhenUnsatisfiable::DoNotSchedule,
+            "ScheduleAnyway" => model::WhenUnsatisfiable::ScheduleAnyway,
+            other => {
+                return Err(self.field_error(
+                    &format!("{prefix}.whenUnsatisfiable"),
+                    format!("{other:?}: expected DoNotSchedule or ScheduleAnyway"),
+                ));
+            }
+        };
+        let policy = |v: &Option<String>, field: &str, default: model::NodeInclusionPolicy| match v.as_deref()
+        {
+            None => Ok(default),
+            Some("Honor") => Ok(model::NodeInclusionPolicy::Honor),
+            Some("Ignore") => Ok(model::NodeInclusionPolicy::Ignore),
+            Some(other) => Err(self
+                .field_error(&format!("{prefix}.{field}"), format!("{other:?}: expected Honor or Ignore"))),
+        };
+        if c.max_skew < 1 {
+            return Err(self.field_error(
+                &format!("{prefix}.maxSkew"),
+                format!("{}: must be greater than zero", c.max_skew),
+            ));
+        }
+        let selector = c
+            .label_selector
+            .as_ref()
+            .map(|s| self.label_selector(s, &format!("{prefix}.labelSelector")))
+            .transpose()?;
+        Ok(model::TopologySpreadConstraint {
+            max_skew: c.max_skew,
+            topology_key: c.topology_key.clone(),
+            when_unsatisfiable,
+            selector: Self::merge_label_keys(selector, labels, &c.match_label_keys, &[]),
+            min_domains: c.min_domains,
+            node_affinity_policy: policy(
+                &c.node_affinity_policy,
+                "nodeAffinityPolicy",
+                model::NodeInclusionPolicy::Honor,
+            )?,
+            node_taints_policy: policy(
+                &c.node_taints_policy,
+                "nodeTaintsPolicy",
+                model::NodeInclusionPolicy::Ignore,
+            )?,
+        })
+    }
+
     fn field_error(&self, field: &str, message: String) -> InputError {
         InputError::Field {
             path: self.path.to_path_buf(),

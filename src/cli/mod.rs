@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::{InputError, SimError};
 use crate::report::write_results;
+
 use crate::sim::engine::run;
 use crate::workload::scenario::load;
 
@@ -61,7 +62,8 @@ impl From<InputError> for Failure {
 
 impl From<SimError> for Failure {
     fn from(e: SimError) -> Self {
-        let code = if matches!(e, SimError::Input(_)) { 2 } else { 1 };
+        // Bad input and an unusable --out are the user's to fix (2); anything else is a bug (1).
+        let code = if matches!(e, SimError::Input(_) | SimError::Output { .. }) { 2 } else { 1 };
         Failure { code, error: e.into() }
     }
 }
@@ -100,6 +102,8 @@ fn cmd_run(scenario: &Path, seed: Option<u64>, out: Option<PathBuf>, quiet: bool
     let sc = load(scenario)?;
     let seed = seed.unwrap_or(sc.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-seed{seed}", sc.name)));
+    // Refuse an unusable --out before spending time on the run.
+    crate::report::check_replaceable(&out)?;
     let result = run(&sc, seed)?;
     let summary = write_results(&result, scenario, &out)?;
     if !quiet {

@@ -23,6 +23,34 @@ pub struct HostPort {
     pub port: i32,
 }
 
+/// Kind of a controller or Service whose selector PodTopologySpread's system default constraints
+/// use (upstream `helper.DefaultSelector`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SelectorKind {
+    /// A Service (`spec.selector`, a label map).
+    Service,
+    /// A ReplicationController (`spec.selector`, a label map).
+    ReplicationController,
+    /// A ReplicaSet (`spec.selector`, a label selector).
+    ReplicaSet,
+    /// A StatefulSet (`spec.selector`, a label selector).
+    StatefulSet,
+}
+
+/// The selector of a Service or controller in a namespace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadSelector {
+    /// Kind of the object.
+    pub kind: SelectorKind,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its selector.
+    pub selector: super::labels::LabelSelector,
+}
+
+/// Label every namespace carries with its own name.
+pub const LABEL_NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
+
 /// A node with the aggregate state of the pods bound to it (upstream `framework.NodeInfo`).
 #[derive(Clone, Debug)]
 pub struct NodeInfo {
@@ -56,6 +84,10 @@ pub struct Cluster {
     /// Image name (as nodes report it) → (size reported by the first node that listed it, number
     /// of nodes that hold it): upstream's cache-wide `imageStates`.
     image_nodes: BTreeMap<String, (i64, u32)>,
+    /// Namespaces with their labels (a namespace not listed has only its name label).
+    namespaces: BTreeMap<String, super::labels::Labels>,
+    /// Selectors of Services and controllers, in the order they were added.
+    workload_selectors: Vec<WorkloadSelector>,
 }
 
 impl Cluster {
@@ -114,6 +146,38 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// Declares a namespace with its labels (the name label is added).
+    pub fn add_namespace(&mut self, name: &str, mut labels: super::labels::Labels) {
+        labels.insert(LABEL_NAMESPACE_NAME.to_string(), name.to_string());
+        self.namespaces.insert(name.to_string(), labels);
+    }
+
+    /// The labels of namespace `name`: those declared, or only its name label.
+    pub fn namespace_labels(&self, name: &str) -> super::labels::Labels {
+        self.namespaces.get(name).cloned().unwrap_or_else(|| {
+            let mut l = super::labels::Labels::new();
+            l.insert(LABEL_NAMESPACE_NAME.to_string(), name.to_string());
+            l
+        })
+    }
+
+    /// Names of every namespace declared or used by a pod, in name order.
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: std::collections::BTreeSet<String> = self.namespaces.keys().cloned().collect();
+        names.extend(self.pods.iter().map(|p| p.namespace.clone()));
+        names.into_iter().collect()
+    }
+
+    /// Adds the selector of a Service or controller.
+    pub fn add_workload_selector(&mut self, s: WorkloadSelector) {
+        self.workload_selectors.push(s);
+    }
+
+    /// Selectors of Services and controllers, in the order added.
+    pub fn workload_selectors(&self) -> &[WorkloadSelector] {
+        &self.workload_selectors
     }
 
     /// Adds a pod (not yet bound) and returns its id.

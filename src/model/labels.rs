@@ -398,3 +398,64 @@ mod tests {
         assert!(!tol(TolerationOperator::Equal, "other", "950").tolerates(&taint));
     }
 }
+
+/// Operator of a label selector requirement (`metav1.LabelSelectorOperator`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabelSelectorOperator {
+    /// Key present and value in the list.
+    In,
+    /// Key absent, or value not in the list.
+    NotIn,
+    /// Key present.
+    Exists,
+    /// Key absent.
+    DoesNotExist,
+}
+
+/// One `matchExpressions` entry of a label selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelSelectorRequirement {
+    /// Label key.
+    pub key: String,
+    /// Operator.
+    pub operator: LabelSelectorOperator,
+    /// Values (In/NotIn).
+    pub values: Vec<String>,
+}
+
+/// A label selector (`metav1.LabelSelector`) as upstream's `LabelSelectorAsSelector` reads it:
+/// `matchLabels` and `matchExpressions` ANDed; an empty selector matches everything. A *missing*
+/// selector (which matches nothing) is `Option::None` where it is held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LabelSelector {
+    /// `matchLabels`.
+    pub match_labels: Labels,
+    /// `matchExpressions`.
+    pub match_expressions: Vec<LabelSelectorRequirement>,
+}
+
+impl LabelSelector {
+    /// Whether `labels` satisfy every requirement.
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|r| {
+                let v = labels.get(&r.key);
+                match r.operator {
+                    LabelSelectorOperator::In => v.is_some_and(|v| r.values.contains(v)),
+                    LabelSelectorOperator::NotIn => v.is_none_or(|v| !r.values.contains(v)),
+                    LabelSelectorOperator::Exists => v.is_some(),
+                    LabelSelectorOperator::DoesNotExist => v.is_none(),
+                }
+            })
+    }
+
+    /// True when the selector has no requirement (matches everything).
+    pub fn is_empty(&self) -> bool {
+        self.match_labels.is_empty() && self.match_expressions.is_empty()
+    }
+}
+
+/// Whether an optional selector matches: `None` (a missing selector) matches nothing.
+pub fn selector_matches(selector: Option<&LabelSelector>, labels: &Labels) -> bool {
+    selector.is_some_and(|s| s.matches(labels))
+}

@@ -7,11 +7,15 @@ pub mod node;
 pub mod pod;
 pub mod resources;
 
-pub use cluster::{Cluster, HostPort, NodeInfo};
+pub use cluster::{Cluster, HostPort, NodeInfo, SelectorKind, WorkloadSelector};
 pub use labels::{
-    Labels, NodeAffinity, NodeSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm,
-    PreferredSchedulingTerm, Taint, TaintEffect, Toleration, TolerationOperator,
+    LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeAffinity, NodeSelector,
+    NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm, Taint,
+    TaintEffect, Toleration, TolerationOperator,
 };
 pub use node::{ContainerImage, Node, NodeId};
-pub use pod::{Container, ContainerPort, Pod, PodId, PodPhase, simple_pod};
+pub use pod::{
+    Container, ContainerPort, NodeInclusionPolicy, Pod, PodAffinity, PodAffinityTerm, PodId, PodPhase,
+    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,
+};
 pub use resources::Resources;

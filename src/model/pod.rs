@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::labels::{Labels, NodeAffinity, Toleration};
+use super::labels::{LabelSelector, Labels, NodeAffinity, Toleration};
 use super::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, Resources};
 
 /// Index of a pod in its [`crate::model::Cluster`].
@@ -55,6 +55,78 @@ impl Container {
     }
 }
 
+/// One pod (anti-)affinity term (`PodAffinityTerm`). `matchLabelKeys` / `mismatchLabelKeys` are
+/// already merged into `selector`, as the API server does since v1.33.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodAffinityTerm {
+    /// Which pods the term selects; `None` (no selector) selects none.
+    pub selector: Option<LabelSelector>,
+    /// `namespaces`: namespaces searched besides those `namespace_selector` picks.
+    pub namespaces: Vec<String>,
+    /// `namespaceSelector` over namespace labels; `Some(empty)` selects every namespace. When
+    /// both this and `namespaces` are unset, the pod's own namespace is searched.
+    pub namespace_selector: Option<LabelSelector>,
+    /// The node label whose values are the topology domains.
+    pub topology_key: String,
+}
+
+/// A preferred pod (anti-)affinity term with its weight (1..=100).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightedPodAffinityTerm {
+    /// Weight.
+    pub weight: i32,
+    /// The term.
+    pub term: PodAffinityTerm,
+}
+
+/// `podAffinity` or `podAntiAffinity` of a pod.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodAffinity {
+    /// `requiredDuringSchedulingIgnoredDuringExecution`.
+    pub required: Vec<PodAffinityTerm>,
+    /// `preferredDuringSchedulingIgnoredDuringExecution`.
+    pub preferred: Vec<WeightedPodAffinityTerm>,
+}
+
+/// `whenUnsatisfiable` of a topology spread constraint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenUnsatisfiable {
+    /// A hard constraint (Filter).
+    DoNotSchedule,
+    /// A soft constraint (Score).
+    ScheduleAnyway,
+}
+
+/// `nodeAffinityPolicy` / `nodeTaintsPolicy` of a topology spread constraint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeInclusionPolicy {
+    /// Only nodes that pass the pod's node affinity (or tolerate its taints) count.
+    Honor,
+    /// Every node counts.
+    Ignore,
+}
+
+/// One `topologySpreadConstraints` entry, defaulted: `matchLabelKeys` merged into `selector`
+/// (as the API server does since v1.34), `nodeAffinityPolicy` Honor and `nodeTaintsPolicy`
+/// Ignore when unset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopologySpreadConstraint {
+    /// `maxSkew` (≥ 1).
+    pub max_skew: i32,
+    /// The node label whose values are the domains.
+    pub topology_key: String,
+    /// Hard or soft.
+    pub when_unsatisfiable: WhenUnsatisfiable,
+    /// Which pods count; `None` counts none.
+    pub selector: Option<LabelSelector>,
+    /// `minDomains` (only with DoNotSchedule), `None` = 1.
+    pub min_domains: Option<i32>,
+    /// `nodeAffinityPolicy`.
+    pub node_affinity_policy: NodeInclusionPolicy,
+    /// `nodeTaintsPolicy`.
+    pub node_taints_policy: NodeInclusionPolicy,
+}
+
 /// Lifecycle phase of a pod in the simulation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PodPhase {
@@ -105,10 +177,12 @@ pub struct Pod {
     pub pod_level_limits: BTreeMap<String, i64>,
     /// Names of `spec.schedulingGates`.
     pub scheduling_gates: Vec<String>,
-    /// Whether the pod declares `spec.topologySpreadConstraints` (PodTopologySpread input).
-    pub has_topology_spread_constraints: bool,
-    /// Whether the pod declares pod affinity or anti-affinity (InterPodAffinity input).
-    pub has_pod_affinity: bool,
+    /// `spec.affinity.podAffinity`.
+    pub pod_affinity: Option<PodAffinity>,
+    /// `spec.affinity.podAntiAffinity`.
+    pub pod_anti_affinity: Option<PodAffinity>,
+    /// `spec.topologySpreadConstraints`.
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
     /// Whether `metadata.deletionTimestamp` is set (terminating).
     pub terminating: bool,
     /// Effective request used by Filter (upstream `PodRequests`).
@@ -165,6 +239,14 @@ impl Pod {
         }
         main.max_with(&init_peak);
         main
+    }
+
+    /// Whether the pod declares any pod affinity or anti-affinity term.
+    pub fn has_pod_affinity(&self) -> bool {
+        let any = |a: &Option<PodAffinity>| {
+            a.as_ref().is_some_and(|a| !a.required.is_empty() || !a.preferred.is_empty())
+        };
+        any(&self.pod_affinity) || any(&self.pod_anti_affinity)
     }
 
     /// `namespace/name`.
@@ -283,8 +365,9 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         pod_level_requests: BTreeMap::new(),
         pod_level_limits: BTreeMap::new(),
         scheduling_gates: Vec::new(),
-        has_topology_spread_constraints: false,
-        has_pod_affinity: false,
+        pod_affinity: None,
+        pod_anti_affinity: None,
+        topology_spread_constraints: Vec::new(),
         terminating: false,
         requests: Resources::default(),
         non_zero_requests: Resources::default(),

@@ -233,6 +233,29 @@ const SUMMARY_FIELDS: &[&str] = &[
     "notes",
 ];
 
+/// Files every capsim results folder holds; an existing `--out` folder is replaced only if it
+/// holds them (or is empty), so a mistyped `--out` can never delete someone's folder.
+const RESULT_MARKERS: [&str; 2] = ["summary.csv", "pods.csv"];
+
+/// Refuses to replace `out` unless it is absent, an empty folder, or a capsim results folder.
+pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        return Err(out_err(out, "exists and is not a folder; choose another --out"));
+    }
+    let empty = fs::read_dir(out).map_err(|e| out_err(out, e))?.next().is_none();
+    if empty || RESULT_MARKERS.iter().all(|m| out.join(m).is_file()) {
+        Ok(())
+    } else {
+        Err(out_err(
+            out,
+            "exists and is not a capsim results folder (no summary.csv and pods.csv); refusing to replace it",
+        ))
+    }
+}
+
 /// Writes the results folder of `r` at `out` (replacing an older one), through a temporary
 /// sibling folder renamed into place at the end. `scenario_file` is copied in as `scenario.yaml`.
 ///
@@ -243,6 +266,7 @@ pub fn write_results(r: &RunResult, scenario_file: &Path, out: &Path) -> Result<
     fs::create_dir_all(parent).map_err(|e| out_err(parent, e))?;
     let leaf = out.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
     let tmp: PathBuf = parent.join(format!(".tmp-{leaf}-{}", std::process::id()));
+    check_replaceable(out)?;
     let _ = fs::remove_dir_all(&tmp);
     let result = (|| {
         fs::create_dir_all(&tmp).map_err(|e| out_err(&tmp, e))?;

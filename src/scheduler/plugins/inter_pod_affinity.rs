@@ -69,7 +69,7 @@ impl Plugin for InterPodAffinity {
 
 impl PreFilterPlugin for InterPodAffinity {
     fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
-        if pod.has_pod_affinity { (None, Status::error(NOT_YET)) } else { (None, Status::skip()) }
+        if pod.has_pod_affinity() { (None, Status::error(NOT_YET)) } else { (None, Status::skip()) }
     }
 }
 
@@ -81,7 +81,7 @@ impl FilterPlugin for InterPodAffinity {
 
 impl PreScorePlugin for InterPodAffinity {
     fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
-        if pod.has_pod_affinity { Status::error(NOT_YET) } else { Status::skip() }
+        if pod.has_pod_affinity() { Status::error(NOT_YET) } else { Status::skip() }
     }
 }
 

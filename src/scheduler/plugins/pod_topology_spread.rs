@@ -70,7 +70,7 @@ impl Plugin for PodTopologySpread {
 
 impl PreFilterPlugin for PodTopologySpread {
     fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
-        if pod.has_topology_spread_constraints {
+        if !pod.topology_spread_constraints.is_empty() {
             (None, Status::error(NOT_YET))
         } else {
             (None, Status::skip())
@@ -86,7 +86,7 @@ impl FilterPlugin for PodTopologySpread {
 
 impl PreScorePlugin for PodTopologySpread {
     fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
-        if pod.has_topology_spread_constraints { Status::error(NOT_YET) } else { Status::skip() }
+        if !pod.topology_spread_constraints.is_empty() { Status::error(NOT_YET) } else { Status::skip() }
     }
 }
 
