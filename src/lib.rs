@@ -2,6 +2,7 @@
 pub mod api;
 pub mod cli;
 pub mod error;
+pub mod experiment;
 pub mod metrics;
 pub mod model;
 pub mod report;

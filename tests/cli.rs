@@ -218,3 +218,19 @@ fn out_folder_that_is_not_a_results_folder_is_never_replaced() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn schedule_prints_the_oracle_lines_of_a_scenario() {
+    let dir = "tests/conformance/oracle/taints-tolerations-all-effects";
+    let o = capsim(&["schedule", &format!("{dir}/scenario.yaml")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got: Vec<serde_json::Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let want: Vec<serde_json::Value> = std::fs::read_to_string(format!("{dir}/expected.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(got.len(), 30);
+    assert_eq!(got, want, "capsim schedule reproduces upstream's decisions line for line");
+}

@@ -1,6 +1,6 @@
 //! Golden tests: each in-tree plugin, run alone, against the expectations of kube-scheduler's own
-//! table-driven unit tests, restated as data in `tests/golden/*.json` (see
-//! `/work/shared/golden/README.md` for the format).
+//! table-driven unit tests, restated as data in `tests/conformance/golden/*.json` (see
+//! `tests/conformance/golden/README.md` for the format).
 //!
 //! A case builds the snapshot (nodes in order, existing pods bound to their `spec.nodeName`), builds
 //! the plugin through the registry with the case's `args`, and runs one phase:
@@ -250,7 +250,7 @@ fn run_case(case: &Value) -> Result<(), String> {
 
 /// Runs every case of a golden plugin file, grouped by plugin, and fails listing every divergence.
 fn run_file(file: &str) {
-    let doc = load_json(&format!("golden/{file}"));
+    let doc = load_json(&format!("conformance/golden/{file}"));
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap().to_string();
@@ -334,7 +334,7 @@ fn golden_noderesources_requested_to_capacity_ratio() {
 /// (`TestBrokenLinearFunction`; points used as given, tolerance 0.1).
 #[test]
 fn golden_broken_linear_function() {
-    let doc = load_json("golden/noderesources_requested_to_capacity_ratio.json");
+    let doc = load_json("conformance/golden/noderesources_requested_to_capacity_ratio.json");
     let mut t = Tally::default();
     for (i, row) in doc["broken_linear_function_cases"].as_array().unwrap().iter().enumerate() {
         let shape: Vec<UtilizationShapePoint> = serde_json::from_value(row["points"].clone()).unwrap();
@@ -376,7 +376,7 @@ fn golden_prescore_skip_rows() {
         "tainttoleration.json",
         "imagelocality.json",
     ] {
-        let doc = load_json(&format!("golden/{file}"));
+        let doc = load_json(&format!("conformance/golden/{file}"));
         for row in doc["skipped"].as_array().unwrap() {
             let (Some(want), Some(pod)) = (row["expected"].get("prescoreStatus"), row.get("pod")) else {
                 continue;
@@ -413,7 +413,7 @@ fn golden_prescore_skip_rows() {
 /// resources.
 #[test]
 fn golden_qos() {
-    let doc = load_json("golden/qos.json");
+    let doc = load_json("conformance/golden/qos.json");
     let mut t = Tally::default();
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap().to_string();

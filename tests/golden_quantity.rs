@@ -1,6 +1,6 @@
 //! Golden test: `Quantity` against the facts upstream's
 //! `k8s.io/apimachinery/pkg/api/resource/quantity_test.go` asserts, restated as data in
-//! `tests/golden/quantity.json` (see its `notes`, `format_cases_note` and `skipped` fields).
+//! `tests/conformance/golden/quantity.json` (see its `notes`, `format_cases_note` and `skipped` fields).
 //!
 //! Every field present in a row is checked: `exact` (the amount as a plain decimal), `format`
 //! (suffix family), `canonical` (`String()`), `value` (`Value()`), `milli_value`
@@ -9,10 +9,10 @@
 use capsim::api::quantity::{Format, Quantity};
 use serde_json::Value;
 
-const GOLDEN: &str = include_str!("golden/quantity.json");
+const GOLDEN: &str = include_str!("conformance/golden/quantity.json");
 
 fn golden() -> Value {
-    serde_json::from_str(GOLDEN).expect("tests/golden/quantity.json is valid JSON")
+    serde_json::from_str(GOLDEN).expect("tests/conformance/golden/quantity.json is valid JSON")
 }
 
 fn rows<'a>(doc: &'a Value, key: &str) -> &'a [Value] {

@@ -1,6 +1,7 @@
 //! The command line: clap commands, resolved into runs; the only place that prints and uses
 //! `anyhow`. Exit codes: 0 success, 2 bad input (file, line and field named), 1 internal error.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,14 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Schedule the pending Pods of one multi-document YAML (a KubeSchedulerConfiguration, other
+    /// objects, Nodes, then Pods in arrival order) one by one and print one JSON line per pending
+    /// Pod: per-node feasibility and reasons, per-plugin weighted scores, totals, the bound node
+    /// (the first top-scoring node in input order).
+    Schedule {
+        /// The YAML file.
+        file: PathBuf,
     },
     /// Check a scenario and every file it names, without running it.
     Validate {
@@ -75,6 +84,17 @@ impl From<SimError> for Failure {
 pub fn execute(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { scenario, seed, out, quiet } => cmd_run(&scenario, seed, out, quiet),
+        Command::Schedule { file } => {
+            let input = crate::experiment::schedule::load(&file)?;
+            let mut out = std::io::stdout().lock();
+            for d in crate::experiment::schedule::schedule_all(input) {
+                let line = serde_json::to_string(&d).map_err(|e| Failure { code: 1, error: e.into() })?;
+                if writeln!(out, "{line}").is_err() {
+                    break; // closed pipe (e.g. `| head`): stop quietly
+                }
+            }
+            Ok(())
+        }
         Command::Validate { scenario } => {
             let sc = load(&scenario)?;
             println!(

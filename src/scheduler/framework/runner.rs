@@ -124,6 +124,19 @@ pub fn num_feasible_nodes_to_find(percentage: Option<i32>, num_all_nodes: usize)
     (n.max(MIN_FEASIBLE_NODES_TO_FIND as i64)) as usize
 }
 
+/// The percentage of nodes a cycle over `num_all_nodes` effectively evaluates: 100 when every
+/// node is sought (fewer than 100 nodes, or a configured 100), else the configured value or the
+/// adaptive `50 − n/125` floored at 5.
+pub fn effective_percentage(percentage: Option<i32>, num_all_nodes: usize) -> i32 {
+    if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND || percentage.is_some_and(|p| p >= 100) {
+        return 100;
+    }
+    match percentage.unwrap_or(0) {
+        0 => (50 - num_all_nodes as i64 / 125).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND) as i32,
+        p => p,
+    }
+}
+
 /// Runs one scheduling cycle of `pod` against `cluster` with `profile`.
 ///
 /// `rng` is the run's tie-break stream (used only under [`TieBreak::Random`] when several nodes

@@ -1,13 +1,14 @@
 //! The volume plugins of the default profile: VolumeRestrictions, NodeVolumeLimits, VolumeBinding
 //! and VolumeZone. capsim models no volumes or PersistentVolumeClaims, so each behaves as upstream
-//! does for a pod without volumes: PreFilter returns Skip and Filter never runs.
+//! does for a pod without volumes: PreFilter returns Skip and Filter never runs (and VolumeBinding's
+//! PreScore returns Skip, so its Score never runs).
 
 use std::sync::Arc;
 
 use super::super::framework::registry::PluginFactory;
-use crate::model::{Cluster, NodeInfo, Pod};
+use crate::model::{Cluster, NodeId, NodeInfo, Pod};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status,
+    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin, ScorePlugin, Status,
 };
 
 /// Upstream names of the volume plugins.
@@ -38,6 +39,26 @@ impl Plugin for VolumePlugin {
     }
     fn as_filter(&self) -> Option<&dyn FilterPlugin> {
         Some(self)
+    }
+    // Upstream VolumeBinding is also a PreScore/Score plugin (it scores storage capacity under a
+    // gate); for a pod without claims its PreScore returns Skip.
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        (self.name == "VolumeBinding").then_some(self as &dyn PreScorePlugin)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        (self.name == "VolumeBinding").then_some(self as &dyn ScorePlugin)
+    }
+}
+
+impl PreScorePlugin for VolumePlugin {
+    fn pre_score(&self, _: &mut CycleState, _: &Pod, _: &[NodeId], _: &Cluster) -> Status {
+        Status::skip()
+    }
+}
+
+impl ScorePlugin for VolumePlugin {
+    fn score(&self, _: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        Ok(0)
     }
 }
 

@@ -1,0 +1,3 @@
+//! Work above a single run: `schedule` (pod-by-pod decisions of one YAML file).
+
+pub mod schedule;

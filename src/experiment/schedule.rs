@@ -1,0 +1,325 @@
+//! `capsim schedule`: one multi-document YAML (a KubeSchedulerConfiguration, other objects,
+//! Nodes, then Pods in arrival order) scheduled pod by pod, each decision explained in the
+//! oracle's `expected.jsonl` form. It is the user-facing what-if tool and the conformance
+//! harness: upstream kube-scheduler v1.35.4, driven the same way, produced `tests/oracle/`.
+//!
+//! Pre-processing mirrors the API server: defaulting of Pods and Nodes, priority admission
+//! (the file's PriorityClasses, `globalDefault`, built-in classes). A Pod with `spec.nodeName`
+//! is bound where it appears (phase Succeeded/Failed dropped). Each pending Pod is scheduled by
+//! its profile with every node filtered and scored at `percentageOfNodesToScore` as configured,
+//! and bound to the **first** top-scoring node in input order (this command's tie rule;
+//! `capsim run` breaks ties at random as kube-scheduler does).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use rand::SeedableRng;
+use serde::Serialize;
+
+use crate::api::convert::{builtin_priority, node_to_model, pod_to_model, workload_selector_from_value};
+use crate::api::objects::KubeObject;
+use crate::api::scheduler_config::KubeSchedulerConfiguration;
+use crate::api::yaml::read_objects;
+use crate::error::InputError;
+use crate::model::{Cluster, NodeId, Pod};
+use crate::scheduler::framework::profile::{SchedulerConfig, build};
+use crate::scheduler::framework::runner::{
+    CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, effective_percentage, schedule_pod,
+};
+use crate::workload::scenario::find_line;
+
+/// A `capsim schedule` input, converted: the profiles, the cluster (nodes, namespaces, Service
+/// and controller selectors) and the pods in file order.
+pub struct ScheduleInput {
+    /// The profiles.
+    pub config: SchedulerConfig,
+    /// Nodes and everything else but the pods.
+    pub cluster: Cluster,
+    /// Pods in file order; those with `spec.nodeName` are bound where they appear.
+    pub pods: Vec<Pod>,
+}
+
+/// Loads a `capsim schedule` file.
+///
+/// # Errors
+/// Unreadable or malformed YAML, more than one KubeSchedulerConfiguration, an invalid
+/// configuration, a malformed object, or an unknown PriorityClass — naming file, line and field.
+pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
+    let objects = read_objects(path)?;
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut cfg: Option<KubeSchedulerConfiguration> = None;
+    let mut classes: BTreeMap<String, i32> = BTreeMap::new();
+    let mut global_default: Option<i32> = None;
+    let mut cluster = Cluster::new();
+    for o in &objects {
+        match &o.value {
+            KubeObject::Other { kind, value, .. } if kind == "KubeSchedulerConfiguration" => {
+                if cfg.is_some() {
+                    return Err(InputError::Field {
+                        path: path.to_path_buf(),
+                        line: o.line,
+                        field: "kind".into(),
+                        message: "a second KubeSchedulerConfiguration; the file must hold one".into(),
+                    });
+                }
+                cfg = Some(serde_json::from_value(value.clone()).map_err(|e| InputError::Syntax {
+                    path: path.to_path_buf(),
+                    line: o.line,
+                    message: format!("KubeSchedulerConfiguration: {e}"),
+                })?);
+            }
+            KubeObject::Other { kind, value, .. } if kind == "Namespace" => {
+                let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("").to_string();
+                let labels: BTreeMap<String, String> = value
+                    .pointer("/metadata/labels")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .unwrap_or_default();
+                cluster.add_namespace(&name, labels);
+            }
+            KubeObject::Other { kind, value, .. } => {
+                if let Some(sel) = workload_selector_from_value(kind, value, path, o.line)? {
+                    cluster.add_workload_selector(sel);
+                }
+            }
+            KubeObject::PriorityClass(pc) => {
+                classes.insert(pc.metadata.name.clone(), pc.value);
+                if pc.global_default {
+                    global_default = Some(pc.value);
+                }
+            }
+            _ => {}
+        }
+    }
+    let config = build(&cfg.unwrap_or_default()).map_err(|e| InputError::Field {
+        path: path.to_path_buf(),
+        line: find_line(&text, &e.subject),
+        field: e.field,
+        message: e.message,
+    })?;
+    let priority_of = |name: &str| {
+        if name.is_empty() {
+            global_default
+        } else {
+            classes.get(name).copied().or_else(|| builtin_priority(name))
+        }
+    };
+    let mut pods = Vec::new();
+    for o in &objects {
+        match &o.value {
+            KubeObject::Node(n) => {
+                let node = node_to_model(n, path, o.line)?;
+                let name = node.name.clone();
+                cluster.add_node(node).map_err(|_| InputError::Field {
+                    path: path.to_path_buf(),
+                    line: o.line,
+                    field: "metadata.name".into(),
+                    message: format!("node {name:?} appears twice"),
+                })?;
+            }
+            KubeObject::Pod(p) => {
+                if !p.spec.node_name.is_empty() && matches!(p.status.phase.as_str(), "Succeeded" | "Failed") {
+                    continue;
+                }
+                pods.push(pod_to_model(p, path, o.line, priority_of)?);
+            }
+            _ => {}
+        }
+    }
+    Ok(ScheduleInput { config, cluster, pods })
+}
+
+/// One pending pod's decision, in the oracle's `expected.jsonl` vocabulary. Serialises with
+/// sorted map keys; optional flags appear only when set.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Decision {
+    /// `namespace/name`.
+    pub pod: String,
+    /// The pod's `schedulerName`.
+    pub profile: String,
+    /// Node → passed Filter.
+    pub feasible: BTreeMap<String, bool>,
+    /// Node → reasons of the status that rejected it (`[]` for feasible nodes).
+    pub reasons: BTreeMap<String, Vec<String>>,
+    /// Rejected node → `Plugin`, `PreFilter/Plugin` or `PreFilterResult/Plugin`.
+    pub rejected_by: BTreeMap<String, String>,
+    /// Feasible node → Score plugin → normalised score × weight.
+    pub scores: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Feasible node → sum of its scores.
+    pub total: BTreeMap<String, i64>,
+    /// Feasible nodes with the top total, in input order.
+    pub max_nodes: Vec<String>,
+    /// The node bound, if any.
+    pub bound_to: Option<String>,
+    /// `""` when bound; the FitError text, or why the pod was gated or ignored.
+    pub message: String,
+    /// Plugins whose PreFilter returned Skip, sorted.
+    pub prefilter_skipped: Vec<String>,
+    /// Plugins whose PreScore returned Skip, sorted.
+    pub prescore_skipped: Vec<String>,
+    /// The percentage of nodes the cycle evaluated (100 below 100 nodes; else the profile's or
+    /// the adaptive value).
+    pub percentage_of_nodes_to_score: i32,
+    /// Present when exactly one node was feasible (kube-scheduler binds it without scoring).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub single_feasible_node: Option<bool>,
+    /// `"skipped"` on unschedulable pods (PostFilter is not run by this command).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preemption: Option<String>,
+    /// Present when a PreEnqueue plugin held the pod back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gated: Option<bool>,
+    /// Present when no profile has the pod's schedulerName.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<bool>,
+}
+
+/// Upstream's `rejected_by` for a rejected node.
+fn rejected_by(result: &CycleResult, node: &str, plugin: &str) -> String {
+    if result.prefilter_rejected {
+        format!("PreFilter/{plugin}")
+    } else if result.prefilter_result.as_ref().is_some_and(|names| !names.contains(node)) {
+        format!("PreFilterResult/{plugin}")
+    } else {
+        plugin.to_string()
+    }
+}
+
+fn sorted(names: &[&'static str]) -> Vec<String> {
+    let set: BTreeSet<&str> = names.iter().copied().collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+/// Schedules the pods of an input one by one, keeping the cluster and the rotating start index
+/// between them.
+pub struct Session {
+    /// The input, with the cluster as it evolves.
+    pub input: ScheduleInput,
+    state: SchedulerState,
+    rng: rand_chacha::ChaCha8Rng,
+    next: usize,
+}
+
+impl Session {
+    /// A session over `input`.
+    pub fn new(input: ScheduleInput) -> Self {
+        Session {
+            input,
+            state: SchedulerState::default(),
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(0),
+            next: 0,
+        }
+    }
+
+    /// Binds the pods with `spec.nodeName` that come next in file order, then decides the next
+    /// pending pod. Returns the pod's index in [`ScheduleInput::pods`] and the decision, or
+    /// `None` when every pod was handled. The caller binds (see [`Session::bind`]).
+    pub fn decide_next(&mut self) -> Option<(usize, Decision)> {
+        while self.next < self.input.pods.len() {
+            let i = self.next;
+            self.next += 1;
+            let pod = &self.input.pods[i];
+            if let Some(node) = pod.node_name.clone() {
+                // A pod bound to a node the snapshot lacks sits on no NodeInfo upstream.
+                let nid = self.input.cluster.node_id(&node);
+                let id = self.input.cluster.add_pod(pod.clone());
+                if let Some(nid) = nid {
+                    self.input.cluster.bind(id, nid).expect("a freshly added pod binds");
+                }
+                continue;
+            }
+            return Some((i, self.decide(i)));
+        }
+        None
+    }
+
+    fn decide(&mut self, i: usize) -> Decision {
+        let pod = &self.input.pods[i];
+        let cluster = &self.input.cluster;
+        let mut d = Decision { pod: pod.key(), profile: pod.scheduler_name.clone(), ..Default::default() };
+        let Some(profile) = self.input.config.profile(&pod.scheduler_name) else {
+            d.ignored = Some(true);
+            d.message = format!(
+                "no profile has schedulerName {:?}; kube-scheduler leaves the pod alone",
+                pod.scheduler_name
+            );
+            return d;
+        };
+        d.percentage_of_nodes_to_score =
+            effective_percentage(profile.percentage_of_nodes_to_score, cluster.num_nodes());
+        for pe in &profile.pre_enqueue {
+            let st = pe.as_pre_enqueue().expect("PreEnqueue plugin").pre_enqueue(pod);
+            if !st.is_success() {
+                d.gated = Some(true);
+                d.message = format!("PreEnqueue plugin {}: {}", pe.name(), st.message());
+                return d;
+            }
+        }
+        let opts = CycleOptions { tie_break: TieBreak::FirstNode, record_scores: true };
+        let result = schedule_pod(profile, pod, cluster, &mut self.state, &mut self.rng, opts);
+        let name = |id: NodeId| cluster.node(id).node.name.clone();
+        for id in &result.feasible {
+            d.feasible.insert(name(*id), true);
+            d.reasons.insert(name(*id), Vec::new());
+        }
+        for (id, status) in &result.rejected {
+            let n = name(*id);
+            d.feasible.insert(n.clone(), false);
+            d.reasons.insert(n.clone(), status.reasons.iter().map(|r| r.to_string()).collect());
+            d.rejected_by.insert(n.clone(), rejected_by(&result, &n, status.plugin));
+        }
+        if let Some(table) = &result.scores {
+            let best = table.rows.iter().map(|r| r.2).max();
+            let mut rows: Vec<&(NodeId, Vec<i64>, i64)> = table.rows.iter().collect();
+            rows.sort_by_key(|r| r.0);
+            for (id, per_plugin, total) in rows {
+                let n = name(*id);
+                d.scores.insert(
+                    n.clone(),
+                    table.plugins.iter().map(|p| p.to_string()).zip(per_plugin.iter().copied()).collect(),
+                );
+                d.total.insert(n.clone(), *total);
+                if Some(*total) == best {
+                    d.max_nodes.push(n);
+                }
+            }
+        }
+        d.prefilter_skipped = sorted(&result.prefilter_skipped);
+        d.prescore_skipped = sorted(&result.prescore_skipped);
+        if result.feasible.len() == 1 {
+            d.single_feasible_node = Some(true);
+        }
+        match &result.outcome {
+            Outcome::Scheduled(id) => d.bound_to = Some(name(*id)),
+            Outcome::Unschedulable(fit) => {
+                d.message = fit.message.clone();
+                d.preemption = Some("skipped".into());
+            }
+            Outcome::Error(e) => d.message = format!("SchedulerError: {e}"),
+        }
+        d
+    }
+
+    /// Binds pod `i` of the input to node `node` (by name).
+    ///
+    /// # Panics
+    /// If `node` is not a node of the input.
+    pub fn bind(&mut self, i: usize, node: &str) {
+        let nid = self.input.cluster.node_id(node).unwrap_or_else(|| panic!("no node named {node}"));
+        let id = self.input.cluster.add_pod(self.input.pods[i].clone());
+        self.input.cluster.bind(id, nid).expect("a freshly added pod binds");
+    }
+}
+
+/// Schedules every pending pod of `input` in order, binding each to its decision's node, and
+/// returns the decisions.
+pub fn schedule_all(input: ScheduleInput) -> Vec<Decision> {
+    let mut session = Session::new(input);
+    let mut out = Vec::new();
+    while let Some((i, d)) = session.decide_next() {
+        if let Some(node) = d.bound_to.clone() {
+            session.bind(i, &node);
+        }
+        out.push(d);
+    }
+    out
+}
