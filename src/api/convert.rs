@@ -242,6 +242,76 @@ pub fn pod_to_model(
     Ok(pod)
 }
 
+/// The largest value of a user-defined PriorityClass (`HighestUserDefinablePriority`).
+pub const HIGHEST_USER_DEFINABLE_PRIORITY: i32 = 1_000_000_000;
+
+/// PriorityClasses known to priority admission: the ones declared plus the built-in
+/// `system-cluster-critical` / `system-node-critical`, and at most one `globalDefault`.
+#[derive(Clone, Debug, Default)]
+pub struct PriorityClasses {
+    classes: BTreeMap<String, i32>,
+    global_default: Option<(String, i32)>,
+}
+
+impl PriorityClasses {
+    /// Declares a PriorityClass, validated as the API server does.
+    ///
+    /// # Errors
+    /// A duplicate name, a second `globalDefault`, or a value above 1000000000 for a class whose
+    /// name does not start with `system-`.
+    pub fn add(&mut self, pc: &api::PriorityClass, path: &Path, line: usize) -> Result<(), InputError> {
+        let ctx = Ctx { path, line };
+        let name = &pc.metadata.name;
+        if name.is_empty() {
+            return Err(ctx.field_error("metadata.name", "Required value: a PriorityClass needs a name".into()));
+        }
+        if self.classes.contains_key(name) || builtin_priority(name).is_some() {
+            return Err(ctx.field_error("metadata.name", format!("PriorityClass {name:?} is defined twice")));
+        }
+        if pc.value > HIGHEST_USER_DEFINABLE_PRIORITY && !name.starts_with("system-") {
+            return Err(ctx.field_error(
+                "value",
+                format!("{}: must not exceed {HIGHEST_USER_DEFINABLE_PRIORITY} for a user-defined class", pc.value),
+            ));
+        }
+        if pc.global_default {
+            if let Some((other, _)) = &self.global_default {
+                return Err(ctx.field_error(
+                    "globalDefault",
+                    format!("PriorityClass {other:?} is already the global default; only one may be"),
+                ));
+            }
+            self.global_default = Some((name.clone(), pc.value));
+        }
+        self.classes.insert(name.clone(), pc.value);
+        Ok(())
+    }
+
+    /// The priority of class `name`; for `""` (no class named), the `globalDefault` value.
+    pub fn resolve(&self, name: &str) -> Option<i32> {
+        if name.is_empty() {
+            return self.global_default.as_ref().map(|(_, v)| *v);
+        }
+        self.classes.get(name).copied().or_else(|| builtin_priority(name))
+    }
+}
+
+/// API validation a Pod must pass before it can be created (what the API server would reject
+/// and [`pod_to_model`] does not check): a name, at least one container.
+///
+/// # Errors
+/// [`InputError::Field`] naming `metadata.name` or `spec.containers`.
+pub fn validate_pod(p: &api::Pod, path: &Path, line: usize) -> Result<(), InputError> {
+    let ctx = Ctx { path, line };
+    if p.metadata.name.is_empty() {
+        return Err(ctx.field_error("metadata.name", "Required value: a Pod needs a name".into()));
+    }
+    if p.spec.containers.is_empty() {
+        return Err(ctx.field_error("spec.containers", "Required value: a Pod needs at least one container".into()));
+    }
+    Ok(())
+}
+
 /// Reads the selector of a Service, ReplicationController, ReplicaSet or StatefulSet kept as an
 /// untyped object (`KubeObject::Other`), for PodTopologySpread's system default constraints.
 /// Returns `None` for other kinds and for Services without a selector (they select no pods).
@@ -506,6 +576,12 @@ impl Ctx<'_> {
                     ),
                 )
             })?;
+            if q.is_negative() {
+                return Err(self.field_error(
+                    &format!("{prefix}.{name}"),
+                    format!("invalid quantity {text:?}: must be greater than or equal to 0"),
+                ));
+            }
             r.set(name, if is_milli_resource(name) { q.milli_value() } else { q.value() });
         }
         Ok(r)
@@ -524,6 +600,19 @@ impl Ctx<'_> {
         for name in c.resources.limits.keys() {
             if !declared.contains_key(name) {
                 requests.set(name, limits.get(name));
+            }
+        }
+        // API validation: a request may not exceed its limit.
+        for (name, limit) in limits.iter_nonzero() {
+            if c.resources.limits.contains_key(name) && requests.get(name) > limit {
+                return Err(self.field_error(
+                    &format!("{prefix}.resources.requests.{name}"),
+                    format!(
+                        "{:?}: must be less than or equal to {name} limit of {:?}",
+                        declared.get(name).map(String::as_str).unwrap_or(""),
+                        c.resources.limits[name]
+                    ),
+                ));
             }
         }
         let listed = |name: &str| declared.contains_key(name) || c.resources.limits.contains_key(name);

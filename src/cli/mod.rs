@@ -125,20 +125,26 @@ fn cmd_run(scenario: &Path, seed: Option<u64>, out: Option<PathBuf>, quiet: bool
     // Refuse an unusable --out before spending time on the run.
     crate::report::check_replaceable(&out)?;
     let result = run(&sc, seed)?;
-    let summary = write_results(&result, scenario, &out)?;
+    let summary = write_results(&result, &sc.text, &out)?;
     if !quiet {
         println!("capsim run {} (seed {seed})", scenario.display());
         println!(
-            "  nodes {}  pods {}  scheduled {}  never scheduled {}  deleted while pending {}",
+            "  nodes {}  pods created {} of {}: scheduled {}, bound by nodeName {}, never scheduled {}, deleted while pending {}",
             summary.nodes,
+            summary.pods_created,
             summary.pods_total,
             summary.pods_scheduled,
+            summary.pods_bound_by_node_name,
             summary.pods_never_scheduled,
             summary.pods_deleted_while_pending
         );
         println!(
-            "  pending p50 {}s  p90 {}s  p99 {}s  max {}s",
-            summary.pending_p50_s, summary.pending_p90_s, summary.pending_p99_s, summary.pending_max_s
+            "  pending (scheduled pods) p50 {}s  p90 {}s  p99 {}s  max {}s; longest wait of a never-scheduled pod {}s",
+            summary.pending_p50_s,
+            summary.pending_p90_s,
+            summary.pending_p99_s,
+            summary.pending_max_s,
+            summary.unscheduled_wait_max_s
         );
         println!(
             "  allocated mean/peak  cpu {:.3}/{:.3}  memory {:.3}/{:.3}  gpu {:.3}/{:.3}",

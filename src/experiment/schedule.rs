@@ -16,7 +16,9 @@ use std::path::Path;
 use rand::SeedableRng;
 use serde::Serialize;
 
-use crate::api::convert::{builtin_priority, node_to_model, pod_to_model, workload_selector_from_value};
+use crate::api::convert::{
+    PriorityClasses, node_to_model, pod_to_model, validate_pod, workload_selector_from_value,
+};
 use crate::api::objects::KubeObject;
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
 use crate::api::yaml::read_objects;
@@ -48,8 +50,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
     let objects = read_objects(path)?;
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut cfg: Option<KubeSchedulerConfiguration> = None;
-    let mut classes: BTreeMap<String, i32> = BTreeMap::new();
-    let mut global_default: Option<i32> = None;
+    let mut classes = PriorityClasses::default();
     let mut cluster = Cluster::new();
     for o in &objects {
         match &o.value {
@@ -81,12 +82,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
                     cluster.add_workload_selector(sel);
                 }
             }
-            KubeObject::PriorityClass(pc) => {
-                classes.insert(pc.metadata.name.clone(), pc.value);
-                if pc.global_default {
-                    global_default = Some(pc.value);
-                }
-            }
+            KubeObject::PriorityClass(pc) => classes.add(pc, path, o.line)?,
             _ => {}
         }
     }
@@ -96,13 +92,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
         field: e.field,
         message: e.message,
     })?;
-    let priority_of = |name: &str| {
-        if name.is_empty() {
-            global_default
-        } else {
-            classes.get(name).copied().or_else(|| builtin_priority(name))
-        }
-    };
+    let priority_of = |name: &str| classes.resolve(name);
     let mut pods = Vec::new();
     for o in &objects {
         match &o.value {
@@ -120,6 +110,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
                 if !p.spec.node_name.is_empty() && matches!(p.status.phase.as_str(), "Succeeded" | "Failed") {
                     continue;
                 }
+                validate_pod(p, path, o.line)?;
                 pods.push(pod_to_model(p, path, o.line, priority_of)?);
             }
             _ => {}

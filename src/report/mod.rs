@@ -40,6 +40,9 @@ pub struct Summary {
     pub pending_p99_s: f64,
     /// Longest pending time, seconds (exact).
     pub pending_max_s: f64,
+    /// Longest wait of a pod that was never scheduled (until its deletion, or the end of the
+    /// run), seconds; such pods are not in the pending percentiles.
+    pub unscheduled_wait_max_s: f64,
     /// Time-weighted mean fraction of allocatable cpu requested.
     pub cpu_allocated_mean: f64,
     /// Peak fraction of allocatable cpu requested.
@@ -89,8 +92,21 @@ pub fn secs(ms: i64) -> String {
 pub fn summarize(r: &RunResult) -> (Summary, Timing) {
     let rec = &r.recorder;
     let count = |o: Outcome| rec.pods.iter().filter(|p| p.outcome == o).count();
-    let pct =
-        |q: f64| if rec.pending.is_empty() { 0.0 } else { rec.pending.value_at_quantile(q) as f64 / 1000.0 };
+    // HdrHistogram reports a bucket's highest equivalent value; never above the exact maximum.
+    let pct = |q: f64| {
+        if rec.pending.is_empty() {
+            0.0
+        } else {
+            rec.pending.value_at_quantile(q).min(rec.pending_max_ms) as f64 / 1000.0
+        }
+    };
+    let never_wait_ms = rec
+        .pods
+        .iter()
+        .filter(|p| !matches!(p.outcome, Outcome::Scheduled | Outcome::BoundByNodeName | Outcome::NotCreated))
+        .filter_map(|p| Some(p.deleted_ms.unwrap_or(r.end.0) - p.created_ms?))
+        .max()
+        .unwrap_or(0);
     let mean = rec.mean_allocation(r.end);
     let peak = rec.peak_allocation();
     let summary = Summary {
@@ -110,6 +126,7 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         pending_p90_s: pct(0.9),
         pending_p99_s: pct(0.99),
         pending_max_s: rec.pending_max_ms as f64 / 1000.0,
+        unscheduled_wait_max_s: never_wait_ms as f64 / 1000.0,
         cpu_allocated_mean: round6(mean[0]),
         cpu_allocated_peak: round6(peak[0]),
         memory_allocated_mean: round6(mean[1]),
@@ -151,8 +168,35 @@ struct PodRow<'a> {
     last_unschedulable_reason: &'a str,
 }
 
+/// Columns of `pods.csv`, in `PodRow` field order.
+const POD_COLUMNS: [&str; 12] = [
+    "namespace",
+    "name",
+    "priority",
+    "scheduler",
+    "created_s",
+    "scheduled_s",
+    "deleted_s",
+    "pending_s",
+    "node",
+    "outcome",
+    "attempts",
+    "last_unschedulable_reason",
+];
+
+/// Columns of `timeseries.csv`, in `Sample` field order.
+const SAMPLE_COLUMNS: [&str; 7] =
+    ["time_s", "nodes", "pods_running", "pods_pending", "cpu_allocated", "memory_allocated", "gpu_allocated"];
+
+/// A CSV writer whose header is written even when no row follows.
+fn csv_with_header(path: &Path, header: &[&str]) -> Result<csv::Writer<fs::File>, SimError> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_path(path).map_err(|e| out_err(path, e))?;
+    w.write_record(header).map_err(|e| out_err(path, e))?;
+    Ok(w)
+}
+
 fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
+    let mut w = csv_with_header(path, &POD_COLUMNS)?;
     let opt = |v: Option<i64>| v.map(secs).unwrap_or_default();
     for (i, rec) in r.recorder.pods.iter().enumerate() {
         let pod = r.cluster.pod(i as u32);
@@ -179,8 +223,8 @@ fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
     w.flush().map_err(|e| out_err(path, e))
 }
 
-fn write_rows<T: Serialize>(rows: &[T], path: &Path) -> Result<(), SimError> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
+fn write_rows<T: Serialize>(rows: &[T], header: &[&str], path: &Path) -> Result<(), SimError> {
+    let mut w = csv_with_header(path, header)?;
     for row in rows {
         w.serialize(row).map_err(|e| out_err(path, e))?;
     }
@@ -220,6 +264,7 @@ const SUMMARY_FIELDS: &[&str] = &[
     "pending_p90_s",
     "pending_p99_s",
     "pending_max_s",
+    "unscheduled_wait_max_s",
     "cpu_allocated_mean",
     "cpu_allocated_peak",
     "memory_allocated_mean",
@@ -239,6 +284,8 @@ const RESULT_MARKERS: [&str; 2] = ["summary.csv", "pods.csv"];
 
 /// Refuses to replace `out` unless it is absent, an empty folder, or a capsim results folder.
 pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| out_err(parent, format!("cannot create the parent folder: {e}")))?;
     if !out.exists() {
         return Ok(());
     }
@@ -257,11 +304,11 @@ pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
 }
 
 /// Writes the results folder of `r` at `out` (replacing an older one), through a temporary
-/// sibling folder renamed into place at the end. `scenario_file` is copied in as `scenario.yaml`.
+/// sibling folder renamed into place at the end. `scenario_text` is saved as `scenario.yaml`.
 ///
 /// # Errors
 /// [`SimError::Output`] when a file cannot be written; the temporary folder is removed.
-pub fn write_results(r: &RunResult, scenario_file: &Path, out: &Path) -> Result<Summary, SimError> {
+pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<Summary, SimError> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| out_err(parent, e))?;
     let leaf = out.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
@@ -272,13 +319,17 @@ pub fn write_results(r: &RunResult, scenario_file: &Path, out: &Path) -> Result<
         fs::create_dir_all(&tmp).map_err(|e| out_err(&tmp, e))?;
         let (summary, timing) = summarize(r);
         write_pods(r, &tmp.join("pods.csv"))?;
-        write_rows(&r.recorder.samples, &tmp.join("timeseries.csv"))?;
+        write_rows(&r.recorder.samples, &SAMPLE_COLUMNS, &tmp.join("timeseries.csv"))?;
         write_summary_csv(&summary, &tmp.join("summary.csv"))?;
-        write_rows(std::slice::from_ref(&timing), &tmp.join("timing.csv"))?;
+        write_rows(
+            std::slice::from_ref(&timing),
+            &["wall_seconds", "events_per_second", "cycles_per_second"],
+            &tmp.join("timing.csv"),
+        )?;
         let json = serde_json::json!({ "summary": &summary, "timing": &timing });
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(&tmp, e))?;
         fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(&tmp, e))?;
-        fs::copy(scenario_file, tmp.join("scenario.yaml")).map_err(|e| out_err(scenario_file, e))?;
+        fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(&tmp, e))?;
         if out.exists() {
             fs::remove_dir_all(out).map_err(|e| out_err(out, e))?;
         }

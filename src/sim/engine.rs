@@ -67,9 +67,17 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             now = sc.horizon.unwrap_or(t);
             break;
         }
-        if event == Event::MetricsSample && queue.is_empty() {
-            // Nothing happens after this sample's time: the run ended at the last event.
-            break;
+        if event == Event::MetricsSample {
+            if queue.is_empty() && sc.horizon.is_none() {
+                // Nothing happens after this sample's time: the run ended at the last event.
+                break;
+            }
+            if queue.peek_time() == Some(t) {
+                // Sample the state after everything at this instant (arrivals and the
+                // scheduling cycles they trigger): go behind the instant's other events.
+                queue.push(t, Event::MetricsSample);
+                continue;
+            }
         }
         now = t;
         rec.events += 1;
@@ -187,6 +195,10 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             queue.push(now, Event::SchedulingCycle);
             cycle_pending = true;
         }
+    }
+    if let Some(h) = sc.horizon {
+        // A horizon is the run's end, even when the workload finished earlier.
+        now = h;
     }
     if last_sample != Some(now) {
         rec.sample(now, &cluster, running, pending);

@@ -8,6 +8,10 @@ impl SimTime {
     /// The start of the run.
     pub const ZERO: SimTime = SimTime(0);
 
+    /// The latest time an input may name: 100 years of virtual time. Inputs beyond it are
+    /// rejected, so no time arithmetic can overflow.
+    pub const MAX: SimTime = SimTime(100 * 365 * 24 * 3600 * 1000);
+
     /// `s` seconds after the start.
     pub const fn from_secs(s: i64) -> SimTime {
         SimTime(s * 1000)

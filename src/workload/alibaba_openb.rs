@@ -101,18 +101,30 @@ impl<'a> Table<'a> {
         self.columns.get(name).and_then(|i| rec.get(*i)).unwrap_or("").trim()
     }
 
+    /// The cell of column `name` as an integer in `0..=max` (the column's unit is implied).
     fn int(&self, line: usize, rec: &csv::StringRecord, name: &str) -> Result<i64, InputError> {
+        let max = column_max(name);
         let s = self.text(rec, name);
-        s.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| InputError::Field {
+        s.parse::<i64>().ok().filter(|v| (0..=max).contains(v)).ok_or_else(|| InputError::Field {
             path: self.path.to_path_buf(),
             line,
             field: name.to_string(),
-            message: format!("{s:?} is not a non-negative integer"),
+            message: format!("{s:?} is not an integer from 0 to {max}"),
         })
     }
 
     fn opt_int(&self, line: usize, rec: &csv::StringRecord, name: &str) -> Result<Option<i64>, InputError> {
         if self.text(rec, name).is_empty() { Ok(None) } else { self.int(line, rec, name).map(Some) }
+    }
+}
+
+/// The largest value a column may hold, so unit conversions can never overflow: MiB stay below
+/// 2^43 (8 EiB), times below 100 years of seconds, counts and millicores below 10^12.
+fn column_max(name: &str) -> i64 {
+    match name {
+        "memory_mib" => 1 << 43,
+        "creation_time" | "deletion_time" | "scheduled_time" => SimTime::MAX.0 / 1000,
+        _ => 1_000_000_000_000,
     }
 }
 

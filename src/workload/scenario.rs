@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::alibaba_openb::{self, Arrival};
-use crate::api::convert::{builtin_priority, node_to_model, pod_to_model};
+use crate::api::convert::{PriorityClasses, node_to_model, pod_to_model, validate_pod};
 use crate::api::objects::KubeObject;
 use crate::api::scenario::{self as schema, NodeSource, WorkloadSource};
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
@@ -45,6 +45,8 @@ pub struct LoadedScenario {
     pub notes: Vec<String>,
     /// Every input file read, scenario first.
     pub inputs: Vec<PathBuf>,
+    /// The scenario file's text, saved into results folders.
+    pub text: String,
 }
 
 fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String) -> InputError {
@@ -90,10 +92,17 @@ pub fn refine_line(e: InputError, path: &Path) -> InputError {
 /// # Errors
 /// A malformed duration, naming `field`.
 pub fn parse_duration(s: &str, path: &Path, text: &str, field: &str) -> Result<SimTime, InputError> {
-    humantime::parse_duration(s.trim()).map(|d| SimTime(d.as_millis() as i64)).map_err(|e| {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
         field_err(path, text, s, field, format!("{s:?} is not a duration like 90s, 1h30m or 72h: {e}"))
-    })
+    })?;
+    match i64::try_from(d.as_millis()) {
+        Ok(ms) if ms <= SimTime::MAX.0 => Ok(SimTime(ms)),
+        _ => Err(field_err(path, text, s, field, format!("{s:?} is longer than 100 years of virtual time"))),
+    }
 }
+
+/// At most this many time-series samples per run (keeps memory bounded).
+pub const MAX_SAMPLES: i64 = 1_000_000;
 
 fn read_text(path: &Path) -> Result<String, InputError> {
     std::fs::read_to_string(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })
@@ -269,6 +278,21 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         None => None,
         Some(s) => Some(parse_duration(s, path, &text, "spec.duration")?),
     };
+    let last_event = arrivals.iter().map(|a| a.deleted.unwrap_or(a.created)).max().unwrap_or(SimTime::ZERO);
+    let span = horizon.unwrap_or(last_event);
+    if span.0 / sample_interval.0 > MAX_SAMPLES {
+        return Err(field_err(
+            path,
+            &text,
+            "sampleInterval",
+            "spec.metrics.sampleInterval",
+            format!(
+                "{} ms over a {} s run would take more than {MAX_SAMPLES} samples; choose a longer interval",
+                sample_interval.0,
+                span.0 / 1000
+            ),
+        ));
+    }
     Ok(LoadedScenario {
         name,
         path: path.to_path_buf(),
@@ -281,6 +305,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         horizon,
         notes,
         inputs,
+        text,
     })
 }
 
@@ -302,27 +327,28 @@ fn check_format(path: &Path, text: &str, format: &str, field: &str) -> Result<()
 /// all created at `at`.
 fn manifest_pods(p: &Path, at: SimTime) -> Result<Vec<Arrival>, InputError> {
     let objects = read_objects(p)?;
-    let mut classes: BTreeMap<String, i32> = BTreeMap::new();
-    let mut global_default: Option<i32> = None;
+    let mut classes = PriorityClasses::default();
     for obj in &objects {
         if let KubeObject::PriorityClass(pc) = &obj.value {
-            classes.insert(pc.metadata.name.clone(), pc.value);
-            if pc.global_default {
-                global_default = Some(pc.value);
-            }
+            classes.add(pc, p, obj.line)?;
         }
     }
-    let priority_of = |name: &str| {
-        if name.is_empty() {
-            return global_default.or(Some(0));
-        }
-        classes.get(name).copied().or_else(|| builtin_priority(name))
-    };
+    let priority_of = |name: &str| classes.resolve(name);
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();
     for obj in &objects {
         match &obj.value {
             KubeObject::Pod(pod) => {
+                validate_pod(pod, p, obj.line)?;
                 let pod = pod_to_model(pod, p, obj.line, priority_of).map_err(|e| refine_line(e, p))?;
+                if let Some(first) = seen.insert(pod.key(), obj.line) {
+                    return Err(InputError::Field {
+                        path: p.to_path_buf(),
+                        line: obj.line,
+                        field: "metadata.name".into(),
+                        message: format!("Pod {} is already defined at line {first}", pod.key()),
+                    });
+                }
                 out.push(Arrival { pod, created: at, deleted: None, line: obj.line });
             }
             KubeObject::PriorityClass(_) => {}
