@@ -234,3 +234,44 @@ fn schedule_prints_the_oracle_lines_of_a_scenario() {
     assert_eq!(got.len(), 30);
     assert_eq!(got, want, "capsim schedule reproduces upstream's decisions line for line");
 }
+
+#[test]
+fn api_validation_and_range_errors_exit_2() {
+    // A negative allocatable, as the API server would reject it.
+    let s = Scratch::new();
+    s.write("nodes.yaml", &NODES.replace("cpu: \"4\"", "cpu: \"-4\""));
+    s.assert_input_error(&["nodes.yaml:7", "status.allocatable.cpu", "greater than or equal to 0"]);
+    // A node defined twice.
+    let s = Scratch::new();
+    s.write("nodes.yaml", &format!("{NODES}---\n{NODES}"));
+    s.assert_input_error(&["nodes.yaml:11", "defined twice"]);
+    // A trace value that would overflow bytes.
+    let s = Scratch::new();
+    s.write("pods.csv", &PODS.replace("p0,1000,1024,", "p0,1000,99999999999999999,"));
+    s.assert_input_error(&["pods.csv:2", "memory_mib", "is not an integer from 0 to"]);
+    // A sample interval that would need millions of rows.
+    let s = Scratch::new();
+    let scenario = std::fs::read_to_string(s.path("scenario.yaml")).unwrap();
+    s.write("scenario.yaml", &format!("{scenario}  duration: 87600h\n  metrics:\n    sampleInterval: 1ms\n"));
+    s.assert_input_error(&["spec.metrics.sampleInterval", "samples"]);
+}
+
+#[test]
+fn a_pod_claiming_storage_is_not_placed_by_guess() {
+    let s = Scratch::new();
+    s.write(
+        "pods.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\nspec:\n  containers:\n    - name: c\n      image: postgres\n  volumes:\n    - name: data\n      persistentVolumeClaim: {claimName: data}\n",
+    );
+    let scenario = std::fs::read_to_string(s.path("scenario.yaml")).unwrap();
+    s.write(
+        "scenario.yaml",
+        &scenario
+            .replace("- trace: {format: alibaba-openb, path: pods.csv}", "- manifest: {path: pods.yaml}"),
+    );
+    let (code, stderr) = s.run();
+    assert_eq!(code, 0, "{stderr}");
+    let pods = std::fs::read_to_string(s.path("out/pods.csv")).unwrap();
+    assert!(pods.contains(",Pending,"), "{pods}");
+    assert!(pods.contains("PersistentVolumeClaims, which capsim does not model yet"), "{pods}");
+}

@@ -120,18 +120,28 @@ fn time_series_samples_every_interval_until_the_last_event() {
 #[test]
 fn a_sample_sees_the_state_after_its_instant_and_a_horizon_extends_the_run() {
     // Both pods arrive at 0 s; the 0 s sample is taken after they are scheduled.
-    let mut sc = scenario(vec![node("n1", 4000)], vec![arrival("a", 1000, 0, 0, None), arrival("b", 1000, 0, 0, None)]);
+    let mut sc = scenario(
+        vec![node("n1", 4000)],
+        vec![arrival("a", 1000, 0, 0, None), arrival("b", 1000, 0, 0, None)],
+    );
     sc.horizon = Some(SimTime::from_secs(150));
     let r = run(&sc, 1).unwrap();
-    let rows: Vec<(f64, usize, usize, f64)> =
-        r.recorder.samples.iter().map(|s| (s.time_s, s.pods_running, s.pods_pending, s.cpu_allocated)).collect();
+    let rows: Vec<(f64, usize, usize, f64)> = r
+        .recorder
+        .samples
+        .iter()
+        .map(|s| (s.time_s, s.pods_running, s.pods_pending, s.cpu_allocated))
+        .collect();
     assert_eq!(rows, vec![(0.0, 2, 0, 0.5), (60.0, 2, 0, 0.5), (120.0, 2, 0, 0.5), (150.0, 2, 0, 0.5)]);
     assert_eq!(r.end, SimTime::from_secs(150));
 }
 
 #[test]
 fn pods_arriving_after_the_horizon_are_not_created() {
-    let mut sc = scenario(vec![node("n1", 4000)], vec![arrival("a", 1000, 0, 0, None), arrival("late", 1000, 0, 500, None)]);
+    let mut sc = scenario(
+        vec![node("n1", 4000)],
+        vec![arrival("a", 1000, 0, 0, None), arrival("late", 1000, 0, 500, None)],
+    );
     sc.horizon = Some(SimTime::from_secs(100));
     let r = run(&sc, 1).unwrap();
     assert_eq!(r.recorder.pods[1].outcome, Outcome::NotCreated);

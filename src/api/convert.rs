@@ -234,6 +234,13 @@ pub fn pod_to_model(
         pod_affinity,
         pod_anti_affinity,
         topology_spread_constraints,
+        claimed_volumes: spec
+            .volumes
+            .iter()
+            .filter(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some())
+            .map(|v| v.name.clone())
+            .collect(),
+        resource_claims: spec.resource_claims.iter().map(|c| c.name.clone()).collect(),
         terminating: p.metadata.deletion_timestamp.is_some(),
         requests: model::Resources::default(),
         non_zero_requests: model::Resources::default(),
@@ -263,7 +270,9 @@ impl PriorityClasses {
         let ctx = Ctx { path, line };
         let name = &pc.metadata.name;
         if name.is_empty() {
-            return Err(ctx.field_error("metadata.name", "Required value: a PriorityClass needs a name".into()));
+            return Err(
+                ctx.field_error("metadata.name", "Required value: a PriorityClass needs a name".into())
+            );
         }
         if self.classes.contains_key(name) || builtin_priority(name).is_some() {
             return Err(ctx.field_error("metadata.name", format!("PriorityClass {name:?} is defined twice")));
@@ -271,7 +280,10 @@ impl PriorityClasses {
         if pc.value > HIGHEST_USER_DEFINABLE_PRIORITY && !name.starts_with("system-") {
             return Err(ctx.field_error(
                 "value",
-                format!("{}: must not exceed {HIGHEST_USER_DEFINABLE_PRIORITY} for a user-defined class", pc.value),
+                format!(
+                    "{}: must not exceed {HIGHEST_USER_DEFINABLE_PRIORITY} for a user-defined class",
+                    pc.value
+                ),
             ));
         }
         if pc.global_default {
@@ -307,7 +319,9 @@ pub fn validate_pod(p: &api::Pod, path: &Path, line: usize) -> Result<(), InputE
         return Err(ctx.field_error("metadata.name", "Required value: a Pod needs a name".into()));
     }
     if p.spec.containers.is_empty() {
-        return Err(ctx.field_error("spec.containers", "Required value: a Pod needs at least one container".into()));
+        return Err(
+            ctx.field_error("spec.containers", "Required value: a Pod needs at least one container".into())
+        );
     }
     Ok(())
 }

@@ -189,9 +189,37 @@ pub struct PodSpec {
     /// `spec.topologySpreadConstraints`.
     #[serde(deserialize_with = "null_default")]
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// `volumes`: only whether they claim storage is read (capsim models no volumes).
+    #[serde(deserialize_with = "null_default")]
+    pub volumes: Vec<Volume>,
+    /// `resourceClaims` (DRA): only their names are read (capsim models no claims).
+    #[serde(deserialize_with = "null_default")]
+    pub resource_claims: Vec<PodResourceClaim>,
 }
 
 /// A container or init container.
+/// A pod volume; only the kinds that need volume scheduling are read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Volume {
+    /// Volume name.
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    /// A PersistentVolumeClaim source (`claimName`), kept untyped.
+    pub persistent_volume_claim: Option<serde_json::Value>,
+    /// A generic ephemeral volume (creates a PVC), kept untyped.
+    pub ephemeral: Option<serde_json::Value>,
+}
+
+/// A `spec.resourceClaims` entry (DRA).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodResourceClaim {
+    /// Claim name inside the pod.
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Container {

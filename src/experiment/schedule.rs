@@ -28,7 +28,7 @@ use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::{
     CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, effective_percentage, schedule_pod,
 };
-use crate::workload::scenario::find_line;
+use crate::workload::scenario::locate;
 
 /// A `capsim schedule` input, converted: the profiles, the cluster (nodes, namespaces, Service
 /// and controller selectors) and the pods in file order.
@@ -88,7 +88,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
     }
     let config = build(&cfg.unwrap_or_default()).map_err(|e| InputError::Field {
         path: path.to_path_buf(),
-        line: find_line(&text, &e.subject),
+        line: locate(&text, &e.subject, &e.field),
         field: e.field,
         message: e.message,
     })?;

@@ -183,6 +183,12 @@ pub struct Pod {
     pub pod_anti_affinity: Option<PodAffinity>,
     /// `spec.topologySpreadConstraints`.
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    /// Volumes that need volume scheduling (PersistentVolumeClaims, generic ephemeral volumes),
+    /// by volume name. capsim does not model storage; VolumeBinding reports such pods.
+    pub claimed_volumes: Vec<String>,
+    /// `spec.resourceClaims` names (DRA). capsim does not model claims; DynamicResources reports
+    /// such pods.
+    pub resource_claims: Vec<String>,
     /// Whether `metadata.deletionTimestamp` is set (terminating).
     pub terminating: bool,
     /// Effective request used by Filter (upstream `PodRequests`).
@@ -368,6 +374,8 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         pod_affinity: None,
         pod_anti_affinity: None,
         topology_spread_constraints: Vec::new(),
+        claimed_volumes: Vec::new(),
+        resource_claims: Vec::new(),
         terminating: false,
         requests: Resources::default(),
         non_zero_requests: Resources::default(),

@@ -285,7 +285,8 @@ const RESULT_MARKERS: [&str; 2] = ["summary.csv", "pods.csv"];
 /// Refuses to replace `out` unless it is absent, an empty folder, or a capsim results folder.
 pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| out_err(parent, format!("cannot create the parent folder: {e}")))?;
+    fs::create_dir_all(parent)
+        .map_err(|e| out_err(parent, format!("cannot create the parent folder: {e}")))?;
     if !out.exists() {
         return Ok(());
     }

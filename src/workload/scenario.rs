@@ -58,6 +58,19 @@ fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String
     }
 }
 
+/// The line of a configuration error: where its subject (a plugin or profile name) appears, or
+/// else where the last key of its field path does (`profiles[0].percentageOfNodesToScore` →
+/// `percentageOfNodesToScore:`), or else 0.
+pub fn locate(text: &str, subject: &str, field: &str) -> usize {
+    let by_subject = find_line(text, subject);
+    if by_subject > 0 {
+        return by_subject;
+    }
+    let leaf = field.rsplit('.').next().unwrap_or(field);
+    let leaf = leaf.split('[').next().unwrap_or(leaf);
+    find_line(text, &format!("{leaf}:"))
+}
+
 /// 1-based line of the first line of `text` that contains `needle` (0 when absent): locates
 /// values that a checked field path cannot (plugin names in a config, for instance).
 pub fn find_line(text: &str, needle: &str) -> usize {
@@ -125,7 +138,12 @@ pub fn load_scheduler_config(path: &Path) -> Result<SchedulerConfig, InputError>
             format!("{:?}: expected KubeSchedulerConfiguration", cfg.kind),
         ));
     }
-    build(&cfg).map_err(|e| field_err(path, &text, &e.subject, &e.field, e.message))
+    build(&cfg).map_err(|e| InputError::Field {
+        path: path.to_path_buf(),
+        line: locate(&text, &e.subject, &e.field),
+        field: e.field,
+        message: e.message,
+    })
 }
 
 /// Loads the scenario at `path` and everything it names.
@@ -164,21 +182,50 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     let mut notes = Vec::new();
 
     // Nodes.
-    let mut nodes = Vec::new();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut node_names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for (i, src) in sc.spec.cluster.nodes.iter().enumerate() {
         match src {
             NodeSource::Trace(t) => {
                 check_format(path, &text, &t.format, &format!("spec.cluster.nodes[{i}].trace.format"))?;
                 let p = resolve(&t.path);
-                nodes.extend(alibaba_openb::read_nodes(&p)?);
+                for node in alibaba_openb::read_nodes(&p)? {
+                    if !node_names.insert(node.name.clone()) {
+                        return Err(InputError::Field {
+                            path: p.clone(),
+                            line: 0,
+                            field: "sn".into(),
+                            message: format!("node {:?} is defined twice in the scenario's nodes", node.name),
+                        });
+                    }
+                    nodes.push(node);
+                }
                 inputs.push(p);
             }
             NodeSource::Manifest(m) => {
+                if let Some(at) = &m.at {
+                    return Err(field_err(
+                        path,
+                        &text,
+                        at,
+                        &format!("spec.cluster.nodes[{i}].manifest.at"),
+                        "nodes join at time 0; `at` applies to pod manifests only".into(),
+                    ));
+                }
                 let p = resolve(&m.path);
                 for obj in read_objects(&p)? {
                     match &obj.value {
                         KubeObject::Node(n) => {
-                            nodes.push(node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?)
+                            let node = node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?;
+                            if !node_names.insert(node.name.clone()) {
+                                return Err(InputError::Field {
+                                    path: p.clone(),
+                                    line: obj.line,
+                                    field: "metadata.name".into(),
+                                    message: format!("node {:?} is defined twice", node.name),
+                                });
+                            }
+                            nodes.push(node);
                         }
                         other => {
                             return Err(InputError::Field {
@@ -194,19 +241,6 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
             }
         }
     }
-    let mut seen = BTreeMap::new();
-    for n in &nodes {
-        if seen.insert(n.name.clone(), ()).is_some() {
-            return Err(field_err(
-                path,
-                &text,
-                "nodes",
-                "spec.cluster.nodes",
-                format!("node {:?} appears twice", n.name),
-            ));
-        }
-    }
-
     // Pods.
     let mut arrivals: Vec<Arrival> = Vec::new();
     for (i, src) in sc.spec.workload.iter().enumerate() {

@@ -1,6 +1,6 @@
 //! DynamicResources (DRA): in the v1.35 default profile as Filter and Score (weight 2). capsim
 //! models no ResourceClaims, so, as upstream does for pods without claims, PreFilter skips and
-//! Score is 0 on every node.
+//! Score is 0 on every node; a pod with claims gets an Error status instead of a guessed placement.
 
 use crate::model::{Cluster, NodeInfo, Pod};
 use crate::scheduler::framework::{
@@ -30,8 +30,13 @@ impl Plugin for DynamicResources {
 }
 
 impl PreFilterPlugin for DynamicResources {
-    fn pre_filter(&self, _: &mut CycleState, _: &Pod, _: &Cluster) -> PreFilterOutcome {
-        (None, Status::skip())
+    fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
+        if pod.resource_claims.is_empty() {
+            return (None, Status::skip());
+        }
+        let msg =
+            format!("resource claim(s) [{}]: capsim does not model DRA yet", pod.resource_claims.join(" "));
+        (None, Status::error(msg))
     }
 }
 

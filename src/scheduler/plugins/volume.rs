@@ -1,6 +1,7 @@
 //! The volume plugins of the default profile: VolumeRestrictions, NodeVolumeLimits, VolumeBinding
 //! and VolumeZone. capsim models no volumes or PersistentVolumeClaims, so each behaves as upstream
-//! does for a pod without volumes: PreFilter returns Skip and Filter never runs (and VolumeBinding's
+//! does for a pod without volumes (a pod that claims storage gets an Error status instead of a
+//! guessed placement): PreFilter returns Skip and Filter never runs (and VolumeBinding's
 //! PreScore returns Skip, so its Score never runs).
 
 use std::sync::Arc;
@@ -63,8 +64,16 @@ impl ScorePlugin for VolumePlugin {
 }
 
 impl PreFilterPlugin for VolumePlugin {
-    fn pre_filter(&self, _: &mut CycleState, _: &Pod, _: &Cluster) -> PreFilterOutcome {
-        (None, Status::skip())
+    fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
+        if pod.claimed_volumes.is_empty() {
+            return (None, Status::skip());
+        }
+        // Placing a pod that claims storage without modelling PVs would be a silent guess.
+        let msg = format!(
+            "volume(s) [{}] need PersistentVolumeClaims, which capsim does not model yet",
+            pod.claimed_volumes.join(" ")
+        );
+        (None, Status::error(msg))
     }
 }
 
