@@ -216,6 +216,26 @@ pub fn pod_to_model(
         labels: p.metadata.labels.clone(),
         priority,
         priority_class_name: spec.priority_class_name.clone(),
+        preemption_policy: match spec.preemption_policy.as_deref() {
+            None | Some("PreemptLowerPriority") => model::PreemptionPolicy::PreemptLowerPriority,
+            Some("Never") => model::PreemptionPolicy::Never,
+            Some(other) => {
+                return Err(ctx.field_error(
+                    "spec.preemptionPolicy",
+                    format!("{other:?}: expected PreemptLowerPriority or Never"),
+                ));
+            }
+        },
+        termination_grace_period_s: match spec.termination_grace_period_seconds {
+            None => model::pod::DEFAULT_TERMINATION_GRACE_PERIOD_S,
+            Some(s) if s >= 0 => s,
+            Some(s) => {
+                return Err(ctx.field_error(
+                    "spec.terminationGracePeriodSeconds",
+                    format!("{s}: must be greater than or equal to 0"),
+                ));
+            }
+        },
         scheduler_name: if spec.scheduler_name.is_empty() {
             DEFAULT_SCHEDULER_NAME.to_string()
         } else {
@@ -257,6 +277,7 @@ pub const HIGHEST_USER_DEFINABLE_PRIORITY: i32 = 1_000_000_000;
 #[derive(Clone, Debug, Default)]
 pub struct PriorityClasses {
     classes: BTreeMap<String, i32>,
+    policies: BTreeMap<String, String>,
     global_default: Option<(String, i32)>,
 }
 
@@ -295,8 +316,30 @@ impl PriorityClasses {
             }
             self.global_default = Some((name.clone(), pc.value));
         }
+        if let Some(policy) = &pc.preemption_policy {
+            if !matches!(policy.as_str(), "PreemptLowerPriority" | "Never") {
+                return Err(ctx.field_error(
+                    "preemptionPolicy",
+                    format!("{policy:?}: expected PreemptLowerPriority or Never"),
+                ));
+            }
+            self.policies.insert(name.clone(), policy.clone());
+        }
         self.classes.insert(name.clone(), pc.value);
         Ok(())
+    }
+
+    /// The `preemptionPolicy` of class `name` (for `""`, of the `globalDefault` class), if set.
+    pub fn policy(&self, name: &str) -> Option<&str> {
+        let name = if name.is_empty() { self.global_default.as_ref().map(|(n, _)| n.as_str())? } else { name };
+        self.policies.get(name).map(String::as_str)
+    }
+
+    /// Priority admission's copy of the class's `preemptionPolicy` into a pod that sets none.
+    pub fn apply_policy(&self, api_pod: &api::Pod, pod: &mut model::Pod) {
+        if api_pod.spec.preemption_policy.is_none() && self.policy(&api_pod.spec.priority_class_name) == Some("Never") {
+            pod.preemption_policy = model::PreemptionPolicy::Never;
+        }
     }
 
     /// The priority of class `name`; for `""` (no class named), the `globalDefault` value.

@@ -180,6 +180,11 @@ pub struct PodSpec {
     /// `spec.priorityClassName`.
     #[serde(deserialize_with = "null_default")]
     pub priority_class_name: String,
+    /// `preemptionPolicy` (`PreemptLowerPriority` or `Never`); priority admission copies the
+    /// class's policy when unset.
+    pub preemption_policy: Option<String>,
+    /// `terminationGracePeriodSeconds` (default 30).
+    pub termination_grace_period_seconds: Option<i64>,
     /// `spec.schedulerName` (empty when unset; conversion defaults it to `default-scheduler`).
     #[serde(deserialize_with = "null_default")]
     pub scheduler_name: String,

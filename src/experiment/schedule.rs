@@ -111,7 +111,9 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
                     continue;
                 }
                 validate_pod(p, path, o.line)?;
-                pods.push(pod_to_model(p, path, o.line, priority_of)?);
+                let mut pod = pod_to_model(p, path, o.line, priority_of)?;
+                classes.apply_policy(p, &mut pod);
+                pods.push(pod);
             }
             _ => {}
         }

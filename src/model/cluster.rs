@@ -77,6 +77,8 @@ pub struct Cluster {
     node_ids: BTreeMap<String, NodeId>,
     pods: Vec<Pod>,
     pod_node: Vec<Option<NodeId>>,
+    /// When each bound pod started (virtual ms), for preemption's victim order.
+    start_ms: Vec<Option<i64>>,
     /// Zones in first-seen order, each with its nodes in insertion order.
     zones: Vec<(String, Vec<NodeId>)>,
     /// Nodes in kube-scheduler's snapshot order (zone-interleaved), rebuilt on node add.
@@ -88,6 +90,12 @@ pub struct Cluster {
     namespaces: BTreeMap<String, super::labels::Labels>,
     /// Selectors of Services and controllers, in the order they were added.
     workload_selectors: Vec<WorkloadSelector>,
+    /// Bound pods that declare any pod affinity or anti-affinity term: the cluster-wide union of
+    /// upstream's per-node `NodeInfo.PodsWithAffinity` (InterPodAffinity scoring reads it).
+    pods_with_affinity: std::collections::BTreeSet<PodId>,
+    /// Bound pods with required anti-affinity terms: the cluster-wide union of upstream's
+    /// `NodeInfo.PodsWithRequiredAntiAffinity` (InterPodAffinity PreFilter reads it).
+    pods_with_required_anti_affinity: std::collections::BTreeSet<PodId>,
 }
 
 impl Cluster {
@@ -185,6 +193,7 @@ impl Cluster {
         let id = self.pods.len() as PodId;
         self.pods.push(pod);
         self.pod_node.push(None);
+        self.start_ms.push(None);
         id
     }
 
@@ -206,6 +215,12 @@ impl Cluster {
         info.requested.pods += 1;
         info.non_zero_requested.add(&p.non_zero_requests);
         info.used_ports.extend(host_ports(p));
+        if p.has_pod_affinity() {
+            self.pods_with_affinity.insert(pod);
+        }
+        if has_required_anti_affinity(p) {
+            self.pods_with_required_anti_affinity.insert(pod);
+        }
         Ok(())
     }
 
@@ -225,7 +240,21 @@ impl Cluster {
                 info.used_ports.remove(i);
             }
         }
+        self.pods_with_affinity.remove(&pod);
+        self.pods_with_required_anti_affinity.remove(&pod);
         Some(node)
+    }
+
+    /// Bound pods that declare any pod affinity or anti-affinity term, in id order (upstream's
+    /// `PodsWithAffinity`, over all nodes).
+    pub fn pods_with_affinity(&self) -> impl Iterator<Item = PodId> + '_ {
+        self.pods_with_affinity.iter().copied()
+    }
+
+    /// Bound pods with at least one required anti-affinity term, in id order (upstream's
+    /// `PodsWithRequiredAntiAffinity`, over all nodes).
+    pub fn pods_with_required_anti_affinity(&self) -> impl Iterator<Item = PodId> + '_ {
+        self.pods_with_required_anti_affinity.iter().copied()
     }
 
     /// Number of nodes.
@@ -270,6 +299,16 @@ impl Cluster {
         &self.pods
     }
 
+    /// Records when pod `id` started running (virtual ms).
+    pub fn set_start_time(&mut self, id: PodId, ms: i64) {
+        self.start_ms[id as usize] = Some(ms);
+    }
+
+    /// When pod `id` started running (virtual ms), if recorded.
+    pub fn start_time(&self, id: PodId) -> Option<i64> {
+        self.start_ms[id as usize]
+    }
+
     /// The node pod `id` is bound to.
     pub fn pod_node(&self, id: PodId) -> Option<NodeId> {
         self.pod_node[id as usize]
@@ -309,6 +348,11 @@ impl Cluster {
         }
         Ok(())
     }
+}
+
+/// Whether `pod` has required pod anti-affinity terms (upstream `podWithRequiredAntiAffinity`).
+fn has_required_anti_affinity(pod: &Pod) -> bool {
+    pod.pod_anti_affinity.as_ref().is_some_and(|a| !a.required.is_empty())
 }
 
 fn zone_key(node: &Node) -> String {

@@ -127,6 +127,19 @@ pub struct TopologySpreadConstraint {
     pub node_taints_policy: NodeInclusionPolicy,
 }
 
+/// `preemptionPolicy` of a pod (from its PriorityClass unless set on the pod).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PreemptionPolicy {
+    /// May preempt lower-priority pods (the default).
+    #[default]
+    PreemptLowerPriority,
+    /// Never preempts; still ordered by priority in the queue.
+    Never,
+}
+
+/// Default `terminationGracePeriodSeconds`.
+pub const DEFAULT_TERMINATION_GRACE_PERIOD_S: i64 = 30;
+
 /// Lifecycle phase of a pod in the simulation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PodPhase {
@@ -152,6 +165,11 @@ pub struct Pod {
     pub priority: i32,
     /// `spec.priorityClassName` as written (empty when unset).
     pub priority_class_name: String,
+    /// `spec.preemptionPolicy` after priority admission: may this pod preempt others?
+    pub preemption_policy: PreemptionPolicy,
+    /// `spec.terminationGracePeriodSeconds` (default 30): how long a deleted or preempted pod keeps
+    /// its resources, in seconds of virtual time.
+    pub termination_grace_period_s: i64,
     /// `spec.schedulerName` (`default-scheduler` when unset).
     pub scheduler_name: String,
     /// `spec.nodeName` as written: a pod with it set bypasses the scheduler.
@@ -360,6 +378,8 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         labels: Labels::new(),
         priority: 0,
         priority_class_name: String::new(),
+        preemption_policy: PreemptionPolicy::PreemptLowerPriority,
+        termination_grace_period_s: DEFAULT_TERMINATION_GRACE_PERIOD_S,
         scheduler_name: "default-scheduler".into(),
         node_name: None,
         node_selector: Labels::new(),

@@ -99,6 +99,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                         Some(node) => {
                             rec.advance(now);
                             cluster.bind(p, node)?;
+                            cluster.set_start_time(p, now.0);
                             rec.totals.add_pod(cluster.pod(p), 1);
                             rec.note_peak();
                             let r = &mut rec.pods[p as usize];
@@ -157,6 +158,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                         Outcome::Scheduled(node) => {
                             rec.advance(now);
                             cluster.bind(p, node)?;
+                            cluster.set_start_time(p, now.0);
                             check_node(&cluster, node, p)?;
                             rec.totals.add_pod(cluster.pod(p), 1);
                             rec.note_peak();

@@ -374,7 +374,9 @@ fn manifest_pods(p: &Path, at: SimTime) -> Result<Vec<Arrival>, InputError> {
         match &obj.value {
             KubeObject::Pod(pod) => {
                 validate_pod(pod, p, obj.line)?;
-                let pod = pod_to_model(pod, p, obj.line, priority_of).map_err(|e| refine_line(e, p))?;
+                let api_pod = pod;
+                let mut pod = pod_to_model(pod, p, obj.line, priority_of).map_err(|e| refine_line(e, p))?;
+                classes.apply_policy(api_pod, &mut pod);
                 if let Some(first) = seen.insert(pod.key(), obj.line) {
                     return Err(InputError::Field {
                         path: p.to_path_buf(),
