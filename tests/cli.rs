@@ -157,7 +157,7 @@ fn unknown_plugin_names_file_line_and_field() {
         "config.yaml:8",
         "profiles[0].plugins.score.enabled[0].name",
         "NoSuchPlugin",
-        "does not exist",
+        "is not built in",
     ]);
 }
 

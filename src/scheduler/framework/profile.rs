@@ -182,6 +182,12 @@ fn merge_plugin_set(defaults: &[PluginEntry], custom: &PluginSet) -> PluginSet {
     PluginSet { enabled, disabled: custom.disabled.clone() }
 }
 
+/// The error for a plugin name capsim's registry lacks (an out-of-tree plugin or a typo).
+fn not_built_in(name: &str) -> String {
+    let known: Vec<&str> = super::registry::registry().iter().map(|(n, _)| *n).collect();
+    format!("plugin {name:?} is not built in (capsim has the in-tree plugins: {})", known.join(", "))
+}
+
 /// Builds, defaults, merges and validates every profile of `cfg`.
 ///
 /// # Errors
@@ -274,11 +280,33 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
             .enabled
             .iter()
             .enumerate()
-            .map(|(i, e)| (e.name.clone(), at(&format!("plugins.multiPoint.enabled[{i}].name"))))
+            .map(|(i, e)| {
+                // Name the user's own entry when the plugin came from their multiPoint list.
+                let own = custom.multi_point.enabled.iter().position(|c| c.name == e.name);
+                let field = match own {
+                    Some(j) => format!("plugins.multiPoint.enabled[{j}].name"),
+                    None => format!("plugins.multiPoint (default plugin #{i})"),
+                };
+                (e.name.clone(), at(&field))
+            })
             .collect();
         for point in POINTS {
             for (i, e) in point_set(&custom, point).enabled.iter().enumerate() {
                 named.push((e.name.clone(), at(&format!("plugins.{point}.enabled[{i}].name"))));
+            }
+        }
+        // Reserve, Permit, PreBind and PostBind run no in-tree logic capsim models, but a plugin
+        // named there must still exist.
+        for (point, set) in [
+            ("reserve", &custom.reserve),
+            ("permit", &custom.permit),
+            ("preBind", &custom.pre_bind),
+            ("postBind", &custom.post_bind),
+        ] {
+            for (i, e) in set.enabled.iter().enumerate() {
+                if factory(&e.name).is_none() {
+                    return Err(err(at(&format!("plugins.{point}.enabled[{i}].name")), not_built_in(&e.name), &e.name));
+                }
             }
         }
         for (pname, field) in named.iter() {
@@ -287,7 +315,7 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
                 continue;
             }
             let Some(make) = factory(pname) else {
-                return Err(err(field.clone(), format!("plugin {pname:?} does not exist"), pname));
+                return Err(err(field.clone(), not_built_in(pname), pname));
             };
             let a = args.get(pname.as_str()).map(|v| without_type_meta(v)).unwrap_or(serde_json::Value::Null);
             let plugin = make(&a).map_err(|m| {
@@ -300,7 +328,7 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
             if factory(&pc.name).is_none() {
                 return Err(err(
                     at(&format!("pluginConfig[{ci}].name")),
-                    format!("plugin {:?} does not exist", pc.name),
+                    not_built_in(&pc.name),
                     &pc.name,
                 ));
             }
