@@ -53,7 +53,12 @@ fn cycle(c: &mut Criterion) {
         let cl = cluster(n);
         let mut state = SchedulerState::default();
         let mut rng = stream(1, Stream::TieBreak);
-        let opts = CycleOptions { tie_break: TieBreak::Random, record_scores: false };
+        let opts = CycleOptions {
+            tie_break: TieBreak::Random,
+            record_scores: false,
+            run_post_filter: false,
+            nominated_node: None,
+        };
         group.bench_function(format!("{n}_nodes"), |b| {
             b.iter(|| black_box(schedule_pod(profile, &pod, &cl, &mut state, &mut rng, opts)))
         });

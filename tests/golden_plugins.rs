@@ -363,6 +363,28 @@ fn golden_imagelocality() {
     run_file("imagelocality.json");
 }
 
+/// PodTopologySpread PreFilter/Filter: skew with minDomains, node-inclusion policies, missing
+/// topology keys (`podtopologyspread/filtering_test.go`; status codes only).
+#[test]
+fn golden_podtopologyspread_filter() {
+    run_file("podtopologyspread_filter.json");
+}
+
+/// PodTopologySpread PreScore/Score/NormalizeScore over `candidateNodes`, with topology weights
+/// and ignored nodes (`podtopologyspread/scoring_test.go`).
+#[test]
+fn golden_podtopologyspread_score() {
+    run_file("podtopologyspread_score.json");
+}
+
+/// InterPodAffinity PreFilter/Filter: required affinity (with the first-replica exception),
+/// required anti-affinity, existing pods' anti-affinity, namespaces and missing topology keys
+/// (`interpodaffinity/filtering_test.go`).
+#[test]
+fn golden_interpodaffinity_filter() {
+    run_file("interpodaffinity_filter.json");
+}
+
 /// Rows the golden files list as skipped because they assert only that PreScore returns Skip
 /// (e.g. BalancedAllocation for a best-effort pod, issue #129138); checked wherever the row
 /// carries its pod and nodes.

@@ -18,13 +18,7 @@ use serde_json::Value;
 
 /// Scenarios that need plugin arithmetic capsim only has placeholders for.
 /// PodTopologySpread / InterPodAffinity land in issue 3.
-const PENDING: &[&str] = &[
-    "interpod-affinity-preferred-and-required",
-    "topology-spread-hostname-scheduleanyway",
-    "topology-spread-system-and-list-defaults",
-    // One pod needs required pod affinity, one a DoNotSchedule zone spread.
-    "unschedulable-reasons-aggregated-message",
-];
+const PENDING: &[&str] = &[];
 
 /// The top-level fields on which two lines differ, each with both values (long values cut).
 fn diff(want: &Value, got: &Value) -> Vec<String> {

@@ -92,6 +92,11 @@ pub struct TraceRef {
     pub format: String,
     /// Path of the file, relative to the scenario.
     pub path: String,
+    /// For pod traces: `spec.schedulerName`s given to the pods in turn, in file order (pod 0 gets
+    /// the first, pod 1 the second, ...), to split one trace between profiles. Default: every pod
+    /// uses `default-scheduler`.
+    #[serde(default)]
+    pub scheduler_names: Vec<String>,
 }
 
 /// A manifest file.

@@ -247,7 +247,12 @@ impl Session {
                 return d;
             }
         }
-        let opts = CycleOptions { tie_break: TieBreak::FirstNode, record_scores: true };
+        let opts = CycleOptions {
+            tie_break: TieBreak::FirstNode,
+            record_scores: true,
+            run_post_filter: false,
+            nominated_node: None,
+        };
         let result = schedule_pod(profile, pod, cluster, &mut self.state, &mut self.rng, opts);
         let name = |id: NodeId| cluster.node(id).node.name.clone();
         for id in &result.feasible {

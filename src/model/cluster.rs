@@ -96,6 +96,11 @@ pub struct Cluster {
     /// Bound pods with required anti-affinity terms: the cluster-wide union of upstream's
     /// `NodeInfo.PodsWithRequiredAntiAffinity` (InterPodAffinity PreFilter reads it).
     pods_with_required_anti_affinity: std::collections::BTreeSet<PodId>,
+    /// PodDisruptionBudgets, in the order they were added (DefaultPreemption reads them).
+    pdbs: Vec<super::pdb::PodDisruptionBudget>,
+    /// Pods the scheduler preempted: they carry the `DisruptionTarget` condition with reason
+    /// `PreemptionByScheduler` (and are terminating) until they are unbound.
+    preempted: std::collections::BTreeSet<PodId>,
 }
 
 impl Cluster {
@@ -243,6 +248,33 @@ impl Cluster {
         self.pods_with_affinity.remove(&pod);
         self.pods_with_required_anti_affinity.remove(&pod);
         Some(node)
+    }
+
+    /// Adds a PodDisruptionBudget.
+    pub fn add_pdb(&mut self, pdb: super::pdb::PodDisruptionBudget) {
+        self.pdbs.push(pdb);
+    }
+
+    /// PodDisruptionBudgets, in the order added (upstream's PDB lister; DefaultPreemption counts
+    /// budgets in this order).
+    pub fn pdbs(&self) -> &[super::pdb::PodDisruptionBudget] {
+        &self.pdbs
+    }
+
+    /// Records that the scheduler preempted bound pod `pod`: as upstream's preemption does, the pod
+    /// gets the `DisruptionTarget` condition (reason `PreemptionByScheduler`) and a deletion
+    /// timestamp, so it counts as terminating ([`Pod::terminating`]) while it keeps its node
+    /// resources for its grace period. The engine calls this when it evicts a victim and
+    /// [`Cluster::unbind`]s the pod once the grace period is over.
+    pub fn mark_preempted(&mut self, pod: PodId) {
+        self.pods[pod as usize].terminating = true;
+        self.preempted.insert(pod);
+    }
+
+    /// Upstream `podTerminatingByPreemption`: the pod is terminating and carries the
+    /// `DisruptionTarget` condition set by scheduler preemption ([`Cluster::mark_preempted`]).
+    pub fn is_terminating_by_preemption(&self, pod: PodId) -> bool {
+        self.pods[pod as usize].terminating && self.preempted.contains(&pod)
     }
 
     /// Bound pods that declare any pod affinity or anti-affinity term, in id order (upstream's

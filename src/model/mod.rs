@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod labels;
 pub mod node;
+pub mod pdb;
 pub mod pod;
 pub mod resources;
 
@@ -14,6 +15,7 @@ pub use labels::{
     TaintEffect, Toleration, TolerationOperator,
 };
 pub use node::{ContainerImage, Node, NodeId};
+pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
     Container, ContainerPort, NodeInclusionPolicy, Pod, PreemptionPolicy, PodAffinity, PodAffinityTerm, PodId, PodPhase,
     TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,

@@ -1,7 +1,9 @@
-//! Results folders: `pods.csv`, `timeseries.csv`, `summary.csv`, `summary.json`, `timing.csv`
+//! Results folders: `pods.csv`, `timeseries.csv`, `summary.csv`, `profiles.csv`, `summary.json`,
+//! `timing.csv`
 //! and a copy of the scenario, written to a temporary folder and renamed into place only when
 //! complete, so a failed run never leaves a half-written result.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +67,74 @@ pub struct Summary {
     pub failed_cycles: u64,
     /// Facts about the modelling a reader must know, joined with `; `.
     pub notes: String,
+}
+
+/// One row of `profiles.csv`: the pods of one `schedulerName` (a profile, or a name no profile
+/// has). Percentiles are exact (nearest rank) over the profile's scheduled pods, in seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProfileSummary {
+    /// The pods' `spec.schedulerName`.
+    pub scheduler: String,
+    /// Pods created with this schedulerName.
+    pub pods_created: usize,
+    /// Pods bound by the scheduler.
+    pub pods_scheduled: usize,
+    /// Pods never bound (pending at the end, gated, no such profile, missing node).
+    pub pods_never_scheduled: usize,
+    /// Pods deleted before they were scheduled.
+    pub pods_deleted_while_pending: usize,
+    /// Median pending time, seconds.
+    pub pending_p50_s: f64,
+    /// 90th percentile, seconds.
+    pub pending_p90_s: f64,
+    /// 99th percentile, seconds.
+    pub pending_p99_s: f64,
+    /// Longest, seconds.
+    pub pending_max_s: f64,
+}
+
+/// Per-`schedulerName` summaries, in name order.
+pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
+    let mut by: BTreeMap<&str, (Vec<i64>, [usize; 4])> = BTreeMap::new();
+    for (i, rec) in r.recorder.pods.iter().enumerate() {
+        if rec.created_ms.is_none() {
+            continue;
+        }
+        let e = by.entry(r.cluster.pod(i as u32).scheduler_name.as_str()).or_default();
+        e.1[0] += 1;
+        match rec.outcome {
+            Outcome::Scheduled => {
+                e.1[1] += 1;
+                e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
+            }
+            Outcome::DeletedWhilePending => e.1[3] += 1,
+            Outcome::BoundByNodeName | Outcome::NotCreated => {}
+            _ => e.1[2] += 1,
+        }
+    }
+    by.into_iter()
+        .map(|(name, (mut waits, c))| {
+            waits.sort_unstable();
+            let rank = |q: f64| {
+                if waits.is_empty() {
+                    return 0.0;
+                }
+                let k = ((q * waits.len() as f64).ceil() as usize).clamp(1, waits.len());
+                waits[k - 1] as f64 / 1000.0
+            };
+            ProfileSummary {
+                scheduler: name.to_string(),
+                pods_created: c[0],
+                pods_scheduled: c[1],
+                pods_never_scheduled: c[2],
+                pods_deleted_while_pending: c[3],
+                pending_p50_s: rank(0.5),
+                pending_p90_s: rank(0.9),
+                pending_p99_s: rank(0.99),
+                pending_max_s: rank(1.0),
+            }
+        })
+        .collect()
 }
 
 /// Wall-clock figures of a run, kept apart from the summary because they vary between runs.
@@ -322,12 +392,28 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         write_pods(r, &tmp.join("pods.csv"))?;
         write_rows(&r.recorder.samples, &SAMPLE_COLUMNS, &tmp.join("timeseries.csv"))?;
         write_summary_csv(&summary, &tmp.join("summary.csv"))?;
+        let profiles = summarize_profiles(r);
+        write_rows(
+            &profiles,
+            &[
+                "scheduler",
+                "pods_created",
+                "pods_scheduled",
+                "pods_never_scheduled",
+                "pods_deleted_while_pending",
+                "pending_p50_s",
+                "pending_p90_s",
+                "pending_p99_s",
+                "pending_max_s",
+            ],
+            &tmp.join("profiles.csv"),
+        )?;
         write_rows(
             std::slice::from_ref(&timing),
             &["wall_seconds", "events_per_second", "cycles_per_second"],
             &tmp.join("timing.csv"),
         )?;
-        let json = serde_json::json!({ "summary": &summary, "timing": &timing });
+        let json = serde_json::json!({ "summary": &summary, "profiles": &profiles, "timing": &timing });
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(&tmp, e))?;
         fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(&tmp, e))?;
         fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(&tmp, e))?;

@@ -66,7 +66,12 @@ impl Scheduler {
         let pod = self.queue.pop()?;
         let p = cluster.pod(pod);
         let profile = self.config.profile(&p.scheduler_name).expect("queued pods have a profile");
-        let opts = CycleOptions { tie_break: self.tie_break, record_scores: false };
+        let opts = CycleOptions {
+            tie_break: self.tie_break,
+            record_scores: false,
+            run_post_filter: false,
+            nominated_node: None,
+        };
         Some((pod, schedule_pod(profile, p, cluster, &mut self.state, &mut self.rng, opts)))
     }
 

@@ -187,6 +187,15 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     for (i, src) in sc.spec.cluster.nodes.iter().enumerate() {
         match src {
             NodeSource::Trace(t) => {
+                if !t.scheduler_names.is_empty() {
+                    return Err(field_err(
+                        path,
+                        &text,
+                        "schedulerNames",
+                        &format!("spec.cluster.nodes[{i}].trace.schedulerNames"),
+                        "schedulerNames applies to pod traces only".into(),
+                    ));
+                }
                 check_format(path, &text, &t.format, &format!("spec.cluster.nodes[{i}].trace.format"))?;
                 let p = resolve(&t.path);
                 for node in alibaba_openb::read_nodes(&p)? {
@@ -248,7 +257,15 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
             WorkloadSource::Trace(t) => {
                 check_format(path, &text, &t.format, &format!("spec.workload[{i}].trace.format"))?;
                 let p = resolve(&t.path);
-                let list = alibaba_openb::read_pods(&p)?;
+                let mut list = alibaba_openb::read_pods(&p)?;
+                if !t.scheduler_names.is_empty() {
+                    // Round-robin in file order (arrivals are sorted by time; `line` keeps file order).
+                    let mut by_line: Vec<usize> = (0..list.arrivals.len()).collect();
+                    by_line.sort_by_key(|i| list.arrivals[*i].line);
+                    for (k, i) in by_line.into_iter().enumerate() {
+                        list.arrivals[i].pod.scheduler_name = t.scheduler_names[k % t.scheduler_names.len()].clone();
+                    }
+                }
                 if list.shared_gpu_pods_rounded_up > 0 {
                     notes.push(format!(
                         "{} pods of {} share a GPU (gpu_milli < 1000); until GPU sharing is modelled each takes one whole nvidia.com/gpu",

@@ -17,7 +17,7 @@ pub use cycle_state::CycleState;
 pub use profile::Profile;
 pub use status::{Code, Status};
 
-use crate::model::{Cluster, NodeId, NodeInfo, Pod};
+use crate::model::{Cluster, NodeId, NodeInfo, Pod, PodId};
 
 /// Highest score a Score plugin may return after NormalizeScore (upstream `MaxNodeScore`).
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -93,10 +93,81 @@ pub trait FilterPlugin: Plugin {
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Status;
 }
 
+/// What a PostFilter plugin receives besides the pod, the cycle state and the cluster: upstream's
+/// framework handle (the profile, to re-run PreFilter and Filter), the cycle's `NodeToStatus`,
+/// the pod's `status.nominatedNodeName`, and the randomness upstream draws.
+#[derive(Clone, Copy)]
+pub struct PostFilterInput<'a> {
+    /// The profile the cycle ran with (upstream `framework.Handle`): its PreFilter and Filter
+    /// plugins decide whether the pod would fit once victims are gone.
+    pub profile: &'a Profile,
+    /// The Filter verdict of every rejected node of the cycle, in evaluation order (upstream
+    /// `NodeToStatusReader`). A node not listed counts as `UnschedulableAndUnresolvable`, as
+    /// upstream's default absent-node status does. After a PreFilter rejection every node is
+    /// listed with the PreFilter status.
+    pub node_statuses: &'a [(NodeId, Status)],
+    /// The pod's `status.nominatedNodeName` (from an earlier preemption), if any.
+    pub nominated_node: Option<NodeId>,
+    /// Seed for the plugin's random draws (DefaultPreemption: the dry-run offset and the final
+    /// tie among equally good nodes). `None` asks for the deterministic reading: offset 0 and the
+    /// first remaining node.
+    pub seed: Option<u64>,
+}
+
+/// What PostFilter decided (upstream `PostFilterResult` with its `NominatingInfo`, plus the
+/// victims DefaultPreemption chose and the status it returned). The engine acts on it: it evicts
+/// `victims` (gracefully, with their `terminationGracePeriodSeconds`; victims already terminating
+/// need no new deletion), clears the nomination of lower-priority pods nominated to the same node,
+/// and sets the pod's nominated node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostFilterResult {
+    /// The node the pod is nominated to (`status.nominatedNodeName`), when preemption made room
+    /// for it there. `None` otherwise.
+    pub nominated_node: Option<NodeId>,
+    /// True when the pod's existing nomination must be cleared (upstream returns a result with an
+    /// empty nominated node name when no preemption candidate exists). When both this is false and
+    /// `nominated_node` is `None`, the nomination is left as it is (upstream `ModeNoop`).
+    pub clear_nomination: bool,
+    /// Pods to evict from `nominated_node`, most important first (higher priority, then earlier
+    /// start). Empty unless `nominated_node` is set.
+    pub victims: Vec<PodId>,
+    /// How many of `victims` violate a PodDisruptionBudget.
+    pub num_pdb_violations: usize,
+    /// `Success` when a node was nominated; `Unschedulable` (or `UnschedulableAndUnresolvable`)
+    /// with upstream's message (e.g. `preemption: 0/3 nodes are available: 3 No preemption victims
+    /// found for incoming pod.`) when preemption cannot help; `Error` on an internal error.
+    pub status: Status,
+}
+
+impl PostFilterResult {
+    /// A result that changes nothing, with `status`.
+    pub fn noop(status: Status) -> Self {
+        PostFilterResult {
+            nominated_node: None,
+            clear_nomination: false,
+            victims: Vec::new(),
+            num_pdb_violations: 0,
+            status,
+        }
+    }
+
+    /// The status message (upstream's `PostFilterMsg`, appended to the FitError message).
+    pub fn message(&self) -> String {
+        self.status.message()
+    }
+}
+
 /// PostFilter: runs when no node is feasible (preemption).
 pub trait PostFilterPlugin: Plugin {
-    /// Returns a nominated node, if this plugin made room for the pod somewhere.
-    fn post_filter(&self, state: &CycleState, pod: &Pod, cluster: &Cluster) -> (Option<NodeId>, Status);
+    /// Tries to make the pod schedulable in a later cycle (upstream `PostFilter`), e.g. by
+    /// nominating a node and choosing victims to evict there.
+    fn post_filter(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        cluster: &Cluster,
+        input: &PostFilterInput<'_>,
+    ) -> PostFilterResult;
 }
 
 /// PreScore: per-pod work before the per-node Score loop, over the feasible nodes.

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{Rng, RngExt};
 
 use super::profile::Profile;
-use super::{Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, Status};
+use super::{Code, CycleState, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput, PostFilterResult, Status};
 use crate::model::{Cluster, NodeId, Pod};
 
 /// `minFeasibleNodesToFind`: below this many nodes every node is evaluated.
@@ -51,7 +51,9 @@ pub struct FitError {
     /// Nodes in the snapshot.
     pub num_all_nodes: usize,
     /// The message, e.g. `0/3 nodes are available: 2 Insufficient cpu, 1 node(s) had untolerated
-    /// taint(s).` (without a preemption part).
+    /// taint(s).`. When PostFilter ran ([`CycleOptions::run_post_filter`]) and returned a message,
+    /// it follows after a space, as upstream's `FitError.Error()` appends `PostFilterMsg`:
+    /// `... 1 node(s) had untolerated taint(s). preemption: 0/3 nodes are available: ...`.
     pub message: String,
     /// True when every rejection was UnschedulableAndUnresolvable (preemption cannot help).
     pub unresolvable: bool,
@@ -78,6 +80,9 @@ pub struct CycleResult {
     /// The node names the PreFilter plugins' PreFilterResults allowed (intersected), when any
     /// plugin narrowed the nodes; the other nodes are rejected with "didn't satisfy plugin(s)".
     pub prefilter_result: Option<BTreeSet<String>>,
+    /// The PostFilter verdict (preemption: nominated node, victims, status), when the pod fit
+    /// nowhere, [`CycleOptions::run_post_filter`] was set and the profile has PostFilter plugins.
+    pub post_filter: Option<PostFilterResult>,
 }
 
 /// What a cycle decided.
@@ -101,6 +106,15 @@ pub struct CycleOptions {
     /// a profile without Score plugins, where kube-scheduler stops at the first feasible node (so
     /// every node's verdict is explained, as the oracle harness reports it).
     pub record_scores: bool,
+    /// Run the PostFilter plugins (DefaultPreemption) when no node is feasible, as kube-scheduler
+    /// does, and report their verdict in [`CycleResult::post_filter`] and the FitError message.
+    /// Off, the cycle stops at the FitError (the oracle harness's behaviour). Under
+    /// [`TieBreak::Random`] the PostFilter's random draws come from the cycle's `rng`; under
+    /// [`TieBreak::FirstNode`] it takes the deterministic reading (offset 0, first node).
+    pub run_post_filter: bool,
+    /// The pod's `status.nominatedNodeName`, which DefaultPreemption's eligibility rule reads.
+    /// (The nominated-node-first Filter pass is not run by this function.)
+    pub nominated_node: Option<NodeId>,
 }
 
 /// `numFeasibleNodesToFind`: how many feasible nodes a cycle looks for among `num_all_nodes`,
@@ -158,6 +172,7 @@ pub fn schedule_pod(
         prescore_skipped: Vec::new(),
         prefilter_rejected: false,
         prefilter_result: None,
+        post_filter: None,
     };
     let all = cluster.node_order();
     if all.is_empty() {
@@ -229,11 +244,15 @@ pub fn schedule_pod(
         for id in all {
             result.rejected.push((*id, status.clone()));
         }
-        result.outcome = Outcome::Unschedulable(FitError {
+        let mut fit = FitError {
             num_all_nodes: all.len(),
             message: format!("0/{} nodes are available: {}.", all.len(), status.message()),
             unresolvable: status.code == Code::UnschedulableAndUnresolvable,
-        });
+        };
+        if opts.run_post_filter {
+            post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
+        }
+        result.outcome = Outcome::Unschedulable(fit);
         return result;
     }
 
@@ -302,7 +321,11 @@ pub fn schedule_pod(
     state.next_start_node_index = (start + processed) % all.len();
 
     if result.feasible.is_empty() {
-        result.outcome = Outcome::Unschedulable(fit_error(all.len(), &result.rejected));
+        let mut fit = fit_error(all.len(), &result.rejected);
+        if opts.run_post_filter {
+            post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
+        }
+        result.outcome = Outcome::Unschedulable(fit);
         return result;
     }
     if result.feasible.len() == 1 && !opts.record_scores {
@@ -403,6 +426,78 @@ pub fn schedule_pod(
     };
     result.outcome = Outcome::Scheduled(chosen);
     result
+}
+
+/// Upstream `RunPostFilterPlugins` after a FitError: runs the profile's PostFilter plugins in
+/// order, stopping at the first Success, UnschedulableAndUnresolvable or error; otherwise the
+/// Unschedulable reasons of all plugins are combined (the last meaningful nomination kept, the
+/// first rejecting plugin named). The verdict goes to `result.post_filter` and its message is
+/// appended to the FitError message after a space (upstream `Diagnosis.PostFilterMsg`).
+#[allow(clippy::too_many_arguments)]
+fn post_filter(
+    profile: &Profile,
+    cs: &CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    rng: &mut impl Rng,
+    opts: CycleOptions,
+    result: &mut CycleResult,
+    fit: &mut FitError,
+) {
+    if profile.post_filter.is_empty() {
+        return;
+    }
+    let seed = match opts.tie_break {
+        TieBreak::Random => Some(rng.next_u64()),
+        TieBreak::FirstNode => None,
+    };
+    let input = PostFilterInput {
+        profile,
+        node_statuses: &result.rejected,
+        nominated_node: opts.nominated_node,
+        seed,
+    };
+    let mut verdict: Option<PostFilterResult> = None;
+    let mut kept: Option<PostFilterResult> = None;
+    let mut reasons = Vec::new();
+    let mut rejector: &'static str = "";
+    for p in &profile.post_filter {
+        let pf = p.as_post_filter().expect("profile lists only PostFilter plugins here");
+        let r = pf.post_filter(cs, pod, cluster, &input);
+        match r.status.code {
+            Code::Success | Code::UnschedulableAndUnresolvable => {
+                let status = r.status.clone().with_plugin(p.name());
+                verdict = Some(PostFilterResult { status, ..r });
+                break;
+            }
+            Code::Unschedulable => {
+                reasons.extend(r.status.reasons.iter().cloned());
+                if rejector.is_empty() {
+                    rejector = p.name();
+                }
+                if r.nominated_node.is_some() || r.clear_nomination {
+                    kept = Some(r);
+                }
+            }
+            Code::Error | Code::Skip => {
+                let status = Status::error(r.status.message()).with_plugin(p.name());
+                verdict = Some(PostFilterResult::noop(status));
+                break;
+            }
+        }
+    }
+    let verdict = verdict.unwrap_or_else(|| {
+        let status = Status { code: Code::Unschedulable, reasons, plugin: rejector };
+        match kept {
+            Some(r) => PostFilterResult { status, ..r },
+            None => PostFilterResult::noop(status),
+        }
+    });
+    let msg = verdict.message();
+    if !msg.is_empty() {
+        fit.message = format!("{} {msg}", fit.message);
+    }
+    result.post_filter = Some(verdict);
 }
 
 /// Builds upstream's FitError message from the rejected nodes: each distinct reason counted over
