@@ -148,3 +148,16 @@ fn pods_arriving_after_the_horizon_are_not_created() {
     let (s, _) = capsim::report::summarize(&r);
     assert_eq!((s.pods_total, s.pods_created, s.pods_scheduled), (2, 1, 1));
 }
+
+#[test]
+fn unschedulable_pods_are_retried_by_the_five_minute_flush_while_the_workload_goes_on() {
+    // `huge` never fits. It fails at 0 s; the 30 s flush ticks move it after more than 5 minutes
+    // in the pool (at 330 s, 660 s, 990 s); `b` arriving at 1000 s is not a cluster change, and
+    // once no workload event is left the run ends instead of retrying forever.
+    let sc = scenario(vec![node("n1", 1000)], vec![arrival("huge", 8000, 0, 0, None), arrival("b", 500, 0, 1000, None)]);
+    let r = run(&sc, 1).unwrap();
+    assert_eq!(r.recorder.pods[0].attempts, 4);
+    assert_eq!(r.recorder.pods[0].outcome, Outcome::Pending);
+    assert_eq!(r.recorder.pods[1].scheduled_ms, Some(1_000_000));
+    assert_eq!(r.end, SimTime::from_secs(1000));
+}

@@ -71,7 +71,7 @@ impl PodDisruptionBudget {
         !pod.labels.is_empty()
             && self.namespace == pod.namespace
             && self.selector.as_ref().is_some_and(|s| !s.is_empty() && s.matches(&pod.labels))
-            && !self.disrupted_pods.iter().any(|n| *n == pod.name)
+            && !self.disrupted_pods.contains(&pod.name)
     }
 
     /// Whether the *disruption controller* counts `pod` for this budget (`getPodsForPdb`): same
@@ -112,7 +112,7 @@ impl PodDisruptionBudget {
                 continue;
             }
             bound += 1;
-            if !pod.terminating && !self.disrupted_pods.iter().any(|n| *n == pod.name) {
+            if !pod.terminating && !self.disrupted_pods.contains(&pod.name) {
                 healthy += 1;
             }
         }

@@ -40,7 +40,9 @@ pub struct Scheduler {
 impl Scheduler {
     /// A scheduler with `config`, drawing tie-breaks from `rng`.
     pub fn new(config: SchedulerConfig, rng: ChaCha8Rng, tie_break: TieBreak) -> Self {
-        Scheduler { config, state: SchedulerState::default(), queue: SchedulingQueue::new(), rng, tie_break }
+        let queue =
+            SchedulingQueue::new(config.pod_initial_backoff_seconds * 1000, config.pod_max_backoff_seconds * 1000);
+        Scheduler { config, state: SchedulerState::default(), queue, rng, tie_break }
     }
 
     /// Hands a newly created pending pod to the scheduler at virtual time `now_ms`: finds its
@@ -62,8 +64,8 @@ impl Scheduler {
 
     /// Pops the next pod and runs one scheduling cycle for it. Does not bind: the caller binds
     /// on `Outcome::Scheduled`, or calls [`Scheduler::requeue_unschedulable`].
-    pub fn schedule_next(&mut self, cluster: &Cluster) -> Option<(PodId, CycleResult)> {
-        let pod = self.queue.pop()?;
+    pub fn schedule_next(&mut self, cluster: &Cluster, now_ms: i64) -> Option<(PodId, CycleResult)> {
+        let pod = self.queue.pop(now_ms)?;
         let p = cluster.pod(pod);
         let profile = self.config.profile(&p.scheduler_name).expect("queued pods have a profile");
         let opts = CycleOptions {
@@ -75,14 +77,14 @@ impl Scheduler {
         Some((pod, schedule_pod(profile, p, cluster, &mut self.state, &mut self.rng, opts)))
     }
 
-    /// Parks a pod whose cycle failed until the cluster changes.
-    pub fn requeue_unschedulable(&mut self, pod: PodId) {
-        self.queue.add_unschedulable(pod);
+    /// Parks a pod whose cycle failed at `now_ms` in the unschedulable pool, starting its backoff.
+    pub fn requeue_unschedulable(&mut self, pod: PodId, now_ms: i64) {
+        self.queue.add_unschedulable(pod, now_ms);
     }
 
-    /// The cluster changed (node added, pod deleted): move unschedulable pods back to the active
-    /// queue. Returns how many moved.
-    pub fn on_cluster_change(&mut self, cluster: &Cluster, now_ms: i64) -> usize {
-        self.queue.move_all_to_active(now_ms, |p| cluster.pod(p).priority)
+    /// The cluster changed (node added, pod deleted): move unschedulable pods to backoffQ or
+    /// activeQ. Returns how many moved.
+    pub fn on_cluster_change(&mut self, now_ms: i64) -> usize {
+        self.queue.move_all_to_active_or_backoff(now_ms)
     }
 }

@@ -1,23 +1,37 @@
-//! The scheduling queue: an active queue ordered by PrioritySort and a pool of unschedulable pods
-//! that return to the active queue when the cluster changes.
+//! The scheduling queue, as upstream's `backend/queue/scheduling_queue.go` (v1.35): activeQ in
+//! PrioritySort order, backoffQ ordered by backoff expiry, and the unschedulable pool.
 //!
-//! A simplification of upstream's `backend/queue/scheduling_queue.go`: no backoff queue and no
-//! periodic flush yet; every cluster change (node added, pod deleted) moves every unschedulable
-//! pod back, which upstream's QueueingHints also do for NodeResourcesFit on those events.
+//! - A pod that fails a cycle enters the unschedulable pool with its backoff counted from the
+//!   failure: `podInitialBackoffSeconds · 2^(failures−1)`, capped at `podMaxBackoffSeconds`.
+//! - A cluster event (node added, pod deleted) moves pool pods to backoffQ while they are still
+//!   backing off, else to activeQ. Upstream's QueueingHints for NodeResourcesFit and the other
+//!   default plugins queue on these events, so moving every pool pod is their union.
+//! - Pods that sat in the pool longer than 5 minutes (`DefaultPodMaxInUnschedulablePodsDuration`)
+//!   are moved the same way by the flush that runs every 30 s.
+//! - Expired backoffs join activeQ before each pop; with activeQ empty the scheduler pops the
+//!   backoffQ pod with the earliest expiry even before it expires (`SchedulerPopFromBackoffQ`,
+//!   beta and on since v1.33).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap};
 
 use crate::model::PodId;
 
+/// Pods wait at most this long in the unschedulable pool before a flush moves them, ms.
+pub const POD_MAX_IN_UNSCHEDULABLE_PODS_MS: i64 = 5 * 60 * 1000;
+/// Period of the unschedulable-pool flush, ms.
+pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: i64 = 30 * 1000;
+
 /// Where a pod is in the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QueueState {
     /// Not in the queue (not created, being scheduled, bound, deleted).
     Absent,
-    /// Waiting in the active queue.
+    /// Waiting in activeQ.
     Active,
-    /// Waiting for a cluster change.
+    /// Waiting in backoffQ.
+    Backoff,
+    /// Waiting in the unschedulable pool for a cluster event.
     Unschedulable,
 }
 
@@ -45,76 +59,200 @@ impl PartialOrd for ActiveEntry {
     }
 }
 
-/// activeQ + unschedulable pool. Deleted pods are dropped lazily when popped.
-#[derive(Default)]
+/// Per-pod queue bookkeeping.
+#[derive(Clone, Copy, Debug)]
+struct PodQueueInfo {
+    state: QueueState,
+    priority: i32,
+    /// Failed scheduling cycles so far.
+    failures: u32,
+    /// When the current backoff ends, ms.
+    backoff_expiry_ms: i64,
+    /// When the pod entered the unschedulable pool, ms.
+    pool_since_ms: i64,
+}
+
+impl Default for PodQueueInfo {
+    fn default() -> Self {
+        PodQueueInfo { state: QueueState::Absent, priority: 0, failures: 0, backoff_expiry_ms: 0, pool_since_ms: 0 }
+    }
+}
+
+/// activeQ + backoffQ + unschedulable pool. Removed pods are dropped lazily from the heaps.
 pub struct SchedulingQueue {
     active: BinaryHeap<Reverse<ActiveEntry>>,
+    backoff: BinaryHeap<Reverse<(i64, u64, PodId)>>,
     unschedulable: BTreeSet<PodId>,
-    state: Vec<QueueState>,
+    info: Vec<PodQueueInfo>,
     next_seq: u64,
     active_len: usize,
+    backoff_len: usize,
+    initial_backoff_ms: i64,
+    max_backoff_ms: i64,
+}
+
+impl Default for SchedulingQueue {
+    fn default() -> Self {
+        Self::new(1000, 10_000)
+    }
 }
 
 impl SchedulingQueue {
-    /// An empty queue.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty queue with the given initial and maximum backoff, in ms.
+    pub fn new(initial_backoff_ms: i64, max_backoff_ms: i64) -> Self {
+        SchedulingQueue {
+            active: BinaryHeap::new(),
+            backoff: BinaryHeap::new(),
+            unschedulable: BTreeSet::new(),
+            info: Vec::new(),
+            next_seq: 0,
+            active_len: 0,
+            backoff_len: 0,
+            initial_backoff_ms,
+            max_backoff_ms,
+        }
     }
 
-    fn set_state(&mut self, pod: PodId, s: QueueState) {
+    fn info_mut(&mut self, pod: PodId) -> &mut PodQueueInfo {
         let i = pod as usize;
-        if self.state.len() <= i {
-            self.state.resize(i + 1, QueueState::Absent);
+        if self.info.len() <= i {
+            self.info.resize(i + 1, PodQueueInfo::default());
         }
-        self.state[i] = s;
+        &mut self.info[i]
     }
 
     /// The queue state of `pod`.
     pub fn state(&self, pod: PodId) -> QueueState {
-        self.state.get(pod as usize).copied().unwrap_or(QueueState::Absent)
+        self.info.get(pod as usize).map(|i| i.state).unwrap_or(QueueState::Absent)
     }
 
-    /// Adds `pod` (with its `priority`) to the active queue with queue timestamp `now_ms`.
+    /// Failed cycles of `pod` so far.
+    pub fn failures(&self, pod: PodId) -> u32 {
+        self.info.get(pod as usize).map(|i| i.failures).unwrap_or(0)
+    }
+
+    /// Backoff after `failures` failed cycles: initial · 2^(failures−1), capped at the maximum.
+    pub fn backoff_duration_ms(&self, failures: u32) -> i64 {
+        if failures == 0 {
+            return 0;
+        }
+        let mut d = self.initial_backoff_ms;
+        for _ in 1..failures {
+            d = d.saturating_mul(2);
+            if d >= self.max_backoff_ms {
+                return self.max_backoff_ms;
+            }
+        }
+        d.min(self.max_backoff_ms)
+    }
+
+    /// Adds `pod` (with its `priority`) to activeQ with queue timestamp `now_ms`.
     pub fn add_active(&mut self, pod: PodId, priority: i32, now_ms: i64) {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.active.push(Reverse(ActiveEntry { priority, timestamp_ms: now_ms, seq, pod }));
-        self.set_state(pod, QueueState::Active);
+        let info = self.info_mut(pod);
+        info.state = QueueState::Active;
+        info.priority = priority;
         self.active_len += 1;
     }
 
-    /// Pops the next pod to schedule.
-    pub fn pop(&mut self) -> Option<PodId> {
+    fn add_backoff(&mut self, pod: PodId) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let info = self.info_mut(pod);
+        info.state = QueueState::Backoff;
+        let expiry = info.backoff_expiry_ms;
+        self.backoff.push(Reverse((expiry, seq, pod)));
+        self.backoff_len += 1;
+    }
+
+    /// Moves every backoffQ pod whose backoff ended by `now_ms` to activeQ.
+    fn flush_backoff_completed(&mut self, now_ms: i64) {
+        while let Some(Reverse((expiry, _, pod))) = self.backoff.peek().copied() {
+            if expiry > now_ms {
+                break;
+            }
+            self.backoff.pop();
+            if self.state(pod) == QueueState::Backoff {
+                self.backoff_len -= 1;
+                let priority = self.info[pod as usize].priority;
+                self.add_active(pod, priority, expiry);
+            }
+        }
+    }
+
+    /// Pops the next pod to schedule at `now_ms`: activeQ first (after expired backoffs join
+    /// it), else the backoffQ pod with the earliest expiry.
+    pub fn pop(&mut self, now_ms: i64) -> Option<PodId> {
+        self.flush_backoff_completed(now_ms);
         while let Some(Reverse(e)) = self.active.pop() {
             if self.state(e.pod) == QueueState::Active {
-                self.set_state(e.pod, QueueState::Absent);
+                self.info_mut(e.pod).state = QueueState::Absent;
                 self.active_len -= 1;
                 return Some(e.pod);
+            }
+        }
+        while let Some(Reverse((_, _, pod))) = self.backoff.pop() {
+            if self.state(pod) == QueueState::Backoff {
+                self.info_mut(pod).state = QueueState::Absent;
+                self.backoff_len -= 1;
+                return Some(pod);
             }
         }
         None
     }
 
-    /// True when the active queue holds at least one live pod.
-    pub fn has_active(&self) -> bool {
-        self.active_len > 0
+    /// True when a pod waits in activeQ or backoffQ (a cycle can run now).
+    pub fn has_poppable(&self) -> bool {
+        self.active_len > 0 || self.backoff_len > 0
     }
 
-    /// Parks a pod that fit nowhere until the cluster changes.
-    pub fn add_unschedulable(&mut self, pod: PodId) {
+    /// Records a failed cycle of `pod` at `now_ms` and parks it in the unschedulable pool.
+    pub fn add_unschedulable(&mut self, pod: PodId, now_ms: i64) {
+        let failures = self.failures(pod) + 1;
+        let backoff = self.backoff_duration_ms(failures);
+        let info = self.info_mut(pod);
+        info.failures = failures;
+        info.backoff_expiry_ms = now_ms + backoff;
+        info.pool_since_ms = now_ms;
+        info.state = QueueState::Unschedulable;
         self.unschedulable.insert(pod);
-        self.set_state(pod, QueueState::Unschedulable);
     }
 
-    /// Moves every unschedulable pod to the active queue (in pod id order, with timestamp
-    /// `now_ms`); returns how many moved. `priority_of` gives each pod's priority.
-    pub fn move_all_to_active(&mut self, now_ms: i64, priority_of: impl Fn(PodId) -> i32) -> usize {
-        let pods = std::mem::take(&mut self.unschedulable);
-        let n = pods.len();
-        for pod in pods {
-            self.add_active(pod, priority_of(pod), now_ms);
+    fn move_from_pool(&mut self, pod: PodId, now_ms: i64) {
+        self.unschedulable.remove(&pod);
+        let info = self.info[pod as usize];
+        if info.backoff_expiry_ms > now_ms {
+            self.add_backoff(pod);
+        } else {
+            self.add_active(pod, info.priority, now_ms);
         }
-        n
+    }
+
+    /// A cluster event at `now_ms`: every pool pod moves to backoffQ (still backing off) or
+    /// activeQ. Returns how many moved.
+    pub fn move_all_to_active_or_backoff(&mut self, now_ms: i64) -> usize {
+        let pods: Vec<PodId> = self.unschedulable.iter().copied().collect();
+        for pod in &pods {
+            self.move_from_pool(*pod, now_ms);
+        }
+        pods.len()
+    }
+
+    /// The periodic flush at `now_ms`: pool pods waiting longer than 5 minutes move. Returns how
+    /// many moved.
+    pub fn flush_unschedulable_leftover(&mut self, now_ms: i64) -> usize {
+        let due: Vec<PodId> = self
+            .unschedulable
+            .iter()
+            .copied()
+            .filter(|p| now_ms - self.info[*p as usize].pool_since_ms > POD_MAX_IN_UNSCHEDULABLE_PODS_MS)
+            .collect();
+        for pod in &due {
+            self.move_from_pool(*pod, now_ms);
+        }
+        due.len()
     }
 
     /// Removes a pending pod wherever it waits (deletion). Returns whether it was queued.
@@ -122,19 +260,24 @@ impl SchedulingQueue {
         match self.state(pod) {
             QueueState::Absent => false,
             QueueState::Active => {
-                self.set_state(pod, QueueState::Absent);
+                self.info_mut(pod).state = QueueState::Absent;
                 self.active_len -= 1;
+                true
+            }
+            QueueState::Backoff => {
+                self.info_mut(pod).state = QueueState::Absent;
+                self.backoff_len -= 1;
                 true
             }
             QueueState::Unschedulable => {
                 self.unschedulable.remove(&pod);
-                self.set_state(pod, QueueState::Absent);
+                self.info_mut(pod).state = QueueState::Absent;
                 true
             }
         }
     }
 
-    /// Number of unschedulable pods waiting.
+    /// Number of pods in the unschedulable pool.
     pub fn num_unschedulable(&self) -> usize {
         self.unschedulable.len()
     }
@@ -146,22 +289,56 @@ mod tests {
 
     #[test]
     fn pops_by_priority_then_timestamp_and_skips_removed() {
-        let mut q = SchedulingQueue::new();
+        let mut q = SchedulingQueue::default();
         q.add_active(0, 0, 10);
         q.add_active(1, 100, 20);
         q.add_active(2, 0, 5);
         q.add_active(3, 0, 5);
         q.remove(2);
-        assert_eq!((q.pop(), q.pop(), q.pop(), q.pop()), (Some(1), Some(3), Some(0), None));
+        assert_eq!((q.pop(0), q.pop(0), q.pop(0), q.pop(0)), (Some(1), Some(3), Some(0), None));
     }
 
     #[test]
-    fn unschedulable_pods_return_on_cluster_change() {
-        let mut q = SchedulingQueue::new();
-        q.add_unschedulable(4);
-        q.add_unschedulable(2);
-        assert_eq!(q.pop(), None);
-        assert_eq!(q.move_all_to_active(50, |_| 0), 2);
-        assert_eq!((q.pop(), q.pop()), (Some(2), Some(4)));
+    fn backoff_doubles_from_one_second_to_ten() {
+        let q = SchedulingQueue::default();
+        let d: Vec<i64> = (1..=6).map(|n| q.backoff_duration_ms(n)).collect();
+        assert_eq!(d, vec![1000, 2000, 4000, 8000, 10_000, 10_000]);
+    }
+
+    #[test]
+    fn pool_pods_move_to_backoff_while_backing_off_and_pop_when_active_is_empty() {
+        let mut q = SchedulingQueue::default();
+        q.add_unschedulable(4, 0); // backoff until 1000 ms
+        q.add_unschedulable(2, 0);
+        assert_eq!(q.pop(0), None, "pool pods wait for an event");
+        assert_eq!(q.move_all_to_active_or_backoff(500), 2);
+        assert_eq!(q.state(2), QueueState::Backoff);
+        // A fresh pod in activeQ goes first; then backoffQ pods pop early (PopFromBackoffQ).
+        q.add_active(7, 0, 500);
+        assert_eq!(q.pop(500), Some(7));
+        assert_eq!(q.pop(500), Some(4), "equal expiry: first in");
+        assert_eq!(q.pop(500), Some(2));
+    }
+
+    #[test]
+    fn expired_backoffs_rejoin_active_by_priority() {
+        let mut q = SchedulingQueue::default();
+        q.add_active(1, 0, 0);
+        assert_eq!(q.pop(0), Some(1));
+        q.add_unschedulable(1, 0);
+        q.move_all_to_active_or_backoff(100);
+        q.add_active(9, -5, 200);
+        // At 1000 ms pod 1's backoff is over: it joins activeQ with its priority 0 > -5.
+        assert_eq!(q.pop(1000), Some(1));
+        assert_eq!(q.pop(1000), Some(9));
+    }
+
+    #[test]
+    fn leftover_flush_moves_pods_after_five_minutes() {
+        let mut q = SchedulingQueue::default();
+        q.add_unschedulable(3, 0);
+        assert_eq!(q.flush_unschedulable_leftover(300_000), 0, "exactly 5 minutes is not longer");
+        assert_eq!(q.flush_unschedulable_leftover(330_000), 1);
+        assert_eq!(q.state(3), QueueState::Active);
     }
 }

@@ -11,6 +11,7 @@ use crate::error::SimError;
 use crate::metrics::{Outcome as PodOutcome, Recorder};
 use crate::model::{Cluster, PodId};
 use crate::scheduler::framework::runner::Outcome;
+use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD_MS;
 use crate::scheduler::{Admission, Scheduler};
 use crate::workload::scenario::LoadedScenario;
 
@@ -55,10 +56,13 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             queue.push(d, Event::PodDeleted(i as PodId));
         }
     }
+    // Workload events still queued; when none is left and no pod can be tried, the run ends.
+    let mut external_pending = queue.len();
     queue.push(SimTime::ZERO, Event::MetricsSample);
 
     let mut now = SimTime::ZERO;
     let mut cycle_pending = false;
+    let mut flush_pending = false;
     let mut running = 0usize;
     let mut pending = 0usize;
     let mut last_sample: Option<SimTime> = None;
@@ -67,11 +71,17 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             now = sc.horizon.unwrap_or(t);
             break;
         }
-        if event == Event::MetricsSample {
-            if queue.is_empty() && sc.horizon.is_none() {
-                // Nothing happens after this sample's time: the run ended at the last event.
+        if matches!(event, Event::NodeAdded(_) | Event::PodCreated(_) | Event::PodDeleted(_)) {
+            external_pending -= 1;
+        } else if external_pending == 0 && !scheduler.queue.has_poppable() && sc.horizon.is_none() {
+            // No workload event is left and no pod can be tried: nothing can change any more
+            // (pods left in the unschedulable pool would only fail again). The run ends at the
+            // last event processed.
+            if matches!(event, Event::MetricsSample | Event::UnschedulableFlush) {
                 break;
             }
+        }
+        if event == Event::MetricsSample {
             if queue.peek_time() == Some(t) {
                 // Sample the state after everything at this instant (arrivals and the
                 // scheduling cycles they trigger): go behind the instant's other events.
@@ -150,7 +160,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             }
             Event::SchedulingCycle => {
                 cycle_pending = false;
-                if let Some((p, result)) = scheduler.schedule_next(&cluster) {
+                if let Some((p, result)) = scheduler.schedule_next(&cluster, now.0) {
                     rec.cycles += 1;
                     let r = &mut rec.pods[p as usize];
                     r.attempts += 1;
@@ -174,15 +184,19 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                         Outcome::Unschedulable(fe) => {
                             r.last_reason = fe.message;
                             rec.failed_cycles += 1;
-                            scheduler.requeue_unschedulable(p);
+                            scheduler.requeue_unschedulable(p, now.0);
                         }
                         Outcome::Error(msg) => {
                             r.last_reason = format!("SchedulerError: {msg}");
                             rec.failed_cycles += 1;
-                            scheduler.requeue_unschedulable(p);
+                            scheduler.requeue_unschedulable(p, now.0);
                         }
                     }
                 }
+            }
+            Event::UnschedulableFlush => {
+                flush_pending = false;
+                scheduler.queue.flush_unschedulable_leftover(now.0);
             }
             Event::MetricsSample => {
                 rec.sample(now, &cluster, running, pending);
@@ -191,11 +205,17 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             }
         }
         if cluster_changed {
-            scheduler.on_cluster_change(&cluster, now.0);
+            scheduler.on_cluster_change(now.0);
         }
-        if !cycle_pending && scheduler.queue.has_active() {
+        if !cycle_pending && scheduler.queue.has_poppable() {
             queue.push(now, Event::SchedulingCycle);
             cycle_pending = true;
+        }
+        if !flush_pending && scheduler.queue.num_unschedulable() > 0 {
+            // The flush ticks every 30 s from the scheduler's start.
+            let period = UNSCHEDULABLE_FLUSH_PERIOD_MS;
+            queue.push(SimTime((now.0 / period + 1) * period), Event::UnschedulableFlush);
+            flush_pending = true;
         }
     }
     if let Some(h) = sc.horizon {

@@ -13,6 +13,9 @@ pub enum Event {
     PodDeleted(PodId),
     /// The scheduler pops the next pod of its active queue and runs one cycle.
     SchedulingCycle,
+    /// The scheduling queue's periodic flush of pods left in the unschedulable pool (every 30 s,
+    /// on multiples of 30 s).
+    UnschedulableFlush,
     /// Take a time-series sample.
     MetricsSample,
 }

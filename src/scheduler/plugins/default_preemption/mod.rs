@@ -142,11 +142,15 @@ impl DefaultPreemption {
             return PostFilterResult::noop(Status::error("no nodes available"));
         }
         // 2) Candidates. Potential nodes: those Filter found Unschedulable (not ...AndUnresolvable).
+        let mut codes = vec![Code::UnschedulableAndUnresolvable; cluster.num_nodes()];
+        for (id, status) in input.node_statuses {
+            codes[*id as usize] = status.code;
+        }
         let potential: Vec<NodeId> = cluster
             .node_order()
             .iter()
             .copied()
-            .filter(|id| node_status_code(input, *id) == Code::Unschedulable)
+            .filter(|id| codes[*id as usize] == Code::Unschedulable)
             .collect();
         let mut rng = input.seed.map(rand_chacha::ChaCha8Rng::seed_from_u64);
         let (candidates, statuses, errors) = if potential.is_empty() {
