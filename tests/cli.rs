@@ -275,3 +275,26 @@ fn a_pod_claiming_storage_is_not_placed_by_guess() {
     assert!(pods.contains(",Pending,"), "{pods}");
     assert!(pods.contains("PersistentVolumeClaims, which capsim does not model yet"), "{pods}");
 }
+
+#[test]
+fn schedule_with_preemption_names_the_victims_and_the_nominated_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("pre.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: low}\nspec:\n  containers: [{name: c, image: x, resources: {requests: {cpu: \"3\"}}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: urgent}\nspec:\n  priorityClassName: high\n  containers: [{name: c, image: x, resources: {requests: {cpu: \"3\"}}}]\n",
+    )
+    .unwrap();
+    let o = capsim(&["schedule", f.to_str().unwrap(), "--preemption"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(o.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[1]["preemption"], "succeeded");
+    assert_eq!(lines[1]["nominated_node"], "n1");
+    assert_eq!(lines[1]["victims"], serde_json::json!(["default/low"]));
+    // Without the flag, preemption is skipped as in the oracle.
+    let o = capsim(&["schedule", f.to_str().unwrap()]);
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!(last["preemption"], "skipped");
+}

@@ -51,18 +51,20 @@ fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
         notes: Vec::new(),
         inputs: Vec::new(),
         text: String::new(),
+        pdbs: Vec::new(),
     }
 }
 
 #[test]
 fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() {
-    // One 4-core node. `big` holds 3 cores from 0 s to 100 s. `low` (priority 0, created 10 s)
-    // and `high` (priority 10, created 20 s) each need 3 cores: both wait; when `big` leaves,
-    // PrioritySort pops `high` first; `low` waits until `high` leaves at 150 s.
+    // One 4-core node. `big` (priority 100, so nobody can preempt it) holds 3 cores from 0 s to
+    // 100 s. `low` (priority 0, created 10 s) and `high` (priority 10, created 20 s) each need 3
+    // cores: both wait; when `big` leaves, PrioritySort pops `high` first; `low` waits until
+    // `high` leaves at 150 s (and cannot preempt it).
     let sc = scenario(
         vec![node("n1", 4000)],
         vec![
-            arrival("big", 3000, 0, 0, Some(100)),
+            arrival("big", 3000, 100, 0, Some(100)),
             arrival("low", 3000, 0, 10, Some(400)),
             arrival("high", 3000, 10, 20, Some(150)),
         ],
@@ -73,7 +75,10 @@ fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() 
     assert_eq!(rec[2].scheduled_ms, Some(100_000), "high goes first at 100 s");
     assert_eq!(rec[1].scheduled_ms, Some(150_000), "low goes when high leaves");
     assert!(rec.iter().all(|p| p.outcome == Outcome::Scheduled));
-    assert_eq!(rec[1].last_reason, "0/1 nodes are available: 1 Insufficient cpu.");
+    assert_eq!(
+        rec[1].last_reason,
+        "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
+    );
     assert_eq!(rec[1].attempts, 3, "tried at 10 s, at 100 s (lost to high), at 150 s");
     // Pending times 0, 140 s and 80 s.
     let (s, _) = capsim::report::summarize(&r);
@@ -102,7 +107,10 @@ fn pod_that_never_fits_stays_pending_with_its_reason() {
     let r = run(&sc, 1).unwrap();
     let p = &r.recorder.pods[0];
     assert_eq!(p.outcome, Outcome::Pending);
-    assert_eq!(p.last_reason, "0/2 nodes are available: 2 Insufficient cpu.");
+    assert_eq!(
+        p.last_reason,
+        "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+    );
     let (s, _) = capsim::report::summarize(&r);
     assert_eq!((s.pods_never_scheduled, s.pods_scheduled), (1, 0));
 }
@@ -154,10 +162,51 @@ fn unschedulable_pods_are_retried_by_the_five_minute_flush_while_the_workload_go
     // `huge` never fits. It fails at 0 s; the 30 s flush ticks move it after more than 5 minutes
     // in the pool (at 330 s, 660 s, 990 s); `b` arriving at 1000 s is not a cluster change, and
     // once no workload event is left the run ends instead of retrying forever.
-    let sc = scenario(vec![node("n1", 1000)], vec![arrival("huge", 8000, 0, 0, None), arrival("b", 500, 0, 1000, None)]);
+    let sc = scenario(
+        vec![node("n1", 1000)],
+        vec![arrival("huge", 8000, 0, 0, None), arrival("b", 500, 0, 1000, None)],
+    );
     let r = run(&sc, 1).unwrap();
     assert_eq!(r.recorder.pods[0].attempts, 4);
     assert_eq!(r.recorder.pods[0].outcome, Outcome::Pending);
     assert_eq!(r.recorder.pods[1].scheduled_ms, Some(1_000_000));
     assert_eq!(r.end, SimTime::from_secs(1000));
+}
+
+#[test]
+fn a_higher_priority_pod_preempts_and_binds_to_its_nominated_node_after_the_grace_period() {
+    // `low` (priority 0) fills the node; `high` (priority 100) arrives at 10 s, preempts it, is
+    // nominated to n1, and binds when `low` has terminated 30 s later (the default grace period).
+    let sc = scenario(
+        vec![node("n1", 4000)],
+        vec![arrival("low", 3000, 0, 0, None), arrival("high", 3000, 100, 10, None)],
+    );
+    let r = run(&sc, 1).unwrap();
+    let (low, high) = (&r.recorder.pods[0], &r.recorder.pods[1]);
+    assert_eq!((low.outcome, low.deleted_ms), (Outcome::Preempted, Some(40_000)));
+    assert_eq!((high.outcome, high.scheduled_ms), (Outcome::Scheduled, Some(40_000)));
+    let events: Vec<(String, &str, &str)> =
+        r.recorder.kube_events.iter().map(|e| (e.time_s.clone(), e.reason, e.object.as_str())).collect();
+    assert_eq!(
+        events,
+        vec![
+            ("0".to_string(), "Scheduled", "Pod/default/low"),
+            ("10".to_string(), "FailedScheduling", "Pod/default/high"),
+            ("10".to_string(), "Preempted", "Pod/default/low"),
+            ("40".to_string(), "Scheduled", "Pod/default/high"),
+        ]
+    );
+    let (s, _) = capsim::report::summarize(&r);
+    assert_eq!((s.pods_preempted, s.preemptions, s.pods_scheduled), (1, 1, 1));
+}
+
+#[test]
+fn a_pod_with_preemption_policy_never_waits_instead() {
+    let mut high = arrival("high", 3000, 100, 10, None);
+    high.pod.preemption_policy = capsim::model::PreemptionPolicy::Never;
+    let sc = scenario(vec![node("n1", 4000)], vec![arrival("low", 3000, 0, 0, Some(60)), high]);
+    let r = run(&sc, 1).unwrap();
+    assert_eq!(r.recorder.pods[0].outcome, Outcome::Scheduled, "low is never preempted");
+    assert_eq!(r.recorder.pods[1].scheduled_ms, Some(60_000), "high waits for low to leave");
+    assert_eq!(r.recorder.preemptions, 0);
 }

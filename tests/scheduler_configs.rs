@@ -66,7 +66,11 @@ fn requested_to_capacity_ratio_example_parses() {
 fn out_of_tree_plugins_are_reported_as_not_built_in() {
     expect_error(
         "scheduler-plugins-coscheduling.yaml",
-        &["scheduler-plugins-coscheduling.yaml:12", "profiles[0].plugins.multiPoint.enabled[0].name", "\"Coscheduling\" is not built in"],
+        &[
+            "scheduler-plugins-coscheduling.yaml:12",
+            "profiles[0].plugins.multiPoint.enabled[0].name",
+            "\"Coscheduling\" is not built in",
+        ],
     );
     expect_error(
         "scheduler-plugins-capacityscheduling.yaml",

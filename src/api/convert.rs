@@ -331,13 +331,16 @@ impl PriorityClasses {
 
     /// The `preemptionPolicy` of class `name` (for `""`, of the `globalDefault` class), if set.
     pub fn policy(&self, name: &str) -> Option<&str> {
-        let name = if name.is_empty() { self.global_default.as_ref().map(|(n, _)| n.as_str())? } else { name };
+        let name =
+            if name.is_empty() { self.global_default.as_ref().map(|(n, _)| n.as_str())? } else { name };
         self.policies.get(name).map(String::as_str)
     }
 
     /// Priority admission's copy of the class's `preemptionPolicy` into a pod that sets none.
     pub fn apply_policy(&self, api_pod: &api::Pod, pod: &mut model::Pod) {
-        if api_pod.spec.preemption_policy.is_none() && self.policy(&api_pod.spec.priority_class_name) == Some("Never") {
+        if api_pod.spec.preemption_policy.is_none()
+            && self.policy(&api_pod.spec.priority_class_name) == Some("Never")
+        {
             pod.preemption_policy = model::PreemptionPolicy::Never;
         }
     }

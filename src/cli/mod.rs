@@ -46,6 +46,10 @@ pub enum Command {
     Schedule {
         /// The YAML file.
         file: PathBuf,
+        /// Also run PostFilter (DefaultPreemption) for pods that fit nowhere: print its verdict,
+        /// nominated node and victims, remove the victims and bind the pod there.
+        #[arg(long)]
+        preemption: bool,
     },
     /// Check a scenario and every file it names, without running it.
     Validate {
@@ -84,10 +88,10 @@ impl From<SimError> for Failure {
 pub fn execute(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Run { scenario, seed, out, quiet } => cmd_run(&scenario, seed, out, quiet),
-        Command::Schedule { file } => {
+        Command::Schedule { file, preemption } => {
             let input = crate::experiment::schedule::load(&file)?;
             let mut out = std::io::stdout().lock();
-            for d in crate::experiment::schedule::schedule_all(input) {
+            for d in crate::experiment::schedule::schedule_all(input, preemption) {
                 let line = serde_json::to_string(&d).map_err(|e| Failure { code: 1, error: e.into() })?;
                 if writeln!(out, "{line}").is_err() {
                     break; // closed pipe (e.g. `| head`): stop quietly

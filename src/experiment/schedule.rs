@@ -17,7 +17,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::api::convert::{
-    PriorityClasses, node_to_model, pod_to_model, validate_pod, workload_selector_from_value,
+    PriorityClasses, node_to_model, pdb_from_value, pod_to_model, validate_pod, workload_selector_from_value,
 };
 use crate::api::objects::KubeObject;
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
@@ -80,6 +80,9 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
             KubeObject::Other { kind, value, .. } => {
                 if let Some(sel) = workload_selector_from_value(kind, value, path, o.line)? {
                     cluster.add_workload_selector(sel);
+                }
+                if let Some(pdb) = pdb_from_value(kind, value, path, o.line)? {
+                    cluster.add_pdb(pdb);
                 }
             }
             KubeObject::PriorityClass(pc) => classes.add(pc, path, o.line)?,
@@ -158,6 +161,12 @@ pub struct Decision {
     /// `"skipped"` on unschedulable pods (PostFilter is not run by this command).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preemption: Option<String>,
+    /// With `--preemption`: the node DefaultPreemption nominated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nominated_node: Option<String>,
+    /// With `--preemption`: the pods preempted (`namespace/name`), removed before the next pod.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub victims: Vec<String>,
     /// Present when a PreEnqueue plugin held the pod back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gated: Option<bool>,
@@ -187,6 +196,9 @@ fn sorted(names: &[&'static str]) -> Vec<String> {
 pub struct Session {
     /// The input, with the cluster as it evolves.
     pub input: ScheduleInput,
+    /// Run PostFilter (DefaultPreemption) on unschedulable pods; the victims are removed at once
+    /// and the pod is bound to its nominated node.
+    pub preemption: bool,
     state: SchedulerState,
     rng: rand_chacha::ChaCha8Rng,
     next: usize,
@@ -197,6 +209,7 @@ impl Session {
     pub fn new(input: ScheduleInput) -> Self {
         Session {
             input,
+            preemption: false,
             state: SchedulerState::default(),
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(0),
             next: 0,
@@ -250,7 +263,7 @@ impl Session {
         let opts = CycleOptions {
             tie_break: TieBreak::FirstNode,
             record_scores: true,
-            run_post_filter: false,
+            run_post_filter: self.preemption,
             nominated_node: None,
         };
         let result = schedule_pod(profile, pod, cluster, &mut self.state, &mut self.rng, opts);
@@ -290,11 +303,32 @@ impl Session {
             Outcome::Scheduled(id) => d.bound_to = Some(name(*id)),
             Outcome::Unschedulable(fit) => {
                 d.message = fit.message.clone();
-                d.preemption = Some("skipped".into());
+                match &result.post_filter {
+                    None => d.preemption = Some("skipped".into()),
+                    Some(pf) => {
+                        d.preemption = Some(if pf.nominated_node.is_some() {
+                            "succeeded".to_string()
+                        } else {
+                            pf.status.message()
+                        });
+                        d.nominated_node = pf.nominated_node.map(name);
+                        d.victims = pf.victims.iter().map(|v| cluster.pod(*v).key()).collect();
+                    }
+                }
             }
             Outcome::Error(e) => d.message = format!("SchedulerError: {e}"),
         }
         d
+    }
+
+    /// Removes the bound pod `key` (`namespace/name`) from its node (a preemption victim).
+    pub fn remove(&mut self, key: &str) {
+        let cluster = &mut self.input.cluster;
+        let found = (0..cluster.pods().len() as u32)
+            .find(|id| cluster.pod(*id).key() == key && cluster.pod_node(*id).is_some());
+        if let Some(id) = found {
+            cluster.unbind(id);
+        }
     }
 
     /// Binds pod `i` of the input to node `node` (by name).
@@ -309,12 +343,19 @@ impl Session {
 }
 
 /// Schedules every pending pod of `input` in order, binding each to its decision's node, and
-/// returns the decisions.
-pub fn schedule_all(input: ScheduleInput) -> Vec<Decision> {
+/// returns the decisions. With `preemption`, an unschedulable pod's victims are removed at once
+/// (no grace period in this timeless command) and the pod is bound to its nominated node.
+pub fn schedule_all(input: ScheduleInput, preemption: bool) -> Vec<Decision> {
     let mut session = Session::new(input);
+    session.preemption = preemption;
     let mut out = Vec::new();
     while let Some((i, d)) = session.decide_next() {
         if let Some(node) = d.bound_to.clone() {
+            session.bind(i, &node);
+        } else if let Some(node) = d.nominated_node.clone() {
+            for v in &d.victims {
+                session.remove(v);
+            }
             session.bind(i, &node);
         }
         out.push(d);

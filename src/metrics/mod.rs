@@ -27,6 +27,8 @@ pub enum Outcome {
     NoProfile,
     /// `spec.nodeName` names a node that does not exist.
     NodeNotFound,
+    /// Scheduled, then deleted by the scheduler's preemption (after its grace period).
+    Preempted,
 }
 
 impl Outcome {
@@ -41,6 +43,7 @@ impl Outcome {
             Outcome::Gated => "Gated",
             Outcome::NoProfile => "NoProfile",
             Outcome::NodeNotFound => "NodeNotFound",
+            Outcome::Preempted => "Preempted",
         }
     }
 }
@@ -62,6 +65,27 @@ pub struct PodRecord {
     pub last_reason: String,
     /// Scheduling cycles run for it.
     pub attempts: u32,
+}
+
+/// A Kubernetes-style event (a row of `events.csv`), as `kubectl get events` shows them.
+#[derive(Clone, Debug, Serialize)]
+pub struct KubeEvent {
+    /// Virtual time, milliseconds (written as seconds).
+    #[serde(skip)]
+    pub time_ms: i64,
+    /// Virtual time, seconds.
+    pub time_s: String,
+    /// The object, `Pod/namespace/name`.
+    pub object: String,
+    /// `Normal` or `Warning`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `Scheduled`, `FailedScheduling`, `Preempted`, ...
+    pub reason: &'static str,
+    /// The message, in upstream's words.
+    pub message: String,
+    /// Who reported it: a profile's schedulerName, or `capsim`.
+    pub source: String,
 }
 
 /// One row of `timeseries.csv`.
@@ -143,6 +167,10 @@ pub struct Recorder {
     peak: [f64; 3],
     last_change: SimTime,
     first_time: Option<SimTime>,
+    /// Kubernetes-style events, in the order they happened.
+    pub kube_events: Vec<KubeEvent>,
+    /// Pods preempted (victims whose deletion was requested).
+    pub preemptions: u64,
     /// Events processed.
     pub events: u64,
     /// Scheduling cycles run.
@@ -175,10 +203,33 @@ impl Recorder {
             peak: [0.0; 3],
             last_change: SimTime::ZERO,
             first_time: None,
+            kube_events: Vec::new(),
+            preemptions: 0,
             events: 0,
             cycles: 0,
             failed_cycles: 0,
         }
+    }
+
+    /// Records a Kubernetes-style event about pod `object` (`namespace/name`).
+    pub fn event(
+        &mut self,
+        now: SimTime,
+        object: &str,
+        warning: bool,
+        reason: &'static str,
+        message: String,
+        source: &str,
+    ) {
+        self.kube_events.push(KubeEvent {
+            time_ms: now.0,
+            time_s: crate::report::secs(now.0),
+            object: format!("Pod/{object}"),
+            kind: if warning { "Warning" } else { "Normal" },
+            reason,
+            message,
+            source: source.to_string(),
+        });
     }
 
     /// Records the pending time (creation → binding) of a pod just scheduled.

@@ -17,7 +17,7 @@ pub use labels::{
 pub use node::{ContainerImage, Node, NodeId};
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
 pub use pod::{
-    Container, ContainerPort, NodeInclusionPolicy, Pod, PreemptionPolicy, PodAffinity, PodAffinityTerm, PodId, PodPhase,
-    TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,
+    Container, ContainerPort, NodeInclusionPolicy, Pod, PodAffinity, PodAffinityTerm, PodId, PodPhase,
+    PreemptionPolicy, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,
 };
 pub use resources::Resources;

@@ -1,4 +1,5 @@
-//! Results folders: `pods.csv`, `timeseries.csv`, `summary.csv`, `profiles.csv`, `summary.json`,
+//! Results folders: `pods.csv`, `timeseries.csv`, `summary.csv`, `profiles.csv`, `events.csv`,
+//! `summary.json`,
 //! `timing.csv`
 //! and a copy of the scenario, written to a temporary folder and renamed into place only when
 //! complete, so a failed run never leaves a half-written result.
@@ -34,6 +35,10 @@ pub struct Summary {
     pub pods_never_scheduled: usize,
     /// Pods the workload deleted before they were ever scheduled.
     pub pods_deleted_while_pending: usize,
+    /// Pods scheduled and later deleted by preemption.
+    pub pods_preempted: usize,
+    /// Preemption victims whose deletion the scheduler requested.
+    pub preemptions: u64,
     /// Median pending time of scheduled pods, seconds (HdrHistogram, 3 significant digits).
     pub pending_p50_s: f64,
     /// 90th percentile pending time, seconds.
@@ -108,7 +113,7 @@ pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
                 e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
             }
             Outcome::DeletedWhilePending => e.1[3] += 1,
-            Outcome::BoundByNodeName | Outcome::NotCreated => {}
+            Outcome::BoundByNodeName | Outcome::NotCreated | Outcome::Preempted => {}
             _ => e.1[2] += 1,
         }
     }
@@ -173,7 +178,12 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
     let never_wait_ms = rec
         .pods
         .iter()
-        .filter(|p| !matches!(p.outcome, Outcome::Scheduled | Outcome::BoundByNodeName | Outcome::NotCreated))
+        .filter(|p| {
+            !matches!(
+                p.outcome,
+                Outcome::Scheduled | Outcome::BoundByNodeName | Outcome::NotCreated | Outcome::Preempted
+            )
+        })
         .filter_map(|p| Some(p.deleted_ms.unwrap_or(r.end.0) - p.created_ms?))
         .max()
         .unwrap_or(0);
@@ -192,6 +202,8 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
             + count(Outcome::NoProfile)
             + count(Outcome::NodeNotFound),
         pods_deleted_while_pending: count(Outcome::DeletedWhilePending),
+        pods_preempted: count(Outcome::Preempted),
+        preemptions: rec.preemptions,
         pending_p50_s: pct(0.5),
         pending_p90_s: pct(0.9),
         pending_p99_s: pct(0.99),
@@ -330,6 +342,8 @@ const SUMMARY_FIELDS: &[&str] = &[
     "pods_bound_by_node_name",
     "pods_never_scheduled",
     "pods_deleted_while_pending",
+    "pods_preempted",
+    "preemptions",
     "pending_p50_s",
     "pending_p90_s",
     "pending_p99_s",
@@ -392,6 +406,11 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         write_pods(r, &tmp.join("pods.csv"))?;
         write_rows(&r.recorder.samples, &SAMPLE_COLUMNS, &tmp.join("timeseries.csv"))?;
         write_summary_csv(&summary, &tmp.join("summary.csv"))?;
+        write_rows(
+            &r.recorder.kube_events,
+            &["time_s", "object", "type", "reason", "message", "source"],
+            &tmp.join("events.csv"),
+        )?;
         let profiles = summarize_profiles(r);
         write_rows(
             &profiles,

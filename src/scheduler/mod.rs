@@ -11,7 +11,9 @@ use framework::profile::SchedulerConfig;
 use framework::runner::{CycleOptions, CycleResult, SchedulerState, TieBreak, schedule_pod};
 use queue::SchedulingQueue;
 
-use crate::model::{Cluster, PodId};
+use std::collections::BTreeMap;
+
+use crate::model::{Cluster, NodeId, PodId};
 
 /// What happened when a created pod was handed to the scheduler.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,14 +37,25 @@ pub struct Scheduler {
     pub queue: SchedulingQueue,
     rng: ChaCha8Rng,
     tie_break: TieBreak,
+    /// `status.nominatedNodeName` of pods that preempted others and wait for room.
+    nominated: BTreeMap<PodId, NodeId>,
 }
 
 impl Scheduler {
     /// A scheduler with `config`, drawing tie-breaks from `rng`.
     pub fn new(config: SchedulerConfig, rng: ChaCha8Rng, tie_break: TieBreak) -> Self {
-        let queue =
-            SchedulingQueue::new(config.pod_initial_backoff_seconds * 1000, config.pod_max_backoff_seconds * 1000);
-        Scheduler { config, state: SchedulerState::default(), queue, rng, tie_break }
+        let queue = SchedulingQueue::new(
+            config.pod_initial_backoff_seconds * 1000,
+            config.pod_max_backoff_seconds * 1000,
+        );
+        Scheduler {
+            config,
+            state: SchedulerState::default(),
+            queue,
+            rng,
+            tie_break,
+            nominated: BTreeMap::new(),
+        }
     }
 
     /// Hands a newly created pending pod to the scheduler at virtual time `now_ms`: finds its
@@ -71,10 +84,23 @@ impl Scheduler {
         let opts = CycleOptions {
             tie_break: self.tie_break,
             record_scores: false,
-            run_post_filter: false,
-            nominated_node: None,
+            run_post_filter: true,
+            nominated_node: self.nominated.get(&pod).copied(),
         };
         Some((pod, schedule_pod(profile, p, cluster, &mut self.state, &mut self.rng, opts)))
+    }
+
+    /// Sets (or, with `None`, clears) the nominated node of `pod`.
+    pub fn set_nominated(&mut self, pod: PodId, node: Option<NodeId>) {
+        match node {
+            Some(n) => self.nominated.insert(pod, n),
+            None => self.nominated.remove(&pod),
+        };
+    }
+
+    /// The nominated node of `pod`, if it preempted and waits.
+    pub fn nominated(&self, pod: PodId) -> Option<NodeId> {
+        self.nominated.get(&pod).copied()
     }
 
     /// Parks a pod whose cycle failed at `now_ms` in the unschedulable pool, starting its backoff.

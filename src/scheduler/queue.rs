@@ -74,7 +74,13 @@ struct PodQueueInfo {
 
 impl Default for PodQueueInfo {
     fn default() -> Self {
-        PodQueueInfo { state: QueueState::Absent, priority: 0, failures: 0, backoff_expiry_ms: 0, pool_since_ms: 0 }
+        PodQueueInfo {
+            state: QueueState::Absent,
+            priority: 0,
+            failures: 0,
+            backoff_expiry_ms: 0,
+            pool_since_ms: 0,
+        }
     }
 }
 

@@ -41,6 +41,9 @@ pub struct RunResult {
 pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let mut cluster = Cluster::new();
+    for pdb in &sc.pdbs {
+        cluster.add_pdb(pdb.clone());
+    }
     for a in &sc.arrivals {
         cluster.add_pod(a.pod.clone());
     }
@@ -71,7 +74,10 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             now = sc.horizon.unwrap_or(t);
             break;
         }
-        if matches!(event, Event::NodeAdded(_) | Event::PodCreated(_) | Event::PodDeleted(_)) {
+        if matches!(
+            event,
+            Event::NodeAdded(_) | Event::PodCreated(_) | Event::PodDeleted(_) | Event::PodPreempted(_)
+        ) {
             external_pending -= 1;
         } else if external_pending == 0 && !scheduler.queue.has_poppable() && sc.horizon.is_none() {
             // No workload event is left and no pod can be tried: nothing can change any more
@@ -140,6 +146,9 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                 if r.created_ms.is_none() {
                     continue;
                 }
+                if r.deleted_ms.is_some() {
+                    continue; // already gone (preempted)
+                }
                 r.deleted_ms = Some(now.0);
                 match r.outcome {
                     PodOutcome::Scheduled | PodOutcome::BoundByNodeName => {
@@ -152,10 +161,23 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                     }
                     PodOutcome::Pending | PodOutcome::Gated => {
                         scheduler.queue.remove(p);
+                        scheduler.set_nominated(p, None);
                         r.outcome = PodOutcome::DeletedWhilePending;
                         pending -= 1;
                     }
                     _ => {}
+                }
+            }
+            Event::PodPreempted(p) => {
+                if rec.pods[p as usize].deleted_ms.is_none() && cluster.pod_node(p).is_some() {
+                    rec.advance(now);
+                    cluster.unbind(p);
+                    rec.totals.add_pod(cluster.pod(p), -1);
+                    running -= 1;
+                    cluster_changed = true;
+                    let r = &mut rec.pods[p as usize];
+                    r.deleted_ms = Some(now.0);
+                    r.outcome = PodOutcome::Preempted;
                 }
             }
             Event::SchedulingCycle => {
@@ -180,15 +202,51 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                             r.node = Some(node);
                             running += 1;
                             pending -= 1;
+                            scheduler.set_nominated(p, None);
+                            let pod = cluster.pod(p);
+                            let msg = format!(
+                                "Successfully assigned {} to {}",
+                                pod.key(),
+                                cluster.node(node).node.name
+                            );
+                            let (key, source) = (pod.key(), pod.scheduler_name.clone());
+                            rec.event(now, &key, false, "Scheduled", msg, &source);
                         }
                         Outcome::Unschedulable(fe) => {
-                            r.last_reason = fe.message;
+                            r.last_reason = fe.message.clone();
                             rec.failed_cycles += 1;
+                            let key = cluster.pod(p).key();
+                            let source = cluster.pod(p).scheduler_name.clone();
+                            rec.event(now, &key, true, "FailedScheduling", fe.message, &source);
+                            if let Some(pf) = &result.post_filter {
+                                if let Some(node) = pf.nominated_node {
+                                    scheduler.set_nominated(p, Some(node));
+                                    let node_name = cluster.node(node).node.name.clone();
+                                    for v in &pf.victims {
+                                        if cluster.is_terminating_by_preemption(*v) {
+                                            continue;
+                                        }
+                                        cluster.mark_preempted(*v);
+                                        rec.preemptions += 1;
+                                        let victim = cluster.pod(*v);
+                                        let grace = victim.termination_grace_period_s;
+                                        let msg = format!("Preempted by pod {key} on node {node_name}");
+                                        rec.event(now, &victim.key(), false, "Preempted", msg, &source);
+                                        queue.push(now.plus_millis(grace * 1000), Event::PodPreempted(*v));
+                                        external_pending += 1;
+                                    }
+                                } else if pf.clear_nomination {
+                                    scheduler.set_nominated(p, None);
+                                }
+                            }
                             scheduler.requeue_unschedulable(p, now.0);
                         }
                         Outcome::Error(msg) => {
                             r.last_reason = format!("SchedulerError: {msg}");
                             rec.failed_cycles += 1;
+                            let key = cluster.pod(p).key();
+                            let source = cluster.pod(p).scheduler_name.clone();
+                            rec.event(now, &key, true, "FailedScheduling", r_reason(&rec, p), &source);
                             scheduler.requeue_unschedulable(p, now.0);
                         }
                     }
@@ -235,6 +293,11 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
         wall: started.elapsed(),
         notes: sc.notes.clone(),
     })
+}
+
+/// The last unschedulable reason recorded for pod `p`.
+fn r_reason(rec: &Recorder, p: PodId) -> String {
+    rec.pods[p as usize].last_reason.clone()
 }
 
 /// The scheduler must never over-allocate a node: every pod it binds passed NodeResourcesFit, so

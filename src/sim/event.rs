@@ -11,6 +11,8 @@ pub enum Event {
     PodCreated(PodId),
     /// Workload pod `p` is deleted (trace departure), whether running or still pending.
     PodDeleted(PodId),
+    /// A preemption victim's graceful termination ends: it leaves its node.
+    PodPreempted(PodId),
     /// The scheduler pops the next pod of its active queue and runs one cycle.
     SchedulingCycle,
     /// The scheduling queue's periodic flush of pods left in the unschedulable pool (every 30 s,

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::alibaba_openb::{self, Arrival};
-use crate::api::convert::{PriorityClasses, node_to_model, pod_to_model, validate_pod};
+use crate::api::convert::{PriorityClasses, node_to_model, pdb_from_value, pod_to_model, validate_pod};
 use crate::api::objects::KubeObject;
 use crate::api::scenario::{self as schema, NodeSource, WorkloadSource};
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
 use crate::api::yaml::{from_str_typed, read_objects};
 use crate::error::InputError;
 use crate::model::Node;
+use crate::model::pdb::PodDisruptionBudget;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::TieBreak;
 use crate::sim::time::SimTime;
@@ -47,6 +48,8 @@ pub struct LoadedScenario {
     pub inputs: Vec<PathBuf>,
     /// The scenario file's text, saved into results folders.
     pub text: String,
+    /// PodDisruptionBudgets from the pod manifests (DefaultPreemption honours them).
+    pub pdbs: Vec<PodDisruptionBudget>,
 }
 
 fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String) -> InputError {
@@ -252,6 +255,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     }
     // Pods.
     let mut arrivals: Vec<Arrival> = Vec::new();
+    let mut pdbs: Vec<PodDisruptionBudget> = Vec::new();
     for (i, src) in sc.spec.workload.iter().enumerate() {
         match src {
             WorkloadSource::Trace(t) => {
@@ -263,7 +267,8 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                     let mut by_line: Vec<usize> = (0..list.arrivals.len()).collect();
                     by_line.sort_by_key(|i| list.arrivals[*i].line);
                     for (k, i) in by_line.into_iter().enumerate() {
-                        list.arrivals[i].pod.scheduler_name = t.scheduler_names[k % t.scheduler_names.len()].clone();
+                        list.arrivals[i].pod.scheduler_name =
+                            t.scheduler_names[k % t.scheduler_names.len()].clone();
                     }
                 }
                 if list.shared_gpu_pods_rounded_up > 0 {
@@ -281,7 +286,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                     Some(s) => parse_duration(s, path, &text, &format!("spec.workload[{i}].manifest.at"))?,
                     None => SimTime::ZERO,
                 };
-                arrivals.extend(manifest_pods(&p, at)?);
+                arrivals.extend(manifest_pods(&p, at, &mut pdbs)?);
                 inputs.push(p);
             }
         }
@@ -357,6 +362,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         notes,
         inputs,
         text,
+        pdbs,
     })
 }
 
@@ -376,7 +382,11 @@ fn check_format(path: &Path, text: &str, format: &str, field: &str) -> Result<()
 
 /// Reads the Pods of a manifest (PriorityClasses in the same file resolve their priorities),
 /// all created at `at`.
-fn manifest_pods(p: &Path, at: SimTime) -> Result<Vec<Arrival>, InputError> {
+fn manifest_pods(
+    p: &Path,
+    at: SimTime,
+    pdbs: &mut Vec<PodDisruptionBudget>,
+) -> Result<Vec<Arrival>, InputError> {
     let objects = read_objects(p)?;
     let mut classes = PriorityClasses::default();
     for obj in &objects {
@@ -405,12 +415,20 @@ fn manifest_pods(p: &Path, at: SimTime) -> Result<Vec<Arrival>, InputError> {
                 out.push(Arrival { pod, created: at, deleted: None, line: obj.line });
             }
             KubeObject::PriorityClass(_) => {}
+            KubeObject::Other { kind, value, .. } if kind == "PodDisruptionBudget" => {
+                if let Some(pdb) = pdb_from_value(kind, value, p, obj.line)? {
+                    pdbs.push(pdb);
+                }
+            }
             other => {
                 return Err(InputError::Field {
                     path: p.to_path_buf(),
                     line: obj.line,
                     field: "kind".into(),
-                    message: format!("{}: a pod manifest holds Pod and PriorityClass objects", other.kind()),
+                    message: format!(
+                        "{}: a pod manifest holds Pod, PriorityClass and PodDisruptionBudget objects",
+                        other.kind()
+                    ),
                 });
             }
         }

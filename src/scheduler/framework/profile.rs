@@ -305,7 +305,11 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         ] {
             for (i, e) in set.enabled.iter().enumerate() {
                 if factory(&e.name).is_none() {
-                    return Err(err(at(&format!("plugins.{point}.enabled[{i}].name")), not_built_in(&e.name), &e.name));
+                    return Err(err(
+                        at(&format!("plugins.{point}.enabled[{i}].name")),
+                        not_built_in(&e.name),
+                        &e.name,
+                    ));
                 }
             }
         }
@@ -326,11 +330,7 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         }
         for (ci, pc) in raw.plugin_config.iter().enumerate() {
             if factory(&pc.name).is_none() {
-                return Err(err(
-                    at(&format!("pluginConfig[{ci}].name")),
-                    not_built_in(&pc.name),
-                    &pc.name,
-                ));
+                return Err(err(at(&format!("pluginConfig[{ci}].name")), not_built_in(&pc.name), &pc.name));
             }
         }
 

@@ -112,8 +112,8 @@ pub struct CycleOptions {
     /// [`TieBreak::Random`] the PostFilter's random draws come from the cycle's `rng`; under
     /// [`TieBreak::FirstNode`] it takes the deterministic reading (offset 0, first node).
     pub run_post_filter: bool,
-    /// The pod's `status.nominatedNodeName`, which DefaultPreemption's eligibility rule reads.
-    /// (The nominated-node-first Filter pass is not run by this function.)
+    /// The pod's `status.nominatedNodeName`: Filter tries it first (upstream
+    /// `evaluateNominatedNode`) and DefaultPreemption's eligibility rule reads it.
     pub nominated_node: Option<NodeId>,
 }
 
@@ -289,6 +289,19 @@ pub fn schedule_pod(
         .filter(|p| !cs.skip_filter.contains(&p.name()))
         .map(|p| (p.name(), p.as_filter().expect("profile lists only Filter plugins here")))
         .collect();
+    // Upstream `evaluateNominatedNode`: a pod nominated by an earlier preemption tries its
+    // nominated node first; if it passes Filter it is chosen without scoring, and the rotating
+    // start index does not move.
+    if let Some(nominated) = opts.nominated_node
+        && (allowed.is_none() || candidates.contains(&nominated))
+    {
+        let info = cluster.node(nominated);
+        if filters.iter().all(|(_, f)| f.filter(&cs, pod, info, cluster).is_success()) {
+            result.feasible.push(nominated);
+            result.outcome = Outcome::Scheduled(nominated);
+            return result;
+        }
+    }
     let n = candidates.len();
     let start = state.next_start_node_index;
     let mut processed = 0;
