@@ -298,3 +298,29 @@ fn schedule_with_preemption_names_the_victims_and_the_nominated_node() {
         serde_json::from_str(String::from_utf8(o.stdout).unwrap().lines().last().unwrap()).unwrap();
     assert_eq!(last["preemption"], "skipped");
 }
+
+#[test]
+fn explain_shows_filter_verdicts_scores_and_the_outcome_for_a_pod() {
+    let o = capsim(&[
+        "explain",
+        "workloads/openb-default.yaml",
+        "--pod",
+        "default/openb-pod-0100",
+        "--at",
+        "10021257s",
+        "--top",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.starts_with("pod default/openb-pod-0100 at 10021257s (seed 1): created 10021257s"),
+        "{text}"
+    );
+    assert!(text.contains("of 1523 nodes feasible"), "{text}");
+    assert!(text.contains("rejected by NodeResourcesFit: Insufficient nvidia.com/gpu"), "{text}");
+    assert!(text.contains("Outcome: would bind to openb-node-"), "{text}");
+    let o =
+        capsim(&["explain", "workloads/openb-default.yaml", "--pod", "default/no-such-pod", "--at", "1h"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -51,6 +51,27 @@ pub enum Command {
         #[arg(long)]
         preemption: bool,
     },
+    /// Explain one pod at one virtual time: run the scenario up to then, and show every node's
+    /// Filter verdict, each plugin's score and the outcome of a cycle for the pod.
+    Explain {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The pod, `namespace/name`.
+        #[arg(long)]
+        pod: String,
+        /// Virtual time, as a duration since the start (`90s`, `2h`, `3d4h`).
+        #[arg(long)]
+        at: String,
+        /// Seed of the run (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// How many top-scoring nodes to list.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+        /// Print the decision as one JSON line (the `schedule` format) instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a scenario and every file it names, without running it.
     Validate {
         /// The scenario file.
@@ -96,6 +117,19 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
                 if writeln!(out, "{line}").is_err() {
                     break; // closed pipe (e.g. `| head`): stop quietly
                 }
+            }
+            Ok(())
+        }
+        Command::Explain { scenario, pod, at, seed, top, json } => {
+            let sc = load(&scenario)?;
+            let at = crate::workload::scenario::parse_duration(&at, Path::new("--at"), "", "--at")?;
+            let e = crate::experiment::explain::explain(&sc, seed.unwrap_or(sc.seed), &pod, at)?;
+            if json {
+                let line =
+                    serde_json::to_string(&e.decision).map_err(|e| Failure { code: 1, error: e.into() })?;
+                println!("{line}");
+            } else {
+                print!("{}", crate::experiment::explain::render(&e, top));
             }
             Ok(())
         }

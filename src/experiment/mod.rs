@@ -1,3 +1,5 @@
-//! Work above a single run: `schedule` (pod-by-pod decisions of one YAML file).
+//! Work above a single run: `schedule` (pod-by-pod decisions of one YAML file) and `explain`
+//! (one pod's cycle at a point of a run).
 
+pub mod explain;
 pub mod schedule;

@@ -191,6 +191,91 @@ fn sorted(names: &[&'static str]) -> Vec<String> {
     set.into_iter().map(str::to_string).collect()
 }
 
+/// Runs one recorded cycle of `pod` (its profile from `config`) against `cluster` and explains
+/// it as a [`Decision`]: PreEnqueue (gated), no profile (ignored), then every node's Filter
+/// verdict, the weighted scores and the outcome.
+pub fn decide_pod(
+    config: &SchedulerConfig,
+    pod: &Pod,
+    cluster: &Cluster,
+    state: &mut SchedulerState,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    opts: CycleOptions,
+) -> Decision {
+    let mut d = Decision { pod: pod.key(), profile: pod.scheduler_name.clone(), ..Default::default() };
+    let Some(profile) = config.profile(&pod.scheduler_name) else {
+        d.ignored = Some(true);
+        d.message = format!(
+            "no profile has schedulerName {:?}; kube-scheduler leaves the pod alone",
+            pod.scheduler_name
+        );
+        return d;
+    };
+    d.percentage_of_nodes_to_score =
+        effective_percentage(profile.percentage_of_nodes_to_score, cluster.num_nodes());
+    for pe in &profile.pre_enqueue {
+        let st = pe.as_pre_enqueue().expect("PreEnqueue plugin").pre_enqueue(pod);
+        if !st.is_success() {
+            d.gated = Some(true);
+            d.message = format!("PreEnqueue plugin {}: {}", pe.name(), st.message());
+            return d;
+        }
+    }
+    let result = schedule_pod(profile, pod, cluster, state, rng, opts);
+    let name = |id: NodeId| cluster.node(id).node.name.clone();
+    for id in &result.feasible {
+        d.feasible.insert(name(*id), true);
+        d.reasons.insert(name(*id), Vec::new());
+    }
+    for (id, status) in &result.rejected {
+        let n = name(*id);
+        d.feasible.insert(n.clone(), false);
+        d.reasons.insert(n.clone(), status.reasons.iter().map(|r| r.to_string()).collect());
+        d.rejected_by.insert(n.clone(), rejected_by(&result, &n, status.plugin));
+    }
+    if let Some(table) = &result.scores {
+        let best = table.rows.iter().map(|r| r.2).max();
+        let mut rows: Vec<&(NodeId, Vec<i64>, i64)> = table.rows.iter().collect();
+        rows.sort_by_key(|r| r.0);
+        for (id, per_plugin, total) in rows {
+            let n = name(*id);
+            d.scores.insert(
+                n.clone(),
+                table.plugins.iter().map(|p| p.to_string()).zip(per_plugin.iter().copied()).collect(),
+            );
+            d.total.insert(n.clone(), *total);
+            if Some(*total) == best {
+                d.max_nodes.push(n);
+            }
+        }
+    }
+    d.prefilter_skipped = sorted(&result.prefilter_skipped);
+    d.prescore_skipped = sorted(&result.prescore_skipped);
+    if result.feasible.len() == 1 {
+        d.single_feasible_node = Some(true);
+    }
+    match &result.outcome {
+        Outcome::Scheduled(id) => d.bound_to = Some(name(*id)),
+        Outcome::Unschedulable(fit) => {
+            d.message = fit.message.clone();
+            match &result.post_filter {
+                None => d.preemption = Some("skipped".into()),
+                Some(pf) => {
+                    d.preemption = Some(if pf.nominated_node.is_some() {
+                        "succeeded".to_string()
+                    } else {
+                        pf.status.message()
+                    });
+                    d.nominated_node = pf.nominated_node.map(name);
+                    d.victims = pf.victims.iter().map(|v| cluster.pod(*v).key()).collect();
+                }
+            }
+        }
+        Outcome::Error(e) => d.message = format!("SchedulerError: {e}"),
+    }
+    d
+}
+
 /// Schedules the pods of an input one by one, keeping the cluster and the rotating start index
 /// between them.
 pub struct Session {
@@ -239,86 +324,14 @@ impl Session {
     }
 
     fn decide(&mut self, i: usize) -> Decision {
-        let pod = &self.input.pods[i];
-        let cluster = &self.input.cluster;
-        let mut d = Decision { pod: pod.key(), profile: pod.scheduler_name.clone(), ..Default::default() };
-        let Some(profile) = self.input.config.profile(&pod.scheduler_name) else {
-            d.ignored = Some(true);
-            d.message = format!(
-                "no profile has schedulerName {:?}; kube-scheduler leaves the pod alone",
-                pod.scheduler_name
-            );
-            return d;
-        };
-        d.percentage_of_nodes_to_score =
-            effective_percentage(profile.percentage_of_nodes_to_score, cluster.num_nodes());
-        for pe in &profile.pre_enqueue {
-            let st = pe.as_pre_enqueue().expect("PreEnqueue plugin").pre_enqueue(pod);
-            if !st.is_success() {
-                d.gated = Some(true);
-                d.message = format!("PreEnqueue plugin {}: {}", pe.name(), st.message());
-                return d;
-            }
-        }
         let opts = CycleOptions {
             tie_break: TieBreak::FirstNode,
             record_scores: true,
             run_post_filter: self.preemption,
             nominated_node: None,
         };
-        let result = schedule_pod(profile, pod, cluster, &mut self.state, &mut self.rng, opts);
-        let name = |id: NodeId| cluster.node(id).node.name.clone();
-        for id in &result.feasible {
-            d.feasible.insert(name(*id), true);
-            d.reasons.insert(name(*id), Vec::new());
-        }
-        for (id, status) in &result.rejected {
-            let n = name(*id);
-            d.feasible.insert(n.clone(), false);
-            d.reasons.insert(n.clone(), status.reasons.iter().map(|r| r.to_string()).collect());
-            d.rejected_by.insert(n.clone(), rejected_by(&result, &n, status.plugin));
-        }
-        if let Some(table) = &result.scores {
-            let best = table.rows.iter().map(|r| r.2).max();
-            let mut rows: Vec<&(NodeId, Vec<i64>, i64)> = table.rows.iter().collect();
-            rows.sort_by_key(|r| r.0);
-            for (id, per_plugin, total) in rows {
-                let n = name(*id);
-                d.scores.insert(
-                    n.clone(),
-                    table.plugins.iter().map(|p| p.to_string()).zip(per_plugin.iter().copied()).collect(),
-                );
-                d.total.insert(n.clone(), *total);
-                if Some(*total) == best {
-                    d.max_nodes.push(n);
-                }
-            }
-        }
-        d.prefilter_skipped = sorted(&result.prefilter_skipped);
-        d.prescore_skipped = sorted(&result.prescore_skipped);
-        if result.feasible.len() == 1 {
-            d.single_feasible_node = Some(true);
-        }
-        match &result.outcome {
-            Outcome::Scheduled(id) => d.bound_to = Some(name(*id)),
-            Outcome::Unschedulable(fit) => {
-                d.message = fit.message.clone();
-                match &result.post_filter {
-                    None => d.preemption = Some("skipped".into()),
-                    Some(pf) => {
-                        d.preemption = Some(if pf.nominated_node.is_some() {
-                            "succeeded".to_string()
-                        } else {
-                            pf.status.message()
-                        });
-                        d.nominated_node = pf.nominated_node.map(name);
-                        d.victims = pf.victims.iter().map(|v| cluster.pod(*v).key()).collect();
-                    }
-                }
-            }
-            Outcome::Error(e) => d.message = format!("SchedulerError: {e}"),
-        }
-        d
+        let input = &self.input;
+        decide_pod(&input.config, &input.pods[i], &input.cluster, &mut self.state, &mut self.rng, opts)
     }
 
     /// Removes the bound pod `key` (`namespace/name`) from its node (a preemption victim).
