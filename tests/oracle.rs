@@ -36,8 +36,11 @@ fn diff(want: &Value, got: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Replays one scenario folder; returns (lines, diverging pods with their differences).
-fn replay(dir: &Path) -> Result<(usize, Vec<(String, Vec<String>)>), String> {
+/// Pods whose line differs from upstream's, each with its field differences.
+type Diverging = Vec<(String, Vec<String>)>;
+
+/// Replays one scenario folder; returns the number of lines and the diverging pods.
+fn replay(dir: &Path) -> Result<(usize, Diverging), String> {
     let input = load(&dir.join("scenario.yaml")).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(dir.join("expected.jsonl")).map_err(|e| e.to_string())?;
     let expected: Vec<Value> =

@@ -87,13 +87,11 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                 break;
             }
         }
-        if event == Event::MetricsSample {
-            if queue.peek_time() == Some(t) {
-                // Sample the state after everything at this instant (arrivals and the
-                // scheduling cycles they trigger): go behind the instant's other events.
-                queue.push(t, Event::MetricsSample);
-                continue;
-            }
+        if event == Event::MetricsSample && queue.peek_time() == Some(t) {
+            // Sample the state after everything at this instant (arrivals and the scheduling
+            // cycles they trigger): go behind the instant's other events.
+            queue.push(t, Event::MetricsSample);
+            continue;
         }
         now = t;
         rec.events += 1;
