@@ -52,6 +52,7 @@ fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
         inputs: Vec::new(),
         text: String::new(),
         pdbs: Vec::new(),
+        processes: Vec::new(),
     }
 }
 
@@ -209,4 +210,48 @@ fn a_pod_with_preemption_policy_never_waits_instead() {
     assert_eq!(r.recorder.pods[0].outcome, Outcome::Scheduled, "low is never preempted");
     assert_eq!(r.recorder.pods[1].scheduled_ms, Some(60_000), "high waits for low to leave");
     assert_eq!(r.recorder.preemptions, 0);
+}
+
+#[test]
+fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
+    use capsim::workload::scenario::SchedulerProcess;
+    // Two processes, each serving one schedulerName, with a 5 s informer delay. Both see the
+    // 4-core node free at 0 s and bind a 3-core pod to it; the second binding reaches a full node
+    // and the kubelet rejects it with OutOfcpu. A third pod for process B, created at 10 s, sees
+    // the node full through B's synced cache and waits instead.
+    let config = |name: &str| {
+        let cfg: capsim::api::scheduler_config::KubeSchedulerConfiguration = serde_json::from_value(
+            serde_json::json!({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration", "profiles": [{"schedulerName": name}]}),
+        )
+        .unwrap();
+        capsim::scheduler::framework::profile::build(&cfg).unwrap()
+    };
+    let mut a = arrival("a", 3000, 0, 0, None);
+    a.pod.scheduler_name = "sched-a".into();
+    let mut b = arrival("b", 3000, 0, 0, None);
+    b.pod.scheduler_name = "sched-b".into();
+    let mut c = arrival("c", 3000, 0, 10, None);
+    c.pod.scheduler_name = "sched-b".into();
+    let mut sc = scenario(vec![node("n1", 4000)], vec![a, b, c]);
+    sc.processes = vec![
+        SchedulerProcess {
+            name: "A".into(),
+            scheduler: config("sched-a"),
+            informer_delay: SimTime::from_secs(5),
+        },
+        SchedulerProcess {
+            name: "B".into(),
+            scheduler: config("sched-b"),
+            informer_delay: SimTime::from_secs(5),
+        },
+    ];
+    let r = run(&sc, 1).unwrap();
+    let p = &r.recorder.pods;
+    assert_eq!(p[0].outcome, Outcome::Scheduled);
+    assert_eq!(p[1].outcome, Outcome::RejectedByKubelet);
+    assert!(p[1].last_reason.contains("cpu"), "{}", p[1].last_reason);
+    assert_eq!(p[2].outcome, Outcome::Pending, "B's cache has seen a's binding by 10 s");
+    assert!(r.recorder.kube_events.iter().any(|e| e.reason == "OutOfcpu" && e.object == "Pod/default/b"));
+    let (s, _) = capsim::report::summarize(&r);
+    assert_eq!((s.pods_scheduled, s.pods_rejected_by_kubelet, s.pods_never_scheduled), (1, 1, 1));
 }

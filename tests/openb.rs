@@ -90,7 +90,8 @@ fn openb_replay_schedules_every_pod_and_never_overallocates() {
             + s.pods_bound_by_node_name
             + s.pods_never_scheduled
             + s.pods_deleted_while_pending
-            + s.pods_preempted,
+            + s.pods_preempted
+            + s.pods_rejected_by_kubelet,
         s.pods_created
     );
     // The trace is light at any instant: every pod fits at once except the one deleted in the

@@ -120,6 +120,24 @@ pub struct SchedulerSpec {
     /// Tie-break among top-scored nodes: `random` (default, as kube-scheduler) or `first`.
     #[serde(default)]
     pub tie_break: Option<String>,
+    /// Several scheduler processes instead of one (`config` must then be unset): each has its own
+    /// configuration, queue and cache, fed by its informer after `informerDelay`, so they can
+    /// race for the same free capacity.
+    #[serde(default)]
+    pub processes: Vec<ProcessSpec>,
+}
+
+/// One scheduler process of a scenario.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProcessSpec {
+    /// A name for reports.
+    pub name: String,
+    /// Path of its KubeSchedulerConfiguration.
+    pub config: String,
+    /// How long its informer takes to see a change of the cluster (default `0s`).
+    #[serde(default)]
+    pub informer_delay: Option<String>,
 }
 
 /// Metrics settings.

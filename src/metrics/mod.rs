@@ -29,6 +29,8 @@ pub enum Outcome {
     NodeNotFound,
     /// Scheduled, then deleted by the scheduler's preemption (after its grace period).
     Preempted,
+    /// Bound by a scheduler whose cache was stale, then rejected by the kubelet (OutOfcpu, ...).
+    RejectedByKubelet,
 }
 
 impl Outcome {
@@ -44,6 +46,7 @@ impl Outcome {
             Outcome::NoProfile => "NoProfile",
             Outcome::NodeNotFound => "NodeNotFound",
             Outcome::Preempted => "Preempted",
+            Outcome::RejectedByKubelet => "RejectedByKubelet",
         }
     }
 }
@@ -171,6 +174,8 @@ pub struct Recorder {
     pub kube_events: Vec<KubeEvent>,
     /// Pods preempted (victims whose deletion was requested).
     pub preemptions: u64,
+    /// Pods the kubelet rejected after a scheduler bound them from a stale cache.
+    pub kubelet_rejections: u64,
     /// Events processed.
     pub events: u64,
     /// Scheduling cycles run.
@@ -205,6 +210,7 @@ impl Recorder {
             first_time: None,
             kube_events: Vec::new(),
             preemptions: 0,
+            kubelet_rejections: 0,
             events: 0,
             cycles: 0,
             failed_cycles: 0,

@@ -39,6 +39,8 @@ pub struct Summary {
     pub pods_preempted: usize,
     /// Preemption victims whose deletion the scheduler requested.
     pub preemptions: u64,
+    /// Pods bound from a stale scheduler cache and rejected by the kubelet (OutOfcpu, ...).
+    pub pods_rejected_by_kubelet: usize,
     /// Median pending time of scheduled pods, seconds (HdrHistogram, 3 significant digits).
     pub pending_p50_s: f64,
     /// 90th percentile pending time, seconds.
@@ -113,7 +115,10 @@ pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
                 e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
             }
             Outcome::DeletedWhilePending => e.1[3] += 1,
-            Outcome::BoundByNodeName | Outcome::NotCreated | Outcome::Preempted => {}
+            Outcome::BoundByNodeName
+            | Outcome::NotCreated
+            | Outcome::Preempted
+            | Outcome::RejectedByKubelet => {}
             _ => e.1[2] += 1,
         }
     }
@@ -204,6 +209,7 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         pods_deleted_while_pending: count(Outcome::DeletedWhilePending),
         pods_preempted: count(Outcome::Preempted),
         preemptions: rec.preemptions,
+        pods_rejected_by_kubelet: count(Outcome::RejectedByKubelet),
         pending_p50_s: pct(0.5),
         pending_p90_s: pct(0.9),
         pending_p99_s: pct(0.99),
@@ -344,6 +350,7 @@ const SUMMARY_FIELDS: &[&str] = &[
     "pods_deleted_while_pending",
     "pods_preempted",
     "preemptions",
+    "pods_rejected_by_kubelet",
     "pending_p50_s",
     "pending_p90_s",
     "pending_p99_s",

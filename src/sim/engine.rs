@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::event::Event;
+use super::event::{CacheChange, Event};
 use super::queue::EventQueue;
 use super::rng::{Stream, stream};
 use super::time::SimTime;
@@ -47,7 +47,39 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
     for a in &sc.arrivals {
         cluster.add_pod(a.pod.clone());
     }
-    let mut scheduler = Scheduler::new(sc.scheduler.clone(), stream(seed, Stream::TieBreak), sc.tie_break);
+    // One kube-scheduler process, reading the true cluster, unless the scenario runs several:
+    // then each has its own cache, fed by the informer after its delay, and can lose a race.
+    let mut procs: Vec<Process> = if sc.processes.is_empty() {
+        vec![Process {
+            sched: Scheduler::new(sc.scheduler.clone(), stream(seed, Stream::TieBreak), sc.tie_break),
+            cache: None,
+            delay_ms: 0,
+            cycle_pending: false,
+            flush_pending: false,
+        }]
+    } else {
+        sc.processes
+            .iter()
+            .enumerate()
+            .map(|(k, pr)| {
+                let mut rng = stream(seed, Stream::TieBreak);
+                rng.set_stream(Stream::TieBreak as u64 + 16 * (k as u64 + 1));
+                Process {
+                    sched: Scheduler::new(pr.scheduler.clone(), rng, sc.tie_break),
+                    cache: Some(cluster.clone()),
+                    delay_ms: pr.informer_delay.0,
+                    cycle_pending: false,
+                    flush_pending: false,
+                }
+            })
+            .collect()
+    };
+    // Which process schedules each pod (by schedulerName), if any.
+    let owner: Vec<Option<usize>> = sc
+        .arrivals
+        .iter()
+        .map(|a| procs.iter().position(|pr| pr.sched.config.profile(&a.pod.scheduler_name).is_some()))
+        .collect();
     let mut rec = Recorder::new(sc.arrivals.len());
     let mut queue = EventQueue::new();
     for i in 0..sc.nodes.len() {
@@ -64,8 +96,6 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
     queue.push(SimTime::ZERO, Event::MetricsSample);
 
     let mut now = SimTime::ZERO;
-    let mut cycle_pending = false;
-    let mut flush_pending = false;
     let mut running = 0usize;
     let mut pending = 0usize;
     let mut last_sample: Option<SimTime> = None;
@@ -76,14 +106,21 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
         }
         if matches!(
             event,
-            Event::NodeAdded(_) | Event::PodCreated(_) | Event::PodDeleted(_) | Event::PodPreempted(_)
+            Event::NodeAdded(_)
+                | Event::PodCreated(_)
+                | Event::PodDeleted(_)
+                | Event::PodPreempted(_)
+                | Event::CacheSync(..)
         ) {
             external_pending -= 1;
-        } else if external_pending == 0 && !scheduler.queue.has_poppable() && sc.horizon.is_none() {
+        } else if external_pending == 0
+            && !procs.iter().any(|pr| pr.sched.queue.has_poppable())
+            && sc.horizon.is_none()
+        {
             // No workload event is left and no pod can be tried: nothing can change any more
             // (pods left in the unschedulable pool would only fail again). The run ends at the
             // last event processed.
-            if matches!(event, Event::MetricsSample | Event::UnschedulableFlush) {
+            if matches!(event, Event::MetricsSample | Event::UnschedulableFlush(_)) {
                 break;
             }
         }
@@ -95,14 +132,38 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
         }
         now = t;
         rec.events += 1;
-        let mut cluster_changed = false;
+        // A change of the true cluster, to be seen by every process (at once, or by each cache
+        // after its informer delay).
+        let mut change: Option<CacheChange> = None;
+        // A process whose cache changed (so its unschedulable pods move).
+        let mut cache_changed: Option<usize> = None;
         match event {
             Event::NodeAdded(i) => {
                 rec.advance(now);
                 let id = cluster.add_node(sc.nodes[i as usize].clone())?;
                 rec.totals.add_node(cluster.node(id));
                 rec.note_peak();
-                cluster_changed = true;
+                change = Some(CacheChange::NodeAdded(i));
+            }
+            Event::CacheSync(k, c) => {
+                let pr = &mut procs[k as usize];
+                let cache = pr.cache.as_mut().expect("only processes with a cache get syncs");
+                match c {
+                    CacheChange::NodeAdded(i) => {
+                        cache.add_node(sc.nodes[i as usize].clone())?;
+                    }
+                    CacheChange::Bound(p, node) => {
+                        if cache.pod_node(p).is_none() {
+                            cache.bind(p, node)?;
+                        }
+                    }
+                    CacheChange::Unbound(p) => {
+                        cache.unbind(p);
+                    }
+                }
+                if !matches!(c, CacheChange::Bound(..)) {
+                    cache_changed = Some(k as usize);
+                }
             }
             Event::PodCreated(p) => {
                 let r = &mut rec.pods[p as usize];
@@ -121,11 +182,16 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                             r.scheduled_ms = Some(now.0);
                             r.node = Some(node);
                             running += 1;
+                            change = Some(CacheChange::Bound(p, node));
                         }
                         None => r.outcome = PodOutcome::NodeNotFound,
                     }
                 } else {
-                    match scheduler.admit(&cluster, p, now.0) {
+                    let admission = match owner[p as usize] {
+                        Some(k) => procs[k].sched.admit(&cluster, p, now.0),
+                        None => Admission::NoProfile,
+                    };
+                    match admission {
                         Admission::Queued => {
                             r.outcome = PodOutcome::Pending;
                             pending += 1;
@@ -154,12 +220,14 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                         if cluster.unbind(p).is_some() {
                             rec.totals.add_pod(cluster.pod(p), -1);
                             running -= 1;
-                            cluster_changed = true;
+                            change = Some(CacheChange::Unbound(p));
                         }
                     }
                     PodOutcome::Pending | PodOutcome::Gated => {
-                        scheduler.queue.remove(p);
-                        scheduler.set_nominated(p, None);
+                        if let Some(k) = owner[p as usize] {
+                            procs[k].sched.queue.remove(p);
+                            procs[k].sched.set_nominated(p, None);
+                        }
                         r.outcome = PodOutcome::DeletedWhilePending;
                         pending -= 1;
                     }
@@ -172,20 +240,51 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                     cluster.unbind(p);
                     rec.totals.add_pod(cluster.pod(p), -1);
                     running -= 1;
-                    cluster_changed = true;
+                    change = Some(CacheChange::Unbound(p));
                     let r = &mut rec.pods[p as usize];
                     r.deleted_ms = Some(now.0);
                     r.outcome = PodOutcome::Preempted;
                 }
             }
-            Event::SchedulingCycle => {
-                cycle_pending = false;
-                if let Some((p, result)) = scheduler.schedule_next(&cluster, now.0) {
+            Event::SchedulingCycle(k) => {
+                let k = k as usize;
+                procs[k].cycle_pending = false;
+                let Process { sched: scheduler, cache, .. } = &mut procs[k];
+                let view: &Cluster = cache.as_ref().unwrap_or(&cluster);
+                if let Some((p, result)) = scheduler.schedule_next(view, now.0) {
                     rec.cycles += 1;
                     let r = &mut rec.pods[p as usize];
                     r.attempts += 1;
                     match result.outcome {
+                        Outcome::Scheduled(node) if cache.is_some() && !kubelet_admits(&cluster, node, p) => {
+                            // Another process's binding reached this node first: the kubelet
+                            // rejects the pod (upstream: OutOfcpu, OutOfmemory, ...) and it fails.
+                            let reason = kubelet_reason(&cluster, node, p);
+                            let cache = cache.as_mut().expect("checked");
+                            cache.bind(p, node)?;
+                            queue.push(
+                                now.plus_millis(procs[k].delay_ms),
+                                Event::CacheSync(k as u32, CacheChange::Unbound(p)),
+                            );
+                            external_pending += 1;
+                            let pod = cluster.pod(p);
+                            let msg = format!(
+                                "Pod was rejected: Node didn't have enough resource: {} (node {})",
+                                reason.trim_start_matches("OutOf"),
+                                cluster.node(node).node.name
+                            );
+                            rec.event(now, &pod.key(), true, reason, msg.clone(), "kubelet");
+                            let r = &mut rec.pods[p as usize];
+                            r.outcome = PodOutcome::RejectedByKubelet;
+                            r.last_reason = msg;
+                            r.node = Some(node);
+                            pending -= 1;
+                            rec.kubelet_rejections += 1;
+                        }
                         Outcome::Scheduled(node) => {
+                            if let Some(cache) = cache.as_mut() {
+                                cache.bind(p, node)?; // the scheduler's own assume
+                            }
                             rec.advance(now);
                             cluster.bind(p, node)?;
                             cluster.set_start_time(p, now.0);
@@ -201,6 +300,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                             running += 1;
                             pending -= 1;
                             scheduler.set_nominated(p, None);
+                            change = Some(CacheChange::Bound(p, node));
                             let pod = cluster.pod(p);
                             let msg = format!(
                                 "Successfully assigned {} to {}",
@@ -225,6 +325,9 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                                             continue;
                                         }
                                         cluster.mark_preempted(*v);
+                                        if let Some(cache) = cache.as_mut() {
+                                            cache.mark_preempted(*v);
+                                        }
                                         rec.preemptions += 1;
                                         let victim = cluster.pod(*v);
                                         let grace = victim.termination_grace_period_s;
@@ -250,9 +353,10 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                     }
                 }
             }
-            Event::UnschedulableFlush => {
-                flush_pending = false;
-                scheduler.queue.flush_unschedulable_leftover(now.0);
+            Event::UnschedulableFlush(k) => {
+                let pr = &mut procs[k as usize];
+                pr.flush_pending = false;
+                pr.sched.queue.flush_unschedulable_leftover(now.0);
             }
             Event::MetricsSample => {
                 rec.sample(now, &cluster, running, pending);
@@ -260,18 +364,36 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                 queue.push(now.plus_millis(sc.sample_interval.0), Event::MetricsSample);
             }
         }
-        if cluster_changed {
-            scheduler.on_cluster_change(now.0);
+        if let Some(c) = change {
+            for (k, pr) in procs.iter_mut().enumerate() {
+                match pr.cache {
+                    // Reads the true cluster: sees the change at once.
+                    None => {
+                        if !matches!(c, CacheChange::Bound(..)) {
+                            pr.sched.on_cluster_change(now.0);
+                        }
+                    }
+                    Some(_) => {
+                        queue.push(now.plus_millis(pr.delay_ms), Event::CacheSync(k as u32, c));
+                        external_pending += 1;
+                    }
+                }
+            }
         }
-        if !cycle_pending && scheduler.queue.has_poppable() {
-            queue.push(now, Event::SchedulingCycle);
-            cycle_pending = true;
+        if let Some(k) = cache_changed {
+            procs[k].sched.on_cluster_change(now.0);
         }
-        if !flush_pending && scheduler.queue.num_unschedulable() > 0 {
-            // The flush ticks every 30 s from the scheduler's start.
-            let period = UNSCHEDULABLE_FLUSH_PERIOD_MS;
-            queue.push(SimTime((now.0 / period + 1) * period), Event::UnschedulableFlush);
-            flush_pending = true;
+        for (k, pr) in procs.iter_mut().enumerate() {
+            if !pr.cycle_pending && pr.sched.queue.has_poppable() {
+                queue.push(now, Event::SchedulingCycle(k as u32));
+                pr.cycle_pending = true;
+            }
+            if !pr.flush_pending && pr.sched.queue.num_unschedulable() > 0 {
+                // The flush ticks every 30 s from the scheduler's start.
+                let period = UNSCHEDULABLE_FLUSH_PERIOD_MS;
+                queue.push(SimTime((now.0 / period + 1) * period), Event::UnschedulableFlush(k as u32));
+                pr.flush_pending = true;
+            }
         }
     }
     if let Some(h) = sc.horizon {
@@ -291,6 +413,45 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
         wall: started.elapsed(),
         notes: sc.notes.clone(),
     })
+}
+
+/// One kube-scheduler process of a run.
+struct Process {
+    sched: Scheduler,
+    /// Its own view of the cluster when several processes race; `None` reads the true cluster.
+    cache: Option<Cluster>,
+    /// How long the informer takes to bring a change of the true cluster into `cache`, ms.
+    delay_ms: i64,
+    cycle_pending: bool,
+    flush_pending: bool,
+}
+
+/// Whether the kubelet of `node` admits pod `p` against the true cluster (resources and pod
+/// count: upstream's admission re-runs the resource fit).
+fn kubelet_admits(cluster: &Cluster, node: crate::model::NodeId, p: PodId) -> bool {
+    kubelet_shortfall(cluster, node, p).is_none()
+}
+
+/// The first resource the node lacks for the pod, in the kubelet's order (pods, cpu, memory,
+/// ephemeral-storage, extended resources).
+fn kubelet_shortfall(cluster: &Cluster, node: crate::model::NodeId, p: PodId) -> Option<String> {
+    let info = cluster.node(node);
+    let (a, used, req) = (&info.node.allocatable, &info.requested, &cluster.pod(p).requests);
+    if info.pods.len() as i64 + 1 > a.pods {
+        return Some("pods".into());
+    }
+    req.iter_nonzero().find(|(name, r)| used.get(name) + r > a.get(name)).map(|(name, _)| name.to_string())
+}
+
+/// The kubelet's rejection reason: `OutOfcpu`, `OutOfmemory`, `OutOfpods`, ...
+fn kubelet_reason(cluster: &Cluster, node: crate::model::NodeId, p: PodId) -> &'static str {
+    match kubelet_shortfall(cluster, node, p).as_deref() {
+        Some("cpu") => "OutOfcpu",
+        Some("memory") => "OutOfmemory",
+        Some("pods") => "OutOfpods",
+        Some("ephemeral-storage") => "OutOfephemeral-storage",
+        _ => "OutOfextendedresource",
+    }
 }
 
 /// The last unschedulable reason recorded for pod `p`.

@@ -50,6 +50,20 @@ pub struct LoadedScenario {
     pub text: String,
     /// PodDisruptionBudgets from the pod manifests (DefaultPreemption honours them).
     pub pdbs: Vec<PodDisruptionBudget>,
+    /// Several scheduler processes racing (empty: one process runs `scheduler` and reads the
+    /// cluster directly).
+    pub processes: Vec<SchedulerProcess>,
+}
+
+/// One scheduler process with its own configuration and informer delay.
+#[derive(Clone, Debug)]
+pub struct SchedulerProcess {
+    /// Its name.
+    pub name: String,
+    /// Its configuration.
+    pub scheduler: SchedulerConfig,
+    /// How long its cache lags the cluster.
+    pub informer_delay: SimTime,
 }
 
 fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String) -> InputError {
@@ -304,6 +318,48 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
             cfg
         }
     };
+    let mut processes: Vec<SchedulerProcess> = Vec::new();
+    if !sc.spec.scheduler.processes.is_empty() && sc.spec.scheduler.config.is_some() {
+        return Err(field_err(
+            path,
+            &text,
+            "processes",
+            "spec.scheduler.processes",
+            "give either config or processes, not both".into(),
+        ));
+    }
+    for (i, pr) in sc.spec.scheduler.processes.iter().enumerate() {
+        let p = resolve(&pr.config);
+        let cfg = load_scheduler_config(&p)?;
+        inputs.push(p);
+        for earlier in &processes {
+            if let Some(dup) =
+                cfg.profiles.iter().find(|x| earlier.scheduler.profile(&x.scheduler_name).is_some())
+            {
+                return Err(field_err(
+                    path,
+                    &text,
+                    &pr.name,
+                    &format!("spec.scheduler.processes[{i}]"),
+                    format!(
+                        "schedulerName {:?} is served by two processes ({} and {})",
+                        dup.scheduler_name, earlier.name, pr.name
+                    ),
+                ));
+            }
+        }
+        let informer_delay = match &pr.informer_delay {
+            None => SimTime::ZERO,
+            Some(d) => {
+                parse_duration(d, path, &text, &format!("spec.scheduler.processes[{i}].informerDelay"))?
+            }
+        };
+        processes.push(SchedulerProcess { name: pr.name.clone(), scheduler: cfg, informer_delay });
+    }
+    let scheduler = match processes.first() {
+        Some(first) => first.scheduler.clone(),
+        None => scheduler,
+    };
     let tie_break = match sc.spec.scheduler.tie_break.as_deref() {
         None | Some("random") => TieBreak::Random,
         Some("first") => TieBreak::FirstNode,
@@ -363,6 +419,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         inputs,
         text,
         pdbs,
+        processes,
     })
 }
 
