@@ -176,6 +176,12 @@ fn cmd_run(scenario: &Path, seed: Option<u64>, out: Option<PathBuf>, quiet: bool
             summary.pods_never_scheduled,
             summary.pods_deleted_while_pending
         );
+        if summary.pods_preempted + summary.pods_rejected_by_kubelet > 0 || summary.preemptions > 0 {
+            println!(
+                "  preempted {} (victims asked to leave {}), rejected by the kubelet after a race {}",
+                summary.pods_preempted, summary.preemptions, summary.pods_rejected_by_kubelet
+            );
+        }
         println!(
             "  pending (scheduled pods) p50 {}s  p90 {}s  p99 {}s  max {}s; longest wait of a never-scheduled pod {}s",
             summary.pending_p50_s,
