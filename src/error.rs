@@ -18,7 +18,7 @@ pub enum InputError {
         source: std::io::Error,
     },
     /// A field had a value of the wrong shape (a malformed quantity, a non-number, ...).
-    #[error("{path}:{line}: field `{field}`: {message}")]
+    #[error("{}field `{field}`: {message}", location(path, *line))]
     Field {
         /// The file holding the bad value.
         path: PathBuf,
@@ -30,7 +30,7 @@ pub enum InputError {
         message: String,
     },
     /// A YAML or JSON document did not parse or had a wrong type.
-    #[error("{path}:{line}: {message}")]
+    #[error("{}{message}", location(path, *line))]
     Syntax {
         /// The file.
         path: PathBuf,
@@ -39,6 +39,11 @@ pub enum InputError {
         /// The parser's message, with the field path where known.
         message: String,
     },
+}
+
+/// `path:line: ` (or `path: ` when the line is unknown, 0).
+fn location(path: &std::path::Path, line: usize) -> String {
+    if line == 0 { format!("{}: ", path.display()) } else { format!("{}:{line}: ", path.display()) }
 }
 
 /// Any error of a simulation run: bad input, or an internal invariant broken (a bug).

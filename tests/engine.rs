@@ -53,6 +53,7 @@ fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
         text: String::new(),
         pdbs: Vec::new(),
         processes: Vec::new(),
+        cycle_latency: SimTime::ZERO,
     }
 }
 
@@ -238,11 +239,13 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
             name: "A".into(),
             scheduler: config("sched-a"),
             informer_delay: SimTime::from_secs(5),
+            cycle_latency: SimTime::ZERO,
         },
         SchedulerProcess {
             name: "B".into(),
             scheduler: config("sched-b"),
             informer_delay: SimTime::from_secs(5),
+            cycle_latency: SimTime::ZERO,
         },
     ];
     let r = run(&sc, 1).unwrap();
@@ -254,4 +257,17 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
     assert!(r.recorder.kube_events.iter().any(|e| e.reason == "OutOfcpu" && e.object == "Pod/default/b"));
     let (s, _) = capsim::report::summarize(&r);
     assert_eq!((s.pods_scheduled, s.pods_rejected_by_kubelet, s.pods_never_scheduled), (1, 1, 1));
+}
+
+#[test]
+fn a_cycle_latency_spaces_out_scheduling() {
+    // Three pods at 0 s, 100 ms per cycle: bound at 0, 0.1 and 0.2 s.
+    let mut sc = scenario(
+        vec![node("n1", 4000)],
+        vec![arrival("a", 100, 0, 0, None), arrival("b", 100, 0, 0, None), arrival("c", 100, 0, 0, None)],
+    );
+    sc.cycle_latency = SimTime(100);
+    let r = run(&sc, 1).unwrap();
+    let t: Vec<Option<i64>> = r.recorder.pods.iter().map(|p| p.scheduled_ms).collect();
+    assert_eq!(t, vec![Some(0), Some(100), Some(200)]);
 }

@@ -125,6 +125,9 @@ pub struct SchedulerSpec {
     /// race for the same free capacity.
     #[serde(default)]
     pub processes: Vec<ProcessSpec>,
+    /// Virtual time one scheduling cycle takes in the single scheduler process (default `0s`).
+    #[serde(default)]
+    pub cycle_latency: Option<String>,
 }
 
 /// One scheduler process of a scenario.
@@ -138,6 +141,10 @@ pub struct ProcessSpec {
     /// How long its informer takes to see a change of the cluster (default `0s`).
     #[serde(default)]
     pub informer_delay: Option<String>,
+    /// Virtual time one scheduling cycle takes (default `0s`): the process starts its next
+    /// cycle only after it.
+    #[serde(default)]
+    pub cycle_latency: Option<String>,
 }
 
 /// Metrics settings.

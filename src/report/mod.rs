@@ -90,6 +90,10 @@ pub struct ProfileSummary {
     pub pods_never_scheduled: usize,
     /// Pods deleted before they were scheduled.
     pub pods_deleted_while_pending: usize,
+    /// Pods scheduled, then preempted.
+    pub pods_preempted: usize,
+    /// Pods rejected by the kubelet after a race between scheduler processes.
+    pub pods_rejected_by_kubelet: usize,
     /// Median pending time, seconds.
     pub pending_p50_s: f64,
     /// 90th percentile, seconds.
@@ -102,7 +106,7 @@ pub struct ProfileSummary {
 
 /// Per-`schedulerName` summaries, in name order.
 pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
-    let mut by: BTreeMap<&str, (Vec<i64>, [usize; 4])> = BTreeMap::new();
+    let mut by: BTreeMap<&str, (Vec<i64>, [usize; 6])> = BTreeMap::new();
     for (i, rec) in r.recorder.pods.iter().enumerate() {
         if rec.created_ms.is_none() {
             continue;
@@ -115,10 +119,9 @@ pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
                 e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
             }
             Outcome::DeletedWhilePending => e.1[3] += 1,
-            Outcome::BoundByNodeName
-            | Outcome::NotCreated
-            | Outcome::Preempted
-            | Outcome::RejectedByKubelet => {}
+            Outcome::Preempted => e.1[4] += 1,
+            Outcome::RejectedByKubelet => e.1[5] += 1,
+            Outcome::BoundByNodeName | Outcome::NotCreated => {}
             _ => e.1[2] += 1,
         }
     }
@@ -138,6 +141,8 @@ pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
                 pods_scheduled: c[1],
                 pods_never_scheduled: c[2],
                 pods_deleted_while_pending: c[3],
+                pods_preempted: c[4],
+                pods_rejected_by_kubelet: c[5],
                 pending_p50_s: rank(0.5),
                 pending_p90_s: rank(0.9),
                 pending_p99_s: rank(0.99),
@@ -186,7 +191,11 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         .filter(|p| {
             !matches!(
                 p.outcome,
-                Outcome::Scheduled | Outcome::BoundByNodeName | Outcome::NotCreated | Outcome::Preempted
+                Outcome::Scheduled
+                    | Outcome::BoundByNodeName
+                    | Outcome::NotCreated
+                    | Outcome::Preempted
+                    | Outcome::RejectedByKubelet
             )
         })
         .filter_map(|p| Some(p.deleted_ms.unwrap_or(r.end.0) - p.created_ms?))
@@ -427,6 +436,8 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
                 "pods_scheduled",
                 "pods_never_scheduled",
                 "pods_deleted_while_pending",
+                "pods_preempted",
+                "pods_rejected_by_kubelet",
                 "pending_p50_s",
                 "pending_p90_s",
                 "pending_p99_s",

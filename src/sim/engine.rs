@@ -31,6 +31,8 @@ pub struct RunResult {
     pub wall: Duration,
     /// Notes carried from the scenario.
     pub notes: Vec<String>,
+    /// Pods nominated by a preemption and still waiting, with their node, at the end.
+    pub nominated: Vec<(PodId, crate::model::NodeId)>,
 }
 
 /// Runs `sc` with `seed`.
@@ -54,6 +56,8 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             sched: Scheduler::new(sc.scheduler.clone(), stream(seed, Stream::TieBreak), sc.tie_break),
             cache: None,
             delay_ms: 0,
+            latency_ms: sc.cycle_latency.0,
+            busy_until: SimTime::ZERO,
             cycle_pending: false,
             flush_pending: false,
         }]
@@ -68,6 +72,8 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                     sched: Scheduler::new(pr.scheduler.clone(), rng, sc.tie_break),
                     cache: Some(cluster.clone()),
                     delay_ms: pr.informer_delay.0,
+                    latency_ms: pr.cycle_latency.0,
+                    busy_until: SimTime::ZERO,
                     cycle_pending: false,
                     flush_pending: false,
                 }
@@ -249,6 +255,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
             Event::SchedulingCycle(k) => {
                 let k = k as usize;
                 procs[k].cycle_pending = false;
+                procs[k].busy_until = now.plus_millis(procs[k].latency_ms);
                 let Process { sched: scheduler, cache, .. } = &mut procs[k];
                 let view: &Cluster = cache.as_ref().unwrap_or(&cluster);
                 if let Some((p, result)) = scheduler.schedule_next(view, now.0) {
@@ -385,7 +392,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
         }
         for (k, pr) in procs.iter_mut().enumerate() {
             if !pr.cycle_pending && pr.sched.queue.has_poppable() {
-                queue.push(now, Event::SchedulingCycle(k as u32));
+                queue.push(now.max(pr.busy_until), Event::SchedulingCycle(k as u32));
                 pr.cycle_pending = true;
             }
             if !pr.flush_pending && pr.sched.queue.num_unschedulable() > 0 {
@@ -404,7 +411,11 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
         rec.sample(now, &cluster, running, pending);
     }
     rec.advance(now);
+    let nominated = (0..sc.arrivals.len() as PodId)
+        .filter_map(|p| procs.iter().find_map(|pr| pr.sched.nominated(p)).map(|n| (p, n)))
+        .collect();
     Ok(RunResult {
+        nominated,
         scenario: sc.name.clone(),
         seed,
         cluster,
@@ -422,6 +433,9 @@ struct Process {
     cache: Option<Cluster>,
     /// How long the informer takes to bring a change of the true cluster into `cache`, ms.
     delay_ms: i64,
+    /// Virtual time one cycle takes, ms; the next cycle starts no earlier than `busy_until`.
+    latency_ms: i64,
+    busy_until: SimTime,
     cycle_pending: bool,
     flush_pending: bool,
 }

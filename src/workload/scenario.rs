@@ -53,6 +53,8 @@ pub struct LoadedScenario {
     /// Several scheduler processes racing (empty: one process runs `scheduler` and reads the
     /// cluster directly).
     pub processes: Vec<SchedulerProcess>,
+    /// Virtual time one scheduling cycle of the single process takes.
+    pub cycle_latency: SimTime,
 }
 
 /// One scheduler process with its own configuration and informer delay.
@@ -64,6 +66,8 @@ pub struct SchedulerProcess {
     pub scheduler: SchedulerConfig,
     /// How long its cache lags the cluster.
     pub informer_delay: SimTime,
+    /// Virtual time one of its scheduling cycles takes.
+    pub cycle_latency: SimTime,
 }
 
 fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String) -> InputError {
@@ -332,6 +336,15 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         let p = resolve(&pr.config);
         let cfg = load_scheduler_config(&p)?;
         inputs.push(p);
+        if processes.iter().any(|e: &SchedulerProcess| e.name == pr.name) {
+            return Err(field_err(
+                path,
+                &text,
+                &pr.name,
+                &format!("spec.scheduler.processes[{i}].name"),
+                format!("two processes are named {:?}", pr.name),
+            ));
+        }
         for earlier in &processes {
             if let Some(dup) =
                 cfg.profiles.iter().find(|x| earlier.scheduler.profile(&x.scheduler_name).is_some())
@@ -354,10 +367,33 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                 parse_duration(d, path, &text, &format!("spec.scheduler.processes[{i}].informerDelay"))?
             }
         };
-        processes.push(SchedulerProcess { name: pr.name.clone(), scheduler: cfg, informer_delay });
+        let cycle_latency = match &pr.cycle_latency {
+            None => SimTime::ZERO,
+            Some(d) => {
+                parse_duration(d, path, &text, &format!("spec.scheduler.processes[{i}].cycleLatency"))?
+            }
+        };
+        processes.push(SchedulerProcess {
+            name: pr.name.clone(),
+            scheduler: cfg,
+            informer_delay,
+            cycle_latency,
+        });
     }
+    let cycle_latency = match &sc.spec.scheduler.cycle_latency {
+        None => SimTime::ZERO,
+        Some(d) => parse_duration(d, path, &text, "spec.scheduler.cycleLatency")?,
+    };
+    // With several processes, `scheduler` lists every process's profiles (for validate and
+    // explain); the engine runs each process on its own.
     let scheduler = match processes.first() {
-        Some(first) => first.scheduler.clone(),
+        Some(first) => {
+            let mut all = first.scheduler.clone();
+            for pr in &processes[1..] {
+                all.profiles.extend(pr.scheduler.profiles.iter().cloned());
+            }
+            all
+        }
         None => scheduler,
     };
     let tie_break = match sc.spec.scheduler.tie_break.as_deref() {
@@ -420,6 +456,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         text,
         pdbs,
         processes,
+        cycle_latency,
     })
 }
 
