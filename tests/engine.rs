@@ -271,3 +271,14 @@ fn a_cycle_latency_spaces_out_scheduling() {
     let t: Vec<Option<i64>> = r.recorder.pods.iter().map(|p| p.scheduled_ms).collect();
     assert_eq!(t, vec![Some(0), Some(100), Some(200)]);
 }
+
+#[test]
+fn a_run_cut_at_a_horizon_reports_pending_nominations() {
+    let mut sc = scenario(
+        vec![node("n1", 4000)],
+        vec![arrival("low", 3000, 0, 0, None), arrival("high", 3000, 100, 10, None)],
+    );
+    sc.horizon = Some(SimTime::from_secs(20));
+    let r = run(&sc, 1).unwrap();
+    assert_eq!(r.nominated, vec![(1, 0)], "high waits for low's grace period, nominated to n1");
+}

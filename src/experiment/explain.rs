@@ -75,11 +75,15 @@ pub fn explain(sc: &LoadedScenario, seed: u64, key: &str, at: SimTime) -> Result
     for p in &mut config.profiles {
         p.percentage_of_nodes_to_score = Some(100);
     }
+    let nominated_node = r.nominated.iter().find(|(p, _)| *p == id as u32).map(|(_, n)| *n);
+    if let Some(n) = nominated_node {
+        let _ = write!(context, "; nominated to {} by an earlier preemption", cluster.node(n).node.name);
+    }
     let opts = CycleOptions {
         tie_break: TieBreak::FirstNode,
         record_scores: true,
         run_post_filter: true,
-        nominated_node: None,
+        nominated_node,
     };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let decision =
