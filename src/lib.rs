@@ -1,6 +1,7 @@
 //! capsim: a discrete-event Kubernetes cluster-capacity simulator.
 pub mod api;
 pub mod cli;
+pub mod controllers;
 pub mod error;
 pub mod experiment;
 pub mod metrics;

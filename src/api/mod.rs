@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod objects;
+pub mod policy;
 pub mod quantity;
 pub mod scenario;
 pub mod scheduler_config;

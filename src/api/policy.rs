@@ -1,0 +1,1 @@
+//! LimitRange and ResourceQuota objects as written (being written).

@@ -1,0 +1,1 @@
+//! Admission on pod creation (being written).
