@@ -54,6 +54,7 @@ fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
         pdbs: Vec::new(),
         processes: Vec::new(),
         cycle_latency: SimTime::ZERO,
+        dynamics: Default::default(),
     }
 }
 

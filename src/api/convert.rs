@@ -262,12 +262,29 @@ pub fn pod_to_model(
             .collect(),
         resource_claims: spec.resource_claims.iter().map(|c| c.name.clone()).collect(),
         terminating: p.metadata.deletion_timestamp.is_some(),
+        owner: None,
+        deletion_cost: match p.metadata.annotations.get(ANNOTATION_DELETION_COST) {
+            None => 0,
+            Some(v) => v.trim().parse::<i32>().map_err(|_| {
+                ctx.field_error(
+                    &format!("metadata.annotations.{ANNOTATION_DELETION_COST}"),
+                    format!("{v:?}: must be a 32-bit integer"),
+                )
+            })?,
+        },
+        mirror: p.metadata.annotations.contains_key(ANNOTATION_MIRROR),
+        host_network: spec.host_network,
         requests: model::Resources::default(),
         non_zero_requests: model::Resources::default(),
     };
     pod.refresh_requests();
     Ok(pod)
 }
+
+/// Annotation with a pod's deletion cost (ReplicaSet scale-down order).
+pub const ANNOTATION_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+/// Annotation the kubelet puts on the mirror pod of a static pod.
+pub const ANNOTATION_MIRROR: &str = "kubernetes.io/config.mirror";
 
 /// The largest value of a user-defined PriorityClass (`HighestUserDefinablePriority`).
 pub const HIGHEST_USER_DEFINABLE_PRIORITY: i32 = 1_000_000_000;
@@ -343,6 +360,12 @@ impl PriorityClasses {
         {
             pod.preemption_policy = model::PreemptionPolicy::Never;
         }
+    }
+
+    /// The name of the `globalDefault` class, if one is declared (priority admission writes it
+    /// into pods that name no class).
+    pub fn global_default_name(&self) -> Option<&str> {
+        self.global_default.as_ref().map(|(n, _)| n.as_str())
     }
 
     /// The priority of class `name`; for `""` (no class named), the `globalDefault` value.

@@ -7,4 +7,5 @@ pub mod policy;
 pub mod quantity;
 pub mod scenario;
 pub mod scheduler_config;
+pub mod workloads;
 pub mod yaml;

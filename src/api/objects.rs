@@ -167,6 +167,9 @@ pub struct PodSpec {
     /// `spec.nodeName`; non-empty means the pod is already bound.
     #[serde(deserialize_with = "null_default")]
     pub node_name: String,
+    /// `spec.hostNetwork`.
+    #[serde(deserialize_with = "null_default")]
+    pub host_network: bool,
     /// `spec.nodeSelector`.
     #[serde(deserialize_with = "null_default")]
     pub node_selector: BTreeMap<String, String>,
@@ -527,6 +530,14 @@ pub enum KubeObject {
     Pod(Box<Pod>),
     /// `kind: PriorityClass`.
     PriorityClass(PriorityClass),
+    /// `kind: DaemonSet`.
+    DaemonSet(Box<super::workloads::DaemonSet>),
+    /// `kind: Deployment`.
+    Deployment(Box<super::workloads::Deployment>),
+    /// `kind: ReplicaSet`.
+    ReplicaSet(Box<super::workloads::Deployment>),
+    /// `kind: Job`.
+    Job(Box<super::workloads::Job>),
     /// `kind: List` (what `kubectl get -o yaml` writes) or any `*List` kind (`NodeList`,
     /// `PodList`, ...): its `items`, each with the line it starts on.
     /// [`crate::api::yaml::read_objects`] expands these into their items.
@@ -550,6 +561,10 @@ impl KubeObject {
             KubeObject::Node(_) => "Node",
             KubeObject::Pod(_) => "Pod",
             KubeObject::PriorityClass(_) => "PriorityClass",
+            KubeObject::DaemonSet(_) => "DaemonSet",
+            KubeObject::Deployment(_) => "Deployment",
+            KubeObject::ReplicaSet(_) => "ReplicaSet",
+            KubeObject::Job(_) => "Job",
             KubeObject::List(_) => "List",
             KubeObject::Other { kind, .. } => kind,
         }
@@ -618,6 +633,10 @@ fn finish_object<'de, A: MapAccess<'de>>(
             fill_header(&mut pc.api_version, &mut pc.kind, api_version, kind);
             KubeObject::PriorityClass(pc)
         }
+        "DaemonSet" => KubeObject::DaemonSet(Box::new(super::workloads::DaemonSet::deserialize(rest)?)),
+        "Deployment" => KubeObject::Deployment(Box::new(super::workloads::Deployment::deserialize(rest)?)),
+        "ReplicaSet" => KubeObject::ReplicaSet(Box::new(super::workloads::Deployment::deserialize(rest)?)),
+        "Job" => KubeObject::Job(Box::new(super::workloads::Job::deserialize(rest)?)),
         k if is_list_kind(k) => KubeObject::List(ListBody::deserialize(rest)?.items.0),
         _ => {
             let mut value = serde_json::Map::<String, serde_json::Value>::deserialize(rest)?;
@@ -715,7 +734,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for ChainMap<A> {
 
 /// Deserializes `T`, taking an explicit `null` as `T::default()` (as Go's JSON decoding leaves a
 /// field at its zero value).
-fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,

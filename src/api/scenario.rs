@@ -50,6 +50,12 @@ pub struct ScenarioSpec {
     /// Metrics settings.
     #[serde(default)]
     pub metrics: MetricsSpec,
+    /// Timeline: node joins, failures, leaves, taint and label changes, cordons, scaling.
+    #[serde(default)]
+    pub events: Vec<TimelineEvent>,
+    /// Controller settings (reaction delays and rates; upstream defaults when unset).
+    #[serde(default)]
+    pub controllers: ControllersSpec,
 }
 
 fn default_seed() -> u64 {
@@ -62,6 +68,226 @@ fn default_seed() -> u64 {
 pub struct ClusterSpec {
     /// Node sources, joined at time 0 in order.
     pub nodes: Vec<NodeSource>,
+    /// The cluster's system layer: files or folders of manifests (DaemonSet, Deployment,
+    /// ReplicaSet, Job, Pod, PriorityClass, LimitRange, ResourceQuota, PodDisruptionBudget,
+    /// Namespace), created at time 0. Other kinds (CRDs, RBAC, Services, ConfigMaps, ...) are
+    /// skipped and counted.
+    #[serde(default)]
+    pub manifests: Vec<String>,
+    /// Static pods: per-node Pod manifests the kubelet runs on every matching node.
+    #[serde(default)]
+    pub static_pods: Vec<StaticPodsSpec>,
+    /// Random node failures: per selection of nodes, a mean time between failures and a repair
+    /// time. Needs `spec.duration`.
+    #[serde(default)]
+    pub node_failures: Vec<FailureProcessSpec>,
+}
+
+/// Static pods for a selection of nodes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StaticPodsSpec {
+    /// A YAML file of Pod objects (the kubelet's manifest folder).
+    pub path: String,
+    /// Nodes whose kubelet runs them (default: every node).
+    #[serde(default)]
+    pub nodes: Option<NodeSelection>,
+}
+
+/// A random failure process over a selection of nodes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FailureProcessSpec {
+    /// The nodes that may fail (each independently).
+    #[serde(default)]
+    pub nodes: Option<NodeSelection>,
+    /// Mean time between failures of one node (exponential), e.g. `720h`.
+    pub mtbf: String,
+    /// How long a failed node stays down before it recovers, e.g. `1h`.
+    pub repair: String,
+}
+
+/// Which nodes an event applies to. Filters combine: `names`, then `labels`; then `count` or
+/// `fraction` picks that many of the matching nodes at random (from the run's failure stream).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeSelection {
+    /// Node names.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Labels the nodes must carry (`matchLabels`).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Nodes of this pool (label `capsim.dev/pool`).
+    #[serde(default)]
+    pub pool: Option<String>,
+    /// Pick this many of the matching nodes.
+    #[serde(default)]
+    pub count: Option<usize>,
+    /// Pick this fraction of the matching nodes (rounded to the nearest, at least 1 when > 0).
+    #[serde(default)]
+    pub fraction: Option<f64>,
+}
+
+/// One timeline event: `at` plus exactly one action.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TimelineEvent {
+    /// When (`2h`, `90m`, `3600s`).
+    pub at: String,
+    /// Nodes join from a pool template.
+    #[serde(default)]
+    pub node_join: Option<NodeJoinSpec>,
+    /// Nodes stop heartbeating (kubelet and network down).
+    #[serde(default)]
+    pub node_failure: Option<NodeFailureSpec>,
+    /// Failed nodes heartbeat again.
+    #[serde(default)]
+    pub node_recovery: Option<NodeSelection>,
+    /// Graceful leave: cordon, drain (Eviction API, honouring PodDisruptionBudgets), delete.
+    #[serde(default)]
+    pub node_leave: Option<NodeSelection>,
+    /// Cordon (`spec.unschedulable: true`).
+    #[serde(default)]
+    pub cordon: Option<NodeSelection>,
+    /// Uncordon.
+    #[serde(default)]
+    pub uncordon: Option<NodeSelection>,
+    /// Add, update or remove taints.
+    #[serde(default)]
+    pub taint: Option<TaintChangeSpec>,
+    /// Add, update or remove labels.
+    #[serde(default)]
+    pub label: Option<LabelChangeSpec>,
+    /// Scale a Deployment (or ReplicaSet).
+    #[serde(default)]
+    pub scale: Option<ScaleSpec>,
+}
+
+/// Nodes joining from a pool.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeJoinSpec {
+    /// The pool (a `pool` node source) whose template the nodes copy.
+    pub pool: String,
+    /// How many nodes.
+    pub count: usize,
+    /// Spacing between joins (default: all at once).
+    #[serde(default)]
+    pub interval: Option<String>,
+    /// Mean spacing of a Poisson arrival process (exponential gaps, from the failure stream);
+    /// exclusive with `interval`.
+    #[serde(default)]
+    pub mean_interval: Option<String>,
+}
+
+/// Nodes failing.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeFailureSpec {
+    /// Which nodes.
+    pub nodes: NodeSelection,
+    /// Recover after this long (default: never).
+    #[serde(default)]
+    pub recover_after: Option<String>,
+}
+
+/// A taint written in a scenario.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaintSpec {
+    /// Key.
+    pub key: String,
+    /// Value (default empty).
+    #[serde(default)]
+    pub value: String,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+/// Taints to add (or update, by key and effect) and remove on a selection of nodes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaintChangeSpec {
+    /// Which nodes.
+    pub nodes: NodeSelection,
+    /// Taints to add; one with the same key and effect is replaced.
+    #[serde(default)]
+    pub add: Vec<TaintSpec>,
+    /// Taints to remove (by key, and effect when given).
+    #[serde(default)]
+    pub remove: Vec<TaintKeySpec>,
+}
+
+/// A taint to remove: its key, and optionally its effect.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaintKeySpec {
+    /// Key.
+    pub key: String,
+    /// Effect (default: every effect).
+    #[serde(default)]
+    pub effect: Option<String>,
+}
+
+/// Labels to set and remove on a selection of nodes.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LabelChangeSpec {
+    /// Which nodes.
+    pub nodes: NodeSelection,
+    /// Labels to set.
+    #[serde(default)]
+    pub add: std::collections::BTreeMap<String, String>,
+    /// Label keys to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// A Deployment or ReplicaSet scaled to a new replica count.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScaleSpec {
+    /// `namespace/name` (or `name` in `default`) of the Deployment or ReplicaSet.
+    pub deployment: String,
+    /// New `spec.replicas`.
+    pub replicas: i32,
+}
+
+/// Controller settings; every field defaults to upstream's value.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ControllersSpec {
+    /// node-monitor-grace-period (default `50s`, v1.32+).
+    #[serde(default)]
+    pub node_monitor_grace_period: Option<String>,
+    /// node-eviction-rate: NoExecute taints per second per healthy zone (default 0.1).
+    #[serde(default)]
+    pub node_eviction_rate: Option<f64>,
+    /// secondary-node-eviction-rate for partially disrupted zones (default 0.01).
+    #[serde(default)]
+    pub secondary_node_eviction_rate: Option<f64>,
+    /// unhealthy-zone-threshold (default 0.55).
+    #[serde(default)]
+    pub unhealthy_zone_threshold: Option<f64>,
+    /// large-cluster-size-threshold (default 50).
+    #[serde(default)]
+    pub large_cluster_size_threshold: Option<usize>,
+    /// DefaultTolerationSeconds for `node.kubernetes.io/not-ready` (default 300).
+    #[serde(default)]
+    pub default_not_ready_toleration_seconds: Option<i64>,
+    /// DefaultTolerationSeconds for `node.kubernetes.io/unreachable` (default 300).
+    #[serde(default)]
+    pub default_unreachable_toleration_seconds: Option<i64>,
+    /// How long ReplicaSet, DaemonSet and Job controllers take to react to a change (default
+    /// `0s`: the informer and the sync are instant in virtual time).
+    #[serde(default)]
+    pub sync_delay: Option<String>,
+    /// capsim's extension (off by default): treat required node affinity as
+    /// `requiredDuringSchedulingRequiredDuringExecution`, evicting a running pod when its
+    /// node's labels stop matching.
+    #[serde(default)]
+    pub evict_on_node_affinity_change: bool,
 }
 
 /// One source of nodes.
@@ -70,8 +296,24 @@ pub struct ClusterSpec {
 pub enum NodeSource {
     /// A trace node list.
     Trace(TraceRef),
+    /// A pool of identical nodes from a Node template, `count` of them at time 0 (0 is fine:
+    /// `nodeJoin` events add more later).
+    Pool(PoolSpec),
     /// A YAML file of `Node` objects (multi-document or `kind: List`).
     Manifest(ManifestRef),
+}
+
+/// A pool of nodes sharing a template.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PoolSpec {
+    /// Pool name: nodes are named `<name>-<n>` and labelled `capsim.dev/pool: <name>`.
+    pub name: String,
+    /// Nodes at time 0 (default 0).
+    #[serde(default)]
+    pub count: usize,
+    /// A YAML file with one Node: the template (its name is replaced).
+    pub template: String,
 }
 
 /// One source of pods.
@@ -80,7 +322,9 @@ pub enum NodeSource {
 pub enum WorkloadSource {
     /// A trace pod list (arrivals and departures).
     Trace(TraceRef),
-    /// A YAML file of `Pod` (and `PriorityClass`) objects, all created at `at`.
+    /// A YAML file (or a folder of them) of Pods and controllers (`Deployment`, `ReplicaSet`,
+    /// `DaemonSet`, `Job`) with `PriorityClass`, `LimitRange`, `ResourceQuota` and
+    /// `PodDisruptionBudget` objects, all created at `at`; other kinds are skipped and counted.
     Manifest(ManifestRef),
 }
 

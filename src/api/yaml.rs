@@ -323,23 +323,26 @@ items:
 
     #[test]
     fn kind_after_other_keys_and_other_kinds() {
-        let text = "metadata:\n  name: p\n  labels: {app: web}\nkind: Pod\napiVersion: v1\n---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 3\n";
+        let text = "metadata:\n  name: p\n  labels: {app: web}\nkind: Pod\napiVersion: v1\n---\napiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 3\n---\nkind: ConfigMap\napiVersion: v1\ndata: {a: b}\n";
         let objs = objects_from_str(text, p()).unwrap();
-        assert_eq!(objs.len(), 2);
+        assert_eq!(objs.len(), 3);
         let KubeObject::Pod(pod) = &objs[0].value else { panic!() };
         assert_eq!(pod.metadata.name, "p");
         assert_eq!(pod.metadata.labels["app"], "web");
         assert_eq!(pod.api_version, "v1");
         match &objs[1].value {
-            KubeObject::Other { api_version, kind, value } => {
-                assert_eq!(api_version, "apps/v1");
-                assert_eq!(kind, "Deployment");
-                assert_eq!(value["spec"]["replicas"], 3);
-                assert_eq!(value["kind"], "Deployment");
-            }
+            KubeObject::Deployment(d) => assert_eq!(d.spec.replicas, Some(3)),
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(objs[1].line, 7);
+        match &objs[2].value {
+            KubeObject::Other { api_version, kind, value } => {
+                assert_eq!((api_version.as_str(), kind.as_str()), ("v1", "ConfigMap"));
+                assert_eq!(value["data"]["a"], "b");
+                assert_eq!(value["kind"], "ConfigMap");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

@@ -31,6 +31,17 @@ pub enum Outcome {
     Preempted,
     /// Bound by a scheduler whose cache was stale, then rejected by the kubelet (OutOfcpu, ...).
     RejectedByKubelet,
+    /// Refused at creation by admission (unknown PriorityClass, LimitRange, ResourceQuota).
+    Rejected,
+    /// Deleted by a controller's eviction: the taint eviction controller (NoExecute taints,
+    /// failed nodes), a drain, or capsim's node-affinity extension.
+    Evicted,
+    /// Ran to completion (a Job's pod).
+    Succeeded,
+    /// Deleted by its owner (ReplicaSet scale-down, DaemonSet on a node no longer eligible).
+    DeletedByOwner,
+    /// Its node was deleted under it.
+    NodeLost,
 }
 
 impl Outcome {
@@ -47,6 +58,11 @@ impl Outcome {
             Outcome::NodeNotFound => "NodeNotFound",
             Outcome::Preempted => "Preempted",
             Outcome::RejectedByKubelet => "RejectedByKubelet",
+            Outcome::Rejected => "Rejected",
+            Outcome::Evicted => "Evicted",
+            Outcome::Succeeded => "Succeeded",
+            Outcome::DeletedByOwner => "DeletedByOwner",
+            Outcome::NodeLost => "NodeLost",
         }
     }
 }
@@ -68,6 +84,88 @@ pub struct PodRecord {
     pub last_reason: String,
     /// Scheduling cycles run for it.
     pub attempts: u32,
+    /// When its deletion was requested (`deletionTimestamp`: eviction, preemption, scale-down),
+    /// if it was; it may keep its node for a grace period after that.
+    pub terminating_ms: Option<i64>,
+    /// Its controller, `Kind/namespace/name` (empty for standalone pods).
+    pub owner: String,
+}
+
+impl PodRecord {
+    /// A record for a pod not yet created.
+    pub fn new() -> Self {
+        PodRecord {
+            created_ms: None,
+            scheduled_ms: None,
+            deleted_ms: None,
+            node: None,
+            outcome: Outcome::NotCreated,
+            last_reason: String::new(),
+            attempts: 0,
+            terminating_ms: None,
+            owner: String::new(),
+        }
+    }
+}
+
+impl Default for PodRecord {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Pods by phase at one instant: every pod created so far is in exactly one of pending,
+/// running, succeeded, failed, rejected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PodCounts {
+    /// Created so far.
+    pub created: usize,
+    /// Admitted, not bound (queued, unschedulable, gated, or with no profile).
+    pub pending: usize,
+    /// Bound and not terminating.
+    pub running: usize,
+    /// Finished well: Job pods that completed, pods deleted by their owner or the trace after
+    /// running.
+    pub succeeded: usize,
+    /// Ended by the system: evicted, preempted, rejected by the kubelet, lost with their node,
+    /// or deleted before they ever ran.
+    pub failed: usize,
+    /// Refused at admission.
+    pub rejected: usize,
+}
+
+/// A DaemonSet's status at one sample (a row of `daemonsets.csv`).
+#[derive(Clone, Debug, Serialize)]
+pub struct DaemonSetSample {
+    /// Virtual time, seconds.
+    pub time_s: f64,
+    /// `namespace/name`.
+    pub daemonset: String,
+    /// Nodes that should run a daemon pod (`desiredNumberScheduled`).
+    pub desired: usize,
+    /// Of those, nodes with a daemon pod (`currentNumberScheduled`).
+    pub current: usize,
+    /// Of those, nodes where it runs (`numberReady`; no readiness probes in capsim).
+    pub ready: usize,
+    /// Nodes that run a daemon pod but should not (`numberMisscheduled`).
+    pub misscheduled: usize,
+}
+
+/// One node failure (a row of `failures.csv`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FailureRecord {
+    /// The node.
+    pub node: String,
+    /// When it stopped heartbeating, seconds.
+    pub failed_s: f64,
+    /// When it heartbeated again, seconds (empty if never within the run).
+    pub recovered_s: Option<f64>,
+    /// Pods bound to it when it failed.
+    pub pods_on_node: usize,
+    /// Of those, pods evicted while it was down.
+    pub pods_evicted: usize,
+    /// Replacements of the evicted pods that a scheduler bound within the run.
+    pub replacements_scheduled: usize,
 }
 
 /// A Kubernetes-style event (a row of `events.csv`), as `kubectl get events` shows them.
@@ -108,6 +206,17 @@ pub struct Sample {
     pub memory_allocated: f64,
     /// Σ requested nvidia.com/gpu / Σ allocatable nvidia.com/gpu (0 without GPUs).
     pub gpu_allocated: f64,
+    /// Pods created so far (= pending + running + succeeded + failed + rejected).
+    pub pods_created: usize,
+    /// Pods that finished well.
+    pub pods_succeeded: usize,
+    /// Pods ended by the system (evicted, preempted, lost, rejected by the kubelet, deleted
+    /// before running).
+    pub pods_failed: usize,
+    /// Pods refused at admission.
+    pub pods_rejected: usize,
+    /// Nodes whose Ready condition is not True (failed and past the grace period).
+    pub nodes_not_ready: usize,
 }
 
 /// Longest pending time the histogram tracks exactly: 100 years of virtual time, in ms. Longer
@@ -182,24 +291,28 @@ pub struct Recorder {
     pub cycles: u64,
     /// Cycles that found no feasible node.
     pub failed_cycles: u64,
+    /// Evictions by reason (`TaintManagerEviction`, `NodeFailure`, `Drain`, `Preemption`, ...).
+    pub evictions: std::collections::BTreeMap<String, u64>,
+    /// Pods refused at admission, by reason.
+    pub rejections: std::collections::BTreeMap<String, u64>,
+    /// Time from a controller-owned pod's loss to its replacement being bound, ms.
+    pub replacement: Histogram<u64>,
+    /// DaemonSet status at every sample.
+    pub daemonsets: Vec<DaemonSetSample>,
+    /// Node failures.
+    pub failures: Vec<FailureRecord>,
 }
 
 impl Recorder {
     /// A recorder for `num_pods` pods.
     pub fn new(num_pods: usize) -> Self {
         Recorder {
-            pods: vec![
-                PodRecord {
-                    created_ms: None,
-                    scheduled_ms: None,
-                    deleted_ms: None,
-                    node: None,
-                    outcome: Outcome::NotCreated,
-                    last_reason: String::new(),
-                    attempts: 0,
-                };
-                num_pods
-            ],
+            pods: vec![PodRecord::new(); num_pods],
+            evictions: Default::default(),
+            rejections: Default::default(),
+            replacement: Histogram::new_with_bounds(1, MAX_PENDING_MS, 3).expect("valid histogram bounds"),
+            daemonsets: Vec::new(),
+            failures: Vec::new(),
             pending: Histogram::new_with_bounds(1, MAX_PENDING_MS, 3).expect("valid histogram bounds"),
             pending_max_ms: 0,
             samples: Vec::new(),
@@ -227,10 +340,23 @@ impl Recorder {
         message: String,
         source: &str,
     ) {
+        self.event_on(now, &format!("Pod/{object}"), warning, reason, message, source);
+    }
+
+    /// Records a Kubernetes-style event about `object` (`Kind/namespace/name` or `Node/name`).
+    pub fn event_on(
+        &mut self,
+        now: SimTime,
+        object: &str,
+        warning: bool,
+        reason: &'static str,
+        message: String,
+        source: &str,
+    ) {
         self.kube_events.push(KubeEvent {
             time_ms: now.0,
             time_s: crate::report::secs(now.0),
-            object: format!("Pod/{object}"),
+            object: object.to_string(),
             kind: if warning { "Warning" } else { "Normal" },
             reason,
             message,
@@ -281,18 +407,29 @@ impl Recorder {
         self.peak
     }
 
-    /// Takes a sample of `cluster` at `now`.
-    pub fn sample(&mut self, now: SimTime, cluster: &Cluster, pods_running: usize, pods_pending: usize) {
+    /// Takes a sample of `cluster` at `now`, with the pods by phase and the nodes not ready.
+    pub fn sample(&mut self, now: SimTime, cluster: &Cluster, pods: PodCounts, nodes_not_ready: usize) {
         let f = self.totals.fractions();
         self.samples.push(Sample {
             time_s: now.as_secs_f64(),
-            nodes: cluster.num_nodes(),
-            pods_running,
-            pods_pending,
+            nodes: cluster.num_live_nodes(),
+            pods_running: pods.running,
+            pods_pending: pods.pending,
             cpu_allocated: round6(f[0]),
             memory_allocated: round6(f[1]),
             gpu_allocated: round6(f[2]),
+            pods_created: pods.created,
+            pods_succeeded: pods.succeeded,
+            pods_failed: pods.failed,
+            pods_rejected: pods.rejected,
+            nodes_not_ready,
         });
+    }
+
+    /// Adds a record for a pod created during the run; returns its index (the pod's id).
+    pub fn add_pod(&mut self) -> usize {
+        self.pods.push(PodRecord::new());
+        self.pods.len() - 1
     }
 }
 

@@ -67,6 +67,8 @@ pub struct NodeInfo {
     /// Image name (as the node reports it) → size in bytes, from `status.images` (the first
     /// entry of a name wins).
     pub image_sizes: BTreeMap<String, i64>,
+    /// The node was deleted: its id stays (ids are never reused) but it is in no list.
+    pub removed: bool,
 }
 
 /// All nodes and pods of one run. Plugins read it; only the engine changes it, through
@@ -142,9 +144,78 @@ impl Cluster {
             non_zero_requested: Resources::default(),
             used_ports: Vec::new(),
             image_sizes,
+            removed: false,
         });
         self.rebuild_order();
         Ok(id)
+    }
+
+    /// Deletes node `id` (its pods must have been unbound): it leaves the snapshot order, its
+    /// zone and the image counts, and its name may be reused by a new node.
+    ///
+    /// # Errors
+    /// The node still has pods, or was already removed (a bug in the caller).
+    pub fn remove_node(&mut self, id: NodeId) -> Result<(), SimError> {
+        let info = &mut self.nodes[id as usize];
+        if info.removed || !info.pods.is_empty() {
+            return Err(SimError::Internal(format!(
+                "node {} removed twice or with {} pods bound",
+                info.node.name,
+                info.pods.len()
+            )));
+        }
+        info.removed = true;
+        for name in info.image_sizes.keys() {
+            if let Some(state) = self.image_nodes.get_mut(name) {
+                state.1 -= 1;
+                if state.1 == 0 {
+                    self.image_nodes.remove(name);
+                }
+            }
+        }
+        let name = info.node.name.clone();
+        self.node_ids.remove(&name);
+        for (_, ids) in &mut self.zones {
+            ids.retain(|x| *x != id);
+        }
+        self.zones.retain(|(_, ids)| !ids.is_empty());
+        self.rebuild_order();
+        Ok(())
+    }
+
+    /// Replaces node `id`'s labels, moving it to its new zone in the snapshot order if the zone
+    /// labels changed.
+    pub fn set_node_labels(&mut self, id: NodeId, labels: super::labels::Labels) {
+        let old_zone = zone_key(&self.nodes[id as usize].node);
+        self.nodes[id as usize].node.labels = labels;
+        let zone = zone_key(&self.nodes[id as usize].node);
+        if zone != old_zone && !self.nodes[id as usize].removed {
+            for (_, ids) in &mut self.zones {
+                ids.retain(|x| *x != id);
+            }
+            self.zones.retain(|(_, ids)| !ids.is_empty());
+            match self.zones.iter_mut().find(|(z, _)| *z == zone) {
+                Some((_, ids)) => ids.push(id),
+                None => self.zones.push((zone, vec![id])),
+            }
+            self.rebuild_order();
+        }
+    }
+
+    /// Nodes in the cluster now (not removed), with their ids, in id order.
+    pub fn live_nodes(&self) -> impl Iterator<Item = (NodeId, &NodeInfo)> + '_ {
+        self.nodes.iter().enumerate().filter(|(_, n)| !n.removed).map(|(i, n)| (i as NodeId, n))
+    }
+
+    /// Number of nodes in the cluster now.
+    pub fn num_live_nodes(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Marks pod `pod` as terminating (`deletionTimestamp` set): it keeps its node's resources
+    /// until [`Cluster::unbind`].
+    pub fn mark_terminating(&mut self, pod: PodId) {
+        self.pods[pod as usize].terminating = true;
     }
 
     /// Zone-interleaved order of upstream's `nodeTree.list()`: the 1st node of every zone, then
@@ -200,6 +271,16 @@ impl Cluster {
         self.pod_node.push(None);
         self.start_ms.push(None);
         id
+    }
+
+    /// Mutable access to a pod that is not bound (admission mutates new pods: LimitRange
+    /// defaults, tolerations, priority).
+    ///
+    /// # Panics
+    /// The pod is bound (its node's sums would go stale): a bug in the caller.
+    pub fn pod_mut(&mut self, id: PodId) -> &mut Pod {
+        assert!(self.pod_node[id as usize].is_none(), "pod {id} mutated while bound");
+        &mut self.pods[id as usize]
     }
 
     /// Binds pod `pod` to node `node`, adding its requests, non-zero requests and host ports to the
@@ -387,7 +468,8 @@ fn has_required_anti_affinity(pod: &Pod) -> bool {
     pod.pod_anti_affinity.as_ref().is_some_and(|a| !a.required.is_empty())
 }
 
-fn zone_key(node: &Node) -> String {
+/// Upstream `utilnode.GetZoneKey`: region and zone labels joined (empty when both are unset).
+pub fn zone_key(node: &Node) -> String {
     let region = node.labels.get(LABEL_REGION).map(String::as_str).unwrap_or("");
     let zone = node.labels.get(LABEL_ZONE).map(String::as_str).unwrap_or("");
     if region.is_empty() && zone.is_empty() { String::new() } else { format!("{region}:\x00:{zone}") }

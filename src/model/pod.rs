@@ -151,6 +151,31 @@ pub enum PodPhase {
     Deleted,
 }
 
+/// What created a pod and keeps it alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Owner {
+    /// DaemonSet number `n` of the run.
+    DaemonSet(u32),
+    /// ReplicaSet number `n` of the run (a Deployment owns exactly one).
+    ReplicaSet(u32),
+    /// Job number `n` of the run.
+    Job(u32),
+    /// The kubelet of node `n` (a static pod; the pod is its mirror).
+    Node(u32),
+}
+
+impl Owner {
+    /// The owner's kind as Kubernetes writes it (`DaemonSet`, `ReplicaSet`, `Job`, `Node`).
+    pub fn kind(self) -> &'static str {
+        match self {
+            Owner::DaemonSet(_) => "DaemonSet",
+            Owner::ReplicaSet(_) => "ReplicaSet",
+            Owner::Job(_) => "Job",
+            Owner::Node(_) => "Node",
+        }
+    }
+}
+
 /// A Pod as the simulator holds it: converted once from the API object, with its effective
 /// requests precomputed.
 #[derive(Clone, Debug)]
@@ -209,6 +234,16 @@ pub struct Pod {
     pub resource_claims: Vec<String>,
     /// Whether `metadata.deletionTimestamp` is set (terminating).
     pub terminating: bool,
+    /// The controller that owns the pod (`metadata.ownerReferences` with `controller: true`),
+    /// or the node whose kubelet created it (a static pod's mirror).
+    pub owner: Option<Owner>,
+    /// Annotation `controller.kubernetes.io/pod-deletion-cost` (default 0): ReplicaSet scale-down
+    /// removes lower costs first.
+    pub deletion_cost: i32,
+    /// A mirror pod (annotation `kubernetes.io/config.mirror`): the API view of a static pod.
+    pub mirror: bool,
+    /// `spec.hostNetwork`.
+    pub host_network: bool,
     /// Effective request used by Filter (upstream `PodRequests`).
     pub requests: Resources,
     /// Effective request with the non-zero stand-ins, used by the cpu/memory scorers.
@@ -397,6 +432,10 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         claimed_volumes: Vec::new(),
         resource_claims: Vec::new(),
         terminating: false,
+        owner: None,
+        deletion_cost: 0,
+        mirror: false,
+        host_network: false,
         requests: Resources::default(),
         non_zero_requests: Resources::default(),
     };

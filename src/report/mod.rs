@@ -282,8 +282,20 @@ const POD_COLUMNS: [&str; 12] = [
 ];
 
 /// Columns of `timeseries.csv`, in `Sample` field order.
-const SAMPLE_COLUMNS: [&str; 7] =
-    ["time_s", "nodes", "pods_running", "pods_pending", "cpu_allocated", "memory_allocated", "gpu_allocated"];
+const SAMPLE_COLUMNS: [&str; 12] = [
+    "time_s",
+    "nodes",
+    "pods_running",
+    "pods_pending",
+    "cpu_allocated",
+    "memory_allocated",
+    "gpu_allocated",
+    "pods_created",
+    "pods_succeeded",
+    "pods_failed",
+    "pods_rejected",
+    "nodes_not_ready",
+];
 
 /// A CSV writer whose header is written even when no row follows.
 fn csv_with_header(path: &Path, header: &[&str]) -> Result<csv::Writer<fs::File>, SimError> {

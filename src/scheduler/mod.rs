@@ -98,6 +98,11 @@ impl Scheduler {
         };
     }
 
+    /// Clears every nomination to `node` (it was deleted).
+    pub fn clear_nominations_to(&mut self, node: NodeId) {
+        self.nominated.retain(|_, n| *n != node);
+    }
+
     /// The nominated node of `pod`, if it preempted and waits.
     pub fn nominated(&self, pod: PodId) -> Option<NodeId> {
         self.nominated.get(&pod).copied()

@@ -2,6 +2,8 @@
 //! file into the inputs of a run.
 
 pub mod alibaba_openb;
+pub mod manifests;
 pub mod scenario;
+pub mod timeline;
 
 pub use alibaba_openb::Arrival;

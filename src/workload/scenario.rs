@@ -2,17 +2,19 @@
 //! All paths are resolved against the scenario file's folder. Every error names the file, the
 //! line and the field.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::alibaba_openb::{self, Arrival};
-use crate::api::convert::{PriorityClasses, node_to_model, pdb_from_value, pod_to_model, validate_pod};
+use super::timeline::{Action, Dynamics, FailureProcess, NodeSelection, Spacing};
+use crate::api::convert::{node_to_model, pod_to_model, validate_pod};
 use crate::api::objects::KubeObject;
 use crate::api::scenario::{self as schema, NodeSource, WorkloadSource};
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
 use crate::api::yaml::{from_str_typed, read_objects};
+use crate::controllers::static_pods::StaticPods;
 use crate::error::InputError;
 use crate::model::Node;
+use crate::model::labels::{Taint, TaintEffect};
 use crate::model::pdb::PodDisruptionBudget;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::TieBreak;
@@ -55,6 +57,9 @@ pub struct LoadedScenario {
     pub processes: Vec<SchedulerProcess>,
     /// Virtual time one scheduling cycle of the single process takes.
     pub cycle_latency: SimTime,
+    /// Timeline, pools, failure processes, the system layer (controllers, policies) and
+    /// controller settings.
+    pub dynamics: super::timeline::Dynamics,
 }
 
 /// One scheduler process with its own configuration and informer delay.
@@ -202,6 +207,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     let mut inputs = vec![path.to_path_buf()];
     let mut notes = Vec::new();
 
+    let mut dynamics = super::timeline::Dynamics::default();
     // Nodes.
     let mut nodes: Vec<Node> = Vec::new();
     let mut node_names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
@@ -230,6 +236,35 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                     }
                     nodes.push(node);
                 }
+                inputs.push(p);
+            }
+            NodeSource::Pool(pool) => {
+                let p = resolve(&pool.template);
+                let template = pool_template(&p)?;
+                if dynamics.pools.iter().any(|x| x.name == pool.name) {
+                    return Err(field_err(
+                        path,
+                        &text,
+                        &pool.name,
+                        &format!("spec.cluster.nodes[{i}].pool.name"),
+                        format!("two pools are named {:?}", pool.name),
+                    ));
+                }
+                let pool = super::timeline::Pool { name: pool.name.clone(), template, initial: pool.count };
+                for k in 0..pool.initial {
+                    let node = pool.node(k);
+                    if !node_names.insert(node.name.clone()) {
+                        return Err(field_err(
+                            path,
+                            &text,
+                            &pool.name,
+                            &format!("spec.cluster.nodes[{i}].pool.name"),
+                            format!("node {:?} is defined twice in the scenario's nodes", node.name),
+                        ));
+                    }
+                    nodes.push(node);
+                }
+                dynamics.pools.push(pool);
                 inputs.push(p);
             }
             NodeSource::Manifest(m) => {
@@ -274,6 +309,15 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     // Pods.
     let mut arrivals: Vec<Arrival> = Vec::new();
     let mut pdbs: Vec<PodDisruptionBudget> = Vec::new();
+    // The system layer.
+    for m in &sc.spec.cluster.manifests {
+        let p = resolve(m);
+        let mut got = super::manifests::Collected::default();
+        super::manifests::load(&p, SimTime::ZERO, &mut dynamics, &mut got)?;
+        arrivals.extend(got.arrivals);
+        pdbs.extend(got.pdbs);
+        inputs.extend(got.files);
+    }
     for (i, src) in sc.spec.workload.iter().enumerate() {
         match src {
             WorkloadSource::Trace(t) => {
@@ -304,8 +348,11 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                     Some(s) => parse_duration(s, path, &text, &format!("spec.workload[{i}].manifest.at"))?,
                     None => SimTime::ZERO,
                 };
-                arrivals.extend(manifest_pods(&p, at, &mut pdbs)?);
-                inputs.push(p);
+                let mut got = super::manifests::Collected::default();
+                super::manifests::load(&p, at, &mut dynamics, &mut got)?;
+                arrivals.extend(got.arrivals);
+                pdbs.extend(got.pdbs);
+                inputs.extend(got.files);
             }
         }
     }
@@ -426,7 +473,13 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         None => None,
         Some(s) => Some(parse_duration(s, path, &text, "spec.duration")?),
     };
-    let last_event = arrivals.iter().map(|a| a.deleted.unwrap_or(a.created)).max().unwrap_or(SimTime::ZERO);
+    load_dynamics(&sc, path, &text, base, horizon, &mut dynamics, &mut inputs)?;
+    let last_event = arrivals
+        .iter()
+        .map(|a| a.deleted.unwrap_or(a.created))
+        .chain(dynamics.timeline.iter().map(|(t, _)| *t))
+        .max()
+        .unwrap_or(SimTime::ZERO);
     let span = horizon.unwrap_or(last_event);
     if span.0 / sample_interval.0 > MAX_SAMPLES {
         return Err(field_err(
@@ -457,6 +510,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         pdbs,
         processes,
         cycle_latency,
+        dynamics,
     })
 }
 
@@ -474,58 +528,277 @@ fn check_format(path: &Path, text: &str, format: &str, field: &str) -> Result<()
     }
 }
 
-/// Reads the Pods of a manifest (PriorityClasses in the same file resolve their priorities),
-/// all created at `at`.
-fn manifest_pods(
-    p: &Path,
-    at: SimTime,
-    pdbs: &mut Vec<PodDisruptionBudget>,
-) -> Result<Vec<Arrival>, InputError> {
+/// Reads a pool's template: a YAML file with exactly one Node.
+fn pool_template(p: &Path) -> Result<Node, InputError> {
     let objects = read_objects(p)?;
-    let mut classes = PriorityClasses::default();
-    for obj in &objects {
-        if let KubeObject::PriorityClass(pc) = &obj.value {
-            classes.add(pc, p, obj.line)?;
-        }
-    }
-    let priority_of = |name: &str| classes.resolve(name);
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut out = Vec::new();
+    let mut nodes = Vec::new();
     for obj in &objects {
         match &obj.value {
-            KubeObject::Pod(pod) => {
-                validate_pod(pod, p, obj.line)?;
-                let api_pod = pod;
-                let mut pod = pod_to_model(pod, p, obj.line, priority_of).map_err(|e| refine_line(e, p))?;
-                classes.apply_policy(api_pod, &mut pod);
-                if let Some(first) = seen.insert(pod.key(), obj.line) {
-                    return Err(InputError::Field {
-                        path: p.to_path_buf(),
-                        line: obj.line,
-                        field: "metadata.name".into(),
-                        message: format!("Pod {} is already defined at line {first}", pod.key()),
-                    });
-                }
-                out.push(Arrival { pod, created: at, deleted: None, line: obj.line });
-            }
-            KubeObject::PriorityClass(_) => {}
-            KubeObject::Other { kind, value, .. } if kind == "PodDisruptionBudget" => {
-                if let Some(pdb) = pdb_from_value(kind, value, p, obj.line)? {
-                    pdbs.push(pdb);
-                }
-            }
+            KubeObject::Node(n) => nodes.push(node_to_model(n, p, obj.line).map_err(|e| refine_line(e, p))?),
             other => {
                 return Err(InputError::Field {
                     path: p.to_path_buf(),
                     line: obj.line,
                     field: "kind".into(),
-                    message: format!(
-                        "{}: a pod manifest holds Pod, PriorityClass and PodDisruptionBudget objects",
-                        other.kind()
-                    ),
+                    message: format!("{}: a pool template holds one Node", other.kind()),
                 });
             }
         }
     }
-    Ok(out)
+    if nodes.len() != 1 {
+        return Err(InputError::Field {
+            path: p.to_path_buf(),
+            line: 0,
+            field: "kind".into(),
+            message: format!("a pool template holds exactly one Node, found {}", nodes.len()),
+        });
+    }
+    Ok(nodes.remove(0))
+}
+
+fn selection(s: &schema::NodeSelection) -> NodeSelection {
+    NodeSelection {
+        names: s.names.clone(),
+        labels: s.labels.clone(),
+        pool: s.pool.clone(),
+        count: s.count,
+        fraction: s.fraction,
+    }
+}
+
+fn effect(path: &Path, text: &str, e: &str, field: &str) -> Result<TaintEffect, InputError> {
+    match e {
+        "NoSchedule" => Ok(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Ok(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Ok(TaintEffect::NoExecute),
+        other => Err(field_err(
+            path,
+            text,
+            other,
+            field,
+            format!("{other:?}: expected NoSchedule, PreferNoSchedule or NoExecute"),
+        )),
+    }
+}
+
+/// Static pods, failure processes, timeline events and controller settings.
+fn load_dynamics(
+    sc: &schema::Scenario,
+    path: &Path,
+    text: &str,
+    base: &Path,
+    horizon: Option<SimTime>,
+    dy: &mut Dynamics,
+    inputs: &mut Vec<PathBuf>,
+) -> Result<(), InputError> {
+    let dur = |s: &str, field: &str| parse_duration(s, path, text, field);
+    // Static pods.
+    for (i, sp) in sc.spec.cluster.static_pods.iter().enumerate() {
+        let p = base.join(&sp.path);
+        let mut pods = Vec::new();
+        for obj in read_objects(&p)? {
+            match &obj.value {
+                KubeObject::Pod(pod) => {
+                    validate_pod(pod, &p, obj.line)?;
+                    let classes = &dy.priority_classes;
+                    let m = pod_to_model(pod, &p, obj.line, |n| {
+                        classes.resolve(n).or_else(|| crate::api::convert::builtin_priority(n)).or(Some(0))
+                    })
+                    .map_err(|e| refine_line(e, &p))?;
+                    pods.push(m);
+                }
+                other => {
+                    return Err(InputError::Field {
+                        path: p.clone(),
+                        line: obj.line,
+                        field: "kind".into(),
+                        message: format!("{}: static pod manifests hold Pods only", other.kind()),
+                    });
+                }
+            }
+        }
+        let _ = i;
+        dy.static_pods.push(StaticPods { pods, nodes: sp.nodes.as_ref().map(selection) });
+        inputs.push(p);
+    }
+    // Failure processes.
+    for (i, f) in sc.spec.cluster.node_failures.iter().enumerate() {
+        let mtbf = dur(&f.mtbf, &format!("spec.cluster.nodeFailures[{i}].mtbf"))?;
+        let repair = dur(&f.repair, &format!("spec.cluster.nodeFailures[{i}].repair"))?;
+        if mtbf.0 <= 0 {
+            return Err(field_err(
+                path,
+                text,
+                "mtbf",
+                &format!("spec.cluster.nodeFailures[{i}].mtbf"),
+                "must be greater than 0".into(),
+            ));
+        }
+        if horizon.is_none() {
+            return Err(field_err(
+                path,
+                text,
+                "nodeFailures",
+                "spec.duration",
+                "a random failure process needs a horizon: set spec.duration".into(),
+            ));
+        }
+        dy.failures.push(FailureProcess {
+            nodes: f.nodes.as_ref().map(selection),
+            mtbf_ms: mtbf.0,
+            repair_ms: repair.0,
+        });
+    }
+    // Timeline.
+    for (i, e) in sc.spec.events.iter().enumerate() {
+        let at = dur(&e.at, &format!("spec.events[{i}].at"))?;
+        let f = |name: &str| format!("spec.events[{i}].{name}");
+        let mut actions: Vec<Action> = Vec::new();
+        if let Some(j) = &e.node_join {
+            let Some(pool) = dy.pools.iter().position(|p| p.name == j.pool) else {
+                return Err(field_err(
+                    path,
+                    text,
+                    &j.pool,
+                    &f("nodeJoin.pool"),
+                    format!("{:?}: no pool with this name in spec.cluster.nodes", j.pool),
+                ));
+            };
+            let spacing = match (&j.interval, &j.mean_interval) {
+                (Some(_), Some(_)) => {
+                    return Err(field_err(
+                        path,
+                        text,
+                        "meanInterval",
+                        &f("nodeJoin"),
+                        "give interval or meanInterval, not both".into(),
+                    ));
+                }
+                (Some(d), None) => Spacing::Fixed(dur(d, &f("nodeJoin.interval"))?.0),
+                (None, Some(d)) => Spacing::Exponential(dur(d, &f("nodeJoin.meanInterval"))?.0),
+                (None, None) => Spacing::None,
+            };
+            actions.push(Action::Join { pool, count: j.count, spacing });
+        }
+        if let Some(x) = &e.node_failure {
+            let recover = match &x.recover_after {
+                Some(d) => Some(dur(d, &f("nodeFailure.recoverAfter"))?),
+                None => None,
+            };
+            actions.push(Action::Fail(selection(&x.nodes), recover));
+        }
+        if let Some(x) = &e.node_recovery {
+            actions.push(Action::Recover(selection(x)));
+        }
+        if let Some(x) = &e.node_leave {
+            actions.push(Action::Leave(selection(x)));
+        }
+        if let Some(x) = &e.cordon {
+            actions.push(Action::Cordon(selection(x), true));
+        }
+        if let Some(x) = &e.uncordon {
+            actions.push(Action::Cordon(selection(x), false));
+        }
+        if let Some(x) = &e.taint {
+            let mut add = Vec::new();
+            for (k, t) in x.add.iter().enumerate() {
+                let eff = effect(path, text, &t.effect, &f(&format!("taint.add[{k}].effect")))?;
+                add.push(Taint { key: t.key.clone(), value: t.value.clone(), effect: eff });
+            }
+            let mut remove = Vec::new();
+            for (k, t) in x.remove.iter().enumerate() {
+                let eff = match &t.effect {
+                    Some(e) => Some(effect(path, text, e, &f(&format!("taint.remove[{k}].effect")))?),
+                    None => None,
+                };
+                remove.push((t.key.clone(), eff));
+            }
+            actions.push(Action::Taint(selection(&x.nodes), add, remove));
+        }
+        if let Some(x) = &e.label {
+            actions.push(Action::Label(selection(&x.nodes), x.add.clone(), x.remove.clone()));
+        }
+        if let Some(x) = &e.scale {
+            let (ns, name) = x.deployment.split_once('/').unwrap_or(("default", x.deployment.as_str()));
+            let Some(rs) = dy
+                .replicasets
+                .iter()
+                .position(|r| r.namespace == ns && (r.deployment.as_deref() == Some(name) || r.name == name))
+            else {
+                return Err(field_err(
+                    path,
+                    text,
+                    &x.deployment,
+                    &f("scale.deployment"),
+                    format!(
+                        "{:?}: no Deployment or ReplicaSet with this namespace/name in the manifests",
+                        x.deployment
+                    ),
+                ));
+            };
+            if x.replicas < 0 {
+                return Err(field_err(
+                    path,
+                    text,
+                    "replicas",
+                    &f("scale.replicas"),
+                    format!("{}: must be greater than or equal to 0", x.replicas),
+                ));
+            }
+            actions.push(Action::Scale(rs, x.replicas));
+        }
+        if actions.len() != 1 {
+            return Err(field_err(
+                path,
+                text,
+                &e.at,
+                &format!("spec.events[{i}]"),
+                format!(
+                    "an event needs exactly one action (nodeJoin, nodeFailure, nodeRecovery, nodeLeave, cordon, uncordon, taint, label, scale); found {}",
+                    actions.len()
+                ),
+            ));
+        }
+        dy.timeline.push((at, actions.remove(0)));
+    }
+    dy.timeline.sort_by_key(|(t, _)| *t);
+    // Controller settings.
+    let c = &sc.spec.controllers;
+    let mut s = crate::controllers::Settings::default();
+    if let Some(d) = &c.node_monitor_grace_period {
+        s.node_monitor_grace_ms = dur(d, "spec.controllers.nodeMonitorGracePeriod")?.0;
+    }
+    if let Some(d) = &c.sync_delay {
+        s.sync_delay_ms = dur(d, "spec.controllers.syncDelay")?.0;
+    }
+    let rate = |v: Option<f64>, d: f64, name: &str| -> Result<f64, InputError> {
+        match v {
+            None => Ok(d),
+            Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
+            Some(x) => Err(field_err(
+                path,
+                text,
+                name,
+                &format!("spec.controllers.{name}"),
+                format!("{x}: must be a number ≥ 0"),
+            )),
+        }
+    };
+    s.node_eviction_rate = rate(c.node_eviction_rate, s.node_eviction_rate, "nodeEvictionRate")?;
+    s.secondary_node_eviction_rate =
+        rate(c.secondary_node_eviction_rate, s.secondary_node_eviction_rate, "secondaryNodeEvictionRate")?;
+    s.unhealthy_zone_threshold =
+        rate(c.unhealthy_zone_threshold, s.unhealthy_zone_threshold, "unhealthyZoneThreshold")?;
+    if let Some(v) = c.large_cluster_size_threshold {
+        s.large_cluster_size_threshold = v;
+    }
+    if let Some(v) = c.default_not_ready_toleration_seconds {
+        s.not_ready_toleration_s = v;
+    }
+    if let Some(v) = c.default_unreachable_toleration_seconds {
+        s.unreachable_toleration_s = v;
+    }
+    s.evict_on_node_affinity_change = c.evict_on_node_affinity_change;
+    dy.settings = s;
+    Ok(())
 }

@@ -468,7 +468,7 @@ struct PreFilterState {
 fn pre_filter_state(pod: &Pod, constraints: Vec<Constraint>, cluster: &Cluster) -> PreFilterState {
     let mut match_num: Vec<IndexMap<String, i64>> = vec![IndexMap::new(); constraints.len()];
     let mut counts = SharedCounts::new(&constraints);
-    for info in cluster.nodes() {
+    for (_, info) in cluster.live_nodes() {
         let labels = &info.node.labels;
         if !has_all_keys(labels, &constraints) {
             continue;
@@ -669,7 +669,8 @@ impl PreScorePlugin for PodTopologySpread {
             }
         }
         let mut counts = SharedCounts::new(&constraints);
-        for (id, info) in cluster.nodes().iter().enumerate() {
+        for (id, info) in cluster.live_nodes() {
+            let id = id as usize;
             let labels = &info.node.labels;
             if require_all_topologies && !has_all_keys(labels, &constraints) {
                 continue;

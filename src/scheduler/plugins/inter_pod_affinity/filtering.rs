@@ -87,7 +87,7 @@ pub(crate) fn pre_filter(pod: &Pod, cluster: &Cluster) -> Result<Option<PreFilte
     let affinity = required_affinity(pod);
     let anti = required_anti_affinity(pod);
     if !affinity.is_empty() || !anti.is_empty() {
-        for info in cluster.nodes() {
+        for (_, info) in cluster.live_nodes() {
             let labels = &info.node.labels;
             for id in &info.pods {
                 let existing = cluster.pod(*id);

@@ -78,7 +78,7 @@ pub(crate) fn pre_score(
         }
     };
     if has_constraints {
-        for info in cluster.nodes() {
+        for (_, info) in cluster.live_nodes() {
             for id in &info.pods {
                 visit(cluster.pod(*id), &info.node.labels, &mut ns);
             }

@@ -1,0 +1,183 @@
+//! The ReplicaSet controller (mirrors kube-controller-manager's `pkg/controller/replicaset`,
+//! with each Deployment owning one ReplicaSet): keeps `replicas` active pods, re-creating
+//! deleted, evicted and failed ones at once and removing extras in upstream's victim order.
+
+use std::cmp::Ordering;
+
+use crate::model::{Cluster, Pod, PodId};
+use crate::sim::time::SimTime;
+
+/// Most pods one sync creates or deletes (upstream `burstReplicas`).
+pub const BURST_REPLICAS: usize = 500;
+
+/// A ReplicaSet as capsim runs it.
+#[derive(Clone, Debug)]
+pub struct ReplicaSet {
+    /// Namespace.
+    pub namespace: String,
+    /// Name (`<deployment>-<hash>` for a Deployment's ReplicaSet).
+    pub name: String,
+    /// The owning Deployment's name, if any.
+    pub deployment: Option<String>,
+    /// `spec.replicas`.
+    pub replicas: i32,
+    /// The pod template.
+    pub template: Pod,
+    /// When the object is created.
+    pub created: SimTime,
+}
+
+impl ReplicaSet {
+    /// `namespace/name` of the Deployment (or of the ReplicaSet when it has none).
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.deployment.as_deref().unwrap_or(&self.name))
+    }
+}
+
+/// Upstream's pod-template-hash stand-in: 10 characters from the name, stable across runs.
+pub fn template_hash(name: &str) -> String {
+    // FNV-1a, then the generateName alphabet.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    let a = super::name_suffix(h % 14_348_907);
+    let b = super::name_suffix((h >> 32) % 14_348_907);
+    format!("{a}{b}")
+}
+
+/// Facts about one active pod that rank it for scale-down.
+#[derive(Clone, Copy, Debug)]
+pub struct Rank {
+    /// The pod.
+    pub pod: PodId,
+    /// Bound to a node.
+    pub assigned: bool,
+    /// Running (capsim: bound; no readiness probes, so running means ready).
+    pub ready: bool,
+    /// `controller.kubernetes.io/pod-deletion-cost`.
+    pub deletion_cost: i32,
+    /// Active pods of the same ReplicaSet on its node (upstream's rank).
+    pub siblings_on_node: usize,
+    /// When it became ready (bound), ms.
+    pub ready_ms: Option<i64>,
+    /// Container restarts.
+    pub restarts: u32,
+    /// When it was created, ms.
+    pub created_ms: i64,
+}
+
+/// Upstream `logarithmicRankDiff`'s bucket: ⌊log2(now − t)⌋ of the age in nanoseconds, -1 for
+/// a non-positive age.
+fn log_bucket(now_ms: i64, t_ms: i64) -> i64 {
+    let d = (now_ms - t_ms).saturating_mul(1_000_000);
+    if d > 0 { 63 - d.leading_zeros() as i64 } else { -1 }
+}
+
+/// Upstream `ActivePodsWithRanks.Less` (LogarithmicScaleDown on): whether `a` goes before `b`.
+/// Order: unassigned first; (Pending before Running: same as unassigned here); not ready
+/// first; lower deletion cost first; more siblings on the node first; ready more recently first
+/// (log2 buckets); more restarts first; created more recently first (log2 buckets); then the
+/// newer pod (higher id) first, where upstream compares random UIDs.
+pub fn deletes_before(a: &Rank, b: &Rank, now_ms: i64) -> Ordering {
+    let first = |x: bool, y: bool| y.cmp(&x); // `true` sorts first
+    first(!a.assigned, !b.assigned)
+        .then_with(|| first(!a.ready, !b.ready))
+        .then_with(|| a.deletion_cost.cmp(&b.deletion_cost))
+        .then_with(|| b.siblings_on_node.cmp(&a.siblings_on_node))
+        .then_with(|| match (a.ready, b.ready, a.ready_ms, b.ready_ms) {
+            (true, true, Some(x), Some(y)) if x != y => log_bucket(now_ms, x).cmp(&log_bucket(now_ms, y)),
+            _ => Ordering::Equal,
+        })
+        .then_with(|| b.restarts.cmp(&a.restarts))
+        .then_with(|| {
+            if a.created_ms == b.created_ms {
+                Ordering::Equal
+            } else {
+                log_bucket(now_ms, a.created_ms).cmp(&log_bucket(now_ms, b.created_ms))
+            }
+        })
+        .then_with(|| b.pod.cmp(&a.pod))
+}
+
+/// The `count` pods of `active` to delete on scale-down, in upstream's order.
+pub fn scale_down_victims(
+    cluster: &Cluster,
+    active: &[PodId],
+    created_ms: impl Fn(PodId) -> i64,
+    count: usize,
+    now_ms: i64,
+) -> Vec<PodId> {
+    let mut ranks: Vec<Rank> = active
+        .iter()
+        .map(|&p| {
+            let node = cluster.pod_node(p);
+            Rank {
+                pod: p,
+                assigned: node.is_some(),
+                ready: node.is_some(),
+                deletion_cost: cluster.pod(p).deletion_cost,
+                siblings_on_node: node
+                    .map_or(0, |n| active.iter().filter(|q| cluster.pod_node(**q) == Some(n)).count()),
+                ready_ms: cluster.start_time(p),
+                restarts: 0,
+                created_ms: created_ms(p),
+            }
+        })
+        .collect();
+    ranks.sort_by(|a, b| deletes_before(a, b, now_ms));
+    ranks.into_iter().take(count).map(|r| r.pod).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rank(pod: PodId) -> Rank {
+        Rank {
+            pod,
+            assigned: true,
+            ready: true,
+            deletion_cost: 0,
+            siblings_on_node: 1,
+            ready_ms: Some(0),
+            restarts: 0,
+            created_ms: 0,
+        }
+    }
+
+    fn order(mut v: Vec<Rank>, now: i64) -> Vec<PodId> {
+        v.sort_by(|a, b| deletes_before(a, b, now));
+        v.into_iter().map(|r| r.pod).collect()
+    }
+
+    #[test]
+    fn victims_follow_upstream_rank_order() {
+        let now = 3_600_000;
+        let unassigned = Rank { assigned: false, ready: false, ready_ms: None, ..rank(1) };
+        let cheap = Rank { deletion_cost: -10, ..rank(2) };
+        let crowded = Rank { siblings_on_node: 3, ..rank(3) };
+        let plain = rank(4);
+        assert_eq!(order(vec![plain, crowded, cheap, unassigned], now), vec![1, 2, 3, 4]);
+        // Ready recently (10 s ago) goes before ready long ago (1 h ago).
+        let young = Rank { ready_ms: Some(now - 10_000), created_ms: now - 10_000, ..rank(5) };
+        let old = Rank { ready_ms: Some(0), ..rank(6) };
+        assert_eq!(order(vec![old, young], now), vec![5, 6]);
+        // Within one log2 bucket, creation times tie and the newer id goes first.
+        let a = Rank { ready_ms: Some(now - 1_000), created_ms: now - 1_000, ..rank(7) };
+        let b = Rank { ready_ms: Some(now - 1_010), created_ms: now - 1_010, ..rank(8) };
+        assert_eq!(order(vec![a, b], now), vec![8, 7]);
+        // More restarts first.
+        let r = Rank { restarts: 3, ..rank(9) };
+        assert_eq!(order(vec![rank(10), r], now), vec![9, 10]);
+    }
+
+    #[test]
+    fn log_buckets_are_log2_of_nanoseconds() {
+        assert_eq!(log_bucket(1_000, 0), 29, "1 s = 1e9 ns; 2^29 ≤ 1e9 < 2^30");
+        assert_eq!(log_bucket(0, 0), -1);
+        assert_eq!(template_hash("web").len(), 10);
+        assert_eq!(template_hash("web"), template_hash("web"));
+        assert_ne!(template_hash("web"), template_hash("api"));
+    }
+}

@@ -1,0 +1,116 @@
+//! The taint eviction controller (mirrors kube-controller-manager's
+//! `pkg/controller/tainteviction`): a pod on a node with NoExecute taints is deleted at once
+//! when it does not tolerate one of them, after the smallest `tolerationSeconds` of the
+//! tolerations it uses, or never when none of those sets `tolerationSeconds`.
+
+use crate::model::labels::{Taint, TaintEffect, Toleration};
+
+/// What the controller does with one pod on a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// No NoExecute taint applies, or every one is tolerated forever: leave the pod alone (and
+    /// cancel a scheduled eviction).
+    Keep,
+    /// Delete the pod now.
+    EvictNow,
+    /// Delete the pod this many ms after the controller first saw the taints for it.
+    EvictAfter(i64),
+}
+
+/// The verdict for a pod with `tolerations` on a node with `taints` (upstream
+/// `processPodOnNode` with `getMinTolerationTime`): for each NoExecute taint the first
+/// toleration that tolerates it is *used*; an untolerated taint evicts now; otherwise the
+/// smallest `tolerationSeconds` among the used tolerations (≤ 0 meaning now) sets the delay.
+pub fn verdict(tolerations: &[Toleration], taints: &[Taint]) -> Verdict {
+    let mut min_s: Option<i64> = None;
+    let mut any = false;
+    for taint in taints.iter().filter(|t| t.effect == TaintEffect::NoExecute) {
+        any = true;
+        let Some(used) = tolerations.iter().find(|t| t.tolerates(taint)) else {
+            return Verdict::EvictNow;
+        };
+        if let Some(s) = used.toleration_seconds {
+            if s <= 0 {
+                return Verdict::EvictNow;
+            }
+            min_s = Some(min_s.map_or(s, |m| m.min(s)));
+        }
+    }
+    match (any, min_s) {
+        (true, Some(s)) => Verdict::EvictAfter(s * 1000),
+        _ => Verdict::Keep,
+    }
+}
+
+/// Message of the event the controller records on the pod it deletes.
+pub fn eviction_message(pod_key: &str) -> String {
+    format!("Marking for deletion Pod {pod_key}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::exists_toleration;
+    use crate::model::labels::TolerationOperator;
+
+    fn taint(key: &str, effect: TaintEffect) -> Taint {
+        Taint { key: key.into(), value: "v".into(), effect }
+    }
+
+    fn tol(key: &str, secs: Option<i64>) -> Toleration {
+        Toleration {
+            key: key.into(),
+            operator: TolerationOperator::Equal,
+            value: "v".into(),
+            effect: Some(TaintEffect::NoExecute),
+            toleration_seconds: secs,
+        }
+    }
+
+    #[test]
+    fn untolerated_no_execute_evicts_now_and_no_schedule_is_ignored() {
+        assert_eq!(verdict(&[], &[taint("a", TaintEffect::NoExecute)]), Verdict::EvictNow);
+        assert_eq!(verdict(&[], &[taint("a", TaintEffect::NoSchedule)]), Verdict::Keep);
+        assert_eq!(verdict(&[], &[]), Verdict::Keep);
+    }
+
+    #[test]
+    fn the_smallest_toleration_seconds_of_the_used_tolerations_wins() {
+        let taints = [taint("a", TaintEffect::NoExecute), taint("b", TaintEffect::NoExecute)];
+        assert_eq!(
+            verdict(&[tol("a", Some(600)), tol("b", Some(300))], &taints),
+            Verdict::EvictAfter(300_000)
+        );
+        // One tolerated forever, one for 600 s: evicted after 600 s.
+        assert_eq!(verdict(&[tol("a", None), tol("b", Some(600))], &taints), Verdict::EvictAfter(600_000));
+        assert_eq!(verdict(&[tol("a", None), tol("b", None)], &taints), Verdict::Keep);
+        assert_eq!(verdict(&[tol("a", Some(0)), tol("b", None)], &taints), Verdict::EvictNow);
+        assert_eq!(verdict(&[tol("a", Some(-5)), tol("b", None)], &taints), Verdict::EvictNow);
+        // Only `a` tolerated: `b` evicts now.
+        assert_eq!(verdict(&[tol("a", Some(600))], &taints), Verdict::EvictNow);
+    }
+
+    /// DefaultTolerationSeconds: an ordinary pod on an unreachable node goes after 300 s.
+    #[test]
+    fn default_unreachable_toleration_gives_three_hundred_seconds() {
+        let t = [exists_toleration(crate::controllers::TAINT_UNREACHABLE, TaintEffect::NoExecute, Some(300))];
+        let taints = [taint(crate::controllers::TAINT_UNREACHABLE, TaintEffect::NoExecute)];
+        assert_eq!(verdict(&t, &taints), Verdict::EvictAfter(300_000));
+    }
+
+    /// The first matching toleration is the one used, even when a later one would tolerate
+    /// the taint forever.
+    #[test]
+    fn the_first_matching_toleration_is_used() {
+        let taints = [taint("a", TaintEffect::NoExecute)];
+        let all = Toleration {
+            key: String::new(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect: None,
+            toleration_seconds: None,
+        };
+        assert_eq!(verdict(&[tol("a", Some(60)), all.clone()], &taints), Verdict::EvictAfter(60_000));
+        assert_eq!(verdict(&[all, tol("a", Some(60))], &taints), Verdict::Keep);
+    }
+}

@@ -1,0 +1,261 @@
+//! Reads manifest files and folders into what a run creates: Pods (as arrivals), controllers
+//! (DaemonSet, Deployment → ReplicaSet, ReplicaSet, Job), PriorityClasses, LimitRanges,
+//! ResourceQuotas and PodDisruptionBudgets. Kinds capsim does not simulate (CRDs, RBAC,
+//! Services, ConfigMaps, ...) are skipped and counted, never errors.
+
+use std::path::{Path, PathBuf};
+
+use super::alibaba_openb::Arrival;
+use super::scenario::refine_line;
+use super::timeline::Dynamics;
+use crate::api::convert::{builtin_priority, pdb_from_value, pod_to_model, validate_pod};
+use crate::api::objects::{self as api, KubeObject};
+use crate::api::workloads::PodTemplateSpec;
+use crate::api::yaml::read_objects;
+use crate::controllers::daemonset::DaemonSet;
+use crate::controllers::job::{self, Job, RunTime};
+use crate::controllers::replicaset::{ReplicaSet, template_hash};
+use crate::error::InputError;
+use crate::model::pdb::PodDisruptionBudget;
+use crate::sim::time::SimTime;
+
+/// What the manifests of a scenario add to a run.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Standalone Pods.
+    pub arrivals: Vec<Arrival>,
+    /// PodDisruptionBudgets.
+    pub pdbs: Vec<PodDisruptionBudget>,
+    /// Files read.
+    pub files: Vec<PathBuf>,
+}
+
+/// The YAML files `path` names: itself, or the `.yaml`/`.yml`/`.json` files of a folder and its
+/// sub-folders in name order.
+///
+/// # Errors
+/// An unreadable folder or a path that does not exist.
+pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let meta =
+        std::fs::metadata(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            out.extend(manifest_files(&e)?);
+        } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json") {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// Priority resolution while converting templates: the class's value, a built-in class, or 0
+/// for a class not (yet) known — priority admission re-resolves every pod when it is created and
+/// rejects pods naming an unknown class.
+fn provisional_priority<'a>(dy: &'a Dynamics) -> impl Fn(&str) -> Option<i32> + 'a {
+    move |n: &str| dy.priority_classes.resolve(n).or_else(|| builtin_priority(n)).or(Some(0))
+}
+
+/// Reads the manifests at `path` (a file or folder), all created at `at`, into `dy` and `out`.
+///
+/// # Errors
+/// Unreadable files, malformed YAML, and objects capsim simulates with invalid fields, naming
+/// file, line and field.
+pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) -> Result<(), InputError> {
+    let files = manifest_files(path)?;
+    // PriorityClasses first, so templates in any file resolve against them.
+    let mut docs = Vec::new();
+    for f in &files {
+        let objects = read_objects(f)?;
+        for obj in &objects {
+            if let KubeObject::PriorityClass(pc) = &obj.value {
+                dy.priority_classes.add(pc, f, obj.line)?;
+            }
+        }
+        docs.push((f.clone(), objects));
+    }
+    for (f, objects) in docs {
+        for obj in objects {
+            let line = obj.line;
+            let value = obj.value;
+            match value {
+                KubeObject::PriorityClass(_) => {}
+                KubeObject::Pod(pod) => {
+                    validate_pod(&pod, &f, line)?;
+                    let mut m = pod_to_model(&pod, &f, line, provisional_priority(dy))
+                        .map_err(|e| refine_line(e, &f))?;
+                    dy.priority_classes.apply_policy(&pod, &mut m);
+                    if let Some(prev) =
+                        out.arrivals.iter().find(|a| a.pod.key() == m.key() && a.created == at)
+                    {
+                        return Err(InputError::Field {
+                            path: f.clone(),
+                            line,
+                            field: "metadata.name".into(),
+                            message: format!("Pod {} is already defined at line {}", m.key(), prev.line),
+                        });
+                    }
+                    out.arrivals.push(Arrival { pod: m, created: at, deleted: None, line });
+                }
+                KubeObject::DaemonSet(ds) => {
+                    let (ns, name) = names(&ds.metadata, &f, line, "DaemonSet")?;
+                    let pod = template_pod(&ds.spec.template, &ns, &name, dy, &f, line)?;
+                    dy.daemonsets.push(DaemonSet::new(ns, name, pod, at));
+                }
+                KubeObject::Deployment(d) => replica_set(&d, true, at, dy, &f, line)?,
+                KubeObject::ReplicaSet(d) => replica_set(&d, false, at, dy, &f, line)?,
+                KubeObject::Job(j) => {
+                    let (ns, name) = names(&j.metadata, &f, line, "Job")?;
+                    let template = template_pod(&j.spec.template, &ns, &name, dy, &f, line)?;
+                    let annotation = j
+                        .metadata
+                        .annotations
+                        .get(job::ANNOTATION_RUN_TIME)
+                        .or_else(|| j.spec.template.metadata.annotations.get(job::ANNOTATION_RUN_TIME));
+                    let run_time = match annotation {
+                        None => RunTime::Fixed(job::DEFAULT_RUN_TIME_MS),
+                        Some(v) => RunTime::parse(v).map_err(|m| {
+                            field(&f, line, &format!("metadata.annotations.{}", job::ANNOTATION_RUN_TIME), m)
+                        })?,
+                    };
+                    let positive = |v: Option<i32>, d: i32, fld: &str| -> Result<i32, InputError> {
+                        match v.unwrap_or(d) {
+                            n if n < 0 => {
+                                Err(field(&f, line, fld, format!("{n}: must be greater than or equal to 0")))
+                            }
+                            n => Ok(n),
+                        }
+                    };
+                    dy.jobs.push(Job {
+                        completions: positive(j.spec.completions, 1, "spec.completions")?,
+                        parallelism: positive(j.spec.parallelism, 1, "spec.parallelism")?,
+                        backoff_limit: positive(j.spec.backoff_limit, 6, "spec.backoffLimit")?,
+                        namespace: ns,
+                        name,
+                        run_time,
+                        template,
+                        created: at,
+                    });
+                }
+                KubeObject::Other { kind, value, .. } => match kind.as_str() {
+                    "PodDisruptionBudget" => {
+                        if let Some(pdb) = pdb_from_value(&kind, &value, &f, line)? {
+                            out.pdbs.push(pdb);
+                        }
+                    }
+                    "LimitRange" => {
+                        dy.limit_ranges.push(crate::api::policy::limit_range_from_value(&value, &f, line)?)
+                    }
+                    "ResourceQuota" => {
+                        dy.quotas.push(crate::api::policy::resource_quota_from_value(&value, &f, line)?)
+                    }
+                    _ => *dy.skipped.entry(kind).or_insert(0) += 1,
+                },
+                KubeObject::Node(_) => {
+                    return Err(field(&f, line, "kind", "Node: nodes belong in spec.cluster.nodes".into()));
+                }
+                KubeObject::List(_) => unreachable!("read_objects expands lists"),
+            }
+        }
+        out.files.push(f);
+    }
+    Ok(())
+}
+
+/// Adds a Deployment (as its one ReplicaSet, `<name>-<hash>`) or a bare ReplicaSet.
+fn replica_set(
+    d: &crate::api::workloads::Deployment,
+    is_deployment: bool,
+    at: SimTime,
+    dy: &mut Dynamics,
+    f: &Path,
+    line: usize,
+) -> Result<(), InputError> {
+    let kind = if is_deployment { "Deployment" } else { "ReplicaSet" };
+    let (ns, name) = names(&d.metadata, f, line, kind)?;
+    let replicas = d.spec.replicas.unwrap_or(1);
+    if replicas < 0 {
+        return Err(field(
+            f,
+            line,
+            "spec.replicas",
+            format!("{replicas}: must be greater than or equal to 0"),
+        ));
+    }
+    let template = template_pod(&d.spec.template, &ns, &name, dy, f, line)?;
+    let rs_name = if is_deployment {
+        format!("{name}-{}", template_hash(&format!("{ns}/{name}")))
+    } else {
+        name.clone()
+    };
+    dy.replicasets.push(ReplicaSet {
+        name: rs_name,
+        namespace: ns,
+        deployment: is_deployment.then_some(name),
+        replicas,
+        template,
+        created: at,
+    });
+    Ok(())
+}
+
+fn field(path: &Path, line: usize, field: &str, message: String) -> InputError {
+    InputError::Field { path: path.to_path_buf(), line, field: field.into(), message }
+}
+
+/// (namespace, name) of a controller; the namespace defaults to `default`.
+fn names(
+    meta: &api::ObjectMeta,
+    path: &Path,
+    line: usize,
+    kind: &str,
+) -> Result<(String, String), InputError> {
+    if meta.name.is_empty() {
+        return Err(field(path, line, "metadata.name", format!("Required value: a {kind} needs a name")));
+    }
+    let ns = if meta.namespace.is_empty() { "default".to_string() } else { meta.namespace.clone() };
+    Ok((ns, meta.name.clone()))
+}
+
+/// Converts a controller's pod template into a model pod in `ns`, named after the controller
+/// (controllers rename each pod they create).
+fn template_pod(
+    t: &PodTemplateSpec,
+    ns: &str,
+    name: &str,
+    dy: &Dynamics,
+    path: &Path,
+    line: usize,
+) -> Result<crate::model::Pod, InputError> {
+    let mut meta = t.metadata.clone();
+    meta.namespace = ns.to_string();
+    meta.name = name.to_string();
+    let pod = api::Pod { metadata: meta, spec: t.spec.clone(), ..Default::default() };
+    if pod.spec.containers.is_empty() {
+        return Err(field(
+            path,
+            line,
+            "spec.template.spec.containers",
+            "Required value: a pod template needs at least one container".into(),
+        ));
+    }
+    let mut m = pod_to_model(&pod, path, line, provisional_priority(dy)).map_err(|e| {
+        let e = match e {
+            InputError::Field { path, line, field, message } => {
+                InputError::Field { path, line, field: format!("spec.template.{field}"), message }
+            }
+            other => other,
+        };
+        refine_line(e, path)
+    })?;
+    dy.priority_classes.apply_policy(&pod, &mut m);
+    Ok(m)
+}

@@ -1,0 +1,169 @@
+//! The scenario's timeline resolved for a run: node selections, actions at points in virtual
+//! time, node pools and random failure processes. Selections resolve against the live cluster
+//! when their action fires (nodes may have joined or left by then).
+
+use std::collections::BTreeMap;
+
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::controllers::LABEL_POOL;
+use crate::model::labels::{Taint, TaintEffect};
+use crate::model::{Cluster, Node, NodeId};
+use crate::sim::time::SimTime;
+
+/// Which nodes an action applies to (see `docs/scenario.md`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NodeSelection {
+    /// Node names (empty: any).
+    pub names: Vec<String>,
+    /// Labels the nodes must carry.
+    pub labels: BTreeMap<String, String>,
+    /// Pool (label `capsim.dev/pool`).
+    pub pool: Option<String>,
+    /// Pick this many of the matches at random.
+    pub count: Option<usize>,
+    /// Pick this fraction of the matches at random.
+    pub fraction: Option<f64>,
+}
+
+impl NodeSelection {
+    /// Whether `node` passes the name, label and pool filters.
+    pub fn matches(&self, node: &Node) -> bool {
+        (self.names.is_empty() || self.names.contains(&node.name))
+            && self.labels.iter().all(|(k, v)| node.labels.get(k) == Some(v))
+            && self.pool.as_ref().is_none_or(|p| node.labels.get(LABEL_POOL) == Some(p))
+    }
+
+    /// The live nodes selected now, in id order: every match, or `count` / `fraction` of them
+    /// drawn from `rng` (a fraction rounds to the nearest count, at least 1 when positive).
+    pub fn resolve(&self, cluster: &Cluster, rng: &mut ChaCha8Rng) -> Vec<NodeId> {
+        let mut ids: Vec<NodeId> = cluster
+            .nodes()
+            .iter()
+            .enumerate()
+            .filter(|(_, info)| !info.removed && self.matches(&info.node))
+            .map(|(i, _)| i as NodeId)
+            .collect();
+        let want = match (self.count, self.fraction) {
+            (Some(c), _) => Some(c),
+            (None, Some(f)) => {
+                Some(if f > 0.0 { ((ids.len() as f64 * f).round() as usize).max(1) } else { 0 })
+            }
+            (None, None) => None,
+        };
+        if let Some(k) = want {
+            if k < ids.len() {
+                let (picked, _) = ids.partial_shuffle(rng, k);
+                let mut picked = picked.to_vec();
+                picked.sort_unstable();
+                ids = picked;
+            }
+        }
+        ids
+    }
+}
+
+/// A pool of nodes made from one template.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// Pool name.
+    pub name: String,
+    /// The template (name replaced by `<pool>-<n>`, labels `capsim.dev/pool` and
+    /// `kubernetes.io/hostname` set).
+    pub template: Node,
+    /// Nodes created at time 0 (numbered from 0); joins continue the numbering.
+    pub initial: usize,
+}
+
+impl Pool {
+    /// Node number `n` of the pool.
+    pub fn node(&self, n: usize) -> Node {
+        let mut node = self.template.clone();
+        node.name = format!("{}-{n}", self.name);
+        node.labels.insert(LABEL_POOL.into(), self.name.clone());
+        node.labels.insert("kubernetes.io/hostname".into(), node.name.clone());
+        node
+    }
+}
+
+/// How joins of one `nodeJoin` event are spaced.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Spacing {
+    /// All at once.
+    None,
+    /// A fixed interval, ms.
+    Fixed(i64),
+    /// Exponential gaps with this mean, ms (a Poisson arrival process).
+    Exponential(i64),
+}
+
+/// One action of the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `count` nodes of pool number `pool` join, spaced as given.
+    Join {
+        /// Pool index.
+        pool: usize,
+        /// How many.
+        count: usize,
+        /// Spacing.
+        spacing: Spacing,
+    },
+    /// Nodes stop heartbeating; recover after the given time, if any.
+    Fail(NodeSelection, Option<SimTime>),
+    /// Failed nodes heartbeat again.
+    Recover(NodeSelection),
+    /// Graceful leave: cordon, drain, delete.
+    Leave(NodeSelection),
+    /// Cordon (`true`) or uncordon (`false`).
+    Cordon(NodeSelection, bool),
+    /// Taints added (or updated by key and effect), and removed by key (and effect).
+    Taint(NodeSelection, Vec<Taint>, Vec<(String, Option<TaintEffect>)>),
+    /// Labels set and removed.
+    Label(NodeSelection, BTreeMap<String, String>, Vec<String>),
+    /// ReplicaSet number `rs` scaled to `replicas`.
+    Scale(usize, i32),
+}
+
+/// A random failure process over some nodes: exponential times between failures, a fixed
+/// repair time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailureProcess {
+    /// The nodes it applies to (`None`: every node).
+    pub nodes: Option<NodeSelection>,
+    /// Mean time between failures of one node, ms.
+    pub mtbf_ms: i64,
+    /// Time from failure to recovery, ms.
+    pub repair_ms: i64,
+}
+
+/// Everything that changes the cluster beyond the workload pods: timeline, pools, failure
+/// processes, the system layer of controllers and policies, and controller settings.
+#[derive(Clone, Debug, Default)]
+pub struct Dynamics {
+    /// Node pools.
+    pub pools: Vec<Pool>,
+    /// Timeline actions in time order (stable for equal times).
+    pub timeline: Vec<(SimTime, Action)>,
+    /// Random failure processes.
+    pub failures: Vec<FailureProcess>,
+    /// DaemonSets.
+    pub daemonsets: Vec<crate::controllers::daemonset::DaemonSet>,
+    /// ReplicaSets (one per Deployment).
+    pub replicasets: Vec<crate::controllers::replicaset::ReplicaSet>,
+    /// Jobs.
+    pub jobs: Vec<crate::controllers::job::Job>,
+    /// Static pods.
+    pub static_pods: Vec<crate::controllers::static_pods::StaticPods>,
+    /// LimitRanges.
+    pub limit_ranges: Vec<crate::controllers::admission::LimitRange>,
+    /// ResourceQuotas.
+    pub quotas: Vec<crate::controllers::admission::ResourceQuota>,
+    /// PriorityClasses from every manifest (priority admission of every new pod).
+    pub priority_classes: crate::api::convert::PriorityClasses,
+    /// Objects skipped by kind (CRDs, RBAC, Services, ...), with counts.
+    pub skipped: BTreeMap<String, usize>,
+    /// Controller settings.
+    pub settings: crate::controllers::Settings,
+}
