@@ -182,6 +182,22 @@ fn cmd_run(scenario: &Path, seed: Option<u64>, out: Option<PathBuf>, quiet: bool
                 summary.pods_preempted, summary.preemptions, summary.pods_rejected_by_kubelet
             );
         }
+        if summary.node_failures + summary.pods_evicted + summary.pods_rejected > 0 {
+            println!(
+                "  node failures {}, evicted {} ({}), rejected at admission {}{}; lost pod → replacement bound p50 {}s p99 {}s",
+                summary.node_failures,
+                summary.pods_evicted,
+                summary.evictions_by_reason,
+                summary.pods_rejected,
+                if summary.rejections_by_reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", summary.rejections_by_reason)
+                },
+                summary.replacement_p50_s,
+                summary.replacement_p99_s
+            );
+        }
         println!(
             "  pending (scheduled pods) p50 {}s  p90 {}s  p99 {}s  max {}s; longest wait of a never-scheduled pod {}s",
             summary.pending_p50_s,

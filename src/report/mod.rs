@@ -1,4 +1,5 @@
 //! Results folders: `pods.csv`, `timeseries.csv`, `summary.csv`, `profiles.csv`, `events.csv`,
+//! `daemonsets.csv` and `failures.csv` (when the run has DaemonSets or node failures),
 //! `summary.json`,
 //! `timing.csv`
 //! and a copy of the scenario, written to a temporary folder and renamed into place only when
@@ -41,6 +42,28 @@ pub struct Summary {
     pub preemptions: u64,
     /// Pods bound from a stale scheduler cache and rejected by the kubelet (OutOfcpu, ...).
     pub pods_rejected_by_kubelet: usize,
+    /// Pods refused at admission (unknown PriorityClass, LimitRange, ResourceQuota).
+    pub pods_rejected: usize,
+    /// Pods evicted by a controller (taints, failed nodes, drains).
+    pub pods_evicted: usize,
+    /// Pods that ran to completion (Jobs).
+    pub pods_succeeded: usize,
+    /// Pods deleted by their owner (scale-down, DaemonSet on an ineligible node).
+    pub pods_deleted_by_owner: usize,
+    /// Pods lost with their deleted node.
+    pub pods_node_lost: usize,
+    /// Evictions by reason, `reason=count` joined with `; ` (NodeFailure, TaintManagerEviction,
+    /// Drain, Preemption, ...).
+    pub evictions_by_reason: String,
+    /// Pods refused at admission by reason, `reason=count` joined with `; `.
+    pub rejections_by_reason: String,
+    /// Node failures within the run.
+    pub node_failures: usize,
+    /// Median time from the loss of a controller-owned pod to its replacement being bound,
+    /// seconds (0 when none).
+    pub replacement_p50_s: f64,
+    /// 99th percentile of that time, seconds.
+    pub replacement_p99_s: f64,
     /// Median pending time of scheduled pods, seconds (HdrHistogram, 3 significant digits).
     pub pending_p50_s: f64,
     /// 90th percentile pending time, seconds.
@@ -189,24 +212,30 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         .pods
         .iter()
         .filter(|p| {
-            !matches!(
-                p.outcome,
-                Outcome::Scheduled
-                    | Outcome::BoundByNodeName
-                    | Outcome::NotCreated
-                    | Outcome::Preempted
-                    | Outcome::RejectedByKubelet
-            )
+            p.scheduled_ms.is_none()
+                && matches!(
+                    p.outcome,
+                    Outcome::Pending
+                        | Outcome::Gated
+                        | Outcome::NoProfile
+                        | Outcome::NodeNotFound
+                        | Outcome::DeletedWhilePending
+                )
         })
         .filter_map(|p| Some(p.deleted_ms.unwrap_or(r.end.0) - p.created_ms?))
         .max()
         .unwrap_or(0);
+    let joined =
+        |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let replacement = |q: f64| {
+        if rec.replacement.is_empty() { 0.0 } else { rec.replacement.value_at_quantile(q) as f64 / 1000.0 }
+    };
     let mean = rec.mean_allocation(r.end);
     let peak = rec.peak_allocation();
     let summary = Summary {
         scenario: r.scenario.clone(),
         seed: r.seed,
-        nodes: r.cluster.num_nodes(),
+        nodes: r.cluster.num_live_nodes(),
         pods_total: rec.pods.len(),
         pods_created: rec.pods.iter().filter(|p| p.created_ms.is_some()).count(),
         pods_scheduled: rec.pods.iter().filter(|p| p.outcome == Outcome::Scheduled).count(),
@@ -219,6 +248,16 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         pods_preempted: count(Outcome::Preempted),
         preemptions: rec.preemptions,
         pods_rejected_by_kubelet: count(Outcome::RejectedByKubelet),
+        pods_rejected: count(Outcome::Rejected),
+        pods_evicted: count(Outcome::Evicted),
+        pods_succeeded: count(Outcome::Succeeded),
+        pods_deleted_by_owner: count(Outcome::DeletedByOwner),
+        pods_node_lost: count(Outcome::NodeLost),
+        evictions_by_reason: joined(&rec.evictions),
+        rejections_by_reason: joined(&rec.rejections),
+        node_failures: rec.failures.len(),
+        replacement_p50_s: replacement(0.5),
+        replacement_p99_s: replacement(0.99),
         pending_p50_s: pct(0.5),
         pending_p90_s: pct(0.9),
         pending_p99_s: pct(0.99),
@@ -263,10 +302,12 @@ struct PodRow<'a> {
     outcome: &'static str,
     attempts: u32,
     last_unschedulable_reason: &'a str,
+    terminating_s: String,
+    owner: &'a str,
 }
 
 /// Columns of `pods.csv`, in `PodRow` field order.
-const POD_COLUMNS: [&str; 12] = [
+const POD_COLUMNS: [&str; 14] = [
     "namespace",
     "name",
     "priority",
@@ -279,6 +320,8 @@ const POD_COLUMNS: [&str; 12] = [
     "outcome",
     "attempts",
     "last_unschedulable_reason",
+    "terminating_s",
+    "owner",
 ];
 
 /// Columns of `timeseries.csv`, in `Sample` field order.
@@ -326,6 +369,8 @@ fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
             outcome: rec.outcome.as_str(),
             attempts: rec.attempts,
             last_unschedulable_reason: &rec.last_reason,
+            terminating_s: opt(rec.terminating_ms),
+            owner: &rec.owner,
         })
         .map_err(|e| out_err(path, e))?;
     }
@@ -434,6 +479,27 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         write_pods(r, &tmp.join("pods.csv"))?;
         write_rows(&r.recorder.samples, &SAMPLE_COLUMNS, &tmp.join("timeseries.csv"))?;
         write_summary_csv(&summary, &tmp.join("summary.csv"))?;
+        if !r.recorder.daemonsets.is_empty() {
+            write_rows(
+                &r.recorder.daemonsets,
+                &["time_s", "daemonset", "desired", "current", "ready", "misscheduled"],
+                &tmp.join("daemonsets.csv"),
+            )?;
+        }
+        if !r.recorder.failures.is_empty() {
+            write_rows(
+                &r.recorder.failures,
+                &[
+                    "node",
+                    "failed_s",
+                    "recovered_s",
+                    "pods_on_node",
+                    "pods_evicted",
+                    "replacements_scheduled",
+                ],
+                &tmp.join("failures.csv"),
+            )?;
+        }
         write_rows(
             &r.recorder.kube_events,
             &["time_s", "object", "type", "reason", "message", "source"],

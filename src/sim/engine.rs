@@ -176,7 +176,8 @@ struct Engine<'a> {
     rs_active: Vec<BTreeSet<PodId>>,
     rs_retry_ms: Vec<i64>,
     jobs: Vec<JobStatus>,
-    /// Per owner: losses waiting for a replacement, oldest first.
+    /// Per ReplicaSet or Job: losses waiting for a replacement, oldest first (a DaemonSet's pod
+    /// is replaced on its own node or not at all, so it is not counted).
     losses: BTreeMap<Owner, std::collections::VecDeque<Loss>>,
     /// Replacement pod → the loss it answers.
     replaces: BTreeMap<PodId, Loss>,
@@ -765,10 +766,6 @@ impl<'a> Engine<'a> {
                     self.daemonsets.pods[ds].remove(&n);
                     if how == End::KubeletRejected {
                         self.daemonsets.note_failure(ds, n, self.now.0);
-                    }
-                    if lost {
-                        let failure = self.failure_of(p);
-                        self.losses.entry(owner).or_default().push_back(Loss { at_ms: self.now.0, failure });
                     }
                     if !self.cluster.node(n).removed {
                         self.push(self.now.plus_millis(delay), Event::DaemonSetNode(i, n));
