@@ -148,6 +148,30 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            let dy = &sc.dynamics;
+            if dy.daemonsets.len() + dy.replicasets.len() + dy.jobs.len() + dy.static_pods.len() > 0 {
+                println!(
+                    "controllers: {} DaemonSet(s), {} Deployment/ReplicaSet(s), {} Job(s), {} static pod set(s); {} LimitRange(s), {} ResourceQuota(s)",
+                    dy.daemonsets.len(),
+                    dy.replicasets.len(),
+                    dy.jobs.len(),
+                    dy.static_pods.len(),
+                    dy.limit_ranges.len(),
+                    dy.quotas.len()
+                );
+            }
+            if !dy.timeline.is_empty() || !dy.failures.is_empty() {
+                println!(
+                    "timeline: {} event(s), {} random failure process(es), {} pool(s)",
+                    dy.timeline.len(),
+                    dy.failures.len(),
+                    dy.pools.len()
+                );
+            }
+            if !dy.skipped.is_empty() {
+                let kinds: Vec<String> = dy.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                println!("skipped (not simulated): {}", kinds.join(", "));
+            }
             for n in &sc.notes {
                 println!("note: {n}");
             }
