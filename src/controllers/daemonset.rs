@@ -183,16 +183,15 @@ impl DaemonSetController {
     /// Status of `ds` for the time series: (desired, current, ready, misscheduled), as upstream's
     /// `desiredNumberScheduled`, `currentNumberScheduled`, `numberReady` and
     /// `numberMisscheduled`. `nodes` are the live nodes; `bound(p)` tells whether pod `p` runs.
-    pub fn status(
+    pub fn status<'n>(
         &self,
         ds: usize,
-        nodes: impl Iterator<Item = (NodeId, Node)>,
+        nodes: impl Iterator<Item = (NodeId, &'n Node)>,
         bound: impl Fn(PodId) -> bool,
     ) -> (usize, usize, usize, usize) {
         let (mut desired, mut current, mut ready, mut mis) = (0, 0, 0, 0);
-        let _ = &nodes;
         for (id, node) in nodes {
-            let (should_run, _) = self.sets[ds].should_run(&node);
+            let (should_run, _) = self.sets[ds].should_run(node);
             let pod = self.pods[ds].get(&id);
             if should_run {
                 desired += 1;

@@ -85,6 +85,8 @@ pub struct Cluster {
     zones: Vec<(String, Vec<NodeId>)>,
     /// Nodes in kube-scheduler's snapshot order (zone-interleaved), rebuilt on node add.
     order: Vec<NodeId>,
+    /// Position of each node in `order` (`usize::MAX` for removed nodes), by id.
+    order_pos: Vec<usize>,
     /// Image name (as nodes report it) → (size reported by the first node that listed it, number
     /// of nodes that hold it): upstream's cache-wide `imageStates`.
     image_nodes: BTreeMap<String, (i64, u32)>,
@@ -222,10 +224,13 @@ impl Cluster {
     /// the 2nd of every zone, and so on.
     fn rebuild_order(&mut self) {
         self.order.clear();
+        self.order_pos.clear();
+        self.order_pos.resize(self.nodes.len(), usize::MAX);
         let longest = self.zones.iter().map(|(_, ids)| ids.len()).max().unwrap_or(0);
         for i in 0..longest {
             for (_, ids) in &self.zones {
                 if let Some(id) = ids.get(i) {
+                    self.order_pos[*id as usize] = self.order.len();
                     self.order.push(*id);
                 }
             }
@@ -379,6 +384,11 @@ impl Cluster {
     /// zone).
     pub fn node_order(&self) -> &[NodeId] {
         &self.order
+    }
+
+    /// Position of node `id` in [`Cluster::node_order`] (`usize::MAX` once removed).
+    pub fn order_position(&self, id: NodeId) -> usize {
+        self.order_pos.get(id as usize).copied().unwrap_or(usize::MAX)
     }
 
     /// All nodes, indexed by [`NodeId`].

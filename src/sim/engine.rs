@@ -384,7 +384,7 @@ impl<'a> Engine<'a> {
             if !self.daemonsets.active[ds] {
                 continue;
             }
-            let nodes = self.cluster.live_nodes().map(|(id, n)| (id, n.node.clone()));
+            let nodes = self.cluster.live_nodes().map(|(id, n)| (id, &n.node));
             let cluster = &self.cluster;
             let (desired, current, ready, misscheduled) =
                 self.daemonsets.status(ds, nodes, |p| cluster.pod_node(p).is_some());

@@ -257,24 +257,38 @@ pub fn schedule_pod(
     }
 
     // Filter, over the PreFilterResult's nodes (if any), from the rotating start index.
+    // The PreFilterResult's nodes, in snapshot order (looked up by name: a DaemonSet pod names
+    // one node of thousands).
     let candidates: Vec<NodeId> = match &allowed {
         None => all.to_vec(),
         Some(names) => {
-            all.iter().copied().filter(|id| names.contains(&cluster.node(*id).node.name)).collect()
+            let mut ids: Vec<NodeId> = names.iter().filter_map(|n| cluster.node_id(n)).collect();
+            ids.sort_unstable_by_key(|id| cluster.order_position(*id));
+            ids
         }
     };
-    if let Some(names) = &allowed {
+    // The status of the nodes the PreFilterResult left out, first among the rejections; built
+    // only when a report needs it (no feasible node, or scores recorded).
+    let absent = |result: &mut CycleResult| {
+        if allowed.is_none() {
+            return;
+        }
         // Upstream names the plugins sorted (`sets.List`) in the absent nodes' status.
         let mut list: Vec<&str> = plugins_with_nodes.clone();
         list.sort_unstable();
         list.dedup();
         let msg = format!("node(s) didn't satisfy plugin(s) [{}]", list.join(" "));
-        for id in all {
-            if !names.contains(&cluster.node(*id).node.name) {
-                result.rejected.push((*id, Status::unresolvable(msg.clone()).with_plugin(list[0])));
-            }
+        let mut inside = vec![false; cluster.num_nodes()];
+        for id in &candidates {
+            inside[*id as usize] = true;
         }
-    }
+        let out: Vec<(NodeId, Status)> = all
+            .iter()
+            .filter(|id| !inside[**id as usize])
+            .map(|id| (*id, Status::unresolvable(msg.clone()).with_plugin(list[0])))
+            .collect();
+        result.rejected.splice(0..0, out);
+    };
     result.prefilter_result = allowed.clone();
     let to_find = if profile.score.is_empty() && !opts.record_scores {
         1.min(candidates.len())
@@ -332,6 +346,9 @@ pub fn schedule_pod(
         }
     }
     state.next_start_node_index = (start + processed) % all.len();
+    if result.feasible.is_empty() || opts.record_scores {
+        absent(&mut result);
+    }
 
     if result.feasible.is_empty() {
         let mut fit = fit_error(all.len(), &result.rejected);
