@@ -324,3 +324,93 @@ fn explain_shows_filter_verdicts_scores_and_the_outcome_for_a_pod() {
         capsim(&["explain", "workloads/openb-default.yaml", "--pod", "default/no-such-pod", "--at", "1h"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+const SCENARIO_HEAD: &str = "apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: scratch\nspec:\n  cluster:\n    nodes:\n      - manifest: {path: nodes.yaml}\n";
+
+#[test]
+fn timeline_and_controller_errors_name_file_line_and_field() {
+    let s = Scratch::new();
+    // An event with two actions.
+    s.write(
+        "scenario.yaml",
+        &format!(
+            "{SCENARIO_HEAD}  events:\n    - at: 1h\n      cordon: {{names: [n1]}}\n      uncordon: {{names: [n1]}}\n"
+        ),
+    );
+    s.assert_input_error(&["scenario.yaml:10", "spec.events[0]", "exactly one action", "found 2"]);
+    // An unknown taint effect.
+    s.write(
+        "scenario.yaml",
+        &format!(
+            "{SCENARIO_HEAD}  events:\n    - at: 1h\n      taint:\n        nodes: {{names: [n1]}}\n        add: [{{key: k, effect: NoRun}}]\n"
+        ),
+    );
+    s.assert_input_error(&["scenario.yaml:13", "spec.events[0].taint.add[0].effect", "NoRun"]);
+    // Scaling a Deployment that no manifest defines.
+    s.write(
+        "scenario.yaml",
+        &format!(
+            "{SCENARIO_HEAD}  events:\n    - at: 1h\n      scale: {{deployment: shop/web, replicas: 3}}\n"
+        ),
+    );
+    s.assert_input_error(&["spec.events[0].scale.deployment", "shop/web"]);
+    // A failure process without a horizon.
+    s.write(
+        "scenario.yaml",
+        &format!("{SCENARIO_HEAD}    nodeFailures:\n      - {{mtbf: 10h, repair: 1h}}\n"),
+    );
+    s.assert_input_error(&["spec.duration", "horizon"]);
+    // A Deployment with negative replicas in the system layer.
+    s.write(
+        "apps.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: -1\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
+    );
+    s.write("scenario.yaml", &format!("{SCENARIO_HEAD}    manifests: [apps.yaml]\n"));
+    s.assert_input_error(&["apps.yaml:1", "spec.replicas", "-1"]);
+    // A malformed quantity inside a DaemonSet's pod template.
+    s.write(
+        "apps.yaml",
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          resources:\n            requests: {cpu: 1x}\n",
+    );
+    s.assert_input_error(&["apps.yaml:11", "spec.template.spec.containers[0].resources.requests.cpu", "1x"]);
+    // An unknown pool in a join.
+    s.write(
+        "scenario.yaml",
+        &format!("{SCENARIO_HEAD}  events:\n    - at: 1h\n      nodeJoin: {{pool: gpu, count: 2}}\n"),
+    );
+    s.assert_input_error(&["spec.events[0].nodeJoin.pool", "gpu"]);
+}
+
+#[test]
+fn a_pool_joins_and_its_daemonset_follows() {
+    let s = Scratch::new();
+    s.write(
+        "ds.yaml",
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: kube-system\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          resources:\n            requests: {cpu: 100m, memory: 64Mi}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: agent-config\n",
+    );
+    s.write(
+        "scenario.yaml",
+        &format!(
+            "{SCENARIO_HEAD}      - pool: {{name: burst, count: 1, template: nodes.yaml}}\n    manifests: [ds.yaml]\n  duration: 1h\n  events:\n    - at: 10m\n      nodeJoin: {{pool: burst, count: 2, interval: 30s}}\n"
+        )
+        .replace("  duration: 1h\n", "")
+        .replace("spec:\n  cluster:", "spec:\n  duration: 1h\n  cluster:"),
+    );
+    let o = capsim(&["validate", s.path("scenario.yaml").to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("skipped (not simulated): 1 ConfigMap"), "{stdout}");
+    let (code, stderr) = s.run();
+    assert_eq!(code, 0, "{stderr}");
+    let pods = std::fs::read_to_string(s.path("out/pods.csv")).unwrap();
+    let agents: Vec<(&str, &str)> = pods
+        .lines()
+        .filter(|l| l.contains("DaemonSet/kube-system/agent"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[5], f[8]) // scheduled_s, node
+        })
+        .collect();
+    assert_eq!(agents, vec![("0", "n1"), ("0", "burst-0"), ("600", "burst-1"), ("630", "burst-2")]);
+    let ds = std::fs::read_to_string(s.path("out/daemonsets.csv")).unwrap();
+    assert!(ds.lines().last().unwrap().ends_with("kube-system/agent,4,4,4,0"), "{ds}");
+}
