@@ -283,3 +283,29 @@ fn a_run_cut_at_a_horizon_reports_pending_nominations() {
     let r = run(&sc, 1).unwrap();
     assert_eq!(r.nominated, vec![(1, 0)], "high waits for low's grace period, nominated to n1");
 }
+
+/// A ReplicaSet creates at most 500 pods per sync (upstream `burstReplicas`) and syncs again
+/// at once: 1,200 replicas all exist at time 0.
+#[test]
+fn a_replicaset_creates_more_than_one_burst_at_once() {
+    use capsim::controllers::replicaset::ReplicaSet;
+    let mut sc = scenario(vec![node("n1", 1_000_000), node("n2", 1_000_000)], vec![]);
+    for n in &mut sc.nodes {
+        n.allocatable.pods = 1_000;
+    }
+    sc.dynamics.replicasets.push(ReplicaSet {
+        namespace: "default".into(),
+        name: "web-abc".into(),
+        deployment: Some("web".into()),
+        replicas: 1_200,
+        template: simple_pod("web", Resources { milli_cpu: 100, memory: 1 << 20, ..Default::default() }),
+        created: SimTime::ZERO,
+    });
+    sc.horizon = Some(SimTime::from_secs(60));
+    let r = run(&sc, 1).unwrap();
+    let scheduled: Vec<_> = r.recorder.pods.iter().filter(|p| p.outcome == Outcome::Scheduled).collect();
+    assert_eq!(scheduled.len(), 1_200);
+    assert!(scheduled.iter().all(|p| p.scheduled_ms == Some(0) && p.owner == "ReplicaSet/default/web-abc"));
+    let last = r.recorder.samples.last().unwrap();
+    assert_eq!((last.pods_created, last.pods_running), (1_200, 1_200));
+}

@@ -1460,7 +1460,12 @@ impl<'a> Engine<'a> {
         let active: Vec<PodId> = self.rs_active[i].iter().copied().collect();
         if active.len() < want {
             let mut refused = false;
-            for _ in 0..(want - active.len()).min(crate::controllers::replicaset::BURST_REPLICAS) {
+            let burst = crate::controllers::replicaset::BURST_REPLICAS;
+            if want - active.len() > burst {
+                // One sync creates at most 500; the controller sees them and syncs again.
+                self.push(self.now, Event::ControllerSync(Owner::ReplicaSet(i as u32)));
+            }
+            for _ in 0..(want - active.len()).min(burst) {
                 let suffix = self.next_name();
                 let rs = &self.sc.dynamics.replicasets[i];
                 let mut pod = rs.template.clone();
