@@ -175,6 +175,9 @@ struct Engine<'a> {
     rs_replicas: Vec<i32>,
     rs_active: Vec<BTreeSet<PodId>>,
     rs_retry_ms: Vec<i64>,
+    /// Per DaemonSet: the current retry backoff after a refused creation, ms.
+    ds_retry_ms: Vec<i64>,
+    ds_retry_pending: Vec<bool>,
     jobs: Vec<JobStatus>,
     /// Per ReplicaSet or Job: losses waiting for a replacement, oldest first (a DaemonSet's pod
     /// is replaced on its own node or not at all, so it is not counted).
@@ -195,6 +198,9 @@ impl<'a> Engine<'a> {
         let mut cluster = Cluster::new();
         for pdb in &sc.pdbs {
             cluster.add_pdb(pdb.clone());
+        }
+        for (name, labels) in &dy.namespaces {
+            cluster.add_namespace(name, labels.clone());
         }
         for a in &sc.arrivals {
             cluster.add_pod(a.pod.clone());
@@ -254,6 +260,8 @@ impl<'a> Engine<'a> {
             rs_replicas: dy.replicasets.iter().map(|r| r.replicas).collect(),
             rs_active: vec![BTreeSet::new(); dy.replicasets.len()],
             rs_retry_ms: vec![0; dy.replicasets.len()],
+            ds_retry_ms: vec![0; dy.daemonsets.len()],
+            ds_retry_pending: vec![false; dy.daemonsets.len()],
             jobs: vec![JobStatus::default(); dy.jobs.len()],
             losses: BTreeMap::new(),
             replaces: BTreeMap::new(),
@@ -418,7 +426,7 @@ impl<'a> Engine<'a> {
                 }
             }
             Event::PodDeleted(p) => self.end_pod(p, End::Departed, 0)?,
-            Event::PodTerminated(p) => self.leave_node(p)?,
+            Event::PodTerminated(p) => self.grace_over(p)?,
             Event::SchedulingCycle(k) => self.scheduling_cycle(k as usize)?,
             Event::UnschedulableFlush(k) => {
                 let pr = &mut self.procs[k as usize];
@@ -444,7 +452,13 @@ impl<'a> Engine<'a> {
                     self.taint_evict(p)?;
                 }
             }
-            Event::ControllerSync(owner) | Event::ControllerRetry(owner) => self.controller_sync(owner)?,
+            Event::ControllerSync(owner) => self.controller_sync(owner)?,
+            Event::ControllerRetry(owner) => {
+                if let Owner::DaemonSet(i) = owner {
+                    self.ds_retry_pending[i as usize] = false;
+                }
+                self.controller_sync(owner)?;
+            }
             Event::DaemonSetNode(ds, node) => self.daemon_reconcile(ds as usize, node)?,
             Event::JobPodDone(p) => {
                 if self.phase[p as usize] == Phase::Running {
@@ -600,6 +614,7 @@ impl<'a> Engine<'a> {
         if pod.priority_class_name.is_empty() {
             if let Some(name) = dy.priority_classes.global_default_name() {
                 pod.priority_class_name = name.to_string();
+                pod.priority = dy.priority_classes.resolve("").unwrap_or(0);
             }
         } else {
             match dy
@@ -679,9 +694,10 @@ impl<'a> Engine<'a> {
         self.set_phase(p, if failed { Phase::Failed } else { Phase::Succeeded });
         self.evictions.remove(&p);
         let pod = self.cluster.pod(p).clone();
-        self.admission.release(&pod);
         let r = &mut self.rec.pods[p as usize];
-        r.terminating_ms = Some(now.0);
+        if how != End::Completed {
+            r.terminating_ms = Some(now.0);
+        }
         let outcome = match how {
             End::Departed if !was_running => Some(PodOutcome::DeletedWhilePending),
             End::Departed => None,
@@ -704,13 +720,14 @@ impl<'a> Engine<'a> {
         }
         if !was_running {
             r.deleted_ms = Some(now.0);
+            self.admission.release(&pod);
             if let Some(k) = self.owner_proc[p as usize] {
                 self.procs[k].sched.queue.remove(p);
                 self.procs[k].sched.set_nominated(p, None);
             }
         } else {
-            let node = self.cluster.pod_node(p).expect("running pods are bound");
             if grace_s <= 0 || how == End::NodeLost {
+                self.admission.release(&pod);
                 self.leave_node(p)?;
             } else {
                 self.cluster.mark_terminating(p);
@@ -721,15 +738,26 @@ impl<'a> Engine<'a> {
                         }
                     }
                 }
-                if self.health[node as usize].heartbeat {
-                    self.push(now.plus_millis(grace_s * 1000), Event::PodTerminated(p));
-                } else {
-                    self.stuck.entry(node).or_default().push(p);
-                }
+                // Quota usage stays until the pod is gone or past its grace period.
+                self.push(now.plus_millis(grace_s * 1000), Event::PodTerminated(p));
             }
         }
         self.owner_notice(p, &pod, how, was_running)?;
         Ok(())
+    }
+
+    /// A deleted pod's grace period is over: quota lets it go; it leaves its node, unless the
+    /// node does not heartbeat (then it stays until the node recovers or is deleted).
+    fn grace_over(&mut self, p: PodId) -> Result<(), SimError> {
+        let pod = self.cluster.pod(p).clone();
+        self.admission.release(&pod);
+        let Some(node) = self.cluster.pod_node(p) else { return Ok(()) };
+        if self.health[node as usize].heartbeat {
+            self.leave_node(p)
+        } else {
+            self.stuck.entry(node).or_default().push(p);
+            Ok(())
+        }
     }
 
     /// A deleted pod leaves its node (grace period over, or its node came back or went).
@@ -1438,6 +1466,23 @@ impl<'a> Engine<'a> {
                 let p = self.spawn(pod, owner)?;
                 if matches!(self.phase[p as usize], Phase::Pending | Phase::Running) {
                     self.daemonsets.pods[ds].insert(id, p);
+                    self.ds_retry_ms[ds] = 0;
+                } else {
+                    // A failed sync: the workqueue retries with backoff (5 ms doubling, at
+                    // most 1000 s).
+                    if !self.ds_retry_pending[ds] {
+                        let wait = if self.ds_retry_ms[ds] == 0 {
+                            5
+                        } else {
+                            (self.ds_retry_ms[ds] * 2).min(1_000_000)
+                        };
+                        self.ds_retry_ms[ds] = wait;
+                        self.ds_retry_pending[ds] = true;
+                        self.push(
+                            self.now.plus_millis(wait),
+                            Event::ControllerRetry(Owner::DaemonSet(ds as u32)),
+                        );
+                    }
                 }
             }
             Decision::Delete(p) => {

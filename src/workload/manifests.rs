@@ -151,6 +151,26 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                             out.pdbs.push(pdb);
                         }
                     }
+                    "Namespace" => {
+                        let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("");
+                        if name.is_empty() {
+                            return Err(field(
+                                &f,
+                                line,
+                                "metadata.name",
+                                "Required value: a Namespace needs a name".into(),
+                            ));
+                        }
+                        let labels: std::collections::BTreeMap<String, String> = match value
+                            .pointer("/metadata/labels")
+                        {
+                            None | Some(serde_json::Value::Null) => Default::default(),
+                            Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+                                field(&f, line, "metadata.labels", format!("expected a map of strings: {e}"))
+                            })?,
+                        };
+                        dy.namespaces.push((name.to_string(), labels));
+                    }
                     "LimitRange" => {
                         dy.limit_ranges.push(crate::api::policy::limit_range_from_value(&value, &f, line)?)
                     }

@@ -162,6 +162,8 @@ pub struct Dynamics {
     pub quotas: Vec<crate::controllers::admission::ResourceQuota>,
     /// PriorityClasses from every manifest (priority admission of every new pod).
     pub priority_classes: crate::api::convert::PriorityClasses,
+    /// Namespaces with their labels (namespaceSelector reads them).
+    pub namespaces: Vec<(String, BTreeMap<String, String>)>,
     /// Objects skipped by kind (CRDs, RBAC, Services, ...), with counts.
     pub skipped: BTreeMap<String, usize>,
     /// Controller settings.
