@@ -7,6 +7,7 @@ pub mod experiment;
 pub mod metrics;
 pub mod model;
 pub mod report;
+pub mod runtime;
 pub mod scheduler;
 pub mod sim;
 pub mod workload;

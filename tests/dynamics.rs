@@ -869,3 +869,63 @@ spec: {template: {spec: {restartPolicy: Never, containers: [{name: w, image: bus
     assert_eq!(on_n2.len(), 1, "n-2 never got its DaemonSet pod");
     assert!(on_n2[0].1.scheduled_ms.is_some_and(|t| t > 300_000));
 }
+
+/// A drain that a budget blocks for ever does not keep a run without a horizon going: the run
+/// ends, the node stays cordoned, and each refused pod gets one `EvictionBlocked` event.
+#[test]
+fn a_blocked_drain_without_a_horizon_ends() {
+    let spec = "  cluster:
+    nodes: [{pool: {name: old, count: 2, template: node.yaml}}]
+  workload: [{manifest: {path: web.yaml}}]
+  events: [{at: 10m, nodeLeave: {names: [old-0]}}]
+";
+    let pdb = "apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web-pdb}
+spec: {maxUnavailable: 0, selector: {matchLabels: {app: web}}}
+";
+    let web = deployment("web", 2, "'1'", "") + pdb;
+    let (_, r) = simulate(spec, &[("web.yaml", &web)]);
+    let old = node_id(&r, "old-0");
+    assert!(!r.cluster.node(old).removed);
+    assert!(r.cluster.node(old).node.unschedulable);
+    let blocked: Vec<_> = r.recorder.kube_events.iter().filter(|e| e.reason == "EvictionBlocked").collect();
+    assert_eq!(blocked.len(), r.cluster.node(old).pods.len());
+    assert!(blocked.iter().all(|e| e.time_s == "600"));
+}
+
+/// `tolerationSeconds` near i64::MAX must not wrap around: the pod stays.
+#[test]
+fn a_huge_toleration_never_evicts() {
+    let spec = "  duration: 2h
+  cluster:
+    nodes: [{pool: {name: n, count: 1, template: node.yaml}}]
+  workload: [{manifest: {path: p.yaml}}]
+  events: [{at: 10m, taint: {nodes: {pool: n}, add: [{key: k, effect: NoExecute}]}}]
+";
+    let p = pod(
+        "name: p",
+        "  tolerations: [{key: k, operator: Exists, effect: NoExecute, tolerationSeconds: 9223372036854775807}]\n",
+        "{requests: {cpu: 100m}}",
+    );
+    let (_, r) = simulate(spec, &[("p.yaml", &p)]);
+    let (_, rec) = by_name(&r, "p");
+    assert_eq!((rec.outcome, rec.terminating_ms), (Outcome::Scheduled, None));
+}
+
+/// A static pod belongs to its kubelet: a NoExecute taint it does not tolerate leaves it
+/// running (upstream's kubelet keeps it and re-creates its mirror pod).
+#[test]
+fn static_pods_survive_noexecute_taints() {
+    let spec = "  duration: 1h
+  cluster:
+    nodes: [{pool: {name: n, count: 1, template: node.yaml}}]
+    staticPods: [{path: s.yaml}, {path: s.yaml}]
+  events: [{at: 10m, taint: {nodes: {pool: n}, add: [{key: k, effect: NoExecute}]}}]
+";
+    let s = pod("name: etcd, namespace: kube-system", "", "{requests: {cpu: 100m}}");
+    let (_, r) = simulate(spec, &[("s.yaml", &s)]);
+    let mirrors: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "Node/n-0").collect();
+    assert_eq!(mirrors.len(), 1, "one manifest name runs once per node");
+    assert_eq!((mirrors[0].outcome, mirrors[0].terminating_ms), (Outcome::BoundByNodeName, None));
+}

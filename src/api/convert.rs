@@ -274,6 +274,17 @@ pub fn pod_to_model(
         },
         mirror: p.metadata.annotations.contains_key(ANNOTATION_MIRROR),
         host_network: spec.host_network,
+        restart_policy: match spec.restart_policy.as_str() {
+            "" | "Always" => model::pod::RestartPolicy::Always,
+            "OnFailure" => model::pod::RestartPolicy::OnFailure,
+            "Never" => model::pod::RestartPolicy::Never,
+            other => {
+                return Err(ctx.field_error(
+                    "spec.restartPolicy",
+                    format!("{other:?}: expected Always, OnFailure or Never"),
+                ));
+            }
+        },
         requests: model::Resources::default(),
         non_zero_requests: model::Resources::default(),
     };

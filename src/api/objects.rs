@@ -170,6 +170,9 @@ pub struct PodSpec {
     /// `spec.hostNetwork`.
     #[serde(deserialize_with = "null_default")]
     pub host_network: bool,
+    /// `spec.restartPolicy` as written (`Always`, `OnFailure`, `Never`).
+    #[serde(deserialize_with = "null_default")]
+    pub restart_policy: String,
     /// `spec.nodeSelector`.
     #[serde(deserialize_with = "null_default")]
     pub node_selector: BTreeMap<String, String>,

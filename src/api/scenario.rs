@@ -56,6 +56,156 @@ pub struct ScenarioSpec {
     /// Controller settings (reaction delays and rates; upstream defaults when unset).
     #[serde(default)]
     pub controllers: ControllersSpec,
+    /// The kubelet runtime: container usage, CPU throttling, OOM kills, node-pressure eviction.
+    /// Off when absent.
+    #[serde(default)]
+    pub runtime: Option<RuntimeSpec>,
+}
+
+/// The runtime section (see `docs/runtime.md`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuntimeSpec {
+    /// How often usage is re-drawn (default `5m`).
+    #[serde(default)]
+    pub change_interval: Option<String>,
+    /// Usage rules, first match wins; unmatched pods use their QoS class's default.
+    #[serde(default)]
+    pub usage: Vec<UsageRuleSpec>,
+    /// Kubelet settings.
+    #[serde(default)]
+    pub kubelet: KubeletSpec,
+}
+
+/// Kubelet settings of the runtime.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KubeletSpec {
+    /// The memory hard-eviction signal (default `memory.available<100Mi`; `memory.available<5%`).
+    #[serde(default)]
+    pub eviction_hard: Option<String>,
+    /// `evictionPressureTransitionPeriod` (default `5m`).
+    #[serde(default)]
+    pub eviction_pressure_transition_period: Option<String>,
+    /// How often the eviction manager looks (default `10s`).
+    #[serde(default)]
+    pub eviction_monitoring_interval: Option<String>,
+    /// Pods one controller may lose to kubelet admission before capsim stops it (default 100).
+    #[serde(default)]
+    pub max_kubelet_rejections: Option<u32>,
+}
+
+/// One usage rule.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageRuleSpec {
+    /// Which pods (default: all).
+    #[serde(default, rename = "match")]
+    pub matches: Option<UsageMatchSpec>,
+    /// CPU usage (default: the QoS class's).
+    #[serde(default)]
+    pub cpu: Option<ResourceUsageSpec>,
+    /// Memory usage (default: the QoS class's).
+    #[serde(default)]
+    pub memory: Option<ResourceUsageSpec>,
+    /// A daily curve on CPU.
+    #[serde(default)]
+    pub diurnal: Option<DiurnalSpec>,
+    /// Bursts on CPU.
+    #[serde(default)]
+    pub bursts: Option<BurstsSpec>,
+}
+
+/// Which pods a usage rule applies to.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UsageMatchSpec {
+    /// Namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Labels.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `Guaranteed`, `Burstable` or `BestEffort`.
+    #[serde(default)]
+    pub qos_class: Option<String>,
+}
+
+/// Usage of one resource: exactly one distribution.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceUsageSpec {
+    /// `request` (default) or `limit`.
+    #[serde(default)]
+    pub of: Option<String>,
+    /// A constant ratio.
+    #[serde(default)]
+    pub constant: Option<f64>,
+    /// A uniform ratio.
+    #[serde(default)]
+    pub uniform: Option<MinMax>,
+    /// A normal ratio.
+    #[serde(default)]
+    pub normal: Option<MeanSd>,
+    /// A log-normal ratio.
+    #[serde(default)]
+    pub lognormal: Option<MedianSigma>,
+    /// Ratios drawn with equal chance.
+    #[serde(default)]
+    pub empirical: Option<Vec<f64>>,
+    /// Linear growth from the container's start, a quantity per hour (`64Mi`, `100m`).
+    #[serde(default)]
+    pub growth_per_hour: Option<String>,
+}
+
+/// `{min, max}`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MinMax {
+    /// Lower bound.
+    pub min: f64,
+    /// Upper bound.
+    pub max: f64,
+}
+
+/// `{mean, sd}`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeanSd {
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation.
+    pub sd: f64,
+}
+
+/// `{median, sigma}`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MedianSigma {
+    /// Median.
+    pub median: f64,
+    /// Sigma of the underlying normal.
+    pub sigma: f64,
+}
+
+/// A daily curve.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DiurnalSpec {
+    /// Relative swing, 0..1.
+    pub amplitude: f64,
+    /// Time of day of the peak (`14h`).
+    pub peak_at: String,
+}
+
+/// Bursts.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BurstsSpec {
+    /// Chance per change interval, 0..1.
+    pub probability: f64,
+    /// Multiplier.
+    pub factor: f64,
 }
 
 fn default_seed() -> u64 {
@@ -336,11 +486,25 @@ pub struct TraceRef {
     pub format: String,
     /// Path of the file, relative to the scenario.
     pub path: String,
+    /// For pod traces: set every container's cpu and memory limits to its request times these
+    /// ratios (the trace has requests only), e.g. `{cpu: 2, memory: 1.5}`.
+    #[serde(default)]
+    pub limits: Option<LimitRatios>,
     /// For pod traces: `spec.schedulerName`s given to the pods in turn, in file order (pod 0 gets
     /// the first, pod 1 the second, ...), to split one trace between profiles. Default: every pod
     /// uses `default-scheduler`.
     #[serde(default)]
     pub scheduler_names: Vec<String>,
+}
+
+/// Limit-to-request ratios for a trace.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitRatios {
+    /// cpu limit / request (≥ 1).
+    pub cpu: f64,
+    /// memory limit / request (≥ 1).
+    pub memory: f64,
 }
 
 /// A manifest file.

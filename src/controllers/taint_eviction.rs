@@ -37,7 +37,7 @@ pub fn verdict(tolerations: &[Toleration], taints: &[Taint]) -> Verdict {
         }
     }
     match (any, min_s) {
-        (true, Some(s)) => Verdict::EvictAfter(s * 1000),
+        (true, Some(s)) => Verdict::EvictAfter(s.saturating_mul(1000)),
         _ => Verdict::Keep,
     }
 }

@@ -42,6 +42,8 @@ pub enum Outcome {
     DeletedByOwner,
     /// Its node was deleted under it.
     NodeLost,
+    /// A container was OOM-killed and `restartPolicy: Never` let the pod fail.
+    OomKilled,
 }
 
 impl Outcome {
@@ -63,6 +65,7 @@ impl Outcome {
             Outcome::Succeeded => "Succeeded",
             Outcome::DeletedByOwner => "DeletedByOwner",
             Outcome::NodeLost => "NodeLost",
+            Outcome::OomKilled => "OOMKilled",
         }
     }
 }
@@ -89,6 +92,25 @@ pub struct PodRecord {
     pub terminating_ms: Option<i64>,
     /// Its controller, `Kind/namespace/name` (empty for standalone pods).
     pub owner: String,
+    /// Runtime counters (zero without a runtime section).
+    pub runtime: RuntimeCounters,
+}
+
+/// A pod's runtime counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RuntimeCounters {
+    /// OOM kills of its containers.
+    pub oom_kills: u32,
+    /// Container restarts.
+    pub restarts: u32,
+    /// CPU demand cut by CFS quota, CPU-seconds.
+    pub throttled_cpu_s: f64,
+    /// Fraction of CFS periods throttled.
+    pub throttled_fraction: f64,
+    /// CPU the node could not serve, CPU-seconds.
+    pub cpu_shortfall_s: f64,
+    /// QoS class, if it ran with a runtime.
+    pub qos: Option<&'static str>,
 }
 
 impl PodRecord {
@@ -104,6 +126,7 @@ impl PodRecord {
             attempts: 0,
             terminating_ms: None,
             owner: String::new(),
+            runtime: RuntimeCounters::default(),
         }
     }
 }
@@ -217,6 +240,12 @@ pub struct Sample {
     pub pods_rejected: usize,
     /// Nodes whose Ready condition is not True (failed and past the grace period).
     pub nodes_not_ready: usize,
+    /// Σ cpu used / Σ allocatable cpu (empty without a runtime section).
+    pub cpu_used: Option<f64>,
+    /// Σ memory used / Σ allocatable memory (empty without a runtime section).
+    pub memory_used: Option<f64>,
+    /// Nodes with the MemoryPressure condition.
+    pub nodes_memory_pressure: usize,
 }
 
 /// Longest pending time the histogram tracks exactly: 100 years of virtual time, in ms. Longer
@@ -408,7 +437,14 @@ impl Recorder {
     }
 
     /// Takes a sample of `cluster` at `now`, with the pods by phase and the nodes not ready.
-    pub fn sample(&mut self, now: SimTime, cluster: &Cluster, pods: PodCounts, nodes_not_ready: usize) {
+    pub fn sample(
+        &mut self,
+        now: SimTime,
+        cluster: &Cluster,
+        pods: PodCounts,
+        nodes_not_ready: usize,
+        used: Option<(f64, f64, usize)>,
+    ) {
         let f = self.totals.fractions();
         self.samples.push(Sample {
             time_s: now.as_secs_f64(),
@@ -423,6 +459,21 @@ impl Recorder {
             pods_failed: pods.failed,
             pods_rejected: pods.rejected,
             nodes_not_ready,
+            cpu_used: used.map(|u| {
+                if self.totals.allocatable[0] > 0 {
+                    round6(u.0 / self.totals.allocatable[0] as f64)
+                } else {
+                    0.0
+                }
+            }),
+            memory_used: used.map(|u| {
+                if self.totals.allocatable[1] > 0 {
+                    round6(u.1 / self.totals.allocatable[1] as f64)
+                } else {
+                    0.0
+                }
+            }),
+            nodes_memory_pressure: used.map_or(0, |u| u.2),
         });
     }
 

@@ -151,6 +151,18 @@ pub enum PodPhase {
     Deleted,
 }
 
+/// `spec.restartPolicy`: what the kubelet does when a container exits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RestartPolicy {
+    /// Restart it (the default).
+    #[default]
+    Always,
+    /// Restart it if it failed.
+    OnFailure,
+    /// Never; the pod fails.
+    Never,
+}
+
 /// What created a pod and keeps it alive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Owner {
@@ -244,6 +256,8 @@ pub struct Pod {
     pub mirror: bool,
     /// `spec.hostNetwork`.
     pub host_network: bool,
+    /// `spec.restartPolicy` (default `Always`).
+    pub restart_policy: RestartPolicy,
     /// Effective request used by Filter (upstream `PodRequests`).
     pub requests: Resources,
     /// Effective request with the non-zero stand-ins, used by the cpu/memory scorers.
@@ -436,6 +450,7 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         deletion_cost: 0,
         mirror: false,
         host_network: false,
+        restart_policy: RestartPolicy::Always,
         requests: Resources::default(),
         non_zero_requests: Resources::default(),
     };

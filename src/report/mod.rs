@@ -59,6 +59,16 @@ pub struct Summary {
     pub rejections_by_reason: String,
     /// Node failures within the run.
     pub node_failures: usize,
+    /// OOM kills (runtime).
+    pub oom_kills: u64,
+    /// Container restarts (runtime).
+    pub restarts: u64,
+    /// Pods evicted by kubelets under memory pressure.
+    pub pressure_evictions: u64,
+    /// Throttled CPU, CPU-seconds (runtime).
+    pub throttled_cpu_s: f64,
+    /// 99th percentile over pods of the fraction of CFS periods throttled (runtime).
+    pub throttled_fraction_p99: f64,
     /// Median time from the loss of a controller-owned pod to its replacement being bound,
     /// seconds (0 when none).
     pub replacement_p50_s: f64,
@@ -127,6 +137,13 @@ pub struct ProfileSummary {
     pub pending_max_s: f64,
 }
 
+/// Whether a scheduler bound the pod at some point (whatever happened to it afterwards).
+fn by_scheduler(rec: &crate::metrics::PodRecord) -> bool {
+    rec.scheduled_ms.is_some()
+        && !matches!(rec.outcome, Outcome::BoundByNodeName | Outcome::RejectedByKubelet)
+        && !rec.owner.starts_with("Node/")
+}
+
 /// Per-`schedulerName` summaries, in name order.
 pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
     let mut by: BTreeMap<&str, (Vec<i64>, [usize; 6])> = BTreeMap::new();
@@ -136,16 +153,16 @@ pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
         }
         let e = by.entry(r.cluster.pod(i as u32).scheduler_name.as_str()).or_default();
         e.1[0] += 1;
+        if by_scheduler(rec) {
+            e.1[1] += 1;
+            e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
+        }
         match rec.outcome {
-            Outcome::Scheduled => {
-                e.1[1] += 1;
-                e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
-            }
             Outcome::DeletedWhilePending => e.1[3] += 1,
             Outcome::Preempted => e.1[4] += 1,
             Outcome::RejectedByKubelet => e.1[5] += 1,
-            Outcome::BoundByNodeName | Outcome::NotCreated => {}
-            _ => e.1[2] += 1,
+            Outcome::Pending | Outcome::Gated | Outcome::NoProfile | Outcome::NodeNotFound => e.1[2] += 1,
+            _ => {}
         }
     }
     by.into_iter()
@@ -230,6 +247,7 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
     let replacement = |q: f64| {
         if rec.replacement.is_empty() { 0.0 } else { rec.replacement.value_at_quantile(q) as f64 / 1000.0 }
     };
+    let runtime_all = summarize_runtime(r).into_iter().find(|x| x.scheduler == "all" && x.qos_class == "all");
     let mean = rec.mean_allocation(r.end);
     let peak = rec.peak_allocation();
     let summary = Summary {
@@ -238,8 +256,15 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         nodes: r.cluster.num_live_nodes(),
         pods_total: rec.pods.len(),
         pods_created: rec.pods.iter().filter(|p| p.created_ms.is_some()).count(),
-        pods_scheduled: rec.pods.iter().filter(|p| p.outcome == Outcome::Scheduled).count(),
-        pods_bound_by_node_name: count(Outcome::BoundByNodeName),
+        pods_scheduled: rec.pods.iter().filter(|p| by_scheduler(p)).count(),
+        pods_bound_by_node_name: rec
+            .pods
+            .iter()
+            .filter(|p| {
+                p.outcome == Outcome::BoundByNodeName
+                    || (p.owner.starts_with("Node/") && p.scheduled_ms.is_some())
+            })
+            .count(),
         pods_never_scheduled: count(Outcome::Pending)
             + count(Outcome::Gated)
             + count(Outcome::NoProfile)
@@ -256,6 +281,11 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         evictions_by_reason: joined(&rec.evictions),
         rejections_by_reason: joined(&rec.rejections),
         node_failures: rec.failures.len(),
+        oom_kills: runtime_all.as_ref().map_or(0, |x| x.oom_kills),
+        restarts: runtime_all.as_ref().map_or(0, |x| x.restarts),
+        pressure_evictions: rec.evictions.get("MemoryPressure").copied().unwrap_or(0),
+        throttled_cpu_s: runtime_all.as_ref().map_or(0.0, |x| x.throttled_cpu_s),
+        throttled_fraction_p99: runtime_all.as_ref().map_or(0.0, |x| x.throttled_fraction_p99),
         replacement_p50_s: replacement(0.5),
         replacement_p99_s: replacement(0.99),
         pending_p50_s: pct(0.5),
@@ -304,10 +334,15 @@ struct PodRow<'a> {
     last_unschedulable_reason: &'a str,
     terminating_s: String,
     owner: &'a str,
+    oom_kills: u32,
+    restarts: u32,
+    throttled_cpu_s: String,
+    throttled_fraction: String,
+    cpu_shortfall_s: String,
 }
 
 /// Columns of `pods.csv`, in `PodRow` field order.
-const POD_COLUMNS: [&str; 14] = [
+const POD_COLUMNS: [&str; 19] = [
     "namespace",
     "name",
     "priority",
@@ -322,10 +357,15 @@ const POD_COLUMNS: [&str; 14] = [
     "last_unschedulable_reason",
     "terminating_s",
     "owner",
+    "oom_kills",
+    "restarts",
+    "throttled_cpu_s",
+    "throttled_fraction",
+    "cpu_shortfall_s",
 ];
 
 /// Columns of `timeseries.csv`, in `Sample` field order.
-const SAMPLE_COLUMNS: [&str; 12] = [
+const SAMPLE_COLUMNS: [&str; 15] = [
     "time_s",
     "nodes",
     "pods_running",
@@ -338,6 +378,9 @@ const SAMPLE_COLUMNS: [&str; 12] = [
     "pods_failed",
     "pods_rejected",
     "nodes_not_ready",
+    "cpu_used",
+    "memory_used",
+    "nodes_memory_pressure",
 ];
 
 /// A CSV writer whose header is written even when no row follows.
@@ -371,10 +414,82 @@ fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
             last_unschedulable_reason: &rec.last_reason,
             terminating_s: opt(rec.terminating_ms),
             owner: &rec.owner,
+            oom_kills: rec.runtime.oom_kills,
+            restarts: rec.runtime.restarts,
+            throttled_cpu_s: fmt6(rec.runtime.throttled_cpu_s),
+            throttled_fraction: fmt6(rec.runtime.throttled_fraction),
+            cpu_shortfall_s: fmt6(rec.runtime.cpu_shortfall_s),
         })
         .map_err(|e| out_err(path, e))?;
     }
     w.flush().map_err(|e| out_err(path, e))
+}
+
+/// A number rounded to 6 decimals, empty for 0 (most pods of most runs).
+fn fmt6(x: f64) -> String {
+    if x == 0.0 { String::new() } else { round6(x).to_string() }
+}
+
+/// One row of `runtime.csv`: runtime risk of the pods of one profile and QoS class.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuntimeSummary {
+    /// `spec.schedulerName` of the pods, or `all`.
+    pub scheduler: String,
+    /// QoS class, or `all`.
+    pub qos_class: String,
+    /// Pods that ran with the runtime.
+    pub pods: usize,
+    /// OOM kills.
+    pub oom_kills: u64,
+    /// Container restarts.
+    pub restarts: u64,
+    /// Pods evicted by the kubelet under memory pressure.
+    pub pressure_evictions: usize,
+    /// Throttled CPU, CPU-seconds, total.
+    pub throttled_cpu_s: f64,
+    /// 99th percentile over pods of the fraction of CFS periods throttled (nearest rank).
+    pub throttled_fraction_p99: f64,
+    /// CPU the nodes could not serve, CPU-seconds, total.
+    pub cpu_shortfall_s: f64,
+}
+
+/// Runtime summaries: per (schedulerName, QoS class), per schedulerName, and overall, in name
+/// order. Empty without a runtime.
+pub fn summarize_runtime(r: &RunResult) -> Vec<RuntimeSummary> {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, rec) in r.recorder.pods.iter().enumerate() {
+        let Some(q) = rec.runtime.qos else { continue };
+        let s = r.cluster.pod(i as u32).scheduler_name.clone();
+        for key in [(s.clone(), q.to_string()), (s, "all".into()), ("all".into(), "all".into())] {
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((scheduler, qos_class), ids)| {
+            let pods: Vec<&crate::metrics::PodRecord> = ids.iter().map(|i| &r.recorder.pods[*i]).collect();
+            let mut fr: Vec<f64> = pods.iter().map(|p| p.runtime.throttled_fraction).collect();
+            fr.sort_by(|a, b| a.total_cmp(b));
+            let rank = ((0.99 * fr.len() as f64).ceil() as usize).clamp(1, fr.len()) - 1;
+            RuntimeSummary {
+                scheduler,
+                qos_class,
+                pods: pods.len(),
+                oom_kills: pods.iter().map(|p| p.runtime.oom_kills as u64).sum(),
+                restarts: pods.iter().map(|p| p.runtime.restarts as u64).sum(),
+                pressure_evictions: pods
+                    .iter()
+                    .filter(|p| {
+                        p.outcome == Outcome::Evicted
+                            && p.last_reason.starts_with("The node was low on resource")
+                    })
+                    .count(),
+                throttled_cpu_s: round6(pods.iter().map(|p| p.runtime.throttled_cpu_s).sum()),
+                throttled_fraction_p99: round6(fr[rank]),
+                cpu_shortfall_s: round6(pods.iter().map(|p| p.runtime.cpu_shortfall_s).sum()),
+            }
+        })
+        .collect()
 }
 
 fn write_rows<T: Serialize>(rows: &[T], header: &[&str], path: &Path) -> Result<(), SimError> {
@@ -390,50 +505,21 @@ fn write_summary_csv(s: &Summary, path: &Path) -> Result<(), SimError> {
     let value = serde_json::to_value(s).map_err(|e| out_err(path, e))?;
     let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
     w.write_record(["metric", "value"]).map_err(|e| out_err(path, e))?;
-    // serde_json keeps field order only with `preserve_order`; walk the struct's own order.
-    let obj = value.as_object().ok_or_else(|| out_err(path, "summary is not an object"))?;
-    for key in SUMMARY_FIELDS {
-        let v = &obj[*key];
-        let text = match v {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        w.write_record([*key, text.as_str()]).map_err(|e| out_err(path, e))?;
+    // The csv serializer walks the struct's own field order (serde_json's map would sort it):
+    // write one header + record, then transpose it.
+    let _ = value;
+    let mut row = csv::Writer::from_writer(Vec::new());
+    row.serialize(s).map_err(|e| out_err(path, e))?;
+    let bytes = row.into_inner().map_err(|e| out_err(path, e))?;
+    let mut rd = csv::Reader::from_reader(bytes.as_slice());
+    let header = rd.headers().map_err(|e| out_err(path, e))?.clone();
+    let record =
+        rd.records().next().ok_or_else(|| out_err(path, "empty summary"))?.map_err(|e| out_err(path, e))?;
+    for (key, v) in header.iter().zip(record.iter()) {
+        w.write_record([key, v]).map_err(|e| out_err(path, e))?;
     }
     w.flush().map_err(|e| out_err(path, e))
 }
-
-/// Field order of `summary.csv`.
-const SUMMARY_FIELDS: &[&str] = &[
-    "scenario",
-    "seed",
-    "nodes",
-    "pods_total",
-    "pods_created",
-    "pods_scheduled",
-    "pods_bound_by_node_name",
-    "pods_never_scheduled",
-    "pods_deleted_while_pending",
-    "pods_preempted",
-    "preemptions",
-    "pods_rejected_by_kubelet",
-    "pending_p50_s",
-    "pending_p90_s",
-    "pending_p99_s",
-    "pending_max_s",
-    "unscheduled_wait_max_s",
-    "cpu_allocated_mean",
-    "cpu_allocated_peak",
-    "memory_allocated_mean",
-    "memory_allocated_peak",
-    "gpu_allocated_mean",
-    "gpu_allocated_peak",
-    "virtual_end_s",
-    "events",
-    "scheduling_cycles",
-    "failed_cycles",
-    "notes",
-];
 
 /// Files every capsim results folder holds; an existing `--out` folder is replaced only if it
 /// holds them (or is empty), so a mistyped `--out` can never delete someone's folder.
@@ -484,6 +570,24 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
                 &r.recorder.daemonsets,
                 &["time_s", "daemonset", "desired", "current", "ready", "misscheduled"],
                 &tmp.join("daemonsets.csv"),
+            )?;
+        }
+        let runtime = summarize_runtime(r);
+        if !runtime.is_empty() {
+            write_rows(
+                &runtime,
+                &[
+                    "scheduler",
+                    "qos_class",
+                    "pods",
+                    "oom_kills",
+                    "restarts",
+                    "pressure_evictions",
+                    "throttled_cpu_s",
+                    "throttled_fraction_p99",
+                    "cpu_shortfall_s",
+                ],
+                &tmp.join("runtime.csv"),
             )?;
         }
         if !r.recorder.failures.is_empty() {

@@ -31,6 +31,7 @@ use crate::error::SimError;
 use crate::metrics::{DaemonSetSample, FailureRecord, Outcome as PodOutcome, PodCounts, Recorder};
 use crate::model::labels::TaintEffect;
 use crate::model::{Cluster, NodeId, Owner, Pod, PodId};
+use crate::runtime::kubelet::{Kubelet, NodeSize, OomOutcome, PressureAction, Timer};
 use crate::scheduler::framework::runner::Outcome;
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD_MS;
 use crate::scheduler::{Admission, Scheduler};
@@ -66,6 +67,19 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let mut e = Engine::new(sc, seed);
     e.run_loop()?;
+    if let Some(k) = e.kubelet.as_mut() {
+        k.finish(e.now.0);
+        for (p, pr) in &k.pods {
+            e.rec.pods[*p as usize].runtime = crate::metrics::RuntimeCounters {
+                oom_kills: pr.oom_kills,
+                restarts: pr.restarts,
+                throttled_cpu_s: pr.throttled_cpu_s(),
+                throttled_fraction: pr.throttled_fraction(),
+                cpu_shortfall_s: pr.shortfall_cpu_s(),
+                qos: k.qos(*p).map(|q| q.as_str()),
+            };
+        }
+    }
     let nominated = (0..e.cluster.pods().len() as PodId)
         .filter_map(|p| e.procs.iter().find_map(|pr| pr.sched.nominated(p)).map(|n| (p, n)))
         .collect();
@@ -123,6 +137,8 @@ enum End {
     NodeLost,
     /// The kubelet refused it.
     KubeletRejected,
+    /// A container was OOM-killed and the pod does not restart it.
+    OomFailed,
 }
 
 /// Health of a node as the engine tracks it.
@@ -190,6 +206,15 @@ struct Engine<'a> {
     names: u64,
     /// Drains in progress.
     draining: BTreeSet<NodeId>,
+    /// Job pods that finished on a node that does not heartbeat.
+    done_unreported: BTreeMap<NodeId, Vec<PodId>>,
+    /// Pods whose eviction a PodDisruptionBudget refused (one event each).
+    eviction_refused: BTreeSet<PodId>,
+    /// The kubelets' runtime (usage, throttling, OOM, pressure), when the scenario has one.
+    kubelet: Option<Kubelet>,
+    usage_rng: ChaCha8Rng,
+    /// Pods each owner lost to kubelet admission (the nodeName runaway is capped).
+    kubelet_rejections: BTreeMap<Owner, u32>,
 }
 
 impl<'a> Engine<'a> {
@@ -270,6 +295,11 @@ impl<'a> Engine<'a> {
             jobs_rng,
             names: 0,
             draining: BTreeSet::new(),
+            done_unreported: BTreeMap::new(),
+            eviction_refused: BTreeSet::new(),
+            kubelet: dy.runtime.clone().map(Kubelet::new),
+            usage_rng: stream(seed, Stream::Usage),
+            kubelet_rejections: BTreeMap::new(),
             procs,
             cluster,
         };
@@ -386,7 +416,12 @@ impl<'a> Engine<'a> {
             .enumerate()
             .filter(|(i, h)| h.unreachable && !self.cluster.node(*i as NodeId).removed)
             .count();
-        self.rec.sample(self.now, &self.cluster, self.counts, not_ready);
+        let used = self.kubelet.as_ref().map(|k| {
+            let (mem, cpu) = k.usage_totals(self.now.0);
+            let pressure = self.cluster.live_nodes().filter(|(id, _)| k.under_pressure(*id)).count();
+            (cpu, mem, pressure)
+        });
+        self.rec.sample(self.now, &self.cluster, self.counts, not_ready, used);
         let t = self.now.as_secs_f64();
         for ds in 0..self.daemonsets.sets.len() {
             if !self.daemonsets.active[ds] {
@@ -394,8 +429,10 @@ impl<'a> Engine<'a> {
             }
             let nodes = self.cluster.live_nodes().map(|(id, n)| (id, &n.node));
             let cluster = &self.cluster;
-            let (desired, current, ready, misscheduled) =
-                self.daemonsets.status(ds, nodes, |p| cluster.pod_node(p).is_some());
+            let health = &self.health;
+            // The node controller marks pods on a NotReady node not ready.
+            let ready_pod = |p: PodId| cluster.pod_node(p).is_some_and(|n| !health[n as usize].unreachable);
+            let (desired, current, ready, misscheduled) = self.daemonsets.status(ds, nodes, ready_pod);
             self.rec.daemonsets.push(DaemonSetSample {
                 time_s: t,
                 daemonset: self.daemonsets.sets[ds].key(),
@@ -411,13 +448,17 @@ impl<'a> Engine<'a> {
         match event {
             Event::NodeAdded(i) => self.node_added(i)?,
             Event::PoolJoin(pool) => {
-                let n = self.pool_next[pool as usize];
-                self.pool_next[pool as usize] += 1;
-                let node = self.sc.dynamics.pools[pool as usize].node(n);
-                if self.cluster.node_id(&node.name).is_none() {
-                    self.node_specs.push(node);
-                    self.node_added(self.node_specs.len() as u32 - 1)?;
-                }
+                // The next free number of the pool (a name taken by another node is skipped).
+                let node = loop {
+                    let n = self.pool_next[pool as usize];
+                    self.pool_next[pool as usize] += 1;
+                    let node = self.sc.dynamics.pools[pool as usize].node(n);
+                    if self.cluster.node_id(&node.name).is_none() {
+                        break node;
+                    }
+                };
+                self.node_specs.push(node);
+                self.node_added(self.node_specs.len() as u32 - 1)?;
             }
             Event::CacheSync(k, c) => self.cache_sync(k as usize, c)?,
             Event::PodCreated(p) => {
@@ -461,11 +502,18 @@ impl<'a> Engine<'a> {
             }
             Event::DaemonSetNode(ds, node) => self.daemon_reconcile(ds as usize, node)?,
             Event::JobPodDone(p) => {
-                if self.phase[p as usize] == Phase::Running {
-                    self.end_pod(p, End::Completed, 0)?;
+                if self.phase[p as usize] == Phase::Running && !self.cluster.pod(p).terminating {
+                    let node = self.cluster.pod_node(p).expect("running pods are bound");
+                    if self.health[node as usize].heartbeat {
+                        self.end_pod(p, End::Completed, 0)?;
+                    } else {
+                        // The API cannot learn of it until the kubelet is back.
+                        self.done_unreported.entry(node).or_default().push(p);
+                    }
                 }
             }
             Event::DrainStep(node) => self.drain_step(node)?,
+            Event::Runtime(t) => self.runtime_timer(t)?,
         }
         Ok(())
     }
@@ -577,6 +625,9 @@ impl<'a> Engine<'a> {
             match self.cluster.node_id(&node_name) {
                 Some(node) => {
                     self.set_phase(p, Phase::Pending);
+                    if !self.kubelet_admit(p, node)? {
+                        return Ok(());
+                    }
                     self.bind(p, node)?;
                     self.rec.pods[p as usize].outcome = PodOutcome::BoundByNodeName;
                 }
@@ -651,6 +702,78 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// The kubelet's admission of a pod bound by `spec.nodeName` (a static pod, or a pod naming
+    /// its node): it must fit the node's allocatable. A critical pod (static, or priority ≥ 2e9)
+    /// that does not fit makes the kubelet evict lower-priority pods, lowest priority first;
+    /// any other pod is refused (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, ...) and fails. Returns
+    /// whether the pod may run.
+    fn kubelet_admit(&mut self, p: PodId, node: NodeId) -> Result<bool, SimError> {
+        if kubelet_admits(&self.cluster, node, p) {
+            return Ok(true);
+        }
+        let pod = self.cluster.pod(p);
+        if pod.mirror || pod.priority >= 2_000_000_000 {
+            let prio = pod.priority;
+            let mut victims: Vec<PodId> = self
+                .cluster
+                .node(node)
+                .pods
+                .iter()
+                .copied()
+                .filter(|q| {
+                    let o = self.cluster.pod(*q);
+                    !o.mirror && o.priority < prio && self.phase[*q as usize] == Phase::Running
+                })
+                .collect();
+            victims.sort_by_key(|q| (self.cluster.pod(*q).priority, std::cmp::Reverse(*q)));
+            for v in victims {
+                if kubelet_admits(&self.cluster, node, p) {
+                    break;
+                }
+                let key = self.cluster.pod(v).key();
+                let msg = format!("Preempted in order to admit critical pod {}", self.cluster.pod(p).key());
+                self.rec.event(self.now, &key, true, "Preempting", msg.clone(), "kubelet");
+                self.rec.pods[v as usize].last_reason = msg;
+                self.end_pod(v, End::Evicted("CriticalPodAdmission"), 0)?;
+            }
+            if kubelet_admits(&self.cluster, node, p) {
+                return Ok(true);
+            }
+        }
+        let reason = kubelet_reason(&self.cluster, node, p);
+        let pod = self.cluster.pod(p);
+        let msg = format!(
+            "Pod was rejected: Node didn't have enough resource: {} (node {})",
+            reason.trim_start_matches("OutOf"),
+            self.cluster.node(node).node.name
+        );
+        let key = pod.key();
+        self.rec.event(self.now, &key, true, reason, msg.clone(), "kubelet");
+        self.rec.kubelet_rejections += 1;
+        let r = &mut self.rec.pods[p as usize];
+        r.last_reason = msg;
+        r.node = Some(node);
+        self.end_pod(p, End::KubeletRejected, 0)?;
+        Ok(false)
+    }
+
+    /// Whether `owner` lost too many pods to kubelet admission to create more (a controller
+    /// whose template pins a node that cannot take it would otherwise create pods forever).
+    fn runaway(&mut self, owner: Owner) -> bool {
+        let max = self.sc.dynamics.runtime.as_ref().map_or(100, |r| r.max_kubelet_rejections);
+        let n = self.kubelet_rejections.get(&owner).copied().unwrap_or(0);
+        if n >= max {
+            if n == max {
+                self.kubelet_rejections.insert(owner, n + 1);
+                let obj = self.owner_object(owner);
+                let msg = format!("capsim stopped creating pods after {max} were rejected by the kubelet");
+                self.rec.event_on(self.now, &obj, true, "KubeletRejectionRunaway", msg, "capsim");
+            }
+            return true;
+        }
+        false
+    }
+
     /// Binds pod `p` (pending) to `node`: sums, caches, taint eviction, Job timers.
     fn bind(&mut self, p: PodId, node: NodeId) -> Result<(), SimError> {
         let now = self.now;
@@ -670,6 +793,13 @@ impl<'a> Engine<'a> {
             }
         }
         self.changed(CacheChange::Bound(p, node));
+        if self.kubelet.is_some() {
+            let size = self.node_size(node);
+            let pod = self.cluster.pod(p);
+            let k = self.kubelet.as_mut().expect("checked");
+            let timers = k.start_pod(p, pod, node, size, now.0, &mut self.usage_rng);
+            self.push_timers(timers);
+        }
         if let Some(Owner::Job(j)) = self.cluster.pod(p).owner {
             let ms = self.sc.dynamics.jobs[j as usize].run_time.draw(&mut self.jobs_rng);
             self.push(now.plus_millis(ms), Event::JobPodDone(p));
@@ -689,7 +819,7 @@ impl<'a> Engine<'a> {
         let was_running = ph == Phase::Running;
         let failed = match how {
             End::Departed | End::DeletedByOwner | End::Completed => !was_running,
-            End::Evicted(_) | End::Preempted | End::NodeLost | End::KubeletRejected => true,
+            End::Evicted(_) | End::Preempted | End::NodeLost | End::KubeletRejected | End::OomFailed => true,
         };
         self.set_phase(p, if failed { Phase::Failed } else { Phase::Succeeded });
         self.evictions.remove(&p);
@@ -708,6 +838,7 @@ impl<'a> Engine<'a> {
             End::Completed => Some(PodOutcome::Succeeded),
             End::NodeLost => Some(PodOutcome::NodeLost),
             End::KubeletRejected => Some(PodOutcome::RejectedByKubelet),
+            End::OomFailed => Some(PodOutcome::OomKilled),
         };
         if let Some(o) = outcome {
             r.outcome = o;
@@ -762,9 +893,8 @@ impl<'a> Engine<'a> {
 
     /// A deleted pod leaves its node (grace period over, or its node came back or went).
     fn leave_node(&mut self, p: PodId) -> Result<(), SimError> {
-        if self.cluster.pod_node(p).is_none() {
-            return Ok(());
-        }
+        let Some(node) = self.cluster.pod_node(p) else { return Ok(()) };
+        self.stop_runtime(p, node);
         self.rec.advance(self.now);
         self.cluster.unbind(p);
         self.rec.totals.add_pod(self.cluster.pod(p), -1);
@@ -773,10 +903,151 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// A node's size for the kubelet: allocatable cpu, memory capacity (allocatable when the
+    /// node reports no capacity).
+    fn node_size(&self, node: NodeId) -> NodeSize {
+        let n = &self.cluster.node(node).node;
+        let memory = if n.capacity.memory > 0 { n.capacity.memory } else { n.allocatable.memory };
+        NodeSize { cpu: n.allocatable.milli_cpu, memory }
+    }
+
+    fn push_timers(&mut self, timers: Vec<(i64, Timer)>) {
+        for (t, timer) in timers {
+            self.push(SimTime(t.max(self.now.0)), Event::Runtime(timer));
+        }
+    }
+
+    /// Stops pod `p`'s containers (it leaves its node or is killed).
+    fn stop_runtime(&mut self, p: PodId, node: NodeId) {
+        if self.kubelet.is_none() {
+            return;
+        }
+        let size = self.node_size(node);
+        let k = self.kubelet.as_mut().expect("checked");
+        let timers = k.stop_pod(p, size, self.now.0);
+        self.push_timers(timers);
+    }
+
+    /// A kubelet timer fires.
+    fn runtime_timer(&mut self, t: Timer) -> Result<(), SimError> {
+        let now = self.now.0;
+        let Some(k) = self.kubelet.as_mut() else { return Ok(()) };
+        match t {
+            Timer::UsageChange(p, epoch) => {
+                let Some(node) = k.node_of(p) else { return Ok(()) };
+                let size = self.node_size(node);
+                let k = self.kubelet.as_mut().expect("checked");
+                let timers = k.usage_change(p, epoch, size, now, &mut self.usage_rng);
+                self.push_timers(timers);
+            }
+            Timer::OomKill(p, c, epoch) => self.oom_kill(p, c, Some(epoch), false)?,
+            Timer::NodeOom(node, epoch) => {
+                if self.cluster.node(node).removed {
+                    return Ok(());
+                }
+                let size = self.node_size(node);
+                let k = self.kubelet.as_ref().expect("checked");
+                if let Some((p, c)) = k.node_oom_victim(node, epoch, size, now) {
+                    self.oom_kill(p, c, None, true)?;
+                }
+            }
+            Timer::ContainerStart(p, c, epoch) => {
+                let Some(node) = k.node_of(p) else { return Ok(()) };
+                let size = self.node_size(node);
+                let k = self.kubelet.as_mut().expect("checked");
+                let timers = k.container_start(p, c, epoch, size, now, &mut self.usage_rng);
+                self.push_timers(timers);
+            }
+            Timer::PressureCheck(node) => {
+                if self.cluster.node(node).removed {
+                    return Ok(());
+                }
+                let size = self.node_size(node);
+                let cluster = &self.cluster;
+                let k = self.kubelet.as_mut().expect("checked");
+                let (action, timers) = k.pressure_check(node, size, |p| cluster.pod(p).priority, now);
+                self.push_timers(timers);
+                let name = self.cluster.node(node).node.name.clone();
+                let obj = format!("Node/{name}");
+                match action {
+                    PressureAction::None => {}
+                    PressureAction::Evict(victim, msg) => {
+                        let spec = self.cluster.node_spec_mut(node);
+                        let t = taint(controllers::TAINT_MEMORY_PRESSURE, TaintEffect::NoSchedule);
+                        if set_taint(&mut spec.taints, t) {
+                            let m = format!("Node {name} status is now: NodeHasInsufficientMemory");
+                            self.rec.event_on(
+                                self.now,
+                                &obj,
+                                false,
+                                "NodeHasInsufficientMemory",
+                                m,
+                                "kubelet",
+                            );
+                            self.node_changed(node, false)?;
+                        }
+                        if let Some(p) = victim {
+                            let key = self.cluster.pod(p).key();
+                            self.rec.event(self.now, &key, true, "Evicted", msg.clone(), "kubelet");
+                            self.rec.pods[p as usize].last_reason = msg;
+                            // Hard eviction: no grace period.
+                            self.end_pod(p, End::Evicted("MemoryPressure"), 0)?;
+                        }
+                    }
+                    PressureAction::Clear => {
+                        let spec = self.cluster.node_spec_mut(node);
+                        if remove_taint(&mut spec.taints, controllers::TAINT_MEMORY_PRESSURE, None) {
+                            let m = format!("Node {name} status is now: NodeHasSufficientMemory");
+                            self.rec.event_on(self.now, &obj, false, "NodeHasSufficientMemory", m, "kubelet");
+                            self.node_changed(node, false)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Container `c` of pod `p` is OOM-killed (at its limit, or by the node's kernel).
+    fn oom_kill(&mut self, p: PodId, c: u32, epoch: Option<u32>, node_level: bool) -> Result<(), SimError> {
+        let Some(k) = self.kubelet.as_ref() else { return Ok(()) };
+        let Some(node) = k.node_of(p) else { return Ok(()) };
+        let size = self.node_size(node);
+        let k = self.kubelet.as_mut().expect("checked");
+        let Some((outcome, timers)) = k.oom_kill(p, c, epoch, size, self.now.0) else { return Ok(()) };
+        self.push_timers(timers);
+        let key = self.cluster.pod(p).key();
+        let why = if node_level { "the node ran out of memory" } else { "it reached its memory limit" };
+        match outcome {
+            OomOutcome::Restart(at, timer, name) => {
+                let msg = format!("Container {name} was OOMKilled (exit code 137): {why}");
+                self.rec.event(self.now, &key, true, "OOMKilled", msg, "kubelet");
+                let pod_name = self.cluster.pod(p).name.clone();
+                let msg = format!("Back-off restarting failed container {name} in pod {pod_name}");
+                self.rec.event(self.now, &key, true, "BackOff", msg, "kubelet");
+                self.push(SimTime(at), Event::Runtime(timer));
+            }
+            OomOutcome::PodFailed(name) => {
+                let msg =
+                    format!("Container {name} was OOMKilled (exit code 137): {why}; restartPolicy Never");
+                self.rec.event(self.now, &key, true, "OOMKilled", msg.clone(), "kubelet");
+                self.rec.pods[p as usize].last_reason = msg;
+                self.end_pod(p, End::OomFailed, 0)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Tells pod `p`'s owner it ended.
     fn owner_notice(&mut self, p: PodId, pod: &Pod, how: End, was_running: bool) -> Result<(), SimError> {
         let Some(owner) = pod.owner else { return Ok(()) };
-        let lost = matches!(how, End::Evicted(_) | End::Preempted | End::NodeLost | End::KubeletRejected);
+        let lost = matches!(
+            how,
+            End::Evicted(_) | End::Preempted | End::NodeLost | End::KubeletRejected | End::OomFailed
+        );
+        if how == End::KubeletRejected {
+            *self.kubelet_rejections.entry(owner).or_insert(0) += 1;
+        }
         let delay = self.settings().sync_delay_ms;
         match owner {
             Owner::ReplicaSet(i) => {
@@ -1025,6 +1296,12 @@ impl<'a> Engine<'a> {
             if set.nodes.as_ref().is_none_or(|s| s.matches(&node)) {
                 for t in &set.pods {
                     let pod = crate::controllers::static_pods::mirror_pod(t, id, &node.name);
+                    let key = pod.key();
+                    // One manifest name runs once per node (the kubelet's file source keys pods
+                    // by name).
+                    if self.cluster.node(id).pods.iter().any(|q| self.cluster.pod(*q).key() == key) {
+                        continue;
+                    }
                     self.spawn(pod, format!("Node/{}", node.name))?;
                 }
             }
@@ -1163,9 +1440,15 @@ impl<'a> Engine<'a> {
         }
         let was_unreachable = std::mem::take(&mut h.unreachable);
         self.lifecycle.mark_ready(id);
-        // The kubelet is back: pods deleted meanwhile are killed now.
+        // The kubelet is back: pods deleted meanwhile are killed now; Job pods that finished
+        // meanwhile report it.
         for p in self.stuck.remove(&id).unwrap_or_default() {
             self.leave_node(p)?;
+        }
+        for p in self.done_unreported.remove(&id).unwrap_or_default() {
+            if self.phase[p as usize] == Phase::Running && !self.cluster.pod(p).terminating {
+                self.end_pod(p, End::Completed, 0)?;
+            }
         }
         if was_unreachable {
             let name = self.cluster.node(id).node.name.clone();
@@ -1202,6 +1485,7 @@ impl<'a> Engine<'a> {
             self.rec.totals.allocatable[i] -= gone.allocatable[i];
             self.rec.totals.requested[i] -= gone.requested[i];
         }
+        self.rec.note_peak();
         let name = info.node.name.clone();
         self.cluster.remove_node(id)?;
         self.lifecycle.remove_node(id);
@@ -1260,6 +1544,11 @@ impl<'a> Engine<'a> {
                 .iter()
                 .any(|b| b.selects(pod) && b.effective_disruptions_allowed(&self.cluster) <= 0);
             if blocked {
+                if self.eviction_refused.insert(p) {
+                    let key = pod.key();
+                    let msg = "Cannot evict pod as it would violate the pod's disruption budget.".to_string();
+                    self.rec.event(self.now, &key, true, "EvictionBlocked", msg, "kubectl-drain");
+                }
                 left = true;
                 continue;
             }
@@ -1277,6 +1566,7 @@ impl<'a> Engine<'a> {
             left = true;
         }
         if left {
+            // A retry does not keep a run going: a drain a budget blocks for ever would.
             self.push(self.now.plus_millis(5_000), Event::DrainStep(id));
         } else {
             self.delete_node(id)?;
@@ -1361,10 +1651,12 @@ impl<'a> Engine<'a> {
                 }
             }
             Action::Scale(rs, replicas) => {
+                let from = self.rs_replicas[rs];
                 self.rs_replicas[rs] = replicas;
                 let rs_obj = &self.sc.dynamics.replicasets[rs];
                 let obj = format!("Deployment/{}", rs_obj.key());
-                let msg = format!("Scaled {} to {replicas}", rs_obj.name);
+                let dir = if replicas >= from { "up" } else { "down" };
+                let msg = format!("Scaled {dir} replica set {} from {from} to {replicas}", rs_obj.name);
                 self.rec.event_on(self.now, &obj, false, "ScalingReplicaSet", msg, "deployment-controller");
                 self.controller_sync(Owner::ReplicaSet(rs as u32))?;
             }
@@ -1384,7 +1676,8 @@ impl<'a> Engine<'a> {
 
     fn taint_check_pod(&mut self, p: PodId, node: NodeId) -> Result<(), SimError> {
         let pod = self.cluster.pod(p);
-        if pod.terminating || self.phase[p as usize] != Phase::Running {
+        // A static pod belongs to its kubelet: deleting the mirror pod would not stop it.
+        if pod.terminating || pod.mirror || self.phase[p as usize] != Phase::Running {
             return Ok(());
         }
         match taint_eviction::verdict(&pod.tolerations, &self.cluster.node(node).node.taints) {
@@ -1503,6 +1796,9 @@ impl<'a> Engine<'a> {
         }
         let want = self.rs_replicas[i].max(0) as usize;
         let active: Vec<PodId> = self.rs_active[i].iter().copied().collect();
+        if active.len() < want && self.runaway(Owner::ReplicaSet(i as u32)) {
+            return Ok(());
+        }
         if active.len() < want {
             let mut refused = false;
             let burst = crate::controllers::replicaset::BURST_REPLICAS;
@@ -1575,6 +1871,9 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         let n = job.wanted(&self.jobs[i], self.now.0);
+        if n > 0 && self.runaway(Owner::Job(i as u32)) {
+            return Ok(());
+        }
         for _ in 0..n {
             let suffix = self.next_name();
             let job = &self.sc.dynamics.jobs[i];

@@ -45,6 +45,9 @@ pub enum Event {
     DaemonSetNode(u32, NodeId),
     /// A Job's pod finishes its work.
     JobPodDone(PodId),
+    /// A kubelet runtime timer (usage change, OOM kill, container restart, eviction manager,
+    /// node OOM); does not keep a run going.
+    Runtime(crate::runtime::kubelet::Timer),
     /// A drain retries the pods a PodDisruptionBudget held back, and deletes the node when
     /// only daemon and mirror pods are left.
     DrainStep(NodeId),
@@ -61,6 +64,8 @@ impl Event {
                 | Event::MetricsSample
                 | Event::DaemonSetNode(..)
                 | Event::ControllerRetry(_)
+                | Event::Runtime(_)
+                | Event::DrainStep(_)
         )
     }
 }

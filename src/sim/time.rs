@@ -29,6 +29,6 @@ impl SimTime {
 
     /// This time plus `ms` milliseconds.
     pub const fn plus_millis(self, ms: i64) -> SimTime {
-        SimTime(self.0 + ms)
+        SimTime(self.0.saturating_add(ms))
     }
 }

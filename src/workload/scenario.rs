@@ -333,6 +333,25 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                             t.scheduler_names[k % t.scheduler_names.len()].clone();
                     }
                 }
+                if let Some(l) = &t.limits {
+                    for (ratio, name) in [(l.cpu, "cpu"), (l.memory, "memory")] {
+                        if !(ratio.is_finite() && ratio >= 1.0) {
+                            return Err(field_err(
+                                path,
+                                &text,
+                                "limits",
+                                &format!("spec.workload[{i}].trace.limits.{name}"),
+                                format!("{ratio}: a limit-to-request ratio must be a number ≥ 1"),
+                            ));
+                        }
+                    }
+                    for a in &mut list.arrivals {
+                        for c in &mut a.pod.containers {
+                            c.limits.milli_cpu = (c.requests.milli_cpu as f64 * l.cpu).ceil() as i64;
+                            c.limits.memory = (c.requests.memory as f64 * l.memory).ceil() as i64;
+                        }
+                    }
+                }
                 if list.shared_gpu_pods_rounded_up > 0 {
                     notes.push(format!(
                         "{} pods of {} share a GPU (gpu_milli < 1000); until GPU sharing is modelled each takes one whole nvidia.com/gpu",
@@ -556,6 +575,33 @@ fn pool_template(p: &Path) -> Result<Node, InputError> {
     Ok(nodes.remove(0))
 }
 
+/// Checks a selection's `count` / `fraction`.
+fn check_selection(
+    s: &schema::NodeSelection,
+    path: &Path,
+    text: &str,
+    field: &str,
+) -> Result<(), InputError> {
+    if s.count.is_some() && s.fraction.is_some() {
+        return Err(field_err(path, text, "fraction", field, "give count or fraction, not both".into()));
+    }
+    if let Some(f) = s.fraction {
+        if !(f > 0.0 && f <= 1.0) {
+            return Err(field_err(
+                path,
+                text,
+                "fraction",
+                &format!("{field}.fraction"),
+                format!("{f}: must be in (0, 1]"),
+            ));
+        }
+    }
+    if s.count == Some(0) {
+        return Err(field_err(path, text, "count", &format!("{field}.count"), "must be at least 1".into()));
+    }
+    Ok(())
+}
+
 fn selection(s: &schema::NodeSelection) -> NodeSelection {
     NodeSelection {
         names: s.names.clone(),
@@ -678,7 +724,41 @@ fn load_dynamics(
                 (None, Some(d)) => Spacing::Exponential(dur(d, &f("nodeJoin.meanInterval"))?.0),
                 (None, None) => Spacing::None,
             };
+            const MAX_JOIN: usize = 100_000;
+            if j.count == 0 || j.count > MAX_JOIN {
+                return Err(field_err(
+                    path,
+                    text,
+                    "count",
+                    &f("nodeJoin.count"),
+                    format!("{}: must be between 1 and {MAX_JOIN}", j.count),
+                ));
+            }
+            if let Spacing::Fixed(ms) | Spacing::Exponential(ms) = spacing {
+                if ms <= 0 {
+                    return Err(field_err(
+                        path,
+                        text,
+                        "nterval",
+                        &f("nodeJoin"),
+                        "the interval must be greater than 0".into(),
+                    ));
+                }
+            }
             actions.push(Action::Join { pool, count: j.count, spacing });
+        }
+        for (name, sel) in [
+            ("nodeFailure.nodes", e.node_failure.as_ref().map(|x| &x.nodes)),
+            ("nodeRecovery", e.node_recovery.as_ref()),
+            ("nodeLeave", e.node_leave.as_ref()),
+            ("cordon", e.cordon.as_ref()),
+            ("uncordon", e.uncordon.as_ref()),
+            ("taint.nodes", e.taint.as_ref().map(|x| &x.nodes)),
+            ("label.nodes", e.label.as_ref().map(|x| &x.nodes)),
+        ] {
+            if let Some(sel) = sel {
+                check_selection(sel, path, text, &f(name))?;
+            }
         }
         if let Some(x) = &e.node_failure {
             let recover = match &x.recover_after {
@@ -736,6 +816,15 @@ fn load_dynamics(
                     ),
                 ));
             };
+            if at < dy.replicasets[rs].created {
+                return Err(field_err(
+                    path,
+                    text,
+                    &x.deployment,
+                    &f("scale.deployment"),
+                    format!("{:?} is created later than this event", x.deployment),
+                ));
+            }
             if x.replicas < 0 {
                 return Err(field_err(
                     path,
@@ -800,5 +889,169 @@ fn load_dynamics(
     }
     s.evict_on_node_affinity_change = c.evict_on_node_affinity_change;
     dy.settings = s;
+    if let Some(rt) = &sc.spec.runtime {
+        dy.runtime = Some(load_runtime(rt, path, text)?);
+    }
     Ok(())
+}
+
+/// The runtime section into settings.
+fn load_runtime(
+    rt: &schema::RuntimeSpec,
+    path: &Path,
+    text: &str,
+) -> Result<crate::runtime::RuntimeSettings, InputError> {
+    use crate::runtime::usage::{Base, Bursts, Dist, Diurnal, ResourceUsage, UsageMatch, UsageRule};
+    let mut s = crate::runtime::RuntimeSettings::default();
+    let dur = |d: &str, field: &str| parse_duration(d, path, text, field);
+    if let Some(d) = &rt.change_interval {
+        s.change_interval_ms = dur(d, "spec.runtime.changeInterval")?.0;
+        if s.change_interval_ms <= 0 {
+            return Err(field_err(
+                path,
+                text,
+                "changeInterval",
+                "spec.runtime.changeInterval",
+                "must be greater than 0".into(),
+            ));
+        }
+    }
+    let k = &rt.kubelet;
+    if let Some(e) = &k.eviction_hard {
+        s.eviction_threshold = crate::runtime::memory::parse_memory_threshold(e, None)
+            .map_err(|m| field_err(path, text, e, "spec.runtime.kubelet.evictionHard", m))?;
+    }
+    if let Some(d) = &k.eviction_pressure_transition_period {
+        s.pressure_transition_ms = dur(d, "spec.runtime.kubelet.evictionPressureTransitionPeriod")?.0;
+    }
+    if let Some(d) = &k.eviction_monitoring_interval {
+        s.eviction_interval_ms = dur(d, "spec.runtime.kubelet.evictionMonitoringInterval")?.0.max(1);
+    }
+    if let Some(n) = k.max_kubelet_rejections {
+        s.max_kubelet_rejections = n;
+    }
+    for (i, r) in rt.usage.iter().enumerate() {
+        let f = |name: &str| format!("spec.runtime.usage[{i}].{name}");
+        let qos = r.matches.as_ref().and_then(|m| m.qos_class.clone());
+        if let Some(q) = &qos {
+            if !matches!(q.as_str(), "Guaranteed" | "Burstable" | "BestEffort") {
+                return Err(field_err(
+                    path,
+                    text,
+                    q,
+                    &f("match.qosClass"),
+                    format!("{q:?}: expected Guaranteed, Burstable or BestEffort"),
+                ));
+            }
+        }
+        let default = UsageRule::default_for(crate::model::pod::QosClass::Burstable);
+        let resource = |spec: &Option<schema::ResourceUsageSpec>,
+                        name: &str,
+                        cpu: bool,
+                        fallback: ResourceUsage|
+         -> Result<ResourceUsage, InputError> {
+            let Some(u) = spec else { return Ok(fallback) };
+            let fld = f(name);
+            let base = match u.of.as_deref() {
+                None | Some("request") => Base::Request,
+                Some("limit") => Base::Limit,
+                Some(o) => {
+                    return Err(field_err(
+                        path,
+                        text,
+                        o,
+                        &format!("{fld}.of"),
+                        format!("{o:?}: expected request or limit"),
+                    ));
+                }
+            };
+            let mut dists = Vec::new();
+            if let Some(v) = u.constant {
+                dists.push(Dist::Constant(v));
+            }
+            if let Some(m) = &u.uniform {
+                if m.min > m.max {
+                    return Err(field_err(
+                        path,
+                        text,
+                        "uniform",
+                        &format!("{fld}.uniform"),
+                        format!("min {} is above max {}", m.min, m.max),
+                    ));
+                }
+                dists.push(Dist::Uniform(m.min, m.max));
+            }
+            if let Some(m) = &u.normal {
+                dists.push(Dist::Normal(m.mean, m.sd));
+            }
+            if let Some(m) = &u.lognormal {
+                dists.push(Dist::LogNormal(m.median, m.sigma));
+            }
+            if let Some(v) = &u.empirical {
+                if v.is_empty() {
+                    return Err(field_err(
+                        path,
+                        text,
+                        "empirical",
+                        &format!("{fld}.empirical"),
+                        "needs at least one value".into(),
+                    ));
+                }
+                dists.push(Dist::Empirical(v.clone()));
+            }
+            if dists.len() > 1 {
+                return Err(field_err(
+                    path,
+                    text,
+                    name,
+                    &fld,
+                    "give one distribution (constant, uniform, normal, lognormal or empirical)".into(),
+                ));
+            }
+            let bad = |d: &Dist| match d {
+                Dist::Constant(v) => !v.is_finite() || *v < 0.0,
+                Dist::Uniform(a, b) => !a.is_finite() || !b.is_finite() || *a < 0.0,
+                Dist::Normal(m, sd) => !m.is_finite() || !sd.is_finite() || *sd < 0.0,
+                Dist::LogNormal(m, s) => !m.is_finite() || !s.is_finite() || *m < 0.0 || *s < 0.0,
+                Dist::Empirical(v) => v.iter().any(|x| !x.is_finite() || *x < 0.0),
+            };
+            if let Some(d) = dists.first().filter(|d| bad(d)) {
+                return Err(field_err(
+                    path,
+                    text,
+                    name,
+                    &fld,
+                    format!("{d:?}: ratios must be finite and ≥ 0"),
+                ));
+            }
+            let growth = match &u.growth_per_hour {
+                None => 0.0,
+                Some(q) => {
+                    let v = crate::api::quantity::Quantity::parse(q).map_err(|e| {
+                        field_err(path, text, q, &format!("{fld}.growthPerHour"), format!("{q:?}: {e}"))
+                    })?;
+                    if cpu { v.milli_value() as f64 } else { v.value() as f64 }
+                }
+            };
+            Ok(ResourceUsage { base, dist: dists.pop().unwrap_or(fallback.dist), growth_per_hour: growth })
+        };
+        let diurnal = match &r.diurnal {
+            None => None,
+            Some(d) => {
+                Some(Diurnal { amplitude: d.amplitude, peak_ms: dur(&d.peak_at, &f("diurnal.peakAt"))?.0 })
+            }
+        };
+        s.rules.push(UsageRule {
+            matches: UsageMatch {
+                namespace: r.matches.as_ref().and_then(|m| m.namespace.clone()),
+                labels: r.matches.as_ref().map(|m| m.labels.clone()).unwrap_or_default(),
+                qos_class: qos,
+            },
+            cpu: resource(&r.cpu, "cpu", true, default.cpu.clone())?,
+            memory: resource(&r.memory, "memory", false, default.memory.clone())?,
+            diurnal,
+            bursts: r.bursts.as_ref().map(|b| Bursts { probability: b.probability, factor: b.factor }),
+        });
+    }
+    Ok(s)
 }

@@ -168,4 +168,6 @@ pub struct Dynamics {
     pub skipped: BTreeMap<String, usize>,
     /// Controller settings.
     pub settings: crate::controllers::Settings,
+    /// The kubelet runtime (usage, throttling, OOM, pressure eviction); `None` = off.
+    pub runtime: Option<crate::runtime::RuntimeSettings>,
 }

@@ -1,0 +1,580 @@
+//! The kubelet's per-pod and per-node state at run time: container usage, CPU accounting
+//! (throttled and short CPU, periods), OOM kills and restarts with back-off, and the memory
+//! signals of each node. The engine calls it when pods start and stop and when its timers fire,
+//! and acts on what it returns (evict a pod, fail a pod, schedule a timer).
+
+use std::collections::BTreeMap;
+
+use rand_chacha::ChaCha8Rng;
+
+use super::RuntimeSettings;
+use super::cpu::{CFS_PERIOD_MS, CpuShare, share};
+use super::memory::{self, EvictionCandidate, crossing_ms, oom_badness, oom_score_adj, restart_backoff_ms};
+use super::usage::{Base, UsageRule, base_amount, diurnal_factor};
+use crate::model::pod::{QosClass, qos_class};
+use crate::model::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
+use crate::model::{NodeId, Pod, PodId};
+
+/// A timer the kubelet asks the engine to fire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Re-draw a pod's usage (if the pod's epoch is still current).
+    UsageChange(PodId, u32),
+    /// A container's memory reaches its limit (if the pod's epoch is still current).
+    OomKill(PodId, u32, u32),
+    /// A container's restart back-off is over (if its restart epoch is still current).
+    ContainerStart(PodId, u32, u32),
+    /// The eviction manager looks at a node.
+    PressureCheck(NodeId),
+    /// A node's memory reaches its capacity (if the node's epoch is still current).
+    NodeOom(NodeId, u32),
+}
+
+/// One container at run time.
+#[derive(Clone, Debug, Default)]
+struct Container {
+    name: String,
+    cpu_request: i64,
+    cpu_limit: i64,
+    mem_request: i64,
+    mem_limit: i64,
+    running: bool,
+    /// CPU demand, millicores.
+    cpu_demand: f64,
+    /// Memory at `mem_since`, bytes; grows by `mem_rate` bytes per ms.
+    mem_base: f64,
+    mem_rate: f64,
+    mem_since: i64,
+    /// The memory ratio drawn at the last change (kept across the leak).
+    started_ms: i64,
+    restarts: u32,
+    restart_epoch: u32,
+    share: CpuShare,
+}
+
+impl Container {
+    fn memory_at(&self, t: i64) -> f64 {
+        if self.running { self.mem_base + self.mem_rate * (t - self.mem_since) as f64 } else { 0.0 }
+    }
+}
+
+/// A running pod's runtime state and its counters.
+#[derive(Clone, Debug, Default)]
+pub struct PodRuntime {
+    node: NodeId,
+    rule: usize,
+    qos: Option<QosClass>,
+    critical: bool,
+    restart_always: bool,
+    restart_on_failure: bool,
+    containers: Vec<Container>,
+    epoch: u32,
+    /// OOM kills (kernel, at the container's limit or the node's capacity).
+    pub oom_kills: u32,
+    /// Container restarts.
+    pub restarts: u32,
+    /// CPU demand cut by CFS quota, millicore·ms.
+    pub throttled_cpu_mms: f64,
+    /// CPU the node could not serve (contention), millicore·ms.
+    pub shortfall_cpu_mms: f64,
+    /// CFS periods with throttling, and all periods of containers with a limit.
+    pub throttled_periods: f64,
+    /// See `throttled_periods`.
+    pub periods: f64,
+}
+
+impl PodRuntime {
+    /// Throttled CPU, CPU-seconds.
+    pub fn throttled_cpu_s(&self) -> f64 {
+        self.throttled_cpu_mms / 1e6
+    }
+    /// CPU short because the node was full, CPU-seconds.
+    pub fn shortfall_cpu_s(&self) -> f64 {
+        self.shortfall_cpu_mms / 1e6
+    }
+    /// Fraction of CFS periods throttled (0 without a limit).
+    pub fn throttled_fraction(&self) -> f64 {
+        if self.periods > 0.0 { self.throttled_periods / self.periods } else { 0.0 }
+    }
+}
+
+/// A node's runtime state.
+#[derive(Clone, Debug, Default)]
+struct NodeState {
+    pods: Vec<PodId>,
+    last_ms: i64,
+    epoch: u32,
+    check_pending: bool,
+    /// MemoryPressure is True.
+    pub pressure: bool,
+    /// Last time the signal was over the threshold, ms.
+    last_over_ms: i64,
+}
+
+/// What the eviction manager decided at a check.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PressureAction {
+    /// Nothing.
+    None,
+    /// The node is (still) under pressure: set the condition and evict this pod (if any) with
+    /// this message.
+    Evict(Option<PodId>, String),
+    /// The pressure is over for the transition period: clear the condition.
+    Clear,
+}
+
+/// What happened to a container that reached its memory limit.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OomOutcome {
+    /// It restarts at this time (`restartPolicy` Always or OnFailure).
+    Restart(i64, Timer, String),
+    /// The pod fails (`restartPolicy: Never`).
+    PodFailed(String),
+}
+
+/// The kubelets of the cluster.
+#[derive(Clone, Debug, Default)]
+pub struct Kubelet {
+    settings: RuntimeSettings,
+    /// Runtime state per pod (running pods, and finished ones for their counters).
+    pub pods: BTreeMap<PodId, PodRuntime>,
+    nodes: BTreeMap<NodeId, NodeState>,
+}
+
+/// A node's cpu allocatable (millicores) and memory capacity (bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct NodeSize {
+    /// Allocatable cpu, millicores.
+    pub cpu: i64,
+    /// Memory capacity, bytes.
+    pub memory: i64,
+}
+
+impl Kubelet {
+    /// The kubelets for `settings`.
+    pub fn new(settings: RuntimeSettings) -> Self {
+        Kubelet { settings, ..Default::default() }
+    }
+
+    fn rule(&self, i: usize, qos: QosClass) -> UsageRule {
+        self.settings.rules.get(i).cloned().unwrap_or_else(|| UsageRule::default_for(qos))
+    }
+
+    /// Integrates a node's CPU counters up to `now`.
+    fn advance(&mut self, node: NodeId, now: i64) {
+        let Some(ns) = self.nodes.get_mut(&node) else { return };
+        let dt = (now - ns.last_ms) as f64;
+        ns.last_ms = now;
+        if dt <= 0.0 {
+            return;
+        }
+        for p in &ns.pods {
+            let pr = self.pods.get_mut(p).expect("pods on a node have state");
+            for c in pr.containers.iter().filter(|c| c.running) {
+                pr.throttled_cpu_mms += c.share.throttled() * dt;
+                pr.shortfall_cpu_mms += c.share.shortfall() * dt;
+                if c.cpu_limit > 0 {
+                    pr.periods += dt / CFS_PERIOD_MS as f64;
+                    if c.share.throttled() > 0.0 {
+                        pr.throttled_periods += dt / CFS_PERIOD_MS as f64;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Shares out the node's CPU anew and returns the memory timers of the node.
+    fn recompute(&mut self, node: NodeId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+        let Some(ns) = self.nodes.get_mut(&node) else { return Vec::new() };
+        ns.epoch += 1;
+        let mut flat: Vec<(PodId, usize, (f64, i64, i64))> = Vec::new();
+        for p in &ns.pods {
+            for (i, c) in self.pods[p].containers.iter().enumerate() {
+                if c.running {
+                    flat.push((*p, i, (c.cpu_demand, c.cpu_request, c.cpu_limit)));
+                }
+            }
+        }
+        let shares = share(size.cpu as f64, &flat.iter().map(|x| x.2).collect::<Vec<_>>());
+        for ((p, i, _), s) in flat.iter().zip(shares) {
+            self.pods.get_mut(p).expect("state").containers[*i].share = s;
+        }
+        self.memory_timers(node, size, now)
+    }
+
+    /// Node memory at `t` and its growth per ms.
+    fn node_memory(&self, node: NodeId, t: i64) -> (f64, f64) {
+        let ns = &self.nodes[&node];
+        let mut total = 0.0;
+        let mut rate = 0.0;
+        for p in &ns.pods {
+            for c in self.pods[p].containers.iter().filter(|c| c.running) {
+                total += c.memory_at(t);
+                rate += c.mem_rate;
+            }
+        }
+        (total, rate)
+    }
+
+    fn memory_timers(&mut self, node: NodeId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+        let (total, rate) = self.node_memory(node, now);
+        let threshold = self.settings.eviction_threshold.bytes(size.memory) as f64;
+        let mut out = Vec::new();
+        let epoch = self.nodes[&node].epoch;
+        if let Some(t) = crossing_ms(now, total, rate, size.memory as f64) {
+            out.push((t, Timer::NodeOom(node, epoch)));
+        }
+        let ns = self.nodes.get_mut(&node).expect("node");
+        let over_at = crossing_ms(now, total, rate, size.memory as f64 - threshold);
+        if (over_at.is_some() || ns.pressure) && !ns.check_pending {
+            // The eviction manager looks on its next tick after the signal crosses (or keeps
+            // looking while the condition is set).
+            let iv = self.settings.eviction_interval_ms;
+            let from = over_at.unwrap_or(now).max(now);
+            let tick = (from + iv - 1) / iv * iv;
+            ns.check_pending = true;
+            out.push((tick.max(now), Timer::PressureCheck(node)));
+        }
+        out
+    }
+
+    /// Draws a container's usage now (fresh memory when `fresh`, else the leak continues).
+    fn draw(c: &mut Container, rule: &UsageRule, now: i64, fresh: bool, rng: &mut ChaCha8Rng) {
+        let cpu_base =
+            base_amount(rule.cpu.base, c.cpu_request, c.cpu_limit, DEFAULT_MILLI_CPU_REQUEST) as f64;
+        let mut cpu = cpu_base * rule.cpu.dist.sample(rng) * diurnal_factor(rule.diurnal, now);
+        if let Some(b) = rule.bursts {
+            let u: f64 = rand::RngExt::random::<f64>(rng);
+            if u < b.probability {
+                cpu *= b.factor;
+            }
+        }
+        c.cpu_demand = cpu + rule.cpu.growth_per_hour * (now - c.started_ms) as f64 / 3_600_000.0;
+        let mem_base =
+            base_amount(rule.memory.base, c.mem_request, c.mem_limit, DEFAULT_MEMORY_REQUEST) as f64;
+        let ratio = rule.memory.dist.sample(rng);
+        let grown =
+            if fresh { 0.0 } else { rule.memory.growth_per_hour * (now - c.started_ms) as f64 / 3_600_000.0 };
+        c.mem_base = mem_base * ratio + grown;
+        c.mem_rate = rule.memory.growth_per_hour / 3_600_000.0;
+        c.mem_since = now;
+    }
+
+    fn oom_timers(&self, p: PodId, now: i64) -> Vec<(i64, Timer)> {
+        let pr = &self.pods[&p];
+        pr.containers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.running && c.mem_limit > 0)
+            .filter_map(|(i, c)| {
+                crossing_ms(now, c.memory_at(now), c.mem_rate, c.mem_limit as f64)
+                    .map(|t| (t, Timer::OomKill(p, i as u32, pr.epoch)))
+            })
+            .collect()
+    }
+
+    /// Pod `p` starts running on `node` at `now`: draws its containers' usage. Returns timers.
+    pub fn start_pod(
+        &mut self,
+        p: PodId,
+        pod: &Pod,
+        node: NodeId,
+        size: NodeSize,
+        now: i64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<(i64, Timer)> {
+        self.advance(node, now);
+        let qos = qos_class(pod);
+        let rule = self.settings.rules.iter().position(|r| r.applies(pod)).unwrap_or(usize::MAX);
+        let r = self.rule(rule, qos);
+        let mut containers: Vec<Container> = pod
+            .containers
+            .iter()
+            .map(|c| Container {
+                name: c.name.clone(),
+                cpu_request: c.requests.milli_cpu,
+                cpu_limit: c.limits.milli_cpu,
+                mem_request: c.requests.memory,
+                mem_limit: c.limits.memory,
+                running: true,
+                started_ms: now,
+                ..Default::default()
+            })
+            .collect();
+        for c in &mut containers {
+            Self::draw(c, &r, now, true, rng);
+        }
+        self.pods.insert(
+            p,
+            PodRuntime {
+                node,
+                rule,
+                qos: Some(qos),
+                critical: pod.mirror || pod.priority >= 2_000_000_000,
+                restart_always: pod.restart_policy == crate::model::pod::RestartPolicy::Always,
+                restart_on_failure: pod.restart_policy != crate::model::pod::RestartPolicy::Never,
+                containers,
+                ..Default::default()
+            },
+        );
+        let ns = self.nodes.entry(node).or_insert_with(|| NodeState { last_ms: now, ..Default::default() });
+        ns.pods.push(p);
+        let mut out = self.recompute(node, size, now);
+        out.extend(self.oom_timers(p, now));
+        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
+        out
+    }
+
+    /// Pod `p` stops (leaves its node). Its counters stay.
+    pub fn stop_pod(&mut self, p: PodId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+        let Some(pr) = self.pods.get(&p) else { return Vec::new() };
+        let node = pr.node;
+        if !self.nodes.get(&node).is_some_and(|n| n.pods.contains(&p)) {
+            return Vec::new();
+        }
+        self.advance(node, now);
+        let pr = self.pods.get_mut(&p).expect("state");
+        pr.epoch += 1;
+        for c in &mut pr.containers {
+            c.running = false;
+            c.share = CpuShare::default();
+        }
+        self.nodes.get_mut(&node).expect("node").pods.retain(|x| *x != p);
+        self.recompute(node, size, now)
+    }
+
+    /// The node a running pod is on.
+    pub fn node_of(&self, p: PodId) -> Option<NodeId> {
+        let pr = self.pods.get(&p)?;
+        self.nodes.get(&pr.node).filter(|n| n.pods.contains(&p)).map(|_| pr.node)
+    }
+
+    /// Re-draws pod `p`'s usage if `epoch` is current. Returns timers.
+    pub fn usage_change(
+        &mut self,
+        p: PodId,
+        epoch: u32,
+        size: NodeSize,
+        now: i64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<(i64, Timer)> {
+        let Some(node) = self.node_of(p) else { return Vec::new() };
+        if self.pods[&p].epoch != epoch {
+            return Vec::new();
+        }
+        self.advance(node, now);
+        let pr = &self.pods[&p];
+        let r = self.rule(pr.rule, pr.qos.unwrap_or(QosClass::Burstable));
+        let pr = self.pods.get_mut(&p).expect("state");
+        pr.epoch += 1;
+        for c in pr.containers.iter_mut().filter(|c| c.running) {
+            Self::draw(c, &r, now, false, rng);
+        }
+        let mut out = self.recompute(node, size, now);
+        out.extend(self.oom_timers(p, now));
+        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
+        out
+    }
+
+    /// Container `c` of pod `p` is OOM-killed at `now` (if `epoch` is current, or `epoch` is
+    /// `None` for the kernel's node-level kill).
+    pub fn oom_kill(
+        &mut self,
+        p: PodId,
+        c: u32,
+        epoch: Option<u32>,
+        size: NodeSize,
+        now: i64,
+    ) -> Option<(OomOutcome, Vec<(i64, Timer)>)> {
+        let node = self.node_of(p)?;
+        let pr = &self.pods[&p];
+        if epoch.is_some_and(|e| e != pr.epoch) || !pr.containers[c as usize].running {
+            return None;
+        }
+        self.advance(node, now);
+        let pr = self.pods.get_mut(&p).expect("state");
+        pr.oom_kills += 1;
+        pr.epoch += 1;
+        let cont = &mut pr.containers[c as usize];
+        cont.running = false;
+        cont.share = CpuShare::default();
+        let name = cont.name.clone();
+        let ran = now - cont.started_ms;
+        let mut timers = self.recompute(node, size, now);
+        let pr = self.pods.get_mut(&p).expect("state");
+        if !(pr.restart_always || pr.restart_on_failure) {
+            return Some((OomOutcome::PodFailed(name), timers));
+        }
+        let cont = &mut pr.containers[c as usize];
+        if ran >= memory::BACKOFF_RESET_MS {
+            cont.restarts = 0;
+        }
+        cont.restarts += 1;
+        cont.restart_epoch += 1;
+        pr.restarts += 1;
+        let at = now + restart_backoff_ms(cont.restarts);
+        let timer = Timer::ContainerStart(p, c, cont.restart_epoch);
+        // Other containers' OOM timers were tied to the old epoch.
+        timers.extend(self.oom_timers(p, now));
+        timers.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
+        Some((OomOutcome::Restart(at, timer, name), timers))
+    }
+
+    /// A container's back-off is over: it runs again with fresh usage.
+    pub fn container_start(
+        &mut self,
+        p: PodId,
+        c: u32,
+        restart_epoch: u32,
+        size: NodeSize,
+        now: i64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<(i64, Timer)> {
+        let Some(node) = self.node_of(p) else { return Vec::new() };
+        if self.pods[&p].containers[c as usize].restart_epoch != restart_epoch {
+            return Vec::new();
+        }
+        self.advance(node, now);
+        let pr = &self.pods[&p];
+        let r = self.rule(pr.rule, pr.qos.unwrap_or(QosClass::Burstable));
+        let pr = self.pods.get_mut(&p).expect("state");
+        pr.epoch += 1;
+        let cont = &mut pr.containers[c as usize];
+        cont.running = true;
+        cont.started_ms = now;
+        Self::draw(cont, &r, now, true, rng);
+        let mut out = self.recompute(node, size, now);
+        out.extend(self.oom_timers(p, now));
+        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
+        out
+    }
+
+    /// Whether pod `p` has a container waiting in back-off (CrashLoopBackOff).
+    pub fn crash_looping(&self, p: PodId) -> bool {
+        self.pods.get(&p).is_some_and(|pr| pr.containers.iter().any(|c| !c.running))
+    }
+
+    /// The node's memory reached its capacity (if `epoch` is current): the kernel kills the
+    /// container with the highest badness. Returns (pod, container).
+    pub fn node_oom_victim(
+        &self,
+        node: NodeId,
+        epoch: u32,
+        size: NodeSize,
+        now: i64,
+    ) -> Option<(PodId, u32)> {
+        let ns = self.nodes.get(&node)?;
+        if ns.epoch != epoch {
+            return None;
+        }
+        let mut best: Option<(i64, PodId, u32)> = None;
+        for p in &ns.pods {
+            let pr = &self.pods[p];
+            let mem_request: i64 = pr.containers.iter().map(|c| c.mem_request).sum();
+            let adj =
+                oom_score_adj(pr.qos.unwrap_or(QosClass::Burstable), mem_request, size.memory, pr.critical);
+            for (i, c) in pr.containers.iter().enumerate().filter(|(_, c)| c.running) {
+                let badness = oom_badness(c.memory_at(now) as i64, size.memory, adj);
+                if best.is_none_or(|(b, bp, bi)| badness > b || (badness == b && (*p, i as u32) < (bp, bi))) {
+                    best = Some((badness, *p, i as u32));
+                }
+            }
+        }
+        best.map(|(_, p, c)| (p, c))
+    }
+
+    /// The eviction manager's look at `node` at `now`: the memory signal against the
+    /// threshold; under pressure, the pod to evict in upstream's order (never a critical pod).
+    pub fn pressure_check(
+        &mut self,
+        node: NodeId,
+        size: NodeSize,
+        priority: impl Fn(PodId) -> i32,
+        now: i64,
+    ) -> (PressureAction, Vec<(i64, Timer)>) {
+        let Some(ns) = self.nodes.get_mut(&node) else { return (PressureAction::None, Vec::new()) };
+        ns.check_pending = false;
+        let (total, _) = self.node_memory(node, now);
+        let threshold = self.settings.eviction_threshold.bytes(size.memory);
+        let available = size.memory - total as i64;
+        let ns = self.nodes.get_mut(&node).expect("node");
+        let mut timers = Vec::new();
+        let action = if available < threshold {
+            ns.pressure = true;
+            ns.last_over_ms = now;
+            let mut cands: Vec<EvictionCandidate> = ns
+                .pods
+                .iter()
+                .filter(|p| !self.pods[p].critical)
+                .map(|p| {
+                    let pr = &self.pods[p];
+                    EvictionCandidate {
+                        pod: *p,
+                        usage: pr.containers.iter().map(|c| c.memory_at(now) as i64).sum(),
+                        request: pr.containers.iter().map(|c| c.mem_request).sum(),
+                        priority: priority(*p),
+                    }
+                })
+                .collect();
+            cands.sort_by(memory::eviction_order);
+            let msg = format!(
+                "The node was low on resource: memory. Threshold quantity: {}, available: {}Ki. ",
+                crate::controllers::admission::format_quantity("memory", threshold),
+                available.max(0) / 1024
+            );
+            PressureAction::Evict(cands.first().map(|c| c.pod), msg)
+        } else if ns.pressure && now - ns.last_over_ms >= self.settings.pressure_transition_ms {
+            ns.pressure = false;
+            PressureAction::Clear
+        } else {
+            PressureAction::None
+        };
+        let ns = self.nodes.get_mut(&node).expect("node");
+        if ns.pressure && !ns.check_pending {
+            ns.check_pending = true;
+            timers.push((now + self.settings.eviction_interval_ms, Timer::PressureCheck(node)));
+        }
+        (action, timers)
+    }
+
+    /// Node memory and CPU in use now: (Σ memory bytes, Σ cpu millicores granted).
+    pub fn usage_totals(&self, now: i64) -> (f64, f64) {
+        let mut mem = 0.0;
+        let mut cpu = 0.0;
+        for ns in self.nodes.values() {
+            for p in &ns.pods {
+                for c in self.pods[p].containers.iter().filter(|c| c.running) {
+                    mem += c.memory_at(now);
+                    cpu += c.share.got;
+                }
+            }
+        }
+        (mem, cpu)
+    }
+
+    /// Brings every node's counters up to `now` (at the end of a run).
+    pub fn finish(&mut self, now: i64) {
+        let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();
+        for n in nodes {
+            self.advance(n, now);
+        }
+    }
+
+    /// Whether the node's MemoryPressure condition is set.
+    pub fn under_pressure(&self, node: NodeId) -> bool {
+        self.nodes.get(&node).is_some_and(|n| n.pressure)
+    }
+
+    /// The QoS class recorded for pod `p`.
+    pub fn qos(&self, p: PodId) -> Option<QosClass> {
+        self.pods.get(&p).and_then(|pr| pr.qos)
+    }
+}
+
+/// The kind of base a rule uses, for docs.
+pub fn base_name(b: Base) -> &'static str {
+    match b {
+        Base::Request => "request",
+        Base::Limit => "limit",
+    }
+}
