@@ -104,7 +104,8 @@ struct NodeState {
     pods: Vec<PodId>,
     last_ms: i64,
     epoch: u32,
-    check_pending: bool,
+    /// When the eviction manager's next look is due (a look at another time is stale).
+    check_at: Option<i64>,
     /// MemoryPressure is True.
     pub pressure: bool,
     /// Last time the signal was over the threshold, ms.
@@ -226,14 +227,16 @@ impl Kubelet {
         }
         let ns = self.nodes.get_mut(&node).expect("node");
         let over_at = crossing_ms(now, total, rate, size.memory as f64 - threshold);
-        if (over_at.is_some() || ns.pressure) && !ns.check_pending {
+        if over_at.is_some() || ns.pressure {
             // The eviction manager looks on its next tick after the signal crosses (or keeps
             // looking while the condition is set).
             let iv = self.settings.eviction_interval_ms;
             let from = over_at.unwrap_or(now).max(now);
-            let tick = (from + iv - 1) / iv * iv;
-            ns.check_pending = true;
-            out.push((tick.max(now), Timer::PressureCheck(node)));
+            let tick = ((from + iv - 1) / iv * iv).max(now);
+            if ns.check_at.is_none_or(|t| tick < t) {
+                ns.check_at = Some(tick);
+                out.push((tick, Timer::PressureCheck(node)));
+            }
         }
         out
     }
@@ -493,7 +496,10 @@ impl Kubelet {
         now: i64,
     ) -> (PressureAction, Vec<(i64, Timer)>) {
         let Some(ns) = self.nodes.get_mut(&node) else { return (PressureAction::None, Vec::new()) };
-        ns.check_pending = false;
+        if ns.check_at != Some(now) {
+            return (PressureAction::None, Vec::new()); // superseded by an earlier look
+        }
+        ns.check_at = None;
         let (total, _) = self.node_memory(node, now);
         let threshold = self.settings.eviction_threshold.bytes(size.memory);
         let available = size.memory - total as i64;
@@ -530,9 +536,18 @@ impl Kubelet {
             PressureAction::None
         };
         let ns = self.nodes.get_mut(&node).expect("node");
-        if ns.pressure && !ns.check_pending {
-            ns.check_pending = true;
-            timers.push((now + self.settings.eviction_interval_ms, Timer::PressureCheck(node)));
+        if ns.pressure && ns.check_at.is_none() {
+            let at = now + self.settings.eviction_interval_ms;
+            ns.check_at = Some(at);
+            timers.push((at, Timer::PressureCheck(node)));
+        }
+        if !self.nodes[&node].pressure {
+            // Watch for the next crossing (growing memory).
+            timers.extend(
+                self.memory_timers(node, size, now)
+                    .into_iter()
+                    .filter(|(_, t)| matches!(t, Timer::PressureCheck(_))),
+            );
         }
         (action, timers)
     }

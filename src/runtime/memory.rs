@@ -27,17 +27,19 @@ pub fn restart_backoff_ms(n: u32) -> i64 {
     (BACKOFF_INITIAL_MS << exp).min(BACKOFF_MAX_MS)
 }
 
-/// When memory `m0 + rate · (t − t0)` first reaches `limit` (bytes, rate in bytes per ms), at or
-/// after `t0`: `Some(t0)` if it is already there, `None` if it never gets there. Rounded up to
-/// the millisecond.
+/// When memory `m0 + rate · (t − t0)` goes over `limit` (bytes, rate in bytes per ms), at or
+/// after `t0`: `Some(t0)` if it is already over, `None` if it never gets there (usage exactly at
+/// the limit is not over it). Rounded up to the millisecond.
 pub fn crossing_ms(t0: i64, m0: f64, rate_per_ms: f64, limit: f64) -> Option<i64> {
-    if m0 >= limit {
+    if m0 > limit {
         return Some(t0);
     }
     if rate_per_ms <= 0.0 {
         return None;
     }
-    let dt = ((limit - m0) / rate_per_ms).ceil();
+    // A hair below the exact quotient first, so that float noise on an exact crossing does not
+    // push it a millisecond late.
+    let dt = ((limit - m0) / rate_per_ms - 1e-6).ceil().max(0.0);
     if dt > 1e15 { None } else { Some(t0 + dt as i64) }
 }
 
@@ -146,6 +148,7 @@ mod tests {
         let rate = 100.0 * mib / 3_600_000.0;
         assert_eq!(crossing_ms(0, 900.0 * mib, rate, 1024.0 * mib), Some(4_464_000));
         assert_eq!(crossing_ms(7, 2.0, 0.0, 1.0), Some(7));
+        assert_eq!(crossing_ms(7, 1.0, 0.0, 1.0), None, "at the limit is not over it");
         assert_eq!(crossing_ms(7, 0.5, 0.0, 1.0), None);
     }
 

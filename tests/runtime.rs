@@ -1,0 +1,251 @@
+//! The kubelet runtime on hand-built scenarios with hand-computed values: CFS throttling, OOM
+//! kills with the restart back-off, node-pressure eviction order, kubelet admission.
+
+use capsim::metrics::Outcome;
+use capsim::sim::engine::{RunResult, run};
+use capsim::workload::scenario::load;
+
+const NODE: &str = "apiVersion: v1
+kind: Node
+metadata: {name: n, labels: {kubernetes.io/os: linux}}
+status:
+  capacity: {cpu: '8', memory: MEMORY, pods: '110'}
+  allocatable: {cpu: '8', memory: MEMORY, pods: '110'}
+";
+
+/// Runs a scenario whose `spec` body is `spec`, with `node.yaml` of `memory` and extra files.
+fn simulate(spec: &str, memory: &str, files: &[(&str, &str)]) -> RunResult {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        format!("apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n{spec}");
+    std::fs::write(dir.path().join("scenario.yaml"), text).unwrap();
+    std::fs::write(dir.path().join("node.yaml"), NODE.replace("MEMORY", memory)).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let sc = load(&dir.path().join("scenario.yaml")).unwrap_or_else(|e| panic!("load: {e}"));
+    let r = run(&sc, 1).unwrap_or_else(|e| panic!("run: {e}"));
+    for s in &r.recorder.samples {
+        assert_eq!(
+            s.pods_created,
+            s.pods_pending + s.pods_running + s.pods_succeeded + s.pods_failed + s.pods_rejected
+        );
+    }
+    r
+}
+
+fn pod(name: &str, labels: &str, resources: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, labels: {{{labels}}}}}\nspec:\n{extra}  containers: [{{name: c, image: x, resources: {resources}}}]\n---\n"
+    )
+}
+
+fn times(r: &RunResult, reason: &str) -> Vec<String> {
+    r.recorder.kube_events.iter().filter(|e| e.reason == reason).map(|e| e.time_s.clone()).collect()
+}
+
+/// A Guaranteed pod (1 cpu) wanting 150 % of its limit for 10 minutes is throttled on a third
+/// of its demand: 0.5 cpu × 600 s = 300 CPU-seconds, in every CFS period.
+#[test]
+fn a_guaranteed_pod_at_150_percent_of_its_limit_is_throttled_on_a_third_of_its_demand() {
+    let spec = "  duration: 10m
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    changeInterval: 1h
+    usage:
+      - cpu: {of: limit, constant: 1.5}
+        memory: {constant: 0.5}
+";
+    let p = pod("g", "", "{requests: {cpu: '1', memory: 1Gi}, limits: {cpu: '1', memory: 1Gi}}", "");
+    let r = simulate(spec, "16Gi", &[("p.yaml", &p)]);
+    let rt = r.recorder.pods[0].runtime;
+    assert_eq!(rt.qos, Some("Guaranteed"));
+    assert!((rt.throttled_cpu_s - 300.0).abs() < 1e-6, "{rt:?}");
+    let demand_cpu_s = 1.5 * 600.0;
+    assert!((rt.throttled_cpu_s / demand_cpu_s - 1.0 / 3.0).abs() < 1e-9);
+    assert!((rt.throttled_fraction - 1.0).abs() < 1e-12);
+    assert_eq!((rt.oom_kills, rt.restarts, rt.cpu_shortfall_s), (0, 0, 0.0));
+    // The sample sees 1 cpu of 8 used.
+    let last = r.recorder.samples.last().unwrap();
+    assert_eq!(last.cpu_used, Some(0.125));
+}
+
+/// Memory starting at half a 1 GiB limit and growing 6 GiB/h reaches the limit after exactly
+/// 300 s: OOMKilled at 300 s, restarted 10 s later with fresh memory, killed again 300 s after
+/// that, and so on with the back-off doubling: restarts at 310, 630, 970, 1350 s.
+#[test]
+fn a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off() {
+    let spec = "  duration: 1500s
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    changeInterval: 1h
+    usage:
+      - cpu: {constant: 0.5}
+        memory: {of: limit, constant: 0.5, growthPerHour: 6Gi}
+";
+    let p = pod("leaky", "", "{requests: {cpu: 500m, memory: 512Mi}, limits: {memory: 1Gi}}", "");
+    let r = simulate(spec, "16Gi", &[("p.yaml", &p)]);
+    assert_eq!(times(&r, "OOMKilled"), vec!["300", "610", "930", "1270"]);
+    let back_off = times(&r, "BackOff");
+    assert_eq!(back_off, vec!["300", "610", "930", "1270"]);
+    let rt = r.recorder.pods[0].runtime;
+    assert_eq!((rt.oom_kills, rt.restarts), (4, 4));
+    let ev = r.recorder.kube_events.iter().find(|e| e.reason == "OOMKilled").unwrap();
+    assert!(ev.message.contains("exit code 137"), "{}", ev.message);
+    // The pod stays Running (restartPolicy Always) between crashes.
+    assert_eq!(r.recorder.pods[0].outcome, Outcome::Scheduled);
+    // With restartPolicy Never the pod fails at the first kill.
+    let never = pod(
+        "once",
+        "",
+        "{requests: {cpu: 500m, memory: 512Mi}, limits: {memory: 1Gi}}",
+        "  restartPolicy: Never\n",
+    );
+    let r = simulate(spec, "16Gi", &[("p.yaml", &never)]);
+    assert_eq!(r.recorder.pods[0].outcome, Outcome::OomKilled);
+    assert_eq!(r.recorder.pods[0].deleted_ms, Some(300_000));
+}
+
+/// A node short of memory evicts in the kubelet's order: pods over their requests first (the
+/// BestEffort pod, over its zero request by 1000Mi, before the Burstable pod over by 256Mi),
+/// never the pod within its request. The BestEffort pod goes at the first check (0 s); the
+/// Burstable pod's memory then grows back over the threshold and it goes at the next check
+/// after the crossing (3277.44 s → 3280 s). MemoryPressure is set and cleared after 5 minutes.
+#[test]
+fn memory_pressure_evicts_besteffort_then_burstable_over_request_and_spares_the_rest() {
+    let spec = "  duration: 2h
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    changeInterval: 3h
+    usage:
+      - match: {labels: {app: be}}
+        memory: {constant: 5}
+      - match: {labels: {app: burst}}
+        memory: {constant: 1.5, growthPerHour: 1000Mi}
+      - match: {labels: {app: guar}}
+        memory: {constant: 0.9}
+";
+    let pods = pod("be", "app: be", "{}", "")
+        + &pod("burst", "app: burst", "{requests: {cpu: 100m, memory: 512Mi}}", "")
+        + &pod(
+            "guar",
+            "app: guar",
+            "{requests: {cpu: '1', memory: 1Gi}, limits: {cpu: '1', memory: 1Gi}}",
+            "",
+        );
+    let r = simulate(spec, "2700Mi", &[("p.yaml", &pods)]);
+    let by = |n: &str| {
+        let i = r.cluster.pods().iter().position(|p| p.name == n).unwrap();
+        &r.recorder.pods[i]
+    };
+    assert_eq!((by("be").outcome, by("be").terminating_ms), (Outcome::Evicted, Some(0)));
+    assert_eq!((by("burst").outcome, by("burst").terminating_ms), (Outcome::Evicted, Some(3_280_000)));
+    assert_eq!((by("guar").outcome, by("guar").terminating_ms), (Outcome::Scheduled, None));
+    assert!(
+        by("be").last_reason.starts_with("The node was low on resource: memory. Threshold quantity: 100Mi")
+    );
+    assert_eq!(r.recorder.evictions.get("MemoryPressure"), Some(&2));
+    let set = times(&r, "NodeHasInsufficientMemory");
+    let cleared = times(&r, "NodeHasSufficientMemory");
+    assert_eq!(
+        (set, cleared),
+        (vec!["0".to_string(), "3280".into()], vec!["300".to_string(), "3580".into()])
+    );
+}
+
+/// The kernel OOM killer picks by oom_score_adj when a node's memory reaches capacity before the
+/// kubelet acts: the BestEffort container (adj 1000) goes before a Guaranteed one (−997).
+#[test]
+fn the_node_oom_killer_picks_by_oom_score_adj() {
+    let spec = "  duration: 1m
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    changeInterval: 1h
+    kubelet: {evictionMonitoringInterval: 30s}
+    usage:
+      - match: {labels: {app: be}}
+        memory: {constant: 4}
+      - match: {labels: {app: guar}}
+        memory: {constant: 0.95}
+";
+    let pods = pod("be", "app: be", "{}", "")
+        + &pod(
+            "guar",
+            "app: guar",
+            "{requests: {cpu: '1', memory: 1Gi}, limits: {cpu: '1', memory: 1Gi}}",
+            "",
+        );
+    // 800Mi + 972.8Mi = 1772.8Mi on a 1750Mi node.
+    let r = simulate(spec, "1750Mi", &[("p.yaml", &pods)]);
+    let ev: Vec<_> = r.recorder.kube_events.iter().filter(|e| e.reason == "OOMKilled").collect();
+    assert!(!ev.is_empty());
+    assert_eq!(ev[0].object, "Pod/default/be");
+    assert!(ev[0].message.contains("the node ran out of memory"));
+    assert_eq!(r.recorder.pods[1].runtime.oom_kills, 0);
+}
+
+/// The kubelet refuses a pod that names a node without room (`OutOfcpu`); a ReplicaSet whose
+/// template pins such a node re-creates pods until capsim's cap (here 5) stops it.
+#[test]
+fn kubelet_admission_refuses_pods_pinned_to_a_full_node_and_caps_the_runaway() {
+    let spec = "  duration: 10m
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    kubelet: {maxKubeletRejections: 5}
+";
+    let big = pod("big", "", "{requests: {cpu: '6'}}", "  nodeName: n\n");
+    let rs = "apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: pinned}
+spec:
+  replicas: 1
+  template:
+    spec:
+      nodeName: n
+      containers: [{name: c, image: x, resources: {requests: {cpu: '4'}}}]
+";
+    let r = simulate(spec, "16Gi", &[("p.yaml", &(big + rs))]);
+    assert_eq!(r.recorder.pods[0].outcome, Outcome::BoundByNodeName);
+    let pinned: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "ReplicaSet/default/pinned").collect();
+    assert_eq!(pinned.len(), 5);
+    assert!(pinned.iter().all(|p| p.outcome == Outcome::RejectedByKubelet));
+    assert!(
+        pinned[0].last_reason.contains("Node didn't have enough resource: cpu"),
+        "{}",
+        pinned[0].last_reason
+    );
+    assert_eq!(times(&r, "KubeletRejectionRunaway"), vec!["0"]);
+}
+
+/// Same seed, same numbers; runtime draws come from their own stream.
+#[test]
+fn runtime_runs_are_reproducible() {
+    let spec = "  duration: 2h
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    usage:
+      - cpu: {lognormal: {median: 0.8, sigma: 0.5}}
+        memory: {uniform: {min: 0.5, max: 1.2}}
+";
+    let mut pods = String::new();
+    for i in 0..6 {
+        pods += &pod(
+            &format!("p{i}"),
+            "",
+            "{requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: 600m, memory: 600Mi}}",
+            "",
+        );
+    }
+    let a = simulate(spec, "16Gi", &[("p.yaml", &pods)]);
+    let b = simulate(spec, "16Gi", &[("p.yaml", &pods)]);
+    let counters = |r: &RunResult| r.recorder.pods.iter().map(|p| p.runtime).collect::<Vec<_>>();
+    assert_eq!(counters(&a), counters(&b));
+    assert!(counters(&a).iter().any(|c| c.throttled_cpu_s > 0.0));
+    assert!(counters(&a).iter().map(|c| c.oom_kills).sum::<u32>() > 0);
+}
