@@ -1,5 +1,6 @@
 //! Criterion benchmarks: one scheduling cycle of the default profile on 1,000 and 5,000 nodes
-//! (50% of them already half full), and the full replay of the bundled openb trace.
+//! (50% of them already half full), the full replay of the bundled openb trace, and the same
+//! trace with and without the kubelet runtime (usage, throttling, OOM).
 //!
 //! Run with `cargo bench --bench scheduling`; figures are kept in `results/bench/`.
 
@@ -75,5 +76,18 @@ fn openb_replay(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, cycle, openb_replay);
+/// The cost of the kubelet runtime: `workloads/openb-overcommit.yaml` with and without its
+/// `runtime` section (same trace, same limits), so the ratio is what usage modelling costs.
+fn runtime_cost(c: &mut Criterion) {
+    let with = load(Path::new("workloads/openb-overcommit.yaml")).expect("bundled scenario loads");
+    let mut without = with.clone();
+    without.dynamics.runtime = None;
+    let mut group = c.benchmark_group("runtime_cost");
+    group.sample_size(10);
+    group.bench_function("openb_overcommit_without_runtime", |b| b.iter(|| black_box(run(&without, 1).unwrap())));
+    group.bench_function("openb_overcommit_with_runtime", |b| b.iter(|| black_box(run(&with, 1).unwrap())));
+    group.finish();
+}
+
+criterion_group!(benches, cycle, openb_replay, runtime_cost);
 criterion_main!(benches);

@@ -357,11 +357,11 @@ impl<'a> Engine<'a> {
             } else if self.driving == 0
                 && !self.procs.iter().any(|pr| pr.sched.queue.has_poppable())
                 && sc.horizon.is_none()
-                && matches!(event, Event::MetricsSample | Event::UnschedulableFlush(_))
             {
                 // No driving event is left and no pod can be tried: nothing can change any more
-                // (pods left in the unschedulable pool would only fail again). The run ends at
-                // the last event processed.
+                // (pods left in the unschedulable pool would only fail again; runtime timers,
+                // retries and samples would go on for ever). The run ends at the last event
+                // processed.
                 break;
             }
             if event == Event::MetricsSample && self.queue.peek_time() == Some(t) {
