@@ -249,3 +249,23 @@ fn runtime_runs_are_reproducible() {
     assert!(counters(&a).iter().any(|c| c.throttled_cpu_s > 0.0));
     assert!(counters(&a).iter().map(|c| c.oom_kills).sum::<u32>() > 0);
 }
+
+/// `workloads/openb-overcommit.yaml` reports OOM kills and throttling, and the same seed gives
+/// the same numbers.
+#[test]
+fn openb_overcommit_reports_risk_reproducibly() {
+    let sc = load(std::path::Path::new("workloads/openb-overcommit.yaml")).unwrap();
+    let a = run(&sc, 1).unwrap();
+    let b = run(&sc, 1).unwrap();
+    let ra = capsim::report::summarize_runtime(&a);
+    let rb = capsim::report::summarize_runtime(&b);
+    let all = ra.iter().find(|x| x.scheduler == "all" && x.qos_class == "all").unwrap();
+    assert_eq!(all.pods, 8_151);
+    assert!(all.oom_kills > 0 && all.restarts >= all.oom_kills);
+    assert!(all.throttled_cpu_s > 0.0);
+    assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+    // Limits are 2× / 1.25× the trace's requests.
+    let p = &a.cluster.pods()[0];
+    assert_eq!((p.containers[0].limits.milli_cpu, p.containers[0].requests.milli_cpu), (24_000, 12_000));
+    assert_eq!(p.containers[0].limits.memory, 16_384 * 1024 * 1024 * 5 / 4);
+}
