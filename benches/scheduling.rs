@@ -84,7 +84,9 @@ fn runtime_cost(c: &mut Criterion) {
     without.dynamics.runtime = None;
     let mut group = c.benchmark_group("runtime_cost");
     group.sample_size(10);
-    group.bench_function("openb_overcommit_without_runtime", |b| b.iter(|| black_box(run(&without, 1).unwrap())));
+    group.bench_function("openb_overcommit_without_runtime", |b| {
+        b.iter(|| black_box(run(&without, 1).unwrap()))
+    });
     group.bench_function("openb_overcommit_with_runtime", |b| b.iter(|| black_box(run(&with, 1).unwrap())));
     group.finish();
 }

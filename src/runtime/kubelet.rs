@@ -276,6 +276,15 @@ impl Kubelet {
             .collect()
     }
 
+    /// After pod `p`'s usage changed: the node shared out anew, its containers' OOM times, and
+    /// its next usage change.
+    fn redrawn(&mut self, p: PodId, node: NodeId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+        let mut out = self.recompute(node, size, now);
+        out.extend(self.oom_timers(p, now));
+        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
+        out
+    }
+
     /// Pod `p` starts running on `node` at `now`: draws its containers' usage. Returns timers.
     pub fn start_pod(
         &mut self,
@@ -322,10 +331,7 @@ impl Kubelet {
         );
         let ns = self.nodes.entry(node).or_insert_with(|| NodeState { last_ms: now, ..Default::default() });
         ns.pods.push(p);
-        let mut out = self.recompute(node, size, now);
-        out.extend(self.oom_timers(p, now));
-        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
-        out
+        self.redrawn(p, node, size, now)
     }
 
     /// Pod `p` stops (leaves its node). Its counters stay.
@@ -373,10 +379,7 @@ impl Kubelet {
         for c in pr.containers.iter_mut().filter(|c| c.running) {
             Self::draw(c, &r, now, false, rng);
         }
-        let mut out = self.recompute(node, size, now);
-        out.extend(self.oom_timers(p, now));
-        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
-        out
+        self.redrawn(p, node, size, now)
     }
 
     /// Container `c` of pod `p` is OOM-killed at `now` (if `epoch` is current, or `epoch` is
@@ -446,10 +449,7 @@ impl Kubelet {
         cont.running = true;
         cont.started_ms = now;
         Self::draw(cont, &r, now, true, rng);
-        let mut out = self.recompute(node, size, now);
-        out.extend(self.oom_timers(p, now));
-        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
-        out
+        self.redrawn(p, node, size, now)
     }
 
     /// Whether pod `p` has a container waiting in back-off (CrashLoopBackOff).

@@ -564,6 +564,16 @@ impl<'a> Engine<'a> {
         Ok(p)
     }
 
+    /// Creates a pod of `owner` from its template, named `<prefix>-<suffix>` as `generateName`.
+    fn spawn_from(&mut self, template: &Pod, prefix: &str, owner: Owner) -> Result<PodId, SimError> {
+        let suffix = self.next_name();
+        let mut pod = template.clone();
+        pod.name = format!("{prefix}-{suffix}");
+        pod.owner = Some(owner);
+        let owner_name = self.owner_object(owner);
+        self.spawn(pod, owner_name)
+    }
+
     fn next_name(&mut self) -> String {
         self.names += 1;
         name_suffix(self.names)
@@ -1807,13 +1817,8 @@ impl<'a> Engine<'a> {
                 self.push(self.now, Event::ControllerSync(Owner::ReplicaSet(i as u32)));
             }
             for _ in 0..(want - active.len()).min(burst) {
-                let suffix = self.next_name();
                 let rs = &self.sc.dynamics.replicasets[i];
-                let mut pod = rs.template.clone();
-                pod.name = format!("{}-{suffix}", rs.name);
-                pod.owner = Some(Owner::ReplicaSet(i as u32));
-                let owner = format!("ReplicaSet/{}/{}", rs.namespace, rs.name);
-                let p = self.spawn(pod, owner)?;
+                let p = self.spawn_from(&rs.template, &rs.name, Owner::ReplicaSet(i as u32))?;
                 if self.phase[p as usize] == Phase::Rejected {
                     refused = true;
                     break;
@@ -1875,13 +1880,8 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         for _ in 0..n {
-            let suffix = self.next_name();
             let job = &self.sc.dynamics.jobs[i];
-            let mut pod = job.template.clone();
-            pod.name = format!("{}-{suffix}", job.name);
-            pod.owner = Some(Owner::Job(i as u32));
-            let owner = format!("Job/{}/{}", job.namespace, job.name);
-            let p = self.spawn(pod, owner)?;
+            let p = self.spawn_from(&job.template, &job.name, Owner::Job(i as u32))?;
             if self.phase[p as usize] == Phase::Rejected {
                 self.push(self.now.plus_millis(10_000), Event::ControllerRetry(Owner::Job(i as u32)));
                 break;
