@@ -269,3 +269,21 @@ fn openb_overcommit_reports_risk_reproducibly() {
     assert_eq!((p.containers[0].limits.milli_cpu, p.containers[0].requests.milli_cpu), (24_000, 12_000));
     assert_eq!(p.containers[0].limits.memory, 16_384 * 1024 * 1024 * 5 / 4);
 }
+
+/// While a container waits out its back-off the pod shows as crash-looping in the samples.
+#[test]
+fn crash_looping_pods_are_counted_in_samples() {
+    let spec = "  duration: 320s
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  metrics: {sampleInterval: 5s}
+  runtime:
+    changeInterval: 1h
+    usage:
+      - memory: {of: limit, constant: 0.5, growthPerHour: 6Gi}
+";
+    let p = pod("leaky", "", "{requests: {cpu: 500m, memory: 512Mi}, limits: {memory: 1Gi}}", "");
+    let r = simulate(spec, "16Gi", &[("p.yaml", &p)]);
+    let at = |t: f64| r.recorder.samples.iter().find(|s| s.time_s == t).unwrap().pods_crash_looping;
+    assert_eq!((at(295.0), at(300.0), at(305.0), at(310.0)), (0, 1, 1, 0));
+}

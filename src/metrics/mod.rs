@@ -246,6 +246,8 @@ pub struct Sample {
     pub memory_used: Option<f64>,
     /// Nodes with the MemoryPressure condition.
     pub nodes_memory_pressure: usize,
+    /// Running pods with a container in CrashLoopBackOff (waiting out its restart back-off).
+    pub pods_crash_looping: usize,
 }
 
 /// Longest pending time the histogram tracks exactly: 100 years of virtual time, in ms. Longer
@@ -443,7 +445,7 @@ impl Recorder {
         cluster: &Cluster,
         pods: PodCounts,
         nodes_not_ready: usize,
-        used: Option<(f64, f64, usize)>,
+        used: Option<(f64, f64, usize, usize)>,
     ) {
         let f = self.totals.fractions();
         self.samples.push(Sample {
@@ -474,6 +476,7 @@ impl Recorder {
                 }
             }),
             nodes_memory_pressure: used.map_or(0, |u| u.2),
+            pods_crash_looping: used.map_or(0, |u| u.3),
         });
     }
 

@@ -365,7 +365,7 @@ const POD_COLUMNS: [&str; 19] = [
 ];
 
 /// Columns of `timeseries.csv`, in `Sample` field order.
-const SAMPLE_COLUMNS: [&str; 15] = [
+const SAMPLE_COLUMNS: [&str; 16] = [
     "time_s",
     "nodes",
     "pods_running",
@@ -381,6 +381,7 @@ const SAMPLE_COLUMNS: [&str; 15] = [
     "cpu_used",
     "memory_used",
     "nodes_memory_pressure",
+    "pods_crash_looping",
 ];
 
 /// A CSV writer whose header is written even when no row follows.

@@ -452,9 +452,13 @@ impl Kubelet {
         self.redrawn(p, node, size, now)
     }
 
-    /// Whether pod `p` has a container waiting in back-off (CrashLoopBackOff).
-    pub fn crash_looping(&self, p: PodId) -> bool {
-        self.pods.get(&p).is_some_and(|pr| pr.containers.iter().any(|c| !c.running))
+    /// Running pods with a container waiting in back-off (CrashLoopBackOff).
+    pub fn crash_looping(&self) -> usize {
+        self.nodes
+            .values()
+            .flat_map(|n| n.pods.iter())
+            .filter(|p| self.pods[p].containers.iter().any(|c| !c.running))
+            .count()
     }
 
     /// The node's memory reached its capacity (if `epoch` is current): the kernel kills the

@@ -419,7 +419,7 @@ impl<'a> Engine<'a> {
         let used = self.kubelet.as_ref().map(|k| {
             let (mem, cpu) = k.usage_totals(self.now.0);
             let pressure = self.cluster.live_nodes().filter(|(id, _)| k.under_pressure(*id)).count();
-            (cpu, mem, pressure)
+            (cpu, mem, pressure, k.crash_looping())
         });
         self.rec.sample(self.now, &self.cluster, self.counts, not_ready, used);
         let t = self.now.as_secs_f64();
