@@ -72,6 +72,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare scheduler profiles on the same workload across paired seeds: every (profile,
+    /// seed) run in parallel, each profile seeing the same workload for a seed; per metric the
+    /// mean with a 95 % confidence interval per profile and the paired difference against the
+    /// first profile, with a verdict. Writes compare.csv, runs.csv and compare.json.
+    Compare {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Profiles (schedulerNames of the scenario's KubeSchedulerConfiguration), comma-separated;
+        /// the first is the baseline.
+        #[arg(long, value_delimiter = ',', required = true)]
+        profiles: Vec<String>,
+        /// Number of seeds (the scenario's seed and the following ones).
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Output folder (default: results/<scenario>-compare).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Check a scenario and every file it names, without running it.
     Validate {
         /// The scenario file.
@@ -86,6 +107,13 @@ pub struct Failure {
     pub code: i32,
     /// What to print.
     pub error: anyhow::Error,
+}
+
+impl Failure {
+    /// A bad command-line argument (exit code 2).
+    fn usage(message: String) -> Self {
+        Failure { code: 2, error: anyhow::anyhow!(message) }
+    }
 }
 
 impl From<InputError> for Failure {
@@ -133,6 +161,9 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Compare { scenario, profiles, seeds, out, quiet } => {
+            cmd_compare(&scenario, &profiles, seeds, out, quiet)
+        }
         Command::Validate { scenario } => {
             let sc = load(&scenario)?;
             println!(
@@ -178,6 +209,96 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn cmd_compare(
+    scenario: &Path,
+    profiles: &[String],
+    seeds: u64,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use crate::experiment::compare::{compare_rows, run_all, with_profile};
+    let sc = load(scenario)?;
+    if seeds == 0 || seeds > 10_000 {
+        return Err(Failure::usage(format!("--seeds {seeds}: must be between 1 and 10000")));
+    }
+    let mut variants = Vec::new();
+    for p in profiles {
+        variants.push(
+            with_profile(&sc, &sc.scheduler, p).map_err(|m| Failure::usage(format!("--profiles: {m}")))?,
+        );
+    }
+    let seed_list: Vec<u64> = (0..seeds).map(|k| sc.seed + k).collect();
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-compare", sc.name)));
+    crate::report::check_replaceable_with(&out, &crate::report::COMPARE_MARKERS)?;
+    let started = std::time::Instant::now();
+    if !quiet {
+        println!(
+            "capsim compare {} ({} profiles × {} seeds = {} runs, {} threads)",
+            scenario.display(),
+            profiles.len(),
+            seeds,
+            profiles.len() as u64 * seeds,
+            rayon::current_num_threads()
+        );
+    }
+    let runs = run_all(&variants, &seed_list)?;
+    let rows = compare_rows(profiles, &runs);
+    crate::report::write_folder(&out, &crate::report::COMPARE_MARKERS, |tmp| {
+        crate::report::write_rows(
+            &rows,
+            &["metric", "profile", "n", "mean", "ci_low", "ci_high", "verdict"],
+            &tmp.join("compare.csv"),
+        )?;
+        let runs_path = tmp.join("runs.csv");
+        let err = |e: csv::Error| SimError::Output { path: runs_path.clone(), message: e.to_string() };
+        let mut w = csv::Writer::from_path(&runs_path).map_err(err)?;
+        let mut first = true;
+        for (p, rs) in profiles.iter().zip(&runs) {
+            for (seed, s) in seed_list.iter().zip(rs) {
+                let (header, values) = crate::report::summary_record(s).map_err(err)?;
+                if first {
+                    let mut h = vec!["profile".to_string(), "run_seed".to_string()];
+                    h.extend(header);
+                    w.write_record(&h).map_err(err)?;
+                    first = false;
+                }
+                let mut v = vec![p.clone(), seed.to_string()];
+                v.extend(values);
+                w.write_record(&v).map_err(err)?;
+            }
+        }
+        w.flush().map_err(|e| err(e.into()))?;
+        let json = serde_json::json!({ "scenario": sc.name, "profiles": profiles, "seeds": seed_list, "rows": rows });
+        let text = serde_json::to_string_pretty(&json)
+            .map_err(|e| SimError::Output { path: tmp.to_path_buf(), message: e.to_string() })?;
+        std::fs::write(tmp.join("compare.json"), text + "\n")
+            .map_err(|e| SimError::Output { path: tmp.to_path_buf(), message: e.to_string() })?;
+        std::fs::write(tmp.join("scenario.yaml"), &sc.text)
+            .map_err(|e| SimError::Output { path: tmp.to_path_buf(), message: e.to_string() })?;
+        Ok(())
+    })?;
+    if !quiet {
+        for r in rows.iter().filter(|r| !r.verdict.is_empty()) {
+            if r.metric.starts_with("pending_p")
+                || r.metric == "pods_never_scheduled"
+                || r.verdict != "no difference detected"
+            {
+                println!(
+                    "  {:<22} {}: {:+} [{}, {}] → {}",
+                    r.metric, r.profile, r.mean, r.ci_low, r.ci_high, r.verdict
+                );
+            }
+        }
+        println!(
+            "  {} runs in {:.1}s; results: {}",
+            profiles.len() as u64 * seeds,
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(())
 }
 
 fn cmd_run(scenario: &Path, seed: Option<u64>, out: Option<PathBuf>, quiet: bool) -> Result<(), Failure> {

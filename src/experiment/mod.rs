@@ -1,5 +1,6 @@
 //! Work above a single run: `schedule` (pod-by-pod decisions of one YAML file) and `explain`
 //! (one pod's cycle at a point of a run).
 
+pub mod compare;
 pub mod explain;
 pub mod schedule;

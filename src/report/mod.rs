@@ -16,7 +16,7 @@ use crate::metrics::{Outcome, round6};
 use crate::sim::engine::RunResult;
 
 /// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
@@ -493,7 +493,7 @@ pub fn summarize_runtime(r: &RunResult) -> Vec<RuntimeSummary> {
         .collect()
 }
 
-fn write_rows<T: Serialize>(rows: &[T], header: &[&str], path: &Path) -> Result<(), SimError> {
+pub(crate) fn write_rows<T: Serialize>(rows: &[T], header: &[&str], path: &Path) -> Result<(), SimError> {
     let mut w = csv_with_header(path, header)?;
     for row in rows {
         w.serialize(row).map_err(|e| out_err(path, e))?;
@@ -503,23 +503,29 @@ fn write_rows<T: Serialize>(rows: &[T], header: &[&str], path: &Path) -> Result<
 
 /// `summary.csv`: one `metric,value` row per summary field, in field order.
 fn write_summary_csv(s: &Summary, path: &Path) -> Result<(), SimError> {
-    let value = serde_json::to_value(s).map_err(|e| out_err(path, e))?;
     let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
     w.write_record(["metric", "value"]).map_err(|e| out_err(path, e))?;
-    // The csv serializer walks the struct's own field order (serde_json's map would sort it):
-    // write one header + record, then transpose it.
-    let _ = value;
-    let mut row = csv::Writer::from_writer(Vec::new());
-    row.serialize(s).map_err(|e| out_err(path, e))?;
-    let bytes = row.into_inner().map_err(|e| out_err(path, e))?;
-    let mut rd = csv::Reader::from_reader(bytes.as_slice());
-    let header = rd.headers().map_err(|e| out_err(path, e))?.clone();
-    let record =
-        rd.records().next().ok_or_else(|| out_err(path, "empty summary"))?.map_err(|e| out_err(path, e))?;
+    let (header, record) = summary_record(s).map_err(|e| out_err(path, e))?;
     for (key, v) in header.iter().zip(record.iter()) {
         w.write_record([key, v]).map_err(|e| out_err(path, e))?;
     }
     w.flush().map_err(|e| out_err(path, e))
+}
+
+/// A summary as (field names, values) in the struct's field order (the csv serializer walks
+/// it; serde_json's map would sort the names).
+///
+/// # Errors
+/// A csv serialization error (a bug).
+pub fn summary_record(s: &Summary) -> Result<(Vec<String>, Vec<String>), csv::Error> {
+    let mut row = csv::Writer::from_writer(Vec::new());
+    row.serialize(s)?;
+    let bytes = row.into_inner().map_err(|e| e.into_error())?;
+    let mut rd = csv::Reader::from_reader(bytes.as_slice());
+    let header = rd.headers()?.iter().map(String::from).collect();
+    let record =
+        rd.records().next().transpose()?.map(|r| r.iter().map(String::from).collect()).unwrap_or_default();
+    Ok((header, record))
 }
 
 /// Files every capsim results folder holds; an existing `--out` folder is replaced only if it
@@ -528,6 +534,14 @@ const RESULT_MARKERS: [&str; 2] = ["summary.csv", "pods.csv"];
 
 /// Refuses to replace `out` unless it is absent, an empty folder, or a capsim results folder.
 pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
+    check_replaceable_with(out, &RESULT_MARKERS)
+}
+
+/// Files every `capsim compare` folder holds.
+pub const COMPARE_MARKERS: [&str; 2] = ["compare.csv", "runs.csv"];
+
+/// Refuses to replace `out` unless it is absent, empty, or holds every file of `markers`.
+pub fn check_replaceable_with(out: &Path, markers: &[&str]) -> Result<(), SimError> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent)
         .map_err(|e| out_err(parent, format!("cannot create the parent folder: {e}")))?;
@@ -538,12 +552,15 @@ pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
         return Err(out_err(out, "exists and is not a folder; choose another --out"));
     }
     let empty = fs::read_dir(out).map_err(|e| out_err(out, e))?.next().is_none();
-    if empty || RESULT_MARKERS.iter().all(|m| out.join(m).is_file()) {
+    if empty || markers.iter().all(|m| out.join(m).is_file()) {
         Ok(())
     } else {
         Err(out_err(
             out,
-            "exists and is not a capsim results folder (no summary.csv and pods.csv); refusing to replace it",
+            format!(
+                "exists and is not a capsim results folder (no {}); refusing to replace it",
+                markers.join(" and ")
+            ),
         ))
     }
 }
@@ -554,14 +571,7 @@ pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
 /// # Errors
 /// [`SimError::Output`] when a file cannot be written; the temporary folder is removed.
 pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<Summary, SimError> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| out_err(parent, e))?;
-    let leaf = out.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
-    let tmp: PathBuf = parent.join(format!(".tmp-{leaf}-{}", std::process::id()));
-    check_replaceable(out)?;
-    let _ = fs::remove_dir_all(&tmp);
-    let result = (|| {
-        fs::create_dir_all(&tmp).map_err(|e| out_err(&tmp, e))?;
+    write_folder(out, &RESULT_MARKERS, |tmp| {
         let (summary, timing) = summarize(r);
         write_pods(r, &tmp.join("pods.csv"))?;
         write_rows(&r.recorder.samples, &SAMPLE_COLUMNS, &tmp.join("timeseries.csv"))?;
@@ -636,12 +646,36 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         let json = serde_json::json!({ "summary": &summary, "profiles": &profiles, "timing": &timing });
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(&tmp, e))?;
         fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(&tmp, e))?;
-        fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(&tmp, e))?;
+        fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(tmp, e))?;
+        Ok(summary)
+    })
+}
+
+/// Writes a folder at `out` atomically: `body` fills a temporary sibling folder, which then
+/// replaces `out` (allowed only if `out` is absent, empty, or holds every file of `markers`).
+/// On an error the temporary folder is removed and `out` is untouched.
+///
+/// # Errors
+/// [`SimError::Output`] from the checks, `body`, or the rename.
+pub fn write_folder<T>(
+    out: &Path,
+    markers: &[&str],
+    body: impl FnOnce(&Path) -> Result<T, SimError>,
+) -> Result<T, SimError> {
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(|e| out_err(parent, e))?;
+    let leaf = out.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
+    let tmp: PathBuf = parent.join(format!(".tmp-{leaf}-{}", std::process::id()));
+    check_replaceable_with(out, markers)?;
+    let _ = fs::remove_dir_all(&tmp);
+    let result = (|| {
+        fs::create_dir_all(&tmp).map_err(|e| out_err(&tmp, e))?;
+        let v = body(&tmp)?;
         if out.exists() {
             fs::remove_dir_all(out).map_err(|e| out_err(out, e))?;
         }
         fs::rename(&tmp, out).map_err(|e| out_err(out, e))?;
-        Ok(summary)
+        Ok(v)
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&tmp);
