@@ -287,3 +287,69 @@ fn crash_looping_pods_are_counted_in_samples() {
     let at = |t: f64| r.recorder.samples.iter().find(|s| s.time_s == t).unwrap().pods_crash_looping;
     assert_eq!((at(295.0), at(300.0), at(305.0), at(310.0)), (0, 1, 1, 0));
 }
+
+/// The eviction manager evicts one pod per look, on its 10 s ticks. Four BestEffort pods start
+/// at 10Mi and grow 72Mi/h on a 150Mi node (threshold 100Mi, so pressure above 50Mi used):
+/// 40 + 288·t Mi crosses 50Mi at 125 s → evicted at the 130 s look; three pods, 30 + 216·t,
+/// cross at 333.3 s → 340 s; two pods, 20 + 144·t, reach exactly 50Mi at 750 s (not below the
+/// threshold yet) → 760 s. The condition clears 5 minutes after the last pressure (640 s).
+#[test]
+fn one_eviction_per_look() {
+    let spec = "  duration: 20m
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    changeInterval: 1h
+    usage:
+      - memory: {constant: 0.05, growthPerHour: 72Mi}
+";
+    let pods: String = (0..4).map(|i| pod(&format!("b{i}"), "", "{}", "")).collect();
+    let r = simulate(spec, "150Mi", &[("p.yaml", &pods)]);
+    let mut t: Vec<i64> = r.recorder.pods.iter().filter_map(|p| p.terminating_ms).collect();
+    t.sort_unstable();
+    assert_eq!(t, vec![130_000, 340_000, 760_000]);
+    assert_eq!(times(&r, "NodeHasSufficientMemory"), vec!["640", "1060"]);
+}
+
+/// A pod's usage does not depend on other pods' draws (each pod has its own stream): adding a
+/// pod leaves another pod's OOM kills and throttling unchanged.
+#[test]
+fn usage_draws_are_per_pod_common_random_numbers() {
+    let spec = "  duration: 6h
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  runtime:
+    changeInterval: 5m
+    usage:
+      - cpu: {lognormal: {median: 0.8, sigma: 0.6}}
+        memory: {lognormal: {median: 0.9, sigma: 0.2}}
+";
+    let res = "{requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: 600m, memory: 600Mi}}";
+    let one = pod("watched", "", res, "");
+    let two = pod("extra", "", res, "") + &one;
+    let a = simulate(spec, "16Gi", &[("p.yaml", &one)]);
+    let b = simulate(spec, "16Gi", &[("p.yaml", &two)]);
+    let watched = |r: &RunResult| {
+        let i = r.cluster.pods().iter().position(|p| p.name == "watched").unwrap();
+        r.recorder.pods[i].runtime
+    };
+    assert_eq!(watched(&a), watched(&b));
+    assert!(watched(&a).oom_kills > 0 && watched(&a).throttled_cpu_s > 0.0);
+}
+
+/// API validation: a Deployment's pods must restart (`restartPolicy: Always`), a Job's must not.
+#[test]
+fn controller_templates_need_a_valid_restart_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("node.yaml"), NODE.replace("MEMORY", "1Gi")).unwrap();
+    let scenario = "apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  cluster: {nodes: [{manifest: {path: node.yaml}}], manifests: [d.yaml]}\n";
+    std::fs::write(dir.path().join("s.yaml"), scenario).unwrap();
+    let dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: x}]\n";
+    std::fs::write(dir.path().join("d.yaml"), dep).unwrap();
+    let e = load(&dir.path().join("s.yaml")).unwrap_err().to_string();
+    assert!(e.contains("d.yaml:1") && e.contains("spec.template.spec.restartPolicy"), "{e}");
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n";
+    std::fs::write(dir.path().join("d.yaml"), job).unwrap();
+    let e = load(&dir.path().join("s.yaml")).unwrap_err().to_string();
+    assert!(e.contains("\"Always\"") && e.contains("\"OnFailure\", \"Never\""), "{e}");
+}

@@ -110,6 +110,15 @@ pub fn remove_taint(taints: &mut Vec<Taint>, key: &str, effect: Option<TaintEffe
     taints.len() != before
 }
 
+/// FNV-1a of `s`: a stable 64-bit hash (std's hasher is randomly seeded per process).
+pub fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
 /// A Kubernetes-style random name suffix (`generateName`), made deterministic: the `n`-th
 /// suffix of a run, five characters from upstream's alphabet (no vowels, no look-alikes).
 pub fn name_suffix(mut n: u64) -> String {

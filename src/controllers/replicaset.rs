@@ -37,10 +37,7 @@ impl ReplicaSet {
 /// Upstream's pod-template-hash stand-in: 10 characters from the name, stable across runs.
 pub fn template_hash(name: &str) -> String {
     // FNV-1a, then the generateName alphabet.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
-    }
+    let h = super::fnv1a(name);
     let a = super::name_suffix(h % 14_348_907);
     let b = super::name_suffix((h >> 32) % 14_348_907);
     format!("{a}{b}")

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::RuntimeSettings;
@@ -64,7 +65,14 @@ pub struct PodRuntime {
     node: NodeId,
     rule: usize,
     qos: Option<QosClass>,
+    /// Critical (static, or priority ≥ 2e9): never chosen by the eviction manager.
     critical: bool,
+    /// Critical and of class `system-node-critical`: oom_score_adj −997.
+    node_critical: bool,
+    /// The pod's own usage stream (seeded by the run's seed and the pod's name), so a pod's usage
+    /// does not depend on when other pods drew theirs: profiles compared on one seed see the
+    /// same usage (common random numbers).
+    rng: Option<ChaCha8Rng>,
     restart_always: bool,
     restart_on_failure: bool,
     containers: Vec<Container>,
@@ -106,6 +114,8 @@ struct NodeState {
     epoch: u32,
     /// When the eviction manager's next look is due (a look at another time is stale).
     check_at: Option<i64>,
+    /// When it last looked (the next look is at least one interval later).
+    last_look_ms: Option<i64>,
     /// MemoryPressure is True.
     pub pressure: bool,
     /// Last time the signal was over the threshold, ms.
@@ -137,6 +147,8 @@ pub enum OomOutcome {
 #[derive(Clone, Debug, Default)]
 pub struct Kubelet {
     settings: RuntimeSettings,
+    /// The run's seed (each pod's usage stream derives from it and the pod's name).
+    seed: u64,
     /// Runtime state per pod (running pods, and finished ones for their counters).
     pub pods: BTreeMap<PodId, PodRuntime>,
     nodes: BTreeMap<NodeId, NodeState>,
@@ -153,12 +165,26 @@ pub struct NodeSize {
 
 impl Kubelet {
     /// The kubelets for `settings`.
-    pub fn new(settings: RuntimeSettings) -> Self {
-        Kubelet { settings, ..Default::default() }
+    pub fn new(settings: RuntimeSettings, seed: u64) -> Self {
+        Kubelet { settings, seed, ..Default::default() }
     }
 
+    /// Rule `i` for a pod of class `qos`, the class's default filling what the rule omits.
     fn rule(&self, i: usize, qos: QosClass) -> UsageRule {
-        self.settings.rules.get(i).cloned().unwrap_or_else(|| UsageRule::default_for(qos))
+        let d = UsageRule::default_for(qos);
+        match self.settings.rules.get(i) {
+            None => d,
+            Some(r) => {
+                let mut r = r.clone();
+                if !r.cpu_given {
+                    r.cpu = d.cpu;
+                }
+                if !r.memory_given {
+                    r.memory = d.memory;
+                }
+                r
+            }
+        }
     }
 
     /// Integrates a node's CPU counters up to `now`.
@@ -232,7 +258,10 @@ impl Kubelet {
             // looking while the condition is set).
             let iv = self.settings.eviction_interval_ms;
             let from = over_at.unwrap_or(now).max(now);
-            let tick = ((from + iv - 1) / iv * iv).max(now);
+            let mut tick = ((from + iv - 1) / iv * iv).max(now);
+            if let Some(last) = ns.last_look_ms {
+                tick = tick.max(last + iv);
+            }
             if ns.check_at.is_none_or(|t| tick < t) {
                 ns.check_at = Some(tick);
                 out.push((tick, Timer::PressureCheck(node)));
@@ -293,7 +322,6 @@ impl Kubelet {
         node: NodeId,
         size: NodeSize,
         now: i64,
-        rng: &mut ChaCha8Rng,
     ) -> Vec<(i64, Timer)> {
         self.advance(node, now);
         let qos = qos_class(pod);
@@ -313,8 +341,10 @@ impl Kubelet {
                 ..Default::default()
             })
             .collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ crate::controllers::fnv1a(&pod.key()));
+        rng.set_stream(crate::sim::rng::Stream::Usage as u64);
         for c in &mut containers {
-            Self::draw(c, &r, now, true, rng);
+            Self::draw(c, &r, now, true, &mut rng);
         }
         self.pods.insert(
             p,
@@ -323,6 +353,9 @@ impl Kubelet {
                 rule,
                 qos: Some(qos),
                 critical: pod.mirror || pod.priority >= 2_000_000_000,
+                node_critical: (pod.mirror || pod.priority >= 2_000_000_000)
+                    && pod.priority_class_name == "system-node-critical",
+                rng: Some(rng),
                 restart_always: pod.restart_policy == crate::model::pod::RestartPolicy::Always,
                 restart_on_failure: pod.restart_policy != crate::model::pod::RestartPolicy::Never,
                 containers,
@@ -359,14 +392,7 @@ impl Kubelet {
     }
 
     /// Re-draws pod `p`'s usage if `epoch` is current. Returns timers.
-    pub fn usage_change(
-        &mut self,
-        p: PodId,
-        epoch: u32,
-        size: NodeSize,
-        now: i64,
-        rng: &mut ChaCha8Rng,
-    ) -> Vec<(i64, Timer)> {
+    pub fn usage_change(&mut self, p: PodId, epoch: u32, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
         let Some(node) = self.node_of(p) else { return Vec::new() };
         if self.pods[&p].epoch != epoch {
             return Vec::new();
@@ -376,6 +402,7 @@ impl Kubelet {
         let r = self.rule(pr.rule, pr.qos.unwrap_or(QosClass::Burstable));
         let pr = self.pods.get_mut(&p).expect("state");
         pr.epoch += 1;
+        let rng = pr.rng.as_mut().expect("started pods have a stream");
         for c in pr.containers.iter_mut().filter(|c| c.running) {
             Self::draw(c, &r, now, false, rng);
         }
@@ -434,7 +461,6 @@ impl Kubelet {
         restart_epoch: u32,
         size: NodeSize,
         now: i64,
-        rng: &mut ChaCha8Rng,
     ) -> Vec<(i64, Timer)> {
         let Some(node) = self.node_of(p) else { return Vec::new() };
         if self.pods[&p].containers[c as usize].restart_epoch != restart_epoch {
@@ -445,6 +471,7 @@ impl Kubelet {
         let r = self.rule(pr.rule, pr.qos.unwrap_or(QosClass::Burstable));
         let pr = self.pods.get_mut(&p).expect("state");
         pr.epoch += 1;
+        let rng = pr.rng.as_mut().expect("started pods have a stream");
         let cont = &mut pr.containers[c as usize];
         cont.running = true;
         cont.started_ms = now;
@@ -477,10 +504,9 @@ impl Kubelet {
         let mut best: Option<(i64, PodId, u32)> = None;
         for p in &ns.pods {
             let pr = &self.pods[p];
-            let mem_request: i64 = pr.containers.iter().map(|c| c.mem_request).sum();
-            let adj =
-                oom_score_adj(pr.qos.unwrap_or(QosClass::Burstable), mem_request, size.memory, pr.critical);
             for (i, c) in pr.containers.iter().enumerate().filter(|(_, c)| c.running) {
+                let qos = pr.qos.unwrap_or(QosClass::Burstable);
+                let adj = oom_score_adj(qos, c.mem_request, size.memory, pr.node_critical);
                 let badness = oom_badness(c.memory_at(now) as i64, size.memory, adj);
                 if best.is_none_or(|(b, bp, bi)| badness > b || (badness == b && (*p, i as u32) < (bp, bi))) {
                     best = Some((badness, *p, i as u32));
@@ -504,6 +530,7 @@ impl Kubelet {
             return (PressureAction::None, Vec::new()); // superseded by an earlier look
         }
         ns.check_at = None;
+        ns.last_look_ms = Some(now);
         let (total, _) = self.node_memory(node, now);
         let threshold = self.settings.eviction_threshold.bytes(size.memory);
         let available = size.memory - total as i64;

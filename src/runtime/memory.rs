@@ -43,19 +43,26 @@ pub fn crossing_ms(t0: i64, m0: f64, rate_per_ms: f64, limit: f64) -> Option<i64
     if dt > 1e15 { None } else { Some(t0 + dt as i64) }
 }
 
-/// Upstream `GetContainerOOMScoreAdjust`: Guaranteed −997, BestEffort 1000, Burstable
-/// `1000 − 1000 · request / capacity` clamped to [2, 999] (memory request and node capacity in
-/// bytes). Static and node-critical pods also get −997 (`critical`).
-pub fn oom_score_adj(qos: QosClass, memory_request: i64, memory_capacity: i64, critical: bool) -> i64 {
-    if critical {
+/// Upstream `GetContainerOOMScoreAdjust` (`pkg/kubelet/qos/policy.go`): node-critical pods
+/// (`node_critical`: critical and of class `system-node-critical`) and Guaranteed pods −997,
+/// BestEffort 1000, Burstable `1000 − 1000 · request / capacity` of the *container's* memory
+/// request, at least 3 (above a Guaranteed pod using all memory) and at most 999 (below
+/// BestEffort).
+pub fn oom_score_adj(
+    qos: QosClass,
+    container_memory_request: i64,
+    memory_capacity: i64,
+    node_critical: bool,
+) -> i64 {
+    if node_critical {
         return -997;
     }
     match qos {
         QosClass::Guaranteed => -997,
         QosClass::BestEffort => 1000,
         QosClass::Burstable => {
-            let adj = 1000 - (1000 * memory_request) / memory_capacity.max(1);
-            adj.clamp(2, 999)
+            let adj = 1000 - (1000 * container_memory_request) / memory_capacity.max(1);
+            adj.clamp(3, 999)
         }
     }
 }
@@ -109,6 +116,9 @@ pub fn parse_memory_threshold(s: &str, capacity: Option<i64>) -> Result<MemoryTh
         return Ok(MemoryThreshold::Percent(v));
     }
     let q = crate::api::quantity::Quantity::parse(rest.trim()).map_err(|e| format!("{rest:?}: {e}"))?;
+    if q.value() < 0 {
+        return Err(format!("{rest:?}: a threshold must not be negative"));
+    }
     Ok(MemoryThreshold::Bytes(q.value()))
 }
 
@@ -158,7 +168,7 @@ mod tests {
         assert_eq!(oom_score_adj(QosClass::Guaranteed, gi, 8 * gi, false), -997);
         assert_eq!(oom_score_adj(QosClass::BestEffort, 0, 8 * gi, false), 1000);
         assert_eq!(oom_score_adj(QosClass::Burstable, gi, 8 * gi, false), 875);
-        assert_eq!(oom_score_adj(QosClass::Burstable, 8 * gi, 8 * gi, false), 2);
+        assert_eq!(oom_score_adj(QosClass::Burstable, 8 * gi, 8 * gi, false), 3);
         assert_eq!(oom_score_adj(QosClass::Burstable, 0, 8 * gi, false), 999);
         assert_eq!(oom_score_adj(QosClass::BestEffort, 0, 8 * gi, true), -997);
     }

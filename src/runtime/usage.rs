@@ -120,6 +120,10 @@ pub struct UsageRule {
     pub diurnal: Option<Diurnal>,
     /// Bursts (CPU only).
     pub bursts: Option<Bursts>,
+    /// Whether the rule gives `cpu` (else the pod's QoS default applies).
+    pub cpu_given: bool,
+    /// Whether the rule gives `memory` (else the pod's QoS default applies).
+    pub memory_given: bool,
 }
 
 impl UsageRule {
@@ -138,6 +142,8 @@ impl UsageRule {
             memory: ResourceUsage { base: Base::Request, dist: mem, growth_per_hour: 0.0 },
             diurnal: None,
             bursts: None,
+            cpu_given: true,
+            memory_given: true,
         }
     }
 

@@ -212,7 +212,6 @@ struct Engine<'a> {
     eviction_refused: BTreeSet<PodId>,
     /// The kubelets' runtime (usage, throttling, OOM, pressure), when the scenario has one.
     kubelet: Option<Kubelet>,
-    usage_rng: ChaCha8Rng,
     /// Pods each owner lost to kubelet admission (the nodeName runaway is capped).
     kubelet_rejections: BTreeMap<Owner, u32>,
 }
@@ -297,8 +296,7 @@ impl<'a> Engine<'a> {
             draining: BTreeSet::new(),
             done_unreported: BTreeMap::new(),
             eviction_refused: BTreeSet::new(),
-            kubelet: dy.runtime.clone().map(Kubelet::new),
-            usage_rng: stream(seed, Stream::Usage),
+            kubelet: dy.runtime.clone().map(|r| Kubelet::new(r, seed)),
             kubelet_rejections: BTreeMap::new(),
             procs,
             cluster,
@@ -807,7 +805,7 @@ impl<'a> Engine<'a> {
             let size = self.node_size(node);
             let pod = self.cluster.pod(p);
             let k = self.kubelet.as_mut().expect("checked");
-            let timers = k.start_pod(p, pod, node, size, now.0, &mut self.usage_rng);
+            let timers = k.start_pod(p, pod, node, size, now.0);
             self.push_timers(timers);
         }
         if let Some(Owner::Job(j)) = self.cluster.pod(p).owner {
@@ -947,7 +945,7 @@ impl<'a> Engine<'a> {
                 let Some(node) = k.node_of(p) else { return Ok(()) };
                 let size = self.node_size(node);
                 let k = self.kubelet.as_mut().expect("checked");
-                let timers = k.usage_change(p, epoch, size, now, &mut self.usage_rng);
+                let timers = k.usage_change(p, epoch, size, now);
                 self.push_timers(timers);
             }
             Timer::OomKill(p, c, epoch) => self.oom_kill(p, c, Some(epoch), false)?,
@@ -965,7 +963,7 @@ impl<'a> Engine<'a> {
                 let Some(node) = k.node_of(p) else { return Ok(()) };
                 let size = self.node_size(node);
                 let k = self.kubelet.as_mut().expect("checked");
-                let timers = k.container_start(p, c, epoch, size, now, &mut self.usage_rng);
+                let timers = k.container_start(p, c, epoch, size, now);
                 self.push_timers(timers);
             }
             Timer::PressureCheck(node) => {
@@ -1073,7 +1071,8 @@ impl<'a> Engine<'a> {
                 let node = self.daemonsets.pods[ds].iter().find(|(_, q)| **q == p).map(|(n, _)| *n);
                 if let Some(n) = node {
                     self.daemonsets.pods[ds].remove(&n);
-                    if how == End::KubeletRejected {
+                    if matches!(how, End::KubeletRejected | End::Evicted(_) | End::OomFailed) {
+                        // A failed daemon pod: the next one for the node waits out a back-off.
                         self.daemonsets.note_failure(ds, n, self.now.0);
                     }
                     if !self.cluster.node(n).removed {

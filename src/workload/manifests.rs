@@ -108,6 +108,7 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                 KubeObject::DaemonSet(ds) => {
                     let (ns, name) = names(&ds.metadata, &f, line, "DaemonSet")?;
                     let pod = template_pod(&ds.spec.template, &ns, &name, dy, &f, line)?;
+                    always_restarts(&pod, "DaemonSet", &f, line)?;
                     dy.daemonsets.push(DaemonSet::new(ns, name, pod, at));
                 }
                 KubeObject::Deployment(d) => replica_set(&d, true, at, dy, &f, line)?,
@@ -115,6 +116,11 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                 KubeObject::Job(j) => {
                     let (ns, name) = names(&j.metadata, &f, line, "Job")?;
                     let template = template_pod(&j.spec.template, &ns, &name, dy, &f, line)?;
+                    if template.restart_policy == crate::model::pod::RestartPolicy::Always {
+                        let m = "Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
+                            .to_string();
+                        return Err(field(&f, line, "spec.template.spec.restartPolicy", m));
+                    }
                     let annotation = j
                         .metadata
                         .annotations
@@ -211,6 +217,7 @@ fn replica_set(
         ));
     }
     let template = template_pod(&d.spec.template, &ns, &name, dy, f, line)?;
+    always_restarts(&template, kind, f, line)?;
     let rs_name = if is_deployment {
         format!("{name}-{}", template_hash(&format!("{ns}/{name}")))
     } else {
@@ -225,6 +232,16 @@ fn replica_set(
         created: at,
     });
     Ok(())
+}
+
+/// API validation of a DaemonSet, Deployment or ReplicaSet template: `restartPolicy` must be
+/// `Always`.
+fn always_restarts(pod: &crate::model::Pod, kind: &str, f: &Path, line: usize) -> Result<(), InputError> {
+    if pod.restart_policy == crate::model::pod::RestartPolicy::Always {
+        return Ok(());
+    }
+    let m = format!("Unsupported value: {:?}: a {kind}'s pods must use \"Always\"", pod.restart_policy);
+    Err(field(f, line, "spec.template.spec.restartPolicy", m))
 }
 
 fn field(path: &Path, line: usize, field: &str, message: String) -> InputError {

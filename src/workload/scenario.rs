@@ -493,6 +493,11 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         Some(s) => Some(parse_duration(s, path, &text, "spec.duration")?),
     };
     load_dynamics(&sc, path, &text, base, horizon, &mut dynamics, &mut inputs)?;
+    if dynamics.runtime.is_some() && horizon.is_none() {
+        notes.push(
+            "the runtime is measured until the workload's last event (no spec.duration); pods that never end stop being measured there".into(),
+        );
+    }
     let last_event = arrivals
         .iter()
         .map(|a| a.deleted.unwrap_or(a.created))
@@ -925,7 +930,12 @@ fn load_runtime(
         s.pressure_transition_ms = dur(d, "spec.runtime.kubelet.evictionPressureTransitionPeriod")?.0;
     }
     if let Some(d) = &k.eviction_monitoring_interval {
-        s.eviction_interval_ms = dur(d, "spec.runtime.kubelet.evictionMonitoringInterval")?.0.max(1);
+        s.eviction_interval_ms = dur(d, "spec.runtime.kubelet.evictionMonitoringInterval")?.0;
+        if s.eviction_interval_ms < 100 {
+            let m = format!("{d:?}: must be at least 100ms");
+            let fld = "spec.runtime.kubelet.evictionMonitoringInterval";
+            return Err(field_err(path, text, "evictionMonitoringInterval", fld, m));
+        }
     }
     if let Some(n) = k.max_kubelet_rejections {
         s.max_kubelet_rejections = n;
@@ -999,6 +1009,10 @@ fn load_runtime(
                 }
                 dists.push(Dist::Empirical(v.clone()));
             }
+            if dists.is_empty() {
+                let m = "give a distribution (constant, uniform, normal, lognormal or empirical)".to_string();
+                return Err(field_err(path, text, name, &fld, m));
+            }
             if dists.len() > 1 {
                 return Err(field_err(
                     path,
@@ -1009,7 +1023,7 @@ fn load_runtime(
                 ));
             }
             let bad = |d: &Dist| match d {
-                Dist::Constant(v) => !v.is_finite() || *v < 0.0,
+                Dist::Constant(v) => !v.is_finite() || *v < 0.0 || *v > 1e6,
                 Dist::Uniform(a, b) => !a.is_finite() || !b.is_finite() || *a < 0.0,
                 Dist::Normal(m, sd) => !m.is_finite() || !sd.is_finite() || *sd < 0.0,
                 Dist::LogNormal(m, s) => !m.is_finite() || !s.is_finite() || *m < 0.0 || *s < 0.0,
@@ -1030,7 +1044,12 @@ fn load_runtime(
                     let v = crate::api::quantity::Quantity::parse(q).map_err(|e| {
                         field_err(path, text, q, &format!("{fld}.growthPerHour"), format!("{q:?}: {e}"))
                     })?;
-                    if cpu { v.milli_value() as f64 } else { v.value() as f64 }
+                    let g = if cpu { v.milli_value() as f64 } else { v.value() as f64 };
+                    if g < 0.0 {
+                        let m = format!("{q:?}: must not be negative");
+                        return Err(field_err(path, text, q, &format!("{fld}.growthPerHour"), m));
+                    }
+                    g
                 }
             };
             Ok(ResourceUsage { base, dist: dists.pop().unwrap_or(fallback.dist), growth_per_hour: growth })
@@ -1038,9 +1057,23 @@ fn load_runtime(
         let diurnal = match &r.diurnal {
             None => None,
             Some(d) => {
+                if !(0.0..=1.0).contains(&d.amplitude) {
+                    let m = format!("{}: must be between 0 and 1", d.amplitude);
+                    return Err(field_err(path, text, "amplitude", &f("diurnal.amplitude"), m));
+                }
                 Some(Diurnal { amplitude: d.amplitude, peak_ms: dur(&d.peak_at, &f("diurnal.peakAt"))?.0 })
             }
         };
+        if let Some(b) = &r.bursts {
+            if !(0.0..=1.0).contains(&b.probability) {
+                let m = format!("{}: must be between 0 and 1", b.probability);
+                return Err(field_err(path, text, "probability", &f("bursts.probability"), m));
+            }
+            if !(b.factor.is_finite() && (0.0..=1000.0).contains(&b.factor)) {
+                let m = format!("{}: must be a number between 0 and 1000", b.factor);
+                return Err(field_err(path, text, "factor", &f("bursts.factor"), m));
+            }
+        }
         s.rules.push(UsageRule {
             matches: UsageMatch {
                 namespace: r.matches.as_ref().and_then(|m| m.namespace.clone()),
@@ -1051,6 +1084,8 @@ fn load_runtime(
             memory: resource(&r.memory, "memory", false, default.memory.clone())?,
             diurnal,
             bursts: r.bursts.as_ref().map(|b| Bursts { probability: b.probability, factor: b.factor }),
+            cpu_given: r.cpu.is_some(),
+            memory_given: r.memory.is_some(),
         });
     }
     Ok(s)
