@@ -414,3 +414,38 @@ fn a_pool_joins_and_its_daemonset_follows() {
     let ds = std::fs::read_to_string(s.path("out/daemonsets.csv")).unwrap();
     assert!(ds.lines().last().unwrap().ends_with("kube-system/agent,4,4,4,0"), "{ds}");
 }
+
+/// `compare` writes the same files whatever the rayon thread count, and refuses an unknown
+/// profile with exit code 2.
+#[test]
+fn compare_is_independent_of_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.path().join(format!("c{threads}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "compare",
+                "workloads/openb-profiles.yaml",
+                "--profiles",
+                "least-allocated,most-allocated",
+            ])
+            .args(["--seeds", "2", "--quiet", "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        outs.push(out);
+    }
+    for f in ["compare.csv", "compare.json"] {
+        assert!(read(&outs[0].join(f)) == read(&outs[1].join(f)), "{f} depends on the thread count");
+    }
+    let csv = String::from_utf8(read(&outs[0].join("compare.csv"))).unwrap();
+    assert!(csv.starts_with("metric,profile,n,mean,ci_low,ci_high,verdict\n"));
+    assert!(csv.contains("pending_p99_s,most-allocated-least-allocated,2,"), "{csv}");
+    let runs = String::from_utf8(read(&outs[0].join("runs.csv"))).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 4, "one row per (profile, seed)");
+    let o = capsim(&["compare", "workloads/openb-profiles.yaml", "--profiles", "nope", "--seeds", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no profile named \"nope\""));
+}
