@@ -449,3 +449,15 @@ fn compare_is_independent_of_the_thread_count() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no profile named \"nope\""));
 }
+
+/// Errors in a list item of the scenario point into that item, not at the first line that
+/// happens to contain the same word.
+#[test]
+fn scenario_errors_point_into_their_list_item() {
+    let s = Scratch::new();
+    s.write(
+        "scenario.yaml",
+        "apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: effect-and-mtbf\nspec:\n  duration: 1h\n  cluster:\n    nodes:\n      - manifest: {path: nodes.yaml}\n  events:\n    - at: 10m\n      cordon: {names: [n1]}\n    - at: 20m\n      taint:\n        nodes: {names: [n1]}\n        add: [{key: effect, effect: NoRun}]\n",
+    );
+    s.assert_input_error(&["scenario.yaml:16", "spec.events[1].taint.add[0].effect", "NoRun"]);
+}

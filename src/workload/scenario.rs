@@ -78,10 +78,73 @@ pub struct SchedulerProcess {
 fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String) -> InputError {
     InputError::Field {
         path: path.to_path_buf(),
-        line: find_line(text, needle),
+        line: field_line(text, needle, field),
         field: field.into(),
         message,
     }
+}
+
+/// The line of `field` (a path like `spec.events[3].taint.add[0].effect`) in a scenario's text:
+/// inside the list item its path names (block-style lists), the first line from there that
+/// holds `needle` (or the item's own line); else the first line of the file holding `needle`.
+fn field_line(text: &str, needle: &str, field: &str) -> usize {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0usize;
+    let mut narrowed = false;
+    for seg in field.split('.') {
+        let Some((key, rest)) = seg.split_once('[') else { continue };
+        let Some(n) = rest.strip_suffix(']').and_then(|x| x.parse::<usize>().ok()) else { break };
+        match list_item(&lines, from, key, n) {
+            Some(i) => {
+                from = i;
+                narrowed = true;
+            }
+            None => break,
+        }
+    }
+    if !narrowed {
+        return find_line(text, needle);
+    }
+    let found = if needle.is_empty() {
+        None
+    } else {
+        lines.iter().enumerate().skip(from).find(|(_, l)| l.contains(needle)).map(|(i, _)| i)
+    };
+    found.unwrap_or(from) + 1
+}
+
+/// The 0-based line where item `n` of the block-style list under `key:` starts, searching from
+/// line `from`.
+fn list_item(lines: &[&str], from: usize, key: &str, n: usize) -> Option<usize> {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let k = (from..lines.len()).find(|i| {
+        let t = lines[*i].trim_start().trim_start_matches("- ");
+        t.starts_with(&format!("{key}:"))
+    })?;
+    if !lines[k].trim_end().ends_with(':') {
+        return None; // a flow-style list on the key's line
+    }
+    let key_indent = indent(lines[k]);
+    let mut item_indent = None;
+    let mut count = 0;
+    for (i, l) in lines.iter().enumerate().skip(k + 1) {
+        let t = l.trim_start();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let ind = indent(l);
+        let is_item = t.starts_with("- ") || t == "-";
+        if ind < key_indent || (ind == key_indent && !is_item) {
+            return None;
+        }
+        if is_item && *item_indent.get_or_insert(ind) == ind {
+            if count == n {
+                return Some(i);
+            }
+            count += 1;
+        }
+    }
+    None
 }
 
 /// The line of a configuration error: where its subject (a plugin or profile name) appears, or
