@@ -353,3 +353,33 @@ fn controller_templates_need_a_valid_restart_policy() {
     let e = load(&dir.path().join("s.yaml")).unwrap_err().to_string();
     assert!(e.contains("\"Always\"") && e.contains("\"OnFailure\", \"Never\""), "{e}");
 }
+
+/// With `restartPolicy: OnFailure`, a Job pod's container restarts count towards the Job's
+/// backoffLimit: OOM kills at 300, 610 and 930 s; the third exceeds `backoffLimit: 2` and the Job
+/// fails, deleting its pod.
+#[test]
+fn job_container_restarts_count_towards_the_backoff_limit() {
+    let spec = "  duration: 1h
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: j.yaml}}]
+  runtime:
+    changeInterval: 2h
+    usage:
+      - memory: {of: limit, constant: 0.5, growthPerHour: 6Gi}
+";
+    let job = "apiVersion: batch/v1
+kind: Job
+metadata: {name: leaky, annotations: {capsim.dev/run-time: 2h}}
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: OnFailure
+      containers: [{name: c, image: x, resources: {requests: {cpu: 100m, memory: 512Mi}, limits: {memory: 1Gi}}}]
+";
+    let r = simulate(spec, "16Gi", &[("j.yaml", job)]);
+    assert_eq!(times(&r, "OOMKilled"), vec!["300", "610", "930"]);
+    assert_eq!(times(&r, "BackoffLimitExceeded"), vec!["930"]);
+    let pod = r.recorder.pods.iter().find(|p| p.owner == "Job/default/leaky").unwrap();
+    assert_eq!((pod.outcome, pod.terminating_ms), (Outcome::DeletedByOwner, Some(930_000)));
+}

@@ -98,10 +98,13 @@ pub fn deletes_before(a: &Rank, b: &Rank, now_ms: i64) -> Ordering {
 }
 
 /// The `count` pods of `active` to delete on scale-down, in upstream's order.
+/// `kubelet(p)` gives a running pod's (ready, container restarts): a pod with a container in
+/// CrashLoopBackOff is not ready.
 pub fn scale_down_victims(
     cluster: &Cluster,
     active: &[PodId],
     created_ms: impl Fn(PodId) -> i64,
+    kubelet: impl Fn(PodId) -> (bool, u32),
     count: usize,
     now_ms: i64,
 ) -> Vec<PodId> {
@@ -109,15 +112,16 @@ pub fn scale_down_victims(
         .iter()
         .map(|&p| {
             let node = cluster.pod_node(p);
+            let (ready, restarts) = kubelet(p);
             Rank {
                 pod: p,
                 assigned: node.is_some(),
-                ready: node.is_some(),
+                ready: node.is_some() && ready,
                 deletion_cost: cluster.pod(p).deletion_cost,
                 siblings_on_node: node
                     .map_or(0, |n| active.iter().filter(|q| cluster.pod_node(**q) == Some(n)).count()),
                 ready_ms: cluster.start_time(p),
-                restarts: 0,
+                restarts,
                 created_ms: created_ms(p),
             }
         })
@@ -167,6 +171,37 @@ mod tests {
         // More restarts first.
         let r = Rank { restarts: 3, ..rank(9) };
         assert_eq!(order(vec![rank(10), r], now), vec![9, 10]);
+    }
+
+    /// A pod in CrashLoopBackOff is not ready and goes first; among ready pods, more restarts
+    /// first.
+    #[test]
+    fn crash_looping_and_restarted_pods_go_first() {
+        let mut c = Cluster::new();
+        let node = crate::model::Node {
+            name: "n".into(),
+            labels: Default::default(),
+            taints: vec![],
+            unschedulable: false,
+            allocatable: crate::model::Resources { pods: 110, ..Default::default() },
+            capacity: Default::default(),
+            images: vec![],
+        };
+        c.add_node(node).unwrap();
+        let pods: Vec<PodId> = (0..3)
+            .map(|i| c.add_pod(crate::model::simple_pod(&format!("p{i}"), Default::default())))
+            .collect();
+        for p in &pods {
+            c.bind(*p, 0).unwrap();
+            c.set_start_time(*p, 0);
+        }
+        let kubelet = |p: PodId| match p {
+            0 => (true, 0),
+            1 => (false, 4), // crash-looping
+            _ => (true, 2),
+        };
+        let order = scale_down_victims(&c, &pods, |_| 0, kubelet, 3, 3_600_000);
+        assert_eq!(order, vec![1, 2, 0]);
     }
 
     #[test]

@@ -479,6 +479,11 @@ impl Kubelet {
         self.redrawn(p, node, size, now)
     }
 
+    /// Whether running pod `p` has a container waiting in back-off (CrashLoopBackOff).
+    pub fn pod_crash_looping(&self, p: PodId) -> bool {
+        self.node_of(p).is_some() && self.pods[&p].containers.iter().any(|c| !c.running)
+    }
+
     /// Running pods with a container waiting in back-off (CrashLoopBackOff).
     pub fn crash_looping(&self) -> usize {
         self.nodes

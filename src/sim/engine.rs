@@ -1028,6 +1028,12 @@ impl<'a> Engine<'a> {
         let why = if node_level { "the node ran out of memory" } else { "it reached its memory limit" };
         match outcome {
             OomOutcome::Restart(at, timer, name) => {
+                if let Some(Owner::Job(j)) = self.cluster.pod(p).owner {
+                    // With restartPolicy OnFailure, container restarts count towards the Job's
+                    // backoffLimit.
+                    self.jobs[j as usize].failed += 1;
+                    self.push(self.now, Event::ControllerSync(Owner::Job(j)));
+                }
                 let msg = format!("Container {name} was OOMKilled (exit code 137): {why}");
                 self.rec.event(self.now, &key, true, "OOMKilled", msg, "kubelet");
                 let pod_name = self.cluster.pod(p).name.clone();
@@ -1834,10 +1840,15 @@ impl<'a> Engine<'a> {
             }
         } else if active.len() > want {
             let created = |p: PodId| self.rec.pods[p as usize].created_ms.unwrap_or(0);
+            let kubelet = |p: PodId| match self.kubelet.as_ref() {
+                Some(k) => (!k.pod_crash_looping(p), k.pods.get(&p).map_or(0, |pr| pr.restarts)),
+                None => (true, 0),
+            };
             let victims = crate::controllers::replicaset::scale_down_victims(
                 &self.cluster,
                 &active,
                 created,
+                kubelet,
                 active.len() - want,
                 self.now.0,
             );
