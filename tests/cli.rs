@@ -461,3 +461,64 @@ fn scenario_errors_point_into_their_list_item() {
     );
     s.assert_input_error(&["scenario.yaml:16", "spec.events[1].taint.add[0].effect", "NoRun"]);
 }
+
+/// A sweep run as 4 shards (one per run here, the index from `JOB_COMPLETION_INDEX` for one of
+/// them) and merged gives byte-identical files to a single process; a missing shard is refused.
+#[test]
+fn sharded_compare_merges_to_the_single_process_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "compare",
+        "workloads/openb-profiles.yaml",
+        "--profiles",
+        "least-allocated,most-allocated",
+        "--seeds",
+        "2",
+        "--quiet",
+    ];
+    let single = dir.path().join("single");
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(args)
+        .args(["--out", single.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut shards = Vec::new();
+    for i in 0..4 {
+        let out = dir.path().join(format!("shard{i}"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_capsim"));
+        cmd.args(args).args(["--out", out.to_str().unwrap()]);
+        if i == 3 {
+            cmd.env("JOB_COMPLETION_INDEX", "3").args(["--shard", "/4"]);
+        } else {
+            cmd.args(["--shard", &format!("{i}/4")]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        shards.push(out.to_str().unwrap().to_string());
+    }
+    let merged = dir.path().join("merged");
+    let mut m = vec!["merge".to_string()];
+    m.extend(shards.iter().rev().cloned()); // order of the folders does not matter
+    m.extend(["--out".to_string(), merged.to_str().unwrap().to_string()]);
+    let refs: Vec<&str> = m.iter().map(String::as_str).collect();
+    let o = capsim(&refs);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in ["compare.csv", "runs.csv", "compare.json", "scenario.yaml"] {
+        assert!(read(&single.join(f)) == read(&merged.join(f)), "{f} differs after the merge");
+    }
+    let o = capsim(&[
+        "merge",
+        &shards[0],
+        &shards[1],
+        &shards[2],
+        "--out",
+        dir.path().join("partial").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("shard 3 of 4 is missing"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

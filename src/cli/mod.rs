@@ -89,9 +89,24 @@ pub enum Command {
         /// Output folder (default: results/<scenario>-compare).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Run only share `I` of `N` of the runs (`I/N`, 0-based; `/N` takes `I` from
+        /// `JOB_COMPLETION_INDEX`, as in a Kubernetes Indexed Job) and write a shard folder for
+        /// `capsim merge`.
+        #[arg(long)]
+        shard: Option<String>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Merge the shard folders of one `compare --shard I/N` sweep into exactly what a single
+    /// process would have written (checks the plan hash and that no shard is missing).
+    Merge {
+        /// The shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The output folder.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check a scenario and every file it names, without running it.
     Validate {
@@ -161,8 +176,16 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Compare { scenario, profiles, seeds, out, quiet } => {
-            cmd_compare(&scenario, &profiles, seeds, out, quiet)
+        Command::Compare { scenario, profiles, seeds, out, shard, quiet } => {
+            cmd_compare(&scenario, &profiles, seeds, out, shard, quiet)
+        }
+        Command::Merge { dirs, out } => {
+            crate::experiment::compare::merge(&dirs, &out).map_err(|e| match e {
+                crate::experiment::compare::MergeError::Sim(e) => Failure::from(e),
+                crate::experiment::compare::MergeError::Bad(m) => Failure::usage(m),
+            })?;
+            println!("merged {} shard folders into {}", dirs.len(), out.display());
+            Ok(())
         }
         Command::Validate { scenario } => {
             let sc = load(&scenario)?;
@@ -211,14 +234,35 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// `I/N` (or `/N` with `I` from `JOB_COMPLETION_INDEX`).
+fn parse_shard(s: &str) -> Result<(usize, usize), Failure> {
+    let bad = || {
+        Failure::usage(format!(
+            "--shard {s:?}: expected I/N with 0 <= I < N (or /N with JOB_COMPLETION_INDEX set)"
+        ))
+    };
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    let i: usize = if i.trim().is_empty() {
+        std::env::var("JOB_COMPLETION_INDEX").map_err(|_| bad())?.trim().parse().map_err(|_| bad())?
+    } else {
+        i.trim().parse().map_err(|_| bad())?
+    };
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
 fn cmd_compare(
     scenario: &Path,
     profiles: &[String],
     seeds: u64,
     out: Option<PathBuf>,
+    shard: Option<String>,
     quiet: bool,
 ) -> Result<(), Failure> {
-    use crate::experiment::compare::{compare_rows, run_all, with_profile};
+    use crate::experiment::compare::{Plan, run_all, run_jobs, with_profile, write_compare, write_shard};
     let sc = load(scenario)?;
     if seeds == 0 || seeds > 10_000 {
         return Err(Failure::usage(format!("--seeds {seeds}: must be between 1 and 10000")));
@@ -231,7 +275,6 @@ fn cmd_compare(
     }
     let seed_list: Vec<u64> = (0..seeds).map(|k| sc.seed + k).collect();
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-compare", sc.name)));
-    crate::report::check_replaceable_with(&out, &crate::report::COMPARE_MARKERS)?;
     let started = std::time::Instant::now();
     if !quiet {
         println!(
@@ -243,42 +286,31 @@ fn cmd_compare(
             rayon::current_num_threads()
         );
     }
-    let runs = run_all(&variants, &seed_list)?;
-    let rows = compare_rows(profiles, &runs);
-    crate::report::write_folder(&out, &crate::report::COMPARE_MARKERS, |tmp| {
-        crate::report::write_rows(
-            &rows,
-            &["metric", "profile", "n", "mean", "ci_low", "ci_high", "verdict"],
-            &tmp.join("compare.csv"),
-        )?;
-        let runs_path = tmp.join("runs.csv");
-        let err = |e: csv::Error| SimError::Output { path: runs_path.clone(), message: e.to_string() };
-        let mut w = csv::Writer::from_path(&runs_path).map_err(err)?;
-        let mut first = true;
-        for (p, rs) in profiles.iter().zip(&runs) {
-            for (seed, s) in seed_list.iter().zip(rs) {
-                let (header, values) = crate::report::summary_record(s).map_err(err)?;
-                if first {
-                    let mut h = vec!["profile".to_string(), "run_seed".to_string()];
-                    h.extend(header);
-                    w.write_record(&h).map_err(err)?;
-                    first = false;
-                }
-                let mut v = vec![p.clone(), seed.to_string()];
-                v.extend(values);
-                w.write_record(&v).map_err(err)?;
-            }
+    let plan = Plan {
+        scenario: sc.name.clone(),
+        text: sc.text.clone(),
+        profiles: profiles.to_vec(),
+        seeds: seed_list.clone(),
+    };
+    if let Some(sh) = shard {
+        let (index, count) = parse_shard(&sh)?;
+        let jobs = plan.jobs();
+        let mine: Vec<(usize, u64)> =
+            jobs.iter().enumerate().filter(|(k, _)| k % count == index).map(|(_, j)| *j).collect();
+        let runs = run_jobs(&variants, &mine)?;
+        write_shard(&out, &plan, index, count, &mine, &runs)?;
+        if !quiet {
+            println!(
+                "  shard {index}/{count}: {} runs in {:.1}s; results: {}",
+                mine.len(),
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
         }
-        w.flush().map_err(|e| err(e.into()))?;
-        let json = serde_json::json!({ "scenario": sc.name, "profiles": profiles, "seeds": seed_list, "rows": rows });
-        let text = serde_json::to_string_pretty(&json)
-            .map_err(|e| SimError::Output { path: tmp.to_path_buf(), message: e.to_string() })?;
-        std::fs::write(tmp.join("compare.json"), text + "\n")
-            .map_err(|e| SimError::Output { path: tmp.to_path_buf(), message: e.to_string() })?;
-        std::fs::write(tmp.join("scenario.yaml"), &sc.text)
-            .map_err(|e| SimError::Output { path: tmp.to_path_buf(), message: e.to_string() })?;
-        Ok(())
-    })?;
+        return Ok(());
+    }
+    let runs = run_all(&variants, &seed_list)?;
+    let rows = write_compare(&out, &plan, &runs)?;
     if !quiet {
         for r in rows.iter().filter(|r| !r.verdict.is_empty()) {
             if r.metric.starts_with("pending_p")

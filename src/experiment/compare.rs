@@ -272,3 +272,212 @@ mod tests {
         assert_eq!(never.verdict, "no difference detected");
     }
 }
+
+/// What a comparison runs: the scenario, its profiles (first = baseline) and seeds. Shards and
+/// their merge check its hash.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+pub struct Plan {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario text (saved as `scenario.yaml`).
+    pub text: String,
+    /// Profiles.
+    pub profiles: Vec<String>,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+}
+
+impl Plan {
+    /// Every run as (profile index, seed), in the order results are written.
+    pub fn jobs(&self) -> Vec<(usize, u64)> {
+        (0..self.profiles.len()).flat_map(|k| self.seeds.iter().map(move |s| (k, *s))).collect()
+    }
+
+    /// A stable hash of the plan (FNV-1a of its JSON), hex.
+    pub fn hash(&self) -> String {
+        let json = serde_json::to_string(self).expect("a plan serializes");
+        format!("{:016x}", crate::controllers::fnv1a(&json))
+    }
+}
+
+/// Runs `jobs` (profile index, seed) in parallel; results in job order.
+///
+/// # Errors
+/// An internal error of any run.
+pub fn run_jobs(scenarios: &[LoadedScenario], jobs: &[(usize, u64)]) -> Result<Vec<Summary>, SimError> {
+    jobs.par_iter().map(|(k, s)| run(&scenarios[*k], *s).map(|r| summarize(&r).0)).collect()
+}
+
+fn out_err(path: &std::path::Path, e: impl std::fmt::Display) -> SimError {
+    SimError::Output { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Writes `runs.csv`: one row per run, `profile,run_seed,` then the summary's fields.
+fn write_runs(
+    path: &std::path::Path,
+    plan: &Plan,
+    jobs: &[(usize, u64)],
+    runs: &[Summary],
+) -> Result<(), SimError> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
+    let (header, _) = crate::report::summary_record(&Summary::default()).map_err(|e| out_err(path, e))?;
+    let mut h = vec!["profile".to_string(), "run_seed".to_string()];
+    h.extend(header);
+    w.write_record(&h).map_err(|e| out_err(path, e))?;
+    for ((k, seed), s) in jobs.iter().zip(runs) {
+        let (_, values) = crate::report::summary_record(s).map_err(|e| out_err(path, e))?;
+        let mut v = vec![plan.profiles[*k].clone(), seed.to_string()];
+        v.extend(values);
+        w.write_record(&v).map_err(|e| out_err(path, e))?;
+    }
+    w.flush().map_err(|e| out_err(path, e))
+}
+
+/// Writes a comparison folder (`compare.csv`, `runs.csv`, `compare.json`, `scenario.yaml`)
+/// atomically and returns its rows. `runs[profile][seed]`.
+///
+/// # Errors
+/// [`SimError::Output`] when the folder cannot be written.
+pub fn write_compare(
+    out: &std::path::Path,
+    plan: &Plan,
+    runs: &[Vec<Summary>],
+) -> Result<Vec<CompareRow>, SimError> {
+    let rows = compare_rows(&plan.profiles, runs);
+    let flat: Vec<Summary> = runs.iter().flatten().cloned().collect();
+    crate::report::write_folder(out, &crate::report::COMPARE_MARKERS, |tmp| {
+        crate::report::write_rows(
+            &rows,
+            &["metric", "profile", "n", "mean", "ci_low", "ci_high", "verdict"],
+            &tmp.join("compare.csv"),
+        )?;
+        write_runs(&tmp.join("runs.csv"), plan, &plan.jobs(), &flat)?;
+        let json = serde_json::json!({
+            "scenario": plan.scenario, "profiles": plan.profiles, "seeds": plan.seeds, "rows": rows
+        });
+        let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
+        std::fs::write(tmp.join("compare.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
+        std::fs::write(tmp.join("scenario.yaml"), &plan.text).map_err(|e| out_err(tmp, e))?;
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// Files a shard folder holds.
+pub const SHARD_MARKERS: [&str; 2] = ["shard.json", "runs.csv"];
+
+/// Writes shard `index` of `count`: its runs and `shard.json` (the plan, its hash, the shard).
+///
+/// # Errors
+/// [`SimError::Output`] when the folder cannot be written.
+pub fn write_shard(
+    out: &std::path::Path,
+    plan: &Plan,
+    index: usize,
+    count: usize,
+    jobs: &[(usize, u64)],
+    runs: &[Summary],
+) -> Result<(), SimError> {
+    crate::report::write_folder(out, &SHARD_MARKERS, |tmp| {
+        write_runs(&tmp.join("runs.csv"), plan, jobs, runs)?;
+        let json = serde_json::json!({ "hash": plan.hash(), "index": index, "count": count, "plan": plan });
+        let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
+        std::fs::write(tmp.join("shard.json"), text + "\n").map_err(|e| out_err(tmp, e))
+    })
+}
+
+/// Why a merge failed.
+#[derive(Debug)]
+pub enum MergeError {
+    /// The shard folders do not make one whole sweep (message says why).
+    Bad(String),
+    /// Reading or writing failed.
+    Sim(SimError),
+}
+
+impl From<SimError> for MergeError {
+    fn from(e: SimError) -> Self {
+        MergeError::Sim(e)
+    }
+}
+
+/// Merges the shard folders of one sweep into `out`, exactly as a single process writes it.
+///
+/// # Errors
+/// [`MergeError::Bad`] for folders of different plans, a missing or repeated shard, or a
+/// missing run; [`MergeError::Sim`] for unreadable or unwritable files.
+pub fn merge(dirs: &[std::path::PathBuf], out: &std::path::Path) -> Result<(), MergeError> {
+    let mut plan: Option<(Plan, String, usize)> = None;
+    let mut seen: Vec<bool> = Vec::new();
+    let mut by_job: std::collections::BTreeMap<(usize, u64), Summary> = Default::default();
+    for d in dirs {
+        let sp = d.join("shard.json");
+        let text =
+            std::fs::read_to_string(&sp).map_err(|e| MergeError::Bad(format!("{}: {e}", sp.display())))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| MergeError::Bad(format!("{}: {e}", sp.display())))?;
+        let p: Plan = serde_json::from_value(v["plan"].clone())
+            .map_err(|e| MergeError::Bad(format!("{}: field `plan`: {e}", sp.display())))?;
+        let hash = v["hash"].as_str().unwrap_or("").to_string();
+        let (index, count) =
+            (v["index"].as_u64().unwrap_or(u64::MAX) as usize, v["count"].as_u64().unwrap_or(0) as usize);
+        if hash != p.hash() {
+            return Err(MergeError::Bad(format!(
+                "{}: the plan does not match its hash {hash}",
+                sp.display()
+            )));
+        }
+        match &plan {
+            None => {
+                seen = vec![false; count];
+                plan = Some((p.clone(), hash.clone(), count));
+            }
+            Some((_, h, n)) if *h != hash || *n != count => {
+                return Err(MergeError::Bad(format!(
+                    "{}: shard of another sweep (plan {hash}, {count} shards; expected {h}, {n})",
+                    d.display()
+                )));
+            }
+            _ => {}
+        }
+        if index >= seen.len() || std::mem::replace(&mut seen[index], true) {
+            return Err(MergeError::Bad(format!(
+                "{}: shard {index} is out of range or given twice",
+                d.display()
+            )));
+        }
+        let rp = d.join("runs.csv");
+        let mut rd =
+            csv::Reader::from_path(&rp).map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?;
+        let headers = rd.headers().map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?.clone();
+        let sub: csv::StringRecord = headers.iter().skip(2).collect();
+        for rec in rd.records() {
+            let rec = rec.map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?;
+            let k =
+                p.profiles.iter().position(|x| x == &rec[0]).ok_or_else(|| {
+                    MergeError::Bad(format!("{}: unknown profile {:?}", rp.display(), &rec[0]))
+                })?;
+            let seed: u64 = rec[1]
+                .parse()
+                .map_err(|_| MergeError::Bad(format!("{}: bad run_seed {:?}", rp.display(), &rec[1])))?;
+            let body: csv::StringRecord = rec.iter().skip(2).collect();
+            let s: Summary = body
+                .deserialize(Some(&sub))
+                .map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?;
+            by_job.insert((k, seed), s);
+        }
+    }
+    let Some((plan, _, _)) = plan else { return Err(MergeError::Bad("no shard folders given".into())) };
+    if let Some(i) = seen.iter().position(|s| !s) {
+        return Err(MergeError::Bad(format!("shard {i} of {} is missing", seen.len())));
+    }
+    let mut runs: Vec<Vec<Summary>> = vec![Vec::new(); plan.profiles.len()];
+    for (k, seed) in plan.jobs() {
+        let s = by_job
+            .remove(&(k, seed))
+            .ok_or_else(|| MergeError::Bad(format!("run ({}, seed {seed}) is missing", plan.profiles[k])))?;
+        runs[k].push(s);
+    }
+    write_compare(out, &plan, &runs)?;
+    Ok(())
+}

@@ -16,7 +16,7 @@ use crate::metrics::{Outcome, round6};
 use crate::sim::engine::RunResult;
 
 /// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Scenario name.
     pub scenario: String,
