@@ -64,10 +64,10 @@ impl DaemonSet {
         if !t.node_selector.iter().all(|(k, v)| node.labels.get(k) == Some(v)) {
             return (false, false);
         }
-        if let Some(req) = t.node_affinity.as_ref().and_then(|a| a.required.as_ref()) {
-            if !req.matches(&node.name, &node.labels) {
-                return (false, false);
-            }
+        if let Some(req) = t.node_affinity.as_ref().and_then(|a| a.required.as_ref())
+            && !req.matches(&node.name, &node.labels)
+        {
+            return (false, false);
         }
         let untolerated = |effect: TaintEffect| {
             node.taints.iter().any(|x| x.effect == effect && !tolerations_tolerate(&t.tolerations, x))

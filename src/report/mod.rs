@@ -644,8 +644,8 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
             &tmp.join("timing.csv"),
         )?;
         let json = serde_json::json!({ "summary": &summary, "profiles": &profiles, "timing": &timing });
-        let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(&tmp, e))?;
-        fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(&tmp, e))?;
+        let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
+        fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(tmp, e))?;
         Ok(summary)
     })

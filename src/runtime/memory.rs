@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn memory_pressure_ranks_as_upstream() {
         let c = |pod, usage, request, priority| EvictionCandidate { pod, usage, request, priority };
-        let mut v = vec![
+        let mut v = [
             c(1, 500, 1000, 0),  // Guaranteed-like, within its request
             c(2, 1500, 1000, 0), // Burstable over its request by 500
             c(3, 300, 0, 0),     // BestEffort: over its (zero) request by 300

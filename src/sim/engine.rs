@@ -553,10 +553,10 @@ impl<'a> Engine<'a> {
         self.rec.pods[p as usize].owner = owner_name;
         self.owner_proc.push(proc);
         self.phase.push(Phase::NotCreated);
-        if let Some(o) = owner {
-            if let Some(loss) = self.losses.get_mut(&o).and_then(|q| q.pop_front()) {
-                self.replaces.insert(p, loss);
-            }
+        if let Some(o) = owner
+            && let Some(loss) = self.losses.get_mut(&o).and_then(|q| q.pop_front())
+        {
+            self.replaces.insert(p, loss);
         }
         self.create_pod(p)?;
         Ok(p)
@@ -871,10 +871,11 @@ impl<'a> Engine<'a> {
             } else {
                 self.cluster.mark_terminating(p);
                 for pr in &mut self.procs {
-                    if let Some(c) = pr.cache.as_mut() {
-                        if c.pod_node(p).is_some() && !c.pod(p).terminating {
-                            c.mark_terminating(p);
-                        }
+                    if let Some(c) = pr.cache.as_mut()
+                        && c.pod_node(p).is_some()
+                        && !c.pod(p).terminating
+                    {
+                        c.mark_terminating(p);
                     }
                 }
                 // Quota usage stays until the pod is gone or past its grace period.
@@ -1431,14 +1432,15 @@ impl<'a> Engine<'a> {
         if let Some((zone, at)) = next {
             self.push_zone_tick(&zone, at);
         }
-        if let Some(id) = node {
-            if self.health[id as usize].unreachable && !self.cluster.node(id).removed {
-                set_taint(
-                    &mut self.cluster.node_spec_mut(id).taints,
-                    taint(TAINT_UNREACHABLE, TaintEffect::NoExecute),
-                );
-                self.node_changed(id, false)?;
-            }
+        if let Some(id) = node
+            && self.health[id as usize].unreachable
+            && !self.cluster.node(id).removed
+        {
+            set_taint(
+                &mut self.cluster.node_spec_mut(id).taints,
+                taint(TAINT_UNREACHABLE, TaintEffect::NoExecute),
+            );
+            self.node_changed(id, false)?;
         }
         Ok(())
     }

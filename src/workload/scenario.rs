@@ -653,16 +653,16 @@ fn check_selection(
     if s.count.is_some() && s.fraction.is_some() {
         return Err(field_err(path, text, "fraction", field, "give count or fraction, not both".into()));
     }
-    if let Some(f) = s.fraction {
-        if !(f > 0.0 && f <= 1.0) {
-            return Err(field_err(
-                path,
-                text,
-                "fraction",
-                &format!("{field}.fraction"),
-                format!("{f}: must be in (0, 1]"),
-            ));
-        }
+    if let Some(f) = s.fraction
+        && !(f > 0.0 && f <= 1.0)
+    {
+        return Err(field_err(
+            path,
+            text,
+            "fraction",
+            &format!("{field}.fraction"),
+            format!("{f}: must be in (0, 1]"),
+        ));
     }
     if s.count == Some(0) {
         return Err(field_err(path, text, "count", &format!("{field}.count"), "must be at least 1".into()));
@@ -802,16 +802,16 @@ fn load_dynamics(
                     format!("{}: must be between 1 and {MAX_JOIN}", j.count),
                 ));
             }
-            if let Spacing::Fixed(ms) | Spacing::Exponential(ms) = spacing {
-                if ms <= 0 {
-                    return Err(field_err(
-                        path,
-                        text,
-                        "nterval",
-                        &f("nodeJoin"),
-                        "the interval must be greater than 0".into(),
-                    ));
-                }
+            if let Spacing::Fixed(ms) | Spacing::Exponential(ms) = spacing
+                && ms <= 0
+            {
+                return Err(field_err(
+                    path,
+                    text,
+                    "nterval",
+                    &f("nodeJoin"),
+                    "the interval must be greater than 0".into(),
+                ));
             }
             actions.push(Action::Join { pool, count: j.count, spacing });
         }
@@ -1006,16 +1006,16 @@ fn load_runtime(
     for (i, r) in rt.usage.iter().enumerate() {
         let f = |name: &str| format!("spec.runtime.usage[{i}].{name}");
         let qos = r.matches.as_ref().and_then(|m| m.qos_class.clone());
-        if let Some(q) = &qos {
-            if !matches!(q.as_str(), "Guaranteed" | "Burstable" | "BestEffort") {
-                return Err(field_err(
-                    path,
-                    text,
-                    q,
-                    &f("match.qosClass"),
-                    format!("{q:?}: expected Guaranteed, Burstable or BestEffort"),
-                ));
-            }
+        if let Some(q) = &qos
+            && !matches!(q.as_str(), "Guaranteed" | "Burstable" | "BestEffort")
+        {
+            return Err(field_err(
+                path,
+                text,
+                q,
+                &f("match.qosClass"),
+                format!("{q:?}: expected Guaranteed, Burstable or BestEffort"),
+            ));
         }
         let default = UsageRule::default_for(crate::model::pod::QosClass::Burstable);
         let resource = |spec: &Option<schema::ResourceUsageSpec>,

@@ -52,13 +52,13 @@ impl NodeSelection {
             }
             (None, None) => None,
         };
-        if let Some(k) = want {
-            if k < ids.len() {
-                let (picked, _) = ids.partial_shuffle(rng, k);
-                let mut picked = picked.to_vec();
-                picked.sort_unstable();
-                ids = picked;
-            }
+        if let Some(k) = want
+            && k < ids.len()
+        {
+            let (picked, _) = ids.partial_shuffle(rng, k);
+            let mut picked = picked.to_vec();
+            picked.sort_unstable();
+            ids = picked;
         }
         ids
     }
