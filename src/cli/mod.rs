@@ -89,6 +89,16 @@ pub enum Command {
         /// Output folder (default: results/<scenario>-compare).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Add seeds (doubling) until the paired difference of `--metric` between every profile
+        /// and the first is decided (its interval excludes 0), or `--max-seeds` is reached.
+        #[arg(long)]
+        until_decided: bool,
+        /// The metric `--until-decided` watches.
+        #[arg(long, default_value = "pending_p99_s")]
+        metric: String,
+        /// The most seeds `--until-decided` may use.
+        #[arg(long, default_value_t = 128)]
+        max_seeds: u64,
         /// Run only share `I` of `N` of the runs (`I/N`, 0-based; `/N` takes `I` from
         /// `JOB_COMPLETION_INDEX`, as in a Kubernetes Indexed Job) and write a shard folder for
         /// `capsim merge`.
@@ -176,8 +186,19 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Compare { scenario, profiles, seeds, out, shard, quiet } => {
-            cmd_compare(&scenario, &profiles, seeds, out, shard, quiet)
+        Command::Compare {
+            scenario,
+            profiles,
+            seeds,
+            out,
+            shard,
+            quiet,
+            until_decided,
+            metric,
+            max_seeds,
+        } => {
+            let until = until_decided.then_some((metric, max_seeds));
+            cmd_compare(&scenario, &profiles, seeds, out, shard, until, quiet)
         }
         Command::Merge { dirs, out } => {
             crate::experiment::compare::merge(&dirs, &out).map_err(|e| match e {
@@ -260,6 +281,7 @@ fn cmd_compare(
     seeds: u64,
     out: Option<PathBuf>,
     shard: Option<String>,
+    until: Option<(String, u64)>,
     quiet: bool,
 ) -> Result<(), Failure> {
     use crate::experiment::compare::{Plan, run_all, run_jobs, with_profile, write_compare, write_shard};
@@ -309,7 +331,35 @@ fn cmd_compare(
         }
         return Ok(());
     }
-    let runs = run_all(&variants, &seed_list)?;
+    let mut plan = plan;
+    let mut runs = run_all(&variants, &seed_list)?;
+    if let Some((metric, max)) = until {
+        if shard.is_some() {
+            return Err(Failure::usage("--until-decided cannot be sharded".into()));
+        }
+        if !crate::experiment::compare::METRICS.iter().any(|m| m.name == metric) {
+            let names: Vec<&str> = crate::experiment::compare::METRICS.iter().map(|m| m.name).collect();
+            return Err(Failure::usage(format!("--metric {metric:?}: expected one of {}", names.join(", "))));
+        }
+        let decided = |runs: &[Vec<crate::report::Summary>]| {
+            crate::experiment::compare::compare_rows(profiles, runs)
+                .iter()
+                .filter(|r| r.metric == metric && !r.verdict.is_empty())
+                .all(|r| r.verdict != "no difference detected" || (r.ci_low == 0.0 && r.ci_high == 0.0))
+        };
+        while !decided(&runs) && (plan.seeds.len() as u64) < max {
+            let more = (plan.seeds.len() as u64).min(max - plan.seeds.len() as u64);
+            let next: Vec<u64> = (0..more).map(|k| sc.seed + plan.seeds.len() as u64 + k).collect();
+            let extra = run_all(&variants, &next)?;
+            for (r, e) in runs.iter_mut().zip(extra) {
+                r.extend(e);
+            }
+            plan.seeds.extend(next);
+            if !quiet {
+                println!("  {metric} undecided: {} seeds now", plan.seeds.len());
+            }
+        }
+    }
     let rows = write_compare(&out, &plan, &runs)?;
     if !quiet {
         for r in rows.iter().filter(|r| !r.verdict.is_empty()) {
@@ -325,7 +375,7 @@ fn cmd_compare(
         }
         println!(
             "  {} runs in {:.1}s; results: {}",
-            profiles.len() as u64 * seeds,
+            profiles.len() * plan.seeds.len(),
             started.elapsed().as_secs_f64(),
             out.display()
         );
