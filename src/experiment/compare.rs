@@ -72,6 +72,8 @@ pub const METRICS: &[Metric] = &[
     Metric { name: "cpu_allocated_peak", lower_is_better: None, get: |s| s.cpu_allocated_peak },
     Metric { name: "memory_allocated_mean", lower_is_better: None, get: |s| s.memory_allocated_mean },
     Metric { name: "gpu_allocated_mean", lower_is_better: None, get: |s| s.gpu_allocated_mean },
+    Metric { name: "nodes_used_mean", lower_is_better: None, get: |s| s.nodes_used_mean },
+    Metric { name: "cpu_allocated_stddev_mean", lower_is_better: None, get: |s| s.cpu_allocated_stddev_mean },
     Metric { name: "pods_evicted", lower_is_better: Some(true), get: |s| s.pods_evicted as f64 },
     Metric { name: "preemptions", lower_is_better: Some(true), get: |s| s.preemptions as f64 },
     Metric { name: "oom_kills", lower_is_better: Some(true), get: |s| s.oom_kills as f64 },

@@ -248,6 +248,10 @@ pub struct Sample {
     pub nodes_memory_pressure: usize,
     /// Running pods with a container in CrashLoopBackOff (waiting out its restart back-off).
     pub pods_crash_looping: usize,
+    /// Nodes with at least one pod bound.
+    pub nodes_used: usize,
+    /// Standard deviation over the nodes of each node's requested / allocatable cpu.
+    pub cpu_allocated_stddev: f64,
 }
 
 /// Longest pending time the histogram tracks exactly: 100 years of virtual time, in ms. Longer
@@ -448,6 +452,18 @@ impl Recorder {
         used: Option<(f64, f64, usize, usize)>,
     ) {
         let f = self.totals.fractions();
+        let (mut n, mut used_nodes, mut sum, mut sq) = (0usize, 0usize, 0.0f64, 0.0f64);
+        for (_, info) in cluster.live_nodes() {
+            n += 1;
+            if !info.pods.is_empty() {
+                used_nodes += 1;
+            }
+            let a = info.node.allocatable.milli_cpu;
+            let x = if a > 0 { info.requested.milli_cpu as f64 / a as f64 } else { 0.0 };
+            sum += x;
+            sq += x * x;
+        }
+        let stddev = if n > 0 { (sq / n as f64 - (sum / n as f64).powi(2)).max(0.0).sqrt() } else { 0.0 };
         self.samples.push(Sample {
             time_s: now.as_secs_f64(),
             nodes: cluster.num_live_nodes(),
@@ -477,6 +493,8 @@ impl Recorder {
             }),
             nodes_memory_pressure: used.map_or(0, |u| u.2),
             pods_crash_looping: used.map_or(0, |u| u.3),
+            nodes_used: used_nodes,
+            cpu_allocated_stddev: round6(stddev),
         });
     }
 

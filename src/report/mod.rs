@@ -97,6 +97,13 @@ pub struct Summary {
     pub gpu_allocated_mean: f64,
     /// Peak fraction of allocatable nvidia.com/gpu requested.
     pub gpu_allocated_peak: f64,
+    /// Mean over samples of the nodes with at least one pod.
+    pub nodes_used_mean: f64,
+    /// Most nodes with a pod at a sample.
+    pub nodes_used_peak: usize,
+    /// Mean over samples of the standard deviation, over nodes, of requested / allocatable cpu
+    /// (how unevenly the cluster is packed).
+    pub cpu_allocated_stddev_mean: f64,
     /// Virtual time of the last event, seconds.
     pub virtual_end_s: f64,
     /// Events processed.
@@ -248,6 +255,13 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         if rec.replacement.is_empty() { 0.0 } else { rec.replacement.value_at_quantile(q) as f64 / 1000.0 }
     };
     let runtime_all = summarize_runtime(r).into_iter().find(|x| x.scheduler == "all" && x.qos_class == "all");
+    let mean_of = |f: fn(&crate::metrics::Sample) -> f64| {
+        if rec.samples.is_empty() {
+            0.0
+        } else {
+            rec.samples.iter().map(f).sum::<f64>() / rec.samples.len() as f64
+        }
+    };
     let mean = rec.mean_allocation(r.end);
     let peak = rec.peak_allocation();
     let summary = Summary {
@@ -299,6 +313,9 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         memory_allocated_peak: round6(peak[1]),
         gpu_allocated_mean: round6(mean[2]),
         gpu_allocated_peak: round6(peak[2]),
+        nodes_used_mean: round6(mean_of(|s| s.nodes_used as f64)),
+        nodes_used_peak: rec.samples.iter().map(|s| s.nodes_used).max().unwrap_or(0),
+        cpu_allocated_stddev_mean: round6(mean_of(|s| s.cpu_allocated_stddev)),
         virtual_end_s: r.end.as_secs_f64(),
         events: rec.events,
         scheduling_cycles: rec.cycles,
@@ -365,7 +382,7 @@ const POD_COLUMNS: [&str; 19] = [
 ];
 
 /// Columns of `timeseries.csv`, in `Sample` field order.
-const SAMPLE_COLUMNS: [&str; 16] = [
+const SAMPLE_COLUMNS: [&str; 18] = [
     "time_s",
     "nodes",
     "pods_running",
@@ -382,6 +399,8 @@ const SAMPLE_COLUMNS: [&str; 16] = [
     "memory_used",
     "nodes_memory_pressure",
     "pods_crash_looping",
+    "nodes_used",
+    "cpu_allocated_stddev",
 ];
 
 /// A CSV writer whose header is written even when no row follows.
