@@ -415,6 +415,27 @@ fn a_pool_joins_and_its_daemonset_follows() {
     assert!(ds.lines().last().unwrap().ends_with("kube-system/agent,4,4,4,0"), "{ds}");
 }
 
+/// Every file of a comparison folder.
+const COMPARE_FILES: [&str; 17] = [
+    "compare.csv",
+    "compare.json",
+    "runs.csv",
+    "groups.csv",
+    "pending.csv",
+    "series.csv",
+    "scenario.yaml",
+    "report.html",
+    "charts/pending_cdf.svg",
+    "charts/pending_by_size.svg",
+    "charts/allocation_cpu.svg",
+    "charts/allocation_memory.svg",
+    "charts/allocation_gpu.svg",
+    "charts/nodes_used.svg",
+    "charts/fragmentation.svg",
+    "charts/disruptions.svg",
+    "charts/throttling.svg",
+];
+
 /// `compare` writes the same files whatever the rayon thread count, and refuses an unknown
 /// profile with exit code 2.
 #[test]
@@ -437,12 +458,20 @@ fn compare_is_independent_of_the_thread_count() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         outs.push(out);
     }
-    for f in ["compare.csv", "compare.json"] {
+    for f in COMPARE_FILES {
         assert!(read(&outs[0].join(f)) == read(&outs[1].join(f)), "{f} depends on the thread count");
     }
     let csv = String::from_utf8(read(&outs[0].join("compare.csv"))).unwrap();
-    assert!(csv.starts_with("metric,profile,n,mean,ci_low,ci_high,verdict\n"));
-    assert!(csv.contains("pending_p99_s,most-allocated-least-allocated,2,"), "{csv}");
+    assert!(csv.starts_with("metric,group,profile,n,mean,ci_low,ci_high,verdict\n"));
+    assert!(csv.contains("pending_p99_s,all,most-allocated-least-allocated,2,"), "{csv}");
+    // Breakdowns by priority, namespace and size class; openb's pods are all priority 0 in
+    // namespace default.
+    for g in ["priority=0", "namespace=default", "size=cpu1-4", "size=cpu16+"] {
+        assert!(csv.contains(&format!("pending_p99_s,{g},least-allocated,2,")), "{g}: {csv}");
+    }
+    let html = String::from_utf8(read(&outs[0].join("report.html"))).unwrap();
+    assert!(html.contains("Pending time CDF per profile") && html.contains("Nodes in use over time"));
+    assert_eq!(html.matches("<figure><svg").count(), 9, "nine charts inline");
     let runs = String::from_utf8(read(&outs[0].join("runs.csv"))).unwrap();
     assert_eq!(runs.lines().count(), 1 + 4, "one row per (profile, seed)");
     let o = capsim(&["compare", "workloads/openb-profiles.yaml", "--profiles", "nope", "--seeds", "1"]);
@@ -504,7 +533,7 @@ fn sharded_compare_merges_to_the_single_process_result() {
     let refs: Vec<&str> = m.iter().map(String::as_str).collect();
     let o = capsim(&refs);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    for f in ["compare.csv", "runs.csv", "compare.json", "scenario.yaml"] {
+    for f in COMPARE_FILES {
         assert!(read(&single.join(f)) == read(&merged.join(f)), "{f} differs after the merge");
     }
     let o = capsim(&[

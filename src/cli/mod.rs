@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+mod progress;
+
 use crate::error::{InputError, SimError};
 use crate::report::write_results;
 
@@ -108,6 +110,37 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Find the cheapest mix of node types that meets every SLO on all seeds: bisection per
+    /// type, then a staircase walk over mixes (see docs/plan.md). Writes plan.csv (every mix
+    /// evaluated), frontier.csv, charts/frontier.svg, recommendation.txt and report.html.
+    Plan {
+        /// The scenario file (its workload; its nodes are replaced by each mix).
+        scenario: PathBuf,
+        /// The node types file (`kind: NodeTypes`: allocatable, labels, taints, pricePerHour,
+        /// max).
+        #[arg(long)]
+        node_types: PathBuf,
+        /// SLOs, e.g. `p99_pending<=60s`, `never_scheduled==0`, `oom_kills==0`,
+        /// `throttled_fraction_p99<=0.05` (repeat or comma-separate).
+        #[arg(long, value_delimiter = ',', required = true)]
+        slo: Vec<String>,
+        /// Number of seeds every mix runs on (the scenario's seed and the following ones).
+        #[arg(long, default_value_t = 4)]
+        seeds: u64,
+        /// Share of seeds on which every SLO must hold (1 = all seeds).
+        #[arg(long, default_value_t = 1.0)]
+        confidence: f64,
+        /// Also try every mix within the types' `max` and check the search found the same
+        /// cheapest cost (slow; for small spaces).
+        #[arg(long)]
+        exhaustive: bool,
+        /// Output folder (default: results/<scenario>-plan).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Merge the shard folders of one `compare --shard I/N` sweep into exactly what a single
     /// process would have written (checks the plan hash and that no shard is missing).
     Merge {
@@ -199,6 +232,9 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
         } => {
             let until = until_decided.then_some((metric, max_seeds));
             cmd_compare(&scenario, &profiles, seeds, out, shard, until, quiet)
+        }
+        Command::Plan { scenario, node_types, slo, seeds, confidence, exhaustive, out, quiet } => {
+            cmd_plan(&scenario, &node_types, &slo, seeds, confidence, exhaustive, out, quiet)
         }
         Command::Merge { dirs, out } => {
             crate::experiment::compare::merge(&dirs, &out).map_err(|e| match e {
@@ -319,7 +355,8 @@ fn cmd_compare(
         let jobs = plan.jobs();
         let mine: Vec<(usize, u64)> =
             jobs.iter().enumerate().filter(|(k, _)| k % count == index).map(|(_, j)| *j).collect();
-        let runs = run_jobs(&variants, &mine)?;
+        let progress = progress::Progress::new("runs", mine.len(), quiet);
+        let runs = run_jobs(&variants, &mine, sc.seed, &|| progress.tick())?;
         write_shard(&out, &plan, index, count, &mine, &runs)?;
         if !quiet {
             println!(
@@ -332,7 +369,8 @@ fn cmd_compare(
         return Ok(());
     }
     let mut plan = plan;
-    let mut runs = run_all(&variants, &seed_list)?;
+    let progress = progress::Progress::new("runs", variants.len() * seed_list.len(), quiet);
+    let mut runs = run_all(&variants, &seed_list, sc.seed, &|| progress.tick())?;
     if let Some((metric, max)) = until {
         if shard.is_some() {
             return Err(Failure::usage("--until-decided cannot be sharded".into()));
@@ -341,16 +379,17 @@ fn cmd_compare(
             let names: Vec<&str> = crate::experiment::compare::METRICS.iter().map(|m| m.name).collect();
             return Err(Failure::usage(format!("--metric {metric:?}: expected one of {}", names.join(", "))));
         }
-        let decided = |runs: &[Vec<crate::report::Summary>]| {
+        let decided = |runs: &[Vec<crate::experiment::compare::RunDigest>]| {
             crate::experiment::compare::compare_rows(profiles, runs)
                 .iter()
-                .filter(|r| r.metric == metric && !r.verdict.is_empty())
+                .filter(|r| r.metric == metric && r.group == "all" && !r.verdict.is_empty())
                 .all(|r| r.verdict != "no difference detected" || (r.ci_low == 0.0 && r.ci_high == 0.0))
         };
         while !decided(&runs) && (plan.seeds.len() as u64) < max {
             let more = (plan.seeds.len() as u64).min(max - plan.seeds.len() as u64);
             let next: Vec<u64> = (0..more).map(|k| sc.seed + plan.seeds.len() as u64 + k).collect();
-            let extra = run_all(&variants, &next)?;
+            let progress = progress::Progress::new("runs", variants.len() * next.len(), quiet);
+            let extra = run_all(&variants, &next, sc.seed, &|| progress.tick())?;
             for (r, e) in runs.iter_mut().zip(extra) {
                 r.extend(e);
             }
@@ -362,7 +401,7 @@ fn cmd_compare(
     }
     let rows = write_compare(&out, &plan, &runs)?;
     if !quiet {
-        for r in rows.iter().filter(|r| !r.verdict.is_empty()) {
+        for r in rows.iter().filter(|r| !r.verdict.is_empty() && r.group == "all") {
             if r.metric.starts_with("pending_p")
                 || r.metric == "pods_never_scheduled"
                 || r.verdict != "no difference detected"
@@ -379,6 +418,78 @@ fn cmd_compare(
             started.elapsed().as_secs_f64(),
             out.display()
         );
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_plan(
+    scenario: &Path,
+    node_types: &Path,
+    slo: &[String],
+    seeds: u64,
+    confidence: f64,
+    exhaustive: bool,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use crate::experiment::plan::{Planner, describe, load_node_types, parse_slo, write_plan};
+    let sc = load(scenario)?;
+    let types = load_node_types(node_types)?;
+    let slos: Vec<_> = slo.iter().map(|s| parse_slo(s)).collect::<Result<_, _>>().map_err(Failure::usage)?;
+    if seeds == 0 || seeds > 1000 {
+        return Err(Failure::usage(format!("--seeds {seeds}: must be between 1 and 1000")));
+    }
+    if !(confidence > 0.0 && confidence <= 1.0) {
+        return Err(Failure::usage(format!(
+            "--confidence {confidence}: expected a share of seeds in (0, 1]"
+        )));
+    }
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-plan", sc.name)));
+    crate::report::check_replaceable_with(&out, &["plan.csv", "frontier.csv"])?;
+    let text = std::fs::read_to_string(node_types)
+        .map_err(|source| Failure::from(InputError::Io { path: node_types.to_path_buf(), source }))?;
+    let seed_list: Vec<u64> = (0..seeds).map(|k| sc.seed + k).collect();
+    if !quiet {
+        println!(
+            "capsim plan {} ({} node types, {} SLOs, {} seeds per mix, {} threads)",
+            scenario.display(),
+            types.len(),
+            slos.len(),
+            seeds,
+            rayon::current_num_threads()
+        );
+    }
+    let started = std::time::Instant::now();
+    let progress = progress::Progress::new("runs", 0, quiet);
+    let tick = || progress.tick();
+    let mut planner = Planner::new(&sc, &types, &slos, seed_list, confidence);
+    planner.tick = &tick;
+    let best = planner.search()?;
+    if exhaustive {
+        let found = best.clone();
+        let all = planner.exhaustive()?;
+        let same = match (&found, &all) {
+            (Some(a), Some(b)) => a.cost_per_hour == b.cost_per_hour,
+            (None, None) => true,
+            _ => false,
+        };
+        if !quiet {
+            println!(
+                "  exhaustive: {} ({}) — the search {}",
+                all.as_ref().map_or("none".into(), |b| describe(&types, &b.counts)),
+                all.as_ref().map_or("-".into(), |b| format!("{}/h", b.cost_per_hour)),
+                if same { "agrees" } else { "DISAGREES" }
+            );
+        }
+    }
+    progress.finish();
+    let rec = write_plan(&out, &planner, &types, &slos, &text, best.as_ref())?;
+    if !quiet {
+        for line in rec.lines() {
+            println!("  {line}");
+        }
+        println!("  {:.1}s; results: {}", started.elapsed().as_secs_f64(), out.display());
     }
     Ok(())
 }

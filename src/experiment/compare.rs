@@ -3,12 +3,17 @@
 //! and reports per metric the mean with a 95 % confidence interval per profile and the paired
 //! difference between each profile and the first, with a verdict.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::SimError;
-use crate::report::{Summary, summarize};
+use crate::metrics::Sample;
+use crate::report::{GroupPending, Summary, summarize, summarize_groups};
 use crate::scheduler::framework::profile::SchedulerConfig;
+use crate::sim::engine::RunResult;
 use crate::sim::engine::run;
 use crate::workload::scenario::LoadedScenario;
 
@@ -74,6 +79,18 @@ pub const METRICS: &[Metric] = &[
     Metric { name: "gpu_allocated_mean", lower_is_better: None, get: |s| s.gpu_allocated_mean },
     Metric { name: "nodes_used_mean", lower_is_better: None, get: |s| s.nodes_used_mean },
     Metric { name: "cpu_allocated_stddev_mean", lower_is_better: None, get: |s| s.cpu_allocated_stddev_mean },
+    Metric {
+        name: "cpu_allocated_node_min_mean",
+        lower_is_better: None,
+        get: |s| s.cpu_allocated_node_min_mean,
+    },
+    Metric {
+        name: "cpu_allocated_node_max_mean",
+        lower_is_better: None,
+        get: |s| s.cpu_allocated_node_max_mean,
+    },
+    Metric { name: "cpu_fragmented_mean", lower_is_better: Some(true), get: |s| s.cpu_fragmented_mean },
+    Metric { name: "throttled_fraction_p99", lower_is_better: Some(true), get: |s| s.throttled_fraction_p99 },
     Metric { name: "pods_evicted", lower_is_better: Some(true), get: |s| s.pods_evicted as f64 },
     Metric { name: "preemptions", lower_is_better: Some(true), get: |s| s.preemptions as f64 },
     Metric { name: "oom_kills", lower_is_better: Some(true), get: |s| s.oom_kills as f64 },
@@ -86,6 +103,8 @@ pub const METRICS: &[Metric] = &[
 pub struct CompareRow {
     /// The metric.
     pub metric: String,
+    /// The pods it covers: `all`, or `priority=N`, `namespace=NS`, `size=CLASS`.
+    pub group: String,
     /// The profile, or `B-A` for a paired difference.
     pub profile: String,
     /// Runs (seeds).
@@ -131,44 +150,116 @@ pub fn verdict(lo: f64, hi: f64, lower_is_better: Option<bool>) -> &'static str 
     }
 }
 
-/// Rows for per-profile runs `runs[profile][seed]` (the same seeds, in the same order, for
-/// every profile): each profile's mean ± CI, then each other profile's paired difference
-/// against the first.
-pub fn compare_rows(names: &[String], runs: &[Vec<Summary>]) -> Vec<CompareRow> {
+/// What `compare` keeps of one run: its summary, its pending times by group, its pending-time
+/// histogram (for the merged CDF) and, for the first seed only, its time series (for charts).
+#[derive(Clone, Debug, Default)]
+pub struct RunDigest {
+    /// The run's summary.
+    pub summary: Summary,
+    /// Pending times by priority, namespace and size class.
+    pub groups: Vec<GroupPending>,
+    /// Pending-time histogram buckets `(milliseconds, pods)`, ascending; re-recording them
+    /// rebuilds the run's histogram exactly, so seeds and shards merge without loss.
+    pub pending: Vec<(u64, u64)>,
+    /// Samples (the first seed's runs only; empty otherwise).
+    pub series: Vec<Sample>,
+}
+
+/// The digest of a run; `keep_series` keeps its time series.
+pub fn digest(r: &RunResult, keep_series: bool) -> RunDigest {
+    RunDigest {
+        summary: summarize(r).0,
+        groups: summarize_groups(r),
+        pending: r
+            .recorder
+            .pending
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect(),
+        series: if keep_series { r.recorder.samples.clone() } else { Vec::new() },
+    }
+}
+
+/// Group metrics: (name, lower is better, value).
+/// A group metric's value.
+type GroupValue = fn(&GroupPending) -> f64;
+
+const GROUP_METRICS: [(&str, GroupValue); 4] = [
+    ("pending_p50_s", |g| g.pending_p50_s),
+    ("pending_p90_s", |g| g.pending_p90_s),
+    ("pending_p99_s", |g| g.pending_p99_s),
+    ("pods_never_scheduled", |g| g.pods_never_scheduled as f64),
+];
+
+/// The rows of one metric: each profile's mean ± CI over `xs[profile][seed]` (`None` where a
+/// run has no value), then each other profile's paired difference against the first over the
+/// seeds where both have a value.
+fn metric_rows(
+    out: &mut Vec<CompareRow>,
+    metric: &str,
+    group: &str,
+    lower_is_better: Option<bool>,
+    names: &[String],
+    xs: &[Vec<Option<f64>>],
+) {
     let r6 = crate::metrics::round6;
+    let row = |profile: String, v: &[f64], verdict: &str| {
+        let (mean, h) = mean_ci(v);
+        CompareRow {
+            metric: metric.into(),
+            group: group.into(),
+            profile,
+            n: v.len(),
+            mean: r6(mean),
+            ci_low: r6(mean - h),
+            ci_high: r6(mean + h),
+            verdict: verdict.into(),
+        }
+    };
+    for (name, v) in names.iter().zip(xs) {
+        let v: Vec<f64> = v.iter().flatten().copied().collect();
+        out.push(row(name.clone(), &v, ""));
+    }
+    for (k, name) in names.iter().enumerate().skip(1) {
+        let d: Vec<f64> = xs[k].iter().zip(&xs[0]).filter_map(|(b, a)| Some((*b)? - (*a)?)).collect();
+        let (mean, h) = mean_ci(&d);
+        let v = if d.iter().all(|x| *x == 0.0) {
+            "no difference detected"
+        } else {
+            verdict(mean - h, mean + h, lower_is_better)
+        };
+        out.push(row(format!("{name}-{}", names[0]), &d, v));
+    }
+}
+
+/// Rows for per-profile runs `runs[profile][seed]` (the same seeds, in the same order, for
+/// every profile): per metric, each profile's mean ± CI, then each other profile's paired
+/// difference against the first; the whole-run metrics (group `all`) first, then the pending
+/// metrics of each group (in order of first appearance).
+pub fn compare_rows(names: &[String], runs: &[Vec<RunDigest>]) -> Vec<CompareRow> {
     let mut out = Vec::new();
     for m in METRICS {
-        for (name, rs) in names.iter().zip(runs) {
-            let xs: Vec<f64> = rs.iter().map(m.get).collect();
-            let (mean, h) = mean_ci(&xs);
-            out.push(CompareRow {
-                metric: m.name.into(),
-                profile: name.clone(),
-                n: xs.len(),
-                mean: r6(mean),
-                ci_low: r6(mean - h),
-                ci_high: r6(mean + h),
-                verdict: String::new(),
-            });
+        let xs: Vec<Vec<Option<f64>>> =
+            runs.iter().map(|rs| rs.iter().map(|r| Some((m.get)(&r.summary))).collect()).collect();
+        metric_rows(&mut out, m.name, "all", m.lower_is_better, names, &xs);
+    }
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for g in runs.iter().flatten().flat_map(|r| &r.groups) {
+        if !keys.iter().any(|(d, n)| *d == g.dimension && *n == g.group) {
+            keys.push((g.dimension.clone(), g.group.clone()));
         }
-        for (k, name) in names.iter().enumerate().skip(1) {
-            let d: Vec<f64> = runs[k].iter().zip(&runs[0]).map(|(b, a)| (m.get)(b) - (m.get)(a)).collect();
-            let (mean, h) = mean_ci(&d);
-            let (lo, hi) = (mean - h, mean + h);
-            let v = if d.iter().all(|x| *x == 0.0) {
-                "no difference detected"
-            } else {
-                verdict(lo, hi, m.lower_is_better)
-            };
-            out.push(CompareRow {
-                metric: m.name.into(),
-                profile: format!("{name}-{}", names[0]),
-                n: d.len(),
-                mean: r6(mean),
-                ci_low: r6(lo),
-                ci_high: r6(hi),
-                verdict: v.into(),
-            });
+    }
+    for (dim, group) in &keys {
+        for (metric, get) in GROUP_METRICS {
+            let xs: Vec<Vec<Option<f64>>> = runs
+                .iter()
+                .map(|rs| {
+                    rs.iter()
+                        .map(|r| r.groups.iter().find(|g| g.dimension == *dim && g.group == *group).map(get))
+                        .collect()
+                })
+                .collect();
+            metric_rows(&mut out, metric, &format!("{dim}={group}"), Some(true), names, &xs);
         }
     }
     out
@@ -207,19 +298,24 @@ pub fn with_profile(
     Ok(out)
 }
 
-/// Runs every (profile, seed) in parallel and returns the summaries, `[profile][seed]`, in
-/// order (independent of the thread count).
+/// Runs every (profile, seed) in parallel and returns the digests, `[profile][seed]`, in order
+/// (independent of the thread count); runs of `series_seed` keep their time series; `tick` is
+/// called as each run ends.
 ///
 /// # Errors
 /// An internal error of any run.
-pub fn run_all(scenarios: &[LoadedScenario], seeds: &[u64]) -> Result<Vec<Vec<Summary>>, SimError> {
+pub fn run_all(
+    scenarios: &[LoadedScenario],
+    seeds: &[u64],
+    series_seed: u64,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<RunDigest>>, SimError> {
     let jobs: Vec<(usize, u64)> =
         (0..scenarios.len()).flat_map(|k| seeds.iter().map(move |s| (k, *s))).collect();
-    let results: Vec<Result<Summary, SimError>> =
-        jobs.par_iter().map(|(k, s)| run(&scenarios[*k], *s).map(|r| summarize(&r).0)).collect();
-    let mut out: Vec<Vec<Summary>> = vec![Vec::new(); scenarios.len()];
+    let results = run_jobs(scenarios, &jobs, series_seed, tick)?;
+    let mut out: Vec<Vec<RunDigest>> = vec![Vec::new(); scenarios.len()];
     for ((k, _), r) in jobs.iter().zip(results) {
-        out[*k].push(r?);
+        out[*k].push(r);
     }
     Ok(out)
 }
@@ -258,7 +354,10 @@ mod tests {
     /// per-profile intervals overlap widely.
     #[test]
     fn paired_differences_use_per_seed_differences() {
-        let s = |p99: f64| Summary { pending_p99_s: p99, ..Default::default() };
+        let s = |p99: f64| RunDigest {
+            summary: Summary { pending_p99_s: p99, ..Default::default() },
+            ..Default::default()
+        };
         let runs = vec![vec![s(10.0), s(20.0), s(30.0)], vec![s(11.0), s(21.0), s(31.0)]];
         let rows = compare_rows(&["A".into(), "B".into()], &runs);
         let p99: Vec<&CompareRow> = rows.iter().filter(|r| r.metric == "pending_p99_s").collect();
@@ -272,6 +371,31 @@ mod tests {
         assert_eq!(p99[2].verdict, "worse");
         let never = rows.iter().find(|r| r.metric == "pods_never_scheduled" && r.profile == "B-A").unwrap();
         assert_eq!(never.verdict, "no difference detected");
+    }
+
+    /// Group rows pair only the seeds where both profiles have the group: a namespace with pods
+    /// on seeds 1 and 3 only gives n = 2 per profile and 2 differences.
+    #[test]
+    fn group_rows_pair_the_seeds_that_have_the_group() {
+        let g = |p99: f64| GroupPending {
+            dimension: "namespace".into(),
+            group: "ml".into(),
+            pending_p99_s: p99,
+            ..Default::default()
+        };
+        let d = |groups: Vec<GroupPending>| RunDigest { groups, ..Default::default() };
+        let runs = vec![
+            vec![d(vec![g(4.0)]), d(vec![]), d(vec![g(8.0)])],
+            vec![d(vec![g(1.0)]), d(vec![]), d(vec![g(3.0)])],
+        ];
+        let rows = compare_rows(&["A".into(), "B".into()], &runs);
+        let p99: Vec<&CompareRow> =
+            rows.iter().filter(|r| r.metric == "pending_p99_s" && r.group == "namespace=ml").collect();
+        assert_eq!(p99.len(), 3);
+        assert_eq!((p99[0].n, p99[0].mean), (2, 6.0));
+        // Differences −3 and −5: mean −4, sd √2, t(1) = 12.706 → −4 ± 12.706 · √2 / √2 = ±12.706.
+        assert_eq!((p99[2].n, p99[2].mean, p99[2].ci_low, p99[2].ci_high), (2, -4.0, -16.706, 8.706));
+        assert_eq!(p99[2].verdict, "no difference detected");
     }
 }
 
@@ -302,65 +426,160 @@ impl Plan {
     }
 }
 
-/// Runs `jobs` (profile index, seed) in parallel; results in job order.
+/// Runs `jobs` (profile index, seed) in parallel; digests in job order (runs of `series_seed`
+/// keep their time series; `tick` is called as each run ends).
 ///
 /// # Errors
 /// An internal error of any run.
-pub fn run_jobs(scenarios: &[LoadedScenario], jobs: &[(usize, u64)]) -> Result<Vec<Summary>, SimError> {
-    jobs.par_iter().map(|(k, s)| run(&scenarios[*k], *s).map(|r| summarize(&r).0)).collect()
+pub fn run_jobs(
+    scenarios: &[LoadedScenario],
+    jobs: &[(usize, u64)],
+    series_seed: u64,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<RunDigest>, SimError> {
+    jobs.par_iter()
+        .map(|(k, s)| {
+            let d = run(&scenarios[*k], *s).map(|r| digest(&r, *s == series_seed));
+            tick();
+            d
+        })
+        .collect()
 }
 
-fn out_err(path: &std::path::Path, e: impl std::fmt::Display) -> SimError {
+fn out_err(path: &Path, e: impl std::fmt::Display) -> SimError {
     SimError::Output { path: path.to_path_buf(), message: e.to_string() }
 }
 
-/// Writes `runs.csv`: one row per run, `profile,run_seed,` then the summary's fields.
-fn write_runs(
-    path: &std::path::Path,
-    plan: &Plan,
-    jobs: &[(usize, u64)],
-    runs: &[Summary],
+/// Writes a keyed CSV: `profile,run_seed,` then the columns of `T`, one row per item.
+fn write_keyed<'a, T: Serialize + Default + 'a>(
+    path: &Path,
+    rows: impl Iterator<Item = (&'a str, u64, &'a T)>,
 ) -> Result<(), SimError> {
     let mut w = csv::Writer::from_path(path).map_err(|e| out_err(path, e))?;
-    let (header, _) = crate::report::summary_record(&Summary::default()).map_err(|e| out_err(path, e))?;
+    let (header, _) = crate::report::record_of(&T::default()).map_err(|e| out_err(path, e))?;
     let mut h = vec!["profile".to_string(), "run_seed".to_string()];
     h.extend(header);
     w.write_record(&h).map_err(|e| out_err(path, e))?;
-    for ((k, seed), s) in jobs.iter().zip(runs) {
-        let (_, values) = crate::report::summary_record(s).map_err(|e| out_err(path, e))?;
-        let mut v = vec![plan.profiles[*k].clone(), seed.to_string()];
+    for (profile, seed, row) in rows {
+        let (_, values) = crate::report::record_of(row).map_err(|e| out_err(path, e))?;
+        let mut v = vec![profile.to_string(), seed.to_string()];
         v.extend(values);
         w.write_record(&v).map_err(|e| out_err(path, e))?;
     }
     w.flush().map_err(|e| out_err(path, e))
 }
 
-/// Writes a comparison folder (`compare.csv`, `runs.csv`, `compare.json`, `scenario.yaml`)
-/// atomically and returns its rows. `runs[profile][seed]`.
+/// One bucket of a run's pending-time histogram (a row of `pending.csv`).
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+struct PendingBucket {
+    pending_ms: u64,
+    pods: u64,
+}
+
+/// Writes the per-run files of `runs` (in job order): `runs.csv` (summaries), `groups.csv`,
+/// `pending.csv` (histogram buckets) and `series.csv` (the first seed's samples).
+fn write_run_files(
+    dir: &Path,
+    plan: &Plan,
+    jobs: &[(usize, u64)],
+    runs: &[RunDigest],
+) -> Result<(), SimError> {
+    let keyed = || jobs.iter().zip(runs).map(|((k, seed), r)| (plan.profiles[*k].as_str(), *seed, r));
+    write_keyed(&dir.join("runs.csv"), keyed().map(|(p, s, r)| (p, s, &r.summary)))?;
+    write_keyed(
+        &dir.join("groups.csv"),
+        keyed().flat_map(|(p, s, r)| r.groups.iter().map(move |g| (p, s, g))),
+    )?;
+    let buckets: Vec<(&str, u64, PendingBucket)> = keyed()
+        .flat_map(|(p, s, r)| {
+            r.pending.iter().map(move |(ms, n)| (p, s, PendingBucket { pending_ms: *ms, pods: *n }))
+        })
+        .collect();
+    write_keyed(&dir.join("pending.csv"), buckets.iter().map(|(p, s, b)| (*p, *s, b)))?;
+    write_keyed(
+        &dir.join("series.csv"),
+        keyed().flat_map(|(p, s, r)| r.series.iter().map(move |x| (p, s, x))),
+    )
+}
+
+/// Reads a keyed CSV written by [`write_keyed`] into `(profile index, seed, row)`.
+fn read_keyed<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    plan: &Plan,
+) -> Result<Vec<(usize, u64, T)>, String> {
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let mut rd = csv::Reader::from_path(path).map_err(|e| err(&e))?;
+    let headers = rd.headers().map_err(|e| err(&e))?.clone();
+    let sub: csv::StringRecord = headers.iter().skip(2).collect();
+    let mut out = Vec::new();
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| err(&e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let k = plan
+            .profiles
+            .iter()
+            .position(|x| x == &rec[0])
+            .ok_or_else(|| format!("{}:{line}: unknown profile {:?}", path.display(), &rec[0]))?;
+        let seed: u64 =
+            rec[1].parse().map_err(|_| format!("{}:{line}: bad run_seed {:?}", path.display(), &rec[1]))?;
+        let body: csv::StringRecord = rec.iter().skip(2).collect();
+        let row: T = body.deserialize(Some(&sub)).map_err(|e| format!("{}:{line}: {e}", path.display()))?;
+        out.push((k, seed, row));
+    }
+    Ok(out)
+}
+
+/// Reads the per-run files of a folder written by [`write_run_files`].
+fn read_run_files(dir: &Path, plan: &Plan) -> Result<BTreeMap<(usize, u64), RunDigest>, String> {
+    let mut by: BTreeMap<(usize, u64), RunDigest> = BTreeMap::new();
+    for (k, seed, s) in read_keyed::<Summary>(&dir.join("runs.csv"), plan)? {
+        by.insert((k, seed), RunDigest { summary: s, ..Default::default() });
+    }
+    fn get<'m>(
+        by: &'m mut BTreeMap<(usize, u64), RunDigest>,
+        dir: &Path,
+        key: (usize, u64),
+        file: &str,
+    ) -> Result<&'m mut RunDigest, String> {
+        by.get_mut(&key).ok_or_else(|| {
+            format!("{}: run ({}, {}) is not in runs.csv", dir.join(file).display(), key.0, key.1)
+        })
+    }
+    for (k, seed, g) in read_keyed::<GroupPending>(&dir.join("groups.csv"), plan)? {
+        get(&mut by, dir, (k, seed), "groups.csv")?.groups.push(g);
+    }
+    for (k, seed, b) in read_keyed::<PendingBucket>(&dir.join("pending.csv"), plan)? {
+        get(&mut by, dir, (k, seed), "pending.csv")?.pending.push((b.pending_ms, b.pods));
+    }
+    for (k, seed, x) in read_keyed::<Sample>(&dir.join("series.csv"), plan)? {
+        get(&mut by, dir, (k, seed), "series.csv")?.series.push(x);
+    }
+    Ok(by)
+}
+
+/// Writes a comparison folder atomically and returns its rows: `compare.csv`, `compare.json`,
+/// the per-run files (`runs.csv`, `groups.csv`, `pending.csv`, `series.csv`), `scenario.yaml`,
+/// the charts under `charts/` and `report.html`. `runs[profile][seed]`.
 ///
 /// # Errors
 /// [`SimError::Output`] when the folder cannot be written.
-pub fn write_compare(
-    out: &std::path::Path,
-    plan: &Plan,
-    runs: &[Vec<Summary>],
-) -> Result<Vec<CompareRow>, SimError> {
+pub fn write_compare(out: &Path, plan: &Plan, runs: &[Vec<RunDigest>]) -> Result<Vec<CompareRow>, SimError> {
     let rows = compare_rows(&plan.profiles, runs);
-    let flat: Vec<Summary> = runs.iter().flatten().cloned().collect();
+    let flat: Vec<RunDigest> = runs.iter().flatten().cloned().collect();
     crate::report::write_folder(out, &crate::report::COMPARE_MARKERS, |tmp| {
         crate::report::write_rows(
             &rows,
-            &["metric", "profile", "n", "mean", "ci_low", "ci_high", "verdict"],
+            &["metric", "group", "profile", "n", "mean", "ci_low", "ci_high", "verdict"],
             &tmp.join("compare.csv"),
         )?;
-        write_runs(&tmp.join("runs.csv"), plan, &plan.jobs(), &flat)?;
+        write_run_files(tmp, plan, &plan.jobs(), &flat)?;
         let json = serde_json::json!({
             "scenario": plan.scenario, "profiles": plan.profiles, "seeds": plan.seeds, "rows": rows
         });
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
         std::fs::write(tmp.join("compare.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
         std::fs::write(tmp.join("scenario.yaml"), &plan.text).map_err(|e| out_err(tmp, e))?;
-        Ok(())
+        crate::report::charts::write_compare_report(tmp, plan, runs, &rows)
     })?;
     Ok(rows)
 }
@@ -368,20 +587,21 @@ pub fn write_compare(
 /// Files a shard folder holds.
 pub const SHARD_MARKERS: [&str; 2] = ["shard.json", "runs.csv"];
 
-/// Writes shard `index` of `count`: its runs and `shard.json` (the plan, its hash, the shard).
+/// Writes shard `index` of `count`: its per-run files and `shard.json` (the plan, its hash,
+/// the shard).
 ///
 /// # Errors
 /// [`SimError::Output`] when the folder cannot be written.
 pub fn write_shard(
-    out: &std::path::Path,
+    out: &Path,
     plan: &Plan,
     index: usize,
     count: usize,
     jobs: &[(usize, u64)],
-    runs: &[Summary],
+    runs: &[RunDigest],
 ) -> Result<(), SimError> {
     crate::report::write_folder(out, &SHARD_MARKERS, |tmp| {
-        write_runs(&tmp.join("runs.csv"), plan, jobs, runs)?;
+        write_run_files(tmp, plan, jobs, runs)?;
         let json = serde_json::json!({ "hash": plan.hash(), "index": index, "count": count, "plan": plan });
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
         std::fs::write(tmp.join("shard.json"), text + "\n").map_err(|e| out_err(tmp, e))
@@ -403,15 +623,16 @@ impl From<SimError> for MergeError {
     }
 }
 
-/// Merges the shard folders of one sweep into `out`, exactly as a single process writes it.
+/// Merges the shard folders of one sweep into `out`, exactly as a single process writes it
+/// (histograms merged bucket by bucket, never percentiles averaged).
 ///
 /// # Errors
 /// [`MergeError::Bad`] for folders of different plans, a missing or repeated shard, or a
 /// missing run; [`MergeError::Sim`] for unreadable or unwritable files.
-pub fn merge(dirs: &[std::path::PathBuf], out: &std::path::Path) -> Result<(), MergeError> {
+pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> Result<(), MergeError> {
     let mut plan: Option<(Plan, String, usize)> = None;
     let mut seen: Vec<bool> = Vec::new();
-    let mut by_job: std::collections::BTreeMap<(usize, u64), Summary> = Default::default();
+    let mut by_job: BTreeMap<(usize, u64), RunDigest> = Default::default();
     for d in dirs {
         let sp = d.join("shard.json");
         let text =
@@ -448,32 +669,13 @@ pub fn merge(dirs: &[std::path::PathBuf], out: &std::path::Path) -> Result<(), M
                 d.display()
             )));
         }
-        let rp = d.join("runs.csv");
-        let mut rd =
-            csv::Reader::from_path(&rp).map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?;
-        let headers = rd.headers().map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?.clone();
-        let sub: csv::StringRecord = headers.iter().skip(2).collect();
-        for rec in rd.records() {
-            let rec = rec.map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?;
-            let k =
-                p.profiles.iter().position(|x| x == &rec[0]).ok_or_else(|| {
-                    MergeError::Bad(format!("{}: unknown profile {:?}", rp.display(), &rec[0]))
-                })?;
-            let seed: u64 = rec[1]
-                .parse()
-                .map_err(|_| MergeError::Bad(format!("{}: bad run_seed {:?}", rp.display(), &rec[1])))?;
-            let body: csv::StringRecord = rec.iter().skip(2).collect();
-            let s: Summary = body
-                .deserialize(Some(&sub))
-                .map_err(|e| MergeError::Bad(format!("{}: {e}", rp.display())))?;
-            by_job.insert((k, seed), s);
-        }
+        by_job.extend(read_run_files(d, &p).map_err(MergeError::Bad)?);
     }
     let Some((plan, _, _)) = plan else { return Err(MergeError::Bad("no shard folders given".into())) };
     if let Some(i) = seen.iter().position(|s| !s) {
         return Err(MergeError::Bad(format!("shard {i} of {} is missing", seen.len())));
     }
-    let mut runs: Vec<Vec<Summary>> = vec![Vec::new(); plan.profiles.len()];
+    let mut runs: Vec<Vec<RunDigest>> = vec![Vec::new(); plan.profiles.len()];
     for (k, seed) in plan.jobs() {
         let s = by_job
             .remove(&(k, seed))

@@ -3,4 +3,5 @@
 
 pub mod compare;
 pub mod explain;
+pub mod plan;
 pub mod schedule;

@@ -213,7 +213,7 @@ pub struct KubeEvent {
 }
 
 /// One row of `timeseries.csv`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct Sample {
     /// Virtual time, seconds.
     pub time_s: f64,
@@ -252,6 +252,14 @@ pub struct Sample {
     pub nodes_used: usize,
     /// Standard deviation over the nodes of each node's requested / allocatable cpu.
     pub cpu_allocated_stddev: f64,
+    /// Lowest requested / allocatable cpu of a node.
+    pub cpu_allocated_node_min: f64,
+    /// Highest requested / allocatable cpu of a node.
+    pub cpu_allocated_node_max: f64,
+    /// Fragmentation: free cpu on nodes that cannot fit the median pending pod (by cpu, memory
+    /// and GPU requests), as a fraction of the cluster's allocatable cpu; 0 when no pod is
+    /// pending.
+    pub cpu_fragmented: f64,
 }
 
 /// Longest pending time the histogram tracks exactly: 100 years of virtual time, in ms. Longer
@@ -450,9 +458,11 @@ impl Recorder {
         pods: PodCounts,
         nodes_not_ready: usize,
         used: Option<(f64, f64, usize, usize)>,
+        reference: Option<[i64; 3]>,
     ) {
         let f = self.totals.fractions();
         let (mut n, mut used_nodes, mut sum, mut sq) = (0usize, 0usize, 0.0f64, 0.0f64);
+        let (mut lo, mut hi, mut fragmented) = (f64::INFINITY, 0.0f64, 0i64);
         for (_, info) in cluster.live_nodes() {
             n += 1;
             if !info.pods.is_empty() {
@@ -462,7 +472,16 @@ impl Recorder {
             let x = if a > 0 { info.requested.milli_cpu as f64 / a as f64 } else { 0.0 };
             sum += x;
             sq += x * x;
+            lo = lo.min(x);
+            hi = hi.max(x);
+            if let Some(want) = reference {
+                let (alloc, req) = (Totals::node_vec(info, false), Totals::node_vec(info, true));
+                if (0..3).any(|i| alloc[i] - req[i] < want[i]) {
+                    fragmented += (alloc[0] - req[0]).max(0);
+                }
+            }
         }
+        let cpu_total = self.totals.allocatable[0];
         let stddev = if n > 0 { (sq / n as f64 - (sum / n as f64).powi(2)).max(0.0).sqrt() } else { 0.0 };
         self.samples.push(Sample {
             time_s: now.as_secs_f64(),
@@ -495,6 +514,9 @@ impl Recorder {
             pods_crash_looping: used.map_or(0, |u| u.3),
             nodes_used: used_nodes,
             cpu_allocated_stddev: round6(stddev),
+            cpu_allocated_node_min: if n > 0 { round6(lo) } else { 0.0 },
+            cpu_allocated_node_max: round6(hi),
+            cpu_fragmented: if cpu_total > 0 { round6(fragmented as f64 / cpu_total as f64) } else { 0.0 },
         });
     }
 

@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub mod charts;
+pub mod html;
+pub mod svg;
+
 use crate::error::SimError;
 use crate::metrics::{Outcome, round6};
 use crate::sim::engine::RunResult;
@@ -104,6 +108,13 @@ pub struct Summary {
     /// Mean over samples of the standard deviation, over nodes, of requested / allocatable cpu
     /// (how unevenly the cluster is packed).
     pub cpu_allocated_stddev_mean: f64,
+    /// Mean over samples of the lowest node's requested / allocatable cpu.
+    pub cpu_allocated_node_min_mean: f64,
+    /// Mean over samples of the highest node's requested / allocatable cpu.
+    pub cpu_allocated_node_max_mean: f64,
+    /// Mean over samples of the fragmented cpu (free cpu on nodes that cannot fit the median
+    /// pending pod, as a fraction of allocatable cpu).
+    pub cpu_fragmented_mean: f64,
     /// Virtual time of the last event, seconds.
     pub virtual_end_s: f64,
     /// Events processed.
@@ -153,12 +164,93 @@ fn by_scheduler(rec: &crate::metrics::PodRecord) -> bool {
 
 /// Per-`schedulerName` summaries, in name order.
 pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
-    let mut by: BTreeMap<&str, (Vec<i64>, [usize; 6])> = BTreeMap::new();
+    pending_by(r, |p| (0, p.scheduler_name.clone()))
+}
+
+/// Pod size classes by cpu request (millicores): upper bounds (exclusive) and names.
+pub const SIZE_CLASSES: [(i64, &str); 4] =
+    [(1000, "cpu<1"), (4000, "cpu1-4"), (16000, "cpu4-16"), (i64::MAX, "cpu16+")];
+
+/// The size class of a pod with `milli_cpu` requested: its index in [`SIZE_CLASSES`].
+pub fn size_class(milli_cpu: i64) -> usize {
+    SIZE_CLASSES.iter().position(|(hi, _)| milli_cpu < *hi).unwrap_or(SIZE_CLASSES.len() - 1)
+}
+
+/// One row of `groups.csv`: the pending times of one group of pods — a `priority`, a
+/// `namespace` or a pod `size` class (cpu request: `cpu<1`, `cpu1-4`, `cpu4-16`, `cpu16+`
+/// cores), since big pods wait differently. Percentiles are exact (nearest rank), seconds.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+pub struct GroupPending {
+    /// `priority`, `namespace` or `size`.
+    pub dimension: String,
+    /// The group's value.
+    pub group: String,
+    /// Pods created.
+    pub pods_created: usize,
+    /// Pods bound by the scheduler.
+    pub pods_scheduled: usize,
+    /// Pods never bound.
+    pub pods_never_scheduled: usize,
+    /// Median pending time, seconds.
+    pub pending_p50_s: f64,
+    /// 90th percentile, seconds.
+    pub pending_p90_s: f64,
+    /// 99th percentile, seconds.
+    pub pending_p99_s: f64,
+    /// Longest, seconds.
+    pub pending_max_s: f64,
+}
+
+/// Columns of `groups.csv`, in [`GroupPending`] field order.
+pub const GROUP_COLUMNS: [&str; 9] = [
+    "dimension",
+    "group",
+    "pods_created",
+    "pods_scheduled",
+    "pods_never_scheduled",
+    "pending_p50_s",
+    "pending_p90_s",
+    "pending_p99_s",
+    "pending_max_s",
+];
+
+/// Pending times by priority (numeric order), namespace and size class, in that order.
+pub fn summarize_groups(r: &RunResult) -> Vec<GroupPending> {
+    let mut out = Vec::new();
+    type Key = fn(&crate::model::Pod) -> (i64, String);
+    let dims: [(&str, Key); 3] = [
+        ("priority", |p| (p.priority as i64, p.priority.to_string())),
+        ("namespace", |p| (0, p.namespace.clone())),
+        ("size", |p| {
+            let k = size_class(p.requests.milli_cpu);
+            (k as i64, SIZE_CLASSES[k].1.to_string())
+        }),
+    ];
+    for (dim, key) in dims {
+        out.extend(pending_by(r, key).into_iter().map(|s| GroupPending {
+            dimension: dim.to_string(),
+            group: s.scheduler,
+            pods_created: s.pods_created,
+            pods_scheduled: s.pods_scheduled,
+            pods_never_scheduled: s.pods_never_scheduled,
+            pending_p50_s: s.pending_p50_s,
+            pending_p90_s: s.pending_p90_s,
+            pending_p99_s: s.pending_p99_s,
+            pending_max_s: s.pending_max_s,
+        }));
+    }
+    out
+}
+
+/// Summaries of the created pods grouped by `key` (sorted by the key; its string names the
+/// group, in the `scheduler` field).
+fn pending_by(r: &RunResult, key: impl Fn(&crate::model::Pod) -> (i64, String)) -> Vec<ProfileSummary> {
+    let mut by: BTreeMap<(i64, String), (Vec<i64>, [usize; 6])> = BTreeMap::new();
     for (i, rec) in r.recorder.pods.iter().enumerate() {
         if rec.created_ms.is_none() {
             continue;
         }
-        let e = by.entry(r.cluster.pod(i as u32).scheduler_name.as_str()).or_default();
+        let e = by.entry(key(r.cluster.pod(i as u32))).or_default();
         e.1[0] += 1;
         if by_scheduler(rec) {
             e.1[1] += 1;
@@ -173,7 +265,7 @@ pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
         }
     }
     by.into_iter()
-        .map(|(name, (mut waits, c))| {
+        .map(|((_, name), (mut waits, c))| {
             waits.sort_unstable();
             let rank = |q: f64| {
                 if waits.is_empty() {
@@ -183,7 +275,7 @@ pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
                 waits[k - 1] as f64 / 1000.0
             };
             ProfileSummary {
-                scheduler: name.to_string(),
+                scheduler: name,
                 pods_created: c[0],
                 pods_scheduled: c[1],
                 pods_never_scheduled: c[2],
@@ -316,6 +408,9 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         nodes_used_mean: round6(mean_of(|s| s.nodes_used as f64)),
         nodes_used_peak: rec.samples.iter().map(|s| s.nodes_used).max().unwrap_or(0),
         cpu_allocated_stddev_mean: round6(mean_of(|s| s.cpu_allocated_stddev)),
+        cpu_allocated_node_min_mean: round6(mean_of(|s| s.cpu_allocated_node_min)),
+        cpu_allocated_node_max_mean: round6(mean_of(|s| s.cpu_allocated_node_max)),
+        cpu_fragmented_mean: round6(mean_of(|s| s.cpu_fragmented)),
         virtual_end_s: r.end.as_secs_f64(),
         events: rec.events,
         scheduling_cycles: rec.cycles,
@@ -381,8 +476,8 @@ const POD_COLUMNS: [&str; 19] = [
     "cpu_shortfall_s",
 ];
 
-/// Columns of `timeseries.csv`, in `Sample` field order.
-const SAMPLE_COLUMNS: [&str; 18] = [
+/// Columns of `timeseries.csv`, in [`crate::metrics::Sample`] field order.
+pub const SAMPLE_COLUMNS: [&str; 21] = [
     "time_s",
     "nodes",
     "pods_running",
@@ -401,6 +496,9 @@ const SAMPLE_COLUMNS: [&str; 18] = [
     "pods_crash_looping",
     "nodes_used",
     "cpu_allocated_stddev",
+    "cpu_allocated_node_min",
+    "cpu_allocated_node_max",
+    "cpu_fragmented",
 ];
 
 /// A CSV writer whose header is written even when no row follows.
@@ -537,6 +635,14 @@ fn write_summary_csv(s: &Summary, path: &Path) -> Result<(), SimError> {
 /// # Errors
 /// A csv serialization error (a bug).
 pub fn summary_record(s: &Summary) -> Result<(Vec<String>, Vec<String>), csv::Error> {
+    record_of(s)
+}
+
+/// A serializable row as (header, values), as the csv crate writes it.
+///
+/// # Errors
+/// A value that does not serialize as a flat record.
+pub fn record_of<T: Serialize>(s: &T) -> Result<(Vec<String>, Vec<String>), csv::Error> {
     let mut row = csv::Writer::from_writer(Vec::new());
     row.serialize(s)?;
     let bytes = row.into_inner().map_err(|e| e.into_error())?;
@@ -639,6 +745,7 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
             &["time_s", "object", "type", "reason", "message", "source"],
             &tmp.join("events.csv"),
         )?;
+        write_rows(&summarize_groups(r), &GROUP_COLUMNS, &tmp.join("groups.csv"))?;
         let profiles = summarize_profiles(r);
         write_rows(
             &profiles,

@@ -30,6 +30,7 @@ use crate::controllers::{
 use crate::error::SimError;
 use crate::metrics::{DaemonSetSample, FailureRecord, Outcome as PodOutcome, PodCounts, Recorder};
 use crate::model::labels::TaintEffect;
+use crate::model::resources::NVIDIA_GPU;
 use crate::model::{Cluster, NodeId, Owner, Pod, PodId};
 use crate::runtime::kubelet::{Kubelet, NodeSize, OomOutcome, PressureAction, Timer};
 use crate::scheduler::framework::runner::Outcome;
@@ -173,6 +174,9 @@ struct Engine<'a> {
     /// Driving events still queued ([`Event::drives`]).
     driving: usize,
     phase: Vec<Phase>,
+    /// Requests (cpu, memory, gpu) of the pods pending now, as a multiset: the median pending
+    /// pod that the fragmentation sample measures against.
+    pending_shapes: BTreeMap<[i64; 3], usize>,
     counts: PodCounts,
     /// Node specs by list number: the scenario's nodes, then pool joins as they happen.
     node_specs: Vec<crate::model::Node>,
@@ -271,6 +275,7 @@ impl<'a> Engine<'a> {
             now: SimTime::ZERO,
             driving: 0,
             phase: vec![Phase::NotCreated; sc.arrivals.len()],
+            pending_shapes: BTreeMap::new(),
             counts: PodCounts::default(),
             node_specs: sc.nodes.clone(),
             pool_next: dy.pools.iter().map(|p| p.initial).collect(),
@@ -419,7 +424,14 @@ impl<'a> Engine<'a> {
             let pressure = self.cluster.live_nodes().filter(|(id, _)| k.under_pressure(*id)).count();
             (cpu, mem, pressure, k.crash_looping())
         });
-        self.rec.sample(self.now, &self.cluster, self.counts, not_ready, used);
+        // The median pending pod, by (cpu, memory, gpu) requests.
+        let half = self.counts.pending.div_ceil(2);
+        let mut seen = 0;
+        let reference = self.pending_shapes.iter().find_map(|(shape, n)| {
+            seen += n;
+            (seen >= half).then_some(*shape)
+        });
+        self.rec.sample(self.now, &self.cluster, self.counts, not_ready, used, reference);
         let t = self.now.as_secs_f64();
         for ds in 0..self.daemonsets.sets.len() {
             if !self.daemonsets.active[ds] {
@@ -540,6 +552,18 @@ impl<'a> Engine<'a> {
         }
         if let Some(x) = slot(c, to) {
             *x += 1;
+        }
+        if (from == Phase::Pending) != (to == Phase::Pending) {
+            let r = &self.cluster.pod(p).requests;
+            let shape = [r.milli_cpu, r.memory, r.get(NVIDIA_GPU)];
+            if to == Phase::Pending {
+                *self.pending_shapes.entry(shape).or_default() += 1;
+            } else if let Some(n) = self.pending_shapes.get_mut(&shape) {
+                *n -= 1;
+                if *n == 0 {
+                    self.pending_shapes.remove(&shape);
+                }
+            }
         }
         self.phase[p as usize] = to;
     }

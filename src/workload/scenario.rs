@@ -87,7 +87,7 @@ fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String
 /// The line of `field` (a path like `spec.events[3].taint.add[0].effect`) in a scenario's text:
 /// inside the list item its path names (block-style lists), the first line from there that
 /// holds `needle` (or the item's own line); else the first line of the file holding `needle`.
-fn field_line(text: &str, needle: &str, field: &str) -> usize {
+pub fn field_line(text: &str, needle: &str, field: &str) -> usize {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0usize;
     let mut narrowed = false;
