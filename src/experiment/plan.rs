@@ -185,13 +185,17 @@ pub struct Slo {
 /// A summary's value of a metric.
 pub type SummaryValue = fn(&Summary) -> f64;
 
-/// SLO metrics: (name, also-accepted summary field, unit, value).
+/// SLO metrics: (name, also-accepted summary field, unit, value). `never_scheduled` counts
+/// every pod that never ran although the scheduler tried: still pending at the end, or deleted
+/// (by its trace or owner) after a failed scheduling attempt.
 pub const SLO_METRICS: &[(&str, &str, &str, SummaryValue)] = &[
     ("p50_pending", "pending_p50_s", "s", |s| s.pending_p50_s),
     ("p90_pending", "pending_p90_s", "s", |s| s.pending_p90_s),
     ("p99_pending", "pending_p99_s", "s", |s| s.pending_p99_s),
     ("max_pending", "pending_max_s", "s", |s| s.pending_max_s),
-    ("never_scheduled", "pods_never_scheduled", "", |s| s.pods_never_scheduled as f64),
+    ("never_scheduled", "pods_never_scheduled", "", |s| {
+        (s.pods_never_scheduled + s.pods_deleted_unschedulable) as f64
+    }),
     ("evictions", "pods_evicted", "", |s| s.pods_evicted as f64),
     ("preemptions", "preemptions", "", |s| s.preemptions as f64),
     ("oom_kills", "oom_kills", "", |s| s.oom_kills as f64),
@@ -439,7 +443,23 @@ impl<'a> Planner<'a> {
             return Ok(());
         }
         let mut ceiling = upper[k - 1];
-        for n in 0..=upper[j] {
+        // In the innermost walk, start at the fewest nodes of this type that meet the SLOs
+        // with the last type at its bound (none fewer can).
+        let start = if j + 2 == k {
+            let p = prefix.clone();
+            let at = move |n: usize| {
+                let mut c = p.clone();
+                c.extend([n, ceiling]);
+                c
+            };
+            match self.least(0, upper[j], at)? {
+                Some(n) => n,
+                None => return Ok(()),
+            }
+        } else {
+            0
+        };
+        for n in start..=upper[j] {
             prefix.push(n);
             let mut partial = prefix.clone();
             partial.resize(k, 0);
@@ -658,11 +678,12 @@ fn frontier_chart(planner: &Planner, types: &[NodeType], best: Option<&Evaluatio
         target.labels.push(if on_frontier { describe(types, &e.counts) } else { String::new() });
     }
     let x = Axis { label: "cost per hour".into(), log: false, min: Some(0.0), max: None };
+    let top = planner.evaluated.values().map(|e| e.margin).fold(0.0f64, f64::max).min(10.0);
     let y = Axis {
-        label: "SLO margin (relative slack of the tightest SLO; < 0 misses, clipped at -1)".into(),
+        label: "SLO margin (tightest SLO's relative slack; < 0 misses, clipped at -1)".into(),
         log: false,
-        min: None,
-        max: None,
+        min: Some(-1.2),
+        max: Some(top * 1.25 + 0.1),
     };
     scatter_chart("Plan frontier: cost vs SLO margin", &x, &y, &[meets, misses])
 }

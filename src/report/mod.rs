@@ -40,6 +40,9 @@ pub struct Summary {
     pub pods_never_scheduled: usize,
     /// Pods the workload deleted before they were ever scheduled.
     pub pods_deleted_while_pending: usize,
+    /// Of those, pods that had failed at least one scheduling attempt (they waited for room
+    /// that never came, rather than leaving before the scheduler saw them).
+    pub pods_deleted_unschedulable: usize,
     /// Pods scheduled and later deleted by preemption.
     pub pods_preempted: usize,
     /// Preemption victims whose deletion the scheduler requested.
@@ -376,6 +379,11 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
             + count(Outcome::NoProfile)
             + count(Outcome::NodeNotFound),
         pods_deleted_while_pending: count(Outcome::DeletedWhilePending),
+        pods_deleted_unschedulable: rec
+            .pods
+            .iter()
+            .filter(|p| p.outcome == Outcome::DeletedWhilePending && p.attempts > 0)
+            .count(),
         pods_preempted: count(Outcome::Preempted),
         preemptions: rec.preemptions,
         pods_rejected_by_kubelet: count(Outcome::RejectedByKubelet),
