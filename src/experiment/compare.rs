@@ -94,6 +94,7 @@ pub const METRICS: &[Metric] = &[
     Metric { name: "pods_evicted", lower_is_better: Some(true), get: |s| s.pods_evicted as f64 },
     Metric { name: "preemptions", lower_is_better: Some(true), get: |s| s.preemptions as f64 },
     Metric { name: "oom_kills", lower_is_better: Some(true), get: |s| s.oom_kills as f64 },
+    Metric { name: "restarts", lower_is_better: Some(true), get: |s| s.restarts as f64 },
     Metric { name: "throttled_cpu_s", lower_is_better: Some(true), get: |s| s.throttled_cpu_s },
 ];
 

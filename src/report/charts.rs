@@ -83,7 +83,7 @@ pub fn over_time(
                 .collect(),
         })
         .collect();
-    let y = if fraction { Axis { min: Some(0.0), max: Some(100.0), ..axis(y_label) } } else { axis(y_label) };
+    let y = Axis { min: Some(0.0), ..axis(y_label) };
     line_chart(title, &axis(label), &y, &lines, true)
 }
 
@@ -244,7 +244,12 @@ pub fn write_compare_report(
         metric_bars(
             "Evictions, preemptions, OOM kills and restarts per run",
             "pods or containers per run",
-            &[("pods_evicted", "evictions"), ("preemptions", "preemptions"), ("oom_kills", "OOM kills")],
+            &[
+                ("pods_evicted", "evictions"),
+                ("preemptions", "preemptions"),
+                ("oom_kills", "OOM kills"),
+                ("restarts", "restarts"),
+            ],
             names,
             rows,
         ),
