@@ -318,7 +318,7 @@ fn explain_shows_filter_verdicts_scores_and_the_outcome_for_a_pod() {
         "{text}"
     );
     assert!(text.contains("of 1523 nodes feasible"), "{text}");
-    assert!(text.contains("rejected by NodeResourcesFit: Insufficient nvidia.com/gpu"), "{text}");
+    assert!(text.contains("310 rejected by Open-Gpu-Share: node(s) had no GPU"), "{text}");
     assert!(text.contains("Outcome: would bind to openb-node-"), "{text}");
     let o =
         capsim(&["explain", "workloads/openb-default.yaml", "--pod", "default/no-such-pod", "--at", "1h"]);

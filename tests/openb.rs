@@ -39,21 +39,27 @@ fn pod_list_converts_rows_exactly() {
     assert_eq!(p0.pod.name, "openb-pod-0000");
     assert_eq!(p0.pod.requests.milli_cpu, 12_000);
     assert_eq!(p0.pod.requests.memory, 16_384 << 20);
-    assert_eq!(p0.pod.requests.get(NVIDIA_GPU), 1);
+    let g = |a: &capsim::workload::alibaba_openb::Arrival| a.pod.gpu_share.clone().unwrap_or_default();
+    assert_eq!((g(p0).count, g(p0).milli), (1, 1000));
+    assert_eq!(p0.pod.requests.get(NVIDIA_GPU), 0, "GPUs are a GPU-sharing request, not nvidia.com/gpu");
     assert_eq!(p0.created.as_millis(), 0);
     assert_eq!(p0.deleted.map(|d| d.as_millis()), Some(12_537_496_000));
     assert_eq!(p0.pod.labels.get("openb/qos").map(String::as_str), Some("LS"));
-    // openb-pod-0001,6000,12288,1,460,... shares a GPU: rounded up to one whole GPU.
+    // openb-pod-0001,6000,12288,1,460,... shares a GPU: 460 milli-GPU of one device.
     let p1 = &list.arrivals[1];
-    assert_eq!((p1.pod.requests.milli_cpu, p1.pod.requests.get(NVIDIA_GPU)), (6_000, 1));
+    assert_eq!((p1.pod.requests.milli_cpu, g(p1).count, g(p1).milli), (6_000, 1, 460));
+    assert!(g(p1).is_shared());
     assert_eq!(p1.created.as_millis(), 427_061_000);
     // SOURCE.md: 3,078 GPU-sharing pods; 44 pods ask for 8 GPUs; one pod asks for 0 MiB.
-    assert_eq!(list.shared_gpu_pods_rounded_up, 3078);
-    assert_eq!(list.arrivals.iter().filter(|a| a.pod.requests.get(NVIDIA_GPU) == 8).count(), 44);
+    assert_eq!(
+        list.arrivals.iter().filter(|a| a.pod.gpu_share.as_ref().is_some_and(|g| g.is_shared())).count(),
+        3078
+    );
+    assert_eq!(list.arrivals.iter().filter(|a| g(a).count == 8).count(), 44);
     assert_eq!(list.arrivals.iter().filter(|a| a.pod.requests.memory == 0).count(), 1);
-    // Whole-GPU total under the rounding: 6,989 one-GPU pods + 44×8 + 16×2 + 15×4.
-    let gpus: i64 = list.arrivals.iter().map(|a| a.pod.requests.get(NVIDIA_GPU)).sum();
-    assert_eq!(gpus, 6989 + 44 * 8 + 16 * 2 + 15 * 4);
+    // The trace's GPU demand, as the FGD paper's simulator totals it: 6,086,800 milli-GPU.
+    let milli: i64 = list.arrivals.iter().map(|a| g(a).total_milli()).sum();
+    assert_eq!(milli, 6_086_800);
     assert!(list.arrivals.windows(2).all(|w| w[0].created <= w[1].created));
 }
 
@@ -71,9 +77,10 @@ fn unsorted_variant_is_sorted_by_creation_time() {
     let list = read_pods(&p).unwrap();
     let names: Vec<&str> = list.arrivals.iter().map(|a| a.pod.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
-    // gpu_spec becomes a required node affinity on the GPU-model label, duplicates dropped.
-    let req = list.arrivals[0].pod.node_affinity.as_ref().unwrap().required.as_ref().unwrap();
-    assert_eq!(req.terms[0].match_expressions[0].values, ["V100M16", "V100M32"]);
+    // gpu_spec becomes the accepted GPU models, duplicates dropped; Open-Gpu-Share enforces them.
+    let g = list.arrivals[0].pod.gpu_share.clone().unwrap();
+    assert_eq!(g.models, ["V100M16", "V100M32"]);
+    assert!(list.arrivals[0].pod.node_affinity.is_none());
 }
 
 #[test]

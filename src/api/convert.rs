@@ -285,11 +285,44 @@ pub fn pod_to_model(
                 ));
             }
         },
+        gpu_share: gpu_share(&p.metadata.annotations, &ctx)?,
         requests: model::Resources::default(),
         non_zero_requests: model::Resources::default(),
     };
     pod.refresh_requests();
     Ok(pod)
+}
+
+/// A pod's GPU-sharing request from its annotations (`alibabacloud.com/gpu-milli` 1..=1000,
+/// `alibabacloud.com/gpu-count` ≥ 1 (default 1), `alibabacloud.com/gpu-card-model` `A|B`), as
+/// the FGD paper's simulator reads them; `None` without `gpu-milli`.
+fn gpu_share(
+    annotations: &BTreeMap<String, String>,
+    ctx: &Ctx,
+) -> Result<Option<model::gpu::GpuShare>, InputError> {
+    use model::gpu::{ANNOTATION_GPU_COUNT, ANNOTATION_GPU_MILLI, GPU_MODEL_KEY};
+    let Some(milli) = annotations.get(ANNOTATION_GPU_MILLI) else { return Ok(None) };
+    let field = |k: &str| format!("metadata.annotations.{k}");
+    let milli: u32 = milli.trim().parse().ok().filter(|m| (1..=1000).contains(m)).ok_or_else(|| {
+        ctx.field_error(&field(ANNOTATION_GPU_MILLI), format!("{milli:?}: expected milli-GPU in 1..=1000"))
+    })?;
+    let count: u32 = match annotations.get(ANNOTATION_GPU_COUNT) {
+        None => 1,
+        Some(c) => c.trim().parse().ok().filter(|c| (1..=255).contains(c)).ok_or_else(|| {
+            ctx.field_error(&field(ANNOTATION_GPU_COUNT), format!("{c:?}: expected a GPU count in 1..=255"))
+        })?,
+    };
+    if milli < 1000 && count > 1 {
+        return Err(ctx.field_error(
+            &field(ANNOTATION_GPU_COUNT),
+            format!("{count}: a pod sharing a GPU ({ANNOTATION_GPU_MILLI} {milli} < 1000) asks for one GPU"),
+        ));
+    }
+    let models = annotations
+        .get(GPU_MODEL_KEY)
+        .map(|m| m.split('|').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect())
+        .unwrap_or_default();
+    Ok(Some(model::gpu::GpuShare { count, milli, models }))
 }
 
 /// Annotation with a pod's deletion cost (ReplicaSet scale-down order).

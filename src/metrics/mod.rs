@@ -4,7 +4,6 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::model::resources::NVIDIA_GPU;
 use crate::model::{Cluster, NodeId, NodeInfo};
 use crate::sim::time::SimTime;
 
@@ -227,7 +226,7 @@ pub struct Sample {
     pub cpu_allocated: f64,
     /// Σ requested memory / Σ allocatable memory.
     pub memory_allocated: f64,
-    /// Σ requested nvidia.com/gpu / Σ allocatable nvidia.com/gpu (0 without GPUs).
+    /// Σ milli-GPU taken on GPU devices / Σ devices × 1000 (0 without GPUs).
     pub gpu_allocated: f64,
     /// Pods created so far (= pending + running + succeeded + failed + rejected).
     pub pods_created: usize,
@@ -266,7 +265,7 @@ pub struct Sample {
 /// values saturate.
 pub const MAX_PENDING_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 
-/// Cluster-wide (requested, allocatable) of cpu (millicores), memory (bytes) and GPUs.
+/// Cluster-wide (requested, allocatable) of cpu (millicores), memory (bytes) and milli-GPU.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Σ requested, per resource.
@@ -283,9 +282,15 @@ impl Totals {
         })
     }
 
+    /// A node's (cpu millicores, memory bytes, milli-GPU), allocatable or requested.
     fn node_vec(info: &NodeInfo, requested: bool) -> [i64; 3] {
-        let r = if requested { &info.requested } else { &info.node.allocatable };
-        [r.milli_cpu, r.memory, r.get(NVIDIA_GPU)]
+        let gpu_total = 1000 * info.gpu_left.len() as i64;
+        if requested {
+            let gpu_free: i64 = info.gpu_left.iter().map(|l| i64::from(*l)).sum();
+            [info.requested.milli_cpu, info.requested.memory, gpu_total - gpu_free]
+        } else {
+            [info.node.allocatable.milli_cpu, info.node.allocatable.memory, gpu_total]
+        }
     }
 
     /// Adds a node's allocatable (and what its pods request).
@@ -302,7 +307,7 @@ impl Totals {
         let r = &pod.requests;
         self.requested[0] += sign * r.milli_cpu;
         self.requested[1] += sign * r.memory;
-        self.requested[2] += sign * r.get(NVIDIA_GPU);
+        self.requested[2] += sign * crate::model::gpu::pod_gpu(pod).map_or(0, |g| g.total_milli());
     }
 }
 

@@ -67,6 +67,9 @@ pub struct NodeInfo {
     /// Image name (as the node reports it) → size in bytes, from `status.images` (the first
     /// entry of a name wins).
     pub image_sizes: BTreeMap<String, i64>,
+    /// Milli-GPU free on each of the node's GPU devices (1000 each when idle; one per
+    /// `nvidia.com/gpu` of allocatable).
+    pub gpu_left: Vec<u32>,
     /// The node was deleted: its id stays (ids are never reused) but it is in no list.
     pub removed: bool,
 }
@@ -79,6 +82,10 @@ pub struct Cluster {
     node_ids: BTreeMap<String, NodeId>,
     pods: Vec<Pod>,
     pod_node: Vec<Option<NodeId>>,
+    /// GPU devices of each bound GPU pod.
+    pod_gpus: Vec<Vec<u8>>,
+    /// The workload's pod shapes for FGD scoring (set by the engine).
+    gpu_workload: Option<std::sync::Arc<crate::scheduler::plugins::gpu::fgd_score::TargetWorkload>>,
     /// When each bound pod started (virtual ms), for preemption's victim order.
     start_ms: Vec<Option<i64>>,
     /// Zones in first-seen order, each with its nodes in insertion order.
@@ -139,6 +146,7 @@ impl Cluster {
             self.image_nodes.entry(name.clone()).or_insert((*size, 0)).1 += 1;
         }
         self.node_ids.insert(node.name.clone(), id);
+        let devices = super::gpu::node_devices(&node);
         self.nodes.push(NodeInfo {
             node,
             pods: Vec::new(),
@@ -146,6 +154,7 @@ impl Cluster {
             non_zero_requested: Resources::default(),
             used_ports: Vec::new(),
             image_sizes,
+            gpu_left: vec![super::gpu::GPU_MILLI; devices],
             removed: false,
         });
         self.rebuild_order();
@@ -269,11 +278,32 @@ impl Cluster {
         &self.workload_selectors
     }
 
+    /// The target workload FGDScore measures fragmentation against, if set.
+    pub fn gpu_workload(
+        &self,
+    ) -> Option<std::sync::Arc<crate::scheduler::plugins::gpu::fgd_score::TargetWorkload>> {
+        self.gpu_workload.clone()
+    }
+
+    /// Sets the target workload of FGDScore (the scenario's pods).
+    pub fn set_gpu_workload(
+        &mut self,
+        w: std::sync::Arc<crate::scheduler::plugins::gpu::fgd_score::TargetWorkload>,
+    ) {
+        self.gpu_workload = Some(w);
+    }
+
+    /// The GPU devices of bound pod `pod` (empty for pods without GPUs).
+    pub fn pod_gpus(&self, pod: PodId) -> &[u8] {
+        &self.pod_gpus[pod as usize]
+    }
+
     /// Adds a pod (not yet bound) and returns its id.
     pub fn add_pod(&mut self, pod: Pod) -> PodId {
         let id = self.pods.len() as PodId;
         self.pods.push(pod);
         self.pod_node.push(None);
+        self.pod_gpus.push(Vec::new());
         self.start_ms.push(None);
         id
     }
@@ -294,6 +324,16 @@ impl Cluster {
     /// # Errors
     /// The pod is already bound (a bug in the caller).
     pub fn bind(&mut self, pod: PodId, node: NodeId) -> Result<(), SimError> {
+        self.bind_gpus(pod, node, None)
+    }
+
+    /// Binds like [`Cluster::bind`], giving a GPU pod the devices `gpus` (a policy's choice), or
+    /// when `None` the default choice ([`super::gpu::GpuShare::best_devices`]); a GPU pod whose
+    /// devices do not fit (a pod bound by `spec.nodeName`, the kubelet's business) takes none.
+    ///
+    /// # Errors
+    /// The pod is already bound, or `gpus` names devices without room (a bug in the caller).
+    pub fn bind_gpus(&mut self, pod: PodId, node: NodeId, gpus: Option<Vec<u8>>) -> Result<(), SimError> {
         let slot = &mut self.pod_node[pod as usize];
         if let Some(on) = slot {
             return Err(SimError::Internal(format!("pod {pod} bound twice (already on node {on})")));
@@ -301,6 +341,20 @@ impl Cluster {
         *slot = Some(node);
         let p = &self.pods[pod as usize];
         let info = &mut self.nodes[node as usize];
+        if let Some(g) = super::gpu::pod_gpu(p) {
+            let devices = gpus.or_else(|| g.best_devices(&info.gpu_left)).unwrap_or_default();
+            for d in &devices {
+                let left =
+                    info.gpu_left.get_mut(*d as usize).filter(|l| **l >= g.milli).ok_or_else(|| {
+                        SimError::Internal(format!(
+                            "pod {pod} given GPU {d} of node {node} without {} milli free",
+                            g.milli
+                        ))
+                    })?;
+                *left -= g.milli;
+            }
+            self.pod_gpus[pod as usize] = devices;
+        }
         info.pods.push(pod);
         info.requested.add(&p.requests);
         info.requested.pods += 1;
@@ -320,6 +374,11 @@ impl Cluster {
         let node = self.pod_node[pod as usize].take()?;
         let p = &self.pods[pod as usize];
         let info = &mut self.nodes[node as usize];
+        if let Some(g) = super::gpu::pod_gpu(p) {
+            for d in std::mem::take(&mut self.pod_gpus[pod as usize]) {
+                info.gpu_left[d as usize] += g.milli;
+            }
+        }
         if let Some(i) = info.pods.iter().position(|x| *x == pod) {
             info.pods.remove(i);
         }

@@ -2,6 +2,7 @@
 //! with its per-node sums. No I/O, no clock, no RNG.
 
 pub mod cluster;
+pub mod gpu;
 pub mod labels;
 pub mod node;
 pub mod pdb;

@@ -258,6 +258,10 @@ pub struct Pod {
     pub host_network: bool,
     /// `spec.restartPolicy` (default `Always`).
     pub restart_policy: RestartPolicy,
+    /// A GPU-sharing request (annotations `alibabacloud.com/gpu-milli`, `-gpu-count`,
+    /// `-gpu-card-model`; the openb trace's `num_gpu`, `gpu_milli`, `gpu_spec`). `None`: the pod's
+    /// GPUs, if any, are its whole `nvidia.com/gpu` requests.
+    pub gpu_share: Option<super::gpu::GpuShare>,
     /// Effective request used by Filter (upstream `PodRequests`).
     pub requests: Resources,
     /// Effective request with the non-zero stand-ins, used by the cpu/memory scorers.
@@ -451,6 +455,7 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         mirror: false,
         host_network: false,
         restart_policy: RestartPolicy::Always,
+        gpu_share: None,
         requests: Resources::default(),
         non_zero_requests: Resources::default(),
     };

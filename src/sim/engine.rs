@@ -30,10 +30,10 @@ use crate::controllers::{
 use crate::error::SimError;
 use crate::metrics::{DaemonSetSample, FailureRecord, Outcome as PodOutcome, PodCounts, Recorder};
 use crate::model::labels::TaintEffect;
-use crate::model::resources::NVIDIA_GPU;
 use crate::model::{Cluster, NodeId, Owner, Pod, PodId};
 use crate::runtime::kubelet::{Kubelet, NodeSize, OomOutcome, PressureAction, Timer};
 use crate::scheduler::framework::runner::Outcome;
+use crate::scheduler::plugins::gpu::fgd_score::{NAME as FGD_NAME, POPULARITY_THRESHOLD, TargetWorkload};
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD_MS;
 use crate::scheduler::{Admission, Scheduler};
 use crate::workload::scenario::LoadedScenario;
@@ -232,6 +232,13 @@ impl<'a> Engine<'a> {
         }
         for a in &sc.arrivals {
             cluster.add_pod(a.pod.clone());
+        }
+        // FGDScore measures fragmentation against the workload's pod shapes.
+        let configs = std::iter::once(&sc.scheduler).chain(sc.processes.iter().map(|p| &p.scheduler));
+        if configs.flat_map(|c| &c.profiles).flat_map(|p| &p.score).any(|w| w.plugin.name() == FGD_NAME) {
+            let pods = sc.arrivals.iter().map(|a| &a.pod);
+            cluster
+                .set_gpu_workload(std::sync::Arc::new(TargetWorkload::from_pods(pods, POPULARITY_THRESHOLD)));
         }
         // One kube-scheduler process, reading the true cluster, unless the scenario runs
         // several: then each has its own cache, fed by the informer after its delay, and can lose
@@ -555,7 +562,8 @@ impl<'a> Engine<'a> {
         }
         if (from == Phase::Pending) != (to == Phase::Pending) {
             let r = &self.cluster.pod(p).requests;
-            let shape = [r.milli_cpu, r.memory, r.get(NVIDIA_GPU)];
+            let gpu = crate::model::gpu::pod_gpu(self.cluster.pod(p)).map_or(0, |g| g.total_milli());
+            let shape = [r.milli_cpu, r.memory, gpu];
             if to == Phase::Pending {
                 *self.pending_shapes.entry(shape).or_default() += 1;
             } else if let Some(n) = self.pending_shapes.get_mut(&shape) {
@@ -660,7 +668,7 @@ impl<'a> Engine<'a> {
                     if !self.kubelet_admit(p, node)? {
                         return Ok(());
                     }
-                    self.bind(p, node)?;
+                    self.bind(p, node, None)?;
                     self.rec.pods[p as usize].outcome = PodOutcome::BoundByNodeName;
                 }
                 None => {
@@ -807,10 +815,10 @@ impl<'a> Engine<'a> {
     }
 
     /// Binds pod `p` (pending) to `node`: sums, caches, taint eviction, Job timers.
-    fn bind(&mut self, p: PodId, node: NodeId) -> Result<(), SimError> {
+    fn bind(&mut self, p: PodId, node: NodeId, gpus: Option<Vec<u8>>) -> Result<(), SimError> {
         let now = self.now;
         self.rec.advance(now);
-        self.cluster.bind(p, node)?;
+        self.cluster.bind_gpus(p, node, gpus)?;
         self.cluster.set_start_time(p, now.0);
         self.rec.totals.add_pod(self.cluster.pod(p), 1);
         self.rec.note_peak();
@@ -1252,7 +1260,7 @@ impl<'a> Engine<'a> {
             }
             Outcome::Scheduled(node) => {
                 if let Some(cache) = self.procs[k].cache.as_mut() {
-                    cache.bind(p, node)?; // the scheduler's own assume
+                    cache.bind_gpus(p, node, result.gpus.clone())?; // the scheduler's own assume
                 }
                 self.procs[k].sched.set_nominated(p, None);
                 let created = self.rec.pods[p as usize].created_ms.unwrap_or(now.0);
@@ -1263,7 +1271,7 @@ impl<'a> Engine<'a> {
                     format!("Successfully assigned {} to {}", pod.key(), self.cluster.node(node).node.name);
                 let (key, source) = (pod.key(), pod.scheduler_name.clone());
                 self.rec.event(now, &key, false, "Scheduled", msg, &source);
-                self.bind(p, node)?;
+                self.bind(p, node, result.gpus.clone())?;
                 check_node(&self.cluster, node, p)?;
             }
             Outcome::Unschedulable(fe) => {

@@ -4,25 +4,23 @@
 //! deletion_time,scheduled_time`; the `multigpu*` variants carry only the first five columns).
 //!
 //! Mapping (as the oracle's openb scenarios do): `cpu_milli` → cpu (millicores), `memory_mib` →
-//! memory (MiB → bytes), node `gpu` → allocatable `nvidia.com/gpu`, node `model` → label
-//! [`GPU_MODEL_LABEL`], pod `num_gpu` → whole `nvidia.com/gpu` requests and limits, `gpu_spec`
-//! (`A|B`) → required node affinity `In [A, B]` on that label, `qos` → label `openb/qos`.
-//! Until GPU sharing is modelled, a pod with `gpu_milli < 1000` takes one whole GPU; the reader
-//! counts them so the run summary can say so. Nodes allow 110 pods (the kubelet default).
+//! memory (MiB → bytes), node `gpu` → allocatable `nvidia.com/gpu` (that many devices of 1000
+//! milli-GPU), node `model` → label [`GPU_MODEL_LABEL`]; pod `num_gpu`, `gpu_milli`, `gpu_spec`
+//! (`A|B`) → a GPU-sharing request ([`crate::model::gpu::GpuShare`]: `num_gpu` GPUs of
+//! `gpu_milli` each, models `A` or `B`), as the FGD paper's simulator converts them; `qos` →
+//! label `openb/qos`. Nodes allow 110 pods (the kubelet default).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::error::InputError;
+use crate::model::gpu::GpuShare;
 use crate::model::resources::{NVIDIA_GPU, Resources};
-use crate::model::{
-    ContainerImage, Labels, Node, NodeAffinity, NodeSelector, NodeSelectorOperator, NodeSelectorRequirement,
-    NodeSelectorTerm, Pod, simple_pod,
-};
+use crate::model::{ContainerImage, Labels, Node, Pod, simple_pod};
 use crate::sim::time::SimTime;
 
 /// Node label carrying the GPU model (`P100`, `T4`, `V100M16`, ...).
-pub const GPU_MODEL_LABEL: &str = "alibabacloud.com/gpu-card-model";
+pub const GPU_MODEL_LABEL: &str = crate::model::gpu::GPU_MODEL_KEY;
 /// Pod label carrying the trace's `qos` column.
 pub const QOS_LABEL: &str = "openb/qos";
 /// `maxPods` given to every trace node (the kubelet default).
@@ -46,8 +44,6 @@ pub struct Arrival {
 pub struct PodList {
     /// Arrivals in creation order.
     pub arrivals: Vec<Arrival>,
-    /// Pods with `gpu_milli < 1000` that were given one whole GPU.
-    pub shared_gpu_pods_rounded_up: usize,
 }
 
 /// A CSV file with a header, read into rows addressed by column name, with errors that name the
@@ -111,6 +107,10 @@ impl<'a> Table<'a> {
             field: name.to_string(),
             message: format!("{s:?} is not an integer from 0 to {max}"),
         })
+    }
+
+    fn bad(&self, line: usize, name: &str, message: String) -> InputError {
+        InputError::Field { path: self.path.to_path_buf(), line, field: name.to_string(), message }
     }
 
     fn opt_int(&self, line: usize, rec: &csv::StringRecord, name: &str) -> Result<Option<i64>, InputError> {
@@ -190,48 +190,42 @@ pub fn read_pods(path: &Path) -> Result<PodList, InputError> {
     let mut list = PodList::default();
     for (line, rec) in &t.rows {
         let name = t.text(rec, "name");
-        let mut req = Resources {
+        let req = Resources {
             milli_cpu: t.int(*line, rec, "cpu_milli")?,
             memory: t.int(*line, rec, "memory_mib")? << 20,
             ..Default::default()
         };
         let num_gpu = t.int(*line, rec, "num_gpu")?;
         let gpu_milli = t.int(*line, rec, "gpu_milli")?;
-        if num_gpu > 0 {
-            req.set(NVIDIA_GPU, num_gpu);
-            if gpu_milli < 1000 {
-                list.shared_gpu_pods_rounded_up += 1;
-            }
-        }
         let mut pod = simple_pod(name, req.clone());
         // The trace's requests are explicit, zeros included (one pod asks for 0 MiB).
         pod.containers[0].has_cpu_request = true;
         pod.containers[0].has_memory_request = true;
-        if num_gpu > 0 {
-            pod.containers[0].limits.set(NVIDIA_GPU, num_gpu);
-        }
         let qos = t.text(rec, "qos");
         if !qos.is_empty() {
             pod.labels.insert(QOS_LABEL.into(), qos.to_string());
         }
-        let spec = t.text(rec, "gpu_spec");
-        if !spec.is_empty() {
-            let mut models: Vec<String> =
-                spec.split('|').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        if num_gpu > 0 {
+            if !(1..=255).contains(&num_gpu) {
+                return Err(t.bad(*line, "num_gpu", format!("{num_gpu}: expected 0..=255 GPUs")));
+            }
+            // As the FGD simulator converts the trace: milli clamped to 1..=1000 per GPU.
+            let milli = gpu_milli.clamp(1, 1000) as u32;
+            if milli < 1000 && num_gpu > 1 {
+                return Err(t.bad(
+                    *line,
+                    "num_gpu",
+                    format!("{num_gpu}: a pod sharing a GPU (gpu_milli {gpu_milli} < 1000) asks for one GPU"),
+                ));
+            }
+            let mut models: Vec<String> = t
+                .text(rec, "gpu_spec")
+                .split('|')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             models.dedup();
-            pod.node_affinity = Some(NodeAffinity {
-                required: Some(NodeSelector {
-                    terms: vec![NodeSelectorTerm {
-                        match_expressions: vec![NodeSelectorRequirement {
-                            key: GPU_MODEL_LABEL.into(),
-                            operator: NodeSelectorOperator::In,
-                            values: models,
-                        }],
-                        match_fields: Vec::new(),
-                    }],
-                }),
-                preferred: Vec::new(),
-            });
+            pod.gpu_share = Some(GpuShare { count: num_gpu as u32, milli, models });
         }
         pod.refresh_requests();
         let (created, deleted) = if timed {

@@ -415,12 +415,6 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                         }
                     }
                 }
-                if list.shared_gpu_pods_rounded_up > 0 {
-                    notes.push(format!(
-                        "{} pods of {} share a GPU (gpu_milli < 1000); until GPU sharing is modelled each takes one whole nvidia.com/gpu",
-                        list.shared_gpu_pods_rounded_up, t.path
-                    ));
-                }
                 arrivals.extend(list.arrivals);
                 inputs.push(p);
             }

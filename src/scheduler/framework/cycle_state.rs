@@ -11,6 +11,9 @@ pub struct CycleState {
     pub skip_filter: Vec<&'static str>,
     /// Plugins whose PreScore returned Skip: their Score does not run for this pod.
     pub skip_score: Vec<&'static str>,
+    /// A random draw for plugins that ask for one ([`super::ScorePlugin::wants_random`]), from
+    /// the run's tie-break stream; `None` otherwise.
+    pub random: Option<u64>,
 }
 
 impl CycleState {
@@ -37,5 +40,6 @@ impl CycleState {
         self.entries.clear();
         self.skip_filter.clear();
         self.skip_score.clear();
+        self.random = None;
     }
 }

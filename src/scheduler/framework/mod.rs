@@ -191,6 +191,24 @@ pub trait ScorePlugin: Plugin {
     fn normalize_score(&self, _state: &CycleState, _pod: &Pod, _scores: &mut [i64]) -> Status {
         Status::success()
     }
+
+    /// Whether the plugin needs a random draw in [`CycleState::random`] (the Random policy).
+    fn wants_random(&self) -> bool {
+        false
+    }
+
+    /// The GPU devices a GPU pod takes on the chosen node, when this is the profile's heaviest
+    /// Score plugin (the GPU-sharing simulator's Reserve-time `gpuSelMethod`); `None` keeps the
+    /// default (tightest device for sharing pods, lowest idle devices for whole GPUs).
+    fn select_gpus(
+        &self,
+        _state: &CycleState,
+        _pod: &Pod,
+        _node: &NodeInfo,
+        _cluster: &Cluster,
+    ) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// Bind: commits the placement.

@@ -30,6 +30,13 @@ pub fn registry() -> Vec<(&'static str, PluginFactory)> {
         (priority_sort::NAME, |_| Ok(Arc::new(priority_sort::PrioritySort))),
         (taint_toleration::NAME, |_| Ok(Arc::new(taint_toleration::TaintToleration))),
         (scheduling_gates::NAME, |_| Ok(Arc::new(scheduling_gates::SchedulingGates))),
+        (gpu::open_gpu_share::NAME, |_| Ok(Arc::new(gpu::open_gpu_share::OpenGpuShare))),
+        (gpu::random_score::NAME, |_| Ok(Arc::new(gpu::random_score::RandomScore))),
+        (gpu::dot_product_score::NAME, |_| Ok(Arc::new(gpu::dot_product_score::DotProductScore))),
+        (gpu::gpu_clustering_score::NAME, |_| Ok(Arc::new(gpu::gpu_clustering_score::GpuClusteringScore))),
+        (gpu::gpu_packing_score::NAME, |_| Ok(Arc::new(gpu::gpu_packing_score::GpuPackingScore))),
+        (gpu::best_fit_score::NAME, |_| Ok(Arc::new(gpu::best_fit_score::BestFitScore))),
+        (gpu::fgd_score::NAME, |_| Ok(Arc::new(gpu::fgd_score::FgdScore))),
     ];
     for name in volume::NAMES {
         r.push((name, volume::factory(name)));
@@ -54,6 +61,7 @@ pub const DEFAULT_MULTI_POINT: &[(&str, i32)] = &[
     ("NodeAffinity", 2),
     ("NodePorts", 0),
     ("NodeResourcesFit", 1),
+    ("Open-Gpu-Share", 0),
     ("VolumeRestrictions", 0),
     ("NodeVolumeLimits", 0),
     ("VolumeBinding", 0),

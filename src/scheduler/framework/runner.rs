@@ -70,6 +70,10 @@ pub struct CycleResult {
     pub rejected: Vec<(NodeId, Status)>,
     /// Scores, when the cycle was asked to record them (and more than one node was feasible).
     pub scores: Option<ScoreTable>,
+    /// The GPU devices the chosen node gives a GPU pod, when the profile's heaviest Score plugin
+    /// chose them ([`crate::scheduler::framework::ScorePlugin::select_gpus`]); `None`: the
+    /// default choice at binding.
+    pub gpus: Option<Vec<u8>>,
     /// Plugins whose PreFilter returned Skip.
     pub prefilter_skipped: Vec<&'static str>,
     /// Plugins whose PreScore returned Skip.
@@ -168,6 +172,7 @@ pub fn schedule_pod(
         feasible: Vec::new(),
         rejected: Vec::new(),
         scores: None,
+        gpus: None,
         prefilter_skipped: Vec::new(),
         prescore_skipped: Vec::new(),
         prefilter_rejected: false,
@@ -360,10 +365,14 @@ pub fn schedule_pod(
     }
     if result.feasible.len() == 1 && !opts.record_scores {
         result.outcome = Outcome::Scheduled(result.feasible[0]);
+        result.gpus = select_gpus(profile, &cs, pod, cluster, result.feasible[0]);
         return result;
     }
 
     // PreScore.
+    if profile.score.iter().any(|wp| wp.plugin.as_score().is_some_and(|s| s.wants_random())) {
+        cs.random = Some(rng.next_u64());
+    }
     for p in &profile.pre_score {
         let status =
             p.as_pre_score().expect("PreScore plugin").pre_score(&mut cs, pod, &result.feasible, cluster);
@@ -455,7 +464,27 @@ pub fn schedule_pod(
         }
     };
     result.outcome = Outcome::Scheduled(chosen);
+    result.gpus = select_gpus(profile, &cs, pod, cluster, chosen);
     result
+}
+
+/// The GPU devices of a GPU pod on `node` chosen by the profile's heaviest Score plugin (the
+/// first of equal weights) not skipped at PreScore; `None` for the default choice.
+fn select_gpus(
+    profile: &Profile,
+    cs: &CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    node: NodeId,
+) -> Option<Vec<u8>> {
+    crate::model::gpu::pod_gpu(pod)?;
+    let mut top: Option<&super::profile::WeightedPlugin> = None;
+    for wp in profile.score.iter().filter(|wp| !cs.skip_score.contains(&wp.plugin.name())) {
+        if top.is_none_or(|t| wp.weight > t.weight) {
+            top = Some(wp);
+        }
+    }
+    top?.plugin.as_score()?.select_gpus(cs, pod, cluster.node(node), cluster)
 }
 
 /// Upstream `RunPostFilterPlugins` after a FitError: runs the profile's PostFilter plugins in
