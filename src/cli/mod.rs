@@ -141,6 +141,12 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Reproduce a published study.
+    Repro {
+        /// Which study.
+        #[command(subcommand)]
+        study: Repro,
+    },
     /// Merge the shard folders of one `compare --shard I/N` sweep into exactly what a single
     /// process would have written (checks the plan hash and that no shard is missing).
     Merge {
@@ -155,6 +161,32 @@ pub enum Command {
     Validate {
         /// The scenario file.
         scenario: PathBuf,
+    },
+}
+
+/// Studies `capsim repro` reproduces.
+#[derive(Debug, Subcommand)]
+pub enum Repro {
+    /// The FGD paper's unallocated-GPU study (USENIX ATC '23): traces × the scenario's profiles
+    /// (the six policies) × seeds, pods arriving until 130 % of GPU capacity, no departures.
+    /// Writes table.csv, curves.csv, comparison.md, charts and report.html (docs/fgd.md).
+    Fgd {
+        /// The scenario: its openb node list, pod-list folder and profiles.
+        #[arg(long, default_value = "workloads/fgd-default.yaml")]
+        scenario: PathBuf,
+        /// Traces (`default`, `gpushare40`, ...; `paper` for the paper's 17), comma-separated;
+        /// each is `openb_pod_list_<name>.csv` beside the scenario's pod list.
+        #[arg(long, value_delimiter = ',', default_value = "default")]
+        traces: Vec<String>,
+        /// Seeds, `A..B` (inclusive) or comma-separated.
+        #[arg(long, default_value = "42..51")]
+        seeds: String,
+        /// Output folder.
+        #[arg(long, default_value = "results/fgd")]
+        out: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
     },
 }
 
@@ -235,6 +267,9 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
         }
         Command::Plan { scenario, node_types, slo, seeds, confidence, exhaustive, out, quiet } => {
             cmd_plan(&scenario, &node_types, &slo, seeds, confidence, exhaustive, out, quiet)
+        }
+        Command::Repro { study: Repro::Fgd { scenario, traces, seeds, out, quiet } } => {
+            cmd_repro_fgd(&scenario, &traces, &seeds, &out, quiet)
         }
         Command::Merge { dirs, out } => {
             crate::experiment::compare::merge(&dirs, &out).map_err(|e| match e {
@@ -418,6 +453,68 @@ fn cmd_compare(
             started.elapsed().as_secs_f64(),
             out.display()
         );
+    }
+    Ok(())
+}
+
+/// `A..B` (inclusive) or `a,b,c`.
+fn parse_seeds(s: &str) -> Result<Vec<u64>, Failure> {
+    let bad =
+        || Failure::usage(format!("--seeds {s:?}: expected A..B (inclusive) or a comma-separated list"));
+    let seeds: Vec<u64> = if let Some((a, b)) = s.split_once("..") {
+        let (a, b): (u64, u64) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+        if b < a || b - a >= 10_000 {
+            return Err(bad());
+        }
+        (a..=b).collect()
+    } else {
+        s.split(',').map(|x| x.trim().parse().map_err(|_| bad())).collect::<Result<_, _>>()?
+    };
+    if seeds.is_empty() { Err(bad()) } else { Ok(seeds) }
+}
+
+fn cmd_repro_fgd(
+    scenario: &Path,
+    traces: &[String],
+    seeds: &str,
+    out: &Path,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use crate::experiment::fgd::{PAPER_TRACES, Trace, study, trace_paths, write_study};
+    let seeds = parse_seeds(seeds)?;
+    let sc = load(scenario)?;
+    let (nodes, dir) = trace_paths(scenario, &sc.text)?;
+    let names: Vec<String> = if traces.iter().any(|t| t == "paper") {
+        PAPER_TRACES.iter().map(|t| t.to_string()).collect()
+    } else {
+        traces.to_vec()
+    };
+    let mut list = Vec::new();
+    for n in &names {
+        let path = dir.join(format!("openb_pod_list_{n}.csv"));
+        if !path.exists() {
+            return Err(Failure::usage(format!("--traces {n:?}: {} does not exist", path.display())));
+        }
+        list.push(Trace { name: n.clone(), path });
+    }
+    crate::report::check_replaceable_with(out, &["table.csv", "curves.csv"])?;
+    let total = list.len() * sc.scheduler.profiles.len() * seeds.len();
+    if !quiet {
+        println!(
+            "capsim repro fgd: {} trace(s) × {} policies × {} seeds = {total} runs ({} threads)",
+            list.len(),
+            sc.scheduler.profiles.len(),
+            seeds.len(),
+            rayon::current_num_threads()
+        );
+    }
+    let started = std::time::Instant::now();
+    let progress = progress::Progress::new("runs", total, quiet);
+    let s = study(&nodes, &list, &sc.scheduler, &seeds, &|| progress.tick())?;
+    let summary = write_study(out, &s, &sc.text)?;
+    if !quiet {
+        print!("{summary}");
+        println!("  {total} runs in {:.1}s; results: {}", started.elapsed().as_secs_f64(), out.display());
     }
     Ok(())
 }

@@ -3,5 +3,6 @@
 
 pub mod compare;
 pub mod explain;
+pub mod fgd;
 pub mod plan;
 pub mod schedule;
