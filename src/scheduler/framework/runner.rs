@@ -546,7 +546,7 @@ fn post_filter(
         }
     }
     let verdict = verdict.unwrap_or_else(|| {
-        let status = Status { code: Code::Unschedulable, reasons, plugin: rejector };
+        let status = Status { code: Code::Unschedulable, reasons: reasons.into(), plugin: rejector };
         match kept {
             Some(r) => PostFilterResult { status, ..r },
             None => PostFilterResult::noop(status),

@@ -32,12 +32,16 @@ impl Code {
 
 /// Result of one plugin call: a code, the reasons (upstream `Status.Reasons()`), and the plugin
 /// that produced it. A success allocates nothing.
+/// A status's reasons: one inline (the common case, no allocation per rejected node), more on
+/// the heap.
+pub type Reasons = smallvec::SmallVec<[Cow<'static, str>; 1]>;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     /// The code.
     pub code: Code,
     /// Human-readable reasons, as upstream words them (they appear in FitError messages).
-    pub reasons: Vec<Cow<'static, str>>,
+    pub reasons: Reasons,
     /// Name of the plugin that returned this status (empty for success).
     pub plugin: &'static str,
 }
@@ -45,17 +49,17 @@ pub struct Status {
 impl Status {
     /// Success.
     pub const fn success() -> Self {
-        Status { code: Code::Success, reasons: Vec::new(), plugin: "" }
+        Status { code: Code::Success, reasons: Reasons::new_const(), plugin: "" }
     }
 
     /// Skip (from PreFilter or PreScore).
     pub const fn skip() -> Self {
-        Status { code: Code::Skip, reasons: Vec::new(), plugin: "" }
+        Status { code: Code::Skip, reasons: Reasons::new_const(), plugin: "" }
     }
 
     /// A status with `code` and one reason.
     pub fn new(code: Code, reason: impl Into<Cow<'static, str>>) -> Self {
-        Status { code, reasons: vec![reason.into()], plugin: "" }
+        Status { code, reasons: smallvec::smallvec![reason.into()], plugin: "" }
     }
 
     /// An `Unschedulable` status with one reason.

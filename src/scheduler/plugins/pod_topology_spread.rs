@@ -867,9 +867,9 @@ mod tests {
         let mut state = CycleState::new();
         pl.pre_filter(&mut state, &p, &c);
         let st = pl.filter(&state, &p, c.node(2), &c);
-        assert_eq!(st.reasons, vec![ERR_REASON_NODE_LABEL_NOT_MATCH]);
+        assert_eq!(st.reasons.as_slice(), [ERR_REASON_NODE_LABEL_NOT_MATCH]);
         let st = pl.filter(&state, &p, c.node(0), &c);
-        assert_eq!(st.reasons, vec![ERR_REASON_CONSTRAINTS_NOT_MATCH]);
+        assert_eq!(st.reasons.as_slice(), [ERR_REASON_CONSTRAINTS_NOT_MATCH]);
 
         // minDomains 2 is met: the real minimum (1) applies again.
         p.topology_spread_constraints = vec![hard("zone", 1, Some(2))];

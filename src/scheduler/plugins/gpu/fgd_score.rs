@@ -153,27 +153,52 @@ fn fgd(
     }
 }
 
-/// Memo key: the workload, the pod's (cpu, GPU request) and the node's (cpu left, model,
-/// devices). A pure function of these, so a per-thread memo is safe across runs.
-type Key = (u64, i64, Option<GpuShare>, i64, Option<String>, Vec<u32>);
+/// Memo key: the workload, the pod's (cpu, GPU count, milli, models) and the node's (cpu left,
+/// model, devices' milli left). A pure function of these, so a per-thread memo is safe across
+/// runs; strings enter as hashes, devices as a fixed array (nodes of more than 8 GPUs are not
+/// memoised).
+type Key = (u64, i64, u32, u32, u64, i64, u64, [u16; 8], u8);
 
 thread_local! {
     #[allow(clippy::disallowed_types)]
     static MEMO: RefCell<HashMap<Key, (i64, Option<u8>)>> = RefCell::new(HashMap::new());
 }
 
+fn hash_of<T: std::hash::Hash>(x: &T) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(x)
+}
+
 /// Memoised [`fgd`].
 fn fgd_memo(w: &TargetWorkload, pod: &Pod, node: &NodeInfo) -> (i64, Option<u8>) {
     let g = pod_gpu(pod);
     let model = node_model(&node.node);
-    let key: Key = (w.id, pod_cpu(pod), g, cpu_left(node), model.map(String::from), node.gpu_left.clone());
+    let compute = || fgd(w, pod_cpu(pod), g.as_ref(), cpu_left(node), &node.gpu_left, model);
+    if node.gpu_left.len() > 8 {
+        return compute();
+    }
+    let mut lefts = [0u16; 8];
+    for (d, l) in lefts.iter_mut().zip(&node.gpu_left) {
+        *d = *l as u16;
+    }
+    let key: Key = (
+        w.id,
+        pod_cpu(pod),
+        g.as_ref().map_or(0, |g| g.count),
+        g.as_ref().map_or(0, |g| g.milli),
+        g.as_ref().map_or(0, |g| if g.models.is_empty() { 0 } else { hash_of(&g.models) }),
+        cpu_left(node),
+        model.map_or(0, |m| hash_of(&m)),
+        lefts,
+        node.gpu_left.len() as u8,
+    );
     if let Some(v) = MEMO.with(|m| m.borrow().get(&key).copied()) {
         return v;
     }
-    let v = fgd(w, key.1, key.2.as_ref(), key.3, &key.5, model);
+    let v = compute();
     MEMO.with(|m| {
         let mut m = m.borrow_mut();
-        if m.len() > 2_000_000 {
+        if m.len() > 4_000_000 {
             m.clear();
         }
         m.insert(key, v);

@@ -206,16 +206,16 @@ fn filter_checks_affinity_then_anti_affinity_then_existing() {
     assert!(got[0].is_success() && got[1].is_success());
     // n3: affinity fails first (zone z2 has no db pod), although existing anti-affinity also bites.
     assert_eq!(got[2].code, Code::UnschedulableAndUnresolvable);
-    assert_eq!(got[2].reasons, vec![ERR_REASON_AFFINITY_RULES_NOT_MATCH]);
+    assert_eq!(got[2].reasons.as_slice(), [ERR_REASON_AFFINITY_RULES_NOT_MATCH]);
 
     let mut q = pod("in", "web");
     q.pod_anti_affinity =
         Some(PodAffinity { required: vec![term("db", "kubernetes.io/hostname")], preferred: vec![] });
     let got = filter_all(&pl, &q, &c);
-    assert_eq!(got[0].reasons, vec![ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH]);
+    assert_eq!(got[0].reasons.as_slice(), [ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH]);
     assert_eq!(got[0].code, Code::Unschedulable);
     assert!(got[1].is_success());
-    assert_eq!(got[2].reasons, vec![ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH]);
+    assert_eq!(got[2].reasons.as_slice(), [ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH]);
 }
 
 #[test]
