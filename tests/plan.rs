@@ -59,6 +59,14 @@ fn slos_parse_and_measure_relative_slack() {
     assert!(e.contains("unknown metric \"p99_latency\"") && e.contains("p99_pending"), "{e}");
     assert!(parse_slo("p99_pending<=soon").unwrap_err().contains("not a duration"));
     assert!(parse_slo("p99_pending").unwrap_err().contains("expected METRIC<=VALUE"));
+    assert!(parse_slo("restarts>=1").unwrap_err().contains("upper bound"));
+    // Pods that never ran count as waiting until the end: no nodes never meet a pending SLO.
+    let none = capsim::report::Summary {
+        pods_never_scheduled: 27,
+        unscheduled_wait_max_s: 600.0,
+        ..Default::default()
+    };
+    assert_eq!(s.value(&none), 600.0);
 }
 
 #[test]

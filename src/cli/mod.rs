@@ -368,6 +368,25 @@ fn cmd_compare(
     }
     let seed_list: Vec<u64> = (0..seeds).map(|k| sc.seed + k).collect();
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-compare", sc.name)));
+    // Refuse bad flags and an unusable --out before spending time on runs.
+    if let Some((metric, _)) = &until {
+        if shard.is_some() {
+            return Err(Failure::usage("--until-decided cannot be sharded".into()));
+        }
+        if !crate::experiment::compare::METRICS.iter().any(|m| m.name == metric) {
+            let names: Vec<&str> = crate::experiment::compare::METRICS.iter().map(|m| m.name).collect();
+            return Err(Failure::usage(format!("--metric {metric:?}: expected one of {}", names.join(", "))));
+        }
+    }
+    if let Some(dup) = profiles.iter().enumerate().find(|(i, p)| profiles[..*i].contains(p)) {
+        return Err(Failure::usage(format!("--profiles: {:?} is given twice", dup.1)));
+    }
+    let markers: &[&str] = if shard.is_some() {
+        &crate::experiment::compare::SHARD_MARKERS
+    } else {
+        &crate::report::COMPARE_MARKERS
+    };
+    crate::report::check_replaceable_with(&out, markers)?;
     let started = std::time::Instant::now();
     if !quiet {
         println!(
@@ -407,13 +426,6 @@ fn cmd_compare(
     let progress = progress::Progress::new("runs", variants.len() * seed_list.len(), quiet);
     let mut runs = run_all(&variants, &seed_list, sc.seed, &|| progress.tick())?;
     if let Some((metric, max)) = until {
-        if shard.is_some() {
-            return Err(Failure::usage("--until-decided cannot be sharded".into()));
-        }
-        if !crate::experiment::compare::METRICS.iter().any(|m| m.name == metric) {
-            let names: Vec<&str> = crate::experiment::compare::METRICS.iter().map(|m| m.name).collect();
-            return Err(Failure::usage(format!("--metric {metric:?}: expected one of {}", names.join(", "))));
-        }
         let decided = |runs: &[Vec<crate::experiment::compare::RunDigest>]| {
             crate::experiment::compare::compare_rows(profiles, runs)
                 .iter()
@@ -540,6 +552,20 @@ fn cmd_plan(
     if !(confidence > 0.0 && confidence <= 1.0) {
         return Err(Failure::usage(format!(
             "--confidence {confidence}: expected a share of seeds in (0, 1]"
+        )));
+    }
+    if !sc.dynamics.pools.is_empty() {
+        let names: Vec<&str> = sc.dynamics.pools.iter().map(|p| p.name.as_str()).collect();
+        return Err(Failure::usage(format!(
+            "{}: plan replaces the scenario's nodes with each mix, but its pools ({}) add nodes that no mix would pay for; remove them",
+            scenario.display(),
+            names.join(", ")
+        )));
+    }
+    let space: f64 = types.iter().map(|t| (t.max + 1) as f64).product();
+    if exhaustive && space > 100_000.0 {
+        return Err(Failure::usage(format!(
+            "--exhaustive: {space} mixes within the types' max; lower `max` (at most 100000 mixes)"
         )));
     }
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-plan", sc.name)));

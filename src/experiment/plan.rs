@@ -203,7 +203,6 @@ pub const SLO_METRICS: &[(&str, &str, &str, SummaryValue)] = &[
     ("pressure_evictions", "pressure_evictions", "", |s| s.pressure_evictions as f64),
     ("throttled_fraction_p99", "throttled_fraction_p99", "", |s| s.throttled_fraction_p99),
     ("throttled_cpu_s", "throttled_cpu_s", "", |s| s.throttled_cpu_s),
-    ("cpu_allocated_mean", "cpu_allocated_mean", "", |s| s.cpu_allocated_mean),
 ];
 
 /// Parses an SLO: `METRIC OP VALUE` with OP one of `<=`, `<`, `==`, `>=`, `>`; pending times
@@ -220,6 +219,11 @@ pub fn parse_slo(text: &str) -> Result<Slo, String> {
         ));
     };
     let (name, value) = (t[..pos].trim(), t[pos + len..].trim());
+    if matches!(op, Op::Ge | Op::Gt) {
+        return Err(format!(
+            "--slo {text:?}: plan looks for the fewest nodes, so an SLO must be an upper bound (<=, < or ==); more nodes never help a lower bound"
+        ));
+    }
     let Some(m) = SLO_METRICS.iter().find(|m| m.0 == name || m.1 == name) else {
         let names: Vec<&str> = SLO_METRICS.iter().map(|m| m.0).collect();
         return Err(format!("--slo {text:?}: unknown metric {name:?}; expected one of {}", names.join(", ")));
@@ -239,10 +243,14 @@ pub fn parse_slo(text: &str) -> Result<Slo, String> {
 }
 
 impl Slo {
-    /// The metric's value in a run.
+    /// The metric's value in a run. Pending times count the pods that never ran as waiting until
+    /// the run's end (or their deletion): with them, the value is at least the longest such wait,
+    /// so a cluster too small to schedule anything never meets a pending SLO.
     pub fn value(&self, s: &Summary) -> f64 {
         let m = SLO_METRICS.iter().find(|m| m.0 == self.metric).expect("parsed SLOs name known metrics");
-        (m.3)(s)
+        let v = (m.3)(s);
+        let never_ran = s.pods_never_scheduled + s.pods_deleted_unschedulable;
+        if m.2 == "s" && never_ran > 0 { v.max(s.unscheduled_wait_max_s) } else { v }
     }
 
     /// The slack of `v` against the limit, relative to the limit (to 1 when the limit is 0):

@@ -110,7 +110,8 @@ fn metric_bars(
             Bars {
                 name: name.clone(),
                 values: found.iter().map(|r| r.mean).collect(),
-                errors: Some(found.iter().map(|r| (r.ci_low, r.ci_high)).collect()),
+                // The metrics are counts and durations: an interval below 0 is drawn from 0.
+                errors: Some(found.iter().map(|r| (r.ci_low.max(0.0), r.ci_high)).collect()),
             }
         })
         .collect();
@@ -137,7 +138,10 @@ fn size_bars(names: &[String], rows: &[CompareRow]) -> String {
                 name: name.clone(),
                 values: found.iter().map(|r| r.map_or(f64::NAN, |r| r.mean)).collect(),
                 errors: Some(
-                    found.iter().map(|r| r.map_or((f64::NAN, f64::NAN), |r| (r.ci_low, r.ci_high))).collect(),
+                    found
+                        .iter()
+                        .map(|r| r.map_or((f64::NAN, f64::NAN), |r| (r.ci_low.max(0.0), r.ci_high)))
+                        .collect(),
                 ),
             }
         })
