@@ -141,6 +141,35 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Benchmark scheduling throughput on workloads shaped like upstream scheduler_perf's
+    /// (SchedulingBasic, NodeAffinity, PodAntiAffinity, TopologySpreading at 5,000 nodes), each at
+    /// the profile's percentageOfNodesToScore and at 100: pods/s, per-plugin time share,
+    /// placement quality and peak memory; `--baseline` exits with code 3 on a slowdown beyond
+    /// `--threshold` or changed placements.
+    Bench {
+        /// A KubeSchedulerConfiguration whose profiles to benchmark (default: kube-scheduler's
+        /// default profile).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// A CSV saved by `--save` to compare with.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Where to save this run's figures (CSV).
+        #[arg(long)]
+        save: Option<PathBuf>,
+        /// Size factor of the workloads (1 = scheduler_perf's 5,000 nodes).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Timed repetitions per workload (the median counts).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Slowdown tolerated against the baseline (0.2 = 20 %).
+        #[arg(long, default_value_t = 0.2)]
+        threshold: f64,
+        /// Only these workloads (comma-separated names).
+        #[arg(long, value_delimiter = ',')]
+        workloads: Vec<String>,
+    },
     /// Reproduce a published study.
     Repro {
         /// Which study.
@@ -268,6 +297,15 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
         Command::Plan { scenario, node_types, slo, seeds, confidence, exhaustive, out, quiet } => {
             cmd_plan(&scenario, &node_types, &slo, seeds, confidence, exhaustive, out, quiet)
         }
+        Command::Bench { profile, baseline, save, scale, repeat, threshold, workloads } => cmd_bench(
+            profile.as_deref(),
+            baseline.as_deref(),
+            save.as_deref(),
+            scale,
+            repeat,
+            threshold,
+            &workloads,
+        ),
         Command::Repro { study: Repro::Fgd { scenario, traces, seeds, out, quiet } } => {
             cmd_repro_fgd(&scenario, &traces, &seeds, &out, quiet)
         }
@@ -465,6 +503,85 @@ fn cmd_compare(
             started.elapsed().as_secs_f64(),
             out.display()
         );
+    }
+    Ok(())
+}
+
+fn cmd_bench(
+    profile: Option<&Path>,
+    baseline: Option<&Path>,
+    save: Option<&Path>,
+    scale: f64,
+    repeat: usize,
+    threshold: f64,
+    only: &[String],
+) -> Result<(), Failure> {
+    use crate::experiment::bench::{COLUMNS, bench, build, compare, read, workloads};
+    if !(scale > 0.0 && scale <= 10.0) {
+        return Err(Failure::usage(format!("--scale {scale}: expected a factor in (0, 10]")));
+    }
+    if !(0.0..1.0).contains(&threshold) {
+        return Err(Failure::usage(format!("--threshold {threshold}: expected a share in [0, 1)")));
+    }
+    let config = match profile {
+        Some(p) => crate::workload::scenario::load_scheduler_config(p)?,
+        None => crate::scheduler::framework::profile::SchedulerConfig::default_config(),
+    };
+    let base = baseline.map(read).transpose().map_err(Failure::usage)?;
+    let all = workloads(scale);
+    if let Some(bad) = only.iter().find(|n| !all.iter().any(|w| w.name == n.as_str())) {
+        let names: Vec<&str> = all.iter().map(|w| w.name).collect();
+        return Err(Failure::usage(format!("--workloads {bad:?}: expected one of {}", names.join(", "))));
+    }
+    println!(
+        "capsim bench: {} profile(s) × {{default, 100}} percentageOfNodesToScore, scale {scale}, median of {repeat} on one thread",
+        config.profiles.len()
+    );
+    println!(
+        "  {:<26} {:<28} {:>6} {:>6} {:>10} {:>7} {:>6} {:>8}  plugin share",
+        "workload", "profile", "nodes", "pods", "pods/s", "cpu", "used", "rss MiB"
+    );
+    let mut rows = Vec::new();
+    for w in all.iter().filter(|w| only.is_empty() || only.iter().any(|n| n == w.name)) {
+        let (nodes, pod) = build(w);
+        for p in &config.profiles {
+            let mut full = p.clone();
+            full.percentage_of_nodes_to_score = Some(100);
+            full.scheduler_name = format!("{}@100", p.scheduler_name);
+            for prof in [p, &full] {
+                let r = bench(w, &nodes, &pod, prof, repeat)?;
+                println!(
+                    "  {:<26} {:<28} {:>6} {:>6} {:>10} {:>7.3} {:>6} {:>8}  {}",
+                    r.workload,
+                    r.profile,
+                    r.nodes,
+                    r.pods,
+                    r.pods_per_s,
+                    r.cpu_allocated,
+                    r.nodes_used,
+                    r.peak_rss_mib,
+                    r.plugin_share
+                );
+                rows.push(r);
+            }
+        }
+    }
+    if let Some(path) = save {
+        crate::report::write_rows(&rows, &COLUMNS, path)?;
+        println!("  saved: {}", path.display());
+    }
+    if let Some(base) = base {
+        let found = compare(&rows, &base, threshold);
+        if !found.is_empty() {
+            for r in &found {
+                eprintln!("capsim: regression: {r}");
+            }
+            return Err(Failure {
+                code: 3,
+                error: anyhow::anyhow!("{} regression(s) against the baseline", found.len()),
+            });
+        }
+        println!("  no regression against the baseline (threshold {:.0}%)", threshold * 100.0);
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Work above a single run: `schedule` (pod-by-pod decisions of one YAML file) and `explain`
 //! (one pod's cycle at a point of a run).
 
+pub mod bench;
 pub mod compare;
 pub mod explain;
 pub mod fgd;

@@ -10,6 +10,7 @@ pub mod profile;
 pub mod registry;
 pub mod runner;
 pub mod status;
+pub mod timing;
 
 use std::collections::BTreeSet;
 
@@ -91,6 +92,13 @@ pub trait FilterPlugin: Plugin {
     /// Success when the node passes; Unschedulable / UnschedulableAndUnresolvable with reasons
     /// otherwise.
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Status;
+
+    /// False when Filter passes every node for this pod whatever the node (NodeName for a pod
+    /// without `spec.nodeName`): the runner then leaves the plugin out of the per-node loop, which
+    /// changes no decision.
+    fn filter_relevant(&self, _pod: &Pod) -> bool {
+        true
+    }
 }
 
 /// What a PostFilter plugin receives besides the pod, the cycle state and the cluster: upstream's

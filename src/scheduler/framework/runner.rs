@@ -189,6 +189,7 @@ pub fn schedule_pod(
         return result;
     }
     let mut cs = CycleState::new();
+    let timed = super::timing::enabled();
 
     // PreFilter.
     let mut allowed: Option<BTreeSet<String>> = None;
@@ -197,7 +198,11 @@ pub fn schedule_pod(
     let mut prefilter_rejection: Option<Status> = None;
     for p in &profile.pre_filter {
         let pf = p.as_pre_filter().expect("profile lists only PreFilter plugins here");
+        let t = timed.then(std::time::Instant::now);
         let (names, status) = pf.pre_filter(&mut cs, pod, cluster);
+        if let Some(t) = t {
+            super::timing::add("PreFilter", p.name(), t.elapsed());
+        }
         if status.is_skip() {
             cs.skip_filter.push(p.name());
             continue;
@@ -307,6 +312,7 @@ pub fn schedule_pod(
         .iter()
         .filter(|p| !cs.skip_filter.contains(&p.name()))
         .map(|p| (p.name(), p.as_filter().expect("profile lists only Filter plugins here")))
+        .filter(|(_, f)| f.filter_relevant(pod))
         .collect();
     // Upstream `evaluateNominatedNode`: a pod nominated by an earlier preemption tries its
     // nominated node first; if it passes Filter it is chosen without scoring, and the rotating
@@ -333,7 +339,14 @@ pub fn schedule_pod(
         processed += 1;
         let mut failed: Option<Status> = None;
         for (name, f) in &filters {
-            let status = f.filter(&cs, pod, info, cluster);
+            let status = if timed {
+                let t = std::time::Instant::now();
+                let s = f.filter(&cs, pod, info, cluster);
+                super::timing::add("Filter", name, t.elapsed());
+                s
+            } else {
+                f.filter(&cs, pod, info, cluster)
+            };
             if !status.is_success() {
                 failed = Some(status.with_plugin(name));
                 break;
@@ -374,8 +387,12 @@ pub fn schedule_pod(
         cs.random = Some(rng.next_u64());
     }
     for p in &profile.pre_score {
+        let t = timed.then(std::time::Instant::now);
         let status =
             p.as_pre_score().expect("PreScore plugin").pre_score(&mut cs, pod, &result.feasible, cluster);
+        if let Some(t) = t {
+            super::timing::add("PreScore", p.name(), t.elapsed());
+        }
         if status.is_skip() {
             cs.skip_score.push(p.name());
         } else if !status.is_success() {
@@ -397,6 +414,7 @@ pub fn schedule_pod(
             continue;
         }
         let sp = wp.plugin.as_score().expect("Score plugin");
+        let t = timed.then(std::time::Instant::now);
         for (i, id) in result.feasible.iter().enumerate() {
             match sp.score(&cs, pod, cluster.node(*id), cluster) {
                 Ok(s) => scores[i] = s,
@@ -406,6 +424,9 @@ pub fn schedule_pod(
                     return result;
                 }
             }
+        }
+        if let Some(t) = t {
+            super::timing::add("Score", name, t.elapsed());
         }
         if sp.has_normalize() {
             let status = sp.normalize_score(&cs, pod, &mut scores);

@@ -44,6 +44,9 @@ impl FilterPlugin for DynamicResources {
     fn filter(&self, _: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Status {
         Status::success()
     }
+    fn filter_relevant(&self, _: &Pod) -> bool {
+        false // capsim models no volumes or claims: Filter passes every node
+    }
 }
 
 impl ScorePlugin for DynamicResources {

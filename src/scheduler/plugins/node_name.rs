@@ -29,4 +29,7 @@ impl FilterPlugin for NodeName {
             _ => Status::success(),
         }
     }
+    fn filter_relevant(&self, pod: &Pod) -> bool {
+        pod.node_name.as_ref().is_some_and(|n| !n.is_empty())
+    }
 }

@@ -42,4 +42,7 @@ impl FilterPlugin for OpenGpuShare {
         }
         if g.fits(&node.gpu_left) { Status::success() } else { Status::unschedulable(ERR_INSUFFICIENT) }
     }
+    fn filter_relevant(&self, pod: &Pod) -> bool {
+        pod_gpu(pod).is_some()
+    }
 }

@@ -1,0 +1,365 @@
+//! `capsim bench`: scheduling throughput of a user's profiles on workloads shaped like upstream
+//! scheduler_perf's (`test/integration/scheduler_perf/config/performance-config.yaml`): nodes
+//! from its default node template (4 cpu, 32 GiB, 110 pods), pods from its default pod template
+//! (100m cpu, 500 MiB), a number of initial pods placed first, then measured pods scheduled one
+//! by one through the framework (one cycle each, bound at once). Reports pods per second (median
+//! of repetitions), each plugin's share of the cycle time (a separate timed pass), placement
+//! quality (cpu allocated, nodes used) and a hash of the placements; compares with a baseline and
+//! flags slowdowns and changed placements.
+
+use std::path::Path;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::SimError;
+use crate::model::{Cluster, Node, Pod};
+use crate::scheduler::framework::profile::Profile;
+use crate::scheduler::framework::runner::{CycleOptions, Outcome, SchedulerState, TieBreak, schedule_pod};
+
+/// A workload shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// `SchedulingBasic`: plain pods.
+    Basic,
+    /// `SchedulingNodeAffinity`: pods require `topology.kubernetes.io/zone In [zone1]`, half the
+    /// nodes are in zone1.
+    NodeAffinity,
+    /// `SchedulingPodAntiAffinity`: pods of one app repel each other per node (hostname).
+    PodAntiAffinity,
+    /// `TopologySpreading`: pods spread over 3 zones, maxSkew 1, DoNotSchedule.
+    TopologySpread,
+}
+
+/// One benchmark workload.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// Name (scheduler_perf's test name).
+    pub name: &'static str,
+    /// Shape of its pods and nodes.
+    pub shape: Shape,
+    /// Nodes.
+    pub nodes: usize,
+    /// Pods placed before measuring.
+    pub init_pods: usize,
+    /// Pods measured.
+    pub measured_pods: usize,
+}
+
+/// The workloads, at `scale` (1.0: scheduler_perf's 5,000-node sizes).
+pub fn workloads(scale: f64) -> Vec<Workload> {
+    let s = |n: usize| ((n as f64 * scale).round() as usize).max(1);
+    vec![
+        Workload {
+            name: "SchedulingBasic",
+            shape: Shape::Basic,
+            nodes: s(5000),
+            init_pods: s(1000),
+            measured_pods: s(10000),
+        },
+        Workload {
+            name: "SchedulingNodeAffinity",
+            shape: Shape::NodeAffinity,
+            nodes: s(5000),
+            init_pods: s(1000),
+            measured_pods: s(10000),
+        },
+        Workload {
+            name: "SchedulingPodAntiAffinity",
+            shape: Shape::PodAntiAffinity,
+            nodes: s(5000),
+            init_pods: s(1000),
+            measured_pods: s(1000),
+        },
+        Workload {
+            name: "TopologySpreading",
+            shape: Shape::TopologySpread,
+            nodes: s(5000),
+            init_pods: s(1000),
+            measured_pods: s(5000),
+        },
+    ]
+}
+
+fn node_yaml(i: usize) -> String {
+    format!(
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: node-{i}\n  labels:\n    kubernetes.io/hostname: node-{i}\n    topology.kubernetes.io/zone: zone{}\nstatus:\n  capacity: {{cpu: '4', memory: 32Gi, pods: '110'}}\n  allocatable: {{cpu: '4', memory: 32Gi, pods: '110'}}\n",
+        if i % 2 == 0 { 1 } else { 2 + (i / 2) % 2 }
+    )
+}
+
+fn pod_yaml(shape: Shape) -> String {
+    let affinity = match shape {
+        Shape::Basic => String::new(),
+        Shape::NodeAffinity => "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions:\n          - {key: topology.kubernetes.io/zone, operator: In, values: [zone1]}\n".into(),
+        Shape::PodAntiAffinity => "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {matchLabels: {app: bench}}\n        topologyKey: kubernetes.io/hostname\n".into(),
+        Shape::TopologySpread => "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: bench}}\n".into(),
+    };
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n  labels: {{app: bench}}\nspec:\n{affinity}  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n    resources:\n      requests: {{cpu: 100m, memory: 500Mi}}\n"
+    )
+}
+
+fn parse<T>(yaml: &str, f: impl Fn(&crate::api::objects::KubeObject) -> Option<T>) -> T {
+    let objs = crate::api::yaml::objects_from_str(yaml, Path::new("bench.yaml")).expect("bench YAML parses");
+    f(&objs[0].value).expect("bench object converts")
+}
+
+/// The workload's nodes and its pod template (converted as any manifest is).
+pub fn build(w: &Workload) -> (Vec<Node>, Pod) {
+    use crate::api::objects::KubeObject;
+    let p = Path::new("bench.yaml");
+    let nodes = (0..w.nodes)
+        .map(|i| {
+            parse(&node_yaml(i), |o| match o {
+                KubeObject::Node(n) => crate::api::convert::node_to_model(n, p, 1).ok(),
+                _ => None,
+            })
+        })
+        .collect();
+    let pod = parse(&pod_yaml(w.shape), |o| match o {
+        KubeObject::Pod(x) => crate::api::convert::pod_to_model(x, p, 1, |_| Some(0)).ok(),
+        _ => None,
+    });
+    (nodes, pod)
+}
+
+/// What one measured pass gave.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct BenchRow {
+    /// Workload.
+    pub workload: String,
+    /// Profile (schedulerName), with `@100` when percentageOfNodesToScore was forced to 100.
+    pub profile: String,
+    /// Nodes.
+    pub nodes: usize,
+    /// Pods measured.
+    pub pods: usize,
+    /// Median over repetitions of measured pods per wall second.
+    pub pods_per_s: f64,
+    /// Measured pods that found no node.
+    pub unschedulable: usize,
+    /// Σ cpu requested / Σ allocatable at the end, 0–1.
+    pub cpu_allocated: f64,
+    /// Nodes with at least one pod at the end.
+    pub nodes_used: usize,
+    /// FNV-1a of the measured pods' nodes, hex: any change of placement changes it.
+    pub placement_hash: String,
+    /// Peak resident memory of the process so far, MiB (Linux `VmHWM`).
+    pub peak_rss_mib: f64,
+    /// The five plugins that took most of the cycle time, `Point/Plugin=share%` joined by `; `.
+    pub plugin_share: String,
+}
+
+/// Peak resident memory so far, MiB (0 where `/proc` is unavailable).
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        })
+        .map_or(0.0, |kib| (kib / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// One pass: init pods placed, measured pods timed. Returns (seconds, row without timing).
+fn pass(
+    w: &Workload,
+    nodes: &[Node],
+    template: &Pod,
+    profile: &Profile,
+) -> Result<(f64, BenchRow), SimError> {
+    let mut c = Cluster::new();
+    for n in nodes {
+        c.add_node(n.clone())?;
+    }
+    let mut state = SchedulerState::default();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let opts = CycleOptions {
+        tie_break: TieBreak::Random,
+        record_scores: false,
+        run_post_filter: false,
+        nominated_node: None,
+    };
+    let one = |c: &mut Cluster, i: usize, state: &mut SchedulerState, rng: &mut rand_chacha::ChaCha8Rng| {
+        let mut pod = template.clone();
+        pod.name = format!("pod-{i}");
+        let id = c.add_pod(pod);
+        let r = schedule_pod(profile, c.pod(id), c, state, rng, opts);
+        match r.outcome {
+            Outcome::Scheduled(n) => c.bind_gpus(id, n, r.gpus).map(|_| Some(n)),
+            _ => Ok(None),
+        }
+    };
+    for i in 0..w.init_pods {
+        one(&mut c, i, &mut state, &mut rng)?;
+    }
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut unschedulable = 0;
+    let t = Instant::now();
+    for i in w.init_pods..w.init_pods + w.measured_pods {
+        let node = one(&mut c, i, &mut state, &mut rng)?;
+        let v = node.map_or(u64::MAX, u64::from);
+        for b in v.to_le_bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        unschedulable += usize::from(node.is_none());
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let (mut req, mut alloc, mut used) = (0i64, 0i64, 0usize);
+    for (_, n) in c.live_nodes() {
+        req += n.requested.milli_cpu;
+        alloc += n.node.allocatable.milli_cpu;
+        used += usize::from(!n.pods.is_empty());
+    }
+    let row = BenchRow {
+        workload: w.name.into(),
+        profile: profile.scheduler_name.clone(),
+        nodes: w.nodes,
+        pods: w.measured_pods,
+        pods_per_s: 0.0,
+        unschedulable,
+        cpu_allocated: crate::metrics::round6(req as f64 / alloc.max(1) as f64),
+        nodes_used: used,
+        placement_hash: format!("{hash:016x}"),
+        peak_rss_mib: 0.0,
+        plugin_share: String::new(),
+    };
+    Ok((secs, row))
+}
+
+/// Benchmarks `profile` on `w`: `repeat` timed passes (median pods/s), then one pass with
+/// per-plugin timing.
+///
+/// # Errors
+/// An internal error of a binding.
+pub fn bench(
+    w: &Workload,
+    nodes: &[Node],
+    template: &Pod,
+    profile: &Profile,
+    repeat: usize,
+) -> Result<BenchRow, SimError> {
+    let mut rates = Vec::new();
+    let mut row = BenchRow::default();
+    for _ in 0..repeat.max(1) {
+        let (secs, r) = pass(w, nodes, template, profile)?;
+        rates.push(w.measured_pods as f64 / secs.max(1e-9));
+        row = r;
+    }
+    rates.sort_by(f64::total_cmp);
+    row.pods_per_s = rates[rates.len() / 2].round();
+    crate::scheduler::framework::timing::enable(true);
+    let timed = pass(w, nodes, template, profile);
+    let times = crate::scheduler::framework::timing::take();
+    crate::scheduler::framework::timing::enable(false);
+    timed?;
+    let total: f64 = times.values().map(|d| d.as_secs_f64()).sum();
+    let mut shares: Vec<(String, f64)> =
+        times.iter().map(|((p, n), d)| (format!("{p}/{n}"), d.as_secs_f64() / total.max(1e-12))).collect();
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    row.plugin_share =
+        shares.iter().take(5).map(|(n, s)| format!("{n}={:.0}%", s * 100.0)).collect::<Vec<_>>().join("; ");
+    row.peak_rss_mib = peak_rss_mib();
+    Ok(row)
+}
+
+/// A regression found against a baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Regression {
+    /// pods/s fell below baseline × (1 − threshold).
+    Slower { key: String, now: f64, baseline: f64 },
+    /// The placements changed.
+    Placements { key: String },
+}
+
+impl std::fmt::Display for Regression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Regression::Slower { key, now, baseline } => write!(
+                f,
+                "{key}: {now} pods/s is {:.0}% slower than the baseline's {baseline}",
+                (1.0 - now / baseline) * 100.0
+            ),
+            Regression::Placements { key } => write!(f, "{key}: placements differ from the baseline"),
+        }
+    }
+}
+
+/// Compares rows with a baseline (matched by workload and profile; rows missing from either side
+/// are skipped): a slowdown beyond `threshold` (0.2 = 20 %) or a changed placement hash.
+pub fn compare(now: &[BenchRow], baseline: &[BenchRow], threshold: f64) -> Vec<Regression> {
+    let mut out = Vec::new();
+    for r in now {
+        let Some(b) = baseline.iter().find(|b| {
+            b.workload == r.workload && b.profile == r.profile && b.nodes == r.nodes && b.pods == r.pods
+        }) else {
+            continue;
+        };
+        let key = format!("{} ({})", r.workload, r.profile);
+        if r.pods_per_s < b.pods_per_s * (1.0 - threshold) {
+            out.push(Regression::Slower { key: key.clone(), now: r.pods_per_s, baseline: b.pods_per_s });
+        }
+        if r.placement_hash != b.placement_hash {
+            out.push(Regression::Placements { key });
+        }
+    }
+    out
+}
+
+/// Column order of a bench CSV.
+pub const COLUMNS: [&str; 11] = [
+    "workload",
+    "profile",
+    "nodes",
+    "pods",
+    "pods_per_s",
+    "unschedulable",
+    "cpu_allocated",
+    "nodes_used",
+    "placement_hash",
+    "peak_rss_mib",
+    "plugin_share",
+];
+
+/// Reads a bench CSV (`--save` output).
+///
+/// # Errors
+/// A message naming the file and line.
+pub fn read(path: &Path) -> Result<Vec<BenchRow>, String> {
+    let mut rd = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    rd.deserialize().map(|r| r.map_err(|e: csv::Error| format!("{}: {e}", path.display()))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(rate: f64, hash: &str) -> BenchRow {
+        BenchRow {
+            workload: "W".into(),
+            profile: "p".into(),
+            nodes: 5,
+            pods: 10,
+            pods_per_s: rate,
+            placement_hash: hash.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_slowdown_beyond_the_threshold_and_a_changed_placement_are_regressions() {
+        let base = [row(1000.0, "aa")];
+        assert!(compare(&[row(850.0, "aa")], &base, 0.2).is_empty());
+        assert_eq!(
+            compare(&[row(700.0, "aa")], &base, 0.2),
+            [Regression::Slower { key: "W (p)".into(), now: 700.0, baseline: 1000.0 }]
+        );
+        assert_eq!(
+            compare(&[row(1200.0, "ab")], &base, 0.2),
+            [Regression::Placements { key: "W (p)".into() }]
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! `capsim bench --baseline`: passes against its own baseline, fails (exit 3) on an injected
+//! slowdown and on changed placements, on a tiny workload.
+
+use std::process::Command;
+
+fn bench(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args([
+            "bench",
+            "--scale",
+            "0.01",
+            "--repeat",
+            "1",
+            "--workloads",
+            "SchedulingBasic,TopologySpreading",
+        ])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn baseline_gates_slowdowns_and_placement_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.csv");
+    let o = bench(&["--save", base.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&base).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("workload,profile,nodes,pods,pods_per_s,"));
+    // Two workloads × (default percentageOfNodesToScore, 100): 50 nodes, 100 + 50 measured pods.
+    assert_eq!(rows.len(), 5);
+    assert!(rows[1].starts_with("SchedulingBasic,default-scheduler,50,100,"), "{}", rows[1]);
+    assert!(rows[2].starts_with("SchedulingBasic,default-scheduler@100,50,100,"), "{}", rows[2]);
+
+    // The baseline itself passes (a generous threshold: timing on a shared CI machine varies).
+    let o = bench(&["--baseline", base.to_str().unwrap(), "--threshold", "0.95"]);
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no regression against the baseline"));
+
+    // An injected slowdown: a baseline 1000× faster than anything this machine does.
+    let rewrite = |f: &dyn Fn(&mut Vec<String>)| {
+        let mut out = vec![rows[0].to_string()];
+        for r in &rows[1..] {
+            let mut cells: Vec<String> = r.split(',').map(String::from).collect();
+            f(&mut cells);
+            out.push(cells.join(","));
+        }
+        out.join("\n") + "\n"
+    };
+    let fast = dir.path().join("fast.csv");
+    std::fs::write(&fast, rewrite(&|c| c[4] = format!("{}", c[4].parse::<f64>().unwrap() * 1000.0))).unwrap();
+    let o = bench(&["--baseline", fast.to_str().unwrap(), "--threshold", "0.95"]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("regression: SchedulingBasic (default-scheduler):")
+            && err.contains("slower than the baseline"),
+        "{err}"
+    );
+
+    // Changed placements: another placement hash.
+    let moved = dir.path().join("moved.csv");
+    std::fs::write(&moved, rewrite(&|c| c[8] = "0000000000000000".into())).unwrap();
+    let o = bench(&["--baseline", moved.to_str().unwrap(), "--threshold", "0.95"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("placements differ from the baseline"));
+}
