@@ -85,7 +85,7 @@ pub fn workloads(scale: f64) -> Vec<Workload> {
 fn node_yaml(i: usize) -> String {
     format!(
         "apiVersion: v1\nkind: Node\nmetadata:\n  name: node-{i}\n  labels:\n    kubernetes.io/hostname: node-{i}\n    topology.kubernetes.io/zone: zone{}\nstatus:\n  capacity: {{cpu: '4', memory: 32Gi, pods: '110'}}\n  allocatable: {{cpu: '4', memory: 32Gi, pods: '110'}}\n",
-        if i % 2 == 0 { 1 } else { 2 + (i / 2) % 2 }
+        if i.is_multiple_of(2) { 1 } else { 2 + (i / 2) % 2 }
     )
 }
 
