@@ -28,9 +28,14 @@ fn same_scenario_and_seed_give_byte_identical_results() {
         ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    for f in ["pods.csv", "timeseries.csv", "summary.csv", "scenario.yaml"] {
+    for f in ["pods.csv", "timeseries.csv", "summary.csv", "groups.csv", "scenario.yaml", "report.html"] {
         assert!(read(&a.join(f)) == read(&b.join(f)), "{f} differs between two runs of the same seed");
     }
+    let html = String::from_utf8(read(&a.join("report.html"))).unwrap();
+    assert!(
+        html.contains("<title>capsim run: openb-default (seed 7)</title>")
+            && html.contains("Nodes in use over time")
+    );
     let pods = String::from_utf8(read(&a.join("pods.csv"))).unwrap();
     assert_eq!(pods.lines().count(), 8152 + 1, "one row per trace pod plus the header");
     assert!(pods.starts_with(

@@ -165,7 +165,10 @@ pub fn peak_rss_mib() -> f64 {
 }
 
 /// One pass: init pods placed, measured pods timed. Returns (seconds, row without timing).
-fn pass(
+///
+/// # Errors
+/// An internal error of a binding.
+pub fn pass(
     w: &Workload,
     nodes: &[Node],
     template: &Pod,

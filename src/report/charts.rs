@@ -334,3 +334,48 @@ pub fn seed_list(seeds: &[u64]) -> String {
         _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
     }
 }
+
+/// Writes `report.html` of a single run's results folder (the summary, the pending-time CDF and
+/// the time series charts, the scenario) into `dir`.
+///
+/// # Errors
+/// [`SimError::Output`] when the file cannot be written.
+pub fn write_run_report(dir: &Path, d: &RunDigest, scenario_text: &str) -> Result<(), SimError> {
+    let s = &d.summary;
+    let names = [format!("seed {}", s.seed)];
+    let runs = [vec![d.clone()]];
+    let series: [&[Sample]; 1] = [&d.series];
+    let mut page = Page::new(&format!("capsim run: {} (seed {})", s.scenario, s.seed));
+    let (header, values) = super::summary_record(s).map_err(|e| out_err(dir, e))?;
+    let rows: Vec<Vec<String>> = header.into_iter().zip(values).map(|(h, v)| vec![h, v]).collect();
+    page.heading("Charts");
+    page.chart(&pending_cdf(&names, &runs), "How long scheduled pods waited.");
+    let charts: [(&str, &str, fn(&Sample) -> f64, bool); 4] = [
+        ("CPU allocated over time", "requested / allocatable cpu (%)", |x| x.cpu_allocated, true),
+        ("Memory allocated over time", "requested / allocatable memory (%)", |x| x.memory_allocated, true),
+        ("Nodes in use over time", "nodes with at least one pod", |x| x.nodes_used as f64, false),
+        (
+            "Fragmented cpu over time",
+            "free cpu on nodes that can't fit the median pending pod (% of allocatable)",
+            |x| x.cpu_fragmented,
+            true,
+        ),
+    ];
+    for (title, y, get, fraction) in charts {
+        page.chart(&over_time(title, y, &names, &series, get, fraction), "");
+    }
+    if s.gpu_allocated_peak > 0.0 {
+        let svg = over_time(
+            "GPU allocated over time",
+            "milli-GPU taken / capacity (%)",
+            &names,
+            &series,
+            |x| x.gpu_allocated,
+            true,
+        );
+        page.chart(&svg, "");
+    }
+    page.heading("Summary").table(&["metric", "value"], &rows);
+    page.heading("Scenario").pre(scenario_text);
+    std::fs::write(dir.join("report.html"), page.finish()).map_err(|e| out_err(dir, e))
+}
