@@ -350,7 +350,8 @@ pub fn write_run_report(dir: &Path, d: &RunDigest, scenario_text: &str) -> Resul
     let rows: Vec<Vec<String>> = header.into_iter().zip(values).map(|(h, v)| vec![h, v]).collect();
     page.heading("Charts");
     page.chart(&pending_cdf(&names, &runs), "How long scheduled pods waited.");
-    let charts: [(&str, &str, fn(&Sample) -> f64, bool); 4] = [
+    type Chart = (&'static str, &'static str, fn(&Sample) -> f64, bool);
+    let charts: [Chart; 4] = [
         ("CPU allocated over time", "requested / allocatable cpu (%)", |x| x.cpu_allocated, true),
         ("Memory allocated over time", "requested / allocatable memory (%)", |x| x.memory_allocated, true),
         ("Nodes in use over time", "nodes with at least one pod", |x| x.nodes_used as f64, false),
