@@ -93,6 +93,8 @@ pub struct PodRecord {
     pub owner: String,
     /// Runtime counters (zero without a runtime section).
     pub runtime: RuntimeCounters,
+    /// The GPU devices (indices on its node) it was bound to, for GPU pods.
+    pub gpus: Vec<u8>,
 }
 
 /// A pod's runtime counters.
@@ -126,6 +128,7 @@ impl PodRecord {
             terminating_ms: None,
             owner: String::new(),
             runtime: RuntimeCounters::default(),
+            gpus: Vec::new(),
         }
     }
 }

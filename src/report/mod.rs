@@ -459,10 +459,12 @@ struct PodRow<'a> {
     throttled_cpu_s: String,
     throttled_fraction: String,
     cpu_shortfall_s: String,
+    gpu_milli: String,
+    gpu_devices: String,
 }
 
 /// Columns of `pods.csv`, in `PodRow` field order.
-const POD_COLUMNS: [&str; 19] = [
+const POD_COLUMNS: [&str; 21] = [
     "namespace",
     "name",
     "priority",
@@ -482,6 +484,8 @@ const POD_COLUMNS: [&str; 19] = [
     "throttled_cpu_s",
     "throttled_fraction",
     "cpu_shortfall_s",
+    "gpu_milli",
+    "gpu_devices",
 ];
 
 /// Columns of `timeseries.csv`, in [`crate::metrics::Sample`] field order.
@@ -545,6 +549,8 @@ fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
             throttled_cpu_s: fmt6(rec.runtime.throttled_cpu_s),
             throttled_fraction: fmt6(rec.runtime.throttled_fraction),
             cpu_shortfall_s: fmt6(rec.runtime.cpu_shortfall_s),
+            gpu_milli: crate::model::gpu::pod_gpu(pod).map(|g| g.milli.to_string()).unwrap_or_default(),
+            gpu_devices: rec.gpus.iter().map(u8::to_string).collect::<Vec<_>>().join(";"),
         })
         .map_err(|e| out_err(path, e))?;
     }

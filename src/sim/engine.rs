@@ -819,6 +819,9 @@ impl<'a> Engine<'a> {
         let now = self.now;
         self.rec.advance(now);
         self.cluster.bind_gpus(p, node, gpus)?;
+        if !self.cluster.pod_gpus(p).is_empty() {
+            self.rec.pods[p as usize].gpus = self.cluster.pod_gpus(p).to_vec();
+        }
         self.cluster.set_start_time(p, now.0);
         self.rec.totals.add_pod(self.cluster.pod(p), 1);
         self.rec.note_peak();
