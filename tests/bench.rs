@@ -64,6 +64,15 @@ fn baseline_gates_slowdowns_and_placement_changes() {
         "{err}"
     );
 
+    // A baseline without the measured rows checks nothing: that fails too.
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["bench", "--scale", "0.02", "--repeat", "1", "--workloads", "SchedulingBasic"])
+        .args(["--baseline", base.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the baseline has no such row"));
+
     // Changed placements: another placement hash.
     let moved = dir.path().join("moved.csv");
     std::fs::write(&moved, rewrite(&|c| c[8] = "0000000000000000".into())).unwrap();

@@ -276,6 +276,8 @@ pub enum Regression {
     Slower { key: String, now: f64, baseline: f64 },
     /// The placements changed.
     Placements { key: String },
+    /// The baseline has no row for a measured (workload, profile, size): nothing was checked.
+    Missing { key: String },
 }
 
 impl std::fmt::Display for Regression {
@@ -287,6 +289,9 @@ impl std::fmt::Display for Regression {
                 (1.0 - now / baseline) * 100.0
             ),
             Regression::Placements { key } => write!(f, "{key}: placements differ from the baseline"),
+            Regression::Missing { key } => {
+                write!(f, "{key}: the baseline has no such row (another --scale, profile or workload?)")
+            }
         }
     }
 }
@@ -299,6 +304,8 @@ pub fn compare(now: &[BenchRow], baseline: &[BenchRow], threshold: f64) -> Vec<R
         let Some(b) = baseline.iter().find(|b| {
             b.workload == r.workload && b.profile == r.profile && b.nodes == r.nodes && b.pods == r.pods
         }) else {
+            let key = format!("{} ({}, {} nodes, {} pods)", r.workload, r.profile, r.nodes, r.pods);
+            out.push(Regression::Missing { key });
             continue;
         };
         let key = format!("{} ({})", r.workload, r.profile);
@@ -333,7 +340,24 @@ pub const COLUMNS: [&str; 11] = [
 /// A message naming the file and line.
 pub fn read(path: &Path) -> Result<Vec<BenchRow>, String> {
     let mut rd = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    rd.deserialize().map(|r| r.map_err(|e: csv::Error| format!("{}: {e}", path.display()))).collect()
+    let rows: Vec<BenchRow> = rd
+        .deserialize()
+        .map(|r| r.map_err(|e: csv::Error| format!("{}: {e}", path.display())))
+        .collect::<Result<_, _>>()?;
+    if rows.is_empty() {
+        return Err(format!("{}: no benchmark rows", path.display()));
+    }
+    if let Some((i, r)) =
+        rows.iter().enumerate().find(|(_, r)| !(r.pods_per_s.is_finite() && r.pods_per_s > 0.0))
+    {
+        return Err(format!(
+            "{}:{}: field `pods_per_s`: {} is not a positive rate",
+            path.display(),
+            i + 2,
+            r.pods_per_s
+        ));
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -121,6 +121,12 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
             _ => {}
         }
     }
+    // FGDScore measures fragmentation against the file's pods.
+    let target = crate::scheduler::plugins::gpu::fgd_score::TargetWorkload::from_pods(
+        &pods,
+        crate::scheduler::plugins::gpu::fgd_score::POPULARITY_THRESHOLD,
+    );
+    cluster.set_gpu_workload(std::sync::Arc::new(target));
     Ok(ScheduleInput { config, cluster, pods })
 }
 

@@ -305,12 +305,14 @@ impl Totals {
         }
     }
 
-    /// Adds (`sign` = 1) or removes (`sign` = -1) a pod's requests.
-    pub fn add_pod(&mut self, pod: &crate::model::Pod, sign: i64) {
+    /// Adds (`sign` = 1) or removes (`sign` = -1) a pod's requests; GPUs count as the pod's
+    /// milli-GPU on each of the `devices` it holds (none when its devices did not fit).
+    pub fn add_pod(&mut self, pod: &crate::model::Pod, devices: usize, sign: i64) {
         let r = &pod.requests;
         self.requested[0] += sign * r.milli_cpu;
         self.requested[1] += sign * r.memory;
-        self.requested[2] += sign * crate::model::gpu::pod_gpu(pod).map_or(0, |g| g.total_milli());
+        self.requested[2] +=
+            sign * crate::model::gpu::pod_gpu(pod).map_or(0, |g| i64::from(g.milli) * devices as i64);
     }
 }
 

@@ -236,7 +236,15 @@ impl<'a> Engine<'a> {
         // FGDScore measures fragmentation against the workload's pod shapes.
         let configs = std::iter::once(&sc.scheduler).chain(sc.processes.iter().map(|p| &p.scheduler));
         if configs.flat_map(|c| &c.profiles).flat_map(|p| &p.score).any(|w| w.plugin.name() == FGD_NAME) {
-            let pods = sc.arrivals.iter().map(|a| &a.pod);
+            // The workload's pods, and each controller's template as many times as it keeps pods.
+            let rs = dy
+                .replicasets
+                .iter()
+                .flat_map(|r| std::iter::repeat_n(&r.template, r.replicas.max(0) as usize));
+            let jobs =
+                dy.jobs.iter().flat_map(|j| std::iter::repeat_n(&j.template, j.completions.max(0) as usize));
+            let ds = dy.daemonsets.iter().map(|d| &d.template);
+            let pods = sc.arrivals.iter().map(|a| &a.pod).chain(rs).chain(jobs).chain(ds);
             cluster
                 .set_gpu_workload(std::sync::Arc::new(TargetWorkload::from_pods(pods, POPULARITY_THRESHOLD)));
         }
@@ -823,7 +831,7 @@ impl<'a> Engine<'a> {
             self.rec.pods[p as usize].gpus = self.cluster.pod_gpus(p).to_vec();
         }
         self.cluster.set_start_time(p, now.0);
-        self.rec.totals.add_pod(self.cluster.pod(p), 1);
+        self.rec.totals.add_pod(self.cluster.pod(p), self.cluster.pod_gpus(p).len(), 1);
         self.rec.note_peak();
         self.set_phase(p, Phase::Running);
         let r = &mut self.rec.pods[p as usize];
@@ -940,8 +948,9 @@ impl<'a> Engine<'a> {
         let Some(node) = self.cluster.pod_node(p) else { return Ok(()) };
         self.stop_runtime(p, node);
         self.rec.advance(self.now);
+        let devices = self.cluster.pod_gpus(p).len();
         self.cluster.unbind(p);
-        self.rec.totals.add_pod(self.cluster.pod(p), -1);
+        self.rec.totals.add_pod(self.cluster.pod(p), devices, -1);
         self.rec.pods[p as usize].deleted_ms = Some(self.now.0);
         self.changed(CacheChange::Unbound(p));
         Ok(())
@@ -1970,7 +1979,16 @@ fn kubelet_shortfall(cluster: &Cluster, node: NodeId, p: PodId) -> Option<String
     if info.pods.len() as i64 + 1 > a.pods {
         return Some("pods".into());
     }
-    req.iter_nonzero().find(|(name, r)| used.get(name) + r > a.get(name)).map(|(name, _)| name.to_string())
+    let short = req
+        .iter_nonzero()
+        .find(|(name, r)| used.get(name) + r > a.get(name))
+        .map(|(name, _)| name.to_string());
+    // The GPU device plugin: the pod's GPUs must fit the node's devices as they are.
+    short.or_else(|| {
+        crate::model::gpu::pod_gpu(cluster.pod(p))
+            .filter(|g| !g.fits(&info.gpu_left))
+            .map(|_| crate::model::resources::NVIDIA_GPU.to_string())
+    })
 }
 
 /// The kubelet's rejection reason: `OutOfcpu`, `OutOfmemory`, `OutOfpods`, ...
