@@ -9,7 +9,7 @@ pub mod pdb;
 pub mod pod;
 pub mod resources;
 
-pub use cluster::{Cluster, HostPort, NodeInfo, SelectorKind, WorkloadSelector};
+pub use cluster::{Cluster, HostPort, NodeHot, NodeInfo, SelectorKind, WorkloadSelector};
 pub use labels::{
     LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeAffinity, NodeSelector,
     NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm, Taint,

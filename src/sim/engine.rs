@@ -1025,9 +1025,8 @@ impl<'a> Engine<'a> {
                 match action {
                     PressureAction::None => {}
                     PressureAction::Evict(victim, msg) => {
-                        let spec = self.cluster.node_spec_mut(node);
                         let t = taint(controllers::TAINT_MEMORY_PRESSURE, TaintEffect::NoSchedule);
-                        if set_taint(&mut spec.taints, t) {
+                        if set_taint(&mut self.cluster.node_spec_mut(node).taints, t) {
                             let m = format!("Node {name} status is now: NodeHasInsufficientMemory");
                             self.rec.event_on(
                                 self.now,
@@ -1048,8 +1047,8 @@ impl<'a> Engine<'a> {
                         }
                     }
                     PressureAction::Clear => {
-                        let spec = self.cluster.node_spec_mut(node);
-                        if remove_taint(&mut spec.taints, controllers::TAINT_MEMORY_PRESSURE, None) {
+                        let taint = controllers::TAINT_MEMORY_PRESSURE;
+                        if remove_taint(&mut self.cluster.node_spec_mut(node).taints, taint, None) {
                             let m = format!("Node {name} status is now: NodeHasSufficientMemory");
                             self.rec.event_on(self.now, &obj, false, "NodeHasSufficientMemory", m, "kubelet");
                             self.node_changed(node, false)?;
@@ -1565,15 +1564,17 @@ impl<'a> Engine<'a> {
     }
 
     fn cordon(&mut self, id: NodeId, on: bool) -> Result<(), SimError> {
-        let spec = self.cluster.node_spec_mut(id);
-        if spec.unschedulable == on {
-            return Ok(());
-        }
-        spec.unschedulable = on;
-        if on {
-            set_taint(&mut spec.taints, taint(TAINT_UNSCHEDULABLE, TaintEffect::NoSchedule));
-        } else {
-            remove_taint(&mut spec.taints, TAINT_UNSCHEDULABLE, None);
+        {
+            let mut spec = self.cluster.node_spec_mut(id);
+            if spec.unschedulable == on {
+                return Ok(());
+            }
+            spec.unschedulable = on;
+            if on {
+                set_taint(&mut spec.taints, taint(TAINT_UNSCHEDULABLE, TaintEffect::NoSchedule));
+            } else {
+                remove_taint(&mut spec.taints, TAINT_UNSCHEDULABLE, None);
+            }
         }
         let name = self.cluster.node(id).node.name.clone();
         let reason = if on { "NodeNotSchedulable" } else { "NodeSchedulable" };
@@ -1683,13 +1684,15 @@ impl<'a> Engine<'a> {
             }
             Action::Taint(sel, add, remove) => {
                 for id in sel.resolve(&self.cluster, &mut self.failures_rng) {
-                    let spec = self.cluster.node_spec_mut(id);
                     let mut changed = false;
-                    for (key, effect) in &remove {
-                        changed |= remove_taint(&mut spec.taints, key, *effect);
-                    }
-                    for t in &add {
-                        changed |= set_taint(&mut spec.taints, t.clone());
+                    {
+                        let mut spec = self.cluster.node_spec_mut(id);
+                        for (key, effect) in &remove {
+                            changed |= remove_taint(&mut spec.taints, key, *effect);
+                        }
+                        for t in &add {
+                            changed |= set_taint(&mut spec.taints, t.clone());
+                        }
                     }
                     if changed {
                         self.node_changed(id, false)?;

@@ -8,7 +8,7 @@
 //! cluster nodes holding it.
 
 use crate::model::node::normalized_image_name;
-use crate::model::{Cluster, NodeInfo, Pod};
+use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod};
 use crate::scheduler::framework::{CycleState, MAX_NODE_SCORE, Plugin, ScorePlugin, Status};
 
 /// Upstream name.
@@ -33,6 +33,26 @@ impl Plugin for ImageLocality {
 }
 
 impl ScorePlugin for ImageLocality {
+    /// A node that reports no images scores 0 without a look at the pod's images.
+    fn score_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let hot = cluster.hot();
+        for (o, id) in out.iter_mut().zip(nodes) {
+            *o = if hot[*id as usize].flags & NodeHot::IMAGES == 0 {
+                0
+            } else {
+                self.score(state, pod, cluster.node(*id), cluster)?
+            };
+        }
+        Ok(())
+    }
+
     fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Result<i64, Status> {
         if node.image_sizes.is_empty() {
             // No image on the node: the sum is 0, which clamps to the floor and scores 0.

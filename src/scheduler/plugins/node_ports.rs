@@ -2,8 +2,9 @@
 //! Mirrors `pkg/scheduler/framework/plugins/nodeports/node_ports.go` (v1.35).
 
 use crate::model::cluster::host_ports;
-use crate::model::{Cluster, HostPort, NodeInfo, Pod};
+use crate::model::{Cluster, HostPort, NodeHot, NodeInfo, Pod};
 use crate::scheduler::framework::{
+    FastFilter,
     CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status,
 };
 
@@ -52,6 +53,11 @@ impl PreFilterPlugin for NodePorts {
 }
 
 impl FilterPlugin for NodePorts {
+    /// A node where no bound pod claims a host port passes.
+    fn fast_filter(&self, _: &CycleState, _: &Pod) -> Option<FastFilter> {
+        Some(FastFilter { reject_flags: NodeHot::HOST_PORTS, ..FastFilter::default() })
+    }
+
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
         let computed;
         let wanted = match state.read::<PreFilterState>(NAME) {

@@ -5,7 +5,10 @@
 
 use serde::Deserialize;
 
-use super::node_resources_fit::{ResourceSpec, allocatable_and_requested, validate_resources};
+use super::node_resources_fit::{
+    ResourceSpec, allocatable_and_requested, cpu_and_memory_only, cpu_memory_weights, validate_resources,
+};
+use crate::model::resources::CPU;
 use crate::model::{Cluster, NodeId, NodeInfo, Pod};
 use crate::scheduler::framework::{CycleState, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status};
 
@@ -65,13 +68,67 @@ impl PreScorePlugin for BalancedAllocation {
 
 impl ScorePlugin for BalancedAllocation {
     fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        Ok(self.score_of(|_, r| allocatable_and_requested(node, pod, &r.name, true)))
+    }
+
+    /// Over the nodes' [`crate::model::NodeHot`] rows when the resources are cpu and memory only.
+    fn score_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        if !cpu_and_memory_only(&self.resources) {
+            for (o, id) in out.iter_mut().zip(nodes) {
+                *o = self.score(state, pod, cluster.node(*id), cluster)?;
+            }
+            return Ok(());
+        }
+        let hot = cluster.hot();
+        let (cpu, memory) = (pod.requests.milli_cpu, pod.requests.memory);
+        if cpu_memory_weights(&self.resources).is_some() {
+            // The default resources: the std of two fractions is half their distance.
+            let fraction = |alloc: i64, req: i64| (alloc != 0).then(|| (req as f64 / alloc as f64).min(1.0));
+            for (o, id) in out.iter_mut().zip(nodes) {
+                let h = &hot[*id as usize];
+                let c = fraction(h.allocatable_milli_cpu, h.requested_milli_cpu + cpu);
+                let m = fraction(h.allocatable_memory, h.requested_memory + memory);
+                let std = match (c, m) {
+                    (Some(c), Some(m)) => ((c - m) / 2.0).abs(),
+                    _ => 0.0,
+                };
+                *o = ((1.0 - std) * MAX_NODE_SCORE as f64) as i64;
+            }
+            return Ok(());
+        }
+        let is_cpu: smallvec::SmallVec<[bool; 4]> = self.resources.iter().map(|r| r.name == CPU).collect();
+        for (o, id) in out.iter_mut().zip(nodes) {
+            let h = &hot[*id as usize];
+            *o = self.score_of(|i, _| {
+                if is_cpu[i] {
+                    (h.allocatable_milli_cpu, h.requested_milli_cpu + cpu)
+                } else {
+                    (h.allocatable_memory, h.requested_memory + memory)
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+impl BalancedAllocation {
+    /// `(1 − std)·100` of the resources' fractions, from each resource's (allocatable,
+    /// requested with the pod).
+    fn score_of(&self, mut alloc_req: impl FnMut(usize, &ResourceSpec) -> (i64, i64)) -> i64 {
         // Fractions live on the stack for up to 8 resources; more spill to the heap.
         let mut buf = [0.0f64; 8];
         let mut spill: Vec<f64> = Vec::new();
         let mut n = 0usize;
         let mut total = 0.0f64;
-        for r in &self.resources {
-            let (alloc, req) = allocatable_and_requested(node, pod, &r.name, true);
+        for (i, r) in self.resources.iter().enumerate() {
+            let (alloc, req) = alloc_req(i, r);
             if alloc == 0 {
                 continue;
             }
@@ -96,6 +153,6 @@ impl ScorePlugin for BalancedAllocation {
             }
             _ => 0.0,
         };
-        Ok(((1.0 - std) * MAX_NODE_SCORE as f64) as i64)
+        ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, is_scalar_resource};
 use crate::model::{Cluster, NodeId, NodeInfo, Pod};
 use crate::scheduler::framework::{
+    FastFilter,
     Code, CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
     PreScorePlugin, ScorePlugin, Status,
 };
@@ -318,6 +319,16 @@ impl PreFilterPlugin for Fit {
 }
 
 impl FilterPlugin for Fit {
+    /// For a pod that requests no ephemeral storage and no scalar resource: room for one more
+    /// pod and for its cpu and memory requests (exactly the Filter's test for such a pod).
+    fn fast_filter(&self, _: &CycleState, pod: &Pod) -> Option<FastFilter> {
+        let req = &pod.requests;
+        if req.ephemeral_storage != 0 || req.scalar.values().any(|v| *v != 0) {
+            return None;
+        }
+        Some(FastFilter { reject_flags: 0, milli_cpu: req.milli_cpu, memory: req.memory, pod_slot: true })
+    }
+
     fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
         let mut status = Status::success();
         for_each_shortfall(self, pod, node, |resource, requested, _, capacity| {
@@ -392,10 +403,87 @@ pub fn broken_linear(shape: &[UtilizationShapePoint], p: i64) -> i64 {
 
 impl ScorePlugin for Fit {
     fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        Ok(self.score_of(|_, r| allocatable_and_requested(node, pod, &r.name, false)))
+    }
+
+    /// Over the nodes' [`crate::model::NodeHot`] rows when the scored resources are cpu and memory only.
+    fn score_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        if !cpu_and_memory_only(&self.resources) {
+            for (o, id) in out.iter_mut().zip(nodes) {
+                *o = self.score(state, pod, cluster.node(*id), cluster)?;
+            }
+            return Ok(());
+        }
+        let hot = cluster.hot();
+        if let (Some((wc, wm)), ScoringStrategy::LeastAllocated | ScoringStrategy::MostAllocated) =
+            (cpu_memory_weights(&self.resources), &self.strategy)
+        {
+            // The default resources under the two linear strategies, written out.
+            let least = self.strategy == ScoringStrategy::LeastAllocated;
+            let one = |alloc: i64, req: i64| {
+                if least { least_requested_score(req, alloc) } else { most_requested_score(req, alloc) }
+            };
+            let (cpu, memory) = (pod.non_zero_requests.milli_cpu, pod.non_zero_requests.memory);
+            for (o, id) in out.iter_mut().zip(nodes) {
+                let h = &hot[*id as usize];
+                let (mut sum, mut weights) = (0, 0);
+                if h.allocatable_milli_cpu != 0 {
+                    sum += one(h.allocatable_milli_cpu, h.non_zero_milli_cpu + cpu) * wc;
+                    weights += wc;
+                }
+                if h.allocatable_memory != 0 {
+                    sum += one(h.allocatable_memory, h.non_zero_memory + memory) * wm;
+                    weights += wm;
+                }
+                *o = if weights == 0 { 0 } else { sum / weights };
+            }
+            return Ok(());
+        }
+        let is_cpu: smallvec::SmallVec<[bool; 4]> = self.resources.iter().map(|r| r.name == CPU).collect();
+        let (cpu, memory) = (pod.non_zero_requests.milli_cpu, pod.non_zero_requests.memory);
+        for (o, id) in out.iter_mut().zip(nodes) {
+            let h = &hot[*id as usize];
+            *o = self.score_of(|i, _| {
+                if is_cpu[i] {
+                    (h.allocatable_milli_cpu, h.non_zero_milli_cpu + cpu)
+                } else {
+                    (h.allocatable_memory, h.non_zero_memory + memory)
+                }
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The weights of cpu and memory when `resources` are exactly those two (in either order).
+pub fn cpu_memory_weights(resources: &[ResourceSpec]) -> Option<(i64, i64)> {
+    match resources {
+        [a, b] if a.name == CPU && b.name == MEMORY => Some((a.weight, b.weight)),
+        [a, b] if a.name == MEMORY && b.name == CPU => Some((b.weight, a.weight)),
+        _ => None,
+    }
+}
+
+/// True when `resources` name only cpu and memory (the resources a [`crate::model::NodeHot`] row
+/// carries).
+pub fn cpu_and_memory_only(resources: &[ResourceSpec]) -> bool {
+    resources.iter().all(|r| r.name == CPU || r.name == MEMORY)
+}
+
+impl Fit {
+    /// The strategy's score from each scored resource's (allocatable, requested with the pod).
+    fn score_of(&self, mut alloc_req: impl FnMut(usize, &ResourceSpec) -> (i64, i64)) -> i64 {
         let mut node_score = 0i64;
         let mut weight_sum = 0i64;
-        for r in &self.resources {
-            let (alloc, req) = allocatable_and_requested(node, pod, &r.name, false);
+        for (i, r) in self.resources.iter().enumerate() {
+            let (alloc, req) = alloc_req(i, r);
             if alloc == 0 {
                 continue;
             }
@@ -419,14 +507,14 @@ impl ScorePlugin for Fit {
             weight_sum += r.weight;
         }
         if weight_sum == 0 {
-            return Ok(0);
+            return 0;
         }
-        Ok(match self.strategy {
+        match self.strategy {
             ScoringStrategy::RequestedToCapacityRatio(_) => {
                 (node_score as f64 / weight_sum as f64).round() as i64
             }
             _ => node_score / weight_sum,
-        })
+        }
     }
 }
 

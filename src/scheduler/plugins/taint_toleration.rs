@@ -2,9 +2,9 @@
 //! Mirrors `pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go` (v1.35).
 
 use crate::model::labels::find_untolerated_taint;
-use crate::model::{Cluster, NodeId, NodeInfo, Pod, TaintEffect, Toleration};
+use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, TaintEffect, Toleration};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status,
+    CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, Plugin, PreScorePlugin, ScorePlugin, Status,
 };
 
 /// Upstream name.
@@ -39,6 +39,11 @@ impl Plugin for TaintToleration {
 }
 
 impl FilterPlugin for TaintToleration {
+    /// A node without NoSchedule and NoExecute taints passes.
+    fn fast_filter(&self, _: &CycleState, _: &Pod) -> Option<FastFilter> {
+        Some(FastFilter { reject_flags: NodeHot::HARD_TAINTS, ..FastFilter::default() })
+    }
+
     fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
         let untolerated = find_untolerated_taint(&node.node.taints, &pod.tolerations, |t| {
             matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
@@ -84,6 +89,26 @@ impl ScorePlugin for TaintToleration {
             })
             .count();
         Ok(count as i64)
+    }
+
+    /// A node without PreferNoSchedule taints counts 0 without a look at its taints.
+    fn score_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let hot = cluster.hot();
+        for (o, id) in out.iter_mut().zip(nodes) {
+            *o = if hot[*id as usize].flags & NodeHot::PREFER_NO_SCHEDULE_TAINTS == 0 {
+                0
+            } else {
+                self.score(state, pod, cluster.node(*id), cluster)?
+            };
+        }
+        Ok(())
     }
 
     fn has_normalize(&self) -> bool {
