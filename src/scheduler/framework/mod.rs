@@ -147,7 +147,8 @@ impl FastFilter {
     pub fn admits(&self, node: &NodeHot) -> bool {
         node.flags & self.reject_flags == 0
             && (!self.pod_slot || (node.pods as i64) < node.allocatable_pods)
-            && (self.milli_cpu == 0 || self.milli_cpu <= node.allocatable_milli_cpu - node.requested_milli_cpu)
+            && (self.milli_cpu == 0
+                || self.milli_cpu <= node.allocatable_milli_cpu - node.requested_milli_cpu)
             && (self.memory == 0 || self.memory <= node.allocatable_memory - node.requested_memory)
     }
 }

@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rand::{Rng, RngExt};
 
 use super::profile::Profile;
-use super::{Code, CycleState, FastFilter, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput, PostFilterResult, Status};
+use super::{
+    Code, CycleState, FastFilter, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput, PostFilterResult, Status,
+};
 use crate::model::{Cluster, NodeId, Pod};
 
 /// `minFeasibleNodesToFind`: below this many nodes every node is evaluated.
@@ -463,14 +465,19 @@ pub fn schedule_pod(
                 return result;
             }
         }
-        for (i, s) in scores.iter().enumerate() {
-            if !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(s) {
-                result.outcome = Outcome::Error(format!(
-                    "plugin {name:?} returns an invalid score {s}, it should in the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
-                ));
-                return result;
-            }
-            totals[i] += s * wp.weight;
+        // One branch-free pass adds the weighted scores and notes any score out of range.
+        let weight = wp.weight;
+        let mut out_of_range = false;
+        for (t, s) in totals.iter_mut().zip(&scores) {
+            out_of_range |= !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(s);
+            *t += s * weight;
+        }
+        if out_of_range {
+            let s = scores.iter().find(|s| !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(*s)).expect("noted");
+            result.outcome = Outcome::Error(format!(
+                "plugin {name:?} returns an invalid score {s}, it should in the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
+            ));
+            return result;
         }
         if opts.record_scores {
             table.plugins.push(name);

@@ -4,8 +4,7 @@
 use crate::model::cluster::host_ports;
 use crate::model::{Cluster, HostPort, NodeHot, NodeInfo, Pod};
 use crate::scheduler::framework::{
-    FastFilter,
-    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status,
+    CycleState, FastFilter, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, Status,
 };
 
 /// Upstream name.

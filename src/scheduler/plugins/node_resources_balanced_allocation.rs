@@ -91,7 +91,34 @@ impl ScorePlugin for BalancedAllocation {
         if cpu_memory_weights(&self.resources).is_some() {
             // The default resources: the std of two fractions is half their distance.
             let fraction = |alloc: i64, req: i64| (alloc != 0).then(|| (req as f64 / alloc as f64).min(1.0));
-            for (o, id) in out.iter_mut().zip(nodes) {
+            // Chunks of nodes whose allocatable cpu and memory are both set go through a
+            // branch-free loop the compiler vectorises (the same float operations).
+            const CHUNK: usize = 8;
+            let mut done = 0;
+            for (outs, ids) in out.chunks_exact_mut(CHUNK).zip(nodes.chunks_exact(CHUNK)) {
+                let mut req = [[0.0f64; CHUNK]; 2];
+                let mut alloc = [[1.0f64; CHUNK]; 2];
+                let mut plain = false;
+                for (k, id) in ids.iter().enumerate() {
+                    let h = &hot[*id as usize];
+                    plain |= h.allocatable_milli_cpu == 0 || h.allocatable_memory == 0;
+                    req[0][k] = (h.requested_milli_cpu + cpu) as f64;
+                    req[1][k] = (h.requested_memory + memory) as f64;
+                    alloc[0][k] = h.allocatable_milli_cpu as f64;
+                    alloc[1][k] = h.allocatable_memory as f64;
+                }
+                if plain {
+                    break;
+                }
+                for k in 0..CHUNK {
+                    let c = (req[0][k] / alloc[0][k]).min(1.0);
+                    let m = (req[1][k] / alloc[1][k]).min(1.0);
+                    let std = ((c - m) / 2.0).abs();
+                    outs[k] = ((1.0 - std) * MAX_NODE_SCORE as f64) as i64;
+                }
+                done += CHUNK;
+            }
+            for (o, id) in out[done..].iter_mut().zip(&nodes[done..]) {
                 let h = &hot[*id as usize];
                 let c = fraction(h.allocatable_milli_cpu, h.requested_milli_cpu + cpu);
                 let m = fraction(h.allocatable_memory, h.requested_memory + memory);

@@ -10,8 +10,7 @@ use serde::Deserialize;
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, is_scalar_resource};
 use crate::model::{Cluster, NodeId, NodeInfo, Pod};
 use crate::scheduler::framework::{
-    FastFilter,
-    Code, CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
+    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
     PreScorePlugin, ScorePlugin, Status,
 };
 
@@ -376,14 +375,29 @@ fn least_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 || requested > capacity {
         return 0;
     }
-    (capacity - requested) * MAX_NODE_SCORE / capacity
+    score_fraction(capacity - requested, capacity)
 }
 
 fn most_requested_score(requested: i64, capacity: i64) -> i64 {
     if capacity == 0 {
         return 0;
     }
-    requested.min(capacity) * MAX_NODE_SCORE / capacity
+    score_fraction(requested.min(capacity), capacity)
+}
+
+/// `part · 100 / whole` rounded down, for `0 ≤ part ≤ whole`, `whole > 0`: upstream's integer
+/// arithmetic. Below 2^46 it divides in f64, which gives the same integer and is several times
+/// faster than a 64-bit integer division: `part · 100 < 2^53` is exact in f64, and a correctly
+/// rounded quotient `t = q + r/whole` with `r ≥ 1` stays below `q + 1` because
+/// `1/whole > (q + 1)·2^-53` whenever `whole·101 < 2^53`.
+#[inline]
+fn score_fraction(part: i64, whole: i64) -> i64 {
+    const EXACT_BELOW: i64 = 1 << 46;
+    if whole < EXACT_BELOW && part >= 0 {
+        ((part * MAX_NODE_SCORE) as f64 / whole as f64) as i64
+    } else {
+        part * MAX_NODE_SCORE / whole
+    }
 }
 
 /// Upstream `helper.BuildBrokenLinearFunction` evaluated at `p`.
@@ -431,7 +445,44 @@ impl ScorePlugin for Fit {
                 if least { least_requested_score(req, alloc) } else { most_requested_score(req, alloc) }
             };
             let (cpu, memory) = (pod.non_zero_requests.milli_cpu, pod.non_zero_requests.memory);
-            for (o, id) in out.iter_mut().zip(nodes) {
+            // Chunks of nodes go through a branch-free loop the compiler vectorises (the
+            // divisions are the cost); a chunk with a node outside its exactness bounds (no
+            // allocatable cpu or memory, or 2^46 and more) takes the plain loop below.
+            const CHUNK: usize = 8;
+            const EXACT_BELOW: i64 = 1 << 46;
+            let mut done = 0;
+            if wc == 1 && wm == 1 {
+                for (outs, ids) in out.chunks_exact_mut(CHUNK).zip(nodes.chunks_exact(CHUNK)) {
+                    let mut part = [[0.0f64; CHUNK]; 2];
+                    let mut whole = [[1.0f64; CHUNK]; 2];
+                    let mut plain = false;
+                    for (k, id) in ids.iter().enumerate() {
+                        let h = &hot[*id as usize];
+                        for (r, (a, q)) in [
+                            (h.allocatable_milli_cpu, h.non_zero_milli_cpu + cpu),
+                            (h.allocatable_memory, h.non_zero_memory + memory),
+                        ]
+                        .into_iter()
+                        .enumerate()
+                        {
+                            plain |= a <= 0 || a >= EXACT_BELOW || q < 0;
+                            let p = if least { (a - q).max(0) } else { q.min(a) };
+                            part[r][k] = (p * MAX_NODE_SCORE) as f64;
+                            whole[r][k] = a as f64;
+                        }
+                    }
+                    if plain {
+                        break;
+                    }
+                    for k in 0..CHUNK {
+                        let c = (part[0][k] / whole[0][k]) as i32;
+                        let m = (part[1][k] / whole[1][k]) as i32;
+                        outs[k] = i64::from((c + m) >> 1);
+                    }
+                    done += CHUNK;
+                }
+            }
+            for (o, id) in out[done..].iter_mut().zip(&nodes[done..]) {
                 let h = &hot[*id as usize];
                 let (mut sum, mut weights) = (0, 0);
                 if h.allocatable_milli_cpu != 0 {
@@ -442,7 +493,12 @@ impl ScorePlugin for Fit {
                     sum += one(h.allocatable_memory, h.non_zero_memory + memory) * wm;
                     weights += wm;
                 }
-                *o = if weights == 0 { 0 } else { sum / weights };
+                *o = match weights {
+                    0 => 0,
+                    2 => sum >> 1, // weights 1 and 1, the default: sum ≥ 0
+                    // sum ≤ 100·Σweights: the f64 quotient truncates to the integer one.
+                    w => (sum as f64 / w as f64) as i64,
+                };
             }
             return Ok(());
         }
