@@ -264,8 +264,9 @@ fn openb_overcommit_reports_risk_reproducibly() {
     assert!(all.oom_kills > 0 && all.restarts >= all.oom_kills);
     assert!(all.throttled_cpu_s > 0.0);
     assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
-    // Limits are 2× / 1.25× the trace's requests.
-    let p = &a.cluster.pods()[0];
+    // Limits are 2× / 1.25× the trace's requests (read from the loaded scenario: a finished
+    // pod's containers are freed by the run).
+    let p = &sc.arrivals[0].pod;
     assert_eq!((p.containers[0].limits.milli_cpu, p.containers[0].requests.milli_cpu), (24_000, 12_000));
     assert_eq!(p.containers[0].limits.memory, 16_384 * 1024 * 1024 * 5 / 4);
 }

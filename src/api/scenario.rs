@@ -476,6 +476,58 @@ pub enum WorkloadSource {
     /// `DaemonSet`, `Job`) with `PriorityClass`, `LimitRange`, `ResourceQuota` and
     /// `PodDisruptionBudget` objects, all created at `at`; other kinds are skipped and counted.
     Manifest(ManifestRef),
+    /// Synthetic pods drawn from the run's workload stream ([`GeneratorSpec`]).
+    Generator(GeneratorSpec),
+}
+
+/// A pod generator: `count` pods arriving over `over` from `at`, each with a shape drawn by
+/// weight and a lifetime drawn from a distribution.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GeneratorSpec {
+    /// Pods are named `<name>-<n>`.
+    pub name: String,
+    /// Pods to create (at most 100,000,000).
+    pub count: u64,
+    /// Start of the arrivals (default `0s`).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Arrival window, e.g. `24h`.
+    pub over: String,
+    /// `poisson` (default: exponential gaps averaging `over / count`) or `uniform` (even spacing).
+    #[serde(default)]
+    pub arrival: Option<String>,
+    /// Time from creation to deletion: `30m`, `exponential(2h)` (mean) or `uniform(10m,1h)`;
+    /// default: pods are never deleted.
+    #[serde(default)]
+    pub lifetime: Option<String>,
+    /// Namespace of the pods (default `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `spec.schedulerName` of the pods (default `default-scheduler`).
+    #[serde(default)]
+    pub scheduler_name: Option<String>,
+    /// Labels of every pod.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Pod shapes to draw from (at least one).
+    pub shapes: Vec<ShapeSpec>,
+}
+
+/// One pod shape of a generator: one container's requests.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShapeSpec {
+    /// Relative weight (default 1).
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// cpu request, a Kubernetes quantity (`100m`, `2`).
+    pub cpu: String,
+    /// memory request, a Kubernetes quantity (`512Mi`).
+    pub memory: String,
+    /// PriorityClass of the pods of this shape (admission resolves it).
+    #[serde(default)]
+    pub priority_class_name: Option<String>,
 }
 
 /// A trace file and its format.

@@ -516,7 +516,9 @@ fn cmd_bench(
     threshold: f64,
     only: &[String],
 ) -> Result<(), Failure> {
-    use crate::experiment::bench::{COLUMNS, bench, build, compare, read, workloads};
+    use crate::experiment::bench::{
+        COLUMNS, bench, bench_run, build, compare, read, run_workloads, workloads,
+    };
     if !(scale > 0.0 && scale <= 10.0) {
         return Err(Failure::usage(format!("--scale {scale}: expected a factor in (0, 10]")));
     }
@@ -529,41 +531,67 @@ fn cmd_bench(
     };
     let base = baseline.map(read).transpose().map_err(Failure::usage)?;
     let all = workloads(scale);
-    if let Some(bad) = only.iter().find(|n| !all.iter().any(|w| w.name == n.as_str())) {
-        let names: Vec<&str> = all.iter().map(|w| w.name).collect();
+    let runs = run_workloads();
+    let names: Vec<&str> = all.iter().map(|w| w.name).chain(runs.iter().map(|w| w.name)).collect();
+    if let Some(bad) = only.iter().find(|n| !names.contains(&n.as_str())) {
         return Err(Failure::usage(format!("--workloads {bad:?}: expected one of {}", names.join(", "))));
     }
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|n| n == name);
     println!(
         "capsim bench: {} profile(s) × {{default, 100}} percentageOfNodesToScore, scale {scale}, median of {repeat} on one thread",
         config.profiles.len()
     );
     println!(
-        "  {:<26} {:<28} {:>6} {:>6} {:>10} {:>7} {:>6} {:>8}  plugin share",
+        "  {:<26} {:<28} {:>6} {:>7} {:>10} {:>7} {:>6} {:>8}  plugin share",
         "workload", "profile", "nodes", "pods", "pods/s", "cpu", "used", "rss MiB"
     );
     let mut rows = Vec::new();
-    for w in all.iter().filter(|w| only.is_empty() || only.iter().any(|n| n == w.name)) {
-        let (nodes, pod) = build(w);
-        for p in &config.profiles {
+    let print = |r: &crate::experiment::bench::BenchRow| {
+        println!(
+            "  {:<26} {:<28} {:>6} {:>7} {:>10} {:>7.3} {:>6} {:>8}  {}",
+            r.workload,
+            r.profile,
+            r.nodes,
+            r.pods,
+            r.pods_per_s,
+            r.cpu_allocated,
+            r.nodes_used,
+            r.peak_rss_mib,
+            r.plugin_share
+        )
+    };
+    // Each profile as given and with percentageOfNodesToScore forced to 100.
+    let variants: Vec<_> = config
+        .profiles
+        .iter()
+        .flat_map(|p| {
             let mut full = p.clone();
             full.percentage_of_nodes_to_score = Some(100);
             full.scheduler_name = format!("{}@100", p.scheduler_name);
-            for prof in [p, &full] {
-                let r = bench(w, &nodes, &pod, prof, repeat)?;
-                println!(
-                    "  {:<26} {:<28} {:>6} {:>6} {:>10} {:>7.3} {:>6} {:>8}  {}",
-                    r.workload,
-                    r.profile,
-                    r.nodes,
-                    r.pods,
-                    r.pods_per_s,
-                    r.cpu_allocated,
-                    r.nodes_used,
-                    r.peak_rss_mib,
-                    r.plugin_share
-                );
-                rows.push(r);
-            }
+            [p.clone(), full]
+        })
+        .collect();
+    for w in all.iter().filter(|w| wanted(w.name)) {
+        let built = build(w);
+        for prof in &variants {
+            let r = bench(w, &built, prof, repeat)?;
+            print(&r);
+            rows.push(r);
+        }
+    }
+    // Whole runs of bundled scenarios, at their own size only.
+    for w in runs.iter().filter(|w| wanted(w.name)) {
+        let path = Path::new("workloads").join(w.scenario);
+        if scale != 1.0 || !path.exists() {
+            let why = if scale != 1.0 { "runs at scale 1 only" } else { "run from the repository root" };
+            println!("  {:<26} skipped: {} ({why})", w.name, path.display());
+            continue;
+        }
+        let sc = crate::workload::scenario::load(&path)?;
+        for prof in &variants {
+            let r = bench_run(w, &sc, prof)?;
+            print(&r);
+            rows.push(r);
         }
     }
     if let Some(path) = save {

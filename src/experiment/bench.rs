@@ -30,6 +30,15 @@ pub enum Shape {
     PodAntiAffinity,
     /// `TopologySpreading`: pods spread over 3 zones, maxSkew 1, DoNotSchedule.
     TopologySpread,
+    /// `PreemptionBasic`: the initial pods are low-priority 900m / 500Mi pods (four fill a
+    /// node), the measured ones priority-10 pods of 3 cpu / 500Mi that fit only by preempting
+    /// three of them: each measured pod runs a failed cycle, DefaultPreemption, the victims'
+    /// deletion and a second cycle on the nominated node.
+    Preemption,
+    /// `SchedulingDaemonset`: one pod per node pinned by a `matchFields metadata.name` node
+    /// affinity, as the DaemonSet controller makes them (NodeAffinity's PreFilterResult names
+    /// one node of the 15,000).
+    DaemonSet,
 }
 
 /// One benchmark workload.
@@ -79,6 +88,20 @@ pub fn workloads(scale: f64) -> Vec<Workload> {
             init_pods: s(1000),
             measured_pods: s(5000),
         },
+        Workload {
+            name: "PreemptionBasic",
+            shape: Shape::Preemption,
+            nodes: s(5000),
+            init_pods: s(20000),
+            measured_pods: s(5000),
+        },
+        Workload {
+            name: "SchedulingDaemonset",
+            shape: Shape::DaemonSet,
+            nodes: s(15000),
+            init_pods: 0,
+            measured_pods: s(15000),
+        },
     ]
 }
 
@@ -89,15 +112,22 @@ fn node_yaml(i: usize) -> String {
     )
 }
 
-fn pod_yaml(shape: Shape) -> String {
+/// The measured pods' manifest (`initial`: the initial pods', which differ for preemption).
+fn pod_yaml(shape: Shape, initial: bool) -> String {
+    let cpu = match (shape, initial) {
+        (Shape::Preemption, true) => "900m",
+        (Shape::Preemption, false) => "3",
+        _ => "100m",
+    };
     let affinity = match shape {
-        Shape::Basic => String::new(),
+        Shape::Basic | Shape::Preemption => String::new(),
+        Shape::DaemonSet => "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchFields:\n          - {key: metadata.name, operator: In, values: [node-0]}\n".into(),
         Shape::NodeAffinity => "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions:\n          - {key: topology.kubernetes.io/zone, operator: In, values: [zone1]}\n".into(),
         Shape::PodAntiAffinity => "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {matchLabels: {app: bench}}\n        topologyKey: kubernetes.io/hostname\n".into(),
         Shape::TopologySpread => "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: bench}}\n".into(),
     };
     format!(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n  labels: {{app: bench}}\nspec:\n{affinity}  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n    resources:\n      requests: {{cpu: 100m, memory: 500Mi}}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n  labels: {{app: bench}}\nspec:\n{affinity}  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n    resources:\n      requests: {{cpu: {cpu}, memory: 500Mi}}\n"
     )
 }
 
@@ -106,8 +136,35 @@ fn parse<T>(yaml: &str, f: impl Fn(&crate::api::objects::KubeObject) -> Option<T
     f(&objs[0].value).expect("bench object converts")
 }
 
-/// The workload's nodes and its pod template (converted as any manifest is).
-pub fn build(w: &Workload) -> (Vec<Node>, Pod) {
+/// A workload's nodes and pods, converted as any manifest is.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The nodes, `node-0` to `node-<n-1>`.
+    pub nodes: Vec<Node>,
+    /// Template of the initial pods.
+    pub init: Pod,
+    /// Template of the measured pods.
+    pub measured: Pod,
+}
+
+impl Built {
+    /// Measured pod `i` (named `pod-<i>`; a DaemonSet pod pinned to node `i`).
+    fn measured_pod(&self, shape: Shape, i: usize, k: usize) -> Pod {
+        let mut pod = self.measured.clone();
+        pod.name = format!("pod-{i}");
+        if shape == Shape::DaemonSet
+            && let Some(term) =
+                pod.node_affinity.as_mut().and_then(|a| a.required.as_mut()).and_then(|r| r.terms.first_mut())
+            && let Some(field) = term.match_fields.first_mut()
+        {
+            field.values = vec![self.nodes[k % self.nodes.len()].name.clone()];
+        }
+        pod
+    }
+}
+
+/// The workload's nodes and pod templates (converted as any manifest is).
+pub fn build(w: &Workload) -> Built {
     use crate::api::objects::KubeObject;
     let p = Path::new("bench.yaml");
     let nodes = (0..w.nodes)
@@ -118,11 +175,22 @@ pub fn build(w: &Workload) -> (Vec<Node>, Pod) {
             })
         })
         .collect();
-    let pod = parse(&pod_yaml(w.shape), |o| match o {
-        KubeObject::Pod(x) => crate::api::convert::pod_to_model(x, p, 1, |_| Some(0)).ok(),
-        _ => None,
-    });
-    (nodes, pod)
+    let pod = |initial: bool| {
+        let mut pod = parse(&pod_yaml(w.shape, initial), |o| match o {
+            KubeObject::Pod(x) => crate::api::convert::pod_to_model(x, p, 1, |_| Some(0)).ok(),
+            _ => None,
+        });
+        if w.shape == Shape::Preemption {
+            // pod-high-priority.yaml: priority 10; pod-low-priority.yaml: no grace period.
+            if initial {
+                pod.termination_grace_period_s = 0;
+            } else {
+                pod.priority = 10;
+            }
+        }
+        pod
+    };
+    Built { nodes, init: pod(true), measured: pod(false) }
 }
 
 /// What one measured pass gave.
@@ -168,14 +236,9 @@ pub fn peak_rss_mib() -> f64 {
 ///
 /// # Errors
 /// An internal error of a binding.
-pub fn pass(
-    w: &Workload,
-    nodes: &[Node],
-    template: &Pod,
-    profile: &Profile,
-) -> Result<(f64, BenchRow), SimError> {
+pub fn pass(w: &Workload, built: &Built, profile: &Profile) -> Result<(f64, BenchRow), SimError> {
     let mut c = Cluster::new();
-    for n in nodes {
+    for n in &built.nodes {
         c.add_node(n.clone())?;
     }
     let mut state = SchedulerState::default();
@@ -183,27 +246,42 @@ pub fn pass(
     let opts = CycleOptions {
         tie_break: TieBreak::Random,
         record_scores: false,
-        run_post_filter: false,
+        run_post_filter: w.shape == Shape::Preemption,
         nominated_node: None,
     };
-    let one = |c: &mut Cluster, i: usize, state: &mut SchedulerState, rng: &mut rand_chacha::ChaCha8Rng| {
-        let mut pod = template.clone();
-        pod.name = format!("pod-{i}");
+    type Rng = rand_chacha::ChaCha8Rng;
+    // One pod through a cycle; a preemption deletes its victims at once (the initial pods have
+    // no grace period) and the pod takes its nominated node in a second cycle.
+    let one = |c: &mut Cluster, pod: Pod, state: &mut SchedulerState, rng: &mut Rng| {
         let id = c.add_pod(pod);
         let r = schedule_pod(profile, c.pod(id), c, state, rng, opts);
+        let (r, id) = match (r.outcome, r.post_filter) {
+            (Outcome::Scheduled(n), _) => return c.bind_gpus(id, n, r.gpus).map(|_| Some(n)),
+            (_, Some(pf)) if pf.nominated_node.is_some() => {
+                for v in &pf.victims {
+                    c.unbind(*v);
+                }
+                let again = CycleOptions { nominated_node: pf.nominated_node, ..opts };
+                (schedule_pod(profile, c.pod(id), c, state, rng, again), id)
+            }
+            _ => return Ok(None),
+        };
         match r.outcome {
             Outcome::Scheduled(n) => c.bind_gpus(id, n, r.gpus).map(|_| Some(n)),
             _ => Ok(None),
         }
     };
     for i in 0..w.init_pods {
-        one(&mut c, i, &mut state, &mut rng)?;
+        let mut pod = built.init.clone();
+        pod.name = format!("init-{i}");
+        one(&mut c, pod, &mut state, &mut rng)?;
     }
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     let mut unschedulable = 0;
     let t = Instant::now();
-    for i in w.init_pods..w.init_pods + w.measured_pods {
-        let node = one(&mut c, i, &mut state, &mut rng)?;
+    for i in 0..w.measured_pods {
+        let pod = built.measured_pod(w.shape, w.init_pods + i, i);
+        let node = one(&mut c, pod, &mut state, &mut rng)?;
         let v = node.map_or(u64::MAX, u64::from);
         for b in v.to_le_bytes() {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
@@ -238,35 +316,101 @@ pub fn pass(
 ///
 /// # Errors
 /// An internal error of a binding.
-pub fn bench(
-    w: &Workload,
-    nodes: &[Node],
-    template: &Pod,
-    profile: &Profile,
-    repeat: usize,
-) -> Result<BenchRow, SimError> {
+pub fn bench(w: &Workload, built: &Built, profile: &Profile, repeat: usize) -> Result<BenchRow, SimError> {
     let mut rates = Vec::new();
     let mut row = BenchRow::default();
     for _ in 0..repeat.max(1) {
-        let (secs, r) = pass(w, nodes, template, profile)?;
+        let (secs, r) = pass(w, built, profile)?;
         rates.push(w.measured_pods as f64 / secs.max(1e-9));
         row = r;
     }
     rates.sort_by(f64::total_cmp);
     row.pods_per_s = rates[rates.len() / 2].round();
     crate::scheduler::framework::timing::enable(true);
-    let timed = pass(w, nodes, template, profile);
+    let timed = pass(w, built, profile);
     let times = crate::scheduler::framework::timing::take();
     crate::scheduler::framework::timing::enable(false);
     timed?;
+    row.plugin_share = plugin_shares(&times);
+    row.peak_rss_mib = peak_rss_mib();
+    Ok(row)
+}
+
+/// The five largest per-plugin time shares, `Point/Plugin=share%` joined by `; `.
+fn plugin_shares(
+    times: &std::collections::BTreeMap<(&'static str, &'static str), std::time::Duration>,
+) -> String {
     let total: f64 = times.values().map(|d| d.as_secs_f64()).sum();
     let mut shares: Vec<(String, f64)> =
         times.iter().map(|((p, n), d)| (format!("{p}/{n}"), d.as_secs_f64() / total.max(1e-12))).collect();
     shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    row.plugin_share =
-        shares.iter().take(5).map(|(n, s)| format!("{n}={:.0}%", s * 100.0)).collect::<Vec<_>>().join("; ");
-    row.peak_rss_mib = peak_rss_mib();
-    Ok(row)
+    shares.iter().take(5).map(|(n, s)| format!("{n}={:.0}%", s * 100.0)).collect::<Vec<_>>().join("; ")
+}
+
+/// A whole-run workload: a bundled scenario run through the engine as `capsim run` runs it.
+#[derive(Clone, Debug)]
+pub struct RunWorkload {
+    /// Name in the bench table.
+    pub name: &'static str,
+    /// The scenario, relative to the `workloads/` folder.
+    pub scenario: &'static str,
+}
+
+/// The whole-run workloads: the openb replay and the 1,000,000-pod synthetic day (run at their
+/// bundled size, once each; `--scale` does not apply).
+pub fn run_workloads() -> Vec<RunWorkload> {
+    vec![
+        RunWorkload { name: "OpenbReplay", scenario: "openb-default.yaml" },
+        RunWorkload { name: "SyntheticDay1M", scenario: "synthetic-day.yaml" },
+    ]
+}
+
+/// Runs scenario `sc` once with `profile` standing in for every profile of its scheduler (the
+/// pods keep their schedulerName). Pods per second: pods created / wall time of the run loop.
+///
+/// # Errors
+/// An internal error of the run.
+pub fn bench_run(
+    w: &RunWorkload,
+    sc: &crate::workload::scenario::LoadedScenario,
+    profile: &Profile,
+) -> Result<BenchRow, SimError> {
+    let mut sc = sc.clone();
+    for p in &mut sc.scheduler.profiles {
+        let name = p.scheduler_name.clone();
+        *p = profile.clone();
+        p.scheduler_name = name;
+    }
+    let r = crate::sim::engine::run(&sc, sc.seed)?;
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let (mut created, mut unschedulable) = (0usize, 0usize);
+    for rec in &r.recorder.pods {
+        created += usize::from(rec.created_ms.is_some());
+        unschedulable += usize::from(rec.created_ms.is_some() && rec.scheduled_ms.is_none());
+        let v = rec.node.map_or(u64::MAX, u64::from);
+        for b in v.to_le_bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    let (mut req, mut alloc, mut used) = (0i64, 0i64, 0usize);
+    for (_, n) in r.cluster.live_nodes() {
+        req += n.requested.milli_cpu;
+        alloc += n.node.allocatable.milli_cpu;
+        used += usize::from(!n.pods.is_empty());
+    }
+    Ok(BenchRow {
+        workload: w.name.into(),
+        profile: profile.scheduler_name.clone(),
+        nodes: r.cluster.num_live_nodes(),
+        pods: created,
+        pods_per_s: (created as f64 / r.wall.as_secs_f64().max(1e-9)).round(),
+        unschedulable,
+        cpu_allocated: crate::metrics::round6(req as f64 / alloc.max(1) as f64),
+        nodes_used: used,
+        placement_hash: format!("{hash:016x}"),
+        peak_rss_mib: peak_rss_mib(),
+        plugin_share: String::new(),
+    })
 }
 
 /// A regression found against a baseline.

@@ -1,6 +1,9 @@
 //! Write-only recorders fed by the engine: one record per pod, pending time in an HdrHistogram,
 //! exact time-weighted allocation, and sampled time series. They never influence a decision.
 
+pub mod event_log;
+
+pub use event_log::EventLog;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -332,8 +335,8 @@ pub struct Recorder {
     peak: [f64; 3],
     last_change: SimTime,
     first_time: Option<SimTime>,
-    /// Kubernetes-style events, in the order they happened.
-    pub kube_events: Vec<KubeEvent>,
+    /// Kubernetes-style events, in the order they happened (streamed to disk as they pile up).
+    pub kube_events: EventLog,
     /// Pods preempted (victims whose deletion was requested).
     pub preemptions: u64,
     /// Pods the kubelet rejected after a scheduler bound them from a stale cache.
@@ -374,7 +377,7 @@ impl Recorder {
             peak: [0.0; 3],
             last_change: SimTime::ZERO,
             first_time: None,
-            kube_events: Vec::new(),
+            kube_events: EventLog::default(),
             preemptions: 0,
             kubelet_rejections: 0,
             events: 0,

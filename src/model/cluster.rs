@@ -1,6 +1,7 @@
 //! Cluster state: nodes with their per-node sums, and every pod. The scheduler's snapshot.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId};
@@ -145,7 +146,7 @@ impl std::ops::Deref for NodeSpecMut<'_> {
 
 impl std::ops::DerefMut for NodeSpecMut<'_> {
     fn deref_mut(&mut self) -> &mut Node {
-        &mut self.cluster.nodes[self.id as usize].node
+        &mut Arc::make_mut(&mut self.cluster.nodes[self.id as usize]).node
     }
 }
 
@@ -182,11 +183,14 @@ pub struct NodeInfo {
 /// [`Cluster::bind`] and [`Cluster::unbind`], which keep the per-node sums exact.
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
-    nodes: Vec<NodeInfo>,
+    /// The nodes, each behind an `Arc` so a scratch copy of the cluster (preemption's dry run)
+    /// shares them and copies only a node it changes.
+    nodes: Vec<Arc<NodeInfo>>,
     /// [`NodeHot`] row of each node, by id.
     hot: Vec<NodeHot>,
-    node_ids: BTreeMap<String, NodeId>,
-    pods: Vec<Pod>,
+    node_ids: Arc<BTreeMap<String, NodeId>>,
+    /// Every pod ever added, shared by scratch copies (which never change a pod).
+    pods: Arc<Vec<Pod>>,
     pod_node: Vec<Option<NodeId>>,
     /// GPU devices of each bound GPU pod.
     pod_gpus: Vec<Vec<u8>>,
@@ -251,9 +255,9 @@ impl Cluster {
         for (name, size) in &image_sizes {
             self.image_nodes.entry(name.clone()).or_insert((*size, 0)).1 += 1;
         }
-        self.node_ids.insert(node.name.clone(), id);
+        Arc::make_mut(&mut self.node_ids).insert(node.name.clone(), id);
         let devices = super::gpu::node_devices(&node);
-        self.nodes.push(NodeInfo {
+        self.nodes.push(Arc::new(NodeInfo {
             node,
             pods: Vec::new(),
             requested: Resources::default(),
@@ -262,7 +266,7 @@ impl Cluster {
             image_sizes,
             gpu_left: vec![super::gpu::GPU_MILLI; devices],
             removed: false,
-        });
+        }));
         self.hot.push(NodeHot::default());
         self.refresh_hot(id);
         self.rebuild_order();
@@ -275,7 +279,7 @@ impl Cluster {
     /// # Errors
     /// The node still has pods, or was already removed (a bug in the caller).
     pub fn remove_node(&mut self, id: NodeId) -> Result<(), SimError> {
-        let info = &mut self.nodes[id as usize];
+        let info = Arc::make_mut(&mut self.nodes[id as usize]);
         if info.removed || !info.pods.is_empty() {
             return Err(SimError::Internal(format!(
                 "node {} removed twice or with {} pods bound",
@@ -293,7 +297,7 @@ impl Cluster {
             }
         }
         let name = info.node.name.clone();
-        self.node_ids.remove(&name);
+        Arc::make_mut(&mut self.node_ids).remove(&name);
         for (_, ids) in &mut self.zones {
             ids.retain(|x| *x != id);
         }
@@ -306,7 +310,7 @@ impl Cluster {
     /// labels changed.
     pub fn set_node_labels(&mut self, id: NodeId, labels: super::labels::Labels) {
         let old_zone = zone_key(&self.nodes[id as usize].node);
-        self.nodes[id as usize].node.labels = labels;
+        Arc::make_mut(&mut self.nodes[id as usize]).node.labels = labels;
         let zone = zone_key(&self.nodes[id as usize].node);
         if zone != old_zone && !self.nodes[id as usize].removed {
             for (_, ids) in &mut self.zones {
@@ -323,7 +327,7 @@ impl Cluster {
 
     /// Nodes in the cluster now (not removed), with their ids, in id order.
     pub fn live_nodes(&self) -> impl Iterator<Item = (NodeId, &NodeInfo)> + '_ {
-        self.nodes.iter().enumerate().filter(|(_, n)| !n.removed).map(|(i, n)| (i as NodeId, n))
+        self.nodes.iter().enumerate().filter(|(_, n)| !n.removed).map(|(i, n)| (i as NodeId, &**n))
     }
 
     /// Number of nodes in the cluster now.
@@ -334,7 +338,7 @@ impl Cluster {
     /// Marks pod `pod` as terminating (`deletionTimestamp` set): it keeps its node's resources
     /// until [`Cluster::unbind`].
     pub fn mark_terminating(&mut self, pod: PodId) {
-        self.pods[pod as usize].terminating = true;
+        Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
     }
 
     /// Zone-interleaved order of upstream's `nodeTree.list()`: the 1st node of every zone, then
@@ -409,7 +413,7 @@ impl Cluster {
     /// Adds a pod (not yet bound) and returns its id.
     pub fn add_pod(&mut self, pod: Pod) -> PodId {
         let id = self.pods.len() as PodId;
-        self.pods.push(pod);
+        Arc::make_mut(&mut self.pods).push(pod);
         self.pod_node.push(None);
         self.pod_gpus.push(Vec::new());
         self.start_ms.push(None);
@@ -423,7 +427,34 @@ impl Cluster {
     /// The pod is bound (its node's sums would go stale): a bug in the caller.
     pub fn pod_mut(&mut self, id: PodId) -> &mut Pod {
         assert!(self.pod_node[id as usize].is_none(), "pod {id} mutated while bound");
-        &mut self.pods[id as usize]
+        &mut Arc::make_mut(&mut self.pods)[id as usize]
+    }
+
+    /// Frees what a finished pod no longer needs (labels, selectors, affinity, tolerations,
+    /// containers, volumes), keeping what results read: name, namespace, schedulerName,
+    /// priority, owner, its effective requests and GPU share. A pod still bound keeps all.
+    /// Called once a pod has ended and left its node: it is never scheduled or bound again, so a
+    /// million-pod run holds a few hundred bytes per finished pod, not its whole spec.
+    pub fn retire_pod(&mut self, id: PodId) {
+        if self.pod_node[id as usize].is_some() {
+            return;
+        }
+        let p = &mut Arc::make_mut(&mut self.pods)[id as usize];
+        p.labels = Default::default();
+        p.node_selector = Default::default();
+        p.node_affinity = None;
+        p.tolerations = Vec::new();
+        p.containers = Vec::new();
+        p.init_containers = Vec::new();
+        p.pod_level_requests = Default::default();
+        p.pod_level_limits = Default::default();
+        p.scheduling_gates = Vec::new();
+        p.pod_affinity = None;
+        p.pod_anti_affinity = None;
+        p.topology_spread_constraints = Vec::new();
+        p.claimed_volumes = Vec::new();
+        p.resource_claims = Vec::new();
+        p.node_name = None;
     }
 
     /// Binds pod `pod` to node `node`, adding its requests, non-zero requests and host ports to the
@@ -448,7 +479,7 @@ impl Cluster {
         }
         *slot = Some(node);
         let p = &self.pods[pod as usize];
-        let info = &mut self.nodes[node as usize];
+        let info = Arc::make_mut(&mut self.nodes[node as usize]);
         if let Some(g) = super::gpu::pod_gpu(p) {
             let devices = gpus.or_else(|| g.best_devices(&info.gpu_left)).unwrap_or_default();
             for d in &devices {
@@ -482,7 +513,7 @@ impl Cluster {
     pub fn unbind(&mut self, pod: PodId) -> Option<NodeId> {
         let node = self.pod_node[pod as usize].take()?;
         let p = &self.pods[pod as usize];
-        let info = &mut self.nodes[node as usize];
+        let info = Arc::make_mut(&mut self.nodes[node as usize]);
         if let Some(g) = super::gpu::pod_gpu(p) {
             for d in std::mem::take(&mut self.pod_gpus[pod as usize]) {
                 info.gpu_left[d as usize] += g.milli;
@@ -522,7 +553,7 @@ impl Cluster {
     /// resources for its grace period. The engine calls this when it evicts a victim and
     /// [`Cluster::unbind`]s the pod once the grace period is over.
     pub fn mark_preempted(&mut self, pod: PodId) {
-        self.pods[pod as usize].terminating = true;
+        Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
         self.preempted.insert(pod);
     }
 
@@ -561,7 +592,7 @@ impl Cluster {
     }
 
     /// All nodes, indexed by [`NodeId`].
-    pub fn nodes(&self) -> &[NodeInfo] {
+    pub fn nodes(&self) -> &[Arc<NodeInfo>] {
         &self.nodes
     }
 

@@ -754,11 +754,8 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
                 &tmp.join("failures.csv"),
             )?;
         }
-        write_rows(
-            &r.recorder.kube_events,
-            &["time_s", "object", "type", "reason", "message", "source"],
-            &tmp.join("events.csv"),
-        )?;
+        let events = tmp.join("events.csv");
+        r.recorder.kube_events.write_csv(&events).map_err(|e| out_err(&events, e))?;
         write_rows(&summarize_groups(r), &GROUP_COLUMNS, &tmp.join("groups.csv"))?;
         let profiles = summarize_profiles(r);
         write_rows(

@@ -218,6 +218,10 @@ struct Engine<'a> {
     kubelet: Option<Kubelet>,
     /// Pods each owner lost to kubelet admission (the nodeName runaway is capped).
     kubelet_rejections: BTreeMap<Owner, u32>,
+    /// Each pod generator's stream (the workload stream, one sub-stream per generator).
+    gen_rng: Vec<rand_chacha::ChaCha8Rng>,
+    /// Pods each generator has made.
+    gen_made: Vec<u64>,
 }
 
 impl<'a> Engine<'a> {
@@ -318,6 +322,14 @@ impl<'a> Engine<'a> {
             eviction_refused: BTreeSet::new(),
             kubelet: dy.runtime.clone().map(|r| Kubelet::new(r, seed)),
             kubelet_rejections: BTreeMap::new(),
+            gen_rng: (0..dy.generators.len())
+                .map(|k| {
+                    let mut rng = stream(seed, Stream::Workload);
+                    rng.set_stream(Stream::Workload as u64 + 64 + 16 * k as u64);
+                    rng
+                })
+                .collect(),
+            gen_made: vec![0; dy.generators.len()],
             procs,
             cluster,
         };
@@ -330,6 +342,9 @@ impl<'a> Engine<'a> {
             if let Some(d) = a.deleted {
                 e.push(d, Event::PodDeleted(i as PodId));
             }
+        }
+        for (k, g) in dy.generators.iter().enumerate() {
+            e.push(g.start, Event::Generate(k as u32));
         }
         for (i, ds) in dy.daemonsets.iter().enumerate() {
             e.push(ds.created, Event::ControllerSync(Owner::DaemonSet(i as u32)));
@@ -491,6 +506,7 @@ impl<'a> Engine<'a> {
                     self.create_pod(p)?;
                 }
             }
+            Event::Generate(k) => self.generate(k as usize)?,
             Event::PodDeleted(p) => self.end_pod(p, End::Departed, 0)?,
             Event::PodTerminated(p) => self.grace_over(p)?,
             Event::SchedulingCycle(k) => self.scheduling_cycle(k as usize)?,
@@ -600,6 +616,24 @@ impl<'a> Engine<'a> {
         }
         self.create_pod(p)?;
         Ok(p)
+    }
+
+    /// Pod generator `k` makes its next pod, schedules that pod's deletion (after its drawn
+    /// lifetime) and the generator's next arrival.
+    fn generate(&mut self, k: usize) -> Result<(), SimError> {
+        let g = &self.sc.dynamics.generators[k];
+        let n = self.gen_made[k];
+        let (pod, lifetime) = g.pod(n, &mut self.gen_rng[k]);
+        self.gen_made[k] += 1;
+        if n + 1 < g.count {
+            let next = g.next_arrival(n, self.now, &mut self.gen_rng[k]);
+            self.push(next, Event::Generate(k as u32));
+        }
+        let p = self.spawn(pod, String::new())?;
+        if let Some(ms) = lifetime {
+            self.push(self.now.plus_millis(ms), Event::PodDeleted(p));
+        }
+        Ok(())
     }
 
     /// Creates a pod of `owner` from its template, named `<prefix>-<suffix>` as `generateName`.
@@ -926,6 +960,9 @@ impl<'a> Engine<'a> {
             }
         }
         self.owner_notice(p, &pod, how, was_running)?;
+        if !was_running {
+            self.cluster.retire_pod(p);
+        }
         Ok(())
     }
 
@@ -953,6 +990,7 @@ impl<'a> Engine<'a> {
         self.rec.totals.add_pod(self.cluster.pod(p), devices, -1);
         self.rec.pods[p as usize].deleted_ms = Some(self.now.0);
         self.changed(CacheChange::Unbound(p));
+        self.cluster.retire_pod(p);
         Ok(())
     }
 

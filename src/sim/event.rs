@@ -9,6 +9,8 @@ pub enum Event {
     NodeAdded(u32),
     /// Workload pod `p` is created (arrives at the API server).
     PodCreated(PodId),
+    /// Pod generator `k` makes its next pod.
+    Generate(u32),
     /// Workload pod `p` is deleted (trace departure), whether running or still pending.
     PodDeleted(PodId),
     /// A deleted pod's graceful termination ends: it leaves its node.

@@ -2,6 +2,7 @@
 //! file into the inputs of a run.
 
 pub mod alibaba_openb;
+pub mod generator;
 pub mod manifests;
 pub mod scenario;
 pub mod timeline;

@@ -75,6 +75,77 @@ pub struct SchedulerProcess {
     pub cycle_latency: SimTime,
 }
 
+/// Checks a `generator` workload source and builds its [`PodGenerator`](super::generator::PodGenerator).
+fn load_generator(
+    g: &schema::GeneratorSpec,
+    i: usize,
+    path: &Path,
+    text: &str,
+) -> Result<super::generator::PodGenerator, InputError> {
+    use super::generator::{ArrivalProcess, PodGenerator};
+    let at = |f: &str| format!("spec.workload[{i}].generator.{f}");
+    let bad = |needle: &str, f: &str, msg: String| field_err(path, text, needle, &at(f), msg);
+    if !(1..=100_000_000).contains(&g.count) {
+        return Err(bad("count", "count", format!("{}: expected 1 to 100000000 pods", g.count)));
+    }
+    let start = match &g.at {
+        Some(s) => parse_duration(s, path, text, &at("at"))?,
+        None => SimTime::ZERO,
+    };
+    let over = parse_duration(&g.over, path, text, &at("over"))?;
+    let arrival = match g.arrival.as_deref().unwrap_or("poisson") {
+        "poisson" => ArrivalProcess::Poisson,
+        "uniform" => ArrivalProcess::Uniform,
+        other => return Err(bad(other, "arrival", format!("{other:?}: expected poisson or uniform"))),
+    };
+    let lifetime = match &g.lifetime {
+        Some(l) => Some(crate::controllers::job::RunTime::parse(l).map_err(|e| bad(l, "lifetime", e))?),
+        None => None,
+    };
+    if g.shapes.is_empty() {
+        return Err(bad("shapes", "shapes", "at least one shape ({cpu, memory}) is required".into()));
+    }
+    let namespace = g.namespace.clone().unwrap_or_else(|| "default".into());
+    let mut shapes = Vec::with_capacity(g.shapes.len());
+    let mut total = 0.0;
+    for (k, s) in g.shapes.iter().enumerate() {
+        let f = |name: &str| format!("shapes[{k}].{name}");
+        let weight = s.weight.unwrap_or(1.0);
+        if !(weight.is_finite() && weight > 0.0) {
+            return Err(bad("weight", &f("weight"), format!("{weight}: expected a positive number")));
+        }
+        let quantity = |v: &str, name: &str| -> Result<crate::api::quantity::Quantity, InputError> {
+            crate::api::quantity::Quantity::parse(v).ok().filter(|q| !q.is_negative()).ok_or_else(|| {
+                bad(v, &f(name), format!("{v:?}: expected a non-negative quantity like 500m or 1Gi"))
+            })
+        };
+        let requests = crate::model::Resources {
+            milli_cpu: quantity(&s.cpu, "cpu")?.milli_value(),
+            memory: quantity(&s.memory, "memory")?.value(),
+            ..Default::default()
+        };
+        let mut pod = PodGenerator::template(&namespace, requests);
+        pod.labels = g.labels.clone();
+        if let Some(n) = &g.scheduler_name {
+            pod.scheduler_name = n.clone();
+        }
+        if let Some(c) = &s.priority_class_name {
+            pod.priority_class_name = c.clone();
+        }
+        total += weight;
+        shapes.push((total, pod));
+    }
+    Ok(PodGenerator {
+        name: g.name.clone(),
+        count: g.count,
+        start,
+        over_ms: over.0,
+        arrival,
+        lifetime,
+        shapes,
+    })
+}
+
 fn field_err(path: &Path, text: &str, needle: &str, field: &str, message: String) -> InputError {
     InputError::Field {
         path: path.to_path_buf(),
@@ -417,6 +488,10 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                 }
                 arrivals.extend(list.arrivals);
                 inputs.push(p);
+            }
+            WorkloadSource::Generator(g) => {
+                let generator = load_generator(g, i, path, &text)?;
+                dynamics.generators.push(generator);
             }
             WorkloadSource::Manifest(m) => {
                 let p = resolve(&m.path);

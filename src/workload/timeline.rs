@@ -170,4 +170,6 @@ pub struct Dynamics {
     pub settings: crate::controllers::Settings,
     /// The kubelet runtime (usage, throttling, OOM, pressure eviction); `None` = off.
     pub runtime: Option<crate::runtime::RuntimeSettings>,
+    /// Pod generators (their pods are made as the run reaches them).
+    pub generators: Vec<super::generator::PodGenerator>,
 }

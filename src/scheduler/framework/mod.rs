@@ -85,6 +85,14 @@ pub trait PreFilterPlugin: Plugin {
     /// Runs once per cycle. Skip disables this plugin's Filter for the pod; a rejection fails
     /// every node.
     fn pre_filter(&self, state: &mut CycleState, pod: &Pod, cluster: &Cluster) -> PreFilterOutcome;
+
+    /// Whether the state PreFilter writes depends on the pods already in the cluster (upstream:
+    /// the plugin has `PreFilterExtensions` that AddPod/RemovePod update), so preemption's dry
+    /// run must recompute it when it removes victims. False (the default) when the state reads
+    /// only the pod and the nodes.
+    fn reads_other_pods(&self) -> bool {
+        false
+    }
 }
 
 /// Filter: may the pod run on this node?

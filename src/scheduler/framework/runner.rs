@@ -577,7 +577,11 @@ fn post_filter(
     let mut rejector: &'static str = "";
     for p in &profile.post_filter {
         let pf = p.as_post_filter().expect("profile lists only PostFilter plugins here");
+        let t = super::timing::enabled().then(std::time::Instant::now);
         let r = pf.post_filter(cs, pod, cluster, &input);
+        if let Some(t) = t {
+            super::timing::add("PostFilter", p.name(), t.elapsed());
+        }
         match r.status.code {
             Code::Success | Code::UnschedulableAndUnresolvable => {
                 let status = r.status.clone().with_plugin(p.name());

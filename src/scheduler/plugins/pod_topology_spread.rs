@@ -578,6 +578,11 @@ impl Plugin for PodTopologySpread {
 }
 
 impl PreFilterPlugin for PodTopologySpread {
+    /// The state counts existing pods (upstream's AddPod/RemovePod extensions update it).
+    fn reads_other_pods(&self) -> bool {
+        true
+    }
+
     /// Skip when the pod has no DoNotSchedule constraint (its own, or defaults when it declares
     /// none); otherwise the per-domain counts for Filter.
     fn pre_filter(&self, state: &mut CycleState, pod: &Pod, cluster: &Cluster) -> PreFilterOutcome {

@@ -41,6 +41,14 @@ pub fn more_important_pod(cluster: &Cluster, a: PodId, b: PodId) -> bool {
 /// `cluster`). PreFilter Skip disables that plugin's Filter; PreFilterResults are ignored (the node
 /// already passed them in the cycle). Returns the first rejecting status, tagged with its plugin.
 pub fn pod_fits_on_node(profile: &Profile, pod: &Pod, cluster: &Cluster, node: NodeId) -> Status {
+    match pre_filter(profile, pod, cluster) {
+        Ok(cs) => filter_on_node(profile, &cs, pod, cluster, node),
+        Err(status) => status,
+    }
+}
+
+/// The profile's PreFilter for `pod` on `cluster`: the cycle state, or the first rejection.
+fn pre_filter(profile: &Profile, pod: &Pod, cluster: &Cluster) -> Result<CycleState, Status> {
     let mut cs = CycleState::new();
     for p in &profile.pre_filter {
         let pf = p.as_pre_filter().expect("profile lists only PreFilter plugins here");
@@ -48,16 +56,40 @@ pub fn pod_fits_on_node(profile: &Profile, pod: &Pod, cluster: &Cluster, node: N
         if status.is_skip() {
             cs.skip_filter.push(p.name());
         } else if !status.is_success() {
-            return status.with_plugin(p.name());
+            return Err(status.with_plugin(p.name()));
         }
     }
+    Ok(cs)
+}
+
+/// A PreFilter state of `pod` that stays valid whatever pods are removed from or put back on
+/// nodes: every plugin whose state reads other pods
+/// ([`crate::scheduler::framework::PreFilterPlugin::reads_other_pods`]) skipped (upstream
+/// keeps such a state current through `PreFilterExtensions.AddPod/RemovePod`; with none to
+/// update, one PreFilter serves the whole dry run). `None` when some such plugin ran, or
+/// PreFilter rejected the pod: each check then runs PreFilter again.
+fn reusable_pre_filter(profile: &Profile, pod: &Pod, cluster: &Cluster) -> Option<CycleState> {
+    let cs = pre_filter(profile, pod, cluster).ok()?;
+    let reads = |name: &str| {
+        profile
+            .pre_filter
+            .iter()
+            .any(|p| p.name() == name && p.as_pre_filter().is_some_and(|pf| pf.reads_other_pods()))
+    };
+    let ran_reading =
+        profile.pre_filter.iter().filter(|p| !cs.skip_filter.contains(&p.name())).any(|p| reads(p.name()));
+    (!ran_reading).then_some(cs)
+}
+
+/// Filter only, on `node`, with a PreFilter state `cs` of the pod.
+fn filter_on_node(profile: &Profile, cs: &CycleState, pod: &Pod, cluster: &Cluster, node: NodeId) -> Status {
     let info = cluster.node(node);
     for p in &profile.filter {
         if cs.skip_filter.contains(&p.name()) {
             continue;
         }
         let f = p.as_filter().expect("profile lists only Filter plugins here");
-        let status = f.filter(&cs, pod, info, cluster);
+        let status = f.filter(cs, pod, info, cluster);
         if !status.is_success() {
             if !status.is_rejected() {
                 return Status::error(format!("running {:?} filter plugin: {}", p.name(), status.message()))
@@ -118,6 +150,23 @@ pub fn select_victims_on_node(
     node: NodeId,
     pdbs: &[(&PodDisruptionBudget, i32)],
 ) -> Result<(Vec<PodId>, usize), Status> {
+    select_victims(profile, pod, work, node, pdbs, None)
+}
+
+/// [`select_victims_on_node`] with a PreFilter state valid for every check (see
+/// [`reusable_pre_filter`]), or `None` to run PreFilter at each check.
+fn select_victims(
+    profile: &Profile,
+    pod: &Pod,
+    work: &mut Cluster,
+    node: NodeId,
+    pdbs: &[(&PodDisruptionBudget, i32)],
+    pre: Option<&CycleState>,
+) -> Result<(Vec<PodId>, usize), Status> {
+    let fits = |work: &Cluster| match pre {
+        Some(cs) => filter_on_node(profile, cs, pod, work, node),
+        None => pod_fits_on_node(profile, pod, work, node),
+    };
     let mut potential: Vec<PodId> =
         work.node(node).pods.iter().copied().filter(|p| work.pod(*p).priority < pod.priority).collect();
     if potential.is_empty() {
@@ -131,7 +180,7 @@ pub fn select_victims_on_node(
             work.bind(p, node).expect("a victim unbound by the dry run binds again");
         }
     };
-    let status = pod_fits_on_node(profile, pod, work, node);
+    let status = fits(work);
     if !status.is_success() {
         restore(work, &potential);
         return Err(status);
@@ -143,7 +192,7 @@ pub fn select_victims_on_node(
     for (group, counts) in [(&violating, true), (&non_violating, false)] {
         for &p in group {
             work.bind(p, node).expect("a potential victim unbound by the dry run binds again");
-            if !pod_fits_on_node(profile, pod, work, node).is_success() {
+            if !fits(work).is_success() {
                 work.unbind(p);
                 victims.push(p);
                 if counts {
@@ -179,6 +228,7 @@ pub(super) fn dry_run_preemption(
     num_candidates: usize,
 ) -> DryRun {
     let mut work: Option<Cluster> = None;
+    let pre = reusable_pre_filter(profile, pod, cluster);
     let mut non_violating: Vec<Candidate> = Vec::new();
     let mut violating: Vec<Candidate> = Vec::new();
     let mut statuses: Vec<(NodeId, Status)> = Vec::new();
@@ -189,7 +239,7 @@ pub(super) fn dry_run_preemption(
         let any_lower = cluster.node(node).pods.iter().any(|p| cluster.pod(*p).priority < pod.priority);
         let outcome = if any_lower {
             let w = work.get_or_insert_with(|| cluster.clone());
-            select_victims_on_node(profile, pod, w, node, pdbs)
+            select_victims(profile, pod, w, node, pdbs, pre.as_ref())
         } else {
             Err(Status::unresolvable(MSG_NO_VICTIMS))
         };

@@ -113,6 +113,11 @@ impl Plugin for InterPodAffinity {
 }
 
 impl PreFilterPlugin for InterPodAffinity {
+    /// The state counts existing pods (upstream's AddPod/RemovePod extensions update it).
+    fn reads_other_pods(&self) -> bool {
+        true
+    }
+
     /// Upstream `PreFilter`: UnschedulableAndUnresolvable when a term of the pod does not parse;
     /// Skip when no existing pod's required anti-affinity selects the pod and it has no required
     /// terms itself; otherwise the per-domain tallies for Filter.

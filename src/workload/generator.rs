@@ -1,0 +1,148 @@
+//! Pod generators: synthetic workloads drawn from the run's seeded workload stream, for scale
+//! runs (issue 8's 1,000,000-pod day) and what-if studies without a trace.
+//!
+//! A generator creates `count` pods over a window: arrivals form a Poisson process (exponential
+//! gaps with mean `over / count`) or are evenly spaced; each pod's shape (cpu and memory
+//! requests, optional PriorityClass) is drawn by weight, and its lifetime (from creation to
+//! deletion, as a trace's `deletion_time`) from a distribution. Pods are made one at a time as
+//! the run reaches their arrival, so a million-pod generator costs no memory up front.
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use crate::controllers::job::RunTime;
+use crate::model::pod::simple_pod;
+use crate::model::{Pod, Resources};
+use crate::sim::time::SimTime;
+
+/// How a generator spaces its arrivals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrivalProcess {
+    /// Exponential gaps with mean `over / count` (a Poisson process).
+    Poisson,
+    /// Pod `n` arrives at `start + n · over / count`.
+    Uniform,
+}
+
+/// A pod generator as a run uses it.
+#[derive(Clone, Debug)]
+pub struct PodGenerator {
+    /// Pods are named `<name>-<n>`, n from 0.
+    pub name: String,
+    /// Pods to create.
+    pub count: u64,
+    /// First arrival window start.
+    pub start: SimTime,
+    /// Arrival window, ms.
+    pub over_ms: i64,
+    /// Arrival spacing.
+    pub arrival: ArrivalProcess,
+    /// Time from creation to deletion; `None`: never deleted.
+    pub lifetime: Option<RunTime>,
+    /// Pod templates with their cumulative weights (last = total).
+    pub shapes: Vec<(f64, Pod)>,
+}
+
+impl PodGenerator {
+    /// A template pod of `requests` (cpu in millicores, memory in bytes) in `namespace`.
+    pub fn template(namespace: &str, requests: Resources) -> Pod {
+        let mut pod = simple_pod("", requests);
+        pod.namespace = namespace.to_string();
+        pod.refresh_requests();
+        pod
+    }
+
+    /// Virtual time of arrival `n + 1` after arrival `n` at `now` (`n` counted from 0).
+    pub fn next_arrival(&self, n: u64, now: SimTime, rng: &mut ChaCha8Rng) -> SimTime {
+        let count = self.count.max(1) as f64;
+        match self.arrival {
+            ArrivalProcess::Uniform => {
+                let at = (self.over_ms as f64 * (n + 1) as f64 / count).round() as i64;
+                self.start.plus_millis(at).max(now)
+            }
+            ArrivalProcess::Poisson => {
+                let u: f64 = rng.random::<f64>();
+                let gap = (-(1.0 - u).ln() * self.over_ms as f64 / count).round() as i64;
+                now.plus_millis(gap.max(0))
+            }
+        }
+    }
+
+    /// Pod number `n`: its shape drawn by weight, then (when the generator has one) its
+    /// lifetime, ms, both from `rng`.
+    pub fn pod(&self, n: u64, rng: &mut ChaCha8Rng) -> (Pod, Option<i64>) {
+        let total = self.shapes.last().map_or(0.0, |s| s.0);
+        let x = rng.random::<f64>() * total;
+        let k = self.shapes.iter().position(|(c, _)| x < *c).unwrap_or(self.shapes.len() - 1);
+        let mut pod = self.shapes[k].1.clone();
+        pod.name = format!("{}-{n}", self.name);
+        let life = self.lifetime.map(|l| l.draw(rng));
+        (pod, life)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    fn generator(arrival: ArrivalProcess) -> PodGenerator {
+        let small = PodGenerator::template(
+            "default",
+            Resources { milli_cpu: 100, memory: 1 << 20, ..Default::default() },
+        );
+        let big = PodGenerator::template(
+            "default",
+            Resources { milli_cpu: 2000, memory: 1 << 30, ..Default::default() },
+        );
+        PodGenerator {
+            name: "day".into(),
+            count: 4,
+            start: SimTime::from_secs(10),
+            over_ms: 4000,
+            arrival,
+            lifetime: Some(RunTime::Fixed(60_000)),
+            shapes: vec![(3.0, small), (4.0, big)],
+        }
+    }
+
+    #[test]
+    fn uniform_arrivals_are_evenly_spaced_from_the_start() {
+        let g = generator(ArrivalProcess::Uniform);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let times: Vec<i64> = (0..3).map(|n| g.next_arrival(n, g.start, &mut rng).0).collect();
+        assert_eq!(times, vec![11_000, 12_000, 13_000]);
+    }
+
+    #[test]
+    fn shapes_follow_their_weights_and_pods_are_named_in_order() {
+        let g = generator(ArrivalProcess::Poisson);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut big = 0;
+        for n in 0..4000 {
+            let (pod, life) = g.pod(n, &mut rng);
+            assert_eq!(life, Some(60_000));
+            big += usize::from(pod.requests.milli_cpu == 2000);
+            if n == 3 {
+                assert_eq!(pod.name, "day-3");
+            }
+        }
+        // weight 1 of 4: 1,000 expected, sd ≈ 27
+        assert!((900..1100).contains(&big), "{big}");
+    }
+
+    #[test]
+    fn poisson_gaps_average_the_window_over_the_count() {
+        let mut g = generator(ArrivalProcess::Poisson);
+        g.count = 10_000;
+        g.over_ms = 10_000_000; // mean gap 1 s
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut now = g.start;
+        for n in 0..10_000 {
+            now = g.next_arrival(n, now, &mut rng);
+        }
+        let mean_gap_ms = (now.0 - g.start.0) as f64 / 10_000.0;
+        assert!((970.0..1030.0).contains(&mean_gap_ms), "{mean_gap_ms}");
+    }
+}
