@@ -80,3 +80,35 @@ fn baseline_gates_slowdowns_and_placement_changes() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("placements differ from the baseline"));
 }
+
+/// PreemptionBasic at 1/100: 50 nodes filled by 200 low-priority pods of 900m; each of the 50
+/// priority-10 pods of 3 cpu preempts exactly three of them on its own node (3 × 0.9 + 0.4 free
+/// ≥ 3), so every node ends at 3 + 0.9 of 4 cpu. SchedulingDaemonset at 1/100: each of the 150
+/// pods lands on the one node its matchFields names.
+#[test]
+fn preemption_and_daemonset_workloads_place_every_pod() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["bench", "--scale", "0.01", "--repeat", "1", "--workloads", "PreemptionBasic,SchedulingDaemonset"])
+        .args(["--save", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        // workload, profile, nodes, pods, pods_per_s, unschedulable, cpu_allocated, nodes_used
+        let expected: [&str; 4] = match r[0] {
+            "PreemptionBasic" => ["50", "50", "0", "0.975"],
+            "SchedulingDaemonset" => ["150", "150", "0", "0.025"],
+            other => panic!("unexpected workload {other}"),
+        };
+        assert_eq!([r[2], r[3], r[5], r[6]], expected, "{r:?}");
+        assert_eq!(r[7], r[2], "every node holds a pod: {r:?}");
+    }
+    // Both percentages place the daemon pods identically (one feasible node each).
+    let ds: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == "SchedulingDaemonset").collect();
+    assert_eq!(ds[0][8], ds[1][8]);
+}

@@ -186,8 +186,10 @@ pub struct Cluster {
     /// The nodes, each behind an `Arc` so a scratch copy of the cluster (preemption's dry run)
     /// shares them and copies only a node it changes.
     nodes: Vec<Arc<NodeInfo>>,
-    /// [`NodeHot`] row of each node, by id.
+    /// [`NodeHot`] row of each node, by id (all zero for a removed node).
     hot: Vec<NodeHot>,
+    /// Nodes with each [`NodeHot`] flag bit set, by bit.
+    flag_counts: [u32; 8],
     node_ids: Arc<BTreeMap<String, NodeId>>,
     /// Every pod ever added, shared by scratch copies (which never change a pod).
     pods: Arc<Vec<Pod>>,
@@ -303,6 +305,7 @@ impl Cluster {
         }
         self.zones.retain(|(_, ids)| !ids.is_empty());
         self.rebuild_order();
+        self.refresh_hot(id);
         Ok(())
     }
 
@@ -612,8 +615,18 @@ impl Cluster {
         &self.hot
     }
 
+    /// Nodes whose [`NodeHot`] row has `flag` (one `NodeHot::*` bit), now.
+    pub fn nodes_with(&self, flag: u32) -> u32 {
+        self.flag_counts[flag.trailing_zeros() as usize % 8]
+    }
+
     fn refresh_hot(&mut self, id: NodeId) {
-        self.hot[id as usize] = NodeHot::of(&self.nodes[id as usize]);
+        let info = &self.nodes[id as usize];
+        let row = if info.removed { NodeHot::default() } else { NodeHot::of(info) };
+        let old = std::mem::replace(&mut self.hot[id as usize], row);
+        for (bit, count) in self.flag_counts.iter_mut().enumerate() {
+            *count = *count - (old.flags >> bit & 1) + (row.flags >> bit & 1);
+        }
     }
 
     /// The id of the node named `name`.

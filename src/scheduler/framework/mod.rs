@@ -270,6 +270,15 @@ pub trait ScorePlugin: Plugin {
         Ok(())
     }
 
+    /// True when every node of `nodes` would end with the same score from this plugin (after
+    /// NormalizeScore) — TaintToleration when no node has a PreferNoSchedule taint,
+    /// ImageLocality when no node reports images. The runner then leaves the plugin out of a
+    /// cycle whose scores are not recorded: one constant added to every node's total changes no
+    /// choice, not even a tie. Default false.
+    fn uniform_scores(&self, _state: &CycleState, _pod: &Pod, _nodes: &[NodeId], _cluster: &Cluster) -> bool {
+        false
+    }
+
     /// Whether the plugin has a NormalizeScore step.
     fn has_normalize(&self) -> bool {
         false

@@ -449,6 +449,9 @@ pub fn schedule_pod(
             continue;
         }
         let sp = wp.plugin.as_score().expect("Score plugin");
+        if !opts.record_scores && sp.uniform_scores(&cs, pod, &result.feasible, cluster) {
+            continue;
+        }
         let t = timed.then(std::time::Instant::now);
         if let Err(status) = sp.score_nodes(&cs, pod, &result.feasible, cluster, &mut scores) {
             result.outcome = Outcome::Error(format!("running Score plugin {name:?}: {}", status.message()));

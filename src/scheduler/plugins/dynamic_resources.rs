@@ -53,4 +53,8 @@ impl ScorePlugin for DynamicResources {
     fn score(&self, _: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
         Ok(0)
     }
+    /// Every node scores 0 (no claims are modelled).
+    fn uniform_scores(&self, _: &CycleState, _: &Pod, _: &[crate::model::NodeId], _: &Cluster) -> bool {
+        true
+    }
 }

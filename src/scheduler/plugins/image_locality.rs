@@ -33,6 +33,11 @@ impl Plugin for ImageLocality {
 }
 
 impl ScorePlugin for ImageLocality {
+    /// No node reports images: every node scores 0.
+    fn uniform_scores(&self, _: &CycleState, _: &Pod, _: &[NodeId], cluster: &Cluster) -> bool {
+        cluster.nodes_with(NodeHot::IMAGES) == 0
+    }
+
     /// A node that reports no images scores 0 without a look at the pod's images.
     fn score_nodes(
         &self,

@@ -91,6 +91,11 @@ impl ScorePlugin for TaintToleration {
         Ok(count as i64)
     }
 
+    /// No node has a PreferNoSchedule taint: every node counts 0 and normalises to 100.
+    fn uniform_scores(&self, _: &CycleState, _: &Pod, _: &[NodeId], cluster: &Cluster) -> bool {
+        cluster.nodes_with(NodeHot::PREFER_NO_SCHEDULE_TAINTS) == 0
+    }
+
     /// A node without PreferNoSchedule taints counts 0 without a look at its taints.
     fn score_nodes(
         &self,
