@@ -90,7 +90,15 @@ fn preemption_and_daemonset_workloads_place_every_pod() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rows.csv");
     let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args(["bench", "--scale", "0.01", "--repeat", "1", "--workloads", "PreemptionBasic,SchedulingDaemonset"])
+        .args([
+            "bench",
+            "--scale",
+            "0.01",
+            "--repeat",
+            "1",
+            "--workloads",
+            "PreemptionBasic,SchedulingDaemonset",
+        ])
         .args(["--save", out.to_str().unwrap()])
         .output()
         .unwrap();

@@ -78,6 +78,13 @@ impl NodeSelectorTerm {
         if self.parse_error().is_some() {
             return false;
         }
+        self.matches_parsed(name, labels)
+    }
+
+    /// Whether this term matches, for a term known to be non-empty and to parse
+    /// ([`NodeSelectorTerm::is_usable`]): [`NodeSelectorTerm::matches`] without re-validating the
+    /// term for every node.
+    pub fn matches_parsed(&self, name: &str, labels: &Labels) -> bool {
         self.match_expressions.iter().all(|r| r.matches_value(labels.get(&r.key).map(String::as_str)))
             && self.match_fields.iter().all(|r| {
                 // A field selector reads the node's field set, which only has `metadata.name`;
@@ -88,6 +95,11 @@ impl NodeSelectorTerm {
                     _ => r.values[0] != v,
                 }
             })
+    }
+
+    /// True when the term can match anything: it has expressions or fields, and parses.
+    pub fn is_usable(&self) -> bool {
+        !(self.match_expressions.is_empty() && self.match_fields.is_empty()) && self.parse_error().is_none()
     }
 
     /// Why upstream's parser rejects this term, if it does (`nodeSelectorRequirementsAsSelector`

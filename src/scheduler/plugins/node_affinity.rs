@@ -141,9 +141,17 @@ impl Plugin for NodeAffinity {
     }
 }
 
+/// PreFilter state: which of the pod's required terms are usable
+/// ([`crate::model::labels::NodeSelectorTerm::is_usable`]), validated once per cycle instead of
+/// at every node.
+struct UsableTerms(smallvec::SmallVec<[bool; 4]>);
+
 impl PreFilterPlugin for NodeAffinity {
-    fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
+    fn pre_filter(&self, state: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
         let required = required_of(pod);
+        if let Some(r) = required {
+            state.write(NAME, UsableTerms(r.terms.iter().map(|t| t.is_usable()).collect()));
+        }
         let added_required = self.added.as_ref().and_then(|a| a.required.as_ref());
         if required.is_none() && added_required.is_none() && pod.node_selector.is_empty() {
             return (None, Status::skip());
@@ -177,13 +185,25 @@ impl PreFilterPlugin for NodeAffinity {
 }
 
 impl FilterPlugin for NodeAffinity {
-    fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
+    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
         if let Some(added) = self.added.as_ref().and_then(|a| a.required.as_ref())
             && !added.matches(&node.node.name, &node.node.labels)
         {
             return Status::unresolvable(ERR_REASON_ENFORCED);
         }
-        if required_matches(pod, node) { Status::success() } else { Status::unresolvable(ERR_REASON_POD) }
+        let matches = match (state.read::<UsableTerms>(NAME), required_of(pod)) {
+            (Some(usable), Some(required)) => {
+                let labels = &node.node.labels;
+                pod.node_selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                    && required
+                        .terms
+                        .iter()
+                        .zip(&usable.0)
+                        .any(|(t, ok)| *ok && t.matches_parsed(&node.node.name, labels))
+            }
+            _ => required_matches(pod, node),
+        };
+        if matches { Status::success() } else { Status::unresolvable(ERR_REASON_POD) }
     }
 }
 
