@@ -55,6 +55,7 @@ fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
         processes: Vec::new(),
         cycle_latency: SimTime::ZERO,
         dynamics: Default::default(),
+        record_events: true,
     }
 }
 

@@ -114,6 +114,18 @@ fn bad_generator_fields_name_the_file_line_and_field() {
             EVEN.replace("cpu: 500m", "cpu: lots"),
             vec!["scenario.yaml:17", "generator.shapes[0].cpu", "quantity"],
         ),
+        (
+            EVEN.replace("name: web", "name: Web App"),
+            vec!["scenario.yaml:11", "generator.name", "DNS subdomain"],
+        ),
+        (
+            EVEN.replace("lifetime: 7s", "lifetime: 200y"),
+            vec!["scenario.yaml:15", "generator.lifetime", "100 years"],
+        ),
+        (
+            format!("{EVEN}    - generator:\n{EVEN}"),
+            vec!["spec.workload[1].generator.name", "two generators"],
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let o = run(dir.path(), &bad, "out");
@@ -124,4 +136,22 @@ fn bad_generator_fields_name_the_file_line_and_field() {
         }
         assert!(!dir.path().join("out").exists());
     }
+}
+
+/// `compare` gives each profile the generator's pods (their schedulerName follows the profile)
+/// and keeps no events.
+#[test]
+fn compare_hands_generated_pods_to_each_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nodes.yaml"), NODES).unwrap();
+    std::fs::write(dir.path().join("scenario.yaml"), scenario(EVEN)).unwrap();
+    let sc = capsim::workload::scenario::load(&dir.path().join("scenario.yaml")).unwrap();
+    let text = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: a\n- schedulerName: b\n";
+    std::fs::write(dir.path().join("config.yaml"), text).unwrap();
+    let config = capsim::workload::scenario::load_scheduler_config(&dir.path().join("config.yaml")).unwrap();
+    let b = capsim::experiment::compare::with_profile(&sc, &config, "b").unwrap();
+    assert_eq!(b.dynamics.generators[0].shapes[0].1.scheduler_name, "b");
+    let r = capsim::sim::engine::run(&b, 1).unwrap();
+    assert_eq!(r.recorder.pods.iter().filter(|p| p.scheduled_ms.is_some()).count(), 10);
+    assert!(r.recorder.kube_events.is_empty());
 }

@@ -376,6 +376,7 @@ pub fn bench_run(
     profile: &Profile,
 ) -> Result<BenchRow, SimError> {
     let mut sc = sc.clone();
+    sc.record_events = false;
     for p in &mut sc.scheduler.profiles {
         let name = p.scheduler_name.clone();
         *p = profile.clone();

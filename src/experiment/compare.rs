@@ -300,6 +300,10 @@ pub fn with_profile(
     for t in dy.jobs.iter_mut().map(|d| &mut d.template) {
         t.scheduler_name = name.clone();
     }
+    for t in dy.generators.iter_mut().flat_map(|g| g.shapes.iter_mut().map(|(_, pod)| pod)) {
+        t.scheduler_name = name.clone();
+    }
+    out.record_events = false;
     Ok(out)
 }
 

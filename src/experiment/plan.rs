@@ -326,6 +326,7 @@ impl<'a> Planner<'a> {
     /// The scenario with the mix's nodes in place of its own.
     pub fn scenario(&self, counts: &[usize]) -> LoadedScenario {
         let mut sc = self.base.clone();
+        sc.record_events = false;
         sc.nodes.clear();
         for (t, n) in self.types.iter().zip(counts) {
             let pool = Pool { name: t.name.clone(), template: t.template.clone(), initial: *n };

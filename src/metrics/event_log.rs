@@ -4,7 +4,7 @@
 //! whether or not it spilled.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,11 +25,15 @@ pub struct EventLog {
     in_memory_only: bool,
 }
 
-/// A temporary file of CSV rows (no header), deleted when dropped.
+/// A temporary file of CSV rows (no header). On Unix its name is removed as soon as it is
+/// created (the open handle keeps it), so nothing is left behind even when a run is killed;
+/// elsewhere it is deleted when dropped.
 struct Spill {
     path: PathBuf,
     out: BufWriter<File>,
     rows: u64,
+    /// Bytes of complete batches in the file.
+    bytes: u64,
 }
 
 impl Drop for Spill {
@@ -47,9 +51,10 @@ impl EventLog {
     pub fn push(&mut self, e: KubeEvent) {
         self.recent.push(e);
         if self.recent.len() >= SPILL_EVENTS && !self.in_memory_only && self.spill_recent().is_err() {
-            // A full or read-only temp dir: keep going in memory rather than fail the run.
+            // A full or read-only temp dir: keep the batches already written, drop the partial
+            // one, and go on in memory rather than fail the run.
+            // (Writing reads back only `bytes`, the complete batches.)
             self.in_memory_only = true;
-            self.spill = None;
         }
     }
 
@@ -58,8 +63,10 @@ impl EventLog {
             static NEXT: AtomicU64 = AtomicU64::new(0);
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let path = std::env::temp_dir().join(format!("capsim-events-{}-{n}.csv", std::process::id()));
-            let out = BufWriter::new(File::create(&path)?);
-            self.spill = Some(Spill { path, out, rows: 0 });
+            let file = File::options().read(true).write(true).create_new(true).open(&path)?;
+            #[cfg(unix)]
+            let _ = std::fs::remove_file(&path);
+            self.spill = Some(Spill { path, out: BufWriter::new(file), rows: 0, bytes: 0 });
         }
         let spill = self.spill.as_mut().expect("created above");
         let mut w = csv_rows(&mut spill.out);
@@ -69,6 +76,7 @@ impl EventLog {
         w.flush()?;
         drop(w);
         spill.out.flush()?;
+        spill.bytes = spill.out.get_ref().stream_position()?;
         spill.rows += self.recent.len() as u64;
         self.recent.clear();
         Ok(())
@@ -101,7 +109,10 @@ impl EventLog {
         w.flush()?;
         drop(w);
         if let Some(s) = &self.spill {
-            std::io::copy(&mut File::open(&s.path)?, &mut out)?;
+            let mut file = s.out.get_ref();
+            file.seek(SeekFrom::Start(0))?;
+            std::io::copy(&mut std::io::Read::take(file, s.bytes), &mut out)?;
+            file.seek(SeekFrom::End(0))?;
         }
         let mut w = csv_rows(&mut out);
         for e in &self.recent {

@@ -337,6 +337,8 @@ pub struct Recorder {
     first_time: Option<SimTime>,
     /// Kubernetes-style events, in the order they happened (streamed to disk as they pile up).
     pub kube_events: EventLog,
+    /// Whether events are recorded (off for runs that keep only digests).
+    pub record_events: bool,
     /// Pods preempted (victims whose deletion was requested).
     pub preemptions: u64,
     /// Pods the kubelet rejected after a scheduler bound them from a stale cache.
@@ -378,6 +380,7 @@ impl Recorder {
             last_change: SimTime::ZERO,
             first_time: None,
             kube_events: EventLog::default(),
+            record_events: true,
             preemptions: 0,
             kubelet_rejections: 0,
             events: 0,
@@ -409,6 +412,9 @@ impl Recorder {
         message: String,
         source: &str,
     ) {
+        if !self.record_events {
+            return;
+        }
         self.kube_events.push(KubeEvent {
             time_ms: now.0,
             time_s: crate::report::secs(now.0),

@@ -186,7 +186,7 @@ fn is_name_part(s: &str) -> bool {
 
 /// Upstream `validation.IsDNS1123Subdomain`: at most 253 characters, dot-separated labels of
 /// lowercase alphanumerics and `-` that start and end with an alphanumeric.
-fn is_dns1123_subdomain(s: &str) -> bool {
+pub fn is_dns1123_subdomain(s: &str) -> bool {
     s.len() <= 253
         && s.split('.').all(|l| {
             let b = l.as_bytes();

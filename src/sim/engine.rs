@@ -222,6 +222,8 @@ struct Engine<'a> {
     gen_rng: Vec<rand_chacha::ChaCha8Rng>,
     /// Pods each generator has made.
     gen_made: Vec<u64>,
+    /// Each generator's position in its arrival window, 0–1 ([`crate::workload::generator::PodGenerator::arrival`]).
+    gen_pos: Vec<f64>,
 }
 
 impl<'a> Engine<'a> {
@@ -330,9 +332,11 @@ impl<'a> Engine<'a> {
                 })
                 .collect(),
             gen_made: vec![0; dy.generators.len()],
+            gen_pos: vec![0.0; dy.generators.len()],
             procs,
             cluster,
         };
+        e.rec.record_events = sc.record_events;
         e.owner_proc = sc.arrivals.iter().map(|a| e.proc_for(&a.pod)).collect();
         for i in 0..sc.nodes.len() {
             e.push(SimTime::ZERO, Event::NodeAdded(i as u32));
@@ -344,7 +348,8 @@ impl<'a> Engine<'a> {
             }
         }
         for (k, g) in dy.generators.iter().enumerate() {
-            e.push(g.start, Event::Generate(k as u32));
+            let first = g.arrival(0, &mut e.gen_pos[k], &mut e.gen_rng[k]);
+            e.push(first, Event::Generate(k as u32));
         }
         for (i, ds) in dy.daemonsets.iter().enumerate() {
             e.push(ds.created, Event::ControllerSync(Owner::DaemonSet(i as u32)));
@@ -626,7 +631,7 @@ impl<'a> Engine<'a> {
         let (pod, lifetime) = g.pod(n, &mut self.gen_rng[k]);
         self.gen_made[k] += 1;
         if n + 1 < g.count {
-            let next = g.next_arrival(n, self.now, &mut self.gen_rng[k]);
+            let next = g.arrival(n + 1, &mut self.gen_pos[k], &mut self.gen_rng[k]).max(self.now);
             self.push(next, Event::Generate(k as u32));
         }
         let p = self.spawn(pod, String::new())?;

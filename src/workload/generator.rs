@@ -1,8 +1,9 @@
 //! Pod generators: synthetic workloads drawn from the run's seeded workload stream, for scale
 //! runs (issue 8's 1,000,000-pod day) and what-if studies without a trace.
 //!
-//! A generator creates `count` pods over a window: arrivals form a Poisson process (exponential
-//! gaps with mean `over / count`) or are evenly spaced; each pod's shape (cpu and memory
+//! A generator creates `count` pods over a window: arrivals form a Poisson process conditioned
+//! on `count` arrivals in the window (the arrival times are `count` sorted uniform draws over
+//! it, generated one after the other) or are evenly spaced; each pod's shape (cpu and memory
 //! requests, optional PriorityClass) is drawn by weight, and its lifetime (from creation to
 //! deletion, as a trace's `deletion_time`) from a distribution. Pods are made one at a time as
 //! the run reaches their arrival, so a million-pod generator costs no memory up front.
@@ -18,7 +19,7 @@ use crate::sim::time::SimTime;
 /// How a generator spaces its arrivals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArrivalProcess {
-    /// Exponential gaps with mean `over / count` (a Poisson process).
+    /// A Poisson process with exactly `count` arrivals in the window: sorted uniform times.
     Poisson,
     /// Pod `n` arrives at `start + n · over / count`.
     Uniform,
@@ -52,18 +53,33 @@ impl PodGenerator {
         pod
     }
 
-    /// Virtual time of arrival `n + 1` after arrival `n` at `now` (`n` counted from 0).
-    pub fn next_arrival(&self, n: u64, now: SimTime, rng: &mut ChaCha8Rng) -> SimTime {
-        let count = self.count.max(1) as f64;
+    /// Virtual time of arrival `n` (counted from 0; called in order). `pos` carries the
+    /// previous arrival's exact position in the window, 0–1, between calls (start it at 0).
+    /// Uniform: `start + n · over / count`. Poisson: the next of `count` sorted uniform times,
+    /// the minimum of the `count − n` still to come over the rest of the window, so every
+    /// arrival falls inside the window and positions never drift with rounding.
+    pub fn arrival(&self, n: u64, pos: &mut f64, rng: &mut ChaCha8Rng) -> SimTime {
+        let count = self.count.max(1);
         match self.arrival {
-            ArrivalProcess::Uniform => {
-                let at = (self.over_ms as f64 * (n + 1) as f64 / count).round() as i64;
-                self.start.plus_millis(at).max(now)
-            }
+            ArrivalProcess::Uniform => *pos = n as f64 / count as f64,
             ArrivalProcess::Poisson => {
-                let u: f64 = rng.random::<f64>();
-                let gap = (-(1.0 - u).ln() * self.over_ms as f64 / count).round() as i64;
-                now.plus_millis(gap.max(0))
+                let left = count.saturating_sub(n).max(1) as f64;
+                let v: f64 = rng.random::<f64>();
+                *pos += (1.0 - *pos) * (1.0 - (1.0 - v).powf(1.0 / left));
+            }
+        }
+        self.start.plus_millis((*pos * self.over_ms as f64).round() as i64)
+    }
+
+    /// A bound on a pod's lifetime for sizing a run, ms: the fixed or largest uniform value, or
+    /// for an exponential its mean times `1 + ln(count)` (the expected largest of `count` draws).
+    pub fn longest_lifetime_ms(&self) -> i64 {
+        match self.lifetime {
+            None => 0,
+            Some(RunTime::Fixed(ms)) => ms,
+            Some(RunTime::Uniform(_, b)) => b,
+            Some(RunTime::Exponential(mean)) => {
+                (mean as f64 * (1.0 + (self.count.max(1) as f64).ln())) as i64
             }
         }
     }
@@ -111,8 +127,9 @@ mod tests {
     fn uniform_arrivals_are_evenly_spaced_from_the_start() {
         let g = generator(ArrivalProcess::Uniform);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let times: Vec<i64> = (0..3).map(|n| g.next_arrival(n, g.start, &mut rng).0).collect();
-        assert_eq!(times, vec![11_000, 12_000, 13_000]);
+        let mut pos = 0.0;
+        let times: Vec<i64> = (0..4).map(|n| g.arrival(n, &mut pos, &mut rng).0).collect();
+        assert_eq!(times, vec![10_000, 11_000, 12_000, 13_000]);
     }
 
     #[test]
@@ -132,17 +149,22 @@ mod tests {
         assert!((900..1100).contains(&big), "{big}");
     }
 
+    /// 100,000 arrivals over 10 s (mean gap 0.1 ms, below the clock's millisecond): in order,
+    /// inside the window, spread over all of it (each tenth holds ~10 %).
     #[test]
-    fn poisson_gaps_average_the_window_over_the_count() {
+    fn poisson_arrivals_fill_the_window_in_order() {
         let mut g = generator(ArrivalProcess::Poisson);
-        g.count = 10_000;
-        g.over_ms = 10_000_000; // mean gap 1 s
+        g.count = 100_000;
+        g.over_ms = 10_000;
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        let mut now = g.start;
-        for n in 0..10_000 {
-            now = g.next_arrival(n, now, &mut rng);
+        let mut pos = 0.0;
+        let times: Vec<i64> = (0..g.count).map(|n| g.arrival(n, &mut pos, &mut rng).0 - g.start.0).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]));
+        assert!(times[0] >= 0 && *times.last().unwrap() <= 10_000);
+        assert!(*times.last().unwrap() >= 9_990, "{}", times.last().unwrap());
+        for tenth in 0..10 {
+            let n = times.iter().filter(|t| (tenth * 1000..(tenth + 1) * 1000).contains(*t)).count();
+            assert!((9_000..11_000).contains(&n), "tenth {tenth}: {n}");
         }
-        let mean_gap_ms = (now.0 - g.start.0) as f64 / 10_000.0;
-        assert!((970.0..1030.0).contains(&mean_gap_ms), "{mean_gap_ms}");
     }
 }

@@ -60,6 +60,9 @@ pub struct LoadedScenario {
     /// Timeline, pools, failure processes, the system layer (controllers, policies) and
     /// controller settings.
     pub dynamics: super::timeline::Dynamics,
+    /// Record Kubernetes-style events (`events.csv`); experiments that keep only digests
+    /// (compare, plan, bench) turn it off.
+    pub record_events: bool,
 }
 
 /// One scheduler process with its own configuration and informer delay.
@@ -93,6 +96,28 @@ fn load_generator(
         None => SimTime::ZERO,
     };
     let over = parse_duration(&g.over, path, text, &at("over"))?;
+    if start.0 + over.0 > SimTime::MAX.0 {
+        return Err(bad(&g.over, "over", "the arrival window must end within 100 years".into()));
+    }
+    if g.name.len() > 200 || !crate::model::labels::is_dns1123_subdomain(&g.name) {
+        return Err(bad(
+            &g.name,
+            "name",
+            format!(
+                "{:?}: expected lowercase letters, digits, '-' and '.' (a DNS subdomain of at most 200 characters)",
+                g.name
+            ),
+        ));
+    }
+    if let Some(ns) = &g.namespace
+        && (ns.len() > 63 || ns.contains('.') || !crate::model::labels::is_dns1123_subdomain(ns))
+    {
+        return Err(bad(
+            ns,
+            "namespace",
+            format!("{ns:?}: expected a DNS label (lowercase letters, digits, '-')"),
+        ));
+    }
     let arrival = match g.arrival.as_deref().unwrap_or("poisson") {
         "poisson" => ArrivalProcess::Poisson,
         "uniform" => ArrivalProcess::Uniform,
@@ -102,6 +127,13 @@ fn load_generator(
         Some(l) => Some(crate::controllers::job::RunTime::parse(l).map_err(|e| bad(l, "lifetime", e))?),
         None => None,
     };
+    use crate::controllers::job::RunTime;
+    if let Some(RunTime::Fixed(ms) | RunTime::Exponential(ms) | RunTime::Uniform(_, ms)) = lifetime
+        && ms > SimTime::MAX.0
+    {
+        let l = g.lifetime.as_deref().unwrap_or("");
+        return Err(bad(l, "lifetime", format!("{l:?}: a lifetime must stay within 100 years")));
+    }
     if g.shapes.is_empty() {
         return Err(bad("shapes", "shapes", "at least one shape ({cpu, memory}) is required".into()));
     }
@@ -133,6 +165,9 @@ fn load_generator(
             pod.priority_class_name = c.clone();
         }
         total += weight;
+        if !total.is_finite() {
+            return Err(bad("weight", &f("weight"), "the weights add up to more than a float holds".into()));
+        }
         shapes.push((total, pod));
     }
     Ok(PodGenerator {
@@ -491,6 +526,20 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
             }
             WorkloadSource::Generator(g) => {
                 let generator = load_generator(g, i, path, &text)?;
+                if dynamics.generators.iter().any(|o| {
+                    o.name == generator.name && o.shapes[0].1.namespace == generator.shapes[0].1.namespace
+                }) {
+                    return Err(field_err(
+                        path,
+                        &text,
+                        &g.name,
+                        &format!("spec.workload[{i}].generator.name"),
+                        format!(
+                            "two generators are named {:?} in one namespace: their pods' names would clash",
+                            g.name
+                        ),
+                    ));
+                }
                 dynamics.generators.push(generator);
             }
             WorkloadSource::Manifest(m) => {
@@ -630,10 +679,12 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
             "the runtime is measured until the workload's last event (no spec.duration); pods that never end stop being measured there".into(),
         );
     }
+    // A generator's pods arrive within its window; their lifetimes are bounded by SimTime::MAX.
     let last_event = arrivals
         .iter()
         .map(|a| a.deleted.unwrap_or(a.created))
         .chain(dynamics.timeline.iter().map(|(t, _)| *t))
+        .chain(dynamics.generators.iter().map(|g| g.start.plus_millis(g.over_ms + g.longest_lifetime_ms())))
         .max()
         .unwrap_or(SimTime::ZERO);
     let span = horizon.unwrap_or(last_event);
@@ -667,6 +718,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         processes,
         cycle_latency,
         dynamics,
+        record_events: true,
     })
 }
 
