@@ -155,3 +155,30 @@ fn compare_hands_generated_pods_to_each_profile() {
     assert_eq!(r.recorder.pods.iter().filter(|p| p.scheduled_ms.is_some()).count(), 10);
     assert!(r.recorder.kube_events.is_empty());
 }
+
+/// A trace pod named like one of the generator's pods (`default/web-3`) is refused, naming the
+/// generator; `web-10` (past its count) and `web-03` are not its names.
+#[test]
+fn a_generator_may_not_remake_a_workload_pods_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = |name: &str| {
+        format!(
+            "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n{name},100,64,0,0,,LS,Running,0,10,0\n"
+        )
+    };
+    let with_trace = format!("{EVEN}    - trace: {{format: alibaba-openb, path: pods.csv}}\n");
+    for (name, ok) in [("web-3", false), ("web-10", true), ("web-03", true)] {
+        std::fs::write(dir.path().join("pods.csv"), trace(name)).unwrap();
+        let o = run(dir.path(), &with_trace, name);
+        let err = String::from_utf8_lossy(&o.stderr);
+        if ok {
+            assert!(o.status.success(), "{name}: {err}");
+        } else {
+            assert_eq!(o.status.code(), Some(2), "{err}");
+            assert!(
+                err.contains("spec.workload[0].generator.name") && err.contains("default/web-3"),
+                "{err}"
+            );
+        }
+    }
+}

@@ -335,6 +335,16 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
                     .join(", ")
             );
             let dy = &sc.dynamics;
+            for g in &dy.generators {
+                println!(
+                    "generator {}: {} pods over {} s from {} s, {} shape(s)",
+                    g.name,
+                    g.count,
+                    g.over_ms / 1000,
+                    g.start.0 / 1000,
+                    g.shapes.len()
+                );
+            }
             if dy.daemonsets.len() + dy.replicasets.len() + dy.jobs.len() + dy.static_pods.len() > 0 {
                 println!(
                     "controllers: {} DaemonSet(s), {} Deployment/ReplicaSet(s), {} Job(s), {} static pod set(s); {} LimitRange(s), {} ResourceQuota(s)",
@@ -521,6 +531,9 @@ fn cmd_bench(
     use crate::experiment::bench::{
         COLUMNS, bench, bench_run, build, compare, read, run_workloads, workloads,
     };
+    if repeat == 0 {
+        return Err(Failure::usage("--repeat 0: expected at least one timed repetition".into()));
+    }
     if !(scale > 0.0 && scale <= 10.0) {
         return Err(Failure::usage(format!("--scale {scale}: expected a factor in (0, 10]")));
     }

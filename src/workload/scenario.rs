@@ -558,6 +558,35 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     }
     // Stable: sources in scenario order, then creation time.
     arrivals.sort_by_key(|a| a.created);
+    // A generator's pods are `<name>-<n>`: no trace or manifest pod of its namespace may be one.
+    for (k, g) in dynamics.generators.iter().enumerate() {
+        let ns = &g.shapes[0].1.namespace;
+        let clash = arrivals.iter().find(|a| {
+            a.pod.namespace == *ns
+                && a.pod.name.strip_prefix(&g.name).and_then(|r| r.strip_prefix('-')).is_some_and(|n| {
+                    !n.is_empty()
+                        && (n == "0" || !n.starts_with('0'))
+                        && n.parse::<u64>().is_ok_and(|v| v < g.count)
+                })
+        });
+        if let Some(a) = clash {
+            let i = sc
+                .spec
+                .workload
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| matches!(w, WorkloadSource::Generator(_)))
+                .nth(k)
+                .map_or(0, |(i, _)| i);
+            return Err(field_err(
+                path,
+                &text,
+                &g.name,
+                &format!("spec.workload[{i}].generator.name"),
+                format!("generator {:?} would make a second pod {}/{}", g.name, ns, a.pod.name),
+            ));
+        }
+    }
 
     // Scheduler.
     let scheduler = match &sc.spec.scheduler.config {
