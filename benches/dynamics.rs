@@ -5,6 +5,8 @@
 //!   once and the DaemonSets fan out to them. The run ends when everything is placed.
 //! - `node_failure_5000_nodes`: the same cluster and DaemonSets plus a Deployment of 10,000
 //!   replicas (500m / 1Gi); 5% of the nodes fail at 10m and recover an hour later (2h horizon).
+//! - `synthetic_day_1m_pods`: `workloads/synthetic-day.yaml`, 1,000,000 generated pods over a
+//!   day on 5,000 nodes (about 20 s an iteration: 10 samples take a few minutes).
 //!
 //! The scenarios are written as YAML into a temporary folder and loaded once; only
 //! `capsim::sim::engine::run` is timed. Placement is checked (and pod and event counts printed)
@@ -317,5 +319,12 @@ fn node_failure(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, join_burst, node_failure);
+fn synthetic_day(c: &mut Criterion) {
+    let sc = load(Path::new("workloads/synthetic-day.yaml")).expect("the bundled scenario loads");
+    let mut group = group(c, 1_000_000);
+    group.bench_function("synthetic_day_1m_pods", |b| b.iter(|| black_box(run(&sc, 1).unwrap())));
+    group.finish();
+}
+
+criterion_group!(benches, join_burst, node_failure, synthetic_day);
 criterion_main!(benches);
