@@ -18,8 +18,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use capsim::model::Owner;
+use capsim::scenario::{LoadedScenario, load};
 use capsim::sim::engine::{RunResult, run};
-use capsim::workload::scenario::{LoadedScenario, load};
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
     measurement::WallTime,

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use capsim::model::resources::Resources;
 use capsim::model::{Cluster, Labels, Node, simple_pod};
+use capsim::rng::{Stream, stream};
+use capsim::scenario::load;
 use capsim::scheduler::framework::profile::SchedulerConfig;
 use capsim::scheduler::framework::runner::{CycleOptions, SchedulerState, TieBreak, schedule_pod};
 use capsim::sim::engine::run;
-use capsim::sim::rng::{Stream, stream};
-use capsim::workload::scenario::load;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// `n` nodes of 32 cores / 128 GiB / 110 pods; every other node holds a 16-core / 64 GiB pod.

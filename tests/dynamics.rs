@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use capsim::metrics::{Outcome, PodRecord, Sample};
 use capsim::model::PodId;
+use capsim::scenario::manifests::{self, Collected};
+use capsim::scenario::timeline::Dynamics;
+use capsim::scenario::{LoadedScenario, load};
 use capsim::sim::engine::{RunResult, run};
-use capsim::sim::time::SimTime;
-use capsim::workload::manifests::{self, Collected};
-use capsim::workload::scenario::{LoadedScenario, load};
-use capsim::workload::timeline::Dynamics;
+use capsim::time::SimTime;
 
 /// The pool template `node.yaml`: 4 cpu, 16 GiB, 110 pods.
 const NODE: &str = "apiVersion: v1

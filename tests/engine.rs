@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use capsim::metrics::Outcome;
 use capsim::model::resources::Resources;
 use capsim::model::{Labels, Node, simple_pod};
+use capsim::scenario::LoadedScenario;
 use capsim::scheduler::framework::profile::SchedulerConfig;
 use capsim::scheduler::framework::runner::TieBreak;
 use capsim::sim::engine::run;
-use capsim::sim::time::SimTime;
+use capsim::time::SimTime;
 use capsim::workload::Arrival;
-use capsim::workload::scenario::LoadedScenario;
 
 fn node(name: &str, cpu: i64) -> Node {
     let alloc = Resources { milli_cpu: cpu, memory: 16 << 30, pods: 110, ..Default::default() };
@@ -218,7 +218,7 @@ fn a_pod_with_preemption_policy_never_waits_instead() {
 
 #[test]
 fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
-    use capsim::workload::scenario::SchedulerProcess;
+    use capsim::scenario::SchedulerProcess;
     // Two processes, each serving one schedulerName, with a 5 s informer delay. Both see the
     // 4-core node free at 0 s and bind a 3-core pod to it; the second binding reaches a full node
     // and the kubelet rejects it with OutOfcpu. A third pod for process B, created at 10 s, sees

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use capsim::experiment::fgd::{MAX_ARRIVED_PCT, PAPER_DEFAULT, Trace, study, trace_paths, within};
-use capsim::workload::scenario::load;
+use capsim::scenario::load;
 
 #[test]
 fn default_trace_reproduces_the_papers_table() {

@@ -145,10 +145,10 @@ fn compare_hands_generated_pods_to_each_profile() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("nodes.yaml"), NODES).unwrap();
     std::fs::write(dir.path().join("scenario.yaml"), scenario(EVEN)).unwrap();
-    let sc = capsim::workload::scenario::load(&dir.path().join("scenario.yaml")).unwrap();
+    let sc = capsim::scenario::load(&dir.path().join("scenario.yaml")).unwrap();
     let text = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: a\n- schedulerName: b\n";
     std::fs::write(dir.path().join("config.yaml"), text).unwrap();
-    let config = capsim::workload::scenario::load_scheduler_config(&dir.path().join("config.yaml")).unwrap();
+    let config = capsim::scenario::load_scheduler_config(&dir.path().join("config.yaml")).unwrap();
     let b = capsim::experiment::compare::with_profile(&sc, &config, "b").unwrap();
     assert_eq!(b.dynamics.generators[0].shapes[0].1.scheduler_name, "b");
     let r = capsim::sim::engine::run(&b, 1).unwrap();

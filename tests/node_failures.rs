@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 
 use capsim::metrics::Outcome;
 use capsim::model::Owner;
+use capsim::scenario::{LoadedScenario, load};
 use capsim::sim::engine::{RunResult, run};
-use capsim::sim::time::SimTime;
-use capsim::workload::scenario::{LoadedScenario, load};
+use capsim::time::SimTime;
 
 fn scenario() -> &'static LoadedScenario {
     static SC: OnceLock<LoadedScenario> = OnceLock::new();

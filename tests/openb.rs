@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use capsim::model::resources::NVIDIA_GPU;
+use capsim::scenario::load;
 use capsim::sim::engine::run;
 use capsim::workload::alibaba_openb::{GPU_MODEL_LABEL, read_nodes, read_pods};
-use capsim::workload::scenario::load;
 
 const TRACE: &str = "workloads/traces/alibaba-openb";
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use capsim::experiment::plan::{Op, Planner, load_node_types, parse_slo};
-use capsim::workload::scenario::load;
+use capsim::scenario::load;
 
 /// On the bundled small scenario (3 trainers of 6 cpu that only a 16-cpu node fits, then 24 web
 /// pods of 1 cpu), the cheapest mix is 2 large nodes (one trainer pair, one single trainer)

@@ -2,8 +2,8 @@
 //! kills with the restart back-off, node-pressure eviction order, kubelet admission.
 
 use capsim::metrics::Outcome;
+use capsim::scenario::load;
 use capsim::sim::engine::{RunResult, run};
-use capsim::workload::scenario::load;
 
 const NODE: &str = "apiVersion: v1
 kind: Node

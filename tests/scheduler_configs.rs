@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use capsim::error::InputError;
+use capsim::scenario::load_scheduler_config;
 use capsim::scheduler::framework::profile::SchedulerConfig;
-use capsim::workload::scenario::load_scheduler_config;
 
 fn load(name: &str) -> Result<SchedulerConfig, InputError> {
     load_scheduler_config(&Path::new("workloads/scheduler-configs/examples").join(name))

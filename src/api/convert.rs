@@ -18,9 +18,8 @@ use super::quantity::Quantity;
 use crate::error::InputError;
 use crate::model;
 use crate::model::resources::is_milli_resource;
+use crate::names::DEFAULT_SCHEDULER_NAME;
 
-/// Default `spec.schedulerName`.
-pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
 /// Default namespace of a pod.
 pub const DEFAULT_NAMESPACE: &str = "default";
 

@@ -11,8 +11,8 @@ mod progress;
 use crate::error::{InputError, SimError};
 use crate::report::write_results;
 
+use crate::scenario::load;
 use crate::sim::engine::run;
-use crate::workload::scenario::load;
 
 /// capsim: a discrete-event Kubernetes cluster-capacity simulator that schedules as
 /// kube-scheduler v1.35 does.
@@ -271,7 +271,7 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
         }
         Command::Explain { scenario, pod, at, seed, top, json } => {
             let sc = load(&scenario)?;
-            let at = crate::workload::scenario::parse_duration(&at, Path::new("--at"), "", "--at")?;
+            let at = crate::scenario::parse_duration(&at, Path::new("--at"), "", "--at")?;
             let e = crate::experiment::explain::explain(&sc, seed.unwrap_or(sc.seed), &pod, at)?;
             if json {
                 let line =
@@ -541,7 +541,7 @@ fn cmd_bench(
         return Err(Failure::usage(format!("--threshold {threshold}: expected a share in [0, 1)")));
     }
     let config = match profile {
-        Some(p) => crate::workload::scenario::load_scheduler_config(p)?,
+        Some(p) => crate::scenario::load_scheduler_config(p)?,
         None => crate::scheduler::framework::profile::SchedulerConfig::default_config(),
     };
     let base = baseline.map(read).transpose().map_err(Failure::usage)?;
@@ -602,7 +602,7 @@ fn cmd_bench(
             println!("  {:<26} skipped: {} ({why})", w.name, path.display());
             continue;
         }
-        let sc = crate::workload::scenario::load(&path)?;
+        let sc = crate::scenario::load(&path)?;
         for prof in &variants {
             let r = bench_run(w, &sc, prof)?;
             print(&r);

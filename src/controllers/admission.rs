@@ -62,15 +62,12 @@ use crate::api::quantity::{Format, Quantity};
 use crate::model::labels::{TaintEffect, Toleration, TolerationOperator};
 use crate::model::pod::{Container, Pod, QosClass, qos_class};
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS};
+use crate::names::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 
 /// Amounts by resource name, in capsim units (see the module docs: cpu in millicores, byte
 /// resources in bytes, the rest in whole units). Sorted, so iteration never depends on hashing.
 pub type ResourceMap = BTreeMap<String, i64>;
 
-/// Key of a `node.kubernetes.io/not-ready` taint (node Ready=False).
-pub const TAINT_NODE_NOT_READY: &str = "node.kubernetes.io/not-ready";
-/// Key of a `node.kubernetes.io/unreachable` taint (node Ready=Unknown).
-pub const TAINT_NODE_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 /// kube-apiserver's default `--default-not-ready-toleration-seconds`: 300 s.
 pub const DEFAULT_NOT_READY_TOLERATION_SECONDS: i64 = 300;
 /// kube-apiserver's default `--default-unreachable-toleration-seconds`: 300 s.
@@ -1125,7 +1122,7 @@ pub fn add_default_tolerations(pod: &mut Pod, not_ready_seconds: i64, unreachabl
         })
     };
     let missing: Vec<(&str, i64)> =
-        [(TAINT_NODE_NOT_READY, not_ready_seconds), (TAINT_NODE_UNREACHABLE, unreachable_seconds)]
+        [(TAINT_NOT_READY, not_ready_seconds), (TAINT_UNREACHABLE, unreachable_seconds)]
             .into_iter()
             .filter(|(key, _)| !covered(key))
             .collect();
@@ -1875,7 +1872,7 @@ spec:
             effect: Some(TaintEffect::NoExecute),
             toleration_seconds: Some(300),
         };
-        assert_eq!(p.tolerations, vec![expected(TAINT_NODE_NOT_READY), expected(TAINT_NODE_UNREACHABLE)]);
+        assert_eq!(p.tolerations, vec![expected(TAINT_NOT_READY), expected(TAINT_UNREACHABLE)]);
         // Running it again adds nothing.
         add_default_tolerations(&mut p, 300, 300);
         assert_eq!(p.tolerations.len(), 2);
@@ -1892,14 +1889,13 @@ spec:
         };
         // An existing not-ready NoExecute toleration is kept as is (60 s), only unreachable is added.
         let mut p = simple_pod("p", Resources::default());
-        p.tolerations =
-            vec![tol(TAINT_NODE_NOT_READY, TolerationOperator::Exists, Some(TaintEffect::NoExecute))];
+        p.tolerations = vec![tol(TAINT_NOT_READY, TolerationOperator::Exists, Some(TaintEffect::NoExecute))];
         add_default_tolerations(&mut p, 300, 200);
         assert_eq!(p.tolerations.len(), 2);
         assert_eq!(p.tolerations[0].toleration_seconds, Some(60));
         assert_eq!(
             (p.tolerations[1].key.as_str(), p.tolerations[1].toleration_seconds),
-            (TAINT_NODE_UNREACHABLE, Some(200))
+            (TAINT_UNREACHABLE, Some(200))
         );
         // A toleration of every taint (empty key, any effect) covers both.
         let mut p = simple_pod("p", Resources::default());
@@ -1909,14 +1905,14 @@ spec:
         // A NoSchedule toleration of the key does not count; an Equal one of any value does.
         let mut p = simple_pod("p", Resources::default());
         p.tolerations = vec![
-            tol(TAINT_NODE_NOT_READY, TolerationOperator::Exists, Some(TaintEffect::NoSchedule)),
-            tol(TAINT_NODE_UNREACHABLE, TolerationOperator::Equal, Some(TaintEffect::NoExecute)),
+            tol(TAINT_NOT_READY, TolerationOperator::Exists, Some(TaintEffect::NoSchedule)),
+            tol(TAINT_UNREACHABLE, TolerationOperator::Equal, Some(TaintEffect::NoExecute)),
         ];
         add_default_tolerations(&mut p, 300, 300);
         assert_eq!(p.tolerations.len(), 3);
         assert_eq!(
             (p.tolerations[2].key.as_str(), p.tolerations[2].effect, p.tolerations[2].toleration_seconds),
-            (TAINT_NODE_NOT_READY, Some(TaintEffect::NoExecute), Some(300))
+            (TAINT_NOT_READY, Some(TaintEffect::NoExecute), Some(300))
         );
     }
 

@@ -10,11 +10,12 @@ use crate::model::labels::{
     Toleration, tolerations_tolerate,
 };
 use crate::model::{Node, NodeId, Pod, PodId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
-use super::{
+use super::exists_toleration;
+use crate::names::{
     TAINT_DISK_PRESSURE, TAINT_MEMORY_PRESSURE, TAINT_NETWORK_UNAVAILABLE, TAINT_NOT_READY,
-    TAINT_PID_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, exists_toleration,
+    TAINT_PID_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE,
 };
 
 /// Backoff of a node's failed daemon pod before it is recreated: 1 s, doubling.

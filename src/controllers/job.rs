@@ -7,7 +7,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::Pod;
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// Annotation (on the Job or its template) giving a pod's run time: `10m` (fixed),
 /// `exponential(10m)` (mean), or `uniform(5m,15m)`.

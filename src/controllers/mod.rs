@@ -13,24 +13,6 @@ pub mod taint_eviction;
 
 use crate::model::labels::{Taint, TaintEffect, Toleration, TolerationOperator};
 
-/// Taint key of a node whose Ready condition is False.
-pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
-/// Taint key of a node whose Ready condition is Unknown (no heartbeat).
-pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
-/// Taint key of a cordoned node (`spec.unschedulable`).
-pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
-/// Taint key of a node under memory pressure.
-pub const TAINT_MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
-/// Taint key of a node under disk pressure.
-pub const TAINT_DISK_PRESSURE: &str = "node.kubernetes.io/disk-pressure";
-/// Taint key of a node under PID pressure.
-pub const TAINT_PID_PRESSURE: &str = "node.kubernetes.io/pid-pressure";
-/// Taint key of a node whose network is unavailable.
-pub const TAINT_NETWORK_UNAVAILABLE: &str = "node.kubernetes.io/network-unavailable";
-
-/// Label capsim puts on nodes made from a pool template.
-pub const LABEL_POOL: &str = "capsim.dev/pool";
-
 /// Controller settings, upstream defaults unless the scenario says otherwise. Times in ms of
 /// virtual time.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,15 +90,6 @@ pub fn remove_taint(taints: &mut Vec<Taint>, key: &str, effect: Option<TaintEffe
     let before = taints.len();
     taints.retain(|t| !(t.key == key && effect.is_none_or(|e| e == t.effect)));
     taints.len() != before
-}
-
-/// FNV-1a of `s`: a stable 64-bit hash (std's hasher is randomly seeded per process).
-pub fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
-    }
-    h
 }
 
 /// A Kubernetes-style random name suffix (`generateName`), made deterministic: the `n`-th

@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use crate::model::{Cluster, Pod, PodId};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// Most pods one sync creates or deletes (upstream `burstReplicas`).
 pub const BURST_REPLICAS: usize = 500;
@@ -37,7 +37,7 @@ impl ReplicaSet {
 /// Upstream's pod-template-hash stand-in: 10 characters from the name, stable across runs.
 pub fn template_hash(name: &str) -> String {
     // FNV-1a, then the generateName alphabet.
-    let h = super::fnv1a(name);
+    let h = crate::hash::fnv1a(name);
     let a = super::name_suffix(h % 14_348_907);
     let b = super::name_suffix((h >> 32) % 14_348_907);
     format!("{a}{b}")

@@ -93,8 +93,8 @@ mod tests {
     /// DefaultTolerationSeconds: an ordinary pod on an unreachable node goes after 300 s.
     #[test]
     fn default_unreachable_toleration_gives_three_hundred_seconds() {
-        let t = [exists_toleration(crate::controllers::TAINT_UNREACHABLE, TaintEffect::NoExecute, Some(300))];
-        let taints = [taint(crate::controllers::TAINT_UNREACHABLE, TaintEffect::NoExecute)];
+        let t = [exists_toleration(crate::names::TAINT_UNREACHABLE, TaintEffect::NoExecute, Some(300))];
+        let taints = [taint(crate::names::TAINT_UNREACHABLE, TaintEffect::NoExecute)];
         assert_eq!(verdict(&t, &taints), Verdict::EvictAfter(300_000));
     }
 

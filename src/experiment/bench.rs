@@ -276,16 +276,14 @@ pub fn pass(w: &Workload, built: &Built, profile: &Profile) -> Result<(f64, Benc
         pod.name = format!("init-{i}");
         one(&mut c, pod, &mut state, &mut rng)?;
     }
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut hash = crate::hash::Fnv1a::default();
     let mut unschedulable = 0;
     let t = Instant::now();
     for i in 0..w.measured_pods {
         let pod = built.measured_pod(w.shape, w.init_pods + i, i);
         let node = one(&mut c, pod, &mut state, &mut rng)?;
         let v = node.map_or(u64::MAX, u64::from);
-        for b in v.to_le_bytes() {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
+        hash.write_u64(v);
         unschedulable += usize::from(node.is_none());
     }
     let secs = t.elapsed().as_secs_f64();
@@ -304,7 +302,7 @@ pub fn pass(w: &Workload, built: &Built, profile: &Profile) -> Result<(f64, Benc
         unschedulable,
         cpu_allocated: crate::metrics::round6(req as f64 / alloc.max(1) as f64),
         nodes_used: used,
-        placement_hash: format!("{hash:016x}"),
+        placement_hash: format!("{:016x}", hash.finish()),
         peak_rss_mib: 0.0,
         plugin_share: String::new(),
     };
@@ -372,7 +370,7 @@ pub fn run_workloads() -> Vec<RunWorkload> {
 /// An internal error of the run.
 pub fn bench_run(
     w: &RunWorkload,
-    sc: &crate::workload::scenario::LoadedScenario,
+    sc: &crate::scenario::LoadedScenario,
     profile: &Profile,
 ) -> Result<BenchRow, SimError> {
     let mut sc = sc.clone();
@@ -383,15 +381,13 @@ pub fn bench_run(
         p.scheduler_name = name;
     }
     let r = crate::sim::engine::run(&sc, sc.seed)?;
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut hash = crate::hash::Fnv1a::default();
     let (mut created, mut unschedulable) = (0usize, 0usize);
     for rec in &r.recorder.pods {
         created += usize::from(rec.created_ms.is_some());
         unschedulable += usize::from(rec.created_ms.is_some() && rec.scheduled_ms.is_none());
         let v = rec.node.map_or(u64::MAX, u64::from);
-        for b in v.to_le_bytes() {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
+        hash.write_u64(v);
     }
     let (mut req, mut alloc, mut used) = (0i64, 0i64, 0usize);
     for (_, n) in r.cluster.live_nodes() {
@@ -408,7 +404,7 @@ pub fn bench_run(
         unschedulable,
         cpu_allocated: crate::metrics::round6(req as f64 / alloc.max(1) as f64),
         nodes_used: used,
-        placement_hash: format!("{hash:016x}"),
+        placement_hash: format!("{:016x}", hash.finish()),
         peak_rss_mib: peak_rss_mib(),
         plugin_share: String::new(),
     })

@@ -12,10 +12,10 @@ use serde::Serialize;
 use crate::error::SimError;
 use crate::metrics::Sample;
 use crate::report::{GroupPending, Summary, summarize, summarize_groups};
+use crate::scenario::LoadedScenario;
 use crate::scheduler::framework::profile::SchedulerConfig;
 use crate::sim::engine::RunResult;
 use crate::sim::engine::run;
-use crate::workload::scenario::LoadedScenario;
 
 /// Two-sided 95 % Student t quantiles for 1..=30 degrees of freedom.
 const T95: [f64; 30] = [
@@ -434,7 +434,7 @@ impl Plan {
     /// A stable hash of the plan (FNV-1a of its JSON), hex.
     pub fn hash(&self) -> String {
         let json = serde_json::to_string(self).expect("a plan serializes");
-        format!("{:016x}", crate::controllers::fnv1a(&json))
+        format!("{:016x}", crate::hash::fnv1a(&json))
     }
 }
 

@@ -10,10 +10,10 @@ use rand::SeedableRng;
 
 use super::schedule::{Decision, decide_pod};
 use crate::error::{InputError, SimError};
+use crate::scenario::LoadedScenario;
 use crate::scheduler::framework::runner::{CycleOptions, SchedulerState, TieBreak};
 use crate::sim::engine::run;
-use crate::sim::time::SimTime;
-use crate::workload::scenario::LoadedScenario;
+use crate::time::SimTime;
 
 /// The explanation of one pod at one instant.
 pub struct Explanation {
@@ -46,7 +46,7 @@ pub fn explain(sc: &LoadedScenario, seed: u64, key: &str, at: SimTime) -> Result
         )));
     };
     let mut cluster = r.cluster.clone();
-    let secs = crate::report::secs;
+    let secs = crate::time::secs;
     let mut context = format!(
         "pod {key} at {}s (seed {seed}): created {}s, {} scheduling attempt(s), outcome so far {}",
         secs(at.0),

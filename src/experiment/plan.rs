@@ -19,9 +19,9 @@ use serde::Deserialize;
 use crate::error::{InputError, SimError};
 use crate::model::Node;
 use crate::report::Summary;
+use crate::scenario::LoadedScenario;
+use crate::scenario::timeline::Pool;
 use crate::sim::engine::run;
-use crate::workload::scenario::LoadedScenario;
-use crate::workload::timeline::Pool;
 
 /// One node type a plan may buy.
 #[derive(Clone, Debug)]
@@ -78,7 +78,7 @@ pub fn load_node_types(path: &Path) -> Result<Vec<NodeType>, InputError> {
     let f: schema::File = crate::api::yaml::from_str_typed(&text, path)?;
     let err = |needle: &str, field: String, message: String| InputError::Field {
         path: path.to_path_buf(),
-        line: crate::workload::scenario::field_line(&text, needle, &field),
+        line: crate::scenario::field_line(&text, needle, &field),
         field,
         message,
     };

@@ -24,11 +24,11 @@ use crate::api::scheduler_config::KubeSchedulerConfiguration;
 use crate::api::yaml::read_objects;
 use crate::error::InputError;
 use crate::model::{Cluster, NodeId, Pod};
+use crate::scenario::locate;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::{
     CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, effective_percentage, schedule_pod,
 };
-use crate::workload::scenario::locate;
 
 /// A `capsim schedule` input, converted: the profiles, the cluster (nodes, namespaces, Service
 /// and controller selectors) and the pods in file order.

@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::model::{Cluster, NodeId, NodeInfo};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// How a pod's life in the run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -417,7 +417,7 @@ impl Recorder {
         }
         self.kube_events.push(KubeEvent {
             time_ms: now.0,
-            time_s: crate::report::secs(now.0),
+            time_s: crate::time::secs(now.0),
             object: object.to_string(),
             kind: if warning { "Warning" } else { "Normal" },
             reason,

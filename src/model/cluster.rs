@@ -7,11 +7,7 @@ use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId};
 use super::resources::Resources;
 use crate::error::SimError;
-
-/// Zone label consulted for the node iteration order.
-pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
-/// Region label consulted for the node iteration order.
-pub const LABEL_REGION: &str = "topology.kubernetes.io/region";
+use crate::names::{LABEL_NAMESPACE_NAME, LABEL_REGION, LABEL_ZONE};
 
 /// A host port in use on a node: (host IP, protocol, port).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -48,9 +44,6 @@ pub struct WorkloadSelector {
     /// Its selector.
     pub selector: super::labels::LabelSelector,
 }
-
-/// Label every namespace carries with its own name.
-pub const LABEL_NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
 
 /// The per-node numbers the Filter and Score loops read, packed in one 64-byte cache line.
 ///

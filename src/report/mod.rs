@@ -18,6 +18,7 @@ pub mod svg;
 use crate::error::SimError;
 use crate::metrics::{Outcome, round6};
 use crate::sim::engine::RunResult;
+use crate::time::secs;
 
 /// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
@@ -303,16 +304,6 @@ pub struct Timing {
     pub events_per_second: f64,
     /// Scheduling cycles per wall second.
     pub cycles_per_second: f64,
-}
-
-/// Seconds with millisecond precision, as written in CSVs (`12`, `12.5`, `0.001`).
-pub fn secs(ms: i64) -> String {
-    if ms % 1000 == 0 {
-        format!("{}", ms / 1000)
-    } else {
-        let s = format!("{}.{:03}", ms / 1000, (ms % 1000).abs());
-        s.trim_end_matches('0').to_string()
-    }
 }
 
 /// Computes the summary and timing of a run.

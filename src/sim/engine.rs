@@ -17,27 +17,26 @@ use rand_chacha::ChaCha8Rng;
 
 use super::event::{CacheChange, Event};
 use super::queue::EventQueue;
-use super::rng::{Stream, stream};
-use super::time::SimTime;
 use crate::controllers::admission::Admission as AdmissionChain;
 use crate::controllers::daemonset::{DaemonSetController, Decision};
 use crate::controllers::job::JobStatus;
 use crate::controllers::node_lifecycle::NodeLifecycle;
 use crate::controllers::taint_eviction::{self, Verdict};
-use crate::controllers::{
-    self, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE, name_suffix, remove_taint, set_taint, taint,
-};
+use crate::controllers::{self, name_suffix, remove_taint, set_taint, taint};
 use crate::error::SimError;
+use crate::kubelet::runtime::{Kubelet, NodeSize, OomOutcome, PressureAction, Timer};
 use crate::metrics::{DaemonSetSample, FailureRecord, Outcome as PodOutcome, PodCounts, Recorder};
 use crate::model::labels::TaintEffect;
 use crate::model::{Cluster, NodeId, Owner, Pod, PodId};
-use crate::runtime::kubelet::{Kubelet, NodeSize, OomOutcome, PressureAction, Timer};
+use crate::names::{TAINT_MEMORY_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE};
+use crate::rng::{Stream, stream};
+use crate::scenario::LoadedScenario;
+use crate::scenario::timeline::{Action, Spacing};
 use crate::scheduler::framework::runner::Outcome;
 use crate::scheduler::plugins::gpu::fgd_score::{NAME as FGD_NAME, POPULARITY_THRESHOLD, TargetWorkload};
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD_MS;
 use crate::scheduler::{Admission, Scheduler};
-use crate::workload::scenario::LoadedScenario;
-use crate::workload::timeline::{Action, Spacing};
+use crate::time::SimTime;
 
 /// The result of one run: the final cluster (for names), the recorders, and timing.
 pub struct RunResult {
@@ -1068,7 +1067,7 @@ impl<'a> Engine<'a> {
                 match action {
                     PressureAction::None => {}
                     PressureAction::Evict(victim, msg) => {
-                        let t = taint(controllers::TAINT_MEMORY_PRESSURE, TaintEffect::NoSchedule);
+                        let t = taint(TAINT_MEMORY_PRESSURE, TaintEffect::NoSchedule);
                         if set_taint(&mut self.cluster.node_spec_mut(node).taints, t) {
                             let m = format!("Node {name} status is now: NodeHasInsufficientMemory");
                             self.rec.event_on(
@@ -1090,7 +1089,7 @@ impl<'a> Engine<'a> {
                         }
                     }
                     PressureAction::Clear => {
-                        let taint = controllers::TAINT_MEMORY_PRESSURE;
+                        let taint = TAINT_MEMORY_PRESSURE;
                         if remove_taint(&mut self.cluster.node_spec_mut(node).taints, taint, None) {
                             let m = format!("Node {name} status is now: NodeHasSufficientMemory");
                             self.rec.event_on(self.now, &obj, false, "NodeHasSufficientMemory", m, "kubelet");

@@ -49,7 +49,7 @@ pub enum Event {
     JobPodDone(PodId),
     /// A kubelet runtime timer (usage change, OOM kill, container restart, eviction manager,
     /// node OOM); does not keep a run going.
-    Runtime(crate::runtime::kubelet::Timer),
+    Runtime(crate::kubelet::runtime::Timer),
     /// A drain retries the pods a PodDisruptionBudget held back, and deletes the node when
     /// only daemon and mirror pods are left.
     DrainStep(NodeId),

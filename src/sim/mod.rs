@@ -4,5 +4,3 @@
 pub mod engine;
 pub mod event;
 pub mod queue;
-pub mod rng;
-pub mod time;

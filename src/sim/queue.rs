@@ -4,7 +4,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
 use super::event::Event;
-use super::time::SimTime;
+use crate::time::SimTime;
 
 struct Entry {
     time: SimTime,

@@ -17,7 +17,7 @@ use crate::error::InputError;
 use crate::model::gpu::GpuShare;
 use crate::model::resources::{NVIDIA_GPU, Resources};
 use crate::model::{ContainerImage, Labels, Node, Pod, simple_pod};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// Node label carrying the GPU model (`P100`, `T4`, `V100M16`, ...).
 pub const GPU_MODEL_LABEL: &str = crate::model::gpu::GPU_MODEL_KEY;

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::controllers::job::RunTime;
 use crate::model::pod::simple_pod;
 use crate::model::{Pod, Resources};
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
 
 /// How a generator spaces its arrivals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

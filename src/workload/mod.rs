@@ -1,10 +1,7 @@
-//! Workloads: trace readers (one file per format) and the scenario loader that turns a scenario
-//! file into the inputs of a run.
+//! Workloads: trace readers (one file per format) and pod generators. They produce pods and their
+//! arrival times; the scenario loader ([`crate::scenario`]) puts them into a run.
 
 pub mod alibaba_openb;
 pub mod generator;
-pub mod manifests;
-pub mod scenario;
-pub mod timeline;
 
 pub use alibaba_openb::Arrival;

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use super::Plugin;
 use super::registry::{DEFAULT_MULTI_POINT, factory};
 use crate::api::scheduler_config::{KubeSchedulerConfiguration, PluginEntry, PluginSet, Plugins};
-
-/// Name of the default profile, and the default `spec.schedulerName`.
-pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
+use crate::names::DEFAULT_SCHEDULER_NAME;
 
 /// A configuration error: the field path inside the KubeSchedulerConfiguration and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,14 +4,13 @@
 
 use crate::model::labels::tolerations_tolerate;
 use crate::model::{Cluster, NodeHot, NodeInfo, Pod, Taint, TaintEffect};
+use crate::names::TAINT_UNSCHEDULABLE;
 use crate::scheduler::framework::{CycleState, FastFilter, FilterPlugin, Plugin, Status};
 
 /// Upstream name.
 pub const NAME: &str = "NodeUnschedulable";
 /// Upstream `ErrReasonUnschedulable`.
 pub const ERR_REASON_UNSCHEDULABLE: &str = "node(s) were unschedulable";
-/// The taint the node lifecycle controller puts on cordoned nodes.
-pub const TAINT_NODE_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
 
 /// Filter: rejects `spec.unschedulable` nodes (UnschedulableAndUnresolvable) unless tolerated.
 #[derive(Debug, Default)]
@@ -28,7 +27,7 @@ impl Plugin for NodeUnschedulable {
 
 fn tolerates_unschedulable(pod: &Pod) -> bool {
     let taint =
-        Taint { key: TAINT_NODE_UNSCHEDULABLE.into(), value: String::new(), effect: TaintEffect::NoSchedule };
+        Taint { key: TAINT_UNSCHEDULABLE.into(), value: String::new(), effect: TaintEffect::NoSchedule };
     tolerations_tolerate(&pod.tolerations, &taint)
 }
 

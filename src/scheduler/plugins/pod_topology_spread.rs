@@ -19,12 +19,12 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::model::cluster::LABEL_ZONE;
 use crate::model::labels::{find_untolerated_taint, is_qualified_name};
 use crate::model::{
     Cluster, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeId,
     NodeInclusionPolicy, NodeInfo, Pod, SelectorKind, TaintEffect, WhenUnsatisfiable,
 };
+use crate::names::{LABEL_HOSTNAME, LABEL_ZONE};
 use crate::scheduler::framework::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin,
     ScorePlugin, Status,
@@ -40,9 +40,6 @@ pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod top
 /// `ErrReasonNodeLabelNotMatch`, code UnschedulableAndUnresolvable).
 pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
     "node(s) didn't match pod topology spread constraints (missing required label)";
-/// The well-known hostname label (`v1.LabelHostname`): a constraint on it counts pods per node,
-/// and Score counts them on the node itself.
-pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
 
 /// CycleState key of the PreFilter result (upstream `preFilterStateKey`).
 const PRE_FILTER_STATE_KEY: &str = "PreFilterPodTopologySpread";

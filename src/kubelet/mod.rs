@@ -1,11 +1,11 @@
 //! The kubelet's view of running pods: what their containers use over virtual time
 //! ([`usage`]), CPU throttling and sharing ([`cpu`]), OOM kills, restarts and node-pressure
 //! eviction ([`memory`]), and the per-pod and per-node state the engine keeps for them
-//! ([`kubelet`]). Off unless the scenario has a `runtime` section.
+//! ([`runtime`]). Off unless the scenario has a `runtime` section.
 
 pub mod cpu;
-pub mod kubelet;
 pub mod memory;
+pub mod runtime;
 pub mod usage;
 
 /// Runtime settings of a scenario.

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::controllers::LABEL_POOL;
 use crate::model::labels::{Taint, TaintEffect};
 use crate::model::{Cluster, Node, NodeId};
-use crate::sim::time::SimTime;
+use crate::names::LABEL_POOL;
+use crate::time::SimTime;
 
 /// Which nodes an action applies to (see `docs/scenario.md`).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -169,7 +169,7 @@ pub struct Dynamics {
     /// Controller settings.
     pub settings: crate::controllers::Settings,
     /// The kubelet runtime (usage, throttling, OOM, pressure eviction); `None` = off.
-    pub runtime: Option<crate::runtime::RuntimeSettings>,
+    pub runtime: Option<crate::kubelet::RuntimeSettings>,
     /// Pod generators (their pods are made as the run reaches them).
-    pub generators: Vec<super::generator::PodGenerator>,
+    pub generators: Vec<crate::workload::generator::PodGenerator>,
 }

@@ -2,10 +2,11 @@
 //! All paths are resolved against the scenario file's folder. Every error names the file, the
 //! line and the field.
 
+pub mod manifests;
+pub mod timeline;
+
 use std::path::{Path, PathBuf};
 
-use super::alibaba_openb::{self, Arrival};
-use super::timeline::{Action, Dynamics, FailureProcess, NodeSelection, Spacing};
 use crate::api::convert::{node_to_model, pod_to_model, validate_pod};
 use crate::api::objects::KubeObject;
 use crate::api::scenario::{self as schema, NodeSource, WorkloadSource};
@@ -18,7 +19,9 @@ use crate::model::labels::{Taint, TaintEffect};
 use crate::model::pdb::PodDisruptionBudget;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::TieBreak;
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
+use crate::workload::alibaba_openb::{self, Arrival};
+use timeline::{Action, Dynamics, FailureProcess, NodeSelection, Spacing};
 
 /// Default interval between time-series samples: one hour of virtual time.
 pub const DEFAULT_SAMPLE_INTERVAL: SimTime = SimTime::from_secs(3600);
@@ -59,7 +62,7 @@ pub struct LoadedScenario {
     pub cycle_latency: SimTime,
     /// Timeline, pools, failure processes, the system layer (controllers, policies) and
     /// controller settings.
-    pub dynamics: super::timeline::Dynamics,
+    pub dynamics: timeline::Dynamics,
     /// Record Kubernetes-style events (`events.csv`); experiments that keep only digests
     /// (compare, plan, bench) turn it off.
     pub record_events: bool,
@@ -78,14 +81,14 @@ pub struct SchedulerProcess {
     pub cycle_latency: SimTime,
 }
 
-/// Checks a `generator` workload source and builds its [`PodGenerator`](super::generator::PodGenerator).
+/// Checks a `generator` workload source and builds its [`PodGenerator`](crate::workload::generator::PodGenerator).
 fn load_generator(
     g: &schema::GeneratorSpec,
     i: usize,
     path: &Path,
     text: &str,
-) -> Result<super::generator::PodGenerator, InputError> {
-    use super::generator::{ArrivalProcess, PodGenerator};
+) -> Result<crate::workload::generator::PodGenerator, InputError> {
+    use crate::workload::generator::{ArrivalProcess, PodGenerator};
     let at = |f: &str| format!("spec.workload[{i}].generator.{f}");
     let bad = |needle: &str, f: &str, msg: String| field_err(path, text, needle, &at(f), msg);
     if !(1..=100_000_000).contains(&g.count) {
@@ -376,7 +379,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     let mut inputs = vec![path.to_path_buf()];
     let mut notes = Vec::new();
 
-    let mut dynamics = super::timeline::Dynamics::default();
+    let mut dynamics = timeline::Dynamics::default();
     // Nodes.
     let mut nodes: Vec<Node> = Vec::new();
     let mut node_names: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
@@ -419,7 +422,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                         format!("two pools are named {:?}", pool.name),
                     ));
                 }
-                let pool = super::timeline::Pool { name: pool.name.clone(), template, initial: pool.count };
+                let pool = timeline::Pool { name: pool.name.clone(), template, initial: pool.count };
                 for k in 0..pool.initial {
                     let node = pool.node(k);
                     if !node_names.insert(node.name.clone()) {
@@ -481,8 +484,8 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     // The system layer.
     for m in &sc.spec.cluster.manifests {
         let p = resolve(m);
-        let mut got = super::manifests::Collected::default();
-        super::manifests::load(&p, SimTime::ZERO, &mut dynamics, &mut got)?;
+        let mut got = manifests::Collected::default();
+        manifests::load(&p, SimTime::ZERO, &mut dynamics, &mut got)?;
         arrivals.extend(got.arrivals);
         pdbs.extend(got.pdbs);
         inputs.extend(got.files);
@@ -548,8 +551,8 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
                     Some(s) => parse_duration(s, path, &text, &format!("spec.workload[{i}].manifest.at"))?,
                     None => SimTime::ZERO,
                 };
-                let mut got = super::manifests::Collected::default();
-                super::manifests::load(&p, at, &mut dynamics, &mut got)?;
+                let mut got = manifests::Collected::default();
+                manifests::load(&p, at, &mut dynamics, &mut got)?;
                 arrivals.extend(got.arrivals);
                 pdbs.extend(got.pdbs);
                 inputs.extend(got.files);
@@ -1118,9 +1121,9 @@ fn load_runtime(
     rt: &schema::RuntimeSpec,
     path: &Path,
     text: &str,
-) -> Result<crate::runtime::RuntimeSettings, InputError> {
-    use crate::runtime::usage::{Base, Bursts, Dist, Diurnal, ResourceUsage, UsageMatch, UsageRule};
-    let mut s = crate::runtime::RuntimeSettings::default();
+) -> Result<crate::kubelet::RuntimeSettings, InputError> {
+    use crate::kubelet::usage::{Base, Bursts, Dist, Diurnal, ResourceUsage, UsageMatch, UsageRule};
+    let mut s = crate::kubelet::RuntimeSettings::default();
     let dur = |d: &str, field: &str| parse_duration(d, path, text, field);
     if let Some(d) = &rt.change_interval {
         s.change_interval_ms = dur(d, "spec.runtime.changeInterval")?.0;
@@ -1136,7 +1139,7 @@ fn load_runtime(
     }
     let k = &rt.kubelet;
     if let Some(e) = &k.eviction_hard {
-        s.eviction_threshold = crate::runtime::memory::parse_memory_threshold(e, None)
+        s.eviction_threshold = crate::kubelet::memory::parse_memory_threshold(e, None)
             .map_err(|m| field_err(path, text, e, "spec.runtime.kubelet.evictionHard", m))?;
     }
     if let Some(d) = &k.eviction_pressure_transition_period {

@@ -32,3 +32,13 @@ impl SimTime {
         SimTime(self.0.saturating_add(ms))
     }
 }
+
+/// Seconds with millisecond precision, as written in CSVs (`12`, `12.5`, `0.001`).
+pub fn secs(ms: i64) -> String {
+    if ms % 1000 == 0 {
+        format!("{}", ms / 1000)
+    } else {
+        let s = format!("{}.{:03}", ms / 1000, (ms % 1000).abs());
+        s.trim_end_matches('0').to_string()
+    }
+}

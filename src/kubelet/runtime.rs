@@ -341,8 +341,8 @@ impl Kubelet {
                 ..Default::default()
             })
             .collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ crate::controllers::fnv1a(&pod.key()));
-        rng.set_stream(crate::sim::rng::Stream::Usage as u64);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed ^ crate::hash::fnv1a(&pod.key()));
+        rng.set_stream(crate::rng::Stream::Usage as u64);
         for c in &mut containers {
             Self::draw(c, &r, now, true, &mut rng);
         }

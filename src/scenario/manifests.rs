@@ -5,8 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::alibaba_openb::Arrival;
-use super::scenario::refine_line;
+use super::refine_line;
 use super::timeline::Dynamics;
 use crate::api::convert::{builtin_priority, pdb_from_value, pod_to_model, validate_pod};
 use crate::api::objects::{self as api, KubeObject};
@@ -17,7 +16,8 @@ use crate::controllers::job::{self, Job, RunTime};
 use crate::controllers::replicaset::{ReplicaSet, template_hash};
 use crate::error::InputError;
 use crate::model::pdb::PodDisruptionBudget;
-use crate::sim::time::SimTime;
+use crate::time::SimTime;
+use crate::workload::alibaba_openb::Arrival;
 
 /// What the manifests of a scenario add to a run.
 #[derive(Debug, Default)]
