@@ -17,9 +17,10 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use capsim::metrics::RunResult;
 use capsim::model::Owner;
 use capsim::scenario::{LoadedScenario, load};
-use capsim::sim::engine::{RunResult, run};
+use capsim::sim::engine::run;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
     measurement::WallTime,

@@ -8,12 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use capsim::metrics::{Outcome, PodRecord, Sample};
+use capsim::metrics::{Outcome, PodRecord, RunResult, Sample};
 use capsim::model::PodId;
 use capsim::scenario::manifests::{self, Collected};
 use capsim::scenario::timeline::Dynamics;
 use capsim::scenario::{LoadedScenario, load};
-use capsim::sim::engine::{RunResult, run};
+use capsim::sim::engine::run;
 use capsim::time::SimTime;
 
 /// The pool template `node.yaml`: 4 cpu, 16 GiB, 110 pods.

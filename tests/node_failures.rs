@@ -5,10 +5,10 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use capsim::metrics::Outcome;
+use capsim::metrics::{Outcome, RunResult};
 use capsim::model::Owner;
 use capsim::scenario::{LoadedScenario, load};
-use capsim::sim::engine::{RunResult, run};
+use capsim::sim::engine::run;
 use capsim::time::SimTime;
 
 fn scenario() -> &'static LoadedScenario {

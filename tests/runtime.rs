@@ -1,9 +1,9 @@
 //! The kubelet runtime on hand-built scenarios with hand-computed values: CFS throttling, OOM
 //! kills with the restart back-off, node-pressure eviction order, kubelet admission.
 
-use capsim::metrics::Outcome;
+use capsim::metrics::{Outcome, RunResult};
 use capsim::scenario::load;
-use capsim::sim::engine::{RunResult, run};
+use capsim::sim::engine::run;
 
 const NODE: &str = "apiVersion: v1
 kind: Node

@@ -3,10 +3,8 @@
 //! after a backoff (10 s, doubling, at most 10 min) until more than `backoffLimit`
 //! have failed. A pod succeeds after its run time, drawn per pod.
 
-use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
-
 use crate::model::Pod;
+use crate::time::RunTime;
 use crate::time::SimTime;
 
 /// Annotation (on the Job or its template) giving a pod's run time: `10m` (fixed),
@@ -18,58 +16,6 @@ pub const DEFAULT_RUN_TIME_MS: i64 = 60_000;
 pub const BACKOFF_INITIAL_MS: i64 = 10_000;
 /// Longest backoff: 10 min (upstream `MaxJobPodFailureBackOff`).
 pub const BACKOFF_MAX_MS: i64 = 600_000;
-
-/// How long a Job's pods run once started.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum RunTime {
-    /// Always this long, ms.
-    Fixed(i64),
-    /// Exponential with this mean, ms.
-    Exponential(i64),
-    /// Uniform between the bounds, ms.
-    Uniform(i64, i64),
-}
-
-impl RunTime {
-    /// Parses the annotation value (`10m`, `exponential(10m)`, `uniform(5m,15m)`).
-    ///
-    /// # Errors
-    /// A message saying what was expected.
-    pub fn parse(s: &str) -> Result<RunTime, String> {
-        let dur = |x: &str| -> Result<i64, String> {
-            humantime::parse_duration(x.trim())
-                .map(|d| d.as_millis() as i64)
-                .map_err(|e| format!("{x:?} is not a duration like 90s or 10m: {e}"))
-        };
-        let s = s.trim();
-        if let Some(inner) = s.strip_prefix("exponential(").and_then(|r| r.strip_suffix(')')) {
-            return Ok(RunTime::Exponential(dur(inner)?));
-        }
-        if let Some(inner) = s.strip_prefix("uniform(").and_then(|r| r.strip_suffix(')')) {
-            let (a, b) = inner.split_once(',').ok_or("uniform needs two durations: uniform(5m,15m)")?;
-            let (a, b) = (dur(a)?, dur(b)?);
-            if a > b {
-                return Err(format!("uniform({a} ms, {b} ms): the first bound must not exceed the second"));
-            }
-            return Ok(RunTime::Uniform(a, b));
-        }
-        dur(s).map(RunTime::Fixed).map_err(|e| format!("{e}; or exponential(MEAN), uniform(MIN,MAX)"))
-    }
-
-    /// Draws one pod's run time, ms (at least 1).
-    pub fn draw(self, rng: &mut ChaCha8Rng) -> i64 {
-        let ms = match self {
-            RunTime::Fixed(ms) => ms,
-            RunTime::Exponential(mean) => {
-                let u: f64 = rng.random::<f64>();
-                let u: f64 = u;
-                (-(1.0 - u).ln() * mean as f64).round() as i64
-            }
-            RunTime::Uniform(a, b) => rng.random_range(a..=b),
-        };
-        ms.max(1)
-    }
-}
 
 /// A Job as capsim runs it.
 #[derive(Clone, Debug)]
@@ -128,22 +74,6 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
-
-    #[test]
-    fn run_times_parse_and_draw() {
-        assert_eq!(RunTime::parse("10m"), Ok(RunTime::Fixed(600_000)));
-        assert_eq!(RunTime::parse("exponential(90s)"), Ok(RunTime::Exponential(90_000)));
-        assert_eq!(RunTime::parse("uniform(1m, 2m)"), Ok(RunTime::Uniform(60_000, 120_000)));
-        assert!(RunTime::parse("uniform(2m,1m)").is_err());
-        assert!(RunTime::parse("soon").unwrap_err().contains("exponential(MEAN)"));
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let n = 20_000;
-        let mean = (0..n).map(|_| RunTime::Exponential(60_000).draw(&mut rng)).sum::<i64>() / n;
-        assert!((57_000..63_000).contains(&mean), "{mean}");
-        let u = RunTime::Uniform(5, 7).draw(&mut rng);
-        assert!((5..=7).contains(&u));
-    }
 
     #[test]
     fn wanted_pods_respect_parallelism_completions_and_backoff() {

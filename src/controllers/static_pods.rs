@@ -11,7 +11,7 @@ pub struct StaticPods {
     /// The manifests (as the kubelet reads them).
     pub pods: Vec<Pod>,
     /// Which nodes run them; `None` = every node.
-    pub nodes: Option<crate::scenario::timeline::NodeSelection>,
+    pub nodes: Option<crate::model::selection::NodeSelection>,
 }
 
 /// The mirror pod of `template` on node `node_name` (id `node`): named `<name>-<node>`, bound

@@ -10,11 +10,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::SimError;
+use crate::metrics::RunResult;
 use crate::metrics::Sample;
 use crate::report::{GroupPending, Summary, summarize, summarize_groups};
 use crate::scenario::LoadedScenario;
 use crate::scheduler::framework::profile::SchedulerConfig;
-use crate::sim::engine::RunResult;
 use crate::sim::engine::run;
 
 /// Two-sided 95 % Student t quantiles for 1..=30 degrees of freedom.

@@ -24,10 +24,10 @@ use serde::Serialize;
 
 use crate::error::{InputError, SimError};
 use crate::model::gpu::pod_gpu;
+use crate::model::gpu::{POPULARITY_THRESHOLD, TargetWorkload};
 use crate::model::{Cluster, Node, Pod};
 use crate::scheduler::framework::profile::{Profile, SchedulerConfig};
 use crate::scheduler::framework::runner::{CycleOptions, Outcome, SchedulerState, TieBreak, schedule_pod};
-use crate::scheduler::plugins::gpu::fgd_score::{POPULARITY_THRESHOLD, TargetWorkload};
 
 /// The paper's inflation of the workload: arrived GPU requests up to 130 % of capacity.
 pub const TUNE_RATIO: f64 = 1.3;

@@ -122,10 +122,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
         }
     }
     // FGDScore measures fragmentation against the file's pods.
-    let target = crate::scheduler::plugins::gpu::fgd_score::TargetWorkload::from_pods(
-        &pods,
-        crate::scheduler::plugins::gpu::fgd_score::POPULARITY_THRESHOLD,
-    );
+    let target = crate::model::gpu::TargetWorkload::from_pods(&pods, crate::model::gpu::POPULARITY_THRESHOLD);
     cluster.set_gpu_workload(std::sync::Arc::new(target));
     Ok(ScheduleInput { config, cluster, pods })
 }

@@ -550,3 +550,24 @@ impl Recorder {
 pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
+
+/// The result of one run, as recorded: the final cluster (for names), the recorders, and timing.
+/// The engine ([`crate::sim`]) produces it; the report and experiments read it.
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Cluster at the end of the run (every pod ever created, every node).
+    pub cluster: crate::model::Cluster,
+    /// What was recorded.
+    pub recorder: Recorder,
+    /// Virtual time of the last event processed.
+    pub end: SimTime,
+    /// Wall-clock time of the run loop.
+    pub wall: std::time::Duration,
+    /// Notes carried from the scenario.
+    pub notes: Vec<String>,
+    /// Pods nominated by a preemption and still waiting, with their node, at the end.
+    pub nominated: Vec<(crate::model::PodId, crate::model::NodeId)>,
+}

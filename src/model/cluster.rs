@@ -190,7 +190,7 @@ pub struct Cluster {
     /// GPU devices of each bound GPU pod.
     pod_gpus: Vec<Vec<u8>>,
     /// The workload's pod shapes for FGD scoring (set by the engine).
-    gpu_workload: Option<std::sync::Arc<crate::scheduler::plugins::gpu::fgd_score::TargetWorkload>>,
+    gpu_workload: Option<std::sync::Arc<crate::model::gpu::TargetWorkload>>,
     /// When each bound pod started (virtual ms), for preemption's victim order.
     start_ms: Vec<Option<i64>>,
     /// Zones in first-seen order, each with its nodes in insertion order.
@@ -387,17 +387,12 @@ impl Cluster {
     }
 
     /// The target workload FGDScore measures fragmentation against, if set.
-    pub fn gpu_workload(
-        &self,
-    ) -> Option<std::sync::Arc<crate::scheduler::plugins::gpu::fgd_score::TargetWorkload>> {
+    pub fn gpu_workload(&self) -> Option<std::sync::Arc<crate::model::gpu::TargetWorkload>> {
         self.gpu_workload.clone()
     }
 
     /// Sets the target workload of FGDScore (the scenario's pods).
-    pub fn set_gpu_workload(
-        &mut self,
-        w: std::sync::Arc<crate::scheduler::plugins::gpu::fgd_score::TargetWorkload>,
-    ) {
+    pub fn set_gpu_workload(&mut self, w: std::sync::Arc<crate::model::gpu::TargetWorkload>) {
         self.gpu_workload = Some(w);
     }
 

@@ -7,6 +7,8 @@
 
 use super::node::Node;
 use super::pod::Pod;
+use std::collections::BTreeMap;
+
 use super::resources::NVIDIA_GPU;
 
 /// Milli-GPU of one device.
@@ -123,5 +125,91 @@ mod tests {
         assert!(!g.accepts_model(Some("V100")));
         assert!(!g.accepts_model(None));
         assert!(share(1, 500).accepts_model(None));
+    }
+}
+
+/// Share of the workload's pods the target workload covers (the simulator's
+/// `podPopularityThreshold`).
+pub const POPULARITY_THRESHOLD: f64 = 0.95;
+
+/// A pod shape of the target workload.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shape {
+    /// Cpu, millicores (the non-zero request).
+    pub cpu: i64,
+    /// Milli-GPU per GPU (0: cpu-only).
+    pub milli: u32,
+    /// GPUs (0: cpu-only).
+    pub count: u32,
+    /// Accepted GPU models (empty: any).
+    pub models: Vec<String>,
+}
+
+/// The workload's popular pod shapes with their probabilities (summing to 1).
+#[derive(Clone, Debug, Default)]
+pub struct TargetWorkload {
+    /// Shapes, most frequent first.
+    pub shapes: Vec<(Shape, f64)>,
+    /// A number unique to this workload in the process (memo keys of the FGD score).
+    pub id: u64,
+}
+
+impl TargetWorkload {
+    /// The simulator's `GetTypicalPods`: count pods per shape, sort by count (descending; equal
+    /// counts: larger shape first), keep the shortest prefix covering `threshold` of the pods,
+    /// renormalise.
+    pub fn from_pods<'a>(pods: impl IntoIterator<Item = &'a Pod>, threshold: f64) -> Self {
+        let mut counts: BTreeMap<Shape, u64> = BTreeMap::new();
+        let mut total = 0u64;
+        for p in pods {
+            let g = pod_gpu(p);
+            let shape = Shape {
+                cpu: p.non_zero_requests.milli_cpu,
+                milli: g.as_ref().map_or(0, |g| g.milli),
+                count: g.as_ref().map_or(0, |g| g.count),
+                models: g.map(|g| g.models).unwrap_or_default(),
+            };
+            *counts.entry(shape).or_default() += 1;
+            total += 1;
+        }
+        let mut sorted: Vec<(Shape, u64)> = counts.into_iter().collect();
+        sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+        let mut kept = Vec::new();
+        let mut cum = 0u64;
+        for (s, n) in sorted {
+            if (cum as f64) >= threshold * total as f64 {
+                break;
+            }
+            cum += n;
+            kept.push((s, n));
+        }
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        TargetWorkload {
+            shapes: kept.into_iter().map(|(s, n)| (s, n as f64 / cum as f64)).collect(),
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// The expected fragmentation (milli-GPU) of a node with `cpu_left` millicores and devices
+    /// with `left` milli-GPU free, of GPU model `model`.
+    pub fn fragmentation(&self, cpu_left: i64, left: &[u32], model: Option<&str>) -> f64 {
+        let free: u32 = left.iter().sum();
+        let mut f = 0.0;
+        for (m, p) in &self.shapes {
+            let frag = if m.count == 0 {
+                free
+            } else {
+                let g = GpuShare { count: m.count, milli: m.milli, models: Vec::new() };
+                let accepted = m.models.is_empty() || model.is_some_and(|x| m.models.iter().any(|y| y == x));
+                let fits = left.iter().filter(|l| **l >= g.milli).count() >= g.count as usize;
+                if accepted && fits && cpu_left >= m.cpu {
+                    left.iter().filter(|l| **l < g.milli).sum()
+                } else {
+                    free
+                }
+            };
+            f += p * f64::from(frag);
+        }
+        f
     }
 }

@@ -8,6 +8,7 @@ pub mod node;
 pub mod pdb;
 pub mod pod;
 pub mod resources;
+pub mod selection;
 
 pub use cluster::{Cluster, HostPort, NodeHot, NodeInfo, SelectorKind, WorkloadSelector};
 pub use labels::{

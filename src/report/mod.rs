@@ -16,8 +16,8 @@ pub mod html;
 pub mod svg;
 
 use crate::error::SimError;
+use crate::metrics::RunResult;
 use crate::metrics::{Outcome, round6};
-use crate::sim::engine::RunResult;
 use crate::time::secs;
 
 /// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).

@@ -12,10 +12,11 @@ use crate::api::objects::{self as api, KubeObject};
 use crate::api::workloads::PodTemplateSpec;
 use crate::api::yaml::read_objects;
 use crate::controllers::daemonset::DaemonSet;
-use crate::controllers::job::{self, Job, RunTime};
+use crate::controllers::job::{self, Job};
 use crate::controllers::replicaset::{ReplicaSet, template_hash};
 use crate::error::InputError;
 use crate::model::pdb::PodDisruptionBudget;
+use crate::time::RunTime;
 use crate::time::SimTime;
 use crate::workload::alibaba_openb::Arrival;
 

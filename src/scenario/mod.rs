@@ -17,11 +17,12 @@ use crate::error::InputError;
 use crate::model::Node;
 use crate::model::labels::{Taint, TaintEffect};
 use crate::model::pdb::PodDisruptionBudget;
+use crate::model::selection::NodeSelection;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::TieBreak;
 use crate::time::SimTime;
 use crate::workload::alibaba_openb::{self, Arrival};
-use timeline::{Action, Dynamics, FailureProcess, NodeSelection, Spacing};
+use timeline::{Action, Dynamics, FailureProcess, Spacing};
 
 /// Default interval between time-series samples: one hour of virtual time.
 pub const DEFAULT_SAMPLE_INTERVAL: SimTime = SimTime::from_secs(3600);
@@ -127,10 +128,10 @@ fn load_generator(
         other => return Err(bad(other, "arrival", format!("{other:?}: expected poisson or uniform"))),
     };
     let lifetime = match &g.lifetime {
-        Some(l) => Some(crate::controllers::job::RunTime::parse(l).map_err(|e| bad(l, "lifetime", e))?),
+        Some(l) => Some(crate::time::RunTime::parse(l).map_err(|e| bad(l, "lifetime", e))?),
         None => None,
     };
-    use crate::controllers::job::RunTime;
+    use crate::time::RunTime;
     if let Some(RunTime::Fixed(ms) | RunTime::Exponential(ms) | RunTime::Uniform(_, ms)) = lifetime
         && ms > SimTime::MAX.0
     {

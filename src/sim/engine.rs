@@ -10,7 +10,7 @@
 //! its node does not heartbeat (nobody confirms the kill).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -25,7 +25,8 @@ use crate::controllers::taint_eviction::{self, Verdict};
 use crate::controllers::{self, name_suffix, remove_taint, set_taint, taint};
 use crate::error::SimError;
 use crate::kubelet::runtime::{Kubelet, NodeSize, OomOutcome, PressureAction, Timer};
-use crate::metrics::{DaemonSetSample, FailureRecord, Outcome as PodOutcome, PodCounts, Recorder};
+use crate::metrics::{DaemonSetSample, FailureRecord, Outcome as PodOutcome, PodCounts, Recorder, RunResult};
+use crate::model::gpu::{POPULARITY_THRESHOLD, TargetWorkload};
 use crate::model::labels::TaintEffect;
 use crate::model::{Cluster, NodeId, Owner, Pod, PodId};
 use crate::names::{TAINT_MEMORY_PRESSURE, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE};
@@ -33,30 +34,10 @@ use crate::rng::{Stream, stream};
 use crate::scenario::LoadedScenario;
 use crate::scenario::timeline::{Action, Spacing};
 use crate::scheduler::framework::runner::Outcome;
-use crate::scheduler::plugins::gpu::fgd_score::{NAME as FGD_NAME, POPULARITY_THRESHOLD, TargetWorkload};
+use crate::scheduler::plugins::gpu::fgd_score::NAME as FGD_NAME;
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD_MS;
 use crate::scheduler::{Admission, Scheduler};
 use crate::time::SimTime;
-
-/// The result of one run: the final cluster (for names), the recorders, and timing.
-pub struct RunResult {
-    /// Scenario name.
-    pub scenario: String,
-    /// The run's seed.
-    pub seed: u64,
-    /// Cluster at the end of the run (every pod ever created, every node).
-    pub cluster: Cluster,
-    /// What was recorded.
-    pub recorder: Recorder,
-    /// Virtual time of the last event processed.
-    pub end: SimTime,
-    /// Wall-clock time of the run loop.
-    pub wall: Duration,
-    /// Notes carried from the scenario.
-    pub notes: Vec<String>,
-    /// Pods nominated by a preemption and still waiting, with their node, at the end.
-    pub nominated: Vec<(PodId, NodeId)>,
-}
 
 /// Runs `sc` with `seed`.
 ///

@@ -11,9 +11,9 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use crate::controllers::job::RunTime;
 use crate::model::pod::simple_pod;
 use crate::model::{Pod, Resources};
+use crate::time::RunTime;
 use crate::time::SimTime;
 
 /// How a generator spaces its arrivals.
