@@ -476,7 +476,7 @@ fn cmd_compare(
     let progress = progress::Progress::new("runs", variants.len() * seed_list.len(), quiet);
     let mut runs = run_all(&variants, &seed_list, sc.seed, &|| progress.tick())?;
     if let Some((metric, max)) = until {
-        let decided = |runs: &[Vec<crate::experiment::compare::RunDigest>]| {
+        let decided = |runs: &[Vec<crate::report::digest::RunDigest>]| {
             crate::experiment::compare::compare_rows(profiles, runs)
                 .iter()
                 .filter(|r| r.metric == metric && r.group == "all" && !r.verdict.is_empty())

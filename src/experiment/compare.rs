@@ -10,9 +10,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::SimError;
-use crate::metrics::RunResult;
 use crate::metrics::Sample;
-use crate::report::{GroupPending, Summary, summarize, summarize_groups};
+use crate::report::digest::{RunDigest, digest};
+use crate::report::{GroupPending, Summary};
 use crate::scenario::LoadedScenario;
 use crate::scheduler::framework::profile::SchedulerConfig;
 use crate::sim::engine::run;
@@ -152,36 +152,6 @@ pub fn verdict(lo: f64, hi: f64, lower_is_better: Option<bool>) -> &'static str 
                 "lower"
             }
         }
-    }
-}
-
-/// What `compare` keeps of one run: its summary, its pending times by group, its pending-time
-/// histogram (for the merged CDF) and, for the first seed only, its time series (for charts).
-#[derive(Clone, Debug, Default)]
-pub struct RunDigest {
-    /// The run's summary.
-    pub summary: Summary,
-    /// Pending times by priority, namespace and size class.
-    pub groups: Vec<GroupPending>,
-    /// Pending-time histogram buckets `(milliseconds, pods)`, ascending; re-recording them
-    /// rebuilds the run's histogram exactly, so seeds and shards merge without loss.
-    pub pending: Vec<(u64, u64)>,
-    /// Samples (the first seed's runs only; empty otherwise).
-    pub series: Vec<Sample>,
-}
-
-/// The digest of a run; `keep_series` keeps its time series.
-pub fn digest(r: &RunResult, keep_series: bool) -> RunDigest {
-    RunDigest {
-        summary: summarize(r).0,
-        groups: summarize_groups(r),
-        pending: r
-            .recorder
-            .pending
-            .iter_recorded()
-            .map(|v| (v.value_iterated_to(), v.count_at_value()))
-            .collect(),
-        series: if keep_series { r.recorder.samples.clone() } else { Vec::new() },
     }
 }
 
@@ -591,7 +561,7 @@ pub fn write_compare(out: &Path, plan: &Plan, runs: &[Vec<RunDigest>]) -> Result
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
         std::fs::write(tmp.join("compare.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
         std::fs::write(tmp.join("scenario.yaml"), &plan.text).map_err(|e| out_err(tmp, e))?;
-        crate::report::charts::write_compare_report(tmp, plan, runs, &rows)
+        super::compare_report::write_compare_report(tmp, plan, runs, &rows)
     })?;
     Ok(rows)
 }

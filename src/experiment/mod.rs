@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod compare_report;
 pub mod explain;
 pub mod fgd;
 pub mod plan;

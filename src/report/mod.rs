@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub mod charts;
+pub mod digest;
 pub mod html;
 pub mod svg;
 
@@ -775,7 +776,7 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(tmp, e))?;
-        charts::write_run_report(tmp, &crate::experiment::compare::digest(r, true), scenario_text)?;
+        charts::write_run_report(tmp, &digest::digest(r, true), scenario_text)?;
         Ok(summary)
     })
 }

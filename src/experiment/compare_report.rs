@@ -1,0 +1,255 @@
+//! The charts of a comparison folder (`charts/*.svg`: allocation over time, metric bars with
+//! their intervals, p99 pending by pod size) and its `report.html`, built from the report's chart
+//! primitives.
+
+use std::path::Path;
+
+use super::compare::{CompareRow, Plan};
+use crate::error::SimError;
+use crate::metrics::Sample;
+use crate::report::charts::{over_time, pending_cdf, seed_list};
+use crate::report::digest::RunDigest;
+use crate::report::html::Page;
+use crate::report::svg::{Bars, bar_chart};
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> SimError {
+    SimError::Output { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Bars of whole-run metrics per profile: means with their 95 % intervals.
+fn metric_bars(
+    title: &str,
+    y_label: &str,
+    metrics: &[(&str, &str)],
+    names: &[String],
+    rows: &[CompareRow],
+) -> String {
+    let cats: Vec<String> = metrics.iter().map(|(_, label)| label.to_string()).collect();
+    let bars: Vec<Bars> = names
+        .iter()
+        .map(|name| {
+            let found: Vec<&CompareRow> = metrics
+                .iter()
+                .map(|(m, _)| {
+                    rows.iter()
+                        .find(|r| r.metric == *m && r.group == "all" && r.profile == *name)
+                        .expect("every metric has a row per profile")
+                })
+                .collect();
+            Bars {
+                name: name.clone(),
+                values: found.iter().map(|r| r.mean).collect(),
+                // The metrics are counts and durations: an interval below 0 is drawn from 0.
+                errors: Some(found.iter().map(|r| (r.ci_low.max(0.0), r.ci_high)).collect()),
+            }
+        })
+        .collect();
+    bar_chart(title, y_label, &cats, &bars)
+}
+
+/// Bars of the 99th percentile pending time per pod size class and profile.
+fn size_bars(names: &[String], rows: &[CompareRow]) -> String {
+    let cats: Vec<String> = crate::report::SIZE_CLASSES
+        .iter()
+        .map(|(_, c)| format!("size={c}"))
+        .filter(|g| rows.iter().any(|r| r.group == *g))
+        .collect();
+    let bars: Vec<Bars> = names
+        .iter()
+        .map(|name| {
+            let found: Vec<Option<&CompareRow>> = cats
+                .iter()
+                .map(|g| {
+                    rows.iter().find(|r| r.metric == "pending_p99_s" && r.group == *g && r.profile == *name)
+                })
+                .collect();
+            Bars {
+                name: name.clone(),
+                values: found.iter().map(|r| r.map_or(f64::NAN, |r| r.mean)).collect(),
+                errors: Some(
+                    found
+                        .iter()
+                        .map(|r| r.map_or((f64::NAN, f64::NAN), |r| (r.ci_low.max(0.0), r.ci_high)))
+                        .collect(),
+                ),
+            }
+        })
+        .collect();
+    let cats: Vec<String> =
+        cats.iter().map(|c| c.trim_start_matches("size=").to_string() + " cores").collect();
+    bar_chart("p99 pending time by pod size (cpu request), mean over seeds", "pending time (s)", &cats, &bars)
+}
+
+/// Writes `charts/*.svg` and `report.html` of a comparison into `dir`.
+///
+/// # Errors
+/// [`SimError::Output`] when a file cannot be written.
+pub fn write_compare_report(
+    dir: &Path,
+    plan: &Plan,
+    runs: &[Vec<RunDigest>],
+    rows: &[CompareRow],
+) -> Result<(), SimError> {
+    let names = &plan.profiles;
+    let first = plan.seeds.first().copied().unwrap_or(0);
+    let series: Vec<&[Sample]> = runs
+        .iter()
+        .map(|rs| rs.iter().find(|r| !r.series.is_empty()).map_or(&[][..], |r| r.series.as_slice()))
+        .collect();
+    let has_gpu = runs.iter().flatten().any(|r| r.summary.gpu_allocated_peak > 0.0);
+    let mut charts: Vec<(&str, String, String)> = vec![
+        (
+            "pending_cdf.svg",
+            pending_cdf(names, runs),
+            "How long scheduled pods waited, all seeds merged: further left and higher is better.".into(),
+        ),
+        (
+            "pending_by_size.svg",
+            size_bars(names, rows),
+            "Big pods wait differently: p99 pending time per size class, with 95 % intervals.".into(),
+        ),
+        (
+            "allocation_cpu.svg",
+            over_time(
+                &format!("CPU allocated over time (seed {first})"),
+                "requested / allocatable cpu (%)",
+                names,
+                &series,
+                |s| s.cpu_allocated,
+                true,
+            ),
+            "Σ cpu requests of bound pods over Σ allocatable cpu.".into(),
+        ),
+        (
+            "allocation_memory.svg",
+            over_time(
+                &format!("Memory allocated over time (seed {first})"),
+                "requested / allocatable memory (%)",
+                names,
+                &series,
+                |s| s.memory_allocated,
+                true,
+            ),
+            "Σ memory requests of bound pods over Σ allocatable memory.".into(),
+        ),
+    ];
+    if has_gpu {
+        charts.push((
+            "allocation_gpu.svg",
+            over_time(
+                &format!("GPU allocated over time (seed {first})"),
+                "requested / allocatable GPU (%)",
+                names,
+                &series,
+                |s| s.gpu_allocated,
+                true,
+            ),
+            "Σ GPU requests of bound pods over Σ allocatable GPUs.".into(),
+        ));
+    }
+    charts.push((
+        "nodes_used.svg",
+        over_time(
+            &format!("Nodes in use over time (seed {first})"),
+            "nodes with at least one pod",
+            names,
+            &series,
+            |s| s.nodes_used as f64,
+            false,
+        ),
+        "Fewer nodes in use for the same pods means tighter packing.".into(),
+    ));
+    charts.push((
+        "fragmentation.svg",
+        over_time(
+            &format!("Fragmented cpu over time (seed {first})"),
+            "free cpu on nodes that can't fit the median pending pod (% of allocatable)",
+            names,
+            &series,
+            |s| s.cpu_fragmented,
+            true,
+        ),
+        "Free capacity stranded on nodes too full for the median pending pod (0 when nothing is pending)."
+            .into(),
+    ));
+    charts.push((
+        "disruptions.svg",
+        metric_bars(
+            "Evictions, preemptions, OOM kills and restarts per run",
+            "pods or containers per run",
+            &[
+                ("pods_evicted", "evictions"),
+                ("preemptions", "preemptions"),
+                ("oom_kills", "OOM kills"),
+                ("restarts", "restarts"),
+            ],
+            names,
+            rows,
+        ),
+        "Means over seeds with 95 % confidence intervals.".into(),
+    ));
+    charts.push((
+        "throttling.svg",
+        metric_bars(
+            "CPU throttling per run",
+            "throttled cpu (CPU-seconds)",
+            &[("throttled_cpu_s", "throttled CPU-seconds")],
+            names,
+            rows,
+        ),
+        "CPU demand cut by CFS quota (0 without a runtime section), means with 95 % intervals.".into(),
+    ));
+    let cdir = dir.join("charts");
+    std::fs::create_dir_all(&cdir).map_err(|e| out_err(&cdir, e))?;
+    for (file, svg, _) in &charts {
+        std::fs::write(cdir.join(file), svg).map_err(|e| out_err(&cdir.join(file), e))?;
+    }
+
+    let mut page = Page::new(&format!("capsim compare: {}", plan.scenario));
+    page.para(&format!(
+        "Profiles {} (the first is the baseline of the paired differences) over {} seeds ({}), {} runs; \
+         every profile sees the same workload on a seed.",
+        names.join(", "),
+        plan.seeds.len(),
+        seed_list(&plan.seeds),
+        names.len() * plan.seeds.len()
+    ));
+    let verdicts: Vec<Vec<String>> = rows
+        .iter()
+        .filter(|r| !r.verdict.is_empty() && r.group == "all")
+        .map(|r| {
+            vec![
+                r.metric.clone(),
+                r.profile.clone(),
+                format!("{} [{}, {}]", r.mean, r.ci_low, r.ci_high),
+                r.verdict.clone(),
+            ]
+        })
+        .collect();
+    page.heading("Paired differences (whole run)")
+        .table(&["metric", "difference", "mean [95 % CI]", "verdict"], &verdicts);
+    let per_profile = |group_all: bool| -> Vec<Vec<String>> {
+        rows.iter()
+            .filter(|r| r.verdict.is_empty() && (r.group == "all") == group_all)
+            .map(|r| {
+                vec![
+                    r.metric.clone(),
+                    r.group.clone(),
+                    r.profile.clone(),
+                    r.n.to_string(),
+                    r.mean.to_string(),
+                    format!("[{}, {}]", r.ci_low, r.ci_high),
+                ]
+            })
+            .collect()
+    };
+    let header = ["metric", "group", "profile", "seeds", "mean", "95 % CI"];
+    page.heading("Charts");
+    for (file, svg, caption) in &charts {
+        page.chart(svg, &format!("charts/{file}: {caption}"));
+    }
+    page.heading("Per profile (whole run)").table(&header, &per_profile(true));
+    page.heading("Pending by priority, namespace and pod size").table(&header, &per_profile(false));
+    page.heading("Scenario").pre(&plan.text);
+    std::fs::write(dir.join("report.html"), page.finish()).map_err(|e| out_err(dir, e))
+}
