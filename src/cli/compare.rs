@@ -1,0 +1,129 @@
+//! `capsim compare` and `capsim merge`.
+
+use std::path::{Path, PathBuf};
+
+use super::{Failure, parse_shard, progress};
+use crate::scenario::load;
+
+pub(super) fn cmd_compare(
+    scenario: &Path,
+    profiles: &[String],
+    seeds: u64,
+    out: Option<PathBuf>,
+    shard: Option<String>,
+    until: Option<(String, u64)>,
+    quiet: bool,
+) -> Result<(), Failure> {
+    use crate::experiment::compare::{Plan, run_all, run_jobs, with_profile, write_compare, write_shard};
+    let sc = load(scenario)?;
+    if seeds == 0 || seeds > 10_000 {
+        return Err(Failure::usage(format!("--seeds {seeds}: must be between 1 and 10000")));
+    }
+    let mut variants = Vec::new();
+    for p in profiles {
+        variants.push(
+            with_profile(&sc, &sc.scheduler, p).map_err(|m| Failure::usage(format!("--profiles: {m}")))?,
+        );
+    }
+    let seed_list: Vec<u64> = (0..seeds).map(|k| sc.seed + k).collect();
+    let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-compare", sc.name)));
+    // Refuse bad flags and an unusable --out before spending time on runs.
+    if let Some((metric, _)) = &until {
+        if shard.is_some() {
+            return Err(Failure::usage("--until-decided cannot be sharded".into()));
+        }
+        if !crate::experiment::compare::METRICS.iter().any(|m| m.name == metric) {
+            let names: Vec<&str> = crate::experiment::compare::METRICS.iter().map(|m| m.name).collect();
+            return Err(Failure::usage(format!("--metric {metric:?}: expected one of {}", names.join(", "))));
+        }
+    }
+    if let Some(dup) = profiles.iter().enumerate().find(|(i, p)| profiles[..*i].contains(p)) {
+        return Err(Failure::usage(format!("--profiles: {:?} is given twice", dup.1)));
+    }
+    let markers: &[&str] = if shard.is_some() {
+        &crate::experiment::compare::SHARD_MARKERS
+    } else {
+        &crate::report::COMPARE_MARKERS
+    };
+    crate::report::check_replaceable_with(&out, markers)?;
+    let started = std::time::Instant::now();
+    if !quiet {
+        println!(
+            "capsim compare {} ({} profiles × {} seeds = {} runs, {} threads)",
+            scenario.display(),
+            profiles.len(),
+            seeds,
+            profiles.len() as u64 * seeds,
+            rayon::current_num_threads()
+        );
+    }
+    let plan = Plan {
+        scenario: sc.name.clone(),
+        text: sc.text.clone(),
+        profiles: profiles.to_vec(),
+        seeds: seed_list.clone(),
+    };
+    if let Some(sh) = shard {
+        let (index, count) = parse_shard(&sh)?;
+        let jobs = plan.jobs();
+        let mine: Vec<(usize, u64)> =
+            jobs.iter().enumerate().filter(|(k, _)| k % count == index).map(|(_, j)| *j).collect();
+        let progress = progress::Progress::new("runs", mine.len(), quiet);
+        let runs = run_jobs(&variants, &mine, sc.seed, &|| progress.tick())?;
+        write_shard(&out, &plan, index, count, &mine, &runs)?;
+        if !quiet {
+            println!(
+                "  shard {index}/{count}: {} runs in {:.1}s; results: {}",
+                mine.len(),
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+        }
+        return Ok(());
+    }
+    let mut plan = plan;
+    let progress = progress::Progress::new("runs", variants.len() * seed_list.len(), quiet);
+    let mut runs = run_all(&variants, &seed_list, sc.seed, &|| progress.tick())?;
+    if let Some((metric, max)) = until {
+        let decided = |runs: &[Vec<crate::report::digest::RunDigest>]| {
+            crate::experiment::compare::compare_rows(profiles, runs)
+                .iter()
+                .filter(|r| r.metric == metric && r.group == "all" && !r.verdict.is_empty())
+                .all(|r| r.verdict != "no difference detected" || (r.ci_low == 0.0 && r.ci_high == 0.0))
+        };
+        while !decided(&runs) && (plan.seeds.len() as u64) < max {
+            let more = (plan.seeds.len() as u64).min(max - plan.seeds.len() as u64);
+            let next: Vec<u64> = (0..more).map(|k| sc.seed + plan.seeds.len() as u64 + k).collect();
+            let progress = progress::Progress::new("runs", variants.len() * next.len(), quiet);
+            let extra = run_all(&variants, &next, sc.seed, &|| progress.tick())?;
+            for (r, e) in runs.iter_mut().zip(extra) {
+                r.extend(e);
+            }
+            plan.seeds.extend(next);
+            if !quiet {
+                println!("  {metric} undecided: {} seeds now", plan.seeds.len());
+            }
+        }
+    }
+    let rows = write_compare(&out, &plan, &runs)?;
+    if !quiet {
+        for r in rows.iter().filter(|r| !r.verdict.is_empty() && r.group == "all") {
+            if r.metric.starts_with("pending_p")
+                || r.metric == "pods_never_scheduled"
+                || r.verdict != "no difference detected"
+            {
+                println!(
+                    "  {:<22} {}: {:+} [{}, {}] → {}",
+                    r.metric, r.profile, r.mean, r.ci_low, r.ci_high, r.verdict
+                );
+            }
+        }
+        println!(
+            "  {} runs in {:.1}s; results: {}",
+            profiles.len() * plan.seeds.len(),
+            started.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(())
+}
