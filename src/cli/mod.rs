@@ -1,4 +1,4 @@
-//! The command line: clap commands ([`args`]), resolved into runs by one file per command
+//! The command line: clap commands (`args.rs`), resolved into runs by one file per command
 //! (`run`, `compare`, `plan`, `bench`); the only place that prints and uses `anyhow`. Exit codes: 0 success, 2 bad input (file, line and field named), 1 internal error.
 
 use std::io::Write;

@@ -1,0 +1,476 @@
+//! The figures of one recorded run: the summary (`summary.csv`, `summary.json`), pending times
+//! per profile and per group (priority, namespace, pod size), the runtime table, and wall-clock
+//! timing. Pure functions of a [`RunResult`]; writing them is `report`'s job.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::metrics::{Outcome, RunResult, round6};
+
+/// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Nodes at the end of the run.
+    pub nodes: usize,
+    /// Pods in the workload.
+    pub pods_total: usize,
+    /// Pods created within the run.
+    pub pods_created: usize,
+    /// Pods bound by the scheduler.
+    pub pods_scheduled: usize,
+    /// Pods bound through `spec.nodeName`, bypassing the scheduler.
+    pub pods_bound_by_node_name: usize,
+    /// Pods never bound: still pending, gated, without a profile, or pinned to a missing node.
+    pub pods_never_scheduled: usize,
+    /// Pods the workload deleted before they were ever scheduled.
+    pub pods_deleted_while_pending: usize,
+    /// Of those, pods that had failed at least one scheduling attempt (they waited for room
+    /// that never came, rather than leaving before the scheduler saw them).
+    pub pods_deleted_unschedulable: usize,
+    /// Pods scheduled and later deleted by preemption.
+    pub pods_preempted: usize,
+    /// Preemption victims whose deletion the scheduler requested.
+    pub preemptions: u64,
+    /// Pods bound from a stale scheduler cache and rejected by the kubelet (OutOfcpu, ...).
+    pub pods_rejected_by_kubelet: usize,
+    /// Pods refused at admission (unknown PriorityClass, LimitRange, ResourceQuota).
+    pub pods_rejected: usize,
+    /// Pods evicted by a controller (taints, failed nodes, drains).
+    pub pods_evicted: usize,
+    /// Pods that ran to completion (Jobs).
+    pub pods_succeeded: usize,
+    /// Pods deleted by their owner (scale-down, DaemonSet on an ineligible node).
+    pub pods_deleted_by_owner: usize,
+    /// Pods lost with their deleted node.
+    pub pods_node_lost: usize,
+    /// Evictions by reason, `reason=count` joined with `; ` (NodeFailure, TaintManagerEviction,
+    /// Drain, Preemption, ...).
+    pub evictions_by_reason: String,
+    /// Pods refused at admission by reason, `reason=count` joined with `; `.
+    pub rejections_by_reason: String,
+    /// Node failures within the run.
+    pub node_failures: usize,
+    /// OOM kills (runtime).
+    pub oom_kills: u64,
+    /// Container restarts (runtime).
+    pub restarts: u64,
+    /// Pods evicted by kubelets under memory pressure.
+    pub pressure_evictions: u64,
+    /// Throttled CPU, CPU-seconds (runtime).
+    pub throttled_cpu_s: f64,
+    /// 99th percentile over pods of the fraction of CFS periods throttled (runtime).
+    pub throttled_fraction_p99: f64,
+    /// Median time from the loss of a controller-owned pod to its replacement being bound,
+    /// seconds (0 when none).
+    pub replacement_p50_s: f64,
+    /// 99th percentile of that time, seconds.
+    pub replacement_p99_s: f64,
+    /// Median pending time of scheduled pods, seconds (HdrHistogram, 3 significant digits).
+    pub pending_p50_s: f64,
+    /// 90th percentile pending time, seconds.
+    pub pending_p90_s: f64,
+    /// 99th percentile pending time, seconds.
+    pub pending_p99_s: f64,
+    /// Longest pending time, seconds (exact).
+    pub pending_max_s: f64,
+    /// Longest wait of a pod that was never scheduled (until its deletion, or the end of the
+    /// run), seconds; such pods are not in the pending percentiles.
+    pub unscheduled_wait_max_s: f64,
+    /// Time-weighted mean fraction of allocatable cpu requested.
+    pub cpu_allocated_mean: f64,
+    /// Peak fraction of allocatable cpu requested.
+    pub cpu_allocated_peak: f64,
+    /// Time-weighted mean fraction of allocatable memory requested.
+    pub memory_allocated_mean: f64,
+    /// Peak fraction of allocatable memory requested.
+    pub memory_allocated_peak: f64,
+    /// Time-weighted mean fraction of allocatable nvidia.com/gpu requested.
+    pub gpu_allocated_mean: f64,
+    /// Peak fraction of allocatable nvidia.com/gpu requested.
+    pub gpu_allocated_peak: f64,
+    /// Mean over samples of the nodes with at least one pod.
+    pub nodes_used_mean: f64,
+    /// Most nodes with a pod at a sample.
+    pub nodes_used_peak: usize,
+    /// Mean over samples of the standard deviation, over nodes, of requested / allocatable cpu
+    /// (how unevenly the cluster is packed).
+    pub cpu_allocated_stddev_mean: f64,
+    /// Mean over samples of the lowest node's requested / allocatable cpu.
+    pub cpu_allocated_node_min_mean: f64,
+    /// Mean over samples of the highest node's requested / allocatable cpu.
+    pub cpu_allocated_node_max_mean: f64,
+    /// Mean over samples of the fragmented cpu (free cpu on nodes that cannot fit the median
+    /// pending pod, as a fraction of allocatable cpu).
+    pub cpu_fragmented_mean: f64,
+    /// Virtual time of the last event, seconds.
+    pub virtual_end_s: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Scheduling cycles run.
+    pub scheduling_cycles: u64,
+    /// Cycles that found no feasible node.
+    pub failed_cycles: u64,
+    /// Facts about the modelling a reader must know, joined with `; `.
+    pub notes: String,
+}
+
+/// One row of `profiles.csv`: the pods of one `schedulerName` (a profile, or a name no profile
+/// has). Percentiles are exact (nearest rank) over the profile's scheduled pods, in seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProfileSummary {
+    /// The pods' `spec.schedulerName`.
+    pub scheduler: String,
+    /// Pods created with this schedulerName.
+    pub pods_created: usize,
+    /// Pods bound by the scheduler.
+    pub pods_scheduled: usize,
+    /// Pods never bound (pending at the end, gated, no such profile, missing node).
+    pub pods_never_scheduled: usize,
+    /// Pods deleted before they were scheduled.
+    pub pods_deleted_while_pending: usize,
+    /// Pods scheduled, then preempted.
+    pub pods_preempted: usize,
+    /// Pods rejected by the kubelet after a race between scheduler processes.
+    pub pods_rejected_by_kubelet: usize,
+    /// Median pending time, seconds.
+    pub pending_p50_s: f64,
+    /// 90th percentile, seconds.
+    pub pending_p90_s: f64,
+    /// 99th percentile, seconds.
+    pub pending_p99_s: f64,
+    /// Longest, seconds.
+    pub pending_max_s: f64,
+}
+
+/// Whether a scheduler bound the pod at some point (whatever happened to it afterwards).
+fn by_scheduler(rec: &crate::metrics::PodRecord) -> bool {
+    rec.scheduled_ms.is_some()
+        && !matches!(rec.outcome, Outcome::BoundByNodeName | Outcome::RejectedByKubelet)
+        && !rec.owner.starts_with("Node/")
+}
+
+/// Per-`schedulerName` summaries, in name order.
+pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
+    pending_by(r, |p| (0, p.scheduler_name.clone()))
+}
+
+/// Pod size classes by cpu request (millicores): upper bounds (exclusive) and names.
+pub const SIZE_CLASSES: [(i64, &str); 4] =
+    [(1000, "cpu<1"), (4000, "cpu1-4"), (16000, "cpu4-16"), (i64::MAX, "cpu16+")];
+
+/// The size class of a pod with `milli_cpu` requested: its index in [`SIZE_CLASSES`].
+pub fn size_class(milli_cpu: i64) -> usize {
+    SIZE_CLASSES.iter().position(|(hi, _)| milli_cpu < *hi).unwrap_or(SIZE_CLASSES.len() - 1)
+}
+
+/// One row of `groups.csv`: the pending times of one group of pods — a `priority`, a
+/// `namespace` or a pod `size` class (cpu request: `cpu<1`, `cpu1-4`, `cpu4-16`, `cpu16+`
+/// cores), since big pods wait differently. Percentiles are exact (nearest rank), seconds.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+pub struct GroupPending {
+    /// `priority`, `namespace` or `size`.
+    pub dimension: String,
+    /// The group's value.
+    pub group: String,
+    /// Pods created.
+    pub pods_created: usize,
+    /// Pods bound by the scheduler.
+    pub pods_scheduled: usize,
+    /// Pods never bound.
+    pub pods_never_scheduled: usize,
+    /// Median pending time, seconds.
+    pub pending_p50_s: f64,
+    /// 90th percentile, seconds.
+    pub pending_p90_s: f64,
+    /// 99th percentile, seconds.
+    pub pending_p99_s: f64,
+    /// Longest, seconds.
+    pub pending_max_s: f64,
+}
+
+/// Columns of `groups.csv`, in [`GroupPending`] field order.
+pub const GROUP_COLUMNS: [&str; 9] = [
+    "dimension",
+    "group",
+    "pods_created",
+    "pods_scheduled",
+    "pods_never_scheduled",
+    "pending_p50_s",
+    "pending_p90_s",
+    "pending_p99_s",
+    "pending_max_s",
+];
+
+/// Pending times by priority (numeric order), namespace and size class, in that order.
+pub fn summarize_groups(r: &RunResult) -> Vec<GroupPending> {
+    let mut out = Vec::new();
+    type Key = fn(&crate::model::Pod) -> (i64, String);
+    let dims: [(&str, Key); 3] = [
+        ("priority", |p| (p.priority as i64, p.priority.to_string())),
+        ("namespace", |p| (0, p.namespace.clone())),
+        ("size", |p| {
+            let k = size_class(p.requests.milli_cpu);
+            (k as i64, SIZE_CLASSES[k].1.to_string())
+        }),
+    ];
+    for (dim, key) in dims {
+        out.extend(pending_by(r, key).into_iter().map(|s| GroupPending {
+            dimension: dim.to_string(),
+            group: s.scheduler,
+            pods_created: s.pods_created,
+            pods_scheduled: s.pods_scheduled,
+            pods_never_scheduled: s.pods_never_scheduled,
+            pending_p50_s: s.pending_p50_s,
+            pending_p90_s: s.pending_p90_s,
+            pending_p99_s: s.pending_p99_s,
+            pending_max_s: s.pending_max_s,
+        }));
+    }
+    out
+}
+
+/// Summaries of the created pods grouped by `key` (sorted by the key; its string names the
+/// group, in the `scheduler` field).
+fn pending_by(r: &RunResult, key: impl Fn(&crate::model::Pod) -> (i64, String)) -> Vec<ProfileSummary> {
+    let mut by: BTreeMap<(i64, String), (Vec<i64>, [usize; 6])> = BTreeMap::new();
+    for (i, rec) in r.recorder.pods.iter().enumerate() {
+        if rec.created_ms.is_none() {
+            continue;
+        }
+        let e = by.entry(key(r.cluster.pod(i as u32))).or_default();
+        e.1[0] += 1;
+        if by_scheduler(rec) {
+            e.1[1] += 1;
+            e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
+        }
+        match rec.outcome {
+            Outcome::DeletedWhilePending => e.1[3] += 1,
+            Outcome::Preempted => e.1[4] += 1,
+            Outcome::RejectedByKubelet => e.1[5] += 1,
+            Outcome::Pending | Outcome::Gated | Outcome::NoProfile | Outcome::NodeNotFound => e.1[2] += 1,
+            _ => {}
+        }
+    }
+    by.into_iter()
+        .map(|((_, name), (mut waits, c))| {
+            waits.sort_unstable();
+            let rank = |q: f64| {
+                if waits.is_empty() {
+                    return 0.0;
+                }
+                let k = ((q * waits.len() as f64).ceil() as usize).clamp(1, waits.len());
+                waits[k - 1] as f64 / 1000.0
+            };
+            ProfileSummary {
+                scheduler: name,
+                pods_created: c[0],
+                pods_scheduled: c[1],
+                pods_never_scheduled: c[2],
+                pods_deleted_while_pending: c[3],
+                pods_preempted: c[4],
+                pods_rejected_by_kubelet: c[5],
+                pending_p50_s: rank(0.5),
+                pending_p90_s: rank(0.9),
+                pending_p99_s: rank(0.99),
+                pending_max_s: rank(1.0),
+            }
+        })
+        .collect()
+}
+
+/// Wall-clock figures of a run, kept apart from the summary because they vary between runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Timing {
+    /// Wall time of the run loop, seconds.
+    pub wall_seconds: f64,
+    /// Events per wall second.
+    pub events_per_second: f64,
+    /// Scheduling cycles per wall second.
+    pub cycles_per_second: f64,
+}
+
+/// Computes the summary and timing of a run.
+pub fn summarize(r: &RunResult) -> (Summary, Timing) {
+    let rec = &r.recorder;
+    let count = |o: Outcome| rec.pods.iter().filter(|p| p.outcome == o).count();
+    // HdrHistogram reports a bucket's highest equivalent value; never above the exact maximum.
+    let pct = |q: f64| {
+        if rec.pending.is_empty() {
+            0.0
+        } else {
+            rec.pending.value_at_quantile(q).min(rec.pending_max_ms) as f64 / 1000.0
+        }
+    };
+    let never_wait_ms = rec
+        .pods
+        .iter()
+        .filter(|p| {
+            p.scheduled_ms.is_none()
+                && matches!(
+                    p.outcome,
+                    Outcome::Pending
+                        | Outcome::Gated
+                        | Outcome::NoProfile
+                        | Outcome::NodeNotFound
+                        | Outcome::DeletedWhilePending
+                )
+        })
+        .filter_map(|p| Some(p.deleted_ms.unwrap_or(r.end.0) - p.created_ms?))
+        .max()
+        .unwrap_or(0);
+    let joined =
+        |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+    let replacement = |q: f64| {
+        if rec.replacement.is_empty() { 0.0 } else { rec.replacement.value_at_quantile(q) as f64 / 1000.0 }
+    };
+    let runtime_all = summarize_runtime(r).into_iter().find(|x| x.scheduler == "all" && x.qos_class == "all");
+    let mean_of = |f: fn(&crate::metrics::Sample) -> f64| {
+        if rec.samples.is_empty() {
+            0.0
+        } else {
+            rec.samples.iter().map(f).sum::<f64>() / rec.samples.len() as f64
+        }
+    };
+    let mean = rec.mean_allocation(r.end);
+    let peak = rec.peak_allocation();
+    let summary = Summary {
+        scenario: r.scenario.clone(),
+        seed: r.seed,
+        nodes: r.cluster.num_live_nodes(),
+        pods_total: rec.pods.len(),
+        pods_created: rec.pods.iter().filter(|p| p.created_ms.is_some()).count(),
+        pods_scheduled: rec.pods.iter().filter(|p| by_scheduler(p)).count(),
+        pods_bound_by_node_name: rec
+            .pods
+            .iter()
+            .filter(|p| {
+                p.outcome == Outcome::BoundByNodeName
+                    || (p.owner.starts_with("Node/") && p.scheduled_ms.is_some())
+            })
+            .count(),
+        pods_never_scheduled: count(Outcome::Pending)
+            + count(Outcome::Gated)
+            + count(Outcome::NoProfile)
+            + count(Outcome::NodeNotFound),
+        pods_deleted_while_pending: count(Outcome::DeletedWhilePending),
+        pods_deleted_unschedulable: rec
+            .pods
+            .iter()
+            .filter(|p| p.outcome == Outcome::DeletedWhilePending && p.attempts > 0)
+            .count(),
+        pods_preempted: count(Outcome::Preempted),
+        preemptions: rec.preemptions,
+        pods_rejected_by_kubelet: count(Outcome::RejectedByKubelet),
+        pods_rejected: count(Outcome::Rejected),
+        pods_evicted: count(Outcome::Evicted),
+        pods_succeeded: count(Outcome::Succeeded),
+        pods_deleted_by_owner: count(Outcome::DeletedByOwner),
+        pods_node_lost: count(Outcome::NodeLost),
+        evictions_by_reason: joined(&rec.evictions),
+        rejections_by_reason: joined(&rec.rejections),
+        node_failures: rec.failures.len(),
+        oom_kills: runtime_all.as_ref().map_or(0, |x| x.oom_kills),
+        restarts: runtime_all.as_ref().map_or(0, |x| x.restarts),
+        pressure_evictions: rec.evictions.get("MemoryPressure").copied().unwrap_or(0),
+        throttled_cpu_s: runtime_all.as_ref().map_or(0.0, |x| x.throttled_cpu_s),
+        throttled_fraction_p99: runtime_all.as_ref().map_or(0.0, |x| x.throttled_fraction_p99),
+        replacement_p50_s: replacement(0.5),
+        replacement_p99_s: replacement(0.99),
+        pending_p50_s: pct(0.5),
+        pending_p90_s: pct(0.9),
+        pending_p99_s: pct(0.99),
+        pending_max_s: rec.pending_max_ms as f64 / 1000.0,
+        unscheduled_wait_max_s: never_wait_ms as f64 / 1000.0,
+        cpu_allocated_mean: round6(mean[0]),
+        cpu_allocated_peak: round6(peak[0]),
+        memory_allocated_mean: round6(mean[1]),
+        memory_allocated_peak: round6(peak[1]),
+        gpu_allocated_mean: round6(mean[2]),
+        gpu_allocated_peak: round6(peak[2]),
+        nodes_used_mean: round6(mean_of(|s| s.nodes_used as f64)),
+        nodes_used_peak: rec.samples.iter().map(|s| s.nodes_used).max().unwrap_or(0),
+        cpu_allocated_stddev_mean: round6(mean_of(|s| s.cpu_allocated_stddev)),
+        cpu_allocated_node_min_mean: round6(mean_of(|s| s.cpu_allocated_node_min)),
+        cpu_allocated_node_max_mean: round6(mean_of(|s| s.cpu_allocated_node_max)),
+        cpu_fragmented_mean: round6(mean_of(|s| s.cpu_fragmented)),
+        virtual_end_s: r.end.as_secs_f64(),
+        events: rec.events,
+        scheduling_cycles: rec.cycles,
+        failed_cycles: rec.failed_cycles,
+        notes: r.notes.join("; "),
+    };
+    let wall = r.wall.as_secs_f64().max(1e-9);
+    let timing = Timing {
+        wall_seconds: r.wall.as_secs_f64(),
+        events_per_second: rec.events as f64 / wall,
+        cycles_per_second: rec.cycles as f64 / wall,
+    };
+    (summary, timing)
+}
+
+/// One row of `runtime.csv`: runtime risk of the pods of one profile and QoS class.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuntimeSummary {
+    /// `spec.schedulerName` of the pods, or `all`.
+    pub scheduler: String,
+    /// QoS class, or `all`.
+    pub qos_class: String,
+    /// Pods that ran with the runtime.
+    pub pods: usize,
+    /// OOM kills.
+    pub oom_kills: u64,
+    /// Container restarts.
+    pub restarts: u64,
+    /// Pods evicted by the kubelet under memory pressure.
+    pub pressure_evictions: usize,
+    /// Throttled CPU, CPU-seconds, total.
+    pub throttled_cpu_s: f64,
+    /// 99th percentile over pods of the fraction of CFS periods throttled (nearest rank).
+    pub throttled_fraction_p99: f64,
+    /// CPU the nodes could not serve, CPU-seconds, total.
+    pub cpu_shortfall_s: f64,
+}
+
+/// Runtime summaries: per (schedulerName, QoS class), per schedulerName, and overall, in name
+/// order. Empty without a runtime.
+pub fn summarize_runtime(r: &RunResult) -> Vec<RuntimeSummary> {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, rec) in r.recorder.pods.iter().enumerate() {
+        let Some(q) = rec.runtime.qos else { continue };
+        let s = r.cluster.pod(i as u32).scheduler_name.clone();
+        for key in [(s.clone(), q.to_string()), (s, "all".into()), ("all".into(), "all".into())] {
+            groups.entry(key).or_default().push(i);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((scheduler, qos_class), ids)| {
+            let pods: Vec<&crate::metrics::PodRecord> = ids.iter().map(|i| &r.recorder.pods[*i]).collect();
+            let mut fr: Vec<f64> = pods.iter().map(|p| p.runtime.throttled_fraction).collect();
+            fr.sort_by(|a, b| a.total_cmp(b));
+            let rank = ((0.99 * fr.len() as f64).ceil() as usize).clamp(1, fr.len()) - 1;
+            RuntimeSummary {
+                scheduler,
+                qos_class,
+                pods: pods.len(),
+                oom_kills: pods.iter().map(|p| p.runtime.oom_kills as u64).sum(),
+                restarts: pods.iter().map(|p| p.runtime.restarts as u64).sum(),
+                pressure_evictions: pods
+                    .iter()
+                    .filter(|p| {
+                        p.outcome == Outcome::Evicted
+                            && p.last_reason.starts_with("The node was low on resource")
+                    })
+                    .count(),
+                throttled_cpu_s: round6(pods.iter().map(|p| p.runtime.throttled_cpu_s).sum()),
+                throttled_fraction_p99: round6(fr[rank]),
+                cpu_shortfall_s: round6(pods.iter().map(|p| p.runtime.cpu_shortfall_s).sum()),
+            }
+        })
+        .collect()
+}
