@@ -1,6 +1,9 @@
 //! The FGD paper's default-trace table: capsim's study over seeds 42..51 lands every cell within
 //! ±0.5 points (or two of the paper's standard deviations) and ranks the six policies as the
 //! paper does.
+//!
+//! Slow, so outside the default `cargo test`: `.ci/run` runs it with
+//! `cargo test --release --test fgd -- --ignored`.
 
 use std::path::Path;
 
@@ -8,6 +11,7 @@ use capsim::experiment::fgd::{MAX_ARRIVED_PCT, PAPER_DEFAULT, Trace, study, trac
 use capsim::scenario::load;
 
 #[test]
+#[ignore = "slow (about two minutes): run by .ci/run with --ignored"]
 fn default_trace_reproduces_the_papers_table() {
     let path = Path::new("workloads/fgd-default.yaml");
     let sc = load(path).unwrap();

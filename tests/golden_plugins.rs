@@ -26,7 +26,9 @@ use capsim::scheduler::framework::{CycleState, Status};
 use capsim::scheduler::plugins::node_resources_fit::{
     Fit, UtilizationShapePoint, broken_linear, fits_request,
 };
-use common::{Tally, build_cluster, catch, gate_skip_reason, load_json, model_pod, plugin_args, report};
+use common::{
+    Tally, assert_ran, build_cluster, catch, gate_skip_reason, load_json, model_pod, plugin_args, report,
+};
 use serde_json::Value;
 
 /// What a plugin said about one node in the filter phase.
@@ -249,7 +251,7 @@ fn run_case(case: &Value) -> Result<(), String> {
 }
 
 /// Runs every case of a golden plugin file, grouped by plugin, and fails listing every divergence.
-fn run_file(file: &str) {
+fn run_file(file: &str, want: usize) {
     let doc = load_json(&format!("conformance/golden/{file}"));
     let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
     for case in doc["cases"].as_array().unwrap() {
@@ -265,69 +267,69 @@ fn run_file(file: &str) {
             Err(diff) => t.failed.push((name, diff)),
         }
     }
-    report("golden", &groups);
+    assert_ran(file, report("golden", &groups), want);
 }
 
 /// NodeName Filter (`nodename/node_name_test.go`).
 #[test]
 fn golden_nodename() {
-    run_file("nodename.json");
+    run_file("nodename.json", 2);
 }
 
 /// NodeUnschedulable Filter (`nodeunschedulable/node_unschedulable_test.go`).
 #[test]
 fn golden_nodeunschedulable() {
-    run_file("nodeunschedulable.json");
+    run_file("nodeunschedulable.json", 2);
 }
 
 /// TaintToleration Filter and Score with reverse normalization (`tainttoleration/taint_toleration_test.go`).
 #[test]
 fn golden_tainttoleration() {
-    run_file("tainttoleration.json");
+    run_file("tainttoleration.json", 12);
 }
 
 /// NodeAffinity PreFilter/Filter (nodeSelector, required terms, matchFields, addedAffinity) and
 /// Score (`nodeaffinity/node_affinity_test.go`).
 #[test]
 fn golden_nodeaffinity() {
-    run_file("nodeaffinity.json");
+    run_file("nodeaffinity.json", 24);
 }
 
 /// NodePorts PreFilter/Filter, including sidecar host ports (`nodeports/node_ports_test.go`).
 #[test]
 fn golden_nodeports() {
-    run_file("nodeports.json");
+    run_file("nodeports.json", 10);
 }
 
 /// NodeResourcesFit Filter: requests vs allocatable, init containers, sidecars, overhead, extended
 /// resources, ignored resources, pod-level resources (`noderesources/fit_test.go`).
 #[test]
 fn golden_noderesources_fit_filter() {
-    run_file("noderesources_fit_filter.json");
+    run_file("noderesources_fit_filter.json", 41);
 }
 
 /// NodeResourcesFit Score across strategies (`noderesources/fit_test.go` TestFitScore).
 #[test]
 fn golden_noderesources_fit_score() {
-    run_file("noderesources_fit_score.json");
+    run_file("noderesources_fit_score.json", 4);
 }
 
 /// LeastAllocated strategy (`noderesources/least_allocated_test.go`).
 #[test]
 fn golden_noderesources_least_allocated() {
-    run_file("noderesources_least_allocated.json");
+    run_file("noderesources_least_allocated.json", 8);
 }
 
 /// MostAllocated strategy (`noderesources/most_allocated_test.go`).
 #[test]
 fn golden_noderesources_most_allocated() {
-    run_file("noderesources_most_allocated.json");
+    run_file("noderesources_most_allocated.json", 7);
 }
 
 /// RequestedToCapacityRatio strategy (`noderesources/requested_to_capacity_ratio_test.go`).
 #[test]
 fn golden_noderesources_requested_to_capacity_ratio() {
-    run_file("noderesources_requested_to_capacity_ratio.json");
+    run_file("noderesources_requested_to_capacity_ratio.json", 8);
 }
 
 /// The raw piecewise-linear shape function of RequestedToCapacityRatio
@@ -347,34 +349,38 @@ fn golden_broken_linear_function() {
             t.failed.push((format!("row {i}: {shape:?} at {u}"), format!("want {want}, got {got}")));
         }
     }
-    report("golden", &BTreeMap::from([("broken_linear_function".to_string(), t)]));
+    assert_ran(
+        "broken_linear_function",
+        report("golden", &BTreeMap::from([("broken_linear_function".to_string(), t)])),
+        28,
+    );
 }
 
 /// NodeResourcesBalancedAllocation Score (`noderesources/balanced_allocation_test.go`).
 #[test]
 fn golden_noderesources_balanced_allocation() {
-    run_file("noderesources_balanced_allocation.json");
+    run_file("noderesources_balanced_allocation.json", 4);
 }
 
 /// ImageLocality Score: spread over the whole cluster, init containers, per-container ceiling
 /// (`imagelocality/image_locality_test.go`).
 #[test]
 fn golden_imagelocality() {
-    run_file("imagelocality.json");
+    run_file("imagelocality.json", 5);
 }
 
 /// PodTopologySpread PreFilter/Filter: skew with minDomains, node-inclusion policies, missing
 /// topology keys (`podtopologyspread/filtering_test.go`; status codes only).
 #[test]
 fn golden_podtopologyspread_filter() {
-    run_file("podtopologyspread_filter.json");
+    run_file("podtopologyspread_filter.json", 23);
 }
 
 /// PodTopologySpread PreScore/Score/NormalizeScore over `candidateNodes`, with topology weights
 /// and ignored nodes (`podtopologyspread/scoring_test.go`).
 #[test]
 fn golden_podtopologyspread_score() {
-    run_file("podtopologyspread_score.json");
+    run_file("podtopologyspread_score.json", 17);
 }
 
 /// InterPodAffinity PreFilter/Filter: required affinity (with the first-replica exception),
@@ -382,7 +388,7 @@ fn golden_podtopologyspread_score() {
 /// (`interpodaffinity/filtering_test.go`).
 #[test]
 fn golden_interpodaffinity_filter() {
-    run_file("interpodaffinity_filter.json");
+    run_file("interpodaffinity_filter.json", 25);
 }
 
 /// Rows the golden files list as skipped because they assert only that PreScore returns Skip
@@ -428,7 +434,11 @@ fn golden_prescore_skip_rows() {
             }
         }
     }
-    report("golden", &BTreeMap::from([("prescore skip rows".to_string(), t)]));
+    assert_ran(
+        "prescore skip rows",
+        report("golden", &BTreeMap::from([("prescore skip rows".to_string(), t)])),
+        1,
+    );
 }
 
 /// QoS class of a pod (`pkg/apis/core/v1/helper/qos` TestComputePodQOS), including pod-level
@@ -456,5 +466,5 @@ fn golden_qos() {
             Err(diff) => t.failed.push((name, diff)),
         }
     }
-    report("golden", &BTreeMap::from([("qos.json".to_string(), t)]));
+    assert_ran("qos.json", report("golden", &BTreeMap::from([("qos.json".to_string(), t)])), 14);
 }

@@ -115,7 +115,7 @@ pub struct Tally {
 }
 
 /// Prints one summary per group and panics with every failing case name when any case failed.
-pub fn report(title: &str, groups: &BTreeMap<String, Tally>) {
+pub fn report(title: &str, groups: &BTreeMap<String, Tally>) -> usize {
     let mut failing = Vec::new();
     for (group, t) in groups {
         println!(
@@ -133,6 +133,13 @@ pub fn report(title: &str, groups: &BTreeMap<String, Tally>) {
         }
     }
     assert!(failing.is_empty(), "[{title}] {} failing case(s):\n  {}", failing.len(), failing.join("\n  "));
+    groups.values().map(|t| t.passed).sum()
+}
+
+/// Asserts that a harness checked exactly `want` cases, so that a data file emptied, renamed or
+/// wholly skipped can't pass silently.
+pub fn assert_ran(what: &str, passed: usize, want: usize) {
+    assert_eq!(passed, want, "{what}: {passed} cases checked, {want} expected");
 }
 
 /// Indents every line of `text` by `n` spaces.
