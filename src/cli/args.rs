@@ -1,5 +1,8 @@
 //! The command-line arguments: capsim's commands and their flags (clap).
 
+// Doc comments here are clap's help text, where `<scenario>` is a placeholder, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};

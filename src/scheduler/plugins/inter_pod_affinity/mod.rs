@@ -144,7 +144,7 @@ impl FilterPlugin for InterPodAffinity {
 }
 
 impl PreScorePlugin for InterPodAffinity {
-    /// Upstream `PreScore`, see [`scoring`]: Skip with `ignorePreferredTermsOfExistingPods` and no
+    /// Upstream `PreScore`, see `scoring.rs`: Skip with `ignorePreferredTermsOfExistingPods` and no
     /// preferred terms on the pod, or when no existing pod contributes to any domain; an Error
     /// when a term of the pod does not parse.
     fn pre_score(&self, state: &mut CycleState, pod: &Pod, _: &[NodeId], cluster: &Cluster) -> Status {
