@@ -6,13 +6,17 @@
 //! that capsim first got wrong: namespaces from manifests, quota held through the grace period,
 //! a globalDefault class declared in a later file, DaemonSet retries after a refused pod.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::builders::{assert_conserved, pod_yaml, simulate_files};
 
 use capsim::metrics::{Outcome, PodRecord, RunResult, Sample};
 use capsim::model::PodId;
+use capsim::scenario::LoadedScenario;
 use capsim::scenario::manifests::{self, Collected};
 use capsim::scenario::timeline::Dynamics;
-use capsim::scenario::{LoadedScenario, load};
 use capsim::sim::engine::run;
 use capsim::time::SimTime;
 
@@ -35,30 +39,11 @@ spec:
       containers: [{name: agent, image: agent:1, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
 ";
 
-/// Writes the scenario (`spec` holds the lines under `spec:`), `node.yaml` and `files` into a
-/// temporary folder, loads and runs it with seed 1, and checks conservation at every sample.
+/// Runs the scenario whose `spec:` body is `spec`, with `node.yaml` and `files` beside it.
 fn simulate(spec: &str, files: &[(&str, &str)]) -> (LoadedScenario, RunResult) {
-    let dir = tempfile::tempdir().unwrap();
-    let text =
-        format!("apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n{spec}");
-    std::fs::write(dir.path().join("scenario.yaml"), text).unwrap();
-    std::fs::write(dir.path().join("node.yaml"), NODE).unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    let sc = load(&dir.path().join("scenario.yaml")).unwrap_or_else(|e| panic!("load: {e}"));
-    let r = run(&sc, 1).unwrap_or_else(|e| panic!("run: {e}"));
-    assert_conserved(&r);
-    (sc, r)
-}
-
-/// At every sample: created = pending + running + succeeded + failed + rejected.
-fn assert_conserved(r: &RunResult) {
-    assert!(!r.recorder.samples.is_empty());
-    for s in &r.recorder.samples {
-        let sum = s.pods_pending + s.pods_running + s.pods_succeeded + s.pods_failed + s.pods_rejected;
-        assert_eq!(s.pods_created, sum, "t={}", s.time_s);
-    }
+    let mut all = vec![("node.yaml", NODE)];
+    all.extend_from_slice(files);
+    simulate_files(spec, &all)
 }
 
 /// Records (with ids) of pods whose owner starts with `owner`, in id (creation) order.
@@ -115,13 +100,6 @@ spec:
 {extra}      containers: [{{name: c, image: nginx, resources: {{requests: {{cpu: {cpu}, memory: 100Mi}}}}}}]
 ---
 "
-    )
-}
-
-/// A Pod with `metadata` (flow map body), extra spec lines (indented by two) and `resources`.
-fn pod(metadata: &str, extra: &str, resources: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Pod\nmetadata: {{{metadata}}}\nspec:\n{extra}  containers: [{{name: c, image: x, resources: {resources}}}]\n---\n"
     )
 }
 
@@ -204,11 +182,15 @@ fn static_pods_are_mirror_pods_bound_at_join_and_counted_in_requests() {
   metrics: {sampleInterval: 60s}
 ";
     let stat = |name: &str, cpu: &str| {
-        pod(&format!("name: {name}, namespace: kube-system"), "", &format!("{{requests: {{cpu: {cpu}}}}}"))
+        pod_yaml(
+            &format!("name: {name}, namespace: kube-system"),
+            "",
+            &format!("{{requests: {{cpu: {cpu}}}}}"),
+        )
     };
     // hog fits only beside the 100m proxy on cp-1 (cp-0 also runs etcd); hog2 fits nowhere.
-    let hogs =
-        pod("name: hog", "", "{requests: {cpu: 3900m}}") + &pod("name: hog2", "", "{requests: {cpu: 3950m}}");
+    let hogs = pod_yaml("name: hog", "", "{requests: {cpu: 3900m}}")
+        + &pod_yaml("name: hog2", "", "{requests: {cpu: 3950m}}");
     let files =
         [("proxy.yaml", stat("proxy", "100m")), ("etcd.yaml", stat("etcd", "500m")), ("hogs.yaml", hogs)];
     let files: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
@@ -270,7 +252,7 @@ metadata: {name: web-pdb}
 spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
 ";
     let web = deployment("web", 3, "'1'", "") + pdb;
-    let stat = pod("name: proxy, namespace: kube-system", "", "{requests: {cpu: 100m}}");
+    let stat = pod_yaml("name: proxy, namespace: kube-system", "", "{requests: {cpu: 100m}}");
     let (_, r) = simulate(spec, &[("ds.yaml", AGENT_DS), ("static.yaml", &stat), ("web.yaml", &web)]);
     let old = node_id(&r, "old-0");
     assert!(r.cluster.node(old).removed, "old-0 is deleted after the drain");
@@ -546,9 +528,9 @@ kind: ResourceQuota
 metadata: {name: pod-count, namespace: quota}
 spec: {hard: {pods: '2'}}
 ";
-    let pods = pod("name: bare", "", "{}")
-        + &pod("name: limited", "", "{limits: {cpu: '1'}}")
-        + &pod("name: ghost", "  priorityClassName: nope\n", "{}")
+    let pods = pod_yaml("name: bare", "", "{}")
+        + &pod_yaml("name: limited", "", "{limits: {cpu: '1'}}")
+        + &pod_yaml("name: ghost", "  priorityClassName: nope\n", "{}")
         + &deployment("web", 3, "100m", "").replace("{name: web}", "{name: web, namespace: quota}");
     let (sc, r) = simulate(spec, &[("policy.yaml", policy), ("pods.yaml", &pods)]);
     assert_eq!((sc.dynamics.limit_ranges.len(), sc.dynamics.quotas.len()), (1, 1));
@@ -785,8 +767,8 @@ fn namespaces_in_cluster_manifests_are_created() {
       requiredDuringSchedulingIgnoredDuringExecution:
       - {labelSelector: {matchLabels: {app: db}}, namespaceSelector: {matchLabels: {team: a}}, topologyKey: kubernetes.io/hostname}
 ";
-    let pods = pod("name: anchor, namespace: shop, labels: {app: db}", "", "{}")
-        + &pod("name: follower", affinity, "{}");
+    let pods = pod_yaml("name: anchor, namespace: shop, labels: {app: db}", "", "{}")
+        + &pod_yaml("name: follower", affinity, "{}");
     let (sc, r) = simulate(spec, &[("ns.yaml", ns), ("pods.yaml", &pods)]);
     let ((_, follower), (_, anchor)) = (by_name(&r, "follower"), by_name(&r, "anchor"));
     assert_eq!(follower.outcome, Outcome::Scheduled, "{}", follower.last_reason);
@@ -832,7 +814,7 @@ fn global_default_priority_class_in_a_later_manifest_sets_the_priority() {
   cluster: {nodes: [{pool: {name: n, count: 1, template: node.yaml}}], manifests: [apps.yaml, classes.yaml]}
 ";
     let classes = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: normal}\nvalue: 1000\nglobalDefault: true\n";
-    let apps = pod("name: bare", "", "{}") + &deployment("web", 1, "100m", "");
+    let apps = pod_yaml("name: bare", "", "{}") + &deployment("web", 1, "100m", "");
     let (_, r) = simulate(spec, &[("apps.yaml", &apps), ("classes.yaml", classes)]);
     assert_eq!(r.cluster.pods().len(), 2);
     for p in r.cluster.pods() {
@@ -903,7 +885,7 @@ fn a_huge_toleration_never_evicts() {
   workload: [{manifest: {path: p.yaml}}]
   events: [{at: 10m, taint: {nodes: {pool: n}, add: [{key: k, effect: NoExecute}]}}]
 ";
-    let p = pod(
+    let p = pod_yaml(
         "name: p",
         "  tolerations: [{key: k, operator: Exists, effect: NoExecute, tolerationSeconds: 9223372036854775807}]\n",
         "{requests: {cpu: 100m}}",
@@ -923,7 +905,7 @@ fn static_pods_survive_noexecute_taints() {
     staticPods: [{path: s.yaml}, {path: s.yaml}]
   events: [{at: 10m, taint: {nodes: {pool: n}, add: [{key: k, effect: NoExecute}]}}]
 ";
-    let s = pod("name: etcd, namespace: kube-system", "", "{requests: {cpu: 100m}}");
+    let s = pod_yaml("name: etcd, namespace: kube-system", "", "{requests: {cpu: 100m}}");
     let (_, r) = simulate(spec, &[("s.yaml", &s)]);
     let mirrors: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "Node/n-0").collect();
     assert_eq!(mirrors.len(), 1, "one manifest name runs once per node");

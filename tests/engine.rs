@@ -1,62 +1,22 @@
 //! The run loop on small hand-built scenarios: retries on cluster changes, PrioritySort order,
 //! pending-time accounting and the time-weighted allocation.
 
-use std::path::PathBuf;
+mod common;
 
 use capsim::metrics::Outcome;
 use capsim::model::resources::Resources;
-use capsim::model::{Labels, Node, simple_pod};
-use capsim::scenario::LoadedScenario;
-use capsim::scheduler::framework::profile::SchedulerConfig;
-use capsim::scheduler::framework::runner::TieBreak;
+use capsim::model::{Node, simple_pod};
 use capsim::sim::engine::run;
 use capsim::time::SimTime;
 use capsim::workload::Arrival;
+use common::builders::{self, make_node, make_pod, scenario_of};
 
 fn node(name: &str, cpu: i64) -> Node {
-    let alloc = Resources { milli_cpu: cpu, memory: 16 << 30, pods: 110, ..Default::default() };
-    Node {
-        name: name.into(),
-        labels: Labels::new(),
-        taints: Vec::new(),
-        unschedulable: false,
-        capacity: alloc.clone(),
-        allocatable: alloc,
-        images: Vec::new(),
-    }
+    make_node(name, cpu, 16 << 30).obj()
 }
 
 fn arrival(name: &str, cpu: i64, priority: i32, created_s: i64, deleted_s: Option<i64>) -> Arrival {
-    let mut pod = simple_pod(name, Resources { milli_cpu: cpu, memory: 1 << 30, ..Default::default() });
-    pod.priority = priority;
-    Arrival {
-        pod,
-        created: SimTime::from_secs(created_s),
-        deleted: deleted_s.map(SimTime::from_secs),
-        line: 0,
-    }
-}
-
-fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
-    LoadedScenario {
-        name: "t".into(),
-        path: PathBuf::from("t.yaml"),
-        seed: 1,
-        nodes,
-        arrivals,
-        scheduler: SchedulerConfig::default_config(),
-        tie_break: TieBreak::FirstNode,
-        sample_interval: SimTime::from_secs(60),
-        horizon: None,
-        notes: Vec::new(),
-        inputs: Vec::new(),
-        text: String::new(),
-        pdbs: Vec::new(),
-        processes: Vec::new(),
-        cycle_latency: SimTime::ZERO,
-        dynamics: Default::default(),
-        record_events: true,
-    }
+    builders::arrival(make_pod(name, cpu, 1 << 30).priority(priority).obj(), created_s, deleted_s)
 }
 
 #[test]
@@ -65,7 +25,7 @@ fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() 
     // 100 s. `low` (priority 0, created 10 s) and `high` (priority 10, created 20 s) each need 3
     // cores: both wait; when `big` leaves, PrioritySort pops `high` first; `low` waits until
     // `high` leaves at 150 s (and cannot preempt it).
-    let sc = scenario(
+    let sc = scenario_of(
         vec![node("n1", 4000)],
         vec![
             arrival("big", 3000, 100, 0, Some(100)),
@@ -95,7 +55,7 @@ fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() 
 
 #[test]
 fn pod_deleted_while_pending_leaves_the_queue() {
-    let sc = scenario(
+    let sc = scenario_of(
         vec![node("n1", 1000)],
         vec![arrival("a", 1000, 0, 0, Some(50)), arrival("b", 1000, 0, 5, Some(20))],
     );
@@ -107,7 +67,7 @@ fn pod_deleted_while_pending_leaves_the_queue() {
 
 #[test]
 fn pod_that_never_fits_stays_pending_with_its_reason() {
-    let sc = scenario(vec![node("n1", 1000), node("n2", 1000)], vec![arrival("huge", 8000, 0, 0, None)]);
+    let sc = scenario_of(vec![node("n1", 1000), node("n2", 1000)], vec![arrival("huge", 8000, 0, 0, None)]);
     let r = run(&sc, 1).unwrap();
     let p = &r.recorder.pods[0];
     assert_eq!(p.outcome, Outcome::Pending);
@@ -121,7 +81,7 @@ fn pod_that_never_fits_stays_pending_with_its_reason() {
 
 #[test]
 fn time_series_samples_every_interval_until_the_last_event() {
-    let sc = scenario(vec![node("n1", 4000)], vec![arrival("a", 2000, 0, 30, Some(150))]);
+    let sc = scenario_of(vec![node("n1", 4000)], vec![arrival("a", 2000, 0, 30, Some(150))]);
     let r = run(&sc, 1).unwrap();
     let times: Vec<f64> = r.recorder.samples.iter().map(|s| s.time_s).collect();
     assert_eq!(times, vec![0.0, 60.0, 120.0, 150.0]);
@@ -132,7 +92,7 @@ fn time_series_samples_every_interval_until_the_last_event() {
 #[test]
 fn a_sample_sees_the_state_after_its_instant_and_a_horizon_extends_the_run() {
     // Both pods arrive at 0 s; the 0 s sample is taken after they are scheduled.
-    let mut sc = scenario(
+    let mut sc = scenario_of(
         vec![node("n1", 4000)],
         vec![arrival("a", 1000, 0, 0, None), arrival("b", 1000, 0, 0, None)],
     );
@@ -150,7 +110,7 @@ fn a_sample_sees_the_state_after_its_instant_and_a_horizon_extends_the_run() {
 
 #[test]
 fn pods_arriving_after_the_horizon_are_not_created() {
-    let mut sc = scenario(
+    let mut sc = scenario_of(
         vec![node("n1", 4000)],
         vec![arrival("a", 1000, 0, 0, None), arrival("late", 1000, 0, 500, None)],
     );
@@ -166,7 +126,7 @@ fn unschedulable_pods_are_retried_by_the_five_minute_flush_while_the_workload_go
     // `huge` never fits. It fails at 0 s; the 30 s flush ticks move it after more than 5 minutes
     // in the pool (at 330 s, 660 s, 990 s); `b` arriving at 1000 s is not a cluster change, and
     // once no workload event is left the run ends instead of retrying forever.
-    let sc = scenario(
+    let sc = scenario_of(
         vec![node("n1", 1000)],
         vec![arrival("huge", 8000, 0, 0, None), arrival("b", 500, 0, 1000, None)],
     );
@@ -181,7 +141,7 @@ fn unschedulable_pods_are_retried_by_the_five_minute_flush_while_the_workload_go
 fn a_higher_priority_pod_preempts_and_binds_to_its_nominated_node_after_the_grace_period() {
     // `low` (priority 0) fills the node; `high` (priority 100) arrives at 10 s, preempts it, is
     // nominated to n1, and binds when `low` has terminated 30 s later (the default grace period).
-    let sc = scenario(
+    let sc = scenario_of(
         vec![node("n1", 4000)],
         vec![arrival("low", 3000, 0, 0, None), arrival("high", 3000, 100, 10, None)],
     );
@@ -209,7 +169,7 @@ fn a_higher_priority_pod_preempts_and_binds_to_its_nominated_node_after_the_grac
 fn a_pod_with_preemption_policy_never_waits_instead() {
     let mut high = arrival("high", 3000, 100, 10, None);
     high.pod.preemption_policy = capsim::model::PreemptionPolicy::Never;
-    let sc = scenario(vec![node("n1", 4000)], vec![arrival("low", 3000, 0, 0, Some(60)), high]);
+    let sc = scenario_of(vec![node("n1", 4000)], vec![arrival("low", 3000, 0, 0, Some(60)), high]);
     let r = run(&sc, 1).unwrap();
     assert_eq!(r.recorder.pods[0].outcome, Outcome::Scheduled, "low is never preempted");
     assert_eq!(r.recorder.pods[1].scheduled_ms, Some(60_000), "high waits for low to leave");
@@ -236,7 +196,7 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
     b.pod.scheduler_name = "sched-b".into();
     let mut c = arrival("c", 3000, 0, 10, None);
     c.pod.scheduler_name = "sched-b".into();
-    let mut sc = scenario(vec![node("n1", 4000)], vec![a, b, c]);
+    let mut sc = scenario_of(vec![node("n1", 4000)], vec![a, b, c]);
     sc.processes = vec![
         SchedulerProcess {
             name: "A".into(),
@@ -265,7 +225,7 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
 #[test]
 fn a_cycle_latency_spaces_out_scheduling() {
     // Three pods at 0 s, 100 ms per cycle: bound at 0, 0.1 and 0.2 s.
-    let mut sc = scenario(
+    let mut sc = scenario_of(
         vec![node("n1", 4000)],
         vec![arrival("a", 100, 0, 0, None), arrival("b", 100, 0, 0, None), arrival("c", 100, 0, 0, None)],
     );
@@ -277,7 +237,7 @@ fn a_cycle_latency_spaces_out_scheduling() {
 
 #[test]
 fn a_run_cut_at_a_horizon_reports_pending_nominations() {
-    let mut sc = scenario(
+    let mut sc = scenario_of(
         vec![node("n1", 4000)],
         vec![arrival("low", 3000, 0, 0, None), arrival("high", 3000, 100, 10, None)],
     );
@@ -291,7 +251,7 @@ fn a_run_cut_at_a_horizon_reports_pending_nominations() {
 #[test]
 fn a_replicaset_creates_more_than_one_burst_at_once() {
     use capsim::controllers::replicaset::ReplicaSet;
-    let mut sc = scenario(vec![node("n1", 1_000_000), node("n2", 1_000_000)], vec![]);
+    let mut sc = scenario_of(vec![node("n1", 1_000_000), node("n2", 1_000_000)], vec![]);
     for n in &mut sc.nodes {
         n.allocatable.pods = 1_000;
     }

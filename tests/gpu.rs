@@ -4,31 +4,22 @@
 
 use capsim::model::gpu::{GPU_MODEL_KEY, GpuShare};
 use capsim::model::resources::{NVIDIA_GPU, Resources};
-use capsim::model::{Cluster, Labels, Node, Pod, simple_pod};
+use capsim::model::{Cluster, Node, Pod, simple_pod};
 use capsim::scheduler::framework::profile::{SchedulerConfig, build};
 use capsim::scheduler::framework::runner::{CycleOptions, Outcome, SchedulerState, TieBreak, schedule_pod};
 use capsim::scheduler::plugins::gpu::open_gpu_share::{ERR_INSUFFICIENT, ERR_MODEL};
+use common::builders::{make_node, make_pod};
 use proptest::prelude::*;
 use rand::SeedableRng;
 
+mod common;
+
 fn gpu_node(name: &str, gpus: i64, model: &str) -> Node {
-    let mut alloc = Resources { milli_cpu: 64_000, memory: 256 << 30, pods: 110, ..Default::default() };
-    alloc.set(NVIDIA_GPU, gpus);
-    let mut labels = Labels::new();
-    labels.insert(GPU_MODEL_KEY.into(), model.into());
-    Node {
-        name: name.into(),
-        labels,
-        taints: Vec::new(),
-        unschedulable: false,
-        capacity: alloc.clone(),
-        allocatable: alloc,
-        images: Vec::new(),
-    }
+    make_node(name, 64_000, 256 << 30).label(GPU_MODEL_KEY, model).resource(NVIDIA_GPU, gpus).obj()
 }
 
 fn gpu_pod(name: &str, count: u32, milli: u32, models: &[&str]) -> Pod {
-    let mut p = simple_pod(name, Resources { milli_cpu: 1000, memory: 1 << 30, ..Default::default() });
+    let mut p = make_pod(name, 1000, 1 << 30).obj();
     p.gpu_share = Some(GpuShare { count, milli, models: models.iter().map(|m| m.to_string()).collect() });
     p
 }

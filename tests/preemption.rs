@@ -9,54 +9,33 @@ use std::path::Path;
 use capsim::api::convert::pdb_from_value;
 use capsim::api::scheduler_config::KubeSchedulerConfiguration;
 use capsim::model::{
-    Cluster, IntOrPercent, LabelSelector, Labels, Node, NodeAffinity, NodeId, NodeSelector,
-    NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinity, PodAffinityTerm,
-    PodDisruptionBudget, PodId, PreemptionPolicy, Resources, Taint, TaintEffect, simple_pod,
+    Cluster, IntOrPercent, LabelSelector, NodeAffinity, NodeId, NodeSelector, NodeSelectorOperator,
+    NodeSelectorRequirement, NodeSelectorTerm, Pod, PodAffinity, PodAffinityTerm, PodDisruptionBudget, PodId,
+    PreemptionPolicy, Taint, TaintEffect,
 };
 use capsim::scheduler::framework::Code;
 use capsim::scheduler::framework::profile::{SchedulerConfig, build};
 use capsim::scheduler::framework::runner::{
     CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, schedule_pod,
 };
+use capsim::time::SimTime;
+use common::builders::{bind_running, cluster_of, make_pod};
 use rand::SeedableRng;
 
-const HOSTNAME: &str = "kubernetes.io/hostname";
-
-fn node(name: &str, milli_cpu: i64) -> Node {
-    let r = Resources { milli_cpu, memory: 64 << 30, pods: 110, ..Default::default() };
-    Node {
-        name: name.into(),
-        labels: Labels::from([(HOSTNAME.to_string(), name.to_string())]),
-        taints: Vec::new(),
-        unschedulable: false,
-        allocatable: r.clone(),
-        capacity: r,
-        images: Vec::new(),
-    }
-}
+mod common;
 
 fn pod(name: &str, priority: i32, milli_cpu: i64) -> Pod {
-    let mut p = simple_pod(name, Resources { milli_cpu, ..Default::default() });
-    p.priority = priority;
-    p
+    make_pod(name, milli_cpu, 0).priority(priority).obj()
 }
 
 /// A cluster with `nodes` (name, cpu in millicores), in that order.
 fn cluster(nodes: &[(&str, i64)]) -> Cluster {
-    let mut c = Cluster::new();
-    for (n, cpu) in nodes {
-        c.add_node(node(n, *cpu)).unwrap();
-    }
-    c
+    cluster_of(nodes)
 }
 
 /// Binds a running pod to node `on` that started at `start_ms`.
 fn run(c: &mut Cluster, p: Pod, on: &str, start_ms: i64) -> PodId {
-    let node = c.node_id(on).unwrap();
-    let id = c.add_pod(p);
-    c.bind(id, node).unwrap();
-    c.set_start_time(id, start_ms);
-    id
+    bind_running(c, p, on, SimTime(start_ms))
 }
 
 fn opts(tie_break: TieBreak, nominated_node: Option<NodeId>) -> CycleOptions {
@@ -393,7 +372,7 @@ fn anti_affinity_conflicts_are_preempted() {
             }),
             namespaces: Vec::new(),
             namespace_selector: None,
-            topology_key: HOSTNAME.into(),
+            topology_key: capsim::names::LABEL_HOSTNAME.into(),
         }],
         preferred: Vec::new(),
     });

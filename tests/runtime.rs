@@ -1,9 +1,12 @@
 //! The kubelet runtime on hand-built scenarios with hand-computed values: CFS throttling, OOM
 //! kills with the restart back-off, node-pressure eviction order, kubelet admission.
 
+mod common;
+
 use capsim::metrics::{Outcome, RunResult};
 use capsim::scenario::load;
 use capsim::sim::engine::run;
+use common::builders::{pod_yaml, simulate_files};
 
 const NODE: &str = "apiVersion: v1
 kind: Node
@@ -15,29 +18,14 @@ status:
 
 /// Runs a scenario whose `spec` body is `spec`, with `node.yaml` of `memory` and extra files.
 fn simulate(spec: &str, memory: &str, files: &[(&str, &str)]) -> RunResult {
-    let dir = tempfile::tempdir().unwrap();
-    let text =
-        format!("apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: t}}\nspec:\n{spec}");
-    std::fs::write(dir.path().join("scenario.yaml"), text).unwrap();
-    std::fs::write(dir.path().join("node.yaml"), NODE.replace("MEMORY", memory)).unwrap();
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).unwrap();
-    }
-    let sc = load(&dir.path().join("scenario.yaml")).unwrap_or_else(|e| panic!("load: {e}"));
-    let r = run(&sc, 1).unwrap_or_else(|e| panic!("run: {e}"));
-    for s in &r.recorder.samples {
-        assert_eq!(
-            s.pods_created,
-            s.pods_pending + s.pods_running + s.pods_succeeded + s.pods_failed + s.pods_rejected
-        );
-    }
-    r
+    let node = NODE.replace("MEMORY", memory);
+    let mut all = vec![("node.yaml", node.as_str())];
+    all.extend_from_slice(files);
+    simulate_files(spec, &all).1
 }
 
 fn pod(name: &str, labels: &str, resources: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, labels: {{{labels}}}}}\nspec:\n{extra}  containers: [{{name: c, image: x, resources: {resources}}}]\n---\n"
-    )
+    pod_yaml(&format!("name: {name}, labels: {{{labels}}}"), extra, resources)
 }
 
 fn times(r: &RunResult, reason: &str) -> Vec<String> {

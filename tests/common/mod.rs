@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod builders;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
