@@ -9,6 +9,7 @@ use capsim::model::{Labels, Node, simple_pod};
 use capsim::scenario::LoadedScenario;
 use capsim::scheduler::framework::profile::SchedulerConfig;
 use capsim::scheduler::framework::runner::TieBreak;
+use capsim::scheduler::plugins::registry::in_tree;
 use capsim::sim::engine::run;
 use capsim::time::SimTime;
 use capsim::workload::Arrival;
@@ -44,7 +45,7 @@ fn scenario(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
         seed: 1,
         nodes,
         arrivals,
-        scheduler: SchedulerConfig::default_config(),
+        scheduler: SchedulerConfig::default_config(in_tree()),
         tie_break: TieBreak::FirstNode,
         sample_interval: SimTime::from_secs(60),
         horizon: None,
@@ -228,7 +229,7 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
             serde_json::json!({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration", "profiles": [{"schedulerName": name}]}),
         )
         .unwrap();
-        capsim::scheduler::framework::profile::build(&cfg).unwrap()
+        capsim::scheduler::framework::profile::build(&cfg, in_tree()).unwrap()
     };
     let mut a = arrival("a", 3000, 0, 0, None);
     a.pod.scheduler_name = "sched-a".into();

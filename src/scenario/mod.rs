@@ -337,7 +337,7 @@ pub fn load_scheduler_config(path: &Path) -> Result<SchedulerConfig, InputError>
             format!("{:?}: expected KubeSchedulerConfiguration", cfg.kind),
         ));
     }
-    build(&cfg).map_err(|e| InputError::Field {
+    build(&cfg, crate::scheduler::plugins::registry::in_tree()).map_err(|e| InputError::Field {
         path: path.to_path_buf(),
         line: locate(&text, &e.subject, &e.field),
         field: e.field,
@@ -594,7 +594,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
 
     // Scheduler.
     let scheduler = match &sc.spec.scheduler.config {
-        None => SchedulerConfig::default_config(),
+        None => SchedulerConfig::default_config(crate::scheduler::plugins::registry::in_tree()),
         Some(c) => {
             let p = resolve(c);
             let cfg = load_scheduler_config(&p)?;
