@@ -236,7 +236,10 @@ fn planted_bad_imports_are_caught() {
     assert_eq!(v.len(), 2, "{v:?}");
     // Sideways in layer 3, inside a grouped import.
     let v = caught("kubelet/runtime.rs", "use crate::{hash::fnv1a, controllers::admission};\n");
-    assert_eq!(v, ["kubelet/runtime.rs:1: kubelet::runtime -> controllers::admission: sideways within layer 3"]);
+    assert_eq!(
+        v,
+        ["kubelet/runtime.rs:1: kubelet::runtime -> controllers::admission: sideways within layer 3"]
+    );
     // The framework naming a plugin (same top-level module).
     let v = caught("scheduler/framework/registry.rs", "use crate::scheduler::plugins;\n");
     assert_eq!(v.len(), 1, "{v:?}");
