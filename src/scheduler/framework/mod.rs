@@ -1,5 +1,6 @@
 //! The scheduling framework: one trait per extension point, `Status` codes, `CycleState`, the
-//! plugin registry, validated profiles, and the runner that drives one scheduling cycle.
+//! plugin [`registry::Registry`] type (filled by the caller: the framework names no plugin),
+//! validated profiles, and the runner that drives one scheduling cycle.
 //!
 //! Mirrors `staging/src/k8s.io/kube-scheduler/framework/interface.go` and
 //! `pkg/scheduler/framework/runtime/framework.go` of Kubernetes v1.35. A plugin implements only

@@ -1,7 +1,8 @@
 //! Profiles: a `KubeSchedulerConfiguration` defaulted, merged with the default plugins and
 //! validated as kube-scheduler does (`apis/config/v1/default_plugins.go` `mergePlugins`,
 //! `framework/runtime/framework.go` `expandMultiPointPlugins` and `getScoreWeights`,
-//! `profile/profile.go`), then instantiated.
+//! `profile/profile.go`), then instantiated from the [`Registry`] the caller passes
+//! (`profile.NewMap(..., registry)`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
