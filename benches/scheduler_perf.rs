@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use capsim::experiment::bench::{build, pass, workloads};
 use capsim::scheduler::framework::profile::SchedulerConfig;
+use capsim::scheduler::plugins::registry::in_tree;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn scheduler_perf(c: &mut Criterion) {
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let profile = config.profile("default-scheduler").unwrap();
     let mut full = profile.clone();
     full.percentage_of_nodes_to_score = Some(100);

@@ -13,6 +13,7 @@ use capsim::rng::{Stream, stream};
 use capsim::scenario::load;
 use capsim::scheduler::framework::profile::SchedulerConfig;
 use capsim::scheduler::framework::runner::{CycleOptions, SchedulerState, TieBreak, schedule_pod};
+use capsim::scheduler::plugins::registry::in_tree;
 use capsim::sim::engine::run;
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -45,7 +46,7 @@ fn cluster(n: usize) -> Cluster {
 }
 
 fn cycle(c: &mut Criterion) {
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let profile = config.profile("default-scheduler").unwrap();
     let pod = simple_pod("incoming", Resources { milli_cpu: 1_000, memory: 2 << 30, ..Default::default() });
     let mut group = c.benchmark_group("scheduling_cycle_default_profile");

@@ -6,6 +6,7 @@ mod common;
 use capsim::metrics::Outcome;
 use capsim::model::resources::Resources;
 use capsim::model::{Node, simple_pod};
+use capsim::scheduler::plugins::registry::in_tree;
 use capsim::sim::engine::run;
 use capsim::time::SimTime;
 use capsim::workload::Arrival;
@@ -188,7 +189,7 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
             serde_json::json!({"apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration", "profiles": [{"schedulerName": name}]}),
         )
         .unwrap();
-        capsim::scheduler::framework::profile::build(&cfg).unwrap()
+        capsim::scheduler::framework::profile::build(&cfg, in_tree()).unwrap()
     };
     let mut a = arrival("a", 3000, 0, 0, None);
     a.pod.scheduler_name = "sched-a".into();

@@ -21,11 +21,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use capsim::model::Cluster;
 use capsim::model::pod::{QosClass, qos_class};
-use capsim::scheduler::framework::registry::factory;
 use capsim::scheduler::framework::{CycleState, Status};
 use capsim::scheduler::plugins::node_resources_fit::{
     Fit, UtilizationShapePoint, broken_linear, fits_request,
 };
+use capsim::scheduler::plugins::registry::in_tree;
 use common::{
     Tally, assert_ran, build_cluster, catch, gate_skip_reason, load_json, model_pod, plugin_args, report,
 };
@@ -64,7 +64,8 @@ fn node_names(case: &Value) -> Vec<String> {
 fn run_filter(case: &Value, cluster: &Cluster) -> Result<(), String> {
     let plugin_name = case["plugin"].as_str().unwrap();
     let args = plugin_args(case.get("args"));
-    let make = factory(plugin_name).ok_or_else(|| format!("plugin {plugin_name} not in the registry"))?;
+    let make =
+        in_tree().factory(plugin_name).ok_or_else(|| format!("plugin {plugin_name} not in the registry"))?;
     let plugin = make(&args).map_err(|e| format!("building {plugin_name} with {args}: {e}"))?;
     let pod = model_pod(&case["pod"])?;
     let mut diffs = Vec::new();
@@ -180,7 +181,8 @@ fn run_filter(case: &Value, cluster: &Cluster) -> Result<(), String> {
 fn run_score(case: &Value, cluster: &Cluster) -> Result<(), String> {
     let plugin_name = case["plugin"].as_str().unwrap();
     let args = plugin_args(case.get("args"));
-    let make = factory(plugin_name).ok_or_else(|| format!("plugin {plugin_name} not in the registry"))?;
+    let make =
+        in_tree().factory(plugin_name).ok_or_else(|| format!("plugin {plugin_name} not in the registry"))?;
     let plugin = make(&args).map_err(|e| format!("building {plugin_name} with {args}: {e}"))?;
     let pod = model_pod(&case["pod"])?;
     let candidates: Vec<String> = match case.get("candidateNodes") {
@@ -414,7 +416,7 @@ fn golden_prescore_skip_rows() {
             match catch(|| {
                 let cluster = build_cluster(row["nodes"].as_array().unwrap(), &[])?;
                 let args = plugin_args(row.get("args"));
-                let p = factory(&plugin).unwrap()(&args)?;
+                let p = in_tree().factory(&plugin).unwrap()(&args)?;
                 let ids: Vec<_> = cluster.node_order().to_vec();
                 let st = p.as_pre_score().ok_or("no PreScore")?.pre_score(
                     &mut CycleState::new(),

@@ -8,6 +8,7 @@ use capsim::model::{Cluster, Node, Pod, simple_pod};
 use capsim::scheduler::framework::profile::{SchedulerConfig, build};
 use capsim::scheduler::framework::runner::{CycleOptions, Outcome, SchedulerState, TieBreak, schedule_pod};
 use capsim::scheduler::plugins::gpu::open_gpu_share::{ERR_INSUFFICIENT, ERR_MODEL};
+use capsim::scheduler::plugins::registry::in_tree;
 use common::builders::{make_node, make_pod};
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -49,7 +50,7 @@ fn place(c: &mut Cluster, config: &SchedulerConfig, pod: Pod) -> Result<String, 
 
 #[test]
 fn sharing_pods_pack_one_device_up_to_1000_milli() {
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let mut c = Cluster::new();
     c.add_node(gpu_node("n", 2, "T4")).unwrap();
     for (name, milli) in [("a", 300), ("b", 300), ("c", 400)] {
@@ -71,7 +72,7 @@ fn sharing_pods_pack_one_device_up_to_1000_milli() {
 
 #[test]
 fn whole_gpu_pods_take_only_idle_devices() {
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let mut c = Cluster::new();
     c.add_node(gpu_node("n", 3, "V100M16")).unwrap();
     place(&mut c, &config, gpu_pod("share", 1, 100, &[])).unwrap();
@@ -89,7 +90,7 @@ fn whole_gpu_pods_take_only_idle_devices() {
 
 #[test]
 fn gpu_models_are_honoured() {
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let mut c = Cluster::new();
     c.add_node(gpu_node("t4", 2, "T4")).unwrap();
     c.add_node(gpu_node("v100", 2, "V100M32")).unwrap();
@@ -104,7 +105,7 @@ fn policy(plugin: &str) -> SchedulerConfig {
         "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: p\n  percentageOfNodesToScore: 100\n  plugins:\n    preScore: {{disabled: [{{name: '*'}}]}}\n    score: {{disabled: [{{name: '*'}}], enabled: [{{name: {plugin}, weight: 1}}]}}\n"
     );
     let cfg = capsim::api::yaml::from_str_typed(&text, std::path::Path::new("p.yaml")).unwrap();
-    build(&cfg).unwrap()
+    build(&cfg, in_tree()).unwrap()
 }
 
 /// Hand-worked placements of one 500-milli sharing pod (1 core) on three 2-GPU nodes of 64 cores
@@ -149,7 +150,7 @@ proptest! {
     /// never exceeds 1000, and unbinding everything restores every device.
     #[test]
     fn devices_are_never_over_committed(pods in prop::collection::vec((1u32..=3, 1u32..=1000), 1..60)) {
-        let config = SchedulerConfig::default_config();
+        let config = SchedulerConfig::default_config(in_tree());
         let mut c = Cluster::new();
         c.add_node(gpu_node("a", 4, "T4")).unwrap();
         c.add_node(gpu_node("b", 2, "T4")).unwrap();

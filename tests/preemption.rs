@@ -18,6 +18,7 @@ use capsim::scheduler::framework::profile::{SchedulerConfig, build};
 use capsim::scheduler::framework::runner::{
     CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, schedule_pod,
 };
+use capsim::scheduler::plugins::registry::in_tree;
 use capsim::time::SimTime;
 use common::builders::{bind_running, cluster_of, make_pod};
 use rand::SeedableRng;
@@ -50,7 +51,7 @@ fn cycle_with(config: &SchedulerConfig, c: &Cluster, p: &Pod, o: CycleOptions) -
 
 /// One cycle with the default profile, deterministic tie rule, PostFilter on.
 fn cycle(c: &Cluster, p: &Pod) -> CycleResult {
-    cycle_with(&SchedulerConfig::default_config(), c, p, opts(TieBreak::FirstNode, None))
+    cycle_with(&SchedulerConfig::default_config(in_tree()), c, p, opts(TieBreak::FirstNode, None))
 }
 
 fn fit_message(r: &CycleResult) -> String {
@@ -263,7 +264,7 @@ fn full_tie_takes_the_first_node_or_a_seeded_draw() {
     let (c, ids) = whole_node_case(&[&[(5, 1)], &[(5, 1)], &[(5, 1)]]);
     let r = cycle(&c, &whole_node_preemptor());
     assert_preempts(&c, &r, "n1", &ids[0]);
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let mut seen = std::collections::BTreeSet::new();
     for seed in 0..40 {
         let profile = config.profile("default-scheduler").unwrap();
@@ -389,7 +390,7 @@ fn nominated_node_with_terminating_victims_waits() {
     run(&mut c, pod("other", 1, 1000), "n2", 1);
     c.mark_preempted(gone);
     let p = whole_node_preemptor();
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let r = cycle_with(&config, &c, &p, opts(TieBreak::FirstNode, Some(0)));
     let v = r.post_filter.as_ref().unwrap();
     assert_eq!((v.nominated_node, v.clear_nomination, v.status.code), (None, false, Code::Unschedulable));
@@ -422,7 +423,7 @@ fn dry_run_stops_at_the_candidate_count() {
         "pluginConfig": [{"name": "DefaultPreemption", "args": {
             "minCandidateNodesPercentage": 0, "minCandidateNodesAbsolute": 1}}]}]}))
     .unwrap();
-    let config = build(&cfg).unwrap();
+    let config = build(&cfg, in_tree()).unwrap();
     let r = cycle_with(&config, &c, &whole_node_preemptor(), opts(TieBreak::FirstNode, None));
     assert_preempts(&c, &r, "n1", &ids[0]);
     // With the defaults both nodes are tried and the second wins.
@@ -434,7 +435,7 @@ fn dry_run_stops_at_the_candidate_count() {
 fn post_filter_runs_only_when_asked() {
     let mut c = cluster(&[("n1", 1000)]);
     run(&mut c, pod("low", 1, 1000), "n1", 1);
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(in_tree());
     let mut o = opts(TieBreak::FirstNode, None);
     o.run_post_filter = false;
     let r = cycle_with(&config, &c, &pod("p", 100, 1000), o);

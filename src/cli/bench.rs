@@ -27,7 +27,9 @@ pub(super) fn cmd_bench(
     }
     let config = match profile {
         Some(p) => crate::scenario::load_scheduler_config(p)?,
-        None => crate::scheduler::framework::profile::SchedulerConfig::default_config(),
+        None => crate::scheduler::framework::profile::SchedulerConfig::default_config(
+            crate::scheduler::plugins::registry::in_tree(),
+        ),
     };
     let base = baseline.map(read).transpose().map_err(Failure::usage)?;
     let all = workloads(scale);

@@ -89,7 +89,8 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
             _ => {}
         }
     }
-    let config = build(&cfg.unwrap_or_default()).map_err(|e| InputError::Field {
+    let registry = crate::scheduler::plugins::registry::in_tree();
+    let config = build(&cfg.unwrap_or_default(), registry).map_err(|e| InputError::Field {
         path: path.to_path_buf(),
         line: locate(&text, &e.subject, &e.field),
         field: e.field,

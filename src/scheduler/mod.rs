@@ -14,6 +14,7 @@ use queue::SchedulingQueue;
 use std::collections::BTreeMap;
 
 use crate::model::{Cluster, NodeId, PodId};
+use crate::time::SimTime;
 
 /// What happened when a created pod was handed to the scheduler.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,9 +59,9 @@ impl Scheduler {
         }
     }
 
-    /// Hands a newly created pending pod to the scheduler at virtual time `now_ms`: finds its
+    /// Hands a newly created pending pod to the scheduler at virtual time `now`: finds its
     /// profile, runs PreEnqueue, and queues it.
-    pub fn admit(&mut self, cluster: &Cluster, pod: PodId, now_ms: i64) -> Admission {
+    pub fn admit(&mut self, cluster: &Cluster, pod: PodId, now: SimTime) -> Admission {
         let p = cluster.pod(pod);
         let Some(profile) = self.config.profile(&p.scheduler_name) else {
             return Admission::NoProfile;
@@ -71,14 +72,14 @@ impl Scheduler {
                 return Admission::Gated(format!("PreEnqueue plugin {}: {}", pe.name(), status.message()));
             }
         }
-        self.queue.add_active(pod, p.priority, now_ms);
+        self.queue.add_active(pod, p.priority, now);
         Admission::Queued
     }
 
-    /// Pops the next pod and runs one scheduling cycle for it. Does not bind: the caller binds
+    /// Pops the next pod at `now` and runs one scheduling cycle for it. Does not bind: the caller binds
     /// on `Outcome::Scheduled`, or calls [`Scheduler::requeue_unschedulable`].
-    pub fn schedule_next(&mut self, cluster: &Cluster, now_ms: i64) -> Option<(PodId, CycleResult)> {
-        let pod = self.queue.pop(now_ms)?;
+    pub fn schedule_next(&mut self, cluster: &Cluster, now: SimTime) -> Option<(PodId, CycleResult)> {
+        let pod = self.queue.pop(now)?;
         let p = cluster.pod(pod);
         let profile = self.config.profile(&p.scheduler_name).expect("queued pods have a profile");
         let opts = CycleOptions {
@@ -108,14 +109,14 @@ impl Scheduler {
         self.nominated.get(&pod).copied()
     }
 
-    /// Parks a pod whose cycle failed at `now_ms` in the unschedulable pool, starting its backoff.
-    pub fn requeue_unschedulable(&mut self, pod: PodId, now_ms: i64) {
-        self.queue.add_unschedulable(pod, now_ms);
+    /// Parks a pod whose cycle failed at `now` in the unschedulable pool, starting its backoff.
+    pub fn requeue_unschedulable(&mut self, pod: PodId, now: SimTime) {
+        self.queue.add_unschedulable(pod, now);
     }
 
-    /// The cluster changed (node added, pod deleted): move unschedulable pods to backoffQ or
+    /// The cluster changed at `now` (node added, pod deleted): move unschedulable pods to backoffQ or
     /// activeQ. Returns how many moved.
-    pub fn on_cluster_change(&mut self, now_ms: i64) -> usize {
-        self.queue.move_all_to_active_or_backoff(now_ms)
+    pub fn on_cluster_change(&mut self, now: SimTime) -> usize {
+        self.queue.move_all_to_active_or_backoff(now)
     }
 }

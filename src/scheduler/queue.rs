@@ -16,6 +16,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap};
 
 use crate::model::PodId;
+use crate::time::SimTime;
 
 /// Pods wait at most this long in the unschedulable pool before a flush moves them, ms.
 pub const POD_MAX_IN_UNSCHEDULABLE_PODS_MS: i64 = 5 * 60 * 1000;
@@ -38,7 +39,7 @@ pub enum QueueState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ActiveEntry {
     priority: i32,
-    timestamp_ms: i64,
+    timestamp: SimTime,
     seq: u64,
     pod: PodId,
 }
@@ -49,7 +50,7 @@ impl Ord for ActiveEntry {
         other
             .priority
             .cmp(&self.priority)
-            .then(self.timestamp_ms.cmp(&other.timestamp_ms))
+            .then(self.timestamp.cmp(&other.timestamp))
             .then(self.seq.cmp(&other.seq))
     }
 }
@@ -66,10 +67,10 @@ struct PodQueueInfo {
     priority: i32,
     /// Failed scheduling cycles so far.
     failures: u32,
-    /// When the current backoff ends, ms.
-    backoff_expiry_ms: i64,
-    /// When the pod entered the unschedulable pool, ms.
-    pool_since_ms: i64,
+    /// When the current backoff ends.
+    backoff_expiry: SimTime,
+    /// When the pod entered the unschedulable pool.
+    pool_since: SimTime,
 }
 
 impl Default for PodQueueInfo {
@@ -78,8 +79,8 @@ impl Default for PodQueueInfo {
             state: QueueState::Absent,
             priority: 0,
             failures: 0,
-            backoff_expiry_ms: 0,
-            pool_since_ms: 0,
+            backoff_expiry: SimTime::ZERO,
+            pool_since: SimTime::ZERO,
         }
     }
 }
@@ -87,7 +88,7 @@ impl Default for PodQueueInfo {
 /// activeQ + backoffQ + unschedulable pool. Removed pods are dropped lazily from the heaps.
 pub struct SchedulingQueue {
     active: BinaryHeap<Reverse<ActiveEntry>>,
-    backoff: BinaryHeap<Reverse<(i64, u64, PodId)>>,
+    backoff: BinaryHeap<Reverse<(SimTime, u64, PodId)>>,
     unschedulable: BTreeSet<PodId>,
     info: Vec<PodQueueInfo>,
     next_seq: u64,
@@ -152,11 +153,11 @@ impl SchedulingQueue {
         d.min(self.max_backoff_ms)
     }
 
-    /// Adds `pod` (with its `priority`) to activeQ with queue timestamp `now_ms`.
-    pub fn add_active(&mut self, pod: PodId, priority: i32, now_ms: i64) {
+    /// Adds `pod` (with its `priority`) to activeQ with queue timestamp `now`.
+    pub fn add_active(&mut self, pod: PodId, priority: i32, now: SimTime) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.active.push(Reverse(ActiveEntry { priority, timestamp_ms: now_ms, seq, pod }));
+        self.active.push(Reverse(ActiveEntry { priority, timestamp: now, seq, pod }));
         let info = self.info_mut(pod);
         info.state = QueueState::Active;
         info.priority = priority;
@@ -168,15 +169,15 @@ impl SchedulingQueue {
         self.next_seq += 1;
         let info = self.info_mut(pod);
         info.state = QueueState::Backoff;
-        let expiry = info.backoff_expiry_ms;
+        let expiry = info.backoff_expiry;
         self.backoff.push(Reverse((expiry, seq, pod)));
         self.backoff_len += 1;
     }
 
-    /// Moves every backoffQ pod whose backoff ended by `now_ms` to activeQ.
-    fn flush_backoff_completed(&mut self, now_ms: i64) {
+    /// Moves every backoffQ pod whose backoff ended by `now` to activeQ.
+    fn flush_backoff_completed(&mut self, now: SimTime) {
         while let Some(Reverse((expiry, _, pod))) = self.backoff.peek().copied() {
-            if expiry > now_ms {
+            if expiry > now {
                 break;
             }
             self.backoff.pop();
@@ -188,10 +189,10 @@ impl SchedulingQueue {
         }
     }
 
-    /// Pops the next pod to schedule at `now_ms`: activeQ first (after expired backoffs join
+    /// Pops the next pod to schedule at `now`: activeQ first (after expired backoffs join
     /// it), else the backoffQ pod with the earliest expiry.
-    pub fn pop(&mut self, now_ms: i64) -> Option<PodId> {
-        self.flush_backoff_completed(now_ms);
+    pub fn pop(&mut self, now: SimTime) -> Option<PodId> {
+        self.flush_backoff_completed(now);
         while let Some(Reverse(e)) = self.active.pop() {
             if self.state(e.pod) == QueueState::Active {
                 self.info_mut(e.pod).state = QueueState::Absent;
@@ -214,49 +215,49 @@ impl SchedulingQueue {
         self.active_len > 0 || self.backoff_len > 0
     }
 
-    /// Records a failed cycle of `pod` at `now_ms` and parks it in the unschedulable pool.
-    pub fn add_unschedulable(&mut self, pod: PodId, now_ms: i64) {
+    /// Records a failed cycle of `pod` at `now` and parks it in the unschedulable pool.
+    pub fn add_unschedulable(&mut self, pod: PodId, now: SimTime) {
         let failures = self.failures(pod) + 1;
         let backoff = self.backoff_duration_ms(failures);
         let info = self.info_mut(pod);
         info.failures = failures;
-        info.backoff_expiry_ms = now_ms + backoff;
-        info.pool_since_ms = now_ms;
+        info.backoff_expiry = SimTime(now.0 + backoff);
+        info.pool_since = now;
         info.state = QueueState::Unschedulable;
         self.unschedulable.insert(pod);
     }
 
-    fn move_from_pool(&mut self, pod: PodId, now_ms: i64) {
+    fn move_from_pool(&mut self, pod: PodId, now: SimTime) {
         self.unschedulable.remove(&pod);
         let info = self.info[pod as usize];
-        if info.backoff_expiry_ms > now_ms {
+        if info.backoff_expiry > now {
             self.add_backoff(pod);
         } else {
-            self.add_active(pod, info.priority, now_ms);
+            self.add_active(pod, info.priority, now);
         }
     }
 
-    /// A cluster event at `now_ms`: every pool pod moves to backoffQ (still backing off) or
+    /// A cluster event at `now`: every pool pod moves to backoffQ (still backing off) or
     /// activeQ. Returns how many moved.
-    pub fn move_all_to_active_or_backoff(&mut self, now_ms: i64) -> usize {
+    pub fn move_all_to_active_or_backoff(&mut self, now: SimTime) -> usize {
         let pods: Vec<PodId> = self.unschedulable.iter().copied().collect();
         for pod in &pods {
-            self.move_from_pool(*pod, now_ms);
+            self.move_from_pool(*pod, now);
         }
         pods.len()
     }
 
-    /// The periodic flush at `now_ms`: pool pods waiting longer than 5 minutes move. Returns how
+    /// The periodic flush at `now`: pool pods waiting longer than 5 minutes move. Returns how
     /// many moved.
-    pub fn flush_unschedulable_leftover(&mut self, now_ms: i64) -> usize {
+    pub fn flush_unschedulable_leftover(&mut self, now: SimTime) -> usize {
         let due: Vec<PodId> = self
             .unschedulable
             .iter()
             .copied()
-            .filter(|p| now_ms - self.info[*p as usize].pool_since_ms > POD_MAX_IN_UNSCHEDULABLE_PODS_MS)
+            .filter(|p| now.0 - self.info[*p as usize].pool_since.0 > POD_MAX_IN_UNSCHEDULABLE_PODS_MS)
             .collect();
         for pod in &due {
-            self.move_from_pool(*pod, now_ms);
+            self.move_from_pool(*pod, now);
         }
         due.len()
     }
@@ -296,12 +297,15 @@ mod tests {
     #[test]
     fn pops_by_priority_then_timestamp_and_skips_removed() {
         let mut q = SchedulingQueue::default();
-        q.add_active(0, 0, 10);
-        q.add_active(1, 100, 20);
-        q.add_active(2, 0, 5);
-        q.add_active(3, 0, 5);
+        q.add_active(0, 0, SimTime(10));
+        q.add_active(1, 100, SimTime(20));
+        q.add_active(2, 0, SimTime(5));
+        q.add_active(3, 0, SimTime(5));
         q.remove(2);
-        assert_eq!((q.pop(0), q.pop(0), q.pop(0), q.pop(0)), (Some(1), Some(3), Some(0), None));
+        assert_eq!(
+            (q.pop(SimTime(0)), q.pop(SimTime(0)), q.pop(SimTime(0)), q.pop(SimTime(0))),
+            (Some(1), Some(3), Some(0), None)
+        );
     }
 
     #[test]
@@ -314,38 +318,38 @@ mod tests {
     #[test]
     fn pool_pods_move_to_backoff_while_backing_off_and_pop_when_active_is_empty() {
         let mut q = SchedulingQueue::default();
-        q.add_unschedulable(4, 0); // backoff until 1000 ms
-        q.add_unschedulable(2, 0);
-        assert_eq!(q.pop(0), None, "pool pods wait for an event");
-        assert_eq!(q.move_all_to_active_or_backoff(500), 2);
+        q.add_unschedulable(4, SimTime(0)); // backoff until 1000 ms
+        q.add_unschedulable(2, SimTime(0));
+        assert_eq!(q.pop(SimTime(0)), None, "pool pods wait for an event");
+        assert_eq!(q.move_all_to_active_or_backoff(SimTime(500)), 2);
         assert_eq!(q.state(2), QueueState::Backoff);
         // A fresh pod in activeQ goes first; then backoffQ pods pop early (PopFromBackoffQ).
-        q.add_active(7, 0, 500);
-        assert_eq!(q.pop(500), Some(7));
+        q.add_active(7, 0, SimTime(500));
+        assert_eq!(q.pop(SimTime(500)), Some(7));
         // Equal expiry: pool pods move in pod id order (upstream's map order is random).
-        assert_eq!(q.pop(500), Some(2));
-        assert_eq!(q.pop(500), Some(4));
+        assert_eq!(q.pop(SimTime(500)), Some(2));
+        assert_eq!(q.pop(SimTime(500)), Some(4));
     }
 
     #[test]
     fn expired_backoffs_rejoin_active_by_priority() {
         let mut q = SchedulingQueue::default();
-        q.add_active(1, 0, 0);
-        assert_eq!(q.pop(0), Some(1));
-        q.add_unschedulable(1, 0);
-        q.move_all_to_active_or_backoff(100);
-        q.add_active(9, -5, 200);
+        q.add_active(1, 0, SimTime(0));
+        assert_eq!(q.pop(SimTime(0)), Some(1));
+        q.add_unschedulable(1, SimTime(0));
+        q.move_all_to_active_or_backoff(SimTime(100));
+        q.add_active(9, -5, SimTime(200));
         // At 1000 ms pod 1's backoff is over: it joins activeQ with its priority 0 > -5.
-        assert_eq!(q.pop(1000), Some(1));
-        assert_eq!(q.pop(1000), Some(9));
+        assert_eq!(q.pop(SimTime(1000)), Some(1));
+        assert_eq!(q.pop(SimTime(1000)), Some(9));
     }
 
     #[test]
     fn leftover_flush_moves_pods_after_five_minutes() {
         let mut q = SchedulingQueue::default();
-        q.add_unschedulable(3, 0);
-        assert_eq!(q.flush_unschedulable_leftover(300_000), 0, "exactly 5 minutes is not longer");
-        assert_eq!(q.flush_unschedulable_leftover(330_000), 1);
+        q.add_unschedulable(3, SimTime(0));
+        assert_eq!(q.flush_unschedulable_leftover(SimTime(300_000)), 0, "exactly 5 minutes is not longer");
+        assert_eq!(q.flush_unschedulable_leftover(SimTime(330_000)), 1);
         assert_eq!(q.state(3), QueueState::Active);
     }
 }

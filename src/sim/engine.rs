@@ -498,7 +498,7 @@ impl<'a> Engine<'a> {
             Event::UnschedulableFlush(k) => {
                 let pr = &mut self.procs[k as usize];
                 pr.flush_pending = false;
-                pr.sched.queue.flush_unschedulable_leftover(self.now.0);
+                pr.sched.queue.flush_unschedulable_leftover(self.now);
             }
             Event::MetricsSample => unreachable!("handled in the loop"),
             Event::Timeline(i) => self.timeline(i as usize)?,
@@ -708,7 +708,7 @@ impl<'a> Engine<'a> {
         }
         self.set_phase(p, Phase::Pending);
         let admission = match self.owner_proc[p as usize] {
-            Some(k) => self.procs[k].sched.admit(&self.cluster, p, now.0),
+            Some(k) => self.procs[k].sched.admit(&self.cluster, p, now),
             None => Admission::NoProfile,
         };
         let r = &mut self.rec.pods[p as usize];
@@ -1209,7 +1209,7 @@ impl<'a> Engine<'a> {
             match self.procs[k].cache {
                 None => {
                     if !matches!(c, CacheChange::Bound(..)) {
-                        self.procs[k].sched.on_cluster_change(now.0);
+                        self.procs[k].sched.on_cluster_change(now);
                     }
                 }
                 Some(_) => {
@@ -1251,7 +1251,7 @@ impl<'a> Engine<'a> {
             }
         }
         if !matches!(c, CacheChange::Bound(..)) {
-            pr.sched.on_cluster_change(self.now.0);
+            pr.sched.on_cluster_change(self.now);
         }
         Ok(())
     }
@@ -1265,7 +1265,7 @@ impl<'a> Engine<'a> {
             catch_up(c, &self.cluster);
         }
         let view: &Cluster = cache.as_ref().unwrap_or(&self.cluster);
-        let Some((p, result)) = sched.schedule_next(view, now.0) else { return Ok(()) };
+        let Some((p, result)) = sched.schedule_next(view, now) else { return Ok(()) };
         self.rec.cycles += 1;
         self.rec.pods[p as usize].attempts += 1;
         let has_cache = self.procs[k].cache.is_some();
@@ -1337,7 +1337,7 @@ impl<'a> Engine<'a> {
                         self.procs[k].sched.set_nominated(p, None);
                     }
                 }
-                self.procs[k].sched.requeue_unschedulable(p, now.0);
+                self.procs[k].sched.requeue_unschedulable(p, now);
             }
             Outcome::Error(msg) => {
                 let r = &mut self.rec.pods[p as usize];
@@ -1347,7 +1347,7 @@ impl<'a> Engine<'a> {
                 let key = self.cluster.pod(p).key();
                 let source = self.cluster.pod(p).scheduler_name.clone();
                 self.rec.event(now, &key, true, "FailedScheduling", reason, &source);
-                self.procs[k].sched.requeue_unschedulable(p, now.0);
+                self.procs[k].sched.requeue_unschedulable(p, now);
             }
         }
         Ok(())

@@ -126,7 +126,7 @@ pub fn scenario_of(nodes: Vec<Node>, arrivals: Vec<Arrival>) -> LoadedScenario {
         seed: 1,
         nodes,
         arrivals,
-        scheduler: SchedulerConfig::default_config(),
+        scheduler: SchedulerConfig::default_config(capsim::scheduler::plugins::registry::in_tree()),
         tie_break: TieBreak::FirstNode,
         sample_interval: SimTime::from_secs(60),
         horizon: None,

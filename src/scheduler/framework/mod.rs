@@ -1,5 +1,6 @@
 //! The scheduling framework: one trait per extension point, `Status` codes, `CycleState`, the
-//! plugin registry, validated profiles, and the runner that drives one scheduling cycle.
+//! plugin [`registry::Registry`] type (filled by the caller: the framework names no plugin),
+//! validated profiles, and the runner that drives one scheduling cycle.
 //!
 //! Mirrors `staging/src/k8s.io/kube-scheduler/framework/interface.go` and
 //! `pkg/scheduler/framework/runtime/framework.go` of Kubernetes v1.35. A plugin implements only
@@ -19,6 +20,7 @@ pub use profile::Profile;
 pub use status::{Code, Status};
 
 use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, PodId};
+use crate::time::SimTime;
 
 /// Highest score a Score plugin may return after NormalizeScore (upstream `MaxNodeScore`).
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -72,8 +74,8 @@ pub trait PreEnqueuePlugin: Plugin {
 
 /// QueueSort: the order of pods in the active queue.
 pub trait QueueSortPlugin: Plugin {
-    /// True when `a` (queued at `a_time`, in virtual milliseconds) should be popped before `b`.
-    fn less(&self, a: &Pod, a_time: i64, b: &Pod, b_time: i64) -> bool;
+    /// True when `a` (queued at `a_time`) should be popped before `b` (queued at `b_time`).
+    fn less(&self, a: &Pod, a_time: SimTime, b: &Pod, b_time: SimTime) -> bool;
 }
 
 /// What PreFilter returns: a status and, optionally, the only node names Filter should consider

@@ -1,13 +1,14 @@
 //! Profiles: a `KubeSchedulerConfiguration` defaulted, merged with the default plugins and
 //! validated as kube-scheduler does (`apis/config/v1/default_plugins.go` `mergePlugins`,
 //! `framework/runtime/framework.go` `expandMultiPointPlugins` and `getScoreWeights`,
-//! `profile/profile.go`), then instantiated.
+//! `profile/profile.go`), then instantiated from the [`Registry`] the caller passes
+//! (`profile.NewMap(..., registry)`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::Plugin;
-use super::registry::{DEFAULT_MULTI_POINT, factory};
+use super::registry::{DEFAULT_MULTI_POINT, Registry};
 use crate::api::scheduler_config::{KubeSchedulerConfiguration, PluginEntry, PluginSet, Plugins};
 use crate::names::DEFAULT_SCHEDULER_NAME;
 
@@ -80,9 +81,10 @@ pub struct SchedulerConfig {
 }
 
 impl SchedulerConfig {
-    /// The default configuration: one `default-scheduler` profile with upstream's default plugins.
-    pub fn default_config() -> Self {
-        build(&KubeSchedulerConfiguration::default()).expect("the default configuration is valid")
+    /// The default configuration: one `default-scheduler` profile with upstream's default plugins,
+    /// instantiated from `registry` (which must hold them, as the in-tree registry does).
+    pub fn default_config(registry: &Registry) -> Self {
+        build(&KubeSchedulerConfiguration::default(), registry).expect("the default configuration is valid")
     }
 
     /// The profile for `scheduler_name`, if any.
@@ -180,19 +182,14 @@ fn merge_plugin_set(defaults: &[PluginEntry], custom: &PluginSet) -> PluginSet {
     PluginSet { enabled, disabled: custom.disabled.clone() }
 }
 
-/// The error for a plugin name capsim's registry lacks (an out-of-tree plugin or a typo).
-fn not_built_in(name: &str) -> String {
-    let known: Vec<&str> = super::registry::registry().iter().map(|(n, _)| *n).collect();
-    format!("plugin {name:?} is not built in (capsim has the in-tree plugins: {})", known.join(", "))
-}
-
-/// Builds, defaults, merges and validates every profile of `cfg`.
+/// Builds, defaults, merges and validates every profile of `cfg`, instantiating plugins from
+/// `registry` (upstream `profile.NewMap(ctx, cfg.Profiles, registry, ...)`).
 ///
 /// # Errors
 /// An unknown plugin, a plugin enabled at a point it does not implement or twice, bad plugin
 /// args, duplicate or empty profile names, profiles with different QueueSort plugins, a bad
 /// percentage, or no QueueSort/Bind plugin.
-pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, ConfigError> {
+pub fn build(cfg: &KubeSchedulerConfiguration, registry: &Registry) -> Result<SchedulerConfig, ConfigError> {
     let err = |field: String, message: String, subject: &str| ConfigError {
         field,
         message,
@@ -302,10 +299,10 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
             ("postBind", &custom.post_bind),
         ] {
             for (i, e) in set.enabled.iter().enumerate() {
-                if factory(&e.name).is_none() {
+                if !registry.contains(&e.name) {
                     return Err(err(
                         at(&format!("plugins.{point}.enabled[{i}].name")),
-                        not_built_in(&e.name),
+                        registry.not_built_in(&e.name),
                         &e.name,
                     ));
                 }
@@ -316,8 +313,8 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
             if instances.contains_key(pname) {
                 continue;
             }
-            let Some(make) = factory(pname) else {
-                return Err(err(field.clone(), not_built_in(pname), pname));
+            let Some(make) = registry.factory(pname) else {
+                return Err(err(field.clone(), registry.not_built_in(pname), pname));
             };
             let a = args.get(pname.as_str()).map(|v| without_type_meta(v)).unwrap_or(serde_json::Value::Null);
             let plugin = make(&a).map_err(|m| {
@@ -327,8 +324,12 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
             instances.insert(pname.clone(), plugin);
         }
         for (ci, pc) in raw.plugin_config.iter().enumerate() {
-            if factory(&pc.name).is_none() {
-                return Err(err(at(&format!("pluginConfig[{ci}].name")), not_built_in(&pc.name), &pc.name));
+            if !registry.contains(&pc.name) {
+                return Err(err(
+                    at(&format!("pluginConfig[{ci}].name")),
+                    registry.not_built_in(&pc.name),
+                    &pc.name,
+                ));
             }
         }
 
@@ -449,44 +450,4 @@ pub fn build(cfg: &KubeSchedulerConfiguration) -> Result<SchedulerConfig, Config
         profiles.push(profile);
     }
     Ok(SchedulerConfig { profiles, pod_initial_backoff_seconds: initial, pod_max_backoff_seconds: max })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn cfg(yaml_json: serde_json::Value) -> KubeSchedulerConfiguration {
-        serde_json::from_value(yaml_json).unwrap()
-    }
-
-    /// Plugin args may carry `apiVersion`/`kind` (typed args objects upstream).
-    #[test]
-    fn plugin_args_may_carry_type_meta() {
-        let c = cfg(serde_json::json!({"profiles": [{"pluginConfig": [{"name": "NodeResourcesFit", "args": {
-            "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "NodeResourcesFitArgs",
-            "scoringStrategy": {"type": "MostAllocated"}}}]}]}));
-        build(&c).expect("args with type metadata are accepted");
-    }
-
-    /// v1 defaulting names a profile `default-scheduler` only when it is the only profile.
-    #[test]
-    fn unnamed_profile_among_several_is_an_error() {
-        let c = cfg(serde_json::json!({"profiles": [{"schedulerName": "a"}, {}]}));
-        let e = build(&c).unwrap_err();
-        assert_eq!(e.field, "profiles[1].schedulerName");
-    }
-
-    /// `expandMultiPointPlugins`: a default re-enabled at a specific point moves to the front of
-    /// that point and its weight there wins.
-    #[test]
-    fn point_override_moves_plugin_first_with_its_weight() {
-        let c = cfg(
-            serde_json::json!({"profiles": [{"plugins": {"score": {"enabled": [{"name": "ImageLocality", "weight": 5}]}}}]}),
-        );
-        let p = &build(&c).unwrap().profiles[0];
-        let score: Vec<(&str, i64)> = p.score.iter().map(|w| (w.plugin.name(), w.weight)).collect();
-        assert_eq!(score[0], ("ImageLocality", 5));
-        assert_eq!(score.iter().filter(|(n, _)| *n == "ImageLocality").count(), 1);
-        assert_eq!(score[1], ("TaintToleration", 3));
-    }
 }

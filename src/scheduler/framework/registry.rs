@@ -1,53 +1,81 @@
-//! The plugin registry: the only list of plugins capsim knows, and the default profile's plugin
-//! set (upstream `plugins/registry.go` and `apis/config/v1/default_plugins.go`, v1.35).
+//! The plugin registry type: plugin name → factory (upstream `framework/runtime/registry.go`),
+//! and the default profile's plugin set (upstream `apis/config/v1/default_plugins.go`, v1.35).
+//!
+//! The framework never names a plugin: the in-tree registry is built beside the plugins
+//! (`scheduler::plugins::registry::in_tree`, upstream `plugins/registry.go`) and passed to
+//! [`super::profile::build`]. A library user may [`Registry::register`] plugins of their own on
+//! top of it (upstream's out-of-tree registry, `app.WithPlugin`).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::Plugin;
-use crate::scheduler::plugins;
 
 /// Builds a plugin from its `pluginConfig` args (`Value::Null` when none were given).
 pub type PluginFactory = fn(&serde_json::Value) -> Result<Arc<dyn Plugin>, String>;
 
-/// Every plugin capsim implements, by upstream name, in name order.
-pub fn registry() -> Vec<(&'static str, PluginFactory)> {
-    use plugins::*;
-    let mut r: Vec<(&'static str, PluginFactory)> = vec![
-        (default_binder::NAME, |_| Ok(Arc::new(default_binder::DefaultBinder))),
-        (default_preemption::NAME, |a| Ok(Arc::new(default_preemption::DefaultPreemption::new(a)?))),
-        (dynamic_resources::NAME, |_| Ok(Arc::new(dynamic_resources::DynamicResources))),
-        (image_locality::NAME, |_| Ok(Arc::new(image_locality::ImageLocality))),
-        (inter_pod_affinity::NAME, |a| Ok(Arc::new(inter_pod_affinity::InterPodAffinity::new(a)?))),
-        (node_affinity::NAME, |a| Ok(Arc::new(node_affinity::NodeAffinity::new(a)?))),
-        (node_name::NAME, |_| Ok(Arc::new(node_name::NodeName))),
-        (node_ports::NAME, |_| Ok(Arc::new(node_ports::NodePorts))),
-        (node_resources_balanced_allocation::NAME, |a| {
-            Ok(Arc::new(node_resources_balanced_allocation::BalancedAllocation::new(a)?))
-        }),
-        (node_resources_fit::NAME, |a| Ok(Arc::new(node_resources_fit::Fit::new(a)?))),
-        (node_unschedulable::NAME, |_| Ok(Arc::new(node_unschedulable::NodeUnschedulable))),
-        (pod_topology_spread::NAME, |a| Ok(Arc::new(pod_topology_spread::PodTopologySpread::new(a)?))),
-        (priority_sort::NAME, |_| Ok(Arc::new(priority_sort::PrioritySort))),
-        (taint_toleration::NAME, |_| Ok(Arc::new(taint_toleration::TaintToleration))),
-        (scheduling_gates::NAME, |_| Ok(Arc::new(scheduling_gates::SchedulingGates))),
-        (gpu::open_gpu_share::NAME, |_| Ok(Arc::new(gpu::open_gpu_share::OpenGpuShare))),
-        (gpu::random_score::NAME, |_| Ok(Arc::new(gpu::random_score::RandomScore))),
-        (gpu::dot_product_score::NAME, |_| Ok(Arc::new(gpu::dot_product_score::DotProductScore))),
-        (gpu::gpu_clustering_score::NAME, |_| Ok(Arc::new(gpu::gpu_clustering_score::GpuClusteringScore))),
-        (gpu::gpu_packing_score::NAME, |_| Ok(Arc::new(gpu::gpu_packing_score::GpuPackingScore))),
-        (gpu::best_fit_score::NAME, |_| Ok(Arc::new(gpu::best_fit_score::BestFitScore))),
-        (gpu::fgd_score::NAME, |_| Ok(Arc::new(gpu::fgd_score::FgdScore))),
-    ];
-    for name in volume::NAMES {
-        r.push((name, volume::factory(name)));
-    }
-    r.sort_by_key(|(n, _)| *n);
-    r
+/// The plugins a scheduler can instantiate, by upstream name (kept in name order).
+#[derive(Clone, Default)]
+pub struct Registry {
+    factories: BTreeMap<String, PluginFactory>,
 }
 
-/// Looks up a plugin factory by name.
-pub fn factory(name: &str) -> Option<PluginFactory> {
-    registry().into_iter().find(|(n, _)| *n == name).map(|(_, f)| f)
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the factory of plugin `name` (upstream `Registry.Register`).
+    ///
+    /// # Errors
+    /// A plugin of that name is already registered.
+    pub fn register(&mut self, name: impl Into<String>, factory: PluginFactory) -> Result<(), String> {
+        let name = name.into();
+        if self.factories.contains_key(&name) {
+            return Err(format!("a plugin named {name} already exists"));
+        }
+        self.factories.insert(name, factory);
+        Ok(())
+    }
+
+    /// Adds every plugin of `other` (upstream `Registry.Merge`).
+    ///
+    /// # Errors
+    /// A plugin of `other` is already registered here.
+    pub fn merge(&mut self, other: &Registry) -> Result<(), String> {
+        for (name, f) in &other.factories {
+            self.register(name.clone(), *f)?;
+        }
+        Ok(())
+    }
+
+    /// The factory of plugin `name`, if registered.
+    pub fn factory(&self, name: &str) -> Option<PluginFactory> {
+        self.factories.get(name).copied()
+    }
+
+    /// True when plugin `name` is registered.
+    pub fn contains(&self, name: &str) -> bool {
+        self.factories.contains_key(name)
+    }
+
+    /// The registered plugin names, in name order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.factories.keys().map(String::as_str)
+    }
+
+    /// The error for a plugin name this registry lacks (an unregistered plugin or a typo).
+    pub fn not_built_in(&self, name: &str) -> String {
+        let known: Vec<&str> = self.names().collect();
+        format!("plugin {name:?} is not built in (capsim has the in-tree plugins: {})", known.join(", "))
+    }
 }
 
 /// The default profile's `multiPoint` plugins with their weights (0 = not a score plugin), in

@@ -6,14 +6,21 @@
 //! `framework/runtime/framework.go` of v1.35. Upstream filters in parallel and stops after
 //! *roughly* the first K feasible nodes; capsim filters sequentially and takes exactly the first K
 //! in rotation order, which is the deterministic reading of the same rule.
+//!
+//! [`schedule_pod`] runs one function per phase, in upstream's order: `run_pre_filter`,
+//! `find_nodes_that_pass_filters` (with the hot `filter_nodes` loop), `post_filter` (preemption),
+//! `run_pre_score`, `prioritize_nodes` (Score, NormalizeScore, weights) and `select_host`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 use rand::{Rng, RngExt};
 
 use super::profile::Profile;
 use super::{
-    Code, CycleState, FastFilter, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput, PostFilterResult, Status,
+    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput,
+    PostFilterResult, Status,
 };
 use crate::model::{Cluster, NodeId, Pod};
 
@@ -161,7 +168,7 @@ pub fn effective_percentage(percentage: Option<i32>, num_all_nodes: usize) -> i3
     }
 }
 
-/// Runs one scheduling cycle of `pod` against `cluster` with `profile`.
+/// Runs one scheduling cycle of `pod` against `cluster` with `profile` (upstream `schedulePod`).
 ///
 /// `rng` is the run's tie-break stream (used only under [`TieBreak::Random`] when several nodes
 /// share the top total). `state.next_start_node_index` advances as upstream's does.
@@ -197,15 +204,97 @@ pub fn schedule_pod(
     let mut cs = CycleState::new();
     let timed = super::timing::enabled();
 
-    // PreFilter.
+    let pre = match run_pre_filter(profile, &mut cs, pod, cluster, timed) {
+        Ok(pre) => pre,
+        Err(message) => {
+            result.outcome = Outcome::Error(message);
+            return result;
+        }
+    };
+    result.prefilter_skipped = cs.skip_filter.clone();
+    if let Some(status) = pre.rejection {
+        result.prefilter_rejected = true;
+        for id in all {
+            result.rejected.push((*id, status.clone()));
+        }
+        let mut fit = FitError {
+            num_all_nodes: all.len(),
+            message: format!("0/{} nodes are available: {}.", all.len(), status.message()),
+            unresolvable: status.code == Code::UnschedulableAndUnresolvable,
+        };
+        if opts.run_post_filter {
+            post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
+        }
+        result.outcome = Outcome::Unschedulable(fit);
+        return result;
+    }
+
+    if find_nodes_that_pass_filters(profile, &cs, pod, cluster, state, opts, &pre, &mut result, timed)
+        .is_break()
+    {
+        return result;
+    }
+    if result.feasible.is_empty() {
+        let mut fit = fit_error(all.len(), &result.rejected);
+        if opts.run_post_filter {
+            post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
+        }
+        result.outcome = Outcome::Unschedulable(fit);
+        return result;
+    }
+    if result.feasible.len() == 1 && !opts.record_scores {
+        result.outcome = Outcome::Scheduled(result.feasible[0]);
+        result.gpus = select_gpus(profile, &cs, pod, cluster, result.feasible[0]);
+        return result;
+    }
+
+    if let Err(message) = run_pre_score(profile, &mut cs, pod, cluster, rng, &result.feasible, timed) {
+        result.outcome = Outcome::Error(message);
+        return result;
+    }
+    result.prescore_skipped = cs.skip_score.clone();
+    let totals = match prioritize_nodes(profile, &cs, pod, cluster, opts, &result.feasible, timed) {
+        Ok((totals, table)) => {
+            result.scores = table;
+            totals
+        }
+        Err(message) => {
+            result.outcome = Outcome::Error(message);
+            return result;
+        }
+    };
+    let chosen = select_host(&result.feasible, &totals, opts.tie_break, rng);
+    result.outcome = Outcome::Scheduled(chosen);
+    result.gpus = select_gpus(profile, &cs, pod, cluster, chosen);
+    result
+}
+
+/// What the PreFilter plugins decided.
+struct PreFilterOutput {
+    /// The node names the PreFilterResults allowed (intersected), when any plugin narrowed them.
+    allowed: Option<BTreeSet<String>>,
+    /// Plugins that returned a PreFilterResult, in profile order (upstream `pluginsWithNodes`).
+    plugins_with_nodes: Vec<&'static str>,
+    /// The status that rejected the pod on every node, if any.
+    rejection: Option<Status>,
+}
+
+/// Upstream `RunPreFilterPlugins`: runs the PreFilter plugins in order, noting Skips in `cs`,
+/// intersecting their PreFilterResults. `Err` carries the cycle's error message.
+fn run_pre_filter(
+    profile: &Profile,
+    cs: &mut CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    timed: bool,
+) -> Result<PreFilterOutput, String> {
     let mut allowed: Option<BTreeSet<String>> = None;
-    // Plugins that returned a PreFilterResult, in profile order (upstream `pluginsWithNodes`).
     let mut plugins_with_nodes: Vec<&'static str> = Vec::new();
-    let mut prefilter_rejection: Option<Status> = None;
+    let mut rejection: Option<Status> = None;
     for p in &profile.pre_filter {
         let pf = p.as_pre_filter().expect("profile lists only PreFilter plugins here");
         let t = timed.then(std::time::Instant::now);
-        let (names, status) = pf.pre_filter(&mut cs, pod, cluster);
+        let (names, status) = pf.pre_filter(cs, pod, cluster);
         if let Some(t) = t {
             super::timing::add("PreFilter", p.name(), t.elapsed());
         }
@@ -217,20 +306,15 @@ pub fn schedule_pod(
             let status = status.with_plugin(p.name());
             match status.code {
                 Code::UnschedulableAndUnresolvable => {
-                    prefilter_rejection = Some(status);
+                    rejection = Some(status);
                     break;
                 }
                 Code::Unschedulable => {
-                    prefilter_rejection = Some(status);
+                    rejection = Some(status);
                     continue;
                 }
                 _ => {
-                    result.outcome = Outcome::Error(format!(
-                        "running PreFilter plugin {:?}: {}",
-                        p.name(),
-                        status.message()
-                    ));
-                    return result;
+                    return Err(format!("running PreFilter plugin {:?}: {}", p.name(), status.message()));
                 }
             }
         }
@@ -249,63 +333,42 @@ pub fn schedule_pod(
                         plugins_with_nodes.join(" ")
                     )
                 };
-                prefilter_rejection = Some(Status::unresolvable(msg).with_plugin(p.name()));
+                rejection = Some(Status::unresolvable(msg).with_plugin(p.name()));
                 break;
             }
         }
     }
-    result.prefilter_skipped = cs.skip_filter.clone();
-    if let Some(status) = prefilter_rejection {
-        result.prefilter_rejected = true;
-        for id in all {
-            result.rejected.push((*id, status.clone()));
-        }
-        let mut fit = FitError {
-            num_all_nodes: all.len(),
-            message: format!("0/{} nodes are available: {}.", all.len(), status.message()),
-            unresolvable: status.code == Code::UnschedulableAndUnresolvable,
-        };
-        if opts.run_post_filter {
-            post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
-        }
-        result.outcome = Outcome::Unschedulable(fit);
-        return result;
-    }
+    Ok(PreFilterOutput { allowed, plugins_with_nodes, rejection })
+}
 
-    // Filter, over the PreFilterResult's nodes (if any), from the rotating start index.
+/// Upstream `findNodesThatFitPod` / `findNodesThatPassFilters`: Filter over the PreFilterResult's
+/// nodes (if any) from the rotating start index, stopping after `numFeasibleNodesToFind`
+/// feasible nodes; the nominated node first. Fills `result.feasible` and `result.rejected`;
+/// `Break` when the cycle is decided (nominated node chosen, or a Filter error).
+#[allow(clippy::too_many_arguments)]
+fn find_nodes_that_pass_filters(
+    profile: &Profile,
+    cs: &CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    state: &mut SchedulerState,
+    opts: CycleOptions,
+    pre: &PreFilterOutput,
+    result: &mut CycleResult,
+    timed: bool,
+) -> ControlFlow<()> {
+    let all = cluster.node_order();
     // The PreFilterResult's nodes, in snapshot order (looked up by name: a DaemonSet pod names
     // one node of thousands).
-    let candidates: std::borrow::Cow<'_, [NodeId]> = match &allowed {
-        None => std::borrow::Cow::Borrowed(all),
+    let candidates: Cow<'_, [NodeId]> = match &pre.allowed {
+        None => Cow::Borrowed(all),
         Some(names) => {
             let mut ids: Vec<NodeId> = names.iter().filter_map(|n| cluster.node_id(n)).collect();
             ids.sort_unstable_by_key(|id| cluster.order_position(*id));
-            std::borrow::Cow::Owned(ids)
+            Cow::Owned(ids)
         }
     };
-    // The status of the nodes the PreFilterResult left out, first among the rejections; built
-    // only when a report needs it (no feasible node, or scores recorded).
-    let absent = |result: &mut CycleResult| {
-        if allowed.is_none() {
-            return;
-        }
-        // Upstream names the plugins sorted (`sets.List`) in the absent nodes' status.
-        let mut list: Vec<&str> = plugins_with_nodes.clone();
-        list.sort_unstable();
-        list.dedup();
-        let msg = format!("node(s) didn't satisfy plugin(s) [{}]", list.join(" "));
-        let mut inside = vec![false; cluster.num_nodes()];
-        for id in candidates.iter() {
-            inside[*id as usize] = true;
-        }
-        let out: Vec<(NodeId, Status)> = all
-            .iter()
-            .filter(|id| !inside[**id as usize])
-            .map(|id| (*id, Status::unresolvable(msg.clone()).with_plugin(list[0])))
-            .collect();
-        result.rejected.splice(0..0, out);
-    };
-    result.prefilter_result = allowed.clone();
+    result.prefilter_result = pre.allowed.clone();
     let to_find = if profile.score.is_empty() && !opts.record_scores {
         1.min(candidates.len())
     } else {
@@ -313,7 +376,7 @@ pub fn schedule_pod(
     };
     // The Filter plugins that run for this pod (PreFilter Skip removes a plugin's Filter),
     // resolved once per cycle rather than per node.
-    let filters: Vec<(&'static str, &dyn super::FilterPlugin)> = profile
+    let filters: Vec<(&'static str, &dyn FilterPlugin)> = profile
         .filter
         .iter()
         .filter(|p| !cs.skip_filter.contains(&p.name()))
@@ -324,27 +387,58 @@ pub fn schedule_pod(
     // nominated node first; if it passes Filter it is chosen without scoring, and the rotating
     // start index does not move.
     if let Some(nominated) = opts.nominated_node
-        && (allowed.is_none() || candidates.contains(&nominated))
+        && (pre.allowed.is_none() || candidates.contains(&nominated))
     {
         let info = cluster.node(nominated);
-        if filters.iter().all(|(_, f)| f.filter(&cs, pod, info, cluster).is_success()) {
+        if filters.iter().all(|(_, f)| f.filter(cs, pod, info, cluster).is_success()) {
             result.feasible.push(nominated);
             result.outcome = Outcome::Scheduled(nominated);
-            return result;
+            return ControlFlow::Break(());
         }
     }
-    // The plugins' NodeHot conditions, checked together; the plugins without one run per node.
+    let start = state.next_start_node_index;
+    match filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, timed) {
+        Ok(processed) => state.next_start_node_index = (start + processed) % all.len(),
+        Err((processed, s)) => {
+            result.outcome = Outcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
+            state.next_start_node_index = (start + processed) % all.len();
+            return ControlFlow::Break(());
+        }
+    }
+    // The status of the nodes the PreFilterResult left out, first among the rejections; built
+    // only when a report needs it (no feasible node, or scores recorded).
+    if (result.feasible.is_empty() || opts.record_scores) && pre.allowed.is_some() {
+        reject_absent(cluster, &candidates, &pre.plugins_with_nodes, result);
+    }
+    ControlFlow::Continue(())
+}
+
+/// The Filter loop: `candidates` from the rotating `start`, wrapping once, until `to_find`
+/// nodes are feasible. The plugins' NodeHot conditions are checked together; the plugins without
+/// one run per node. Returns how many nodes were processed, or with them the Error status that
+/// stopped the loop.
+#[allow(clippy::too_many_arguments)]
+fn filter_nodes(
+    cs: &CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    candidates: &[NodeId],
+    start: usize,
+    to_find: usize,
+    filters: &[(&'static str, &dyn FilterPlugin)],
+    result: &mut CycleResult,
+    timed: bool,
+) -> Result<usize, (usize, Status)> {
     let mut fast = FastFilter::default();
-    let mut slow: Vec<(&'static str, &dyn super::FilterPlugin)> = Vec::with_capacity(filters.len());
-    for (name, f) in &filters {
-        match f.fast_filter(&cs, pod) {
+    let mut slow: Vec<(&'static str, &dyn FilterPlugin)> = Vec::with_capacity(filters.len());
+    for (name, f) in filters {
+        match f.fast_filter(cs, pod) {
             Some(c) => fast = fast.and(c),
             None => slow.push((name, *f)),
         }
     }
     let hot = cluster.hot();
     let n = candidates.len();
-    let start = state.next_start_node_index;
     let mut processed = 0;
     // Under timing, the loop's time not spent in a plugin's `filter` goes to the combined
     // NodeHot conditions.
@@ -366,16 +460,16 @@ pub fn schedule_pod(
         }
         let info = cluster.node(id);
         let mut failed: Option<Status> = None;
-        for (name, f) in if admitted { &slow } else { &filters } {
+        for (name, f) in if admitted { &slow[..] } else { filters } {
             let status = if timed {
                 let t = std::time::Instant::now();
-                let s = f.filter(&cs, pod, info, cluster);
+                let s = f.filter(cs, pod, info, cluster);
                 let d = t.elapsed();
                 in_plugins += d;
                 super::timing::add("Filter", name, d);
                 s
             } else {
-                f.filter(&cs, pod, info, cluster)
+                f.filter(cs, pod, info, cluster)
             };
             if !status.is_success() {
                 failed = Some(status.with_plugin(name));
@@ -384,12 +478,7 @@ pub fn schedule_pod(
         }
         match failed {
             None => result.feasible.push(id),
-            Some(s) if s.code == Code::Error => {
-                result.outcome =
-                    Outcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
-                state.next_start_node_index = (start + processed) % all.len();
-                return result;
-            }
+            Some(s) if s.code == Code::Error => return Err((processed, s)),
             Some(s) => result.rejected.push((id, s)),
         }
     }
@@ -398,74 +487,100 @@ pub fn schedule_pod(
     {
         super::timing::add("Filter", FAST_FILTER_TIMING_NAME, t.elapsed().saturating_sub(in_plugins));
     }
-    state.next_start_node_index = (start + processed) % all.len();
-    if result.feasible.is_empty() || opts.record_scores {
-        absent(&mut result);
-    }
+    Ok(processed)
+}
 
-    if result.feasible.is_empty() {
-        let mut fit = fit_error(all.len(), &result.rejected);
-        if opts.run_post_filter {
-            post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
-        }
-        result.outcome = Outcome::Unschedulable(fit);
-        return result;
+/// Rejects the nodes a PreFilterResult left out (every node not among `candidates`), placing
+/// them first among `result.rejected`.
+fn reject_absent(
+    cluster: &Cluster,
+    candidates: &[NodeId],
+    plugins_with_nodes: &[&'static str],
+    result: &mut CycleResult,
+) {
+    // Upstream names the plugins sorted (`sets.List`) in the absent nodes' status.
+    let mut list: Vec<&str> = plugins_with_nodes.to_vec();
+    list.sort_unstable();
+    list.dedup();
+    let msg = format!("node(s) didn't satisfy plugin(s) [{}]", list.join(" "));
+    let mut inside = vec![false; cluster.num_nodes()];
+    for id in candidates {
+        inside[*id as usize] = true;
     }
-    if result.feasible.len() == 1 && !opts.record_scores {
-        result.outcome = Outcome::Scheduled(result.feasible[0]);
-        result.gpus = select_gpus(profile, &cs, pod, cluster, result.feasible[0]);
-        return result;
-    }
+    let out: Vec<(NodeId, Status)> = cluster
+        .node_order()
+        .iter()
+        .filter(|id| !inside[**id as usize])
+        .map(|id| (*id, Status::unresolvable(msg.clone()).with_plugin(list[0])))
+        .collect();
+    result.rejected.splice(0..0, out);
+}
 
-    // PreScore.
+/// Upstream `RunPreScorePlugins`: draws the random seed a Score plugin asked for, then runs the
+/// PreScore plugins, noting Skips in `cs`. `Err` carries the cycle's error message.
+fn run_pre_score(
+    profile: &Profile,
+    cs: &mut CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    rng: &mut impl Rng,
+    feasible: &[NodeId],
+    timed: bool,
+) -> Result<(), String> {
     if profile.score.iter().any(|wp| wp.plugin.as_score().is_some_and(|s| s.wants_random())) {
         cs.random = Some(rng.next_u64());
     }
     for p in &profile.pre_score {
         let t = timed.then(std::time::Instant::now);
-        let status =
-            p.as_pre_score().expect("PreScore plugin").pre_score(&mut cs, pod, &result.feasible, cluster);
+        let status = p.as_pre_score().expect("PreScore plugin").pre_score(cs, pod, feasible, cluster);
         if let Some(t) = t {
             super::timing::add("PreScore", p.name(), t.elapsed());
         }
         if status.is_skip() {
             cs.skip_score.push(p.name());
         } else if !status.is_success() {
-            result.outcome =
-                Outcome::Error(format!("running PreScore plugin {:?}: {}", p.name(), status.message()));
-            return result;
+            return Err(format!("running PreScore plugin {:?}: {}", p.name(), status.message()));
         }
     }
-    result.prescore_skipped = cs.skip_score.clone();
+    Ok(())
+}
 
-    // Score, NormalizeScore, weights.
-    let mut totals = vec![0i64; result.feasible.len()];
+/// Upstream `prioritizeNodes` (`RunScorePlugins`): Score, NormalizeScore and weights of the
+/// plugins not skipped at PreScore. Returns the weighted total per feasible node and, when
+/// `opts.record_scores`, the per-plugin table; `Err` carries the cycle's error message.
+fn prioritize_nodes(
+    profile: &Profile,
+    cs: &CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    opts: CycleOptions,
+    feasible: &[NodeId],
+    timed: bool,
+) -> Result<(Vec<i64>, Option<ScoreTable>), String> {
+    let mut totals = vec![0i64; feasible.len()];
     let mut table = ScoreTable::default();
     let mut per_plugin: Vec<Vec<i64>> = Vec::new();
-    let mut scores = vec![0i64; result.feasible.len()];
+    let mut scores = vec![0i64; feasible.len()];
     for wp in &profile.score {
         let name = wp.plugin.name();
         if cs.skip_score.contains(&name) {
             continue;
         }
         let sp = wp.plugin.as_score().expect("Score plugin");
-        if !opts.record_scores && sp.uniform_scores(&cs, pod, &result.feasible, cluster) {
+        if !opts.record_scores && sp.uniform_scores(cs, pod, feasible, cluster) {
             continue;
         }
         let t = timed.then(std::time::Instant::now);
-        if let Err(status) = sp.score_nodes(&cs, pod, &result.feasible, cluster, &mut scores) {
-            result.outcome = Outcome::Error(format!("running Score plugin {name:?}: {}", status.message()));
-            return result;
+        if let Err(status) = sp.score_nodes(cs, pod, feasible, cluster, &mut scores) {
+            return Err(format!("running Score plugin {name:?}: {}", status.message()));
         }
         if let Some(t) = t {
             super::timing::add("Score", name, t.elapsed());
         }
         if sp.has_normalize() {
-            let status = sp.normalize_score(&cs, pod, &mut scores);
+            let status = sp.normalize_score(cs, pod, &mut scores);
             if !status.is_success() {
-                result.outcome =
-                    Outcome::Error(format!("running Normalize on Score plugins: {}", status.message()));
-                return result;
+                return Err(format!("running Normalize on Score plugins: {}", status.message()));
             }
         }
         // One branch-free pass adds the weighted scores and notes any score out of range.
@@ -477,33 +592,34 @@ pub fn schedule_pod(
         }
         if out_of_range {
             let s = scores.iter().find(|s| !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(*s)).expect("noted");
-            result.outcome = Outcome::Error(format!(
+            return Err(format!(
                 "plugin {name:?} returns an invalid score {s}, it should in the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
             ));
-            return result;
         }
         if opts.record_scores {
             table.plugins.push(name);
             per_plugin.push(scores.iter().map(|s| s * wp.weight).collect());
         }
     }
-    if opts.record_scores {
-        table.rows = result
-            .feasible
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, per_plugin.iter().map(|v| v[i]).collect(), totals[i]))
-            .collect();
-        result.scores = Some(table);
+    if !opts.record_scores {
+        return Ok((totals, None));
     }
+    table.rows = feasible
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, per_plugin.iter().map(|v| v[i]).collect(), totals[i]))
+        .collect();
+    Ok((totals, Some(table)))
+}
 
-    // selectHost.
+/// Upstream `selectHost`: a node of the top total, the lowest id under [`TieBreak::FirstNode`],
+/// else drawn uniformly from `rng` (no draw when only one node has the top total).
+fn select_host(feasible: &[NodeId], totals: &[i64], tie_break: TieBreak, rng: &mut impl Rng) -> NodeId {
     let best = *totals.iter().max().expect("at least one feasible node");
-    let chosen = match opts.tie_break {
-        TieBreak::FirstNode => result
-            .feasible
+    match tie_break {
+        TieBreak::FirstNode => feasible
             .iter()
-            .zip(&totals)
+            .zip(totals)
             .filter(|(_, t)| **t == best)
             .map(|(id, _)| *id)
             .min()
@@ -511,19 +627,15 @@ pub fn schedule_pod(
         TieBreak::Random => {
             let count = totals.iter().filter(|t| **t == best).count();
             let pick = if count > 1 { rng.random_range(0..count) } else { 0 };
-            result
-                .feasible
+            feasible
                 .iter()
-                .zip(&totals)
+                .zip(totals)
                 .filter(|(_, t)| **t == best)
                 .nth(pick)
                 .map(|(id, _)| *id)
                 .expect("a top node")
         }
-    };
-    result.outcome = Outcome::Scheduled(chosen);
-    result.gpus = select_gpus(profile, &cs, pod, cluster, chosen);
-    result
+    }
 }
 
 /// The GPU devices of a GPU pod on `node` chosen by the profile's heaviest Score plugin (the

@@ -1,4 +1,5 @@
-//! The in-tree plugins, one file each, named as upstream.
+//! The in-tree plugins, one file (or folder) each, named as upstream, and [`registry::in_tree`],
+//! the registry of them all that callers pass to profile building (upstream `plugins/registry.go`).
 
 pub mod default_binder;
 pub mod default_preemption;
@@ -14,6 +15,7 @@ pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod priority_sort;
+pub mod registry;
 pub mod scheduling_gates;
 pub mod taint_toleration;
 pub mod volume;

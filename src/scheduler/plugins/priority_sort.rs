@@ -3,6 +3,7 @@
 
 use crate::model::Pod;
 use crate::scheduler::framework::{Plugin, QueueSortPlugin};
+use crate::time::SimTime;
 
 /// Upstream name.
 pub const NAME: &str = "PrioritySort";
@@ -21,7 +22,7 @@ impl Plugin for PrioritySort {
 }
 
 impl QueueSortPlugin for PrioritySort {
-    fn less(&self, a: &Pod, a_time: i64, b: &Pod, b_time: i64) -> bool {
+    fn less(&self, a: &Pod, a_time: SimTime, b: &Pod, b_time: SimTime) -> bool {
         a.priority > b.priority || (a.priority == b.priority && a_time < b_time)
     }
 }

@@ -241,7 +241,7 @@ fn messages_follow_upstream() {
 /// Victim selection leaves the scratch cluster with the same pods bound and the same sums.
 #[test]
 fn victim_selection_restores_the_scratch_cluster() {
-    let config = SchedulerConfig::default_config();
+    let config = SchedulerConfig::default_config(crate::scheduler::plugins::registry::in_tree());
     let profile = config.profile("default-scheduler").unwrap();
     let mut c = Cluster::new();
     let n = c.add_node(node("n", 3000)).unwrap();

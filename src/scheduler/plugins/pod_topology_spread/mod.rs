@@ -1,0 +1,475 @@
+//! PodTopologySpread: hard `topologySpreadConstraints` (DoNotSchedule) as PreFilter + Filter, soft
+//! ones (ScheduleAnyway) or the profile's default constraints as PreScore + Score +
+//! NormalizeScore.
+//!
+//! Mirrors `pkg/scheduler/framework/plugins/podtopologyspread/{common,filtering,scoring,plugin}.go`
+//! and `plugins/helper/spread.go` (`DefaultSelector`) of Kubernetes v1.35, with the gates
+//! NodeInclusionPolicyInPodTopologySpread and MatchLabelKeysInPodTopologySpread on (their v1.35
+//! defaults; the API server has already merged `matchLabelKeys` into each pod constraint's
+//! selector, see [`crate::model::TopologySpreadConstraint`]), and the args validation of
+//! `apis/config/validation/validation_pluginargs.go`.
+//!
+//! Per-pod work (constraints, the default selector, every domain count, the global minima, the
+//! self-match of the incoming pod, the topology weights) is done once in PreFilter / PreScore and
+//! kept in the [`CycleState`]; Filter and Score only look up the node's label values. Only the
+//! hostname constraint's count is taken in Score, over the node's own pods, as upstream does.
+//!
+//! Must not touch: the cluster (read only), other plugins' state.
+//!
+//! This file holds the args, the default constraints and selector, and the helpers both halves
+//! share (`common.go`); `filtering.rs` the hard constraints (`filtering.go`), `scoring.rs` the
+//! soft ones (`scoring.go`), `tests.rs` the unit tests.
+
+mod filtering;
+mod scoring;
+#[cfg(test)]
+mod tests;
+
+use serde::Deserialize;
+
+use crate::model::labels::{find_untolerated_taint, is_qualified_name};
+use crate::model::{
+    Cluster, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeId,
+    NodeInclusionPolicy, NodeInfo, Pod, SelectorKind, TaintEffect, WhenUnsatisfiable,
+};
+use crate::names::{LABEL_HOSTNAME, LABEL_ZONE};
+use crate::scheduler::framework::{
+    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin,
+    ScorePlugin, Status,
+};
+use crate::scheduler::plugins::node_affinity::required_matches;
+
+pub use scoring::{normalize_spread_scores, score_for_count, topology_normalizing_weight};
+
+/// Upstream name.
+pub const NAME: &str = "PodTopologySpread";
+/// Filter reason when placing the pod on the node would exceed a constraint's `maxSkew`
+/// (upstream `ErrReasonConstraintsNotMatch`, code Unschedulable).
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
+/// Filter reason when the node lacks a hard constraint's topology key (upstream
+/// `ErrReasonNodeLabelNotMatch`, code UnschedulableAndUnresolvable).
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
+
+/// CycleState key of the PreFilter result (upstream `preFilterStateKey`).
+const PRE_FILTER_STATE_KEY: &str = "PreFilterPodTopologySpread";
+/// CycleState key of the PreScore result (upstream `preScoreStateKey`).
+const PRE_SCORE_STATE_KEY: &str = "PreScorePodTopologySpread";
+
+/// `PodTopologySpreadArgs.defaultingType` (upstream `PodTopologySpreadConstraintsDefaulting`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultingType {
+    /// `System` (the v1 default): the built-in constraints of [`system_default_constraints`];
+    /// `defaultConstraints` must be empty.
+    System,
+    /// `List`: the profile's `defaultConstraints` (possibly none).
+    List,
+}
+
+/// One default constraint: a `v1.TopologySpreadConstraint` without `labelSelector`, which is
+/// deduced per pod by [`default_selector`] (upstream `PodTopologySpreadArgs.DefaultConstraints`
+/// entries and `systemDefaultConstraints`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefaultConstraint {
+    /// `maxSkew` (> 0 after validation).
+    pub max_skew: i32,
+    /// `topologyKey`.
+    pub topology_key: String,
+    /// `whenUnsatisfiable`.
+    pub when_unsatisfiable: WhenUnsatisfiable,
+    /// `minDomains`; `None` = 1 (only DoNotSchedule constraints use it).
+    pub min_domains: Option<i32>,
+    /// `nodeAffinityPolicy` (Honor when unset).
+    pub node_affinity_policy: NodeInclusionPolicy,
+    /// `nodeTaintsPolicy` (Ignore when unset).
+    pub node_taints_policy: NodeInclusionPolicy,
+}
+
+/// Upstream `systemDefaultConstraints`: hostname `maxSkew 3` and zone `maxSkew 5`, both
+/// ScheduleAnyway (so they only score).
+pub fn system_default_constraints() -> Vec<DefaultConstraint> {
+    let soft = |key: &str, max_skew| DefaultConstraint {
+        max_skew,
+        topology_key: key.to_string(),
+        when_unsatisfiable: WhenUnsatisfiable::ScheduleAnyway,
+        min_domains: None,
+        node_affinity_policy: NodeInclusionPolicy::Honor,
+        node_taints_policy: NodeInclusionPolicy::Ignore,
+    };
+    vec![soft(LABEL_HOSTNAME, 3), soft(LABEL_ZONE, 5)]
+}
+
+/// `PodTopologySpreadArgs` in kubescheduler.config.k8s.io/v1 shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Args {
+    #[serde(default)]
+    default_constraints: Option<Vec<ArgConstraint>>,
+    #[serde(default)]
+    defaulting_type: Option<String>,
+}
+
+/// One `defaultConstraints` entry as written (a `v1.TopologySpreadConstraint`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ArgConstraint {
+    #[serde(default)]
+    max_skew: i32,
+    #[serde(default)]
+    topology_key: String,
+    #[serde(default)]
+    when_unsatisfiable: String,
+    #[serde(default)]
+    label_selector: Option<serde_json::Value>,
+    #[serde(default)]
+    min_domains: Option<i32>,
+    #[serde(default)]
+    node_affinity_policy: Option<String>,
+    #[serde(default)]
+    node_taints_policy: Option<String>,
+    /// Accepted and unused: upstream replaces a default constraint's selector (with any
+    /// `matchLabelKeys` merged in) by the one `DefaultSelector` deduces.
+    #[serde(default)]
+    #[allow(dead_code)]
+    match_label_keys: Option<Vec<String>>,
+}
+
+/// The plugin with its default constraints (upstream `PodTopologySpread` struct).
+#[derive(Debug)]
+pub struct PodTopologySpread {
+    /// Constraints for pods that declare none (system or `List` defaults).
+    default_constraints: Vec<DefaultConstraint>,
+    /// `defaultingType: System` (upstream `systemDefaulted`): nodes lacking a default
+    /// constraint's key are still scored on the constraints whose key they carry.
+    system_defaulted: bool,
+}
+
+impl Default for PodTopologySpread {
+    /// The plugin as v1 defaulting configures it: `defaultingType: System`.
+    fn default() -> Self {
+        Self { default_constraints: system_default_constraints(), system_defaulted: true }
+    }
+}
+
+impl PodTopologySpread {
+    /// Builds the plugin from `PodTopologySpreadArgs` (`Value::Null` for defaults), after v1
+    /// defaulting (`defaultingType` "" → System) and upstream's `ValidatePodTopologySpreadArgs`.
+    ///
+    /// # Errors
+    /// Unknown fields, a malformed value, or a validation failure: `defaultingType` not
+    /// System/List, System with non-empty `defaultConstraints`, and per constraint `maxSkew <= 0`,
+    /// an empty or invalid `topologyKey`, an empty or unknown `whenUnsatisfiable`, a set
+    /// `labelSelector`, or a repeated (`topologyKey`, `whenUnsatisfiable`) pair. Errors are
+    /// aggregated as upstream's field errors are.
+    pub fn new(args: &serde_json::Value) -> Result<Self, String> {
+        if args.is_null() {
+            return Ok(Self::default());
+        }
+        let a: Args = serde_json::from_value(args.clone())
+            .map_err(|e| format!("invalid PodTopologySpreadArgs: {e}"))?;
+        let raw = a.default_constraints.unwrap_or_default();
+        let defaulting = a.defaulting_type.filter(|s| !s.is_empty()).unwrap_or_else(|| "System".to_string());
+        let errors = validate_args(&defaulting, &raw);
+        if !errors.is_empty() {
+            return Err(aggregate(&errors));
+        }
+        if defaulting == "System" {
+            return Ok(Self::default());
+        }
+        let policy = |p: &Option<String>, default| match p.as_deref() {
+            None => default,
+            // Upstream compares with "Honor" only; any other value behaves as Ignore.
+            Some("Honor") => NodeInclusionPolicy::Honor,
+            Some(_) => NodeInclusionPolicy::Ignore,
+        };
+        let default_constraints = raw
+            .iter()
+            .map(|c| DefaultConstraint {
+                max_skew: c.max_skew,
+                topology_key: c.topology_key.clone(),
+                when_unsatisfiable: if c.when_unsatisfiable == "DoNotSchedule" {
+                    WhenUnsatisfiable::DoNotSchedule
+                } else {
+                    WhenUnsatisfiable::ScheduleAnyway
+                },
+                min_domains: c.min_domains,
+                node_affinity_policy: policy(&c.node_affinity_policy, NodeInclusionPolicy::Honor),
+                node_taints_policy: policy(&c.node_taints_policy, NodeInclusionPolicy::Ignore),
+            })
+            .collect();
+        Ok(Self { default_constraints, system_defaulted: false })
+    }
+
+    /// The defaulting type this plugin was built with (upstream `args.DefaultingType`; `System`
+    /// sets upstream's `systemDefaulted`).
+    pub fn defaulting_type(&self) -> DefaultingType {
+        if self.system_defaulted { DefaultingType::System } else { DefaultingType::List }
+    }
+
+    /// The default constraints (upstream `pl.defaultConstraints`: `systemDefaultConstraints` or the
+    /// `List`), applied to pods that declare none.
+    pub fn default_constraints(&self) -> &[DefaultConstraint] {
+        &self.default_constraints
+    }
+
+    /// The pod's constraints of kind `action` (upstream `getConstraints` /
+    /// `filterTopologySpreadConstraints`), or, when the pod declares no constraint at all, the
+    /// default constraints of that kind with the selector from [`default_selector`]
+    /// (`buildDefaultConstraints`: none when that selector is empty).
+    fn constraints_for(&self, pod: &Pod, cluster: &Cluster, action: WhenUnsatisfiable) -> Vec<Constraint> {
+        if !pod.topology_spread_constraints.is_empty() {
+            return pod
+                .topology_spread_constraints
+                .iter()
+                .filter(|c| c.when_unsatisfiable == action)
+                .map(|c| Constraint {
+                    max_skew: i64::from(c.max_skew),
+                    is_hostname: c.topology_key == LABEL_HOSTNAME,
+                    topology_key: c.topology_key.clone(),
+                    selector: c.selector.clone(),
+                    min_domains: i64::from(c.min_domains.unwrap_or(1)),
+                    honor_node_affinity: c.node_affinity_policy == NodeInclusionPolicy::Honor,
+                    honor_node_taints: c.node_taints_policy == NodeInclusionPolicy::Honor,
+                })
+                .collect();
+        }
+        if !self.default_constraints.iter().any(|c| c.when_unsatisfiable == action) {
+            return Vec::new();
+        }
+        let selector = default_selector(pod, cluster);
+        if selector.is_empty() {
+            return Vec::new();
+        }
+        self.default_constraints
+            .iter()
+            .filter(|c| c.when_unsatisfiable == action)
+            .map(|c| Constraint {
+                max_skew: i64::from(c.max_skew),
+                is_hostname: c.topology_key == LABEL_HOSTNAME,
+                topology_key: c.topology_key.clone(),
+                selector: Some(selector.clone()),
+                min_domains: i64::from(c.min_domains.unwrap_or(1)),
+                honor_node_affinity: c.node_affinity_policy == NodeInclusionPolicy::Honor,
+                honor_node_taints: c.node_taints_policy == NodeInclusionPolicy::Honor,
+            })
+            .collect()
+    }
+}
+
+/// Upstream `ValidatePodTopologySpreadArgs` (with `validateDefaultingType`), as field-error
+/// strings in upstream's order.
+fn validate_args(defaulting: &str, constraints: &[ArgConstraint]) -> Vec<String> {
+    let mut errs = Vec::new();
+    if defaulting != "System" && defaulting != "List" {
+        errs.push(format!(
+            "defaultingType: Unsupported value: {defaulting:?}: supported values: \"System\", \"List\""
+        ));
+    } else if defaulting == "System" && !constraints.is_empty() {
+        errs.push("defaultingType: Invalid value: \"System\": when .defaultConstraints are not empty".into());
+    }
+    for (i, c) in constraints.iter().enumerate() {
+        let p = format!("defaultConstraints[{i}]");
+        if c.max_skew <= 0 {
+            errs.push(format!("{p}.maxSkew: Invalid value: {}: not in valid range (0, inf)", c.max_skew));
+        }
+        if c.topology_key.is_empty() {
+            errs.push(format!("{p}.topologyKey: Required value: can not be empty"));
+        } else if !is_qualified_name(&c.topology_key) {
+            errs.push(format!(
+                "{p}.topologyKey: Invalid value: {:?}: must be a qualified name ([prefix/]name, the name \
+                 1-63 alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric)",
+                c.topology_key
+            ));
+        }
+        match c.when_unsatisfiable.as_str() {
+            "" => errs.push(format!("{p}.whenUnsatisfiable: Required value: can not be empty")),
+            "DoNotSchedule" | "ScheduleAnyway" => {}
+            other => errs.push(format!(
+                "{p}.whenUnsatisfiable: Unsupported value: {other:?}: supported values: \"DoNotSchedule\", \
+                 \"ScheduleAnyway\""
+            )),
+        }
+        if c.label_selector.is_some() {
+            errs.push(format!(
+                "{p}.labelSelector: Forbidden: constraint must not define a selector, as they deduced for each pod"
+            ));
+        }
+        let repeated = constraints[..i]
+            .iter()
+            .any(|o| o.topology_key == c.topology_key && o.when_unsatisfiable == c.when_unsatisfiable);
+        if repeated {
+            errs.push(format!("{p}: Duplicate value: \"{{{}, {}}}\"", c.topology_key, c.when_unsatisfiable));
+        }
+    }
+    errs
+}
+
+/// Upstream `utilerrors.NewAggregate(...).Error()`: one error as is, several as `[a, b]`.
+fn aggregate(errors: &[String]) -> String {
+    if errors.len() == 1 { errors[0].clone() } else { format!("[{}]", errors.join(", ")) }
+}
+
+/// The selector upstream's `helper.DefaultSelector` deduces for `pod`: the `spec.selector` maps of
+/// every Service in the pod's namespace whose selector matches the pod's labels, merged; then the
+/// selector of the pod's controller (ReplicationController: its map merged in; ReplicaSet /
+/// StatefulSet: its requirements added). An empty result means "no default constraints".
+///
+/// capsim's pods carry no `ownerReferences`, so the controller is taken to be the first
+/// ReplicationController, ReplicaSet or StatefulSet in the pod's namespace (in the order they were
+/// added to the cluster) whose selector matches the pod: the one that would own, or adopt, it.
+pub fn default_selector(pod: &Pod, cluster: &Cluster) -> LabelSelector {
+    let mut sel = LabelSelector::default();
+    let in_scope =
+        |w: &&crate::model::WorkloadSelector| w.namespace == pod.namespace && w.selector.matches(&pod.labels);
+    for w in cluster.workload_selectors().iter().filter(in_scope) {
+        if w.kind == SelectorKind::Service {
+            for (k, v) in &w.selector.match_labels {
+                sel.match_labels.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let controller =
+        cluster.workload_selectors().iter().filter(in_scope).find(|w| w.kind != SelectorKind::Service);
+    if let Some(w) = controller {
+        match w.kind {
+            SelectorKind::ReplicationController => {
+                for (k, v) in &w.selector.match_labels {
+                    sel.match_labels.insert(k.clone(), v.clone());
+                }
+            }
+            _ => {
+                // `LabelSelectorAsSelector(...).Requirements()`: matchLabels become `In [value]`.
+                for (k, v) in &w.selector.match_labels {
+                    sel.match_expressions.push(LabelSelectorRequirement {
+                        key: k.clone(),
+                        operator: LabelSelectorOperator::In,
+                        values: vec![v.clone()],
+                    });
+                }
+                sel.match_expressions.extend(w.selector.match_expressions.iter().cloned());
+            }
+        }
+    }
+    sel
+}
+
+/// A constraint with its selector resolved (upstream `topologySpreadConstraint`).
+#[derive(Clone, Debug)]
+struct Constraint {
+    max_skew: i64,
+    topology_key: String,
+    /// True when `topology_key` is the hostname label (Score counts on the node itself).
+    is_hostname: bool,
+    /// `None` (no `labelSelector`) matches no pod.
+    selector: Option<LabelSelector>,
+    min_domains: i64,
+    honor_node_affinity: bool,
+    honor_node_taints: bool,
+}
+
+/// Whether `labels` carry every constraint's key (upstream `nodeLabelsMatchSpreadConstraints`).
+fn has_all_keys(labels: &Labels, constraints: &[Constraint]) -> bool {
+    constraints.iter().all(|c| labels.contains_key(&c.topology_key))
+}
+
+/// Upstream `countPodsMatchSelector`: pods on `node` in namespace `ns`, not terminating, whose
+/// labels `selector` matches (a missing selector matches none).
+fn count_pods_match_selector(
+    node: &NodeInfo,
+    cluster: &Cluster,
+    selector: Option<&LabelSelector>,
+    ns: &str,
+) -> i64 {
+    let Some(selector) = selector else { return 0 };
+    node.pods
+        .iter()
+        .map(|id| cluster.pod(*id))
+        .filter(|p| !p.terminating && p.namespace == ns && selector.matches(&p.labels))
+        .count() as i64
+}
+
+/// Per-node memo of [`count_pods_match_selector`] for constraints that share a selector (the
+/// default constraints always do; hostname + zone pairs usually do), so one pass over a node's
+/// pods serves all of them. Allocated once per cycle, reset per node.
+struct SharedCounts {
+    /// Per constraint: the index of the first constraint with an equal selector.
+    group: Vec<usize>,
+    /// Per group: the count on the current node, once taken.
+    memo: Vec<Option<i64>>,
+}
+
+impl SharedCounts {
+    fn new(constraints: &[Constraint]) -> Self {
+        let group = constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| constraints[..i].iter().position(|o| o.selector == c.selector).unwrap_or(i))
+            .collect();
+        SharedCounts { group, memo: vec![None; constraints.len()] }
+    }
+
+    /// Forgets the previous node's counts.
+    fn reset(&mut self) {
+        self.memo.fill(None);
+    }
+
+    /// Matching pods of `pod`'s namespace on `node` for constraint `i`.
+    fn count(&mut self, i: usize, c: &Constraint, node: &NodeInfo, cluster: &Cluster, ns: &str) -> i64 {
+        *self.memo[self.group[i]]
+            .get_or_insert_with(|| count_pods_match_selector(node, cluster, c.selector.as_ref(), ns))
+    }
+}
+
+/// Upstream `matchNodeInclusionPolicies` for one node, with the node-affinity and taint verdicts
+/// computed at most once per node whatever the number of constraints.
+struct Inclusion<'a> {
+    pod: &'a Pod,
+    node: &'a NodeInfo,
+    affinity: Option<bool>,
+    taints: Option<bool>,
+}
+
+impl<'a> Inclusion<'a> {
+    fn new(pod: &'a Pod, node: &'a NodeInfo) -> Self {
+        Inclusion { pod, node, affinity: None, taints: None }
+    }
+
+    /// Whether `c`'s node-inclusion policies admit the node: under `nodeAffinityPolicy: Honor`
+    /// it must match the pod's nodeSelector and required node affinity; under
+    /// `nodeTaintsPolicy: Honor` the pod must tolerate its NoSchedule/NoExecute taints.
+    fn admits(&mut self, c: &Constraint) -> bool {
+        let (pod, node) = (self.pod, self.node);
+        if c.honor_node_affinity && !*self.affinity.get_or_insert_with(|| required_matches(pod, node)) {
+            return false;
+        }
+        if c.honor_node_taints
+            && !*self.taints.get_or_insert_with(|| {
+                find_untolerated_taint(&node.node.taints, &pod.tolerations, |t| {
+                    matches!(t.effect, TaintEffect::NoSchedule | TaintEffect::NoExecute)
+                })
+                .is_none()
+            })
+        {
+            return false;
+        }
+        true
+    }
+}
+
+impl Plugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn as_pre_filter(&self) -> Option<&dyn PreFilterPlugin> {
+        Some(self)
+    }
+    fn as_filter(&self) -> Option<&dyn FilterPlugin> {
+        Some(self)
+    }
+    fn as_pre_score(&self) -> Option<&dyn PreScorePlugin> {
+        Some(self)
+    }
+    fn as_score(&self) -> Option<&dyn ScorePlugin> {
+        Some(self)
+    }
+}
