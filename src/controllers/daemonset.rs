@@ -362,4 +362,20 @@ mod tests {
         }
         assert_eq!(c.backoff[0][&0].0, FAILED_POD_BACKOFF_MAX_MS);
     }
+
+    #[test]
+    fn refused_creations_retry_once_at_a_time_with_backoff() {
+        let mut c = DaemonSetController::new(vec![ds(vec![])]);
+        assert_eq!(c.creation_refused(0), Some(5));
+        assert_eq!(c.creation_refused(0), None, "a retry is queued");
+        c.retry_started(0);
+        assert_eq!(c.creation_refused(0), Some(10));
+        c.retry_started(0);
+        c.pod_created(0, 3, 9);
+        assert_eq!(c.creation_refused(0), Some(5), "a creation resets the backoff");
+        assert_eq!(c.pod_ended(0, 9, true, SimTime(100)), Some(3));
+        assert_eq!(c.backoff[0][&3], (2 * FAILED_POD_BACKOFF_INITIAL_MS, SimTime(1_100)));
+        c.node_removed(3);
+        assert!(c.backoff[0].is_empty());
+    }
 }

@@ -190,4 +190,33 @@ mod tests {
         assert_eq!(Job::backoff_ms(3), 40_000);
         assert_eq!(Job::backoff_ms(9), 600_000);
     }
+
+    #[test]
+    fn the_controller_completes_or_fails_jobs() {
+        let job = Job {
+            namespace: "default".into(),
+            name: "pi".into(),
+            completions: 1,
+            parallelism: 1,
+            backoff_limit: 1,
+            run_time: RunTime::Fixed(1),
+            template: crate::model::simple_pod("pi", Default::default()),
+            created: SimTime(10),
+        };
+        let mut c = JobController::new(1);
+        assert_eq!(c.sync(0, &job, SimTime(5)), JobSync::Nothing, "not created yet");
+        assert_eq!(c.sync(0, &job, SimTime(10)), JobSync::Create(1));
+        c.pod_created(0, 7);
+        assert_eq!(c.pod_ended(0, 7, PodEnd::Failed, SimTime(20)), Some(SimTime(10_020)));
+        assert_eq!(c.sync(0, &job, SimTime(30)), JobSync::Create(0), "backing off");
+        c.pod_created(0, 8);
+        c.container_failed(0);
+        assert_eq!(c.sync(0, &job, SimTime(20_000)), JobSync::Failed(vec![8]));
+        assert_eq!(c.sync(0, &job, SimTime(20_000)), JobSync::Nothing, "finished");
+        let mut ok = JobController::new(1);
+        ok.pod_created(0, 1);
+        assert_eq!(ok.pod_ended(0, 1, PodEnd::Succeeded, SimTime(20)), None);
+        assert_eq!(ok.sync(0, &job, SimTime(20)), JobSync::Completed);
+        assert_eq!(ok.status(0).finished, Some("Complete"));
+    }
 }

@@ -284,6 +284,30 @@ mod tests {
     }
 
     #[test]
+    fn the_controller_plans_bursts_and_backs_off_refusals() {
+        let rs = ReplicaSet {
+            namespace: "default".into(),
+            name: "web".into(),
+            deployment: None,
+            replicas: 502,
+            template: crate::model::simple_pod("web", Default::default()),
+            created: SimTime::ZERO,
+        };
+        let mut c = ReplicaSetController::new(&[rs]);
+        assert_eq!(c.plan(0), Scale::Create { count: 500, resync: true });
+        c.pod_created(0, 1);
+        c.pod_created(0, 2);
+        assert_eq!(c.plan(0), Scale::Create { count: 500, resync: false });
+        assert_eq!(c.scale(0, 1), 502);
+        assert_eq!(c.plan(0), Scale::Delete(1));
+        c.pod_ended(0, 2);
+        assert_eq!((c.plan(0), c.active(0)), (Scale::Steady, vec![1]));
+        assert_eq!([c.creation_refused(0), c.creation_refused(0), c.creation_refused(0)], [5, 10, 20]);
+        c.creations_succeeded(0);
+        assert_eq!(c.creation_refused(0), 5);
+    }
+
+    #[test]
     fn log_buckets_are_log2_of_nanoseconds() {
         assert_eq!(log_bucket(1_000, 0), 29, "1 s = 1e9 ns; 2^29 ≤ 1e9 < 2^30");
         assert_eq!(log_bucket(0, 0), -1);

@@ -73,21 +73,34 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
         notes: sc.notes.clone(),
     })
 }
+
+/// One run's state. The controllers keep their own state ([`ReplicaSetController`],
+/// [`DaemonSetController`], [`JobController`], [`TaintEviction`], [`NodeLifecycle`]); the engine
+/// keeps the true cluster, the queue, the recorder, and the glue between them. Its methods live
+/// in the files of [`crate::sim`], by concern.
 pub(super) struct Engine<'a> {
+    /// The scenario being run.
     pub(super) sc: &'a LoadedScenario,
+    /// The true cluster (what the API server holds).
     pub(super) cluster: Cluster,
+    /// The kube-scheduler processes.
     pub(super) procs: Vec<Process>,
     /// Per pod: the scheduler process serving its `schedulerName`.
     pub(super) owner_proc: Vec<Option<usize>>,
+    /// Everything the run reports.
     pub(super) rec: Recorder,
+    /// Events to come, in (time, sequence) order.
     pub(super) queue: EventQueue,
+    /// The current virtual time.
     pub(super) now: SimTime,
     /// Driving events still queued ([`Event::drives`]).
     pub(super) driving: usize,
+    /// Per pod: its phase.
     pub(super) phase: Vec<Phase>,
     /// Requests (cpu, memory, gpu) of the pods pending now, as a multiset: the median pending
     /// pod that the fragmentation sample measures against.
     pub(super) pending_shapes: BTreeMap<[i64; 3], usize>,
+    /// Pods per phase.
     pub(super) counts: PodCounts,
     /// Node specs by list number: the scenario's nodes, then pool joins as they happen.
     pub(super) node_specs: Vec<crate::model::Node>,
@@ -99,17 +112,24 @@ pub(super) struct Engine<'a> {
     pub(super) lifecycle: NodeLifecycle,
     /// The taint eviction controller's scheduled evictions.
     pub(super) taint_eviction: TaintEviction,
+    /// The DaemonSet controller: live daemon pods, backoffs, retries.
     pub(super) daemonsets: DaemonSetController,
+    /// The ReplicaSet controller: replicas wanted, active pods, retries.
     pub(super) replicasets: ReplicaSetController,
+    /// The Job controller: each Job's progress.
     pub(super) jobs: JobController,
     /// Per ReplicaSet or Job: losses waiting for a replacement, oldest first (a DaemonSet's pod
     /// is replaced on its own node or not at all, so it is not counted).
     pub(super) losses: BTreeMap<Owner, std::collections::VecDeque<Loss>>,
     /// Replacement pod → the loss it answers.
     pub(super) replaces: BTreeMap<PodId, Loss>,
+    /// The API server's admission chain (LimitRanger, ResourceQuota).
     pub(super) admission: AdmissionChain,
+    /// Failure gaps, timeline spacing and node selections.
     pub(super) failures_rng: ChaCha8Rng,
+    /// Job pods' run times.
     pub(super) jobs_rng: ChaCha8Rng,
+    /// Generated names handed out (`generateName` suffixes).
     pub(super) names: u64,
     /// Drains in progress.
     pub(super) drains: Drains,
@@ -123,11 +143,15 @@ pub(super) struct Engine<'a> {
     pub(super) gen_rng: Vec<rand_chacha::ChaCha8Rng>,
     /// Pods each generator has made.
     pub(super) gen_made: Vec<u64>,
-    /// Each generator's position in its arrival window, 0–1 ([`crate::workload::generator::PodGenerator::arrival`]).
+    /// Each generator's position in its arrival window, 0–1
+    /// ([`crate::workload::generator::PodGenerator::arrival`]).
     pub(super) gen_pos: Vec<f64>,
 }
 
 impl<'a> Engine<'a> {
+    /// The engine of a run of `sc` with `seed`, its first events queued: node joins, pod
+    /// arrivals and deletions, generators, controller creations, timeline actions, the first
+    /// sample.
     fn new(sc: &'a LoadedScenario, seed: u64) -> Self {
         let dy = &sc.dynamics;
         let mut cluster = Cluster::new();
@@ -229,6 +253,7 @@ impl<'a> Engine<'a> {
         e
     }
 
+    /// Queues `ev` at `t`, counting driving events.
     pub(super) fn push(&mut self, t: SimTime, ev: Event) {
         if ev.drives() {
             self.driving += 1;
@@ -236,14 +261,18 @@ impl<'a> Engine<'a> {
         self.queue.push(t, ev);
     }
 
+    /// The scheduler process serving `pod`'s `schedulerName`.
     pub(super) fn proc_for(&self, pod: &Pod) -> Option<usize> {
         self.procs.iter().position(|pr| pr.sched.config.profile(&pod.scheduler_name).is_some())
     }
 
+    /// The controllers' settings.
     pub(super) fn settings(&self) -> &Settings {
         &self.sc.dynamics.settings
     }
 
+    /// Pops and handles events until none is left, none can change anything, or the horizon;
+    /// samples at each sampling time and at the end.
     fn run_loop(&mut self) -> Result<(), SimError> {
         let sc = self.sc;
         let mut last_sample: Option<SimTime> = None;

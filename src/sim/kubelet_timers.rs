@@ -22,6 +22,7 @@ impl<'a> Engine<'a> {
         NodeSize { cpu: n.allocatable.milli_cpu, memory }
     }
 
+    /// Queues the kubelet runtime's timers (`(time ms, timer)`), none before now.
     pub(super) fn push_timers(&mut self, timers: Vec<(i64, Timer)>) {
         for (t, timer) in timers {
             self.push(SimTime(t.max(self.now.0)), Event::Runtime(timer));

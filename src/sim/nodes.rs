@@ -41,6 +41,8 @@ impl<'a> Engine<'a> {
         self.node_added(self.node_specs.len() as u32 - 1)
     }
 
+    /// Node number `i` of the run's node list joins: totals, health, zone, caches; its kubelet
+    /// starts its static pods; DaemonSets reconcile it; failure processes draw its first failure.
     pub(super) fn node_added(&mut self, i: u32) -> Result<(), SimError> {
         self.rec.advance(self.now);
         let id = self.cluster.add_node(self.node_specs[i as usize].clone())?;
@@ -114,6 +116,8 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Node `id` stops heartbeating (failure process `process`, or the timeline): a failure
+    /// record, the grace period timer, and the repair timer of a failure process.
     pub(super) fn node_fail(&mut self, id: NodeId, process: Option<u32>) {
         let info = self.cluster.node(id);
         if info.removed || !self.lifecycle.health(id).heartbeat {
@@ -155,6 +159,8 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// The node monitor grace period of failure `epoch` ran out: Ready becomes Unknown, the
+    /// NoSchedule unreachable taint goes on, and the node queues for its NoExecute taint.
     pub(super) fn grace_expired(&mut self, id: NodeId, epoch: u32) -> Result<(), SimError> {
         let h = self.lifecycle.health(id);
         if h.epoch != epoch || h.heartbeat || self.cluster.node(id).removed {
@@ -184,6 +190,8 @@ impl<'a> Engine<'a> {
         self.push(at, Event::ZoneTick(z));
     }
 
+    /// Zone number `z`'s rate limiter lets the next queued node have its NoExecute
+    /// unreachable taint.
     pub(super) fn zone_tick(&mut self, z: usize) -> Result<(), SimError> {
         let zone = self.lifecycle.zone_name(z).to_string();
         let (node, next) = self.lifecycle.tick(&zone, self.now);
@@ -203,6 +211,8 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
+    /// Node `id` heartbeats again: pods deleted meanwhile leave, finished Job pods report, and
+    /// the unreachable taints come off.
     pub(super) fn node_recover(&mut self, id: NodeId) -> Result<(), SimError> {
         if self.cluster.node(id).removed {
             return Ok(());
@@ -278,6 +288,7 @@ impl<'a> Engine<'a> {
         self.drain_step(id)
     }
 
+    /// Cordons (`on`) or uncordons node `id`: `unschedulable` and its NoSchedule taint.
     pub(super) fn cordon(&mut self, id: NodeId, on: bool) -> Result<(), SimError> {
         {
             let mut spec = self.cluster.node_spec_mut(id);

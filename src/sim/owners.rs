@@ -341,6 +341,7 @@ impl<'a> Engine<'a> {
     }
 }
 
+/// The component that records events about owner `o`'s pods.
 pub(super) fn owner_source(o: Owner) -> &'static str {
     match o {
         Owner::DaemonSet(_) => "daemonset-controller",

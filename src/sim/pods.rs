@@ -147,6 +147,7 @@ impl<'a> Engine<'a> {
         self.spawn(pod, owner_name)
     }
 
+    /// The next `generateName` suffix of the run.
     pub(super) fn next_name(&mut self) -> String {
         self.names += 1;
         name_suffix(self.names)

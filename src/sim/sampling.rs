@@ -6,6 +6,7 @@ use crate::metrics::DaemonSetSample;
 use crate::model::PodId;
 
 impl<'a> Engine<'a> {
+    /// Records a time-series sample of the state now.
     pub(super) fn sample(&mut self) {
         let not_ready = self.lifecycle.unreachable_nodes().filter(|i| !self.cluster.node(*i).removed).count();
         let used = self.kubelet.as_ref().map(|k| {

@@ -11,6 +11,7 @@ use crate::model::Owner;
 use crate::scenario::timeline::{Action, Spacing};
 
 impl<'a> Engine<'a> {
+    /// Timeline action number `i` fires.
     pub(super) fn timeline(&mut self, i: usize) -> Result<(), SimError> {
         let action = self.sc.dynamics.timeline[i].1.clone();
         match action {
