@@ -314,14 +314,8 @@ impl<'a> Engine<'a> {
                 return Ok(true);
             }
         }
-        let reason = kubelet_admission::reason(&self.cluster, node, p);
-        let pod = self.cluster.pod(p);
-        let msg = format!(
-            "Pod was rejected: Node didn't have enough resource: {} (node {})",
-            reason.trim_start_matches("OutOf"),
-            self.cluster.node(node).node.name
-        );
-        let key = pod.key();
+        let (reason, msg) = kubelet_admission::rejection(&self.cluster, node, p);
+        let key = self.cluster.pod(p).key();
         self.rec.event(self.now, &key, true, reason, msg.clone(), "kubelet");
         self.rec.kubelet_rejections += 1;
         let r = &mut self.rec.pods[p as usize];

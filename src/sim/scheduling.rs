@@ -173,18 +173,13 @@ impl<'a> Engine<'a> {
             Outcome::Scheduled(node) if has_cache && !kubelet_admission::admits(&self.cluster, node, p) => {
                 // Another process's binding reached this node first: the kubelet rejects the pod
                 // (upstream: OutOfcpu, OutOfmemory, ...) and it fails.
-                let reason = kubelet_admission::reason(&self.cluster, node, p);
+                let (reason, msg) = kubelet_admission::rejection(&self.cluster, node, p);
                 let delay = self.procs[k].delay_ms;
                 let cache = self.procs[k].cache.as_mut().expect("checked");
                 cache.bind(p, node)?;
                 self.push(now.plus_millis(delay), Event::CacheSync(k as u32, CacheChange::Unbound(p)));
-                let pod = self.cluster.pod(p);
-                let msg = format!(
-                    "Pod was rejected: Node didn't have enough resource: {} (node {})",
-                    reason.trim_start_matches("OutOf"),
-                    self.cluster.node(node).node.name
-                );
-                self.rec.event(now, &pod.key(), true, reason, msg.clone(), "kubelet");
+                let key = self.cluster.pod(p).key();
+                self.rec.event(now, &key, true, reason, msg.clone(), "kubelet");
                 self.rec.kubelet_rejections += 1;
                 let r = &mut self.rec.pods[p as usize];
                 r.last_reason = msg;
@@ -265,6 +260,10 @@ pub(super) fn catch_up(cache: &mut Cluster, cluster: &Cluster) {
 
 /// The scheduler must never over-allocate a node: every pod it binds passed NodeResourcesFit, so
 /// no resource the pod requests (nor the pod count) may exceed the node's allocatable.
+///
+/// A small sim helper rather than a `Cluster` method on purpose: it is not a model rule but the
+/// engine's check of the scheduler's invariant after each binding, and it reports a breach as
+/// [`SimError::Internal`] (a bug in capsim), which the model has no business deciding.
 pub(super) fn check_node(cluster: &Cluster, node: NodeId, pod: PodId) -> Result<(), SimError> {
     let info = cluster.node(node);
     let a = &info.node.allocatable;
