@@ -119,8 +119,8 @@ pub fn daemon_tolerations(host_network: bool) -> Vec<Toleration> {
     v
 }
 
-/// The controller's state: per DaemonSet, the live pod on each node, and per (DaemonSet, node)
-/// the backoff of failed pods.
+/// The controller's state: per DaemonSet, the live pod on each node, per (DaemonSet, node) the
+/// backoff of failed pods, and per DaemonSet the workqueue backoff after a refused creation.
 #[derive(Clone, Debug, Default)]
 pub struct DaemonSetController {
     /// The DaemonSets, indexed by their number in the run.
@@ -129,8 +129,12 @@ pub struct DaemonSetController {
     pub active: Vec<bool>,
     /// Per DaemonSet: node → its live (not terminating) pod.
     pub pods: Vec<BTreeMap<NodeId, PodId>>,
-    /// Per DaemonSet: node → (next backoff ms, earliest recreation time ms) after a failure.
-    pub backoff: Vec<BTreeMap<NodeId, (i64, i64)>>,
+    /// Per DaemonSet: node → (next backoff ms, earliest recreation time) after a failure.
+    pub backoff: Vec<BTreeMap<NodeId, (i64, SimTime)>>,
+    /// Per DaemonSet: the workqueue's current backoff after a refused creation, ms.
+    retry_ms: Vec<i64>,
+    /// Per DaemonSet: whether a retry is queued.
+    retry_pending: Vec<bool>,
 }
 
 /// What a reconcile of one (DaemonSet, node) decides.
@@ -139,7 +143,7 @@ pub enum Decision {
     /// Nothing to do.
     Keep,
     /// Create a pod for the node (now, or at the given time after a failure backoff).
-    Create(i64),
+    Create(SimTime),
     /// Delete the node's pod: the node no longer passes `shouldContinueRunning`.
     Delete(PodId),
 }
@@ -153,11 +157,61 @@ impl DaemonSetController {
             active: vec![false; n],
             pods: vec![BTreeMap::new(); n],
             backoff: vec![BTreeMap::new(); n],
+            retry_ms: vec![0; n],
+            retry_pending: vec![false; n],
         }
     }
 
-    /// Reconciles DaemonSet `ds` on `node` at `now_ms` (upstream `podsShouldBeOnNode`).
-    pub fn reconcile(&self, ds: usize, node_id: NodeId, node: &Node, now_ms: i64) -> Decision {
+    /// DaemonSet `ds` exists from now on (its creation time came).
+    pub fn activate(&mut self, ds: usize) {
+        self.active[ds] = true;
+    }
+
+    /// Pod `p` of `ds` was created for `node` and admitted: it is the node's pod, and the
+    /// workqueue backoff resets.
+    pub fn pod_created(&mut self, ds: usize, node: NodeId, p: PodId) {
+        self.pods[ds].insert(node, p);
+        self.retry_ms[ds] = 0;
+    }
+
+    /// Admission refused a creation of `ds` (a failed sync): the wait before the workqueue
+    /// retries, ms (5 ms doubling, at most 1000 s), unless a retry is already queued.
+    pub fn creation_refused(&mut self, ds: usize) -> Option<i64> {
+        if self.retry_pending[ds] {
+            return None;
+        }
+        let wait = super::workqueue_backoff_ms(self.retry_ms[ds]);
+        self.retry_ms[ds] = wait;
+        self.retry_pending[ds] = true;
+        Some(wait)
+    }
+
+    /// The queued retry of `ds` runs.
+    pub fn retry_started(&mut self, ds: usize) {
+        self.retry_pending[ds] = false;
+    }
+
+    /// Pod `p` of `ds` ended; `failed`: the kubelet rejected, evicted or OOM-killed it, so the
+    /// next pod for its node waits out a back-off. Returns the node it was the pod of.
+    pub fn pod_ended(&mut self, ds: usize, p: PodId, failed: bool, now: SimTime) -> Option<NodeId> {
+        let node = self.pods[ds].iter().find(|(_, q)| **q == p).map(|(n, _)| *n)?;
+        self.pods[ds].remove(&node);
+        if failed {
+            self.note_failure(ds, node, now);
+        }
+        Some(node)
+    }
+
+    /// Node `node` was deleted: every DaemonSet forgets its pod and backoff there.
+    pub fn node_removed(&mut self, node: NodeId) {
+        for ds in 0..self.sets.len() {
+            self.pods[ds].remove(&node);
+            self.backoff[ds].remove(&node);
+        }
+    }
+
+    /// Reconciles DaemonSet `ds` on `node` at `now` (upstream `podsShouldBeOnNode`).
+    pub fn reconcile(&self, ds: usize, node_id: NodeId, node: &Node, now: SimTime) -> Decision {
         if !self.active[ds] {
             return Decision::Keep;
         }
@@ -166,7 +220,7 @@ impl DaemonSetController {
             Some(p) if !should_continue => Decision::Delete(*p),
             Some(_) => Decision::Keep,
             None if should_run => {
-                let at = self.backoff[ds].get(&node_id).map_or(now_ms, |(_, t)| (*t).max(now_ms));
+                let at = self.backoff[ds].get(&node_id).map_or(now, |(_, t)| (*t).max(now));
                 Decision::Create(at)
             }
             None => Decision::Keep,
@@ -175,10 +229,10 @@ impl DaemonSetController {
 
     /// Records that `pod` of `ds` on `node` failed (rejected by the kubelet, evicted by the
     /// kubelet): the next pod for the node waits 1 s, then 2 s, ... up to 15 min.
-    pub fn note_failure(&mut self, ds: usize, node: NodeId, now_ms: i64) {
-        let entry = self.backoff[ds].entry(node).or_insert((FAILED_POD_BACKOFF_INITIAL_MS, now_ms));
+    pub fn note_failure(&mut self, ds: usize, node: NodeId, now: SimTime) {
+        let entry = self.backoff[ds].entry(node).or_insert((FAILED_POD_BACKOFF_INITIAL_MS, now));
         let wait = entry.0;
-        *entry = ((wait * 2).min(FAILED_POD_BACKOFF_MAX_MS), now_ms + wait);
+        *entry = ((wait * 2).min(FAILED_POD_BACKOFF_MAX_MS), now.plus_millis(wait));
     }
 
     /// Status of `ds` for the time series: (desired, current, ready, misscheduled), as upstream's
@@ -297,14 +351,31 @@ mod tests {
         let mut c = DaemonSetController::new(vec![ds(vec![])]);
         c.active[0] = true;
         let n = node(vec![]);
-        assert_eq!(c.reconcile(0, 0, &n, 0), Decision::Create(0));
-        c.note_failure(0, 0, 0);
-        assert_eq!(c.reconcile(0, 0, &n, 0), Decision::Create(1_000));
-        c.note_failure(0, 0, 1_000);
-        assert_eq!(c.reconcile(0, 0, &n, 1_000), Decision::Create(3_000));
+        let t = SimTime;
+        assert_eq!(c.reconcile(0, 0, &n, t(0)), Decision::Create(t(0)));
+        c.note_failure(0, 0, t(0));
+        assert_eq!(c.reconcile(0, 0, &n, t(0)), Decision::Create(t(1_000)));
+        c.note_failure(0, 0, t(1_000));
+        assert_eq!(c.reconcile(0, 0, &n, t(1_000)), Decision::Create(t(3_000)));
         for k in 0..20 {
-            c.note_failure(0, 0, k);
+            c.note_failure(0, 0, t(k));
         }
         assert_eq!(c.backoff[0][&0].0, FAILED_POD_BACKOFF_MAX_MS);
+    }
+
+    #[test]
+    fn refused_creations_retry_once_at_a_time_with_backoff() {
+        let mut c = DaemonSetController::new(vec![ds(vec![])]);
+        assert_eq!(c.creation_refused(0), Some(5));
+        assert_eq!(c.creation_refused(0), None, "a retry is queued");
+        c.retry_started(0);
+        assert_eq!(c.creation_refused(0), Some(10));
+        c.retry_started(0);
+        c.pod_created(0, 3, 9);
+        assert_eq!(c.creation_refused(0), Some(5), "a creation resets the backoff");
+        assert_eq!(c.pod_ended(0, 9, true, SimTime(100)), Some(3));
+        assert_eq!(c.backoff[0][&3], (2 * FAILED_POD_BACKOFF_INITIAL_MS, SimTime(1_100)));
+        c.node_removed(3);
+        assert!(c.backoff[0].is_empty());
     }
 }

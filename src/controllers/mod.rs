@@ -1,7 +1,8 @@
 //! Controllers: what kube-controller-manager, the API server's admission chain and the kubelet
-//! do around the scheduler. Each file holds one controller's rules and state; the engine
-//! ([`crate::sim::engine`]) calls them on the events they watch and applies what they decide, so
-//! they never schedule pods or call plugins.
+//! do around the scheduler. Each file holds one controller's rules and its state (as
+//! kube-controller-manager keeps each controller's state inside that controller); the engine
+//! ([`crate::sim`]) calls them on the events they watch and applies what they decide, so they
+//! never schedule pods, push events or call plugins.
 
 pub mod admission;
 pub mod daemonset;
@@ -51,6 +52,12 @@ impl Default for Settings {
             evict_on_node_affinity_change: false,
         }
     }
+}
+
+/// The workqueue's rate limiter after a failed sync (`ItemExponentialFailureRateLimiter`):
+/// 5 ms, doubling, at most 1000 s. `previous_ms` is the last wait (0: none yet).
+pub fn workqueue_backoff_ms(previous_ms: i64) -> i64 {
+    if previous_ms == 0 { 5 } else { (previous_ms * 2).min(1_000_000) }
 }
 
 /// A taint with an empty value.

@@ -1,8 +1,10 @@
 //! The ReplicaSet controller (mirrors kube-controller-manager's `pkg/controller/replicaset`,
 //! with each Deployment owning one ReplicaSet): keeps `replicas` active pods, re-creating
 //! deleted, evicted and failed ones at once and removing extras in upstream's victim order.
+//! [`ReplicaSetController`] holds its state: replicas wanted, active pods, retry backoff.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use crate::model::{Cluster, Pod, PodId};
 use crate::time::SimTime;
@@ -31,6 +33,83 @@ impl ReplicaSet {
     /// `namespace/name` of the Deployment (or of the ReplicaSet when it has none).
     pub fn key(&self) -> String {
         format!("{}/{}", self.namespace, self.deployment.as_deref().unwrap_or(&self.name))
+    }
+}
+
+/// What one sync of a ReplicaSet does ([`ReplicaSetController::plan`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// Create this many pods (at most [`BURST_REPLICAS`]); `resync`: more are missing, sync again.
+    Create { count: usize, resync: bool },
+    /// Delete this many active pods (the scale-down victims).
+    Delete(usize),
+    /// As many active pods as replicas.
+    Steady,
+}
+
+/// The ReplicaSet controller's state, per ReplicaSet (by number in the run): the replicas wanted
+/// now, the active pods (pending or running, not deleted), and the workqueue backoff after a
+/// refused creation.
+#[derive(Clone, Debug, Default)]
+pub struct ReplicaSetController {
+    replicas: Vec<i32>,
+    active: Vec<BTreeSet<PodId>>,
+    retry_ms: Vec<i64>,
+}
+
+impl ReplicaSetController {
+    /// The controller for `sets`, each wanting its `spec.replicas`.
+    pub fn new(sets: &[ReplicaSet]) -> Self {
+        ReplicaSetController {
+            replicas: sets.iter().map(|r| r.replicas).collect(),
+            active: vec![BTreeSet::new(); sets.len()],
+            retry_ms: vec![0; sets.len()],
+        }
+    }
+
+    /// Scales ReplicaSet `rs` to `replicas`; returns the replicas it had.
+    pub fn scale(&mut self, rs: usize, replicas: i32) -> i32 {
+        std::mem::replace(&mut self.replicas[rs], replicas)
+    }
+
+    /// Pod `p` of `rs` was created (admitted).
+    pub fn pod_created(&mut self, rs: usize, p: PodId) {
+        self.active[rs].insert(p);
+    }
+
+    /// Pod `p` of `rs` ended.
+    pub fn pod_ended(&mut self, rs: usize, p: PodId) {
+        self.active[rs].remove(&p);
+    }
+
+    /// The active pods of `rs`, by id.
+    pub fn active(&self, rs: usize) -> Vec<PodId> {
+        self.active[rs].iter().copied().collect()
+    }
+
+    /// What a sync of `rs` does now.
+    pub fn plan(&self, rs: usize) -> Scale {
+        let want = self.replicas[rs].max(0) as usize;
+        let have = self.active[rs].len();
+        if have < want {
+            Scale::Create { count: (want - have).min(BURST_REPLICAS), resync: want - have > BURST_REPLICAS }
+        } else if have > want {
+            Scale::Delete(have - want)
+        } else {
+            Scale::Steady
+        }
+    }
+
+    /// Admission refused a creation of `rs`: the wait before the workqueue retries, ms.
+    pub fn creation_refused(&mut self, rs: usize) -> i64 {
+        let wait = super::workqueue_backoff_ms(self.retry_ms[rs]);
+        self.retry_ms[rs] = wait;
+        wait
+    }
+
+    /// A sync of `rs` created every pod it meant to: the backoff resets.
+    pub fn creations_succeeded(&mut self, rs: usize) {
+        self.retry_ms[rs] = 0;
     }
 }
 
@@ -202,6 +281,30 @@ mod tests {
         };
         let order = scale_down_victims(&c, &pods, |_| 0, kubelet, 3, 3_600_000);
         assert_eq!(order, vec![1, 2, 0]);
+    }
+
+    #[test]
+    fn the_controller_plans_bursts_and_backs_off_refusals() {
+        let rs = ReplicaSet {
+            namespace: "default".into(),
+            name: "web".into(),
+            deployment: None,
+            replicas: 502,
+            template: crate::model::simple_pod("web", Default::default()),
+            created: SimTime::ZERO,
+        };
+        let mut c = ReplicaSetController::new(&[rs]);
+        assert_eq!(c.plan(0), Scale::Create { count: 500, resync: true });
+        c.pod_created(0, 1);
+        c.pod_created(0, 2);
+        assert_eq!(c.plan(0), Scale::Create { count: 500, resync: false });
+        assert_eq!(c.scale(0, 1), 502);
+        assert_eq!(c.plan(0), Scale::Delete(1));
+        c.pod_ended(0, 2);
+        assert_eq!((c.plan(0), c.active(0)), (Scale::Steady, vec![1]));
+        assert_eq!([c.creation_refused(0), c.creation_refused(0), c.creation_refused(0)], [5, 10, 20]);
+        c.creations_succeeded(0);
+        assert_eq!(c.creation_refused(0), 5);
     }
 
     #[test]

@@ -2,8 +2,13 @@
 //! `pkg/controller/tainteviction`): a pod on a node with NoExecute taints is deleted at once
 //! when it does not tolerate one of them, after the smallest `tolerationSeconds` of the
 //! tolerations it uses, or never when none of those sets `tolerationSeconds`.
+//! [`TaintEviction`] holds the evictions it has scheduled.
 
+use std::collections::BTreeMap;
+
+use crate::model::PodId;
 use crate::model::labels::{Taint, TaintEffect, Toleration};
+use crate::time::SimTime;
 
 /// What the controller does with one pod on a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +47,69 @@ pub fn verdict(tolerations: &[Toleration], taints: &[Taint]) -> Verdict {
     }
 }
 
+/// What the controller does after looking at a running pod ([`TaintEviction::observe`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing (kept, or an eviction is already scheduled).
+    Nothing,
+    /// Delete the pod now.
+    EvictNow,
+    /// Delete the pod at this time, if the eviction with this token is still current then.
+    Schedule(SimTime, u32),
+}
+
+/// The controller's state: the evictions it scheduled, pod → (token, when first scheduled), and
+/// the last token handed out (a token tells a current eviction from a cancelled one).
+#[derive(Clone, Debug, Default)]
+pub struct TaintEviction {
+    scheduled: BTreeMap<PodId, (u32, SimTime)>,
+    next_token: u32,
+}
+
+impl TaintEviction {
+    /// A controller with nothing scheduled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The controller looks at running pod `p` at `now` with its `verdict`: cancels, evicts, or
+    /// schedules an eviction. An eviction already scheduled keeps its start (upstream keeps the
+    /// existing work item).
+    pub fn observe(&mut self, p: PodId, verdict: Verdict, now: SimTime) -> Step {
+        match verdict {
+            Verdict::Keep => {
+                self.scheduled.remove(&p);
+                Step::Nothing
+            }
+            Verdict::EvictNow => {
+                self.scheduled.remove(&p);
+                Step::EvictNow
+            }
+            Verdict::EvictAfter(_) if self.scheduled.contains_key(&p) => Step::Nothing,
+            Verdict::EvictAfter(ms) => {
+                self.next_token += 1;
+                let token = self.next_token;
+                self.scheduled.insert(p, (token, now));
+                Step::Schedule(now.plus_millis(ms), token)
+            }
+        }
+    }
+
+    /// The eviction of `p` with `token` is due: whether it is still current (it is then done).
+    pub fn due(&mut self, p: PodId, token: u32) -> bool {
+        if self.scheduled.get(&p).is_some_and(|(t, _)| *t == token) {
+            self.scheduled.remove(&p);
+            return true;
+        }
+        false
+    }
+
+    /// Pod `p` ended: its scheduled eviction, if any, is cancelled.
+    pub fn forget(&mut self, p: PodId) {
+        self.scheduled.remove(&p);
+    }
+}
+
 /// Message of the event the controller records on the pod it deletes.
 pub fn eviction_message(pod_key: &str) -> String {
     format!("Marking for deletion Pod {pod_key}")
@@ -65,6 +133,22 @@ mod tests {
             effect: Some(TaintEffect::NoExecute),
             toleration_seconds: secs,
         }
+    }
+
+    #[test]
+    fn a_scheduled_eviction_keeps_its_start_and_tokens_tell_cancelled_ones() {
+        let mut c = TaintEviction::new();
+        let t0 = SimTime(1_000);
+        assert_eq!(c.observe(7, Verdict::EvictAfter(300_000), t0), Step::Schedule(SimTime(301_000), 1));
+        assert_eq!(c.observe(7, Verdict::EvictAfter(60_000), SimTime(2_000)), Step::Nothing);
+        assert_eq!(c.observe(7, Verdict::Keep, SimTime(3_000)), Step::Nothing);
+        assert!(!c.due(7, 1), "cancelled");
+        assert_eq!(
+            c.observe(7, Verdict::EvictAfter(1_000), SimTime(4_000)),
+            Step::Schedule(SimTime(5_000), 2)
+        );
+        assert!(c.due(7, 2));
+        assert!(!c.due(7, 2), "done once");
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! The kubelet's view of running pods: what their containers use over virtual time
-//! ([`usage`]), CPU throttling and sharing ([`cpu`]), OOM kills, restarts and node-pressure
-//! eviction ([`memory`]), and the per-pod and per-node state the engine keeps for them
-//! ([`runtime`]). Off unless the scenario has a `runtime` section.
+//! The kubelet: its admission of pods bound to its node ([`admission`]), and its view of
+//! running pods: what their containers use over virtual time ([`usage`]), CPU throttling and
+//! sharing ([`cpu`]), OOM kills, restarts and node-pressure eviction ([`memory`]), and the
+//! per-pod and per-node state the engine keeps for them ([`runtime`]). The runtime is off unless
+//! the scenario has a `runtime` section; admission always applies.
 
+pub mod admission;
 pub mod cpu;
 pub mod memory;
 pub mod runtime;
