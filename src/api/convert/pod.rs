@@ -88,6 +88,11 @@ pub fn pod_to_model(
         .collect::<Result<Vec<_>, _>>()?;
 
     let priority = ctx.priority(spec, priority_of)?;
+    // The fallible fields, in the order their errors are reported (gpu_share last).
+    let preemption_policy = ctx.preemption_policy(spec)?;
+    let termination_grace_period_s = ctx.termination_grace_period(spec)?;
+    let deletion_cost = ctx.deletion_cost(&p.metadata.annotations)?;
+    let restart_policy = ctx.restart_policy(spec)?;
     let mut pod = model::Pod {
         namespace: if p.metadata.namespace.is_empty() {
             DEFAULT_NAMESPACE.to_string()
@@ -98,26 +103,8 @@ pub fn pod_to_model(
         labels: p.metadata.labels.clone(),
         priority,
         priority_class_name: spec.priority_class_name.clone(),
-        preemption_policy: match spec.preemption_policy.as_deref() {
-            None | Some("PreemptLowerPriority") => model::PreemptionPolicy::PreemptLowerPriority,
-            Some("Never") => model::PreemptionPolicy::Never,
-            Some(other) => {
-                return Err(ctx.field_error(
-                    "spec.preemptionPolicy",
-                    format!("{other:?}: expected PreemptLowerPriority or Never"),
-                ));
-            }
-        },
-        termination_grace_period_s: match spec.termination_grace_period_seconds {
-            None => model::pod::DEFAULT_TERMINATION_GRACE_PERIOD_S,
-            Some(s) if s >= 0 => s,
-            Some(s) => {
-                return Err(ctx.field_error(
-                    "spec.terminationGracePeriodSeconds",
-                    format!("{s}: must be greater than or equal to 0"),
-                ));
-            }
-        },
+        preemption_policy,
+        termination_grace_period_s,
         scheduler_name: if spec.scheduler_name.is_empty() {
             DEFAULT_SCHEDULER_NAME.to_string()
         } else {
@@ -145,28 +132,10 @@ pub fn pod_to_model(
         resource_claims: spec.resource_claims.iter().map(|c| c.name.clone()).collect(),
         terminating: p.metadata.deletion_timestamp.is_some(),
         owner: None,
-        deletion_cost: match p.metadata.annotations.get(ANNOTATION_DELETION_COST) {
-            None => 0,
-            Some(v) => v.trim().parse::<i32>().map_err(|_| {
-                ctx.field_error(
-                    &format!("metadata.annotations.{ANNOTATION_DELETION_COST}"),
-                    format!("{v:?}: must be a 32-bit integer"),
-                )
-            })?,
-        },
+        deletion_cost,
         mirror: p.metadata.annotations.contains_key(ANNOTATION_MIRROR),
         host_network: spec.host_network,
-        restart_policy: match spec.restart_policy.as_str() {
-            "" | "Always" => model::pod::RestartPolicy::Always,
-            "OnFailure" => model::pod::RestartPolicy::OnFailure,
-            "Never" => model::pod::RestartPolicy::Never,
-            other => {
-                return Err(ctx.field_error(
-                    "spec.restartPolicy",
-                    format!("{other:?}: expected Always, OnFailure or Never"),
-                ));
-            }
-        },
+        restart_policy,
         gpu_share: gpu_share(&p.metadata.annotations, &ctx)?,
         requests: model::Resources::default(),
         non_zero_requests: model::Resources::default(),
@@ -231,6 +200,62 @@ pub fn validate_pod(p: &api::Pod, path: &Path, line: usize) -> Result<(), InputE
 }
 
 impl Ctx<'_> {
+    /// `spec.preemptionPolicy` (default `PreemptLowerPriority`).
+    fn preemption_policy(&self, spec: &api::PodSpec) -> Result<model::PreemptionPolicy, InputError> {
+        Ok(match spec.preemption_policy.as_deref() {
+            None | Some("PreemptLowerPriority") => model::PreemptionPolicy::PreemptLowerPriority,
+            Some("Never") => model::PreemptionPolicy::Never,
+            Some(other) => {
+                return Err(self.field_error(
+                    "spec.preemptionPolicy",
+                    format!("{other:?}: expected PreemptLowerPriority or Never"),
+                ));
+            }
+        })
+    }
+
+    /// `spec.terminationGracePeriodSeconds` (default 30 s), which must not be negative.
+    fn termination_grace_period(&self, spec: &api::PodSpec) -> Result<i64, InputError> {
+        Ok(match spec.termination_grace_period_seconds {
+            None => model::pod::DEFAULT_TERMINATION_GRACE_PERIOD_S,
+            Some(s) if s >= 0 => s,
+            Some(s) => {
+                return Err(self.field_error(
+                    "spec.terminationGracePeriodSeconds",
+                    format!("{s}: must be greater than or equal to 0"),
+                ));
+            }
+        })
+    }
+
+    /// The pod's deletion cost from its annotation (0 without one).
+    fn deletion_cost(&self, annotations: &BTreeMap<String, String>) -> Result<i32, InputError> {
+        match annotations.get(ANNOTATION_DELETION_COST) {
+            None => Ok(0),
+            Some(v) => v.trim().parse::<i32>().map_err(|_| {
+                self.field_error(
+                    &format!("metadata.annotations.{ANNOTATION_DELETION_COST}"),
+                    format!("{v:?}: must be a 32-bit integer"),
+                )
+            }),
+        }
+    }
+
+    /// `spec.restartPolicy` (default `Always`).
+    fn restart_policy(&self, spec: &api::PodSpec) -> Result<model::pod::RestartPolicy, InputError> {
+        Ok(match spec.restart_policy.as_str() {
+            "" | "Always" => model::pod::RestartPolicy::Always,
+            "OnFailure" => model::pod::RestartPolicy::OnFailure,
+            "Never" => model::pod::RestartPolicy::Never,
+            other => {
+                return Err(self.field_error(
+                    "spec.restartPolicy",
+                    format!("{other:?}: expected Always, OnFailure or Never"),
+                ));
+            }
+        })
+    }
+
     /// Pod-level resources (PodLevelResources): only cpu, memory and hugepages-* are supported at
     /// pod level. API defaulting (`defaultPodRequests`), which applies when pod-level limits are
     /// set: a missing cpu/memory request becomes the containers' aggregate request when some
