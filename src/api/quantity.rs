@@ -16,6 +16,10 @@
 //!
 //! No floating point is used anywhere; the arithmetic is `u128` plus a small 256-bit
 //! numerator for the binary suffixes.
+//!
+//! [`format_quantity`] and [`format_ratio`] print capsim's integer amounts of a named resource
+//! (or quota key such as `limits.memory`) as Kubernetes prints them in API messages
+//! (LimitRanger, ResourceQuota, kubelet eviction).
 
 use std::fmt;
 use std::str::FromStr;
