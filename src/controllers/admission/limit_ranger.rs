@@ -1,12 +1,12 @@
 //! The **LimitRanger** admission plugin, after `plugin/pkg/admission/limitranger/admission.go`
 //! (kube-apiserver v1.35), for pod creation.
 //!
-//! - Mutating half ([`default_pod`], upstream `PodMutateLimitFunc`): every LimitRange of the pod's
+//! - Mutating half (`default_pod`, upstream `PodMutateLimitFunc`): every LimitRange of the pod's
 //!   namespace, in the order given to [`super::Admission::new`], fills missing limits from
 //!   `default` and missing requests from `defaultRequest` of its `Container` item, for regular and
 //!   init containers. A resource already set keeps its value, so the first LimitRange that
 //!   defaults a resource wins.
-//! - Validating half ([`validate_pod`], upstream `PodValidateLimitFunc`): each LimitRange in turn
+//! - Validating half (`validate_pod`, upstream `PodValidateLimitFunc`): each LimitRange in turn
 //!   checks `min`, `max` and `maxLimitRequestRatio` per container (`Container` items) and on the
 //!   pod's aggregate (`Pod` items); the first LimitRange with violations rejects the pod with all
 //!   of its messages.
