@@ -1,5 +1,12 @@
 //! Kubernetes objects as written (serde structs), `Quantity` parsing, the YAML wrapper, and
-//! conversion into the compact [`crate::model`].
+//! conversion into the compact [`crate::model`]:
+//!
+//! - [`objects`], [`workloads`], [`scheduler_config`], [`scenario`]: the files as written;
+//! - [`quantity`]: `Quantity` parsing and printing (apimachinery's `resource` package);
+//! - [`yaml`]: multi-document manifests with errors naming file, line and field;
+//! - [`convert`]: API objects into the model, with the API server's defaulting;
+//! - [`policy`]: LimitRange and ResourceQuota read from untyped objects into
+//!   [`crate::model::policy`].
 
 pub mod convert;
 pub mod objects;

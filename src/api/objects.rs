@@ -1,4 +1,5 @@
-//! Kubernetes v1 objects as written in manifests, with only the fields the simulator reads.
+//! Kubernetes v1 objects as written in manifests, with only the fields the simulator reads
+//! (after `k8s.io/api`: `core/v1/types.go` for Node and Pod, `scheduling/v1` for PriorityClass).
 //!
 //! Every struct is `#[serde(default, rename_all = "camelCase")]`: absent fields take their zero
 //! value and unknown fields are ignored. A field explicitly written as `null` also takes its zero

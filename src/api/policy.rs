@@ -1,7 +1,8 @@
 //! `LimitRange` and `ResourceQuota` objects (core/v1) as written, read from the untyped objects
-//! the manifest reader keeps ([`crate::api::objects::KubeObject::Other`]) into the admission
-//! model of [`crate::controllers::admission`], with the API server's defaulting and the parts of
-//! its validation that matter for admission.
+//! the manifest reader keeps ([`crate::api::objects::KubeObject::Other`]) into the policy model of
+//! [`crate::model::policy`], with the API server's defaulting and the parts of its validation that
+//! matter for admission (upstream `SetDefaults_LimitRangeItem`, `ValidateLimitRange` and
+//! `ValidateResourceQuota`).
 //!
 //! Quantities may be strings or bare numbers (`cpu: 0.5`). They become integers as everywhere in
 //! capsim: cpu (and the `requests.cpu` / `limits.cpu` quota keys) through `MilliValue()`
@@ -16,12 +17,12 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::convert::DEFAULT_NAMESPACE;
-use super::quantity::Quantity;
-use crate::controllers::admission::{
-    LimitRange, LimitRangeItem, LimitType, QuotaScope, ResourceMap, ResourceQuota, ScopeOperator,
-    ScopeRequirement, format_quantity, format_ratio, is_milli_resource,
-};
+use super::quantity::{Quantity, format_quantity, format_ratio, is_milli_resource};
 use crate::error::InputError;
+use crate::model::policy::{
+    LimitRange, LimitRangeItem, LimitType, QuotaScope, ResourceMap, ResourceQuota, ScopeOperator,
+    ScopeRequirement,
+};
 
 /// Reads a `LimitRange` whose whole object is `value` (from `path`, starting at `line`).
 ///

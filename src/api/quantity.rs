@@ -16,9 +16,16 @@
 //!
 //! No floating point is used anywhere; the arithmetic is `u128` plus a small 256-bit
 //! numerator for the binary suffixes.
+//!
+//! [`format_quantity`] and [`format_ratio`] print capsim's integer amounts of a named resource
+//! (or quota key such as `limits.memory`) as Kubernetes prints them in API messages
+//! (LimitRanger, ResourceQuota, kubelet eviction).
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::model::policy::base_resource;
+use crate::model::resources::CPU;
 
 /// Exponent of the smallest unit a parsed quantity keeps: 10^-9 ("nano").
 const NANO: i64 = -9;
@@ -520,6 +527,45 @@ impl U256 {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Amounts of named resources
+
+/// Whether resource (or quota key) `name` is counted in millicores: `cpu`, `requests.cpu`,
+/// `limits.cpu`. Everything else is in whole units of `Value()`.
+pub fn is_milli_resource(name: &str) -> bool {
+    base_resource(name) == CPU
+}
+
+/// Whether resource (or quota key) `name` is an amount of bytes: memory, ephemeral-storage,
+/// storage and huge pages.
+fn is_byte_resource(name: &str) -> bool {
+    let base = base_resource(name);
+    matches!(base, "memory" | "ephemeral-storage" | "storage") || base.starts_with("hugepages-")
+}
+
+/// `value` of resource (or quota key) `name`, in capsim units, as Kubernetes prints the quantity
+/// (`Quantity.String()`): cpu as millicores (`500m`, `1`, `1500m`); byte amounts that are whole
+/// multiples of 1024 with binary suffixes (`99Mi`, `1536Mi`, `2Gi`) and others with decimal ones
+/// (`500M`, `1k`, `123`); counts and extended resources as decimal numbers (`2`, `1k`).
+///
+/// The binary/decimal choice for bytes stands in for the suffix family upstream remembers from
+/// the original text, which capsim does not keep.
+pub fn format_quantity(name: &str, value: i64) -> String {
+    let q = if is_milli_resource(name) {
+        Quantity::new_milli(value, Format::DecimalSI)
+    } else if is_byte_resource(name) && value != 0 && value % 1024 == 0 {
+        Quantity::new(value, Format::BinarySI)
+    } else {
+        Quantity::new(value, Format::DecimalSI)
+    };
+    q.to_string()
+}
+
+/// A ratio kept in thousandths, printed as Kubernetes prints it (`2000` → `2`, `1500` → `1500m`).
+pub fn format_ratio(milli: i64) -> String {
+    Quantity::new_milli(milli, Format::DecimalSI).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,5 +774,29 @@ mod tests {
             prop_assert_eq!(reparsed.to_decimal_string(), original.to_decimal_string());
             prop_assert_eq!(reparsed.to_string(), original.to_string());
         }
+    }
+
+    #[test]
+    fn quantities_print_in_canonical_form() {
+        let cases = [
+            ("cpu", 500, "500m"),
+            ("cpu", 1000, "1"),
+            ("requests.cpu", 1500, "1500m"),
+            ("limits.cpu", 2000, "2"),
+            ("memory", 2 * (1 << 30), "2Gi"),
+            ("limits.memory", 1536 * (1 << 20), "1536Mi"),
+            ("memory", 0, "0"),
+            ("memory", 500_000_000, "500M"),
+            ("memory", 1000, "1k"),
+            ("requests.ephemeral-storage", 10 * (1 << 30), "10Gi"),
+            ("pods", 10, "10"),
+            ("count/pods", 1000, "1k"),
+            ("requests.nvidia.com/gpu", 2, "2"),
+            ("hugepages-2Mi", 4 * (1 << 20), "4Mi"),
+        ];
+        for (name, v, want) in cases {
+            assert_eq!(format_quantity(name, v), want, "{name}={v}");
+        }
+        assert_eq!((format_ratio(2000), format_ratio(1500)), ("2".to_string(), "1500m".to_string()));
     }
 }

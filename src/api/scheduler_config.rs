@@ -1,4 +1,5 @@
-//! `KubeSchedulerConfiguration` (`kubescheduler.config.k8s.io/v1`) as written, before defaulting.
+//! `KubeSchedulerConfiguration` (`kubescheduler.config.k8s.io/v1`, after
+//! `k8s.io/kube-scheduler/config/v1/types.go`) as written, before defaulting.
 //! Defaulting, merging with the default plugins and validation happen in
 //! [`crate::scheduler::framework::profile`].
 

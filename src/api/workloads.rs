@@ -1,5 +1,6 @@
-//! Workload controllers as written: `DaemonSet`, `Deployment`, `ReplicaSet` (apps/v1) and `Job`
-//! (batch/v1), with only the fields capsim simulates. Unknown fields are ignored, as in every
+//! Workload controllers as written: `DaemonSet`, `Deployment`, `ReplicaSet` (apps/v1,
+//! `k8s.io/api/apps/v1/types.go`) and `Job` (batch/v1, `k8s.io/api/batch/v1/types.go`), with only
+//! the fields capsim simulates. Unknown fields are ignored, as in every
 //! Kubernetes object capsim reads.
 
 use serde::{Deserialize, Serialize};

@@ -561,7 +561,7 @@ impl Kubelet {
             cands.sort_by(memory::eviction_order);
             let msg = format!(
                 "The node was low on resource: memory. Threshold quantity: {}, available: {}Ki. ",
-                crate::controllers::admission::format_quantity("memory", threshold),
+                crate::api::quantity::format_quantity("memory", threshold),
                 available.max(0) / 1024
             );
             PressureAction::Evict(cands.first().map(|c| c.pod), msg)

@@ -7,6 +7,7 @@ pub mod labels;
 pub mod node;
 pub mod pdb;
 pub mod pod;
+pub mod policy;
 pub mod resources;
 pub mod selection;
 

@@ -103,9 +103,9 @@ pub struct Dynamics {
     /// Static pods.
     pub static_pods: Vec<crate::controllers::static_pods::StaticPods>,
     /// LimitRanges.
-    pub limit_ranges: Vec<crate::controllers::admission::LimitRange>,
+    pub limit_ranges: Vec<crate::model::policy::LimitRange>,
     /// ResourceQuotas.
-    pub quotas: Vec<crate::controllers::admission::ResourceQuota>,
+    pub quotas: Vec<crate::model::policy::ResourceQuota>,
     /// PriorityClasses from every manifest (priority admission of every new pod).
     pub priority_classes: crate::api::convert::PriorityClasses,
     /// Namespaces with their labels (namespaceSelector reads them).
