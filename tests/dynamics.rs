@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use common::builders::{assert_conserved, pod_yaml, simulate_files};
 
-use capsim::metrics::{Outcome, PodRecord, RunResult, Sample};
+use capsim::metrics::{PodOutcome, PodRecord, RunResult, Sample};
 use capsim::model::PodId;
 use capsim::scenario::LoadedScenario;
 use capsim::scenario::manifests::{self, Collected};
@@ -53,7 +53,7 @@ fn owned<'a>(r: &'a RunResult, owner: &str) -> Vec<(PodId, &'a PodRecord)> {
 }
 
 /// (created, scheduled, terminating, deleted, outcome) of the pods of `owner`.
-type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Outcome);
+type Row = (Option<i64>, Option<i64>, Option<i64>, Option<i64>, PodOutcome);
 fn rows(r: &RunResult, owner: &str) -> Vec<Row> {
     let row = |p: &PodRecord| (p.created_ms, p.scheduled_ms, p.terminating_ms, p.deleted_ms, p.outcome);
     owned(r, owner).iter().map(|(_, p)| row(p)).collect()
@@ -133,9 +133,9 @@ fn pool_nodes_join_on_schedule_and_each_gets_a_daemonset_pod() {
     assert_eq!(nodes, [2, 2, 3, 3, 4, 4, 5, 5]);
     // One DaemonSet pod per node, created and bound when its node joins.
     let ds = owned(&r, "DaemonSet/kube-system/agent");
-    let got: Vec<(&str, Option<i64>, Option<i64>, Outcome)> =
+    let got: Vec<(&str, Option<i64>, Option<i64>, PodOutcome)> =
         ds.iter().map(|(_, p)| (node_of(&r, p), p.created_ms, p.scheduled_ms, p.outcome)).collect();
-    let (s, t) = (Outcome::Scheduled, |ms: i64| Some(ms));
+    let (s, t) = (PodOutcome::Scheduled, |ms: i64| Some(ms));
     assert_eq!(
         got,
         [
@@ -204,7 +204,7 @@ fn static_pods_are_mirror_pods_bound_at_join_and_counted_in_requests() {
         mirrors.push((pod.key(), node_of(&r, p), p.created_ms, p.scheduled_ms, p.outcome));
     }
     let row =
-        |k: &str, n: &'static str, t: i64| (k.to_string(), n, Some(t), Some(t), Outcome::BoundByNodeName);
+        |k: &str, n: &'static str, t: i64| (k.to_string(), n, Some(t), Some(t), PodOutcome::BoundByNodeName);
     assert_eq!(
         mirrors,
         [
@@ -215,9 +215,9 @@ fn static_pods_are_mirror_pods_bound_at_join_and_counted_in_requests() {
         ]
     );
     let (_, hog) = by_name(&r, "hog");
-    assert_eq!((node_of(&r, hog), hog.scheduled_ms, hog.outcome), ("cp-1", Some(0), Outcome::Scheduled));
+    assert_eq!((node_of(&r, hog), hog.scheduled_ms, hog.outcome), ("cp-1", Some(0), PodOutcome::Scheduled));
     let (_, hog2) = by_name(&r, "hog2");
-    assert_eq!((hog2.outcome, hog2.node), (Outcome::Pending, None));
+    assert_eq!((hog2.outcome, hog2.node), (PodOutcome::Pending, None));
     let want = "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
     assert_eq!(hog2.last_reason, want);
     let cpu = |n: &str| r.cluster.node(node_id(&r, n)).requested.milli_cpu;
@@ -264,7 +264,7 @@ spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
     let web = owned(&r, "ReplicaSet/default/web-");
     let nodes: Vec<&str> = web.iter().map(|(_, p)| node_of(&r, p)).collect();
     assert_eq!(nodes, ["old-0", "old-0", "old-0", "new-0", "new-0", "new-0"]);
-    let (ev, sc, t) = (Outcome::Evicted, Outcome::Scheduled, |ms: i64| Some(ms));
+    let (ev, sc, t) = (PodOutcome::Evicted, PodOutcome::Scheduled, |ms: i64| Some(ms));
     assert_eq!(
         rows(&r, "ReplicaSet/default/web-"),
         [
@@ -285,7 +285,7 @@ spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
         let p = on_old[0].1;
         assert_eq!(
             (p.terminating_ms, p.deleted_ms, p.outcome),
-            (t(1_240_000), t(1_240_000), Outcome::NodeLost)
+            (t(1_240_000), t(1_240_000), PodOutcome::NodeLost)
         );
     }
     assert_eq!(by_name(&r, "proxy-old-0").1.node, Some(old));
@@ -319,7 +319,8 @@ fn noexecute_taints_evict_now_or_after_toleration_seconds_and_removal_cancels() 
         + &deployment("keep", 1, "100m", &on("n-1"))
         + &deployment("stay", 1, "100m", &(on("n-1") + &tol("")));
     let (_, r) = simulate(spec, &[("apps.yaml", &apps), ("ds.yaml", AGENT_DS)]);
-    let (ev, sc, pe, t) = (Outcome::Evicted, Outcome::Scheduled, Outcome::Pending, |ms: i64| Some(ms));
+    let (ev, sc, pe, t) =
+        (PodOutcome::Evicted, PodOutcome::Scheduled, PodOutcome::Pending, |ms: i64| Some(ms));
     // The DaemonSet keeps its pods through the NoSchedule taint, loses both to `maint`, and gets
     // n-1 back only when the NoSchedule taint goes too (30m).
     let ds: Vec<_> = owned(&r, "DaemonSet/").iter().map(|(_, p)| node_of(&r, p)).collect();
@@ -371,7 +372,7 @@ fn cordon_keeps_running_pods_and_blocks_new_ones_until_uncordon() {
   metrics: {sampleInterval: 60s}
 ";
     let (_, r) = simulate(spec, &[("app.yaml", &deployment("app", 1, "100m", ""))]);
-    let (sc, t) = (Outcome::Scheduled, |ms: i64| Some(ms));
+    let (sc, t) = (PodOutcome::Scheduled, |ms: i64| Some(ms));
     assert_eq!(
         rows(&r, "ReplicaSet/"),
         [(t(0), t(0), None, None, sc), (t(600_000), t(900_000), None, None, sc)]
@@ -416,7 +417,7 @@ fn scale_down_removes_pending_then_crowded_then_newest_pods() {
     let p = pending_rec;
     assert_eq!(
         (p.terminating_ms, p.deleted_ms, p.outcome),
-        (Some(600_000), Some(600_000), Outcome::DeletedWhilePending)
+        (Some(600_000), Some(600_000), PodOutcome::DeletedWhilePending)
     );
     // At 10m: the pending pod, then the newest pod on the crowded node (5 siblings vs 2).
     // At 20m (big has 4, small 2): the three newest pods on big.
@@ -429,7 +430,8 @@ fn scale_down_removes_pending_then_crowded_then_newest_pods() {
     let got: Vec<(PodId, Option<i64>)> = pods.iter().map(|(i, p)| (*i, p.terminating_ms)).collect();
     assert_eq!(got, expect);
     for (_, p) in pods.iter().filter(|(_, p)| p.scheduled_ms.is_some()) {
-        let want = if p.terminating_ms.is_some() { Outcome::DeletedByOwner } else { Outcome::Scheduled };
+        let want =
+            if p.terminating_ms.is_some() { PodOutcome::DeletedByOwner } else { PodOutcome::Scheduled };
         assert_eq!(p.outcome, want);
     }
     let left: Vec<&str> =
@@ -478,7 +480,7 @@ spec:
       containers: [{name: w, image: busybox, resources: {requests: {cpu: 100m}}}]
 ";
     let (_, r) = simulate(spec, &[("jobs.yaml", jobs)]);
-    let (ok, t) = (Outcome::Succeeded, |ms: i64| Some(ms));
+    let (ok, t) = (PodOutcome::Succeeded, |ms: i64| Some(ms));
     // Two at a time, 10 minutes each; the third starts when the first two finish.
     // (created, scheduled, deleted, outcome)
     let batch: Vec<_> = rows(&r, "Job/default/batch").into_iter().map(|x| (x.0, x.1, x.3, x.4)).collect();
@@ -496,7 +498,7 @@ spec:
     );
     // fragile: evicted 60 s after the taint (360 s); recreated after the 10 s backoff (370 s),
     // evicted 60 s later; 2 failures > backoffLimit 1 → the Job fails, no third pod.
-    let ev = Outcome::Evicted;
+    let ev = PodOutcome::Evicted;
     assert_eq!(
         rows(&r, "Job/default/fragile"),
         [(t(0), t(0), t(360_000), t(390_000), ev), (t(370_000), t(370_000), t(430_000), t(460_000), ev)]
@@ -541,18 +543,18 @@ spec: {hard: {pods: '2'}}
         (p.requests.milli_cpu, p.requests.memory, p.containers[0].limits.milli_cpu),
         (200, 128 << 20, 500)
     );
-    assert_eq!(rec.outcome, Outcome::Scheduled);
+    assert_eq!(rec.outcome, PodOutcome::Scheduled);
     let p = r.cluster.pod(by_name(&r, "limited").0);
     assert_eq!((p.requests.milli_cpu, p.requests.memory), (1000, 128 << 20));
     // Unknown PriorityClass.
     let (_, ghost) = by_name(&r, "ghost");
-    assert_eq!((ghost.outcome, ghost.created_ms, ghost.scheduled_ms), (Outcome::Rejected, Some(0), None));
+    assert_eq!((ghost.outcome, ghost.created_ms, ghost.scheduled_ms), (PodOutcome::Rejected, Some(0), None));
     assert_eq!(ghost.last_reason, "pods \"ghost\" is forbidden: no PriorityClass with name nope was found");
     // ResourceQuota pods: 2: the third replica is refused; the ReplicaSet retries with its
     // workqueue backoff (5 ms doubling, at most 1000 s), each try a new refused pod.
     let web = owned(&r, "ReplicaSet/quota/web-");
-    assert_eq!(web.iter().filter(|(_, p)| p.outcome == Outcome::Scheduled).count(), 2);
-    let refused: Vec<_> = web.iter().filter(|(_, p)| p.outcome == Outcome::Rejected).collect();
+    assert_eq!(web.iter().filter(|(_, p)| p.outcome == PodOutcome::Scheduled).count(), 2);
+    let refused: Vec<_> = web.iter().filter(|(_, p)| p.outcome == PodOutcome::Rejected).collect();
     let (mut expect, mut t, mut wait) = (vec![0i64], 0i64, 0i64);
     loop {
         wait = if wait == 0 { 5 } else { (wait * 2).min(1_000_000) };
@@ -576,7 +578,7 @@ spec: {hard: {pods: '2'}}
     assert_eq!(event_times(&r, &rs_obj, "FailedCreate").len(), 21);
     assert_eq!(event_times(&r, "Pod/default/ghost", "PriorityClass"), [0]);
     // Every refused pod is a row and is counted in the samples.
-    assert_eq!(r.recorder.pods.iter().filter(|p| p.outcome == Outcome::Rejected).count(), 22);
+    assert_eq!(r.recorder.pods.iter().filter(|p| p.outcome == PodOutcome::Rejected).count(), 22);
     assert_eq!(sample_at(&r, 0.0).pods_rejected, 2);
     let end = sample_at(&r, 3_600.0);
     assert_eq!((end.pods_rejected, end.pods_running, end.pods_created), (22, 4, 26));
@@ -653,19 +655,19 @@ fn node_label_change_evicts_only_with_evict_on_node_affinity_change() {
         let r = label_run(evict);
         if evict {
             let want = [
-                (t(0), t(0), t(600_000), t(630_000), Outcome::Evicted),
-                (t(600_000), None, None, None, Outcome::Pending),
+                (t(0), t(0), t(600_000), t(630_000), PodOutcome::Evicted),
+                (t(600_000), None, None, None, PodOutcome::Pending),
             ];
             assert_eq!(rows(&r, "ReplicaSet/"), want);
             assert_eq!(r.recorder.evictions.get("NodeAffinityChanged"), Some(&1));
             let first = &r.cluster.pod(owned(&r, "ReplicaSet/")[0].0).name;
             assert_eq!(event_times(&r, &format!("Pod/default/{first}"), "NodeAffinityEviction"), [600_000]);
         } else {
-            assert_eq!(rows(&r, "ReplicaSet/"), [(t(0), t(0), None, None, Outcome::Scheduled)]);
+            assert_eq!(rows(&r, "ReplicaSet/"), [(t(0), t(0), None, None, PodOutcome::Scheduled)]);
             assert!(r.recorder.evictions.is_empty());
         }
         // Either way the DaemonSet (nodeSelector disk: ssd) deletes its pod from the node.
-        let ds = [(t(0), t(0), t(600_000), t(630_000), Outcome::DeletedByOwner)];
+        let ds = [(t(0), t(0), t(600_000), t(630_000), PodOutcome::DeletedByOwner)];
         assert_eq!(rows(&r, "DaemonSet/"), ds, "evict={evict}");
     }
 }
@@ -771,7 +773,7 @@ fn namespaces_in_cluster_manifests_are_created() {
         + &pod_yaml("name: follower", affinity, "{}");
     let (sc, r) = simulate(spec, &[("ns.yaml", ns), ("pods.yaml", &pods)]);
     let ((_, follower), (_, anchor)) = (by_name(&r, "follower"), by_name(&r, "anchor"));
-    assert_eq!(follower.outcome, Outcome::Scheduled, "{}", follower.last_reason);
+    assert_eq!(follower.outcome, PodOutcome::Scheduled, "{}", follower.last_reason);
     assert_eq!(follower.node, anchor.node);
     assert_eq!(sc.dynamics.skipped.get("Namespace"), None);
 }
@@ -792,10 +794,10 @@ fn quota_keeps_charging_an_evicted_pod_until_it_is_gone() {
     let web = deployment("web", 2, "100m", "      nodeSelector: {kubernetes.io/hostname: n-0}\n");
     let (_, r) = simulate(spec, &[("quota.yaml", quota), ("web.yaml", &web)]);
     let pods = owned(&r, "ReplicaSet/default/web-");
-    let evicted: Vec<_> = pods.iter().filter(|(_, p)| p.outcome == Outcome::Evicted).collect();
+    let evicted: Vec<_> = pods.iter().filter(|(_, p)| p.outcome == PodOutcome::Evicted).collect();
     assert_eq!(evicted.len(), 2);
     assert!(evicted.iter().all(|(_, p)| p.deleted_ms == Some(630_000)));
-    let admitted = pods.iter().filter(|(_, p)| p.outcome != Outcome::Rejected && p.created_ms > Some(0));
+    let admitted = pods.iter().filter(|(_, p)| p.outcome != PodOutcome::Rejected && p.created_ms > Some(0));
     let first = admitted.map(|(_, p)| p.created_ms.unwrap()).min();
     assert!(
         first.is_some_and(|t| t >= 630_000),
@@ -842,9 +844,9 @@ spec: {template: {spec: {restartPolicy: Never, containers: [{name: w, image: bus
     let (_, r) = simulate(spec, &[("ds.yaml", AGENT_DS), ("quota.yaml", quota), ("job.yaml", job)]);
     let job_pods = rows(&r, "Job/kube-system/once");
     assert_eq!(job_pods.len(), 1);
-    assert_eq!((job_pods[0].3, job_pods[0].4), (Some(300_000), Outcome::Succeeded));
+    assert_eq!((job_pods[0].3, job_pods[0].4), (Some(300_000), PodOutcome::Succeeded));
     let ds = owned(&r, "DaemonSet/kube-system/agent");
-    let refused: Vec<_> = ds.iter().filter(|(_, p)| p.outcome == Outcome::Rejected).collect();
+    let refused: Vec<_> = ds.iter().filter(|(_, p)| p.outcome == PodOutcome::Rejected).collect();
     assert_eq!(refused.first().map(|(_, p)| p.created_ms), Some(Some(60_000)));
     let n2 = node_id(&r, "n-2");
     let on_n2: Vec<_> = ds.iter().filter(|(_, p)| p.node == Some(n2)).collect();
@@ -892,7 +894,7 @@ fn a_huge_toleration_never_evicts() {
     );
     let (_, r) = simulate(spec, &[("p.yaml", &p)]);
     let (_, rec) = by_name(&r, "p");
-    assert_eq!((rec.outcome, rec.terminating_ms), (Outcome::Scheduled, None));
+    assert_eq!((rec.outcome, rec.terminating_ms), (PodOutcome::Scheduled, None));
 }
 
 /// A static pod belongs to its kubelet: a NoExecute taint it does not tolerate leaves it
@@ -909,5 +911,5 @@ fn static_pods_survive_noexecute_taints() {
     let (_, r) = simulate(spec, &[("s.yaml", &s)]);
     let mirrors: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "Node/n-0").collect();
     assert_eq!(mirrors.len(), 1, "one manifest name runs once per node");
-    assert_eq!((mirrors[0].outcome, mirrors[0].terminating_ms), (Outcome::BoundByNodeName, None));
+    assert_eq!((mirrors[0].outcome, mirrors[0].terminating_ms), (PodOutcome::BoundByNodeName, None));
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use capsim::metrics::Outcome;
+use capsim::metrics::PodOutcome;
 use capsim::model::resources::Resources;
 use capsim::model::{Node, simple_pod};
 use capsim::scheduler::plugins::registry::in_tree;
@@ -39,7 +39,7 @@ fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() 
     assert_eq!(rec[0].scheduled_ms, Some(0));
     assert_eq!(rec[2].scheduled_ms, Some(100_000), "high goes first at 100 s");
     assert_eq!(rec[1].scheduled_ms, Some(150_000), "low goes when high leaves");
-    assert!(rec.iter().all(|p| p.outcome == Outcome::Scheduled));
+    assert!(rec.iter().all(|p| p.outcome == PodOutcome::Scheduled));
     assert_eq!(
         rec[1].last_reason,
         "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
@@ -61,7 +61,7 @@ fn pod_deleted_while_pending_leaves_the_queue() {
         vec![arrival("a", 1000, 0, 0, Some(50)), arrival("b", 1000, 0, 5, Some(20))],
     );
     let r = run(&sc, 1).unwrap();
-    assert_eq!(r.recorder.pods[1].outcome, Outcome::DeletedWhilePending);
+    assert_eq!(r.recorder.pods[1].outcome, PodOutcome::DeletedWhilePending);
     assert_eq!(r.recorder.pods[1].deleted_ms, Some(20_000));
     assert_eq!(r.recorder.pods[1].attempts, 1);
 }
@@ -71,7 +71,7 @@ fn pod_that_never_fits_stays_pending_with_its_reason() {
     let sc = scenario_of(vec![node("n1", 1000), node("n2", 1000)], vec![arrival("huge", 8000, 0, 0, None)]);
     let r = run(&sc, 1).unwrap();
     let p = &r.recorder.pods[0];
-    assert_eq!(p.outcome, Outcome::Pending);
+    assert_eq!(p.outcome, PodOutcome::Pending);
     assert_eq!(
         p.last_reason,
         "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
@@ -117,7 +117,7 @@ fn pods_arriving_after_the_horizon_are_not_created() {
     );
     sc.horizon = Some(SimTime::from_secs(100));
     let r = run(&sc, 1).unwrap();
-    assert_eq!(r.recorder.pods[1].outcome, Outcome::NotCreated);
+    assert_eq!(r.recorder.pods[1].outcome, PodOutcome::NotCreated);
     let (s, _) = capsim::report::summarize(&r);
     assert_eq!((s.pods_total, s.pods_created, s.pods_scheduled), (2, 1, 1));
 }
@@ -133,7 +133,7 @@ fn unschedulable_pods_are_retried_by_the_five_minute_flush_while_the_workload_go
     );
     let r = run(&sc, 1).unwrap();
     assert_eq!(r.recorder.pods[0].attempts, 4);
-    assert_eq!(r.recorder.pods[0].outcome, Outcome::Pending);
+    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::Pending);
     assert_eq!(r.recorder.pods[1].scheduled_ms, Some(1_000_000));
     assert_eq!(r.end, SimTime::from_secs(1000));
 }
@@ -148,8 +148,8 @@ fn a_higher_priority_pod_preempts_and_binds_to_its_nominated_node_after_the_grac
     );
     let r = run(&sc, 1).unwrap();
     let (low, high) = (&r.recorder.pods[0], &r.recorder.pods[1]);
-    assert_eq!((low.outcome, low.deleted_ms), (Outcome::Preempted, Some(40_000)));
-    assert_eq!((high.outcome, high.scheduled_ms), (Outcome::Scheduled, Some(40_000)));
+    assert_eq!((low.outcome, low.deleted_ms), (PodOutcome::Preempted, Some(40_000)));
+    assert_eq!((high.outcome, high.scheduled_ms), (PodOutcome::Scheduled, Some(40_000)));
     let events: Vec<(String, &str, &str)> =
         r.recorder.kube_events.iter().map(|e| (e.time_s.clone(), e.reason, e.object.as_str())).collect();
     assert_eq!(
@@ -172,7 +172,7 @@ fn a_pod_with_preemption_policy_never_waits_instead() {
     high.pod.preemption_policy = capsim::model::PreemptionPolicy::Never;
     let sc = scenario_of(vec![node("n1", 4000)], vec![arrival("low", 3000, 0, 0, Some(60)), high]);
     let r = run(&sc, 1).unwrap();
-    assert_eq!(r.recorder.pods[0].outcome, Outcome::Scheduled, "low is never preempted");
+    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::Scheduled, "low is never preempted");
     assert_eq!(r.recorder.pods[1].scheduled_ms, Some(60_000), "high waits for low to leave");
     assert_eq!(r.recorder.preemptions, 0);
 }
@@ -214,10 +214,10 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
     ];
     let r = run(&sc, 1).unwrap();
     let p = &r.recorder.pods;
-    assert_eq!(p[0].outcome, Outcome::Scheduled);
-    assert_eq!(p[1].outcome, Outcome::RejectedByKubelet);
+    assert_eq!(p[0].outcome, PodOutcome::Scheduled);
+    assert_eq!(p[1].outcome, PodOutcome::RejectedByKubelet);
     assert!(p[1].last_reason.contains("cpu"), "{}", p[1].last_reason);
-    assert_eq!(p[2].outcome, Outcome::Pending, "B's cache has seen a's binding by 10 s");
+    assert_eq!(p[2].outcome, PodOutcome::Pending, "B's cache has seen a's binding by 10 s");
     assert!(r.recorder.kube_events.iter().any(|e| e.reason == "OutOfcpu" && e.object == "Pod/default/b"));
     let (s, _) = capsim::report::summarize(&r);
     assert_eq!((s.pods_scheduled, s.pods_rejected_by_kubelet, s.pods_never_scheduled), (1, 1, 1));
@@ -266,7 +266,7 @@ fn a_replicaset_creates_more_than_one_burst_at_once() {
     });
     sc.horizon = Some(SimTime::from_secs(60));
     let r = run(&sc, 1).unwrap();
-    let scheduled: Vec<_> = r.recorder.pods.iter().filter(|p| p.outcome == Outcome::Scheduled).collect();
+    let scheduled: Vec<_> = r.recorder.pods.iter().filter(|p| p.outcome == PodOutcome::Scheduled).collect();
     assert_eq!(scheduled.len(), 1_200);
     assert!(scheduled.iter().all(|p| p.scheduled_ms == Some(0) && p.owner == "ReplicaSet/default/web-abc"));
     let last = r.recorder.samples.last().unwrap();

@@ -6,7 +6,9 @@ use capsim::model::gpu::{GPU_MODEL_KEY, GpuShare};
 use capsim::model::resources::{NVIDIA_GPU, Resources};
 use capsim::model::{Cluster, Node, Pod, simple_pod};
 use capsim::scheduler::framework::profile::{SchedulerConfig, build};
-use capsim::scheduler::framework::runner::{CycleOptions, Outcome, SchedulerState, TieBreak, schedule_pod};
+use capsim::scheduler::framework::runner::{
+    CycleOptions, CycleOutcome, SchedulerState, TieBreak, schedule_pod,
+};
 use capsim::scheduler::plugins::gpu::open_gpu_share::{ERR_INSUFFICIENT, ERR_MODEL};
 use capsim::scheduler::plugins::registry::in_tree;
 use common::builders::{make_node, make_pod};
@@ -39,12 +41,12 @@ fn place(c: &mut Cluster, config: &SchedulerConfig, pod: Pod) -> Result<String, 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
     let r = schedule_pod(&config.profiles[0], c.pod(id), c, &mut SchedulerState::default(), &mut rng, OPTS);
     match r.outcome {
-        Outcome::Scheduled(n) => {
+        CycleOutcome::Scheduled(n) => {
             c.bind_gpus(id, n, r.gpus).unwrap();
             Ok(c.node(n).node.name.clone())
         }
-        Outcome::Unschedulable(fe) => Err(fe.message),
-        Outcome::Error(e) => panic!("{e}"),
+        CycleOutcome::Unschedulable(fe) => Err(fe.message),
+        CycleOutcome::Error(e) => panic!("{e}"),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use capsim::metrics::{Outcome, RunResult};
+use capsim::metrics::{PodOutcome, RunResult};
 use capsim::model::Owner;
 use capsim::scenario::{LoadedScenario, load};
 use capsim::sim::engine::run;
@@ -94,7 +94,7 @@ fn pods_leave_failed_nodes_300_seconds_after_their_noexecute_taint() {
         let Some(node) = rec.node else { continue };
         let name = r.cluster.node(node).node.name.as_str();
         let Some(k) = failed.iter().position(|n| *n == name) else { continue };
-        if rec.outcome != Outcome::Evicted || rec.terminating_ms.unwrap() >= 4 * 3_600_000 {
+        if rec.outcome != PodOutcome::Evicted || rec.terminating_ms.unwrap() >= 4 * 3_600_000 {
             continue;
         }
         let tainted_ms = 7_200_000 + 50_000 + 10_000 * k as i64;
@@ -162,9 +162,9 @@ fn every_evicted_replicaset_pod_is_replaced() {
     for rs in &sc.dynamics.replicasets {
         let owner = format!("ReplicaSet/{}/{}", rs.namespace, rs.name);
         let pods: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == owner).collect();
-        let evicted = pods.iter().filter(|p| p.outcome == Outcome::Evicted).count();
+        let evicted = pods.iter().filter(|p| p.outcome == PodOutcome::Evicted).count();
         let running =
-            pods.iter().filter(|p| p.outcome == Outcome::Scheduled && p.deleted_ms.is_none()).count();
+            pods.iter().filter(|p| p.outcome == PodOutcome::Scheduled && p.deleted_ms.is_none()).count();
         assert_eq!(running, rs.replicas as usize, "{owner}");
         assert_eq!(pods.len(), rs.replicas as usize + evicted, "{owner}");
         if rs.name.starts_with("web-") {

@@ -16,7 +16,7 @@ use capsim::model::{
 use capsim::scheduler::framework::Code;
 use capsim::scheduler::framework::profile::{SchedulerConfig, build};
 use capsim::scheduler::framework::runner::{
-    CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, schedule_pod,
+    CycleOptions, CycleOutcome, CycleResult, SchedulerState, TieBreak, schedule_pod,
 };
 use capsim::scheduler::plugins::registry::in_tree;
 use capsim::time::SimTime;
@@ -56,7 +56,7 @@ fn cycle(c: &Cluster, p: &Pod) -> CycleResult {
 
 fn fit_message(r: &CycleResult) -> String {
     match &r.outcome {
-        Outcome::Unschedulable(f) => f.message.clone(),
+        CycleOutcome::Unschedulable(f) => f.message.clone(),
         other => panic!("expected a FitError, got {other:?}"),
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use capsim::metrics::{Outcome, RunResult};
+use capsim::metrics::{PodOutcome, RunResult};
 use capsim::scenario::load;
 use capsim::sim::engine::run;
 use common::builders::{pod_yaml, simulate_files};
@@ -83,7 +83,7 @@ fn a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off() 
     let ev = r.recorder.kube_events.iter().find(|e| e.reason == "OOMKilled").unwrap();
     assert!(ev.message.contains("exit code 137"), "{}", ev.message);
     // The pod stays Running (restartPolicy Always) between crashes.
-    assert_eq!(r.recorder.pods[0].outcome, Outcome::Scheduled);
+    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::Scheduled);
     // With restartPolicy Never the pod fails at the first kill.
     let never = pod(
         "once",
@@ -92,7 +92,7 @@ fn a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off() 
         "  restartPolicy: Never\n",
     );
     let r = simulate(spec, "16Gi", &[("p.yaml", &never)]);
-    assert_eq!(r.recorder.pods[0].outcome, Outcome::OomKilled);
+    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::OomKilled);
     assert_eq!(r.recorder.pods[0].deleted_ms, Some(300_000));
 }
 
@@ -129,9 +129,9 @@ fn memory_pressure_evicts_besteffort_then_burstable_over_request_and_spares_the_
         let i = r.cluster.pods().iter().position(|p| p.name == n).unwrap();
         &r.recorder.pods[i]
     };
-    assert_eq!((by("be").outcome, by("be").terminating_ms), (Outcome::Evicted, Some(0)));
-    assert_eq!((by("burst").outcome, by("burst").terminating_ms), (Outcome::Evicted, Some(3_280_000)));
-    assert_eq!((by("guar").outcome, by("guar").terminating_ms), (Outcome::Scheduled, None));
+    assert_eq!((by("be").outcome, by("be").terminating_ms), (PodOutcome::Evicted, Some(0)));
+    assert_eq!((by("burst").outcome, by("burst").terminating_ms), (PodOutcome::Evicted, Some(3_280_000)));
+    assert_eq!((by("guar").outcome, by("guar").terminating_ms), (PodOutcome::Scheduled, None));
     assert!(
         by("be").last_reason.starts_with("The node was low on resource: memory. Threshold quantity: 100Mi")
     );
@@ -198,10 +198,10 @@ spec:
       containers: [{name: c, image: x, resources: {requests: {cpu: '4'}}}]
 ";
     let r = simulate(spec, "16Gi", &[("p.yaml", &(big + rs))]);
-    assert_eq!(r.recorder.pods[0].outcome, Outcome::BoundByNodeName);
+    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::BoundByNodeName);
     let pinned: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "ReplicaSet/default/pinned").collect();
     assert_eq!(pinned.len(), 5);
-    assert!(pinned.iter().all(|p| p.outcome == Outcome::RejectedByKubelet));
+    assert!(pinned.iter().all(|p| p.outcome == PodOutcome::RejectedByKubelet));
     assert!(
         pinned[0].last_reason.contains("Node didn't have enough resource: cpu"),
         "{}",
@@ -370,5 +370,5 @@ spec:
     assert_eq!(times(&r, "OOMKilled"), vec!["300", "610", "930"]);
     assert_eq!(times(&r, "BackoffLimitExceeded"), vec!["930"]);
     let pod = r.recorder.pods.iter().find(|p| p.owner == "Job/default/leaky").unwrap();
-    assert_eq!((pod.outcome, pod.terminating_ms), (Outcome::DeletedByOwner, Some(930_000)));
+    assert_eq!((pod.outcome, pod.terminating_ms), (PodOutcome::DeletedByOwner, Some(930_000)));
 }

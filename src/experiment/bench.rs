@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::SimError;
 use crate::model::{Cluster, Node, Pod};
 use crate::scheduler::framework::profile::Profile;
-use crate::scheduler::framework::runner::{CycleOptions, Outcome, SchedulerState, TieBreak, schedule_pod};
+use crate::scheduler::framework::runner::{
+    CycleOptions, CycleOutcome, SchedulerState, TieBreak, schedule_pod,
+};
 
 /// A workload shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,7 +258,7 @@ pub fn pass(w: &Workload, built: &Built, profile: &Profile) -> Result<(f64, Benc
         let id = c.add_pod(pod);
         let r = schedule_pod(profile, c.pod(id), c, state, rng, opts);
         let (r, id) = match (r.outcome, r.post_filter) {
-            (Outcome::Scheduled(n), _) => return c.bind_gpus(id, n, r.gpus).map(|_| Some(n)),
+            (CycleOutcome::Scheduled(n), _) => return c.bind_gpus(id, n, r.gpus).map(|_| Some(n)),
             (_, Some(pf)) if pf.nominated_node.is_some() => {
                 for v in &pf.victims {
                     c.unbind(*v);
@@ -267,7 +269,7 @@ pub fn pass(w: &Workload, built: &Built, profile: &Profile) -> Result<(f64, Benc
             _ => return Ok(None),
         };
         match r.outcome {
-            Outcome::Scheduled(n) => c.bind_gpus(id, n, r.gpus).map(|_| Some(n)),
+            CycleOutcome::Scheduled(n) => c.bind_gpus(id, n, r.gpus).map(|_| Some(n)),
             _ => Ok(None),
         }
     };

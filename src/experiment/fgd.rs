@@ -27,7 +27,9 @@ use crate::model::gpu::pod_gpu;
 use crate::model::gpu::{POPULARITY_THRESHOLD, TargetWorkload};
 use crate::model::{Cluster, Node, Pod};
 use crate::scheduler::framework::profile::{Profile, SchedulerConfig};
-use crate::scheduler::framework::runner::{CycleOptions, Outcome, SchedulerState, TieBreak, schedule_pod};
+use crate::scheduler::framework::runner::{
+    CycleOptions, CycleOutcome, SchedulerState, TieBreak, schedule_pod,
+};
 
 /// The paper's inflation of the workload: arrived GPU requests up to 130 % of capacity.
 pub const TUNE_RATIO: f64 = 1.3;
@@ -126,7 +128,7 @@ pub fn run_one(nodes: &[Node], pods: &[Pod], profile: &Profile, seed: u64) -> Re
         let id = cluster.add_pod(pod.clone());
         let r = schedule_pod(profile, cluster.pod(id), &cluster, &mut state, &mut rng, opts);
         match r.outcome {
-            Outcome::Scheduled(node) => {
+            CycleOutcome::Scheduled(node) => {
                 cluster.bind_gpus(id, node, r.gpus)?;
                 used += demand;
             }

@@ -27,7 +27,7 @@ use crate::model::{Cluster, NodeId, Pod};
 use crate::scenario::locate;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::{
-    CycleOptions, CycleResult, Outcome, SchedulerState, TieBreak, effective_percentage, schedule_pod,
+    CycleOptions, CycleOutcome, CycleResult, SchedulerState, TieBreak, effective_percentage, schedule_pod,
 };
 
 /// A `capsim schedule` input, converted: the profiles, the cluster (nodes, namespaces, Service
@@ -259,8 +259,8 @@ pub fn decide_pod(
         d.single_feasible_node = Some(true);
     }
     match &result.outcome {
-        Outcome::Scheduled(id) => d.bound_to = Some(name(*id)),
-        Outcome::Unschedulable(fit) => {
+        CycleOutcome::Scheduled(id) => d.bound_to = Some(name(*id)),
+        CycleOutcome::Unschedulable(fit) => {
             d.message = fit.message.clone();
             match &result.post_filter {
                 None => d.preemption = Some("skipped".into()),
@@ -275,7 +275,7 @@ pub fn decide_pod(
                 }
             }
         }
-        Outcome::Error(e) => d.message = format!("SchedulerError: {e}"),
+        CycleOutcome::Error(e) => d.message = format!("SchedulerError: {e}"),
     }
     d
 }

@@ -12,7 +12,7 @@ use crate::time::SimTime;
 
 /// How a pod's life in the run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Outcome {
+pub enum PodOutcome {
     /// Not yet created when the run ended (beyond the horizon).
     NotCreated,
     /// Bound to a node by the scheduler.
@@ -48,26 +48,26 @@ pub enum Outcome {
     OomKilled,
 }
 
-impl Outcome {
+impl PodOutcome {
     /// The outcome as written in `pods.csv`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::NotCreated => "NotCreated",
-            Outcome::Scheduled => "Scheduled",
-            Outcome::BoundByNodeName => "BoundByNodeName",
-            Outcome::Pending => "Pending",
-            Outcome::DeletedWhilePending => "DeletedWhilePending",
-            Outcome::Gated => "Gated",
-            Outcome::NoProfile => "NoProfile",
-            Outcome::NodeNotFound => "NodeNotFound",
-            Outcome::Preempted => "Preempted",
-            Outcome::RejectedByKubelet => "RejectedByKubelet",
-            Outcome::Rejected => "Rejected",
-            Outcome::Evicted => "Evicted",
-            Outcome::Succeeded => "Succeeded",
-            Outcome::DeletedByOwner => "DeletedByOwner",
-            Outcome::NodeLost => "NodeLost",
-            Outcome::OomKilled => "OOMKilled",
+            PodOutcome::NotCreated => "NotCreated",
+            PodOutcome::Scheduled => "Scheduled",
+            PodOutcome::BoundByNodeName => "BoundByNodeName",
+            PodOutcome::Pending => "Pending",
+            PodOutcome::DeletedWhilePending => "DeletedWhilePending",
+            PodOutcome::Gated => "Gated",
+            PodOutcome::NoProfile => "NoProfile",
+            PodOutcome::NodeNotFound => "NodeNotFound",
+            PodOutcome::Preempted => "Preempted",
+            PodOutcome::RejectedByKubelet => "RejectedByKubelet",
+            PodOutcome::Rejected => "Rejected",
+            PodOutcome::Evicted => "Evicted",
+            PodOutcome::Succeeded => "Succeeded",
+            PodOutcome::DeletedByOwner => "DeletedByOwner",
+            PodOutcome::NodeLost => "NodeLost",
+            PodOutcome::OomKilled => "OOMKilled",
         }
     }
 }
@@ -84,7 +84,7 @@ pub struct PodRecord {
     /// The node it was bound to.
     pub node: Option<NodeId>,
     /// How it ended.
-    pub outcome: Outcome,
+    pub outcome: PodOutcome,
     /// The message of its last failed scheduling attempt (FitError text), if any.
     pub last_reason: String,
     /// Scheduling cycles run for it.
@@ -125,7 +125,7 @@ impl PodRecord {
             scheduled_ms: None,
             deleted_ms: None,
             node: None,
-            outcome: Outcome::NotCreated,
+            outcome: PodOutcome::NotCreated,
             last_reason: String::new(),
             attempts: 0,
             terminating_ms: None,

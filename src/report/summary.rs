@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::metrics::{Outcome, RunResult, round6};
+use crate::metrics::{PodOutcome, RunResult, round6};
 
 /// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
@@ -150,7 +150,7 @@ pub struct ProfileSummary {
 /// Whether a scheduler bound the pod at some point (whatever happened to it afterwards).
 fn by_scheduler(rec: &crate::metrics::PodRecord) -> bool {
     rec.scheduled_ms.is_some()
-        && !matches!(rec.outcome, Outcome::BoundByNodeName | Outcome::RejectedByKubelet)
+        && !matches!(rec.outcome, PodOutcome::BoundByNodeName | PodOutcome::RejectedByKubelet)
         && !rec.owner.starts_with("Node/")
 }
 
@@ -249,10 +249,12 @@ fn pending_by(r: &RunResult, key: impl Fn(&crate::model::Pod) -> (i64, String)) 
             e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
         }
         match rec.outcome {
-            Outcome::DeletedWhilePending => e.1[3] += 1,
-            Outcome::Preempted => e.1[4] += 1,
-            Outcome::RejectedByKubelet => e.1[5] += 1,
-            Outcome::Pending | Outcome::Gated | Outcome::NoProfile | Outcome::NodeNotFound => e.1[2] += 1,
+            PodOutcome::DeletedWhilePending => e.1[3] += 1,
+            PodOutcome::Preempted => e.1[4] += 1,
+            PodOutcome::RejectedByKubelet => e.1[5] += 1,
+            PodOutcome::Pending | PodOutcome::Gated | PodOutcome::NoProfile | PodOutcome::NodeNotFound => {
+                e.1[2] += 1
+            }
             _ => {}
         }
     }
@@ -297,7 +299,7 @@ pub struct Timing {
 /// Computes the summary and timing of a run.
 pub fn summarize(r: &RunResult) -> (Summary, Timing) {
     let rec = &r.recorder;
-    let count = |o: Outcome| rec.pods.iter().filter(|p| p.outcome == o).count();
+    let count = |o: PodOutcome| rec.pods.iter().filter(|p| p.outcome == o).count();
     // HdrHistogram reports a bucket's highest equivalent value; never above the exact maximum.
     let pct = |q: f64| {
         if rec.pending.is_empty() {
@@ -313,11 +315,11 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
             p.scheduled_ms.is_none()
                 && matches!(
                     p.outcome,
-                    Outcome::Pending
-                        | Outcome::Gated
-                        | Outcome::NoProfile
-                        | Outcome::NodeNotFound
-                        | Outcome::DeletedWhilePending
+                    PodOutcome::Pending
+                        | PodOutcome::Gated
+                        | PodOutcome::NoProfile
+                        | PodOutcome::NodeNotFound
+                        | PodOutcome::DeletedWhilePending
                 )
         })
         .filter_map(|p| Some(p.deleted_ms.unwrap_or(r.end.0) - p.created_ms?))
@@ -349,28 +351,28 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
             .pods
             .iter()
             .filter(|p| {
-                p.outcome == Outcome::BoundByNodeName
+                p.outcome == PodOutcome::BoundByNodeName
                     || (p.owner.starts_with("Node/") && p.scheduled_ms.is_some())
             })
             .count(),
-        pods_never_scheduled: count(Outcome::Pending)
-            + count(Outcome::Gated)
-            + count(Outcome::NoProfile)
-            + count(Outcome::NodeNotFound),
-        pods_deleted_while_pending: count(Outcome::DeletedWhilePending),
+        pods_never_scheduled: count(PodOutcome::Pending)
+            + count(PodOutcome::Gated)
+            + count(PodOutcome::NoProfile)
+            + count(PodOutcome::NodeNotFound),
+        pods_deleted_while_pending: count(PodOutcome::DeletedWhilePending),
         pods_deleted_unschedulable: rec
             .pods
             .iter()
-            .filter(|p| p.outcome == Outcome::DeletedWhilePending && p.attempts > 0)
+            .filter(|p| p.outcome == PodOutcome::DeletedWhilePending && p.attempts > 0)
             .count(),
-        pods_preempted: count(Outcome::Preempted),
+        pods_preempted: count(PodOutcome::Preempted),
         preemptions: rec.preemptions,
-        pods_rejected_by_kubelet: count(Outcome::RejectedByKubelet),
-        pods_rejected: count(Outcome::Rejected),
-        pods_evicted: count(Outcome::Evicted),
-        pods_succeeded: count(Outcome::Succeeded),
-        pods_deleted_by_owner: count(Outcome::DeletedByOwner),
-        pods_node_lost: count(Outcome::NodeLost),
+        pods_rejected_by_kubelet: count(PodOutcome::RejectedByKubelet),
+        pods_rejected: count(PodOutcome::Rejected),
+        pods_evicted: count(PodOutcome::Evicted),
+        pods_succeeded: count(PodOutcome::Succeeded),
+        pods_deleted_by_owner: count(PodOutcome::DeletedByOwner),
+        pods_node_lost: count(PodOutcome::NodeLost),
         evictions_by_reason: joined(&rec.evictions),
         rejections_by_reason: joined(&rec.rejections),
         node_failures: rec.failures.len(),
@@ -463,7 +465,7 @@ pub fn summarize_runtime(r: &RunResult) -> Vec<RuntimeSummary> {
                 pressure_evictions: pods
                     .iter()
                     .filter(|p| {
-                        p.outcome == Outcome::Evicted
+                        p.outcome == PodOutcome::Evicted
                             && p.last_reason.starts_with("The node was low on resource")
                     })
                     .count(),

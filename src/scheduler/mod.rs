@@ -18,7 +18,7 @@ use crate::time::SimTime;
 
 /// What happened when a created pod was handed to the scheduler.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Admission {
+pub enum Enqueue {
     /// Queued for scheduling.
     Queued,
     /// Held back by a PreEnqueue plugin (e.g. scheduling gates), with its message.
@@ -61,19 +61,19 @@ impl Scheduler {
 
     /// Hands a newly created pending pod to the scheduler at virtual time `now`: finds its
     /// profile, runs PreEnqueue, and queues it.
-    pub fn admit(&mut self, cluster: &Cluster, pod: PodId, now: SimTime) -> Admission {
+    pub fn admit(&mut self, cluster: &Cluster, pod: PodId, now: SimTime) -> Enqueue {
         let p = cluster.pod(pod);
         let Some(profile) = self.config.profile(&p.scheduler_name) else {
-            return Admission::NoProfile;
+            return Enqueue::NoProfile;
         };
         for pe in &profile.pre_enqueue {
             let status = pe.as_pre_enqueue().expect("PreEnqueue plugin").pre_enqueue(p);
             if !status.is_success() {
-                return Admission::Gated(format!("PreEnqueue plugin {}: {}", pe.name(), status.message()));
+                return Enqueue::Gated(format!("PreEnqueue plugin {}: {}", pe.name(), status.message()));
             }
         }
         self.queue.add_active(pod, p.priority, now);
-        Admission::Queued
+        Enqueue::Queued
     }
 
     /// Pops the next pod at `now` and runs one scheduling cycle for it. Does not bind: the caller binds

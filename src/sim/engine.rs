@@ -1,6 +1,6 @@
-//! The dispatch loop: the [`Engine`] of one run (its state, split by concern across the files
+//! The dispatch loop: the `Engine` of one run (its state, split by concern across the files
 //! of [`crate::sim`]), [`run`], the loop that pops events in (time, sequence) order, and
-//! [`Engine::dispatch`], which hands each event to the code that handles it. One run owns all its
+//! `Engine::dispatch`, which hands each event to the code that handles it. One run owns all its
 //! state, so runs can go in parallel.
 //!
 //! Pod life cycle (every pod created is in exactly one phase at any instant, see
@@ -21,7 +21,7 @@ use super::pods::{End, Loss, Phase};
 use super::queue::EventQueue;
 use super::scheduling::Process;
 use crate::controllers::Settings;
-use crate::controllers::admission::Admission as AdmissionChain;
+use crate::controllers::admission::AdmissionChain;
 use crate::controllers::daemonset::DaemonSetController;
 use crate::controllers::job::JobController;
 use crate::controllers::node_lifecycle::NodeLifecycle;

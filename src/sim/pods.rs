@@ -7,12 +7,14 @@ use super::engine::Engine;
 use super::event::{CacheChange, Event};
 use super::owners::owner_source;
 use super::scheduling::catch_up;
+use crate::controllers::admission::default_toleration_seconds::DefaultTolerationSeconds;
+use crate::controllers::admission::{priority, resource_quota};
 use crate::controllers::name_suffix;
 use crate::error::SimError;
 use crate::kubelet::admission as kubelet_admission;
-use crate::metrics::{Outcome as PodOutcome, PodCounts};
+use crate::metrics::{PodCounts, PodOutcome};
 use crate::model::{NodeId, Owner, Pod, PodId};
-use crate::scheduler::Admission;
+use crate::scheduler::Enqueue;
 use crate::time::SimTime;
 
 /// A pod's phase for the conservation counts.
@@ -226,16 +228,16 @@ impl<'a> Engine<'a> {
         self.set_phase(p, Phase::Pending);
         let admission = match self.owner_proc[p as usize] {
             Some(k) => self.procs[k].sched.admit(&self.cluster, p, now),
-            None => Admission::NoProfile,
+            None => Enqueue::NoProfile,
         };
         let r = &mut self.rec.pods[p as usize];
         match admission {
-            Admission::Queued => r.outcome = PodOutcome::Pending,
-            Admission::Gated(msg) => {
+            Enqueue::Queued => r.outcome = PodOutcome::Pending,
+            Enqueue::Gated(msg) => {
                 r.outcome = PodOutcome::Gated;
                 r.last_reason = msg;
             }
-            Admission::NoProfile => r.outcome = PodOutcome::NoProfile,
+            Enqueue::NoProfile => r.outcome = PodOutcome::NoProfile,
         }
         Ok(())
     }
@@ -244,42 +246,16 @@ impl<'a> Engine<'a> {
     /// pod), DefaultTolerationSeconds, LimitRanger, ResourceQuota. Returns (reason, message).
     pub(super) fn admit(&mut self, p: PodId) -> Result<(), (&'static str, String)> {
         let dy = &self.sc.dynamics;
-        let settings = &dy.settings;
+        let tolerations = DefaultTolerationSeconds {
+            not_ready_seconds: dy.settings.not_ready_toleration_s,
+            unreachable_seconds: dy.settings.unreachable_toleration_s,
+        };
         let pod = self.cluster.pod_mut(p);
-        if pod.priority_class_name.is_empty() {
-            if let Some(name) = dy.priority_classes.global_default_name() {
-                pod.priority_class_name = name.to_string();
-                pod.priority = dy.priority_classes.resolve("").unwrap_or(0);
-            }
-        } else {
-            match dy
-                .priority_classes
-                .resolve(&pod.priority_class_name)
-                .or_else(|| crate::api::convert::builtin_priority(&pod.priority_class_name))
-            {
-                Some(v) => pod.priority = v,
-                None => {
-                    return Err((
-                        "PriorityClass",
-                        format!(
-                            "pods \"{}\" is forbidden: no PriorityClass with name {} was found",
-                            pod.name, pod.priority_class_name
-                        ),
-                    ));
-                }
-            }
-        }
-        if !pod.mirror {
-            crate::controllers::admission::add_default_tolerations(
-                pod,
-                settings.not_ready_toleration_s,
-                settings.unreachable_toleration_s,
-            );
-        }
-        self.admission.admit(pod).map_err(|r| {
-            let reason = match r.reason.as_str() {
-                "AlreadyExists" => "AlreadyExists",
-                _ if r.message.contains("quota") => "ResourceQuota",
+        self.admission.admit_pod(pod, &dy.priority_classes, tolerations).map_err(|r| {
+            let reason = match (r.plugin, r.reason.as_str()) {
+                (_, "AlreadyExists") => "AlreadyExists",
+                (priority::PLUGIN, _) => "PriorityClass",
+                (resource_quota::PLUGIN, _) => "ResourceQuota",
                 _ => "LimitRange",
             };
             (reason, r.message)

@@ -9,12 +9,12 @@ use super::event::{CacheChange, Event};
 use super::pods::End;
 use crate::error::SimError;
 use crate::kubelet::admission as kubelet_admission;
-use crate::metrics::Outcome as PodOutcome;
+use crate::metrics::PodOutcome;
 use crate::model::{Cluster, NodeId, PodId};
 use crate::rng::{Stream, stream};
 use crate::scenario::LoadedScenario;
 use crate::scheduler::Scheduler;
-use crate::scheduler::framework::runner::Outcome;
+use crate::scheduler::framework::runner::CycleOutcome;
 use crate::scheduler::queue::UNSCHEDULABLE_FLUSH_PERIOD_MS;
 use crate::time::SimTime;
 
@@ -170,7 +170,9 @@ impl<'a> Engine<'a> {
         self.rec.pods[p as usize].attempts += 1;
         let has_cache = self.procs[k].cache.is_some();
         match result.outcome {
-            Outcome::Scheduled(node) if has_cache && !kubelet_admission::admits(&self.cluster, node, p) => {
+            CycleOutcome::Scheduled(node)
+                if has_cache && !kubelet_admission::admits(&self.cluster, node, p) =>
+            {
                 // Another process's binding reached this node first: the kubelet rejects the pod
                 // (upstream: OutOfcpu, OutOfmemory, ...) and it fails.
                 let (reason, msg) = kubelet_admission::rejection(&self.cluster, node, p);
@@ -187,7 +189,7 @@ impl<'a> Engine<'a> {
                 r.scheduled_ms = None;
                 self.end_pod(p, End::KubeletRejected, 0)?;
             }
-            Outcome::Scheduled(node) => {
+            CycleOutcome::Scheduled(node) => {
                 if let Some(cache) = self.procs[k].cache.as_mut() {
                     cache.bind_gpus(p, node, result.gpus.clone())?; // the scheduler's own assume
                 }
@@ -203,7 +205,7 @@ impl<'a> Engine<'a> {
                 self.bind(p, node, result.gpus.clone())?;
                 check_node(&self.cluster, node, p)?;
             }
-            Outcome::Unschedulable(fe) => {
+            CycleOutcome::Unschedulable(fe) => {
                 self.rec.pods[p as usize].last_reason = fe.message.clone();
                 self.rec.failed_cycles += 1;
                 let key = self.cluster.pod(p).key();
@@ -234,7 +236,7 @@ impl<'a> Engine<'a> {
                 }
                 self.procs[k].sched.requeue_unschedulable(p, now);
             }
-            Outcome::Error(msg) => {
+            CycleOutcome::Error(msg) => {
                 let r = &mut self.rec.pods[p as usize];
                 r.last_reason = format!("SchedulerError: {msg}");
                 let reason = r.last_reason.clone();

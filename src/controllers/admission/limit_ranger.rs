@@ -2,7 +2,7 @@
 //! (kube-apiserver v1.35), for pod creation.
 //!
 //! - Mutating half (`default_pod`, upstream `PodMutateLimitFunc`): every LimitRange of the pod's
-//!   namespace, in the order given to [`super::Admission::new`], fills missing limits from
+//!   namespace, in the order given to [`super::AdmissionChain::new`], fills missing limits from
 //!   `default` and missing requests from `defaultRequest` of its `Container` item, for regular and
 //!   init containers. A resource already set keeps its value, so the first LimitRange that
 //!   defaults a resource wins.
@@ -242,14 +242,14 @@ pub(super) fn validate_pod(ranges: &[&LimitRange], pod: &Pod) -> Result<(), Reje
 
 #[cfg(test)]
 mod tests {
-    use crate::controllers::admission::Admission;
+    use crate::controllers::admission::AdmissionChain;
     use crate::controllers::admission::test_support::*;
     use crate::model::Resources;
     use crate::model::pod::simple_pod;
 
     #[test]
     fn memory_defaults_fill_missing_request_and_limit() {
-        let mut adm = Admission::new(vec![limit_range(MEMORY_DEFAULTS)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(MEMORY_DEFAULTS)], vec![]);
         let mut p = pod_with("default-mem-demo", &[("{}", "{}")]);
         adm.admit(&mut p).unwrap();
         assert_eq!(p.containers[0].limits.memory, 512 * MI);
@@ -265,7 +265,7 @@ mod tests {
     fn limit_without_request_keeps_request_equal_to_its_limit() {
         // Docs "Configure Default Memory Requests and Limits": limit 1Gi, no request → request 1Gi,
         // not the LimitRange's defaultRequest of 256Mi.
-        let mut adm = Admission::new(vec![limit_range(MEMORY_DEFAULTS)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(MEMORY_DEFAULTS)], vec![]);
         let mut p = pod_with("default-mem-demo-2", &[("{}", "{memory: 1Gi}")]);
         adm.admit(&mut p).unwrap();
         assert_eq!((p.containers[0].requests.memory, p.containers[0].limits.memory), (GI, GI));
@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn request_without_limit_gets_the_default_limit() {
-        let mut adm = Admission::new(vec![limit_range(MEMORY_DEFAULTS)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(MEMORY_DEFAULTS)], vec![]);
         let mut p = pod_with("default-mem-demo-3", &[("{memory: 128Mi}", "{}")]);
         adm.admit(&mut p).unwrap();
         assert_eq!((p.containers[0].requests.memory, p.containers[0].limits.memory), (128 * MI, 512 * MI));
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn cpu_defaults_written_as_bare_numbers() {
-        let mut adm = Admission::new(vec![limit_range(CPU_DEFAULTS)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(CPU_DEFAULTS)], vec![]);
         let mut p = pod_with("default-cpu-demo", &[("{}", "{}")]);
         adm.admit(&mut p).unwrap();
         assert_eq!(container_values(&p, 0), (500, 0, 1000, 0));
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn limit_range_pod_1_gets_the_documented_defaults() {
-        let mut adm = Admission::new(vec![limit_range(LIMIT_MEM_CPU_CONTAINER)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(LIMIT_MEM_CPU_CONTAINER)], vec![]);
         let mut p = pod(LIMIT_RANGE_POD_1);
         adm.admit(&mut p).unwrap();
         assert_eq!(container_values(&p, 0), (100, 100 * MI, 500, 200 * MI));
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn cpu_constraints_derive_defaults_from_max() {
-        let mut adm = Admission::new(vec![limit_range(CPU_CONSTRAINTS)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(CPU_CONSTRAINTS)], vec![]);
         let mut p = pod_with("constraints-cpu-demo-4", &[("{}", "{}")]);
         adm.admit(&mut p).unwrap();
         assert_eq!((p.containers[0].requests.milli_cpu, p.containers[0].limits.milli_cpu), (800, 800));
@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn container_above_max_is_forbidden_with_upstream_message() {
-        let mut adm = Admission::new(vec![limit_range(CPU_CONSTRAINTS)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(CPU_CONSTRAINTS)], vec![]);
         let mut p = pod_with("constraints-cpu-demo-2", &[("{cpu: 500m}", "{cpu: '1.5'}")]);
         let err = adm.admit(&mut p).unwrap_err();
         assert_eq!(err.reason, "Forbidden");
@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn several_violations_are_listed_in_brackets() {
-        let mut adm = Admission::new(vec![limit_range(LIMIT_MEM_CPU_CONTAINER)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(LIMIT_MEM_CPU_CONTAINER)], vec![]);
         let mut p = pod_with("big-small", &[("{cpu: 50m, memory: 50Mi}", "{cpu: '2', memory: 2Gi}")]);
         assert_eq!(
             adm.admit(&mut p).unwrap_err().message,
@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn pod_type_limits_apply_to_container_sums() {
-        let mut adm = Admission::new(vec![limit_range(LIMIT_MEM_CPU_POD)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(LIMIT_MEM_CPU_POD)], vec![]);
         // Each container is within 2 cpu / 2Gi, their sum is not.
         let mut p = pod_with(
             "two-big",
@@ -384,7 +384,7 @@ mod tests {
         let lr = limit_range(
             "{apiVersion: v1, kind: LimitRange, metadata: {name: pod-min}, spec: {limits: [{min: {cpu: 1700m}, type: Pod}]}}",
         );
-        let mut adm = Admission::new(vec![lr], vec![]);
+        let mut adm = AdmissionChain::new(vec![lr], vec![]);
         let mut p = pod_with("init", &[("{cpu: 800m}", "{}"), ("{cpu: 800m}", "{}")]);
         let mut init = p.containers[0].clone();
         init.requests.milli_cpu = 1500;
@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn memory_ratio_per_pod() {
-        let mut adm = Admission::new(vec![limit_range(LIMIT_MEMORY_RATIO_POD)], vec![]);
+        let mut adm = AdmissionChain::new(vec![limit_range(LIMIT_MEMORY_RATIO_POD)], vec![]);
         let mut p = pod_with("ratio-3", &[("{memory: 100Mi}", "{memory: 300Mi}")]);
         assert_eq!(
             adm.admit(&mut p).unwrap_err().message,
@@ -425,7 +425,7 @@ mod tests {
             "{apiVersion: v1, kind: LimitRange, metadata: {name: r}, spec: {limits: [{maxLimitRequestRatio: {cpu: '1.5'}, type: Container}]}}",
         );
         assert_eq!(lr.items[0].max_limit_request_ratio, amounts(&[("cpu", 1500)]));
-        let mut adm = Admission::new(vec![lr], vec![]);
+        let mut adm = AdmissionChain::new(vec![lr], vec![]);
         let mut p = pod_with("burst", &[("{cpu: 300m}", "{cpu: 500m}")]);
         assert_eq!(
             adm.admit(&mut p).unwrap_err().message,
@@ -443,7 +443,7 @@ mod tests {
         let first = limit_range(
             "{apiVersion: v1, kind: LimitRange, metadata: {name: first}, spec: {limits: [{default: {memory: 1Gi}, type: Container}]}}",
         );
-        let mut adm = Admission::new(vec![other, first, limit_range(MEMORY_DEFAULTS)], vec![]);
+        let mut adm = AdmissionChain::new(vec![other, first, limit_range(MEMORY_DEFAULTS)], vec![]);
         let mut p = pod_with("p", &[("{}", "{}")]);
         adm.admit(&mut p).unwrap();
         // `first` set the limit (and, through its own defaulting, the request); the later range

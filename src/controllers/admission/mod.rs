@@ -31,11 +31,11 @@
 //! 4. Validating: LimitRanger checks `min`, `max` and `maxLimitRequestRatio`; ResourceQuota
 //!    checks and charges every matching quota.
 //!
-//! [`Admission::admit_pod`] is the whole chain. It runs Priority and DefaultTolerationSeconds
+//! [`AdmissionChain::admit_pod`] is the whole chain, and the one entry point the engine calls. It runs Priority and DefaultTolerationSeconds
 //! before LimitRanger's defaulting rather than after it: the three touch disjoint fields
 //! (priority, tolerations, resources) and only Priority can refuse, so the admitted pod and every
 //! refusal are upstream's; the order only decides what a refused pod carries (no LimitRanger
-//! defaults when Priority refuses it), which upstream never stores. [`Admission::admit`] is the
+//! defaults when Priority refuses it), which upstream never stores. [`AdmissionChain::admit`] is the
 //! chain from step 1 on, for callers that run [`priority::admit`] and
 //! [`add_default_tolerations`] themselves.
 //!
@@ -133,21 +133,21 @@ fn aggregate_messages(messages: &[String]) -> String {
 /// The admission chain of the API server for pod creation: the LimitRanges and ResourceQuotas
 /// of every namespace, and each quota's current usage.
 ///
-/// Charges are kept per pod, keyed by [`Pod::key`] (`namespace/name`), so [`Admission::release`]
-/// gives back exactly what [`Admission::admit`] (or [`Admission::charge_existing`]) charged, even
+/// Charges are kept per pod, keyed by [`Pod::key`] (`namespace/name`), so [`AdmissionChain::release`]
+/// gives back exactly what [`AdmissionChain::admit`] (or [`AdmissionChain::charge_existing`]) charged, even
 /// if the pod changed in between.
 #[derive(Clone, Debug, Default)]
-pub struct Admission {
+pub struct AdmissionChain {
     limit_ranges: Vec<LimitRange>,
     /// ResourceQuota's state: the quotas, their usage and the charge of every pod.
     quota: QuotaLedger,
 }
 
-impl Admission {
+impl AdmissionChain {
     /// An admission chain over `limit_ranges` (applied in this order within a namespace) and
     /// `quotas` (checked by name within a namespace), every quota's usage at 0.
     pub fn new(limit_ranges: Vec<LimitRange>, quotas: Vec<ResourceQuota>) -> Self {
-        Admission { limit_ranges, quota: QuotaLedger::new(quotas) }
+        AdmissionChain { limit_ranges, quota: QuotaLedger::new(quotas) }
     }
 
     /// The LimitRanges, in the order given.
@@ -173,11 +173,11 @@ impl Admission {
 
     /// The whole chain for a new pod (see the module docs for the order): Priority against
     /// `priority_classes`; DefaultTolerationSeconds with `tolerations` (not for mirror pods, which
-    /// keep the tolerations of their static pod); then [`Admission::admit`].
+    /// keep the tolerations of their static pod); then [`AdmissionChain::admit`].
     ///
     /// # Errors
     /// A [`Rejection`] from [`priority::admit`] (the pod is left unchanged then) or from
-    /// [`Admission::admit`].
+    /// [`AdmissionChain::admit`].
     pub fn admit_pod(
         &mut self,
         pod: &mut Pod,
@@ -201,7 +201,7 @@ impl Admission {
     /// the defaulted resources; LimitRanger min / max / maxLimitRequestRatio checks; then every
     /// matching ResourceQuota. On success the pod's quota usage ([`pod_quota_usage`], zero
     /// amounts left out, masked to each quota's `hard` keys) is added to each matching quota's
-    /// `used` and recorded under [`Pod::key`] for [`Admission::release`].
+    /// `used` and recorded under [`Pod::key`] for [`AdmissionChain::release`].
     ///
     /// A pod whose key is still charged is refused before any of this (upstream's storage
     /// answers `AlreadyExists` after admission). The PriorityClass quota scope reads
@@ -272,7 +272,7 @@ mod tests {
         let lr = limit_range(
             "{apiVersion: v1, kind: LimitRange, metadata: {name: cpu-resource-constraint}, spec: {limits: [{default: {cpu: 500m}, defaultRequest: {cpu: 500m}, max: {cpu: '1'}, min: {cpu: 100m}, type: Container}]}}",
         );
-        let mut adm = Admission::new(vec![lr], vec![]);
+        let mut adm = AdmissionChain::new(vec![lr], vec![]);
         let mut p = pod_with("example-conflict-with-limitrange-cpu", &[("{cpu: 700m}", "{}")]);
         let err = adm.admit(&mut p).unwrap_err();
         assert_eq!(err.reason, "Invalid");
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn limit_range_defaults_satisfy_quota_constraints() {
-        let mut adm = Admission::new(vec![limit_range(LIMIT_MEM_CPU_CONTAINER)], quotas(QUOTA_MEM_CPU));
+        let mut adm = AdmissionChain::new(vec![limit_range(LIMIT_MEM_CPU_CONTAINER)], quotas(QUOTA_MEM_CPU));
         let mut p = pod_with("defaulted", &[("{}", "{}")]);
         adm.admit(&mut p).unwrap();
         assert_eq!(
@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_charged_key_cannot_be_admitted_twice() {
-        let mut adm = Admission::new(vec![], quotas(QUOTA_POD));
+        let mut adm = AdmissionChain::new(vec![], quotas(QUOTA_POD));
         let mut p = pod_with("web-0", &[("{}", "{}")]);
         adm.admit(&mut p).unwrap();
         let err = adm.admit(&mut p.clone()).unwrap_err();

@@ -29,7 +29,7 @@ use crate::model::policy::{
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS};
 
 /// Upstream's plugin name, as [`Rejection::plugin`] gives it.
-const PLUGIN: &str = "ResourceQuota";
+pub const PLUGIN: &str = "ResourceQuota";
 
 /// Quota resource counting every pod object (`count/pods`), whatever its phase.
 pub const QUOTA_COUNT_PODS: &str = "count/pods";
@@ -331,7 +331,7 @@ impl QuotaLedger {
 mod tests {
     use super::*;
     use crate::api::quantity::format_quantity;
-    use crate::controllers::admission::Admission;
+    use crate::controllers::admission::AdmissionChain;
     use crate::controllers::admission::test_support::*;
     use crate::model::Resources;
     use crate::model::pod::simple_pod;
@@ -339,7 +339,7 @@ mod tests {
     #[test]
     fn quota_exceeded_message_matches_the_docs() {
         // Docs "Configure Memory and CPU Quotas for a Namespace".
-        let mut adm = Admission::new(vec![], quotas(QUOTA_MEM_CPU));
+        let mut adm = AdmissionChain::new(vec![], quotas(QUOTA_MEM_CPU));
         let mut p1 =
             pod_with("quota-mem-cpu-demo", &[("{memory: 600Mi, cpu: 400m}", "{memory: 800Mi, cpu: 800m}")]);
         adm.admit(&mut p1).unwrap();
@@ -371,7 +371,7 @@ mod tests {
         let q = quotas(
             "{apiVersion: v1, kind: ResourceQuota, metadata: {name: compute-resources}, spec: {hard: {requests.cpu: '1', limits.cpu: '2', limits.memory: 1Gi}}}",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         let mut p = pod_with("huge", &[("{cpu: '3', memory: 1Gi}", "{cpu: '3', memory: 2Gi}")]);
         assert_eq!(
             adm.admit(&mut p).unwrap_err().message,
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn quota_on_compute_resources_requires_them_on_every_container() {
-        let mut adm = Admission::new(vec![], quotas(QUOTA_MEM_CPU));
+        let mut adm = AdmissionChain::new(vec![], quotas(QUOTA_MEM_CPU));
         let mut p = pod_with("no-resources", &[("{}", "{}")]);
         p.containers[0].name = "nginx".into();
         assert_eq!(
@@ -395,7 +395,7 @@ mod tests {
         let q = quotas(
             "{apiVersion: v1, kind: ResourceQuota, metadata: {name: cpu-only}, spec: {hard: {limits.cpu: '4'}}}",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         let mut p = pod_with("mixed", &[("{cpu: 1}", "{}"), ("{cpu: 1}", "{cpu: 1}"), ("{cpu: 1}", "{}")]);
         let mut init = p.containers[0].clone();
         init.name = "a-init".into();
@@ -408,7 +408,7 @@ mod tests {
 
     #[test]
     fn pods_quota_release_gives_back_exactly_what_was_charged() {
-        let mut adm = Admission::new(vec![], quotas(QUOTA_POD));
+        let mut adm = AdmissionChain::new(vec![], quotas(QUOTA_POD));
         let mut a = pod_with("a", &[("{}", "{}")]);
         let mut b = pod_with("b", &[("{}", "{}")]);
         let mut c = pod_with("c", &[("{}", "{}")]);
@@ -435,7 +435,7 @@ mod tests {
         let q = quotas(
             "{apiVersion: v1, kind: ResourceQuota, metadata: {name: quota, namespace: test}, spec: {hard: {cpu: '3', memory: 100Gi, pods: '5'}}}",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         for (name, cpu, mem) in [("e1", 400, 20), ("e2", 300, 15), ("e3", 300, 15)] {
             let mut p =
                 simple_pod(name, Resources { milli_cpu: cpu, memory: mem * GI, ..Default::default() });
@@ -474,7 +474,7 @@ mod tests {
         let q = quotas(
             "{apiVersion: v1, kind: ResourceQuota, metadata: {name: q}, spec: {hard: {requests.cpu: '10', limits.cpu: '10', count/pods: '10'}}}",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         let mut p = pod_with("init-heavy", &[("{cpu: 500m}", "{cpu: 1}")]);
         let mut init = p.containers[0].clone();
         init.requests.milli_cpu = 2000;
@@ -497,7 +497,7 @@ mod tests {
         let q = quotas(
             "---\n{apiVersion: v1, kind: ResourceQuota, metadata: {name: besteffort}, spec: {hard: {pods: '1'}, scopes: [BestEffort]}}\n---\n{apiVersion: v1, kind: ResourceQuota, metadata: {name: not-besteffort}, spec: {hard: {pods: '5', requests.cpu: '1'}, scopes: [NotBestEffort, NotTerminating]}}\n",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         let mut be = pod_with("be", &[("{}", "{}")]);
         adm.admit(&mut be).unwrap();
         let mut burstable = pod_with("burstable", &[("{cpu: 200m}", "{}")]);
@@ -514,7 +514,7 @@ mod tests {
             "pods \"be2\" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1"
         );
         // A LimitRange default turns a would-be BestEffort pod into a Burstable one.
-        let mut adm = Admission::new(vec![limit_range(CPU_DEFAULTS)], adm.quotas().to_vec());
+        let mut adm = AdmissionChain::new(vec![limit_range(CPU_DEFAULTS)], adm.quotas().to_vec());
         let mut defaulted = pod_with("defaulted", &[("{}", "{}")]);
         adm.admit(&mut defaulted).unwrap();
         assert_eq!(adm.used("default", "besteffort").unwrap()["pods"], 0);
@@ -526,7 +526,7 @@ mod tests {
         let q = quotas(
             "{apiVersion: v1, kind: ResourceQuota, metadata: {name: t}, spec: {hard: {pods: '0'}, scopes: [Terminating]}}",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         let mut p = pod_with("p", &[("{}", "{}")]);
         assert!(adm.admit(&mut p).is_ok());
         assert!(!adm.is_charged("default/p"));
@@ -534,7 +534,7 @@ mod tests {
 
     #[test]
     fn priority_class_scope_selector_charges_the_matching_quota() {
-        let mut adm = Admission::new(vec![], quotas(QUOTA_PRIORITY));
+        let mut adm = AdmissionChain::new(vec![], quotas(QUOTA_PRIORITY));
         // Docs "Resource Quotas": high-priority-pod.yaml.
         let mut high = pod(
             "{apiVersion: v1, kind: Pod, metadata: {name: high-priority}, spec: {containers: [{name: high-priority, image: ubuntu, resources: {requests: {memory: 10Gi, cpu: 500m}, limits: {memory: 10Gi, cpu: 500m}}}], priorityClassName: high}}",
@@ -596,7 +596,7 @@ mod tests {
         let q = quotas(
             "{apiVersion: v1, kind: ResourceQuota, metadata: {name: gpu-quota}, spec: {hard: {requests.nvidia.com/gpu: '1', limits.nvidia.com/gpu: '0'}}}",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         let mut p = pod_with("gpu", &[("{}", "{nvidia.com/gpu: 2}")]);
         assert_eq!(
             adm.admit(&mut p).unwrap_err().message,
@@ -616,7 +616,7 @@ mod tests {
         let q = quotas(
             "---\n{apiVersion: v1, kind: ResourceQuota, metadata: {name: elsewhere, namespace: other}, spec: {hard: {pods: '0'}}}\n---\n{apiVersion: v1, kind: ResourceQuota, metadata: {name: objects}, spec: {hard: {services: '0', count/deployments.apps: '0'}}}\n",
         );
-        let mut adm = Admission::new(vec![], q);
+        let mut adm = AdmissionChain::new(vec![], q);
         let mut p = pod_with("p", &[("{}", "{}")]);
         assert!(adm.admit(&mut p).is_ok());
         assert!(!adm.is_charged("default/p"));

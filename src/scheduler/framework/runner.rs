@@ -76,7 +76,7 @@ pub struct FitError {
 #[derive(Clone, Debug)]
 pub struct CycleResult {
     /// The chosen node, a fit error, or a scheduler error message.
-    pub outcome: Outcome,
+    pub outcome: CycleOutcome,
     /// Nodes that passed Filter, in evaluation order.
     pub feasible: Vec<NodeId>,
     /// Rejected nodes with the status that rejected them (tagged with the plugin).
@@ -104,7 +104,7 @@ pub struct CycleResult {
 
 /// What a cycle decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CycleOutcome {
     /// Schedule on this node.
     Scheduled(NodeId),
     /// No node fits.
@@ -181,7 +181,7 @@ pub fn schedule_pod(
     opts: CycleOptions,
 ) -> CycleResult {
     let mut result = CycleResult {
-        outcome: Outcome::Error(String::new()),
+        outcome: CycleOutcome::Error(String::new()),
         feasible: Vec::new(),
         rejected: Vec::new(),
         scores: None,
@@ -194,7 +194,7 @@ pub fn schedule_pod(
     };
     let all = cluster.node_order();
     if all.is_empty() {
-        result.outcome = Outcome::Unschedulable(FitError {
+        result.outcome = CycleOutcome::Unschedulable(FitError {
             num_all_nodes: 0,
             message: "no nodes available to schedule pods".into(),
             unresolvable: true,
@@ -207,7 +207,7 @@ pub fn schedule_pod(
     let pre = match run_pre_filter(profile, &mut cs, pod, cluster, timed) {
         Ok(pre) => pre,
         Err(message) => {
-            result.outcome = Outcome::Error(message);
+            result.outcome = CycleOutcome::Error(message);
             return result;
         }
     };
@@ -225,7 +225,7 @@ pub fn schedule_pod(
         if opts.run_post_filter {
             post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
         }
-        result.outcome = Outcome::Unschedulable(fit);
+        result.outcome = CycleOutcome::Unschedulable(fit);
         return result;
     }
 
@@ -239,17 +239,17 @@ pub fn schedule_pod(
         if opts.run_post_filter {
             post_filter(profile, &cs, pod, cluster, rng, opts, &mut result, &mut fit);
         }
-        result.outcome = Outcome::Unschedulable(fit);
+        result.outcome = CycleOutcome::Unschedulable(fit);
         return result;
     }
     if result.feasible.len() == 1 && !opts.record_scores {
-        result.outcome = Outcome::Scheduled(result.feasible[0]);
+        result.outcome = CycleOutcome::Scheduled(result.feasible[0]);
         result.gpus = select_gpus(profile, &cs, pod, cluster, result.feasible[0]);
         return result;
     }
 
     if let Err(message) = run_pre_score(profile, &mut cs, pod, cluster, rng, &result.feasible, timed) {
-        result.outcome = Outcome::Error(message);
+        result.outcome = CycleOutcome::Error(message);
         return result;
     }
     result.prescore_skipped = cs.skip_score.clone();
@@ -259,12 +259,12 @@ pub fn schedule_pod(
             totals
         }
         Err(message) => {
-            result.outcome = Outcome::Error(message);
+            result.outcome = CycleOutcome::Error(message);
             return result;
         }
     };
     let chosen = select_host(&result.feasible, &totals, opts.tie_break, rng);
-    result.outcome = Outcome::Scheduled(chosen);
+    result.outcome = CycleOutcome::Scheduled(chosen);
     result.gpus = select_gpus(profile, &cs, pod, cluster, chosen);
     result
 }
@@ -392,7 +392,7 @@ fn find_nodes_that_pass_filters(
         let info = cluster.node(nominated);
         if filters.iter().all(|(_, f)| f.filter(cs, pod, info, cluster).is_success()) {
             result.feasible.push(nominated);
-            result.outcome = Outcome::Scheduled(nominated);
+            result.outcome = CycleOutcome::Scheduled(nominated);
             return ControlFlow::Break(());
         }
     }
@@ -400,7 +400,8 @@ fn find_nodes_that_pass_filters(
     match filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, timed) {
         Ok(processed) => state.next_start_node_index = (start + processed) % all.len(),
         Err((processed, s)) => {
-            result.outcome = Outcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
+            result.outcome =
+                CycleOutcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
             state.next_start_node_index = (start + processed) % all.len();
             return ControlFlow::Break(());
         }
