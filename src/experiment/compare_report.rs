@@ -80,16 +80,12 @@ fn size_bars(names: &[String], rows: &[CompareRow]) -> String {
     bar_chart("p99 pending time by pod size (cpu request), mean over seeds", "pending time (s)", &cats, &bars)
 }
 
-/// Writes `charts/*.svg` and `report.html` of a comparison into `dir`.
-///
-/// # Errors
-/// [`SimError::Output`] when a file cannot be written.
-pub fn write_compare_report(
-    dir: &Path,
+/// The comparison's charts: (file name, SVG, caption), in the order the page shows them.
+fn compare_charts(
     plan: &Plan,
     runs: &[Vec<RunDigest>],
     rows: &[CompareRow],
-) -> Result<(), SimError> {
+) -> Vec<(&'static str, String, String)> {
     let names = &plan.profiles;
     let first = plan.seeds.first().copied().unwrap_or(0);
     let series: Vec<&[Sample]> = runs
@@ -97,7 +93,7 @@ pub fn write_compare_report(
         .map(|rs| rs.iter().find(|r| !r.series.is_empty()).map_or(&[][..], |r| r.series.as_slice()))
         .collect();
     let has_gpu = runs.iter().flatten().any(|r| r.summary.gpu_allocated_peak > 0.0);
-    let mut charts: Vec<(&str, String, String)> = vec![
+    let mut charts: Vec<(&'static str, String, String)> = vec![
         (
             "pending_cdf.svg",
             pending_cdf(names, runs),
@@ -199,12 +195,34 @@ pub fn write_compare_report(
         ),
         "CPU demand cut by CFS quota (0 without a runtime section), means with 95 % intervals.".into(),
     ));
+    charts
+}
+
+/// Writes `charts/*.svg` and `report.html` of a comparison into `dir`.
+///
+/// # Errors
+/// [`SimError::Output`] when a file cannot be written.
+pub fn write_compare_report(
+    dir: &Path,
+    plan: &Plan,
+    runs: &[Vec<RunDigest>],
+    rows: &[CompareRow],
+) -> Result<(), SimError> {
+    let charts = compare_charts(plan, runs, rows);
     let cdir = dir.join("charts");
     std::fs::create_dir_all(&cdir).map_err(|e| out_err(&cdir, e))?;
     for (file, svg, _) in &charts {
         std::fs::write(cdir.join(file), svg).map_err(|e| out_err(&cdir.join(file), e))?;
     }
 
+    let page = compare_page(plan, rows, &charts);
+    std::fs::write(dir.join("report.html"), page.finish()).map_err(|e| out_err(dir, e))
+}
+
+/// The comparison's `report.html`: the paired differences, the charts, the per-profile tables and
+/// the scenario.
+fn compare_page(plan: &Plan, rows: &[CompareRow], charts: &[(&str, String, String)]) -> Page {
+    let names = &plan.profiles;
     let mut page = Page::new(&format!("capsim compare: {}", plan.scenario));
     page.para(&format!(
         "Profiles {} (the first is the baseline of the paired differences) over {} seeds ({}), {} runs; \
@@ -245,11 +263,11 @@ pub fn write_compare_report(
     };
     let header = ["metric", "group", "profile", "seeds", "mean", "95 % CI"];
     page.heading("Charts");
-    for (file, svg, caption) in &charts {
+    for (file, svg, caption) in charts {
         page.chart(svg, &format!("charts/{file}: {caption}"));
     }
     page.heading("Per profile (whole run)").table(&header, &per_profile(true));
     page.heading("Pending by priority, namespace and pod size").table(&header, &per_profile(false));
     page.heading("Scenario").pre(&plan.text);
-    std::fs::write(dir.join("report.html"), page.finish()).map_err(|e| out_err(dir, e))
+    page
 }
