@@ -395,7 +395,7 @@ fn instantiate(
         })
         .collect();
     for point in POINTS {
-        for (i, e) in point_set(&custom, point).enabled.iter().enumerate() {
+        for (i, e) in point_set(custom, point).enabled.iter().enumerate() {
             named.push((e.name.clone(), at(&format!("plugins.{point}.enabled[{i}].name"))));
         }
     }
@@ -461,7 +461,7 @@ fn point_lists(
     let at = |f: &str| format!("profiles[{pi}].{f}");
     let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for point in POINTS {
-        let set = point_set(&custom, point);
+        let set = point_set(custom, point);
         let mut own: Vec<String> = Vec::new();
         for (i, e) in set.enabled.iter().enumerate() {
             let p = &instances[&e.name];
