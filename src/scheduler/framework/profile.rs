@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use super::Plugin;
 use super::registry::{DEFAULT_MULTI_POINT, Registry};
-use crate::api::scheduler_config::{KubeSchedulerConfiguration, PluginEntry, PluginSet, Plugins};
+use crate::api::scheduler_config::{
+    KubeSchedulerConfiguration, KubeSchedulerProfile, PluginEntry, PluginSet, Plugins,
+};
 use crate::names::DEFAULT_SCHEDULER_NAME;
 
 /// A configuration error: the field path inside the KubeSchedulerConfiguration and what is wrong.
@@ -228,213 +230,15 @@ pub fn build(cfg: &KubeSchedulerConfiguration, registry: &Registry) -> Result<Sc
     let mut profiles: Vec<Profile> = Vec::new();
     let mut queue_sort_of_first: Option<(String, serde_json::Value)> = None;
     for (pi, raw) in raw_profiles.iter().enumerate() {
+        let (profile, qs_args) = build_profile(cfg, raw, pi, raw_profiles.len(), &profiles, registry)?;
+        let name = &profile.scheduler_name;
         let at = |f: &str| format!("profiles[{pi}].{f}");
-        // v1 defaulting names the profile only when it is the only one.
-        let name = match &raw.scheduler_name {
-            Some(n) => n.clone(),
-            None if raw_profiles.len() == 1 => DEFAULT_SCHEDULER_NAME.to_string(),
-            None => String::new(),
+        let err = |field: String, message: String, subject: &str| ConfigError {
+            field,
+            message,
+            subject: subject.to_string(),
         };
-        if name.is_empty() {
-            return Err(err(at("schedulerName"), "Required value".into(), ""));
-        }
-        if profiles.iter().any(|p| p.scheduler_name == name) {
-            return Err(err(at("schedulerName"), format!("Duplicate value: {name:?}"), &name));
-        }
-        if let Some(p) = raw.percentage_of_nodes_to_score
-            && !(0..=100).contains(&p)
-        {
-            return Err(err(
-                at("percentageOfNodesToScore"),
-                format!("{p}: not in valid range [0-100]"),
-                &name,
-            ));
-        }
-        let custom = raw.plugins.clone().unwrap_or_default();
-        let defaults: Vec<PluginEntry> = DEFAULT_MULTI_POINT
-            .iter()
-            .map(|(n, w)| PluginEntry { name: n.to_string(), weight: (*w > 0).then_some(*w) })
-            .collect();
-        let multi = merge_plugin_set(&defaults, &custom.multi_point);
-
-        // Args per plugin name; duplicates are an error as upstream validation says.
-        let mut args: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
-        for (ci, pc) in raw.plugin_config.iter().enumerate() {
-            if args.insert(pc.name.as_str(), &pc.args).is_some() {
-                return Err(err(
-                    at(&format!("pluginConfig[{ci}]")),
-                    format!("Duplicate value: {:?}", pc.name),
-                    &pc.name,
-                ));
-            }
-        }
-
-        // Instantiate every plugin named anywhere, once.
-        let mut instances: BTreeMap<String, Arc<dyn Plugin>> = BTreeMap::new();
-        let mut named: Vec<(String, String)> = multi
-            .enabled
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                // Name the user's own entry when the plugin came from their multiPoint list.
-                let own = custom.multi_point.enabled.iter().position(|c| c.name == e.name);
-                let field = match own {
-                    Some(j) => format!("plugins.multiPoint.enabled[{j}].name"),
-                    None => format!("plugins.multiPoint (default plugin #{i})"),
-                };
-                (e.name.clone(), at(&field))
-            })
-            .collect();
-        for point in POINTS {
-            for (i, e) in point_set(&custom, point).enabled.iter().enumerate() {
-                named.push((e.name.clone(), at(&format!("plugins.{point}.enabled[{i}].name"))));
-            }
-        }
-        // Reserve, Permit, PreBind and PostBind run no in-tree logic capsim models, but a plugin
-        // named there must still exist.
-        for (point, set) in [
-            ("reserve", &custom.reserve),
-            ("permit", &custom.permit),
-            ("preBind", &custom.pre_bind),
-            ("postBind", &custom.post_bind),
-        ] {
-            for (i, e) in set.enabled.iter().enumerate() {
-                if !registry.contains(&e.name) {
-                    return Err(err(
-                        at(&format!("plugins.{point}.enabled[{i}].name")),
-                        registry.not_built_in(&e.name),
-                        &e.name,
-                    ));
-                }
-            }
-        }
-        for (pname, field) in named.iter() {
-            let pname: &String = pname;
-            if instances.contains_key(pname) {
-                continue;
-            }
-            let Some(make) = registry.factory(pname) else {
-                return Err(err(field.clone(), registry.not_built_in(pname), pname));
-            };
-            let a = args.get(pname.as_str()).map(|v| without_type_meta(v)).unwrap_or(serde_json::Value::Null);
-            let plugin = make(&a).map_err(|m| {
-                let ci = raw.plugin_config.iter().position(|c| c.name == *pname).unwrap_or(0);
-                err(at(&format!("pluginConfig[{ci}].args")), format!("plugin {pname}: {m}"), pname)
-            })?;
-            instances.insert(pname.clone(), plugin);
-        }
-        for (ci, pc) in raw.plugin_config.iter().enumerate() {
-            if !registry.contains(&pc.name) {
-                return Err(err(
-                    at(&format!("pluginConfig[{ci}].name")),
-                    registry.not_built_in(&pc.name),
-                    &pc.name,
-                ));
-            }
-        }
-
-        // Per point: the point's own list, then the multiPoint expansion.
-        let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for point in POINTS {
-            let set = point_set(&custom, point);
-            let mut own: Vec<String> = Vec::new();
-            for (i, e) in set.enabled.iter().enumerate() {
-                let p = &instances[&e.name];
-                if !implements(p.as_ref(), point) {
-                    return Err(err(
-                        at(&format!("plugins.{point}.enabled[{i}].name")),
-                        format!("plugin {:?} does not extend {} plugin", e.name, point_type(point)),
-                        &e.name,
-                    ));
-                }
-                if own.contains(&e.name) {
-                    return Err(err(
-                        at(&format!("plugins.{point}.enabled[{i}].name")),
-                        format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
-                        &e.name,
-                    ));
-                }
-                own.push(e.name.clone());
-            }
-            if set.disabled.iter().any(|d| d.name == "*") {
-                lists.insert(point, own);
-                continue;
-            }
-            let mut overrides: Vec<String> = Vec::new();
-            let mut from_multi: Vec<String> = Vec::new();
-            for e in &multi.enabled {
-                let p = &instances[&e.name];
-                if !implements(p.as_ref(), point) || set.disabled.iter().any(|d| d.name == e.name) {
-                    continue;
-                }
-                if own.contains(&e.name) {
-                    overrides.push(e.name.clone());
-                    continue;
-                }
-                if from_multi.contains(&e.name) {
-                    return Err(err(
-                        at("plugins.multiPoint.enabled"),
-                        format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
-                        &e.name,
-                    ));
-                }
-                from_multi.push(e.name.clone());
-            }
-            let mut ordered: Vec<String> = own.iter().filter(|n| overrides.contains(n)).cloned().collect();
-            ordered.extend(from_multi);
-            ordered.extend(own.iter().filter(|n| !overrides.contains(n)).cloned());
-            lists.insert(point, ordered);
-        }
-
-        // Score weights: the score point's own entry wins, then multiPoint; 0 or unset → 1.
-        let mut weights: BTreeMap<String, i64> = BTreeMap::new();
-        for e in custom.score.enabled.iter().chain(&multi.enabled) {
-            weights.entry(e.name.clone()).or_insert_with(|| e.weight.filter(|w| *w != 0).unwrap_or(1) as i64);
-        }
-        for (name, w) in &weights {
-            if *w < 0 {
-                return Err(err(
-                    at("plugins.score"),
-                    format!("plugin {name:?}: weight {w} must be positive"),
-                    name,
-                ));
-            }
-        }
-        let get = |point: &str| -> Vec<Arc<dyn Plugin>> {
-            lists[point].iter().map(|n| Arc::clone(&instances[n])).collect()
-        };
-        let profile = Profile {
-            scheduler_name: name.clone(),
-            percentage_of_nodes_to_score: raw
-                .percentage_of_nodes_to_score
-                .or(cfg.percentage_of_nodes_to_score),
-            pre_enqueue: get("preEnqueue"),
-            queue_sort: get("queueSort"),
-            pre_filter: get("preFilter"),
-            filter: get("filter"),
-            post_filter: get("postFilter"),
-            pre_score: get("preScore"),
-            score: lists["score"]
-                .iter()
-                .map(|n| WeightedPlugin {
-                    plugin: Arc::clone(&instances[n]),
-                    weight: weights.get(n).copied().unwrap_or(1),
-                })
-                .collect(),
-            bind: get("bind"),
-        };
-        if profile.queue_sort.len() != 1 {
-            return Err(err(
-                at("plugins.queueSort"),
-                format!("exactly one QueueSort plugin must be enabled, found {}", profile.queue_sort.len()),
-                &name,
-            ));
-        }
-        if profile.bind.is_empty() {
-            return Err(err(at("plugins.bind"), "at least one Bind plugin must be enabled".into(), &name));
-        }
         let qs_name = profile.queue_sort[0].name().to_string();
-        let qs_args = args.get(qs_name.as_str()).map(|v| (*v).clone()).unwrap_or(serde_json::Value::Null);
         match &queue_sort_of_first {
             None => queue_sort_of_first = Some((qs_name, qs_args)),
             Some(first) => {
@@ -442,7 +246,7 @@ pub fn build(cfg: &KubeSchedulerConfiguration, registry: &Registry) -> Result<Sc
                     return Err(err(
                         at("plugins.queueSort"),
                         "QueueSort plugin and its args must be the same for all profiles".into(),
-                        &name,
+                        name,
                     ));
                 }
             }
@@ -450,4 +254,262 @@ pub fn build(cfg: &KubeSchedulerConfiguration, registry: &Registry) -> Result<Sc
         profiles.push(profile);
     }
     Ok(SchedulerConfig { profiles, pod_initial_backoff_seconds: initial, pod_max_backoff_seconds: max })
+}
+
+/// Builds profile `pi` (of `count`) after the ones built so far (`profiles`): its name, the defaults merged with
+/// its plugins, the plugins instantiated from `registry`, the per-point lists and score weights.
+/// Also returns the args of its QueueSort plugin (`Value::Null` when none were given).
+fn build_profile(
+    cfg: &KubeSchedulerConfiguration,
+    raw: &KubeSchedulerProfile,
+    pi: usize,
+    count: usize,
+    profiles: &[Profile],
+    registry: &Registry,
+) -> Result<(Profile, serde_json::Value), ConfigError> {
+    let err = |field: String, message: String, subject: &str| ConfigError {
+        field,
+        message,
+        subject: subject.to_string(),
+    };
+    let at = |f: &str| format!("profiles[{pi}].{f}");
+    // v1 defaulting names the profile only when it is the only one.
+    let name = match &raw.scheduler_name {
+        Some(n) => n.clone(),
+        None if count == 1 => DEFAULT_SCHEDULER_NAME.to_string(),
+        None => String::new(),
+    };
+    if name.is_empty() {
+        return Err(err(at("schedulerName"), "Required value".into(), ""));
+    }
+    if profiles.iter().any(|p| p.scheduler_name == name) {
+        return Err(err(at("schedulerName"), format!("Duplicate value: {name:?}"), &name));
+    }
+    if let Some(p) = raw.percentage_of_nodes_to_score
+        && !(0..=100).contains(&p)
+    {
+        return Err(err(at("percentageOfNodesToScore"), format!("{p}: not in valid range [0-100]"), &name));
+    }
+    let custom = raw.plugins.clone().unwrap_or_default();
+    let defaults: Vec<PluginEntry> = DEFAULT_MULTI_POINT
+        .iter()
+        .map(|(n, w)| PluginEntry { name: n.to_string(), weight: (*w > 0).then_some(*w) })
+        .collect();
+    let multi = merge_plugin_set(&defaults, &custom.multi_point);
+
+    // Args per plugin name; duplicates are an error as upstream validation says.
+    let mut args: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+    for (ci, pc) in raw.plugin_config.iter().enumerate() {
+        if args.insert(pc.name.as_str(), &pc.args).is_some() {
+            return Err(err(
+                at(&format!("pluginConfig[{ci}]")),
+                format!("Duplicate value: {:?}", pc.name),
+                &pc.name,
+            ));
+        }
+    }
+
+    let instances = instantiate(raw, &custom, &multi, &args, pi, registry)?;
+    let lists = point_lists(&custom, &multi, &instances, pi)?;
+
+    // Score weights: the score point's own entry wins, then multiPoint; 0 or unset → 1.
+    let mut weights: BTreeMap<String, i64> = BTreeMap::new();
+    for e in custom.score.enabled.iter().chain(&multi.enabled) {
+        weights.entry(e.name.clone()).or_insert_with(|| e.weight.filter(|w| *w != 0).unwrap_or(1) as i64);
+    }
+    for (name, w) in &weights {
+        if *w < 0 {
+            return Err(err(
+                at("plugins.score"),
+                format!("plugin {name:?}: weight {w} must be positive"),
+                name,
+            ));
+        }
+    }
+    let get = |point: &str| -> Vec<Arc<dyn Plugin>> {
+        lists[point].iter().map(|n| Arc::clone(&instances[n])).collect()
+    };
+    let profile = Profile {
+        scheduler_name: name.clone(),
+        percentage_of_nodes_to_score: raw.percentage_of_nodes_to_score.or(cfg.percentage_of_nodes_to_score),
+        pre_enqueue: get("preEnqueue"),
+        queue_sort: get("queueSort"),
+        pre_filter: get("preFilter"),
+        filter: get("filter"),
+        post_filter: get("postFilter"),
+        pre_score: get("preScore"),
+        score: lists["score"]
+            .iter()
+            .map(|n| WeightedPlugin {
+                plugin: Arc::clone(&instances[n]),
+                weight: weights.get(n).copied().unwrap_or(1),
+            })
+            .collect(),
+        bind: get("bind"),
+    };
+    if profile.queue_sort.len() != 1 {
+        return Err(err(
+            at("plugins.queueSort"),
+            format!("exactly one QueueSort plugin must be enabled, found {}", profile.queue_sort.len()),
+            &name,
+        ));
+    }
+    if profile.bind.is_empty() {
+        return Err(err(at("plugins.bind"), "at least one Bind plugin must be enabled".into(), &name));
+    }
+    let qs_name = profile.queue_sort[0].name();
+    let qs_args = args.get(qs_name).map(|v| (*v).clone()).unwrap_or(serde_json::Value::Null);
+    Ok((profile, qs_args))
+}
+
+/// Instantiates, once each, every plugin profile `pi` names (multiPoint, then each point's own
+/// lists), with its args; checks that the plugins named only at Reserve, Permit, PreBind and
+/// PostBind and in `pluginConfig` exist.
+fn instantiate(
+    raw: &KubeSchedulerProfile,
+    custom: &Plugins,
+    multi: &PluginSet,
+    args: &BTreeMap<&str, &serde_json::Value>,
+    pi: usize,
+    registry: &Registry,
+) -> Result<BTreeMap<String, Arc<dyn Plugin>>, ConfigError> {
+    let err = |field: String, message: String, subject: &str| ConfigError {
+        field,
+        message,
+        subject: subject.to_string(),
+    };
+    let at = |f: &str| format!("profiles[{pi}].{f}");
+    let mut instances: BTreeMap<String, Arc<dyn Plugin>> = BTreeMap::new();
+    let mut named: Vec<(String, String)> = multi
+        .enabled
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            // Name the user's own entry when the plugin came from their multiPoint list.
+            let own = custom.multi_point.enabled.iter().position(|c| c.name == e.name);
+            let field = match own {
+                Some(j) => format!("plugins.multiPoint.enabled[{j}].name"),
+                None => format!("plugins.multiPoint (default plugin #{i})"),
+            };
+            (e.name.clone(), at(&field))
+        })
+        .collect();
+    for point in POINTS {
+        for (i, e) in point_set(custom, point).enabled.iter().enumerate() {
+            named.push((e.name.clone(), at(&format!("plugins.{point}.enabled[{i}].name"))));
+        }
+    }
+    // Reserve, Permit, PreBind and PostBind run no in-tree logic capsim models, but a plugin
+    // named there must still exist.
+    for (point, set) in [
+        ("reserve", &custom.reserve),
+        ("permit", &custom.permit),
+        ("preBind", &custom.pre_bind),
+        ("postBind", &custom.post_bind),
+    ] {
+        for (i, e) in set.enabled.iter().enumerate() {
+            if !registry.contains(&e.name) {
+                return Err(err(
+                    at(&format!("plugins.{point}.enabled[{i}].name")),
+                    registry.not_built_in(&e.name),
+                    &e.name,
+                ));
+            }
+        }
+    }
+    for (pname, field) in named.iter() {
+        let pname: &String = pname;
+        if instances.contains_key(pname) {
+            continue;
+        }
+        let Some(make) = registry.factory(pname) else {
+            return Err(err(field.clone(), registry.not_built_in(pname), pname));
+        };
+        let a = args.get(pname.as_str()).map(|v| without_type_meta(v)).unwrap_or(serde_json::Value::Null);
+        let plugin = make(&a).map_err(|m| {
+            let ci = raw.plugin_config.iter().position(|c| c.name == *pname).unwrap_or(0);
+            err(at(&format!("pluginConfig[{ci}].args")), format!("plugin {pname}: {m}"), pname)
+        })?;
+        instances.insert(pname.clone(), plugin);
+    }
+    for (ci, pc) in raw.plugin_config.iter().enumerate() {
+        if !registry.contains(&pc.name) {
+            return Err(err(
+                at(&format!("pluginConfig[{ci}].name")),
+                registry.not_built_in(&pc.name),
+                &pc.name,
+            ));
+        }
+    }
+
+    Ok(instances)
+}
+
+/// Per extension point of profile `pi`: the point's own list, then the multiPoint expansion
+/// (`expandMultiPointPlugins`), checking that each plugin implements the point and is listed once.
+fn point_lists(
+    custom: &Plugins,
+    multi: &PluginSet,
+    instances: &BTreeMap<String, Arc<dyn Plugin>>,
+    pi: usize,
+) -> Result<BTreeMap<&'static str, Vec<String>>, ConfigError> {
+    let err = |field: String, message: String, subject: &str| ConfigError {
+        field,
+        message,
+        subject: subject.to_string(),
+    };
+    let at = |f: &str| format!("profiles[{pi}].{f}");
+    let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for point in POINTS {
+        let set = point_set(custom, point);
+        let mut own: Vec<String> = Vec::new();
+        for (i, e) in set.enabled.iter().enumerate() {
+            let p = &instances[&e.name];
+            if !implements(p.as_ref(), point) {
+                return Err(err(
+                    at(&format!("plugins.{point}.enabled[{i}].name")),
+                    format!("plugin {:?} does not extend {} plugin", e.name, point_type(point)),
+                    &e.name,
+                ));
+            }
+            if own.contains(&e.name) {
+                return Err(err(
+                    at(&format!("plugins.{point}.enabled[{i}].name")),
+                    format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
+                    &e.name,
+                ));
+            }
+            own.push(e.name.clone());
+        }
+        if set.disabled.iter().any(|d| d.name == "*") {
+            lists.insert(point, own);
+            continue;
+        }
+        let mut overrides: Vec<String> = Vec::new();
+        let mut from_multi: Vec<String> = Vec::new();
+        for e in &multi.enabled {
+            let p = &instances[&e.name];
+            if !implements(p.as_ref(), point) || set.disabled.iter().any(|d| d.name == e.name) {
+                continue;
+            }
+            if own.contains(&e.name) {
+                overrides.push(e.name.clone());
+                continue;
+            }
+            if from_multi.contains(&e.name) {
+                return Err(err(
+                    at("plugins.multiPoint.enabled"),
+                    format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
+                    &e.name,
+                ));
+            }
+            from_multi.push(e.name.clone());
+        }
+        let mut ordered: Vec<String> = own.iter().filter(|n| overrides.contains(n)).cloned().collect();
+        ordered.extend(from_multi);
+        ordered.extend(own.iter().filter(|n| !overrides.contains(n)).cloned());
+        lists.insert(point, ordered);
+    }
+
+    Ok(lists)
 }
