@@ -169,14 +169,14 @@ fn resource_usage(
     }
     if dists.is_empty() {
         let m = "give a distribution (constant, uniform, normal, lognormal or empirical)".to_string();
-        return Err(field_err(path, text, name, &fld, m));
+        return Err(field_err(path, text, name, fld, m));
     }
     if dists.len() > 1 {
         return Err(field_err(
             path,
             text,
             name,
-            &fld,
+            fld,
             "give one distribution (constant, uniform, normal, lognormal or empirical)".into(),
         ));
     }
@@ -188,7 +188,7 @@ fn resource_usage(
         Dist::Empirical(v) => v.iter().any(|x| !x.is_finite() || *x < 0.0),
     };
     if let Some(d) = dists.first().filter(|d| bad(d)) {
-        return Err(field_err(path, text, name, &fld, format!("{d:?}: ratios must be finite and ≥ 0")));
+        return Err(field_err(path, text, name, fld, format!("{d:?}: ratios must be finite and ≥ 0")));
     }
     let growth = match &u.growth_per_hour {
         None => 0.0,
