@@ -57,8 +57,8 @@ pub struct JobStatus {
 impl Job {
     /// Pods to create now (upstream `manageJob`): `min(parallelism, completions − succeeded) −
     /// active`, none once finished or during a failure backoff.
-    pub fn wanted(&self, st: &JobStatus, now_ms: i64) -> usize {
-        if st.finished.is_some() || now_ms < st.not_before_ms {
+    pub fn wanted(&self, st: &JobStatus, now: SimTime) -> usize {
+        if st.finished.is_some() || now.as_millis() < st.not_before_ms {
             return 0;
         }
         let want = self.parallelism.min(self.completions - st.succeeded).max(0) as usize;
@@ -157,7 +157,7 @@ impl JobController {
             st.finished = Some("Failed");
             return JobSync::Failed(st.active.clone());
         }
-        JobSync::Create(job.wanted(st, now.0))
+        JobSync::Create(job.wanted(st, now))
     }
 }
 
@@ -178,14 +178,14 @@ mod tests {
             created: SimTime::ZERO,
         };
         let mut st = JobStatus::default();
-        assert_eq!(job.wanted(&st, 0), 2);
+        assert_eq!(job.wanted(&st, SimTime::ZERO), 2);
         st.active = vec![1];
-        assert_eq!(job.wanted(&st, 0), 1);
+        assert_eq!(job.wanted(&st, SimTime::ZERO), 1);
         st.succeeded = 4;
         st.active.clear();
-        assert_eq!(job.wanted(&st, 0), 1, "only one completion left");
+        assert_eq!(job.wanted(&st, SimTime::ZERO), 1, "only one completion left");
         st.not_before_ms = 10;
-        assert_eq!(job.wanted(&st, 5), 0);
+        assert_eq!(job.wanted(&st, SimTime(5)), 0);
         assert_eq!(Job::backoff_ms(1), 10_000);
         assert_eq!(Job::backoff_ms(3), 40_000);
         assert_eq!(Job::backoff_ms(9), 600_000);

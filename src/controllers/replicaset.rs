@@ -145,8 +145,8 @@ pub struct Rank {
 
 /// Upstream `logarithmicRankDiff`'s bucket: ⌊log2(now − t)⌋ of the age in nanoseconds, -1 for
 /// a non-positive age.
-fn log_bucket(now_ms: i64, t_ms: i64) -> i64 {
-    let d = (now_ms - t_ms).saturating_mul(1_000_000);
+fn log_bucket(now: SimTime, t_ms: i64) -> i64 {
+    let d = (now.as_millis() - t_ms).saturating_mul(1_000_000);
     if d > 0 { 63 - d.leading_zeros() as i64 } else { -1 }
 }
 
@@ -155,14 +155,14 @@ fn log_bucket(now_ms: i64, t_ms: i64) -> i64 {
 /// first; lower deletion cost first; more siblings on the node first; ready more recently first
 /// (log2 buckets); more restarts first; created more recently first (log2 buckets); then the
 /// newer pod (higher id) first, where upstream compares random UIDs.
-pub fn deletes_before(a: &Rank, b: &Rank, now_ms: i64) -> Ordering {
+pub fn deletes_before(a: &Rank, b: &Rank, now: SimTime) -> Ordering {
     let first = |x: bool, y: bool| y.cmp(&x); // `true` sorts first
     first(!a.assigned, !b.assigned)
         .then_with(|| first(!a.ready, !b.ready))
         .then_with(|| a.deletion_cost.cmp(&b.deletion_cost))
         .then_with(|| b.siblings_on_node.cmp(&a.siblings_on_node))
         .then_with(|| match (a.ready, b.ready, a.ready_ms, b.ready_ms) {
-            (true, true, Some(x), Some(y)) if x != y => log_bucket(now_ms, x).cmp(&log_bucket(now_ms, y)),
+            (true, true, Some(x), Some(y)) if x != y => log_bucket(now, x).cmp(&log_bucket(now, y)),
             _ => Ordering::Equal,
         })
         .then_with(|| b.restarts.cmp(&a.restarts))
@@ -170,7 +170,7 @@ pub fn deletes_before(a: &Rank, b: &Rank, now_ms: i64) -> Ordering {
             if a.created_ms == b.created_ms {
                 Ordering::Equal
             } else {
-                log_bucket(now_ms, a.created_ms).cmp(&log_bucket(now_ms, b.created_ms))
+                log_bucket(now, a.created_ms).cmp(&log_bucket(now, b.created_ms))
             }
         })
         .then_with(|| b.pod.cmp(&a.pod))
@@ -185,7 +185,7 @@ pub fn scale_down_victims(
     created_ms: impl Fn(PodId) -> i64,
     kubelet: impl Fn(PodId) -> (bool, u32),
     count: usize,
-    now_ms: i64,
+    now: SimTime,
 ) -> Vec<PodId> {
     let mut ranks: Vec<Rank> = active
         .iter()
@@ -205,7 +205,7 @@ pub fn scale_down_victims(
             }
         })
         .collect();
-    ranks.sort_by(|a, b| deletes_before(a, b, now_ms));
+    ranks.sort_by(|a, b| deletes_before(a, b, now));
     ranks.into_iter().take(count).map(|r| r.pod).collect()
 }
 
@@ -227,7 +227,7 @@ mod tests {
     }
 
     fn order(mut v: Vec<Rank>, now: i64) -> Vec<PodId> {
-        v.sort_by(|a, b| deletes_before(a, b, now));
+        v.sort_by(|a, b| deletes_before(a, b, SimTime(now)));
         v.into_iter().map(|r| r.pod).collect()
     }
 
@@ -279,7 +279,7 @@ mod tests {
             1 => (false, 4), // crash-looping
             _ => (true, 2),
         };
-        let order = scale_down_victims(&c, &pods, |_| 0, kubelet, 3, 3_600_000);
+        let order = scale_down_victims(&c, &pods, |_| 0, kubelet, 3, SimTime(3_600_000));
         assert_eq!(order, vec![1, 2, 0]);
     }
 
@@ -309,8 +309,8 @@ mod tests {
 
     #[test]
     fn log_buckets_are_log2_of_nanoseconds() {
-        assert_eq!(log_bucket(1_000, 0), 29, "1 s = 1e9 ns; 2^29 ≤ 1e9 < 2^30");
-        assert_eq!(log_bucket(0, 0), -1);
+        assert_eq!(log_bucket(SimTime(1_000), 0), 29, "1 s = 1e9 ns; 2^29 ≤ 1e9 < 2^30");
+        assert_eq!(log_bucket(SimTime::ZERO, 0), -1);
         assert_eq!(template_hash("web").len(), 10);
         assert_eq!(template_hash("web"), template_hash("web"));
         assert_ne!(template_hash("web"), template_hash("api"));

@@ -15,6 +15,7 @@ use super::usage::{Base, UsageRule, base_amount, diurnal_factor};
 use crate::model::pod::{QosClass, qos_class};
 use crate::model::resources::{DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST};
 use crate::model::{NodeId, Pod, PodId};
+use crate::time::SimTime;
 
 /// A timer the kubelet asks the engine to fire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +139,7 @@ pub enum PressureAction {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OomOutcome {
     /// It restarts at this time (`restartPolicy` Always or OnFailure).
-    Restart(i64, Timer, String),
+    Restart(SimTime, Timer, String),
     /// The pod fails (`restartPolicy: Never`).
     PodFailed(String),
 }
@@ -188,10 +189,10 @@ impl Kubelet {
     }
 
     /// Integrates a node's CPU counters up to `now`.
-    fn advance(&mut self, node: NodeId, now: i64) {
+    fn advance(&mut self, node: NodeId, now: SimTime) {
         let Some(ns) = self.nodes.get_mut(&node) else { return };
-        let dt = (now - ns.last_ms) as f64;
-        ns.last_ms = now;
+        let dt = (now.as_millis() - ns.last_ms) as f64;
+        ns.last_ms = now.as_millis();
         if dt <= 0.0 {
             return;
         }
@@ -211,7 +212,7 @@ impl Kubelet {
     }
 
     /// Shares out the node's CPU anew and returns the memory timers of the node.
-    fn recompute(&mut self, node: NodeId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+    fn recompute(&mut self, node: NodeId, size: NodeSize, now: SimTime) -> Vec<(SimTime, Timer)> {
         let Some(ns) = self.nodes.get_mut(&node) else { return Vec::new() };
         ns.epoch += 1;
         let mut flat: Vec<(PodId, usize, (f64, i64, i64))> = Vec::new();
@@ -230,48 +231,49 @@ impl Kubelet {
     }
 
     /// Node memory at `t` and its growth per ms.
-    fn node_memory(&self, node: NodeId, t: i64) -> (f64, f64) {
+    fn node_memory(&self, node: NodeId, t: SimTime) -> (f64, f64) {
         let ns = &self.nodes[&node];
         let mut total = 0.0;
         let mut rate = 0.0;
         for p in &ns.pods {
             for c in self.pods[p].containers.iter().filter(|c| c.running) {
-                total += c.memory_at(t);
+                total += c.memory_at(t.as_millis());
                 rate += c.mem_rate;
             }
         }
         (total, rate)
     }
 
-    fn memory_timers(&mut self, node: NodeId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+    fn memory_timers(&mut self, node: NodeId, size: NodeSize, now: SimTime) -> Vec<(SimTime, Timer)> {
         let (total, rate) = self.node_memory(node, now);
         let threshold = self.settings.eviction_threshold.bytes(size.memory) as f64;
         let mut out = Vec::new();
         let epoch = self.nodes[&node].epoch;
-        if let Some(t) = crossing_ms(now, total, rate, size.memory as f64) {
-            out.push((t, Timer::NodeOom(node, epoch)));
+        let now_ms = now.as_millis();
+        if let Some(t) = crossing_ms(now_ms, total, rate, size.memory as f64) {
+            out.push((SimTime(t), Timer::NodeOom(node, epoch)));
         }
         let ns = self.nodes.get_mut(&node).expect("node");
-        let over_at = crossing_ms(now, total, rate, size.memory as f64 - threshold);
+        let over_at = crossing_ms(now_ms, total, rate, size.memory as f64 - threshold);
         if over_at.is_some() || ns.pressure {
             // The eviction manager looks on its next tick after the signal crosses (or keeps
             // looking while the condition is set).
             let iv = self.settings.eviction_interval_ms;
-            let from = over_at.unwrap_or(now).max(now);
-            let mut tick = ((from + iv - 1) / iv * iv).max(now);
+            let from = over_at.unwrap_or(now_ms).max(now_ms);
+            let mut tick = ((from + iv - 1) / iv * iv).max(now_ms);
             if let Some(last) = ns.last_look_ms {
                 tick = tick.max(last + iv);
             }
             if ns.check_at.is_none_or(|t| tick < t) {
                 ns.check_at = Some(tick);
-                out.push((tick, Timer::PressureCheck(node)));
+                out.push((SimTime(tick), Timer::PressureCheck(node)));
             }
         }
         out
     }
 
     /// Draws a container's usage now (fresh memory when `fresh`, else the leak continues).
-    fn draw(c: &mut Container, rule: &UsageRule, now: i64, fresh: bool, rng: &mut ChaCha8Rng) {
+    fn draw(c: &mut Container, rule: &UsageRule, now: SimTime, fresh: bool, rng: &mut ChaCha8Rng) {
         let cpu_base =
             base_amount(rule.cpu.base, c.cpu_request, c.cpu_limit, DEFAULT_MILLI_CPU_REQUEST) as f64;
         let mut cpu = cpu_base * rule.cpu.dist.sample(rng) * diurnal_factor(rule.diurnal, now);
@@ -281,36 +283,43 @@ impl Kubelet {
                 cpu *= b.factor;
             }
         }
-        c.cpu_demand = cpu + rule.cpu.growth_per_hour * (now - c.started_ms) as f64 / 3_600_000.0;
+        c.cpu_demand = cpu + rule.cpu.growth_per_hour * (now.as_millis() - c.started_ms) as f64 / 3_600_000.0;
         let mem_base =
             base_amount(rule.memory.base, c.mem_request, c.mem_limit, DEFAULT_MEMORY_REQUEST) as f64;
         let ratio = rule.memory.dist.sample(rng);
-        let grown =
-            if fresh { 0.0 } else { rule.memory.growth_per_hour * (now - c.started_ms) as f64 / 3_600_000.0 };
+        let grown = if fresh {
+            0.0
+        } else {
+            rule.memory.growth_per_hour * (now.as_millis() - c.started_ms) as f64 / 3_600_000.0
+        };
         c.mem_base = mem_base * ratio + grown;
         c.mem_rate = rule.memory.growth_per_hour / 3_600_000.0;
-        c.mem_since = now;
+        c.mem_since = now.as_millis();
     }
 
-    fn oom_timers(&self, p: PodId, now: i64) -> Vec<(i64, Timer)> {
+    fn oom_timers(&self, p: PodId, now: SimTime) -> Vec<(SimTime, Timer)> {
         let pr = &self.pods[&p];
         pr.containers
             .iter()
             .enumerate()
             .filter(|(_, c)| c.running && c.mem_limit > 0)
             .filter_map(|(i, c)| {
-                crossing_ms(now, c.memory_at(now), c.mem_rate, c.mem_limit as f64)
-                    .map(|t| (t, Timer::OomKill(p, i as u32, pr.epoch)))
+                let now_ms = now.as_millis();
+                crossing_ms(now_ms, c.memory_at(now_ms), c.mem_rate, c.mem_limit as f64)
+                    .map(|t| (SimTime(t), Timer::OomKill(p, i as u32, pr.epoch)))
             })
             .collect()
     }
 
     /// After pod `p`'s usage changed: the node shared out anew, its containers' OOM times, and
     /// its next usage change.
-    fn redrawn(&mut self, p: PodId, node: NodeId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+    fn redrawn(&mut self, p: PodId, node: NodeId, size: NodeSize, now: SimTime) -> Vec<(SimTime, Timer)> {
         let mut out = self.recompute(node, size, now);
         out.extend(self.oom_timers(p, now));
-        out.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
+        out.push((
+            SimTime(now.as_millis() + self.settings.change_interval_ms),
+            Timer::UsageChange(p, self.pods[&p].epoch),
+        ));
         out
     }
 
@@ -321,8 +330,8 @@ impl Kubelet {
         pod: &Pod,
         node: NodeId,
         size: NodeSize,
-        now: i64,
-    ) -> Vec<(i64, Timer)> {
+        now: SimTime,
+    ) -> Vec<(SimTime, Timer)> {
         self.advance(node, now);
         let qos = qos_class(pod);
         let rule = self.settings.rules.iter().position(|r| r.applies(pod)).unwrap_or(usize::MAX);
@@ -337,7 +346,7 @@ impl Kubelet {
                 mem_request: c.requests.memory,
                 mem_limit: c.limits.memory,
                 running: true,
-                started_ms: now,
+                started_ms: now.as_millis(),
                 ..Default::default()
             })
             .collect();
@@ -362,13 +371,16 @@ impl Kubelet {
                 ..Default::default()
             },
         );
-        let ns = self.nodes.entry(node).or_insert_with(|| NodeState { last_ms: now, ..Default::default() });
+        let ns = self
+            .nodes
+            .entry(node)
+            .or_insert_with(|| NodeState { last_ms: now.as_millis(), ..Default::default() });
         ns.pods.push(p);
         self.redrawn(p, node, size, now)
     }
 
     /// Pod `p` stops (leaves its node). Its counters stay.
-    pub fn stop_pod(&mut self, p: PodId, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+    pub fn stop_pod(&mut self, p: PodId, size: NodeSize, now: SimTime) -> Vec<(SimTime, Timer)> {
         let Some(pr) = self.pods.get(&p) else { return Vec::new() };
         let node = pr.node;
         if !self.nodes.get(&node).is_some_and(|n| n.pods.contains(&p)) {
@@ -392,7 +404,13 @@ impl Kubelet {
     }
 
     /// Re-draws pod `p`'s usage if `epoch` is current. Returns timers.
-    pub fn usage_change(&mut self, p: PodId, epoch: u32, size: NodeSize, now: i64) -> Vec<(i64, Timer)> {
+    pub fn usage_change(
+        &mut self,
+        p: PodId,
+        epoch: u32,
+        size: NodeSize,
+        now: SimTime,
+    ) -> Vec<(SimTime, Timer)> {
         let Some(node) = self.node_of(p) else { return Vec::new() };
         if self.pods[&p].epoch != epoch {
             return Vec::new();
@@ -417,8 +435,8 @@ impl Kubelet {
         c: u32,
         epoch: Option<u32>,
         size: NodeSize,
-        now: i64,
-    ) -> Option<(OomOutcome, Vec<(i64, Timer)>)> {
+        now: SimTime,
+    ) -> Option<(OomOutcome, Vec<(SimTime, Timer)>)> {
         let node = self.node_of(p)?;
         let pr = &self.pods[&p];
         if epoch.is_some_and(|e| e != pr.epoch) || !pr.containers[c as usize].running {
@@ -432,7 +450,7 @@ impl Kubelet {
         cont.running = false;
         cont.share = CpuShare::default();
         let name = cont.name.clone();
-        let ran = now - cont.started_ms;
+        let ran = now.as_millis() - cont.started_ms;
         let mut timers = self.recompute(node, size, now);
         let pr = self.pods.get_mut(&p).expect("state");
         if !(pr.restart_always || pr.restart_on_failure) {
@@ -445,11 +463,14 @@ impl Kubelet {
         cont.restarts += 1;
         cont.restart_epoch += 1;
         pr.restarts += 1;
-        let at = now + restart_backoff_ms(cont.restarts);
+        let at = SimTime(now.as_millis() + restart_backoff_ms(cont.restarts));
         let timer = Timer::ContainerStart(p, c, cont.restart_epoch);
         // Other containers' OOM timers were tied to the old epoch.
         timers.extend(self.oom_timers(p, now));
-        timers.push((now + self.settings.change_interval_ms, Timer::UsageChange(p, self.pods[&p].epoch)));
+        timers.push((
+            SimTime(now.as_millis() + self.settings.change_interval_ms),
+            Timer::UsageChange(p, self.pods[&p].epoch),
+        ));
         Some((OomOutcome::Restart(at, timer, name), timers))
     }
 
@@ -460,8 +481,8 @@ impl Kubelet {
         c: u32,
         restart_epoch: u32,
         size: NodeSize,
-        now: i64,
-    ) -> Vec<(i64, Timer)> {
+        now: SimTime,
+    ) -> Vec<(SimTime, Timer)> {
         let Some(node) = self.node_of(p) else { return Vec::new() };
         if self.pods[&p].containers[c as usize].restart_epoch != restart_epoch {
             return Vec::new();
@@ -474,7 +495,7 @@ impl Kubelet {
         let rng = pr.rng.as_mut().expect("started pods have a stream");
         let cont = &mut pr.containers[c as usize];
         cont.running = true;
-        cont.started_ms = now;
+        cont.started_ms = now.as_millis();
         Self::draw(cont, &r, now, true, rng);
         self.redrawn(p, node, size, now)
     }
@@ -500,7 +521,7 @@ impl Kubelet {
         node: NodeId,
         epoch: u32,
         size: NodeSize,
-        now: i64,
+        now: SimTime,
     ) -> Option<(PodId, u32)> {
         let ns = self.nodes.get(&node)?;
         if ns.epoch != epoch {
@@ -512,7 +533,7 @@ impl Kubelet {
             for (i, c) in pr.containers.iter().enumerate().filter(|(_, c)| c.running) {
                 let qos = pr.qos.unwrap_or(QosClass::Burstable);
                 let adj = oom_score_adj(qos, c.mem_request, size.memory, pr.node_critical);
-                let badness = oom_badness(c.memory_at(now) as i64, size.memory, adj);
+                let badness = oom_badness(c.memory_at(now.as_millis()) as i64, size.memory, adj);
                 if best.is_none_or(|(b, bp, bi)| badness > b || (badness == b && (*p, i as u32) < (bp, bi))) {
                     best = Some((badness, *p, i as u32));
                 }
@@ -528,14 +549,14 @@ impl Kubelet {
         node: NodeId,
         size: NodeSize,
         priority: impl Fn(PodId) -> i32,
-        now: i64,
-    ) -> (PressureAction, Vec<(i64, Timer)>) {
+        now: SimTime,
+    ) -> (PressureAction, Vec<(SimTime, Timer)>) {
         let Some(ns) = self.nodes.get_mut(&node) else { return (PressureAction::None, Vec::new()) };
-        if ns.check_at != Some(now) {
+        if ns.check_at != Some(now.as_millis()) {
             return (PressureAction::None, Vec::new()); // superseded by an earlier look
         }
         ns.check_at = None;
-        ns.last_look_ms = Some(now);
+        ns.last_look_ms = Some(now.as_millis());
         let (total, _) = self.node_memory(node, now);
         let threshold = self.settings.eviction_threshold.bytes(size.memory);
         let available = size.memory - total as i64;
@@ -543,7 +564,7 @@ impl Kubelet {
         let mut timers = Vec::new();
         let action = if available < threshold {
             ns.pressure = true;
-            ns.last_over_ms = now;
+            ns.last_over_ms = now.as_millis();
             let mut cands: Vec<EvictionCandidate> = ns
                 .pods
                 .iter()
@@ -552,7 +573,7 @@ impl Kubelet {
                     let pr = &self.pods[p];
                     EvictionCandidate {
                         pod: *p,
-                        usage: pr.containers.iter().map(|c| c.memory_at(now) as i64).sum(),
+                        usage: pr.containers.iter().map(|c| c.memory_at(now.as_millis()) as i64).sum(),
                         request: pr.containers.iter().map(|c| c.mem_request).sum(),
                         priority: priority(*p),
                     }
@@ -565,7 +586,7 @@ impl Kubelet {
                 available.max(0) / 1024
             );
             PressureAction::Evict(cands.first().map(|c| c.pod), msg)
-        } else if ns.pressure && now - ns.last_over_ms >= self.settings.pressure_transition_ms {
+        } else if ns.pressure && now.as_millis() - ns.last_over_ms >= self.settings.pressure_transition_ms {
             ns.pressure = false;
             PressureAction::Clear
         } else {
@@ -573,9 +594,9 @@ impl Kubelet {
         };
         let ns = self.nodes.get_mut(&node).expect("node");
         if ns.pressure && ns.check_at.is_none() {
-            let at = now + self.settings.eviction_interval_ms;
+            let at = now.as_millis() + self.settings.eviction_interval_ms;
             ns.check_at = Some(at);
-            timers.push((at, Timer::PressureCheck(node)));
+            timers.push((SimTime(at), Timer::PressureCheck(node)));
         }
         if !self.nodes[&node].pressure {
             // Watch for the next crossing (growing memory).
@@ -589,13 +610,13 @@ impl Kubelet {
     }
 
     /// Node memory and CPU in use now: (Σ memory bytes, Σ cpu millicores granted).
-    pub fn usage_totals(&self, now: i64) -> (f64, f64) {
+    pub fn usage_totals(&self, now: SimTime) -> (f64, f64) {
         let mut mem = 0.0;
         let mut cpu = 0.0;
         for ns in self.nodes.values() {
             for p in &ns.pods {
                 for c in self.pods[p].containers.iter().filter(|c| c.running) {
-                    mem += c.memory_at(now);
+                    mem += c.memory_at(now.as_millis());
                     cpu += c.share.got;
                 }
             }
@@ -604,7 +625,7 @@ impl Kubelet {
     }
 
     /// Brings every node's counters up to `now` (at the end of a run).
-    pub fn finish(&mut self, now: i64) {
+    pub fn finish(&mut self, now: SimTime) {
         let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();
         for n in nodes {
             self.advance(n, now);

@@ -7,6 +7,8 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+use crate::time::SimTime;
+
 /// A distribution of non-negative ratios.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
@@ -178,13 +180,13 @@ pub fn base_amount(base: Base, request: i64, limit: i64, stand_in: i64) -> i64 {
     }
 }
 
-/// The diurnal factor at `t_ms`.
-pub fn diurnal_factor(d: Option<Diurnal>, t_ms: i64) -> f64 {
+/// The diurnal factor at `t`.
+pub fn diurnal_factor(d: Option<Diurnal>, t: SimTime) -> f64 {
     match d {
         None => 1.0,
         Some(d) => {
             let day = 24 * 3_600_000i64;
-            let phase = ((t_ms - d.peak_ms).rem_euclid(day)) as f64 / day as f64;
+            let phase = ((t.as_millis() - d.peak_ms).rem_euclid(day)) as f64 / day as f64;
             (1.0 + d.amplitude * (std::f64::consts::TAU * phase).cos()).max(0.0)
         }
     }
@@ -224,9 +226,9 @@ mod tests {
     #[test]
     fn diurnal_curve_peaks_at_its_time_of_day() {
         let d = Some(Diurnal { amplitude: 0.5, peak_ms: 14 * 3_600_000 });
-        assert!((diurnal_factor(d, 14 * 3_600_000) - 1.5).abs() < 1e-9);
-        assert!((diurnal_factor(d, 2 * 3_600_000) - 0.5).abs() < 1e-9);
-        assert!((diurnal_factor(d, 38 * 3_600_000) - 1.5).abs() < 1e-9);
-        assert_eq!(diurnal_factor(None, 5), 1.0);
+        assert!((diurnal_factor(d, SimTime(14 * 3_600_000)) - 1.5).abs() < 1e-9);
+        assert!((diurnal_factor(d, SimTime(2 * 3_600_000)) - 0.5).abs() < 1e-9);
+        assert!((diurnal_factor(d, SimTime(38 * 3_600_000)) - 1.5).abs() < 1e-9);
+        assert_eq!(diurnal_factor(None, SimTime(5)), 1.0);
     }
 }

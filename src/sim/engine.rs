@@ -47,7 +47,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
     let mut e = Engine::new(sc, seed);
     e.run_loop()?;
     if let Some(k) = e.kubelet.as_mut() {
-        k.finish(e.now.0);
+        k.finish(e.now);
         for (p, pr) in &k.pods {
             e.rec.pods[*p as usize].runtime = crate::metrics::RuntimeCounters {
                 oom_kills: pr.oom_kills,

@@ -22,10 +22,10 @@ impl<'a> Engine<'a> {
         NodeSize { cpu: n.allocatable.milli_cpu, memory }
     }
 
-    /// Queues the kubelet runtime's timers (`(time ms, timer)`), none before now.
-    pub(super) fn push_timers(&mut self, timers: Vec<(i64, Timer)>) {
+    /// Queues the kubelet runtime's timers (`(time, timer)`), none before now.
+    pub(super) fn push_timers(&mut self, timers: Vec<(SimTime, Timer)>) {
         for (t, timer) in timers {
-            self.push(SimTime(t.max(self.now.0)), Event::Runtime(timer));
+            self.push(t.max(self.now), Event::Runtime(timer));
         }
     }
 
@@ -36,13 +36,13 @@ impl<'a> Engine<'a> {
         }
         let size = self.node_size(node);
         let k = self.kubelet.as_mut().expect("checked");
-        let timers = k.stop_pod(p, size, self.now.0);
+        let timers = k.stop_pod(p, size, self.now);
         self.push_timers(timers);
     }
 
     /// A kubelet timer fires.
     pub(super) fn runtime_timer(&mut self, t: Timer) -> Result<(), SimError> {
-        let now = self.now.0;
+        let now = self.now;
         let Some(k) = self.kubelet.as_mut() else { return Ok(()) };
         match t {
             Timer::UsageChange(p, epoch) => {
@@ -131,7 +131,7 @@ impl<'a> Engine<'a> {
         let Some(node) = k.node_of(p) else { return Ok(()) };
         let size = self.node_size(node);
         let k = self.kubelet.as_mut().expect("checked");
-        let Some((outcome, timers)) = k.oom_kill(p, c, epoch, size, self.now.0) else { return Ok(()) };
+        let Some((outcome, timers)) = k.oom_kill(p, c, epoch, size, self.now) else { return Ok(()) };
         self.push_timers(timers);
         let key = self.cluster.pod(p).key();
         let why = if node_level { "the node ran out of memory" } else { "it reached its memory limit" };
@@ -148,7 +148,7 @@ impl<'a> Engine<'a> {
                 let pod_name = self.cluster.pod(p).name.clone();
                 let msg = format!("Back-off restarting failed container {name} in pod {pod_name}");
                 self.rec.event(self.now, &key, true, "BackOff", msg, "kubelet");
-                self.push(SimTime(at), Event::Runtime(timer));
+                self.push(at, Event::Runtime(timer));
             }
             OomOutcome::PodFailed(name) => {
                 let msg =

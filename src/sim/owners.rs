@@ -277,7 +277,7 @@ impl<'a> Engine<'a> {
                     Some(k) => (!k.pod_crash_looping(p), k.pods.get(&p).map_or(0, |pr| pr.restarts)),
                     None => (true, 0),
                 };
-                let victims = scale_down_victims(&self.cluster, &active, created, kubelet, count, self.now.0);
+                let victims = scale_down_victims(&self.cluster, &active, created, kubelet, count, self.now);
                 for v in victims {
                     let rs = &self.sc.dynamics.replicasets[i];
                     let obj = format!("ReplicaSet/{}/{}", rs.namespace, rs.name);

@@ -344,7 +344,7 @@ impl<'a> Engine<'a> {
             let size = self.node_size(node);
             let pod = self.cluster.pod(p);
             let k = self.kubelet.as_mut().expect("checked");
-            let timers = k.start_pod(p, pod, node, size, now.0);
+            let timers = k.start_pod(p, pod, node, size, now);
             self.push_timers(timers);
         }
         if let Some(Owner::Job(j)) = self.cluster.pod(p).owner {

@@ -10,7 +10,7 @@ impl<'a> Engine<'a> {
     pub(super) fn sample(&mut self) {
         let not_ready = self.lifecycle.unreachable_nodes().filter(|i| !self.cluster.node(*i).removed).count();
         let used = self.kubelet.as_ref().map(|k| {
-            let (mem, cpu) = k.usage_totals(self.now.0);
+            let (mem, cpu) = k.usage_totals(self.now);
             let pressure = self.cluster.live_nodes().filter(|(id, _)| k.under_pressure(*id)).count();
             (cpu, mem, pressure, k.crash_looping())
         });

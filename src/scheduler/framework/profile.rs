@@ -192,11 +192,34 @@ fn merge_plugin_set(defaults: &[PluginEntry], custom: &PluginSet) -> PluginSet {
 /// args, duplicate or empty profile names, profiles with different QueueSort plugins, a bad
 /// percentage, or no QueueSort/Bind plugin.
 pub fn build(cfg: &KubeSchedulerConfiguration, registry: &Registry) -> Result<SchedulerConfig, ConfigError> {
-    let err = |field: String, message: String, subject: &str| ConfigError {
-        field,
-        message,
-        subject: subject.to_string(),
-    };
+    let (initial, max) = validate_top_level(cfg)?;
+    let default_profiles = [Default::default()];
+    let raw_profiles = if cfg.profiles.is_empty() { &default_profiles[..] } else { &cfg.profiles[..] };
+    let mut profiles: Vec<Profile> = Vec::new();
+    let mut queue_sort_of_first: Option<(String, serde_json::Value)> = None;
+    for (pi, raw) in raw_profiles.iter().enumerate() {
+        let name = profile_name(raw, pi, raw_profiles.len(), &profiles)?;
+        let (profile, queue_sort) = build_profile(cfg, raw, pi, name, registry)?;
+        check_shared_queue_sort(&mut queue_sort_of_first, queue_sort, pi, &profile.scheduler_name)?;
+        profiles.push(profile);
+    }
+    Ok(SchedulerConfig { profiles, pod_initial_backoff_seconds: initial, pod_max_backoff_seconds: max })
+}
+
+/// A [`ConfigError`] at `field` about `subject`.
+fn config_error(field: String, message: String, subject: &str) -> ConfigError {
+    ConfigError { field, message, subject: subject.to_string() }
+}
+
+/// The path of field `f` of profile `pi`.
+fn profile_field(pi: usize, f: &str) -> String {
+    format!("profiles[{pi}].{f}")
+}
+
+/// Checks the configuration's own fields (apiVersion, percentageOfNodesToScore, the backoffs)
+/// and returns the pod backoffs, initial and max, in seconds (defaulted to 1 and 10).
+fn validate_top_level(cfg: &KubeSchedulerConfiguration) -> Result<(i64, i64), ConfigError> {
+    let err = config_error;
     if !cfg.api_version.is_empty() && cfg.api_version != crate::api::scheduler_config::API_VERSION {
         return Err(err(
             "apiVersion".into(),
@@ -225,55 +248,20 @@ pub fn build(cfg: &KubeSchedulerConfiguration, registry: &Registry) -> Result<Sc
             "",
         ));
     }
-    let default_profiles = [Default::default()];
-    let raw_profiles = if cfg.profiles.is_empty() { &default_profiles[..] } else { &cfg.profiles[..] };
-    let mut profiles: Vec<Profile> = Vec::new();
-    let mut queue_sort_of_first: Option<(String, serde_json::Value)> = None;
-    for (pi, raw) in raw_profiles.iter().enumerate() {
-        let (profile, qs_args) = build_profile(cfg, raw, pi, raw_profiles.len(), &profiles, registry)?;
-        let name = &profile.scheduler_name;
-        let at = |f: &str| format!("profiles[{pi}].{f}");
-        let err = |field: String, message: String, subject: &str| ConfigError {
-            field,
-            message,
-            subject: subject.to_string(),
-        };
-        let qs_name = profile.queue_sort[0].name().to_string();
-        match &queue_sort_of_first {
-            None => queue_sort_of_first = Some((qs_name, qs_args)),
-            Some(first) => {
-                if first.0 != qs_name || first.1 != qs_args {
-                    return Err(err(
-                        at("plugins.queueSort"),
-                        "QueueSort plugin and its args must be the same for all profiles".into(),
-                        name,
-                    ));
-                }
-            }
-        }
-        profiles.push(profile);
-    }
-    Ok(SchedulerConfig { profiles, pod_initial_backoff_seconds: initial, pod_max_backoff_seconds: max })
+    Ok((initial, max))
 }
 
-/// Builds profile `pi` (of `count`) after the ones built so far (`profiles`): its name, the defaults merged with
-/// its plugins, the plugins instantiated from `registry`, the per-point lists and score weights.
-/// Also returns the args of its QueueSort plugin (`Value::Null` when none were given).
-fn build_profile(
-    cfg: &KubeSchedulerConfiguration,
+/// Profile `pi`'s scheduler name (v1 defaulting names the profile only when it is the only one
+/// of `count`), checked non-empty and unique among the profiles built so far; and its
+/// percentageOfNodesToScore checked.
+fn profile_name(
     raw: &KubeSchedulerProfile,
     pi: usize,
     count: usize,
-    profiles: &[Profile],
-    registry: &Registry,
-) -> Result<(Profile, serde_json::Value), ConfigError> {
-    let err = |field: String, message: String, subject: &str| ConfigError {
-        field,
-        message,
-        subject: subject.to_string(),
-    };
-    let at = |f: &str| format!("profiles[{pi}].{f}");
-    // v1 defaulting names the profile only when it is the only one.
+    built: &[Profile],
+) -> Result<String, ConfigError> {
+    let err = config_error;
+    let at = |f: &str| profile_field(pi, f);
     let name = match &raw.scheduler_name {
         Some(n) => n.clone(),
         None if count == 1 => DEFAULT_SCHEDULER_NAME.to_string(),
@@ -282,7 +270,7 @@ fn build_profile(
     if name.is_empty() {
         return Err(err(at("schedulerName"), "Required value".into(), ""));
     }
-    if profiles.iter().any(|p| p.scheduler_name == name) {
+    if built.iter().any(|p| p.scheduler_name == name) {
         return Err(err(at("schedulerName"), format!("Duplicate value: {name:?}"), &name));
     }
     if let Some(p) = raw.percentage_of_nodes_to_score
@@ -290,42 +278,32 @@ fn build_profile(
     {
         return Err(err(at("percentageOfNodesToScore"), format!("{p}: not in valid range [0-100]"), &name));
     }
+    Ok(name)
+}
+
+/// Builds profile `pi` named `name`: merges its plugins with the defaults, instantiates them
+/// with their args, resolves each extension point's list and the score weights, and checks it
+/// has one QueueSort and a Bind plugin. Returns the profile and its QueueSort plugin's name and
+/// args (raw, as written), which every profile must share.
+fn build_profile(
+    cfg: &KubeSchedulerConfiguration,
+    raw: &KubeSchedulerProfile,
+    pi: usize,
+    name: String,
+    registry: &Registry,
+) -> Result<(Profile, (String, serde_json::Value)), ConfigError> {
+    let err = config_error;
+    let at = |f: &str| profile_field(pi, f);
     let custom = raw.plugins.clone().unwrap_or_default();
     let defaults: Vec<PluginEntry> = DEFAULT_MULTI_POINT
         .iter()
         .map(|(n, w)| PluginEntry { name: n.to_string(), weight: (*w > 0).then_some(*w) })
         .collect();
     let multi = merge_plugin_set(&defaults, &custom.multi_point);
-
-    // Args per plugin name; duplicates are an error as upstream validation says.
-    let mut args: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
-    for (ci, pc) in raw.plugin_config.iter().enumerate() {
-        if args.insert(pc.name.as_str(), &pc.args).is_some() {
-            return Err(err(
-                at(&format!("pluginConfig[{ci}]")),
-                format!("Duplicate value: {:?}", pc.name),
-                &pc.name,
-            ));
-        }
-    }
-
+    let args = plugin_args(raw, pi)?;
     let instances = instantiate(raw, &custom, &multi, &args, pi, registry)?;
     let lists = point_lists(&custom, &multi, &instances, pi)?;
-
-    // Score weights: the score point's own entry wins, then multiPoint; 0 or unset → 1.
-    let mut weights: BTreeMap<String, i64> = BTreeMap::new();
-    for e in custom.score.enabled.iter().chain(&multi.enabled) {
-        weights.entry(e.name.clone()).or_insert_with(|| e.weight.filter(|w| *w != 0).unwrap_or(1) as i64);
-    }
-    for (name, w) in &weights {
-        if *w < 0 {
-            return Err(err(
-                at("plugins.score"),
-                format!("plugin {name:?}: weight {w} must be positive"),
-                name,
-            ));
-        }
-    }
+    let weights = score_weights(&custom, &multi, pi)?;
     let get = |point: &str| -> Vec<Arc<dyn Plugin>> {
         lists[point].iter().map(|n| Arc::clone(&instances[n])).collect()
     };
@@ -357,14 +335,33 @@ fn build_profile(
     if profile.bind.is_empty() {
         return Err(err(at("plugins.bind"), "at least one Bind plugin must be enabled".into(), &name));
     }
-    let qs_name = profile.queue_sort[0].name();
-    let qs_args = args.get(qs_name).map(|v| (*v).clone()).unwrap_or(serde_json::Value::Null);
-    Ok((profile, qs_args))
+    let qs_name = profile.queue_sort[0].name().to_string();
+    let qs_args = args.get(qs_name.as_str()).map(|v| (*v).clone()).unwrap_or(serde_json::Value::Null);
+    Ok((profile, (qs_name, qs_args)))
 }
 
-/// Instantiates, once each, every plugin profile `pi` names (multiPoint, then each point's own
-/// lists), with its args; checks that the plugins named only at Reserve, Permit, PreBind and
-/// PostBind and in `pluginConfig` exist.
+/// Profile `pi`'s pluginConfig args per plugin name; duplicates are an error as upstream
+/// validation says.
+fn plugin_args(
+    raw: &KubeSchedulerProfile,
+    pi: usize,
+) -> Result<BTreeMap<&str, &serde_json::Value>, ConfigError> {
+    let mut args: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+    for (ci, pc) in raw.plugin_config.iter().enumerate() {
+        if args.insert(pc.name.as_str(), &pc.args).is_some() {
+            return Err(config_error(
+                profile_field(pi, &format!("pluginConfig[{ci}]")),
+                format!("Duplicate value: {:?}", pc.name),
+                &pc.name,
+            ));
+        }
+    }
+    Ok(args)
+}
+
+/// Instantiates every plugin named anywhere in profile `pi` (the merged multiPoint list, then
+/// each point's enabled list), once, with its args; checks that plugins named at Reserve,
+/// Permit, PreBind and PostBind and in pluginConfig exist.
 fn instantiate(
     raw: &KubeSchedulerProfile,
     custom: &Plugins,
@@ -373,12 +370,8 @@ fn instantiate(
     pi: usize,
     registry: &Registry,
 ) -> Result<BTreeMap<String, Arc<dyn Plugin>>, ConfigError> {
-    let err = |field: String, message: String, subject: &str| ConfigError {
-        field,
-        message,
-        subject: subject.to_string(),
-    };
-    let at = |f: &str| format!("profiles[{pi}].{f}");
+    let err = config_error;
+    let at = |f: &str| profile_field(pi, f);
     let mut instances: BTreeMap<String, Arc<dyn Plugin>> = BTreeMap::new();
     let mut named: Vec<(String, String)> = multi
         .enabled
@@ -441,25 +434,21 @@ fn instantiate(
             ));
         }
     }
-
     Ok(instances)
 }
 
-/// Per extension point of profile `pi`: the point's own list, then the multiPoint expansion
-/// (`expandMultiPointPlugins`), checking that each plugin implements the point and is listed once.
+/// Each extension point's plugin names in profile `pi`: the point's own enabled list (each
+/// plugin implementing the point, once), then the multiPoint expansion unless the point
+/// disables `*` (the point's entries that multiPoint also names go first, in the point's order).
 fn point_lists(
     custom: &Plugins,
     multi: &PluginSet,
     instances: &BTreeMap<String, Arc<dyn Plugin>>,
     pi: usize,
 ) -> Result<BTreeMap<&'static str, Vec<String>>, ConfigError> {
-    let err = |field: String, message: String, subject: &str| ConfigError {
-        field,
-        message,
-        subject: subject.to_string(),
-    };
-    let at = |f: &str| format!("profiles[{pi}].{f}");
-    let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let err = config_error;
+    let at = |f: &str| profile_field(pi, f);
+    let mut lists: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     for point in POINTS {
         let set = point_set(custom, point);
         let mut own: Vec<String> = Vec::new();
@@ -510,6 +499,52 @@ fn point_lists(
         ordered.extend(own.iter().filter(|n| !overrides.contains(n)).cloned());
         lists.insert(point, ordered);
     }
-
     Ok(lists)
+}
+
+/// Score weights in profile `pi`: the score point's own entry wins, then multiPoint; 0 or
+/// unset → 1; a negative weight is an error.
+fn score_weights(
+    custom: &Plugins,
+    multi: &PluginSet,
+    pi: usize,
+) -> Result<BTreeMap<String, i64>, ConfigError> {
+    let mut weights: BTreeMap<String, i64> = BTreeMap::new();
+    for e in custom.score.enabled.iter().chain(&multi.enabled) {
+        weights.entry(e.name.clone()).or_insert_with(|| e.weight.filter(|w| *w != 0).unwrap_or(1) as i64);
+    }
+    for (name, w) in &weights {
+        if *w < 0 {
+            return Err(config_error(
+                profile_field(pi, "plugins.score"),
+                format!("plugin {name:?}: weight {w} must be positive"),
+                name,
+            ));
+        }
+    }
+    Ok(weights)
+}
+
+/// Every profile must use the same QueueSort plugin with the same args: records the first
+/// profile's (`queue_sort`, name and args) and compares the later ones (profile `pi`, named
+/// `name`) with it.
+fn check_shared_queue_sort(
+    first: &mut Option<(String, serde_json::Value)>,
+    queue_sort: (String, serde_json::Value),
+    pi: usize,
+    name: &str,
+) -> Result<(), ConfigError> {
+    match first {
+        None => *first = Some(queue_sort),
+        Some(first) => {
+            if *first != queue_sort {
+                return Err(config_error(
+                    profile_field(pi, "plugins.queueSort"),
+                    "QueueSort plugin and its args must be the same for all profiles".into(),
+                    name,
+                ));
+            }
+        }
+    }
+    Ok(())
 }
