@@ -289,10 +289,11 @@ impl Pod {
         let mut main = if non_missing && !self.pod_level_requests.is_empty() {
             let mut declared = self.aggregate_container_requests(false);
             let defaulted = self.aggregate_container_requests(true);
-            if declared.milli_cpu == 0 {
+            let any = |f: fn(&Container) -> bool| self.containers.iter().chain(&self.init_containers).any(f);
+            if !any(|c| c.has_cpu_request) {
                 declared.milli_cpu = defaulted.milli_cpu;
             }
-            if declared.memory == 0 {
+            if !any(|c| c.has_memory_request) {
                 declared.memory = defaulted.memory;
             }
             declared
