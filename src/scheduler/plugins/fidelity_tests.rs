@@ -123,3 +123,85 @@ fn bound_pods_with_pod_level_resources_get_stand_ins_only_for_undeclared_resourc
     q.refresh_requests();
     assert_eq!((q.non_zero_requests.milli_cpu, q.non_zero_requests.memory), (200, 32 * MI));
 }
+
+/// `capsim run`'s cycle (no recorded scores) on a profile enabling `score` plugins without their
+/// PreScore, or no Score plugin at all, as upstream's `schedulePod` / `prioritizeNodes` decide.
+mod unusual_profiles {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::scheduler::framework::profile::{SchedulerConfig, build};
+    use crate::scheduler::framework::runner::{
+        CycleOptions, CycleOutcome, SchedulerState, TieBreak, schedule_pod,
+    };
+    use crate::scheduler::plugins::registry::in_tree;
+
+    fn config(score: &str) -> SchedulerConfig {
+        let text = format!(
+            "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- plugins:\n    multiPoint:\n      disabled: [{{name: '*'}}]\n      enabled: [{{name: PrioritySort}}, {{name: DefaultBinder}}]\n{score}"
+        );
+        let cfg = crate::api::yaml::from_str_typed(&text, std::path::Path::new("c.yaml")).unwrap();
+        build(&cfg, in_tree()).unwrap()
+    }
+
+    fn cluster(nodes: usize) -> Cluster {
+        let mut c = Cluster::new();
+        for i in 0..nodes {
+            let allocatable =
+                Resources { milli_cpu: 1000, memory: 1000 * MI, pods: 110, ..Default::default() };
+            c.add_node(Node {
+                name: format!("n{i}"),
+                labels: Default::default(),
+                taints: vec![],
+                unschedulable: false,
+                capacity: allocatable.clone(),
+                allocatable,
+                images: vec![],
+            })
+            .unwrap();
+        }
+        c
+    }
+
+    fn run(
+        cfg: &SchedulerConfig,
+        c: &Cluster,
+        record_scores: bool,
+    ) -> crate::scheduler::framework::runner::CycleResult {
+        let opts = CycleOptions {
+            tie_break: TieBreak::FirstNode,
+            record_scores,
+            run_post_filter: false,
+            nominated_node: None,
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let pod = simple_pod("p", Resources::default());
+        schedule_pod(&cfg.profiles[0], &pod, c, &mut SchedulerState::default(), &mut rng, opts)
+    }
+
+    #[test]
+    fn score_without_pre_score_fails_the_cycle_on_two_nodes_and_binds_one() {
+        let cfg = config("    score:\n      enabled: [{name: TaintToleration}]\n");
+        let want = "running Score plugins: plugin \"TaintToleration\" failed with: failed to read \"PreScoreTaintToleration\" from cycleState: not found";
+        assert_eq!(run(&cfg, &cluster(2), false).outcome, CycleOutcome::Error(want.into()));
+        assert_eq!(run(&cfg, &cluster(2), true).outcome, CycleOutcome::Error(want.into()));
+        // One feasible node: bound without PreScore/Score; an explained cycle notes the error.
+        assert_eq!(run(&cfg, &cluster(1), false).outcome, CycleOutcome::Scheduled(0));
+        let r = run(&cfg, &cluster(1), true);
+        assert_eq!((r.outcome, r.score_error.as_deref()), (CycleOutcome::Scheduled(0), Some(want)));
+        let cfg = config("    score:\n      enabled: [{name: InterPodAffinity}]\n");
+        assert_eq!(
+            run(&cfg, &cluster(2), false).outcome,
+            CycleOutcome::Error("running Score plugins: plugin \"InterPodAffinity\" failed with: failed to read \"PreScoreInterPodAffinity\" from cycleState: not found".into())
+        );
+    }
+
+    #[test]
+    fn no_score_plugin_totals_one() {
+        let r = run(&config(""), &cluster(3), true);
+        let table = r.scores.unwrap();
+        assert!(table.plugins.is_empty());
+        assert_eq!(table.rows.iter().map(|r| r.2).collect::<Vec<_>>(), [1, 1, 1]);
+        assert_eq!(r.outcome, CycleOutcome::Scheduled(0));
+    }
+}
