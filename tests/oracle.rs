@@ -1,12 +1,15 @@
-//! Whole-cycle oracle: every scenario under `tests/conformance/oracle/` (upstream kube-scheduler
-//! v1.35.4's decisions, see its README) replayed through `capsim schedule`'s library
+//! Whole-cycle oracle: every scenario under `tests/conformance/oracle/` and
+//! `tests/conformance/oracle-found/` (upstream kube-scheduler v1.35.4's decisions, see their
+//! READMEs; `oracle-found` lines may also carry the cycle's `error` and, with one feasible node,
+//! the `score_error` upstream never meets) replayed through `capsim schedule`'s library
 //! ([`capsim::experiment::schedule::Session`]) and compared line by line with `expected.jsonl`.
 //!
 //! Each line must be equal as JSON (map keys sorted): feasibility and reasons per node,
 //! `rejected_by`, per-plugin weighted scores, totals, `max_nodes`, `bound_to`, the FitError
 //! message, the PreFilter/PreScore skip lists, and the gated/ignored/single-node flags. The first
 //! diverging pod of a scenario is reported field by field; the replay then binds where the oracle
-//! bound, so later independent mismatches are counted too. Scenarios in [`PENDING`] must still
+//! bound, so later independent mismatches are counted too. Scenarios in [`PENDING`] (and
+//! [`PENDING_FOUND`]) must still
 //! fail (so the list shrinks as the missing plugins land); every other scenario must pass.
 
 mod common;
