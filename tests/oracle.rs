@@ -9,8 +9,8 @@
 //! message, the PreFilter/PreScore skip lists, and the gated/ignored/single-node flags. The first
 //! diverging pod of a scenario is reported field by field; the replay then binds where the oracle
 //! bound, so later independent mismatches are counted too. Scenarios in [`PENDING`] (and
-//! [`PENDING_FOUND`]) must still
-//! fail (so the list shrinks as the missing plugins land); every other scenario must pass.
+//! [`PENDING_FOUND`]) must still fail (so the lists shrink as the missing pieces land); every
+//! other scenario must pass.
 
 mod common;
 
