@@ -50,9 +50,45 @@ fn place(c: &mut Cluster, config: &SchedulerConfig, pod: Pod) -> Result<String, 
     }
 }
 
+/// The default profile as a GPU-sharing workload gets it: with capsim's Open-Gpu-Share Filter
+/// after NodeResourcesFit.
+fn sharing_config() -> SchedulerConfig {
+    let mut config = SchedulerConfig::default_config(in_tree());
+    capsim::scheduler::plugins::gpu::enable_for_workload(
+        &mut config,
+        [&gpu_pod("x", 1, 100, &[])].into_iter(),
+    );
+    config
+}
+
+#[test]
+fn open_gpu_share_joins_only_gpu_sharing_workloads() {
+    let names = |c: &SchedulerConfig| c.profiles[0].filter.iter().map(|p| p.name()).collect::<Vec<_>>();
+    let mut config = SchedulerConfig::default_config(in_tree());
+    // Upstream's default profile: no GPU filter.
+    assert!(!names(&config).contains(&"Open-Gpu-Share"));
+    // A workload of whole nvidia.com/gpu pods only does not ask for it.
+    let mut plain = simple_pod("plain", Resources { milli_cpu: 1000, ..Default::default() });
+    plain.containers[0].requests.set(NVIDIA_GPU, 1);
+    capsim::scheduler::plugins::gpu::enable_for_workload(&mut config, [&plain].into_iter());
+    assert!(!names(&config).contains(&"Open-Gpu-Share"));
+    let with = names(&sharing_config());
+    let fit = with.iter().position(|n| *n == "NodeResourcesFit").unwrap();
+    assert_eq!(with[fit + 1], "Open-Gpu-Share");
+    // A profile that disables it by name keeps it out.
+    let text = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- plugins:\n    filter: {disabled: [{name: Open-Gpu-Share}]}\n";
+    let cfg = capsim::api::yaml::from_str_typed(text, std::path::Path::new("p.yaml")).unwrap();
+    let mut config = build(&cfg, in_tree()).unwrap();
+    capsim::scheduler::plugins::gpu::enable_for_workload(
+        &mut config,
+        [&gpu_pod("x", 1, 100, &[])].into_iter(),
+    );
+    assert!(!names(&config).contains(&"Open-Gpu-Share"));
+}
+
 #[test]
 fn sharing_pods_pack_one_device_up_to_1000_milli() {
-    let config = SchedulerConfig::default_config(in_tree());
+    let config = sharing_config();
     let mut c = Cluster::new();
     c.add_node(gpu_node("n", 2, "T4")).unwrap();
     for (name, milli) in [("a", 300), ("b", 300), ("c", 400)] {
@@ -74,7 +110,7 @@ fn sharing_pods_pack_one_device_up_to_1000_milli() {
 
 #[test]
 fn whole_gpu_pods_take_only_idle_devices() {
-    let config = SchedulerConfig::default_config(in_tree());
+    let config = sharing_config();
     let mut c = Cluster::new();
     c.add_node(gpu_node("n", 3, "V100M16")).unwrap();
     place(&mut c, &config, gpu_pod("share", 1, 100, &[])).unwrap();
@@ -92,7 +128,7 @@ fn whole_gpu_pods_take_only_idle_devices() {
 
 #[test]
 fn gpu_models_are_honoured() {
-    let config = SchedulerConfig::default_config(in_tree());
+    let config = sharing_config();
     let mut c = Cluster::new();
     c.add_node(gpu_node("t4", 2, "T4")).unwrap();
     c.add_node(gpu_node("v100", 2, "V100M32")).unwrap();

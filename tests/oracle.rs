@@ -1,13 +1,16 @@
-//! Whole-cycle oracle: every scenario under `tests/conformance/oracle/` (upstream kube-scheduler
-//! v1.35.4's decisions, see its README) replayed through `capsim schedule`'s library
+//! Whole-cycle oracle: every scenario under `tests/conformance/oracle/` and
+//! `tests/conformance/oracle-found/` (upstream kube-scheduler v1.35.4's decisions, see their
+//! READMEs; `oracle-found` lines may also carry the cycle's `error` and, with one feasible node,
+//! the `score_error` upstream never meets) replayed through `capsim schedule`'s library
 //! ([`capsim::experiment::schedule::Session`]) and compared line by line with `expected.jsonl`.
 //!
 //! Each line must be equal as JSON (map keys sorted): feasibility and reasons per node,
 //! `rejected_by`, per-plugin weighted scores, totals, `max_nodes`, `bound_to`, the FitError
 //! message, the PreFilter/PreScore skip lists, and the gated/ignored/single-node flags. The first
 //! diverging pod of a scenario is reported field by field; the replay then binds where the oracle
-//! bound, so later independent mismatches are counted too. Scenarios in [`PENDING`] must still
-//! fail (so the list shrinks as the missing plugins land); every other scenario must pass.
+//! bound, so later independent mismatches are counted too. Scenarios in [`PENDING`] (and
+//! [`PENDING_FOUND`]) must still fail (so the lists shrink as the missing pieces land); every
+//! other scenario must pass.
 
 mod common;
 
@@ -19,6 +22,13 @@ use serde_json::Value;
 /// Scenarios that need plugin arithmetic capsim only has placeholders for.
 /// PodTopologySpread / InterPodAffinity land in issue 3.
 const PENDING: &[&str] = &[];
+
+/// oracle-found scenarios another change resolves (controller ownerReferences, API defaulting).
+const PENDING_FOUND: &[&str] = &[
+    "default-spread-label-match-without-ownerref",
+    "default-spread-ownerref-controller-selector",
+    "hostnetwork-hostport-defaulting",
+];
 
 /// The top-level fields on which two lines differ, each with both values (long values cut).
 fn diff(want: &Value, got: &Value) -> Vec<String> {
@@ -71,9 +81,9 @@ fn replay(dir: &Path) -> Result<(usize, Diverging), String> {
     Ok((expected.len(), diverging))
 }
 
-/// Scenario folders under `tests/conformance/oracle/`, by name.
-fn scenarios() -> Vec<(String, PathBuf)> {
-    let root = common::tests_dir().join("conformance/oracle");
+/// Scenario folders under `tests/conformance/<corpus>/`, by name.
+fn scenarios(corpus: &str) -> Vec<(String, PathBuf)> {
+    let root = common::tests_dir().join("conformance").join(corpus);
     let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .filter_map(|e| e.ok())
@@ -84,28 +94,27 @@ fn scenarios() -> Vec<(String, PathBuf)> {
     out
 }
 
-/// Every oracle scenario: non-pending ones must match upstream on every line; pending ones must
-/// still diverge somewhere.
-#[test]
-fn oracle_scenarios_match_upstream() {
-    let all = scenarios();
-    assert_eq!(all.len(), 20, "tests/conformance/oracle holds the 20 shared scenarios");
-    for p in PENDING {
+/// Replays every scenario of `corpus` (expected to hold `count`): non-pending ones must match
+/// upstream on every line; those in `pending` must still diverge somewhere.
+fn check_corpus(corpus: &str, count: usize, pending_list: &[&str]) {
+    let all = scenarios(corpus);
+    assert_eq!(all.len(), count, "tests/conformance/{corpus} holds {count} scenarios");
+    for p in pending_list {
         assert!(all.iter().any(|(n, _)| n == p), "PENDING names {p}, which is not a scenario");
     }
     let mut problems = Vec::new();
     for (name, dir) in &all {
-        let pending = PENDING.contains(&name.as_str());
+        let pending = pending_list.contains(&name.as_str());
         match common::catch(|| replay(dir)) {
             Err(e) => {
-                println!("[oracle] {name}: could not replay: {e}");
+                println!("[{corpus}] {name}: could not replay: {e}");
                 if !pending {
                     problems.push(format!("{name}: could not replay: {e}"));
                 }
             }
             Ok((lines, diverging)) => {
                 println!(
-                    "[oracle] {name}: {}/{lines} pods match{}",
+                    "[{corpus}] {name}: {}/{lines} pods match{}",
                     lines - diverging.len(),
                     if pending { " (pending)" } else { "" }
                 );
@@ -120,5 +129,19 @@ fn oracle_scenarios_match_upstream() {
             }
         }
     }
-    assert!(problems.is_empty(), "oracle problems:\n  {}", problems.join("\n  "));
+    assert!(problems.is_empty(), "{corpus} problems:\n  {}", problems.join("\n  "));
+}
+
+/// Every oracle scenario matches upstream.
+#[test]
+fn oracle_scenarios_match_upstream() {
+    check_corpus("oracle", 20, PENDING);
+}
+
+/// Every scenario found by comparing capsim with upstream on random input
+/// (`tests/conformance/oracle-found/`, see its README: lines may carry `error`, the cycle's
+/// error, and `score_error`, the scoring error upstream never hits with one feasible node).
+#[test]
+fn oracle_found_scenarios_match_upstream() {
+    check_corpus("oracle-found", 9, PENDING_FOUND);
 }

@@ -273,6 +273,9 @@ pub fn study(
         pods.sort_by(|a, b| a.name.cmp(&b.name));
         pod_lists.push(pods);
     }
+    // The traces' GPU-sharing pods ask for capsim's GPU-sharing Filter (docs/plugins.md).
+    let mut config = config.clone();
+    crate::scheduler::plugins::gpu::enable_for_workload(&mut config, pod_lists.iter().flatten());
     let profiles = &config.profiles;
     let jobs: Vec<(usize, usize, u64)> = (0..traces.len())
         .flat_map(|t| (0..profiles.len()).flat_map(move |p| seeds.iter().map(move |s| (t, p, *s))))

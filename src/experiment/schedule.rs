@@ -90,7 +90,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
         }
     }
     let registry = crate::scheduler::plugins::registry::in_tree();
-    let config = build(&cfg.unwrap_or_default(), registry).map_err(|e| InputError::Field {
+    let mut config = build(&cfg.unwrap_or_default(), registry).map_err(|e| InputError::Field {
         path: path.to_path_buf(),
         line: locate(&text, &e.subject, &e.field),
         field: e.field,
@@ -122,6 +122,8 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
             _ => {}
         }
     }
+    // GPU-sharing pods ask for capsim's GPU-sharing Filter (docs/plugins.md).
+    crate::scheduler::plugins::gpu::enable_for_workload(&mut config, pods.iter());
     // FGDScore measures fragmentation against the file's pods.
     let target = crate::model::gpu::TargetWorkload::from_pods(&pods, crate::model::gpu::POPULARITY_THRESHOLD);
     cluster.set_gpu_workload(std::sync::Arc::new(target));
@@ -171,6 +173,14 @@ pub struct Decision {
     /// With `--preemption`: the pods preempted (`namespace/name`), removed before the next pod.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub victims: Vec<String>,
+    /// The scheduling cycle's error (upstream fails the cycle and retries the pod later): for
+    /// example a Score plugin whose PreScore state is missing, with two or more feasible nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// With exactly one feasible node: the PreScore/Score error kube-scheduler never meets,
+    /// because it binds that node without scoring (the node's total is then 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score_error: Option<String>,
     /// Present when a PreEnqueue plugin held the pod back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gated: Option<bool>,
@@ -253,6 +263,11 @@ pub fn decide_pod(
             }
         }
     }
+    if let (Some(e), [id]) = (&result.score_error, result.feasible.as_slice()) {
+        d.score_error = Some(e.clone());
+        d.total.insert(name(*id), 0);
+        d.max_nodes.push(name(*id));
+    }
     d.prefilter_skipped = sorted(&result.prefilter_skipped);
     d.prescore_skipped = sorted(&result.prescore_skipped);
     if result.feasible.len() == 1 {
@@ -275,7 +290,7 @@ pub fn decide_pod(
                 }
             }
         }
-        CycleOutcome::Error(e) => d.message = format!("SchedulerError: {e}"),
+        CycleOutcome::Error(e) => d.error = Some(e.clone()),
     }
     d
 }

@@ -281,8 +281,25 @@ impl Pod {
     /// (PodLevelResources) replacing the aggregate of its resource, plus overhead. With
     /// `non_missing`, containers without a cpu/memory request count 100m / 200Mi (scoring only);
     /// pod-level requests still replace those.
+    ///
+    /// With pod-level requests set, upstream's scheduler cache (`getNonMissingContainerRequests`)
+    /// gives the 100m / 200Mi stand-ins only for cpu / memory that neither the containers nor the
+    /// pod level request; a resource some container requests is counted as declared.
     pub fn compute_requests(&self, non_missing: bool) -> Resources {
-        let mut main = self.aggregate_container_requests(non_missing);
+        let mut main = if non_missing && !self.pod_level_requests.is_empty() {
+            let mut declared = self.aggregate_container_requests(false);
+            let defaulted = self.aggregate_container_requests(true);
+            let any = |f: fn(&Container) -> bool| self.containers.iter().chain(&self.init_containers).any(f);
+            if !any(|c| c.has_cpu_request) {
+                declared.milli_cpu = defaulted.milli_cpu;
+            }
+            if !any(|c| c.has_memory_request) {
+                declared.memory = defaulted.memory;
+            }
+            declared
+        } else {
+            self.aggregate_container_requests(non_missing)
+        };
         for (name, v) in &self.pod_level_requests {
             main.set(name, *v);
         }

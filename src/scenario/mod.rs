@@ -112,7 +112,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     let nodes = nodes::load_nodes(&sc, path, &text, base, &mut dynamics, &mut inputs)?;
     let (arrivals, pdbs): (Vec<Arrival>, Vec<PodDisruptionBudget>) =
         sources::load_workload(&sc, path, &text, base, &mut dynamics, &mut inputs)?;
-    let sched = scheduler::load_scheduler(&sc, path, &text, base, &mut inputs)?;
+    let mut sched = scheduler::load_scheduler(&sc, path, &text, base, &mut inputs)?;
     let sample_interval = load_sample_interval(&sc, path, &text)?;
     let horizon = match &sc.spec.duration {
         None => None,
@@ -131,6 +131,18 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         );
     }
     check_sample_count(path, &text, &arrivals, &dynamics, horizon, sample_interval)?;
+    // A workload with GPU-sharing pods asks for capsim's GPU-sharing Filter (docs/plugins.md).
+    let workload_pods = arrivals
+        .iter()
+        .map(|a| &a.pod)
+        .chain(dynamics.replicasets.iter().map(|r| &r.template))
+        .chain(dynamics.jobs.iter().map(|j| &j.template))
+        .chain(dynamics.daemonsets.iter().map(|d| &d.template));
+    let workload_pods: Vec<&crate::model::Pod> = workload_pods.collect();
+    crate::scheduler::plugins::gpu::enable_for_workload(&mut sched.scheduler, workload_pods.iter().copied());
+    for p in &mut sched.processes {
+        crate::scheduler::plugins::gpu::enable_for_workload(&mut p.scheduler, workload_pods.iter().copied());
+    }
     Ok(LoadedScenario {
         name,
         path: path.to_path_buf(),

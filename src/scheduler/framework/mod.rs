@@ -7,6 +7,7 @@
 //! the extension points it cares about and says so through the `as_*` accessors of [`Plugin`].
 
 pub mod cycle_state;
+mod post_filter;
 pub mod profile;
 pub mod registry;
 pub mod runner;

@@ -58,6 +58,9 @@ pub struct Profile {
     pub score: Vec<WeightedPlugin>,
     /// Bind plugins.
     pub bind: Vec<Arc<dyn Plugin>>,
+    /// Plugins the configuration disabled by name (at multiPoint or any point; not `'*'`):
+    /// [`SchedulerConfig::add_filter`] leaves them out.
+    pub disabled: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Profile {
@@ -87,6 +90,29 @@ impl SchedulerConfig {
     /// instantiated from `registry` (which must hold them, as the in-tree registry does).
     pub fn default_config(registry: &Registry) -> Self {
         build(&KubeSchedulerConfiguration::default(), registry).expect("the default configuration is valid")
+    }
+
+    /// Adds Filter plugin `name` (from `registry`, default args) to every profile that lacks it
+    /// at Filter and whose configuration did not disable it by name, right after the Filter
+    /// plugin `after` (last when the profile has none). capsim uses it to add its own
+    /// GPU-sharing filter when a workload asks for GPU sharing; upstream's profiles never change.
+    ///
+    /// # Errors
+    /// `name` is not in `registry`, its factory fails, or it is not a Filter plugin.
+    pub fn add_filter(&mut self, name: &str, after: &str, registry: &Registry) -> Result<(), String> {
+        let factory = registry.factory(name).ok_or_else(|| registry.not_built_in(name))?;
+        let plugin = factory(&serde_json::Value::Null)?;
+        if plugin.as_filter().is_none() {
+            return Err(format!("plugin {name:?} is not a Filter plugin"));
+        }
+        for p in &mut self.profiles {
+            if p.disabled.contains(name) || p.filter.iter().any(|f| f.name() == name) {
+                continue;
+            }
+            let at = p.filter.iter().position(|f| f.name() == after).map_or(p.filter.len(), |i| i + 1);
+            p.filter.insert(at, Arc::clone(&plugin));
+        }
+        Ok(())
     }
 
     /// The profile for `scheduler_name`, if any.
@@ -324,6 +350,11 @@ fn build_profile(
             })
             .collect(),
         bind: get("bind"),
+        disabled: std::iter::once(&custom.multi_point)
+            .chain(POINTS.iter().map(|pt| point_set(&custom, pt)))
+            .flat_map(|set| set.disabled.iter().map(|e| e.name.clone()))
+            .filter(|n| n != "*")
+            .collect(),
     };
     if profile.queue_sort.len() != 1 {
         return Err(err(

@@ -89,7 +89,6 @@ pub const DEFAULT_MULTI_POINT: &[(&str, i32)] = &[
     ("NodeAffinity", 2),
     ("NodePorts", 0),
     ("NodeResourcesFit", 1),
-    ("Open-Gpu-Share", 0),
     ("VolumeRestrictions", 0),
     ("NodeVolumeLimits", 0),
     ("VolumeBinding", 0),

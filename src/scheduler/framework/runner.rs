@@ -17,10 +17,10 @@ use std::ops::ControlFlow;
 
 use rand::{Rng, RngExt};
 
+use super::post_filter::post_filter;
 use super::profile::Profile;
 use super::{
-    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterInput,
-    PostFilterResult, Status,
+    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterResult, Status,
 };
 use crate::model::{Cluster, NodeId, Pod};
 
@@ -100,6 +100,9 @@ pub struct CycleResult {
     /// The PostFilter verdict (preemption: nominated node, victims, status), when the pod fit
     /// nowhere, [`CycleOptions::run_post_filter`] was set and the profile has PostFilter plugins.
     pub post_filter: Option<PostFilterResult>,
+    /// With [`CycleOptions::record_scores`] and exactly one feasible node: the PreScore/Score
+    /// error kube-scheduler never meets, because it binds a single feasible node unscored.
+    pub score_error: Option<String>,
 }
 
 /// What a cycle decided.
@@ -191,6 +194,7 @@ pub fn schedule_pod(
         prefilter_rejected: false,
         prefilter_result: None,
         post_filter: None,
+        score_error: None,
     };
     let all = cluster.node_order();
     if all.is_empty() {
@@ -248,15 +252,28 @@ pub fn schedule_pod(
         return result;
     }
 
-    if let Err(message) = run_pre_score(profile, &mut cs, pod, cluster, rng, &result.feasible, timed) {
-        result.outcome = CycleOutcome::Error(message);
-        return result;
-    }
-    result.prescore_skipped = cs.skip_score.clone();
-    let totals = match prioritize_nodes(profile, &cs, pod, cluster, opts, &result.feasible, timed) {
+    let scored = if profile.score.is_empty() {
+        // Upstream `prioritizeNodes`: no Score plugin (and no extender) → every node scores 1,
+        // before any PreScore runs.
+        Ok(all_ones(&result.feasible, opts))
+    } else {
+        run_pre_score(profile, &mut cs, pod, cluster, rng, &result.feasible, timed).and_then(|()| {
+            result.prescore_skipped = cs.skip_score.clone();
+            prioritize_nodes(profile, &cs, pod, cluster, opts, &result.feasible, timed)
+        })
+    };
+    let totals = match scored {
         Ok((totals, table)) => {
             result.scores = table;
             totals
+        }
+        Err(message) if result.feasible.len() == 1 => {
+            // Only an explained cycle scores a single feasible node; kube-scheduler binds it
+            // without PreScore or Score, so their error cannot stop it.
+            result.score_error = Some(message);
+            result.outcome = CycleOutcome::Scheduled(result.feasible[0]);
+            result.gpus = select_gpus(profile, &cs, pod, cluster, result.feasible[0]);
+            return result;
         }
         Err(message) => {
             result.outcome = CycleOutcome::Error(message);
@@ -573,7 +590,7 @@ fn prioritize_nodes(
         }
         let t = timed.then(std::time::Instant::now);
         if let Err(status) = sp.score_nodes(cs, pod, feasible, cluster, &mut scores) {
-            return Err(format!("running Score plugin {name:?}: {}", status.message()));
+            return Err(format!("running Score plugins: plugin {name:?} failed with: {}", status.message()));
         }
         if let Some(t) = t {
             super::timing::add("Score", name, t.elapsed());
@@ -581,7 +598,10 @@ fn prioritize_nodes(
         if sp.has_normalize() {
             let status = sp.normalize_score(cs, pod, &mut scores);
             if !status.is_success() {
-                return Err(format!("running Normalize on Score plugins: {}", status.message()));
+                return Err(format!(
+                    "running Normalize on Score plugins: plugin {name:?} failed with: {}",
+                    status.message()
+                ));
             }
         }
         // One branch-free pass adds the weighted scores and notes any score out of range.
@@ -594,7 +614,7 @@ fn prioritize_nodes(
         if out_of_range {
             let s = scores.iter().find(|s| !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(*s)).expect("noted");
             return Err(format!(
-                "plugin {name:?} returns an invalid score {s}, it should in the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
+                "applying score defaultWeights on Score plugins: plugin {name:?} returns an invalid score {s}, it should in the range of [{MIN_NODE_SCORE}, {MAX_NODE_SCORE}] after normalizing"
             ));
         }
         if opts.record_scores {
@@ -611,6 +631,16 @@ fn prioritize_nodes(
         .map(|(i, id)| (*id, per_plugin.iter().map(|v| v[i]).collect(), totals[i]))
         .collect();
     Ok((totals, Some(table)))
+}
+
+/// Totals of a profile without Score plugins: 1 per feasible node, with an empty per-plugin
+/// table when scores are recorded.
+fn all_ones(feasible: &[NodeId], opts: CycleOptions) -> (Vec<i64>, Option<ScoreTable>) {
+    let table = opts.record_scores.then(|| ScoreTable {
+        plugins: Vec::new(),
+        rows: feasible.iter().map(|id| (*id, Vec::new(), 1)).collect(),
+    });
+    (vec![1; feasible.len()], table)
 }
 
 /// Upstream `selectHost`: a node of the top total, the lowest id under [`TieBreak::FirstNode`],
@@ -656,82 +686,6 @@ fn select_gpus(
         }
     }
     top?.plugin.as_score()?.select_gpus(cs, pod, cluster.node(node), cluster)
-}
-
-/// Upstream `RunPostFilterPlugins` after a FitError: runs the profile's PostFilter plugins in
-/// order, stopping at the first Success, UnschedulableAndUnresolvable or error; otherwise the
-/// Unschedulable reasons of all plugins are combined (the last meaningful nomination kept, the
-/// first rejecting plugin named). The verdict goes to `result.post_filter` and its message is
-/// appended to the FitError message after a space (upstream `Diagnosis.PostFilterMsg`).
-#[allow(clippy::too_many_arguments)]
-fn post_filter(
-    profile: &Profile,
-    cs: &CycleState,
-    pod: &Pod,
-    cluster: &Cluster,
-    rng: &mut impl Rng,
-    opts: CycleOptions,
-    result: &mut CycleResult,
-    fit: &mut FitError,
-) {
-    if profile.post_filter.is_empty() {
-        return;
-    }
-    let seed = match opts.tie_break {
-        TieBreak::Random => Some(rng.next_u64()),
-        TieBreak::FirstNode => None,
-    };
-    let input = PostFilterInput {
-        profile,
-        node_statuses: &result.rejected,
-        nominated_node: opts.nominated_node,
-        seed,
-    };
-    let mut verdict: Option<PostFilterResult> = None;
-    let mut kept: Option<PostFilterResult> = None;
-    let mut reasons = Vec::new();
-    let mut rejector: &'static str = "";
-    for p in &profile.post_filter {
-        let pf = p.as_post_filter().expect("profile lists only PostFilter plugins here");
-        let t = super::timing::enabled().then(std::time::Instant::now);
-        let r = pf.post_filter(cs, pod, cluster, &input);
-        if let Some(t) = t {
-            super::timing::add("PostFilter", p.name(), t.elapsed());
-        }
-        match r.status.code {
-            Code::Success | Code::UnschedulableAndUnresolvable => {
-                let status = r.status.clone().with_plugin(p.name());
-                verdict = Some(PostFilterResult { status, ..r });
-                break;
-            }
-            Code::Unschedulable => {
-                reasons.extend(r.status.reasons.iter().cloned());
-                if rejector.is_empty() {
-                    rejector = p.name();
-                }
-                if r.nominated_node.is_some() || r.clear_nomination {
-                    kept = Some(r);
-                }
-            }
-            Code::Error | Code::Skip => {
-                let status = Status::error(r.status.message()).with_plugin(p.name());
-                verdict = Some(PostFilterResult::noop(status));
-                break;
-            }
-        }
-    }
-    let verdict = verdict.unwrap_or_else(|| {
-        let status = Status { code: Code::Unschedulable, reasons: reasons.into(), plugin: rejector };
-        match kept {
-            Some(r) => PostFilterResult { status, ..r },
-            None => PostFilterResult::noop(status),
-        }
-    });
-    let msg = verdict.message();
-    if !msg.is_empty() {
-        fit.message = format!("{} {msg}", fit.message);
-    }
-    result.post_filter = Some(verdict);
 }
 
 /// Builds upstream's FitError message from the rejected nodes: each distinct reason counted over

@@ -30,7 +30,9 @@ impl Plugin for DynamicResources {
 }
 
 impl PreFilterPlugin for DynamicResources {
-    fn pre_filter(&self, _: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
+    fn pre_filter(&self, state: &mut CycleState, pod: &Pod, _: &Cluster) -> PreFilterOutcome {
+        // Upstream writes its (empty) state first, then skips a pod without claims; Score reads it.
+        state.write(NAME, StateData);
         if pod.resource_claims.is_empty() {
             return (None, Status::skip());
         }
@@ -49,12 +51,20 @@ impl FilterPlugin for DynamicResources {
     }
 }
 
+/// What PreFilter leaves for Score (upstream `stateData`; capsim needs only its presence).
+struct StateData;
+
 impl ScorePlugin for DynamicResources {
-    fn score(&self, _: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
-        Ok(0)
+    /// 0 (no claims are modelled); upstream's Score fails with `not found` when PreFilter did not
+    /// run (a profile enabling DynamicResources at Score only).
+    fn score(&self, state: &CycleState, _: &Pod, _: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        match state.read::<StateData>(NAME) {
+            Some(_) => Ok(0),
+            None => Err(Status::error("not found")),
+        }
     }
-    /// Every node scores 0 (no claims are modelled).
-    fn uniform_scores(&self, _: &CycleState, _: &Pod, _: &[crate::model::NodeId], _: &Cluster) -> bool {
-        true
+    /// Every node scores 0 when PreFilter ran.
+    fn uniform_scores(&self, state: &CycleState, _: &Pod, _: &[crate::model::NodeId], _: &Cluster) -> bool {
+        state.read::<StateData>(NAME).is_some()
     }
 }

@@ -19,3 +19,6 @@ pub mod registry;
 pub mod scheduling_gates;
 pub mod taint_toleration;
 pub mod volume;
+
+#[cfg(test)]
+mod fidelity_tests;

@@ -57,18 +57,38 @@ impl Plugin for BalancedAllocation {
     }
 }
 
+/// What PreScore leaves for Score (capsim needs only its presence: the requests are the pod's).
+struct PreScoreState;
+
+impl BalancedAllocation {
+    /// Upstream `isBestEffortPod`: the pod requests none of the configured resources.
+    fn best_effort(&self, pod: &Pod) -> bool {
+        self.resources.iter().all(|r| pod.requests.get(&r.name) == 0)
+    }
+
+    /// Upstream Score's fallback when PreScore did not run (a profile enabling only the Score
+    /// point): the requests are recomputed and a BestEffort pod scores 0 on every node.
+    fn best_effort_without_pre_score(&self, state: &CycleState, pod: &Pod) -> bool {
+        state.read::<PreScoreState>(NAME).is_none() && self.best_effort(pod)
+    }
+}
+
 impl PreScorePlugin for BalancedAllocation {
-    fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
-        if self.resources.iter().all(|r| pod.requests.get(&r.name) == 0) {
+    fn pre_score(&self, state: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
+        if self.best_effort(pod) {
             return Status::skip();
         }
+        state.write(NAME, PreScoreState);
         Status::success()
     }
 }
 
 impl ScorePlugin for BalancedAllocation {
-    fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
-        Ok(self.score_of(|_, r| allocatable_and_requested(node, pod, &r.name, true)))
+    fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        if self.best_effort_without_pre_score(state, pod) {
+            return Ok(0);
+        }
+        Ok(self.score_of(|_, r| allocatable_and_requested(node, &pod.requests, &r.name, true)))
     }
 
     /// Over the nodes' [`crate::model::NodeHot`] rows when the resources are cpu and memory only.
@@ -80,7 +100,7 @@ impl ScorePlugin for BalancedAllocation {
         cluster: &Cluster,
         out: &mut [i64],
     ) -> Result<(), Status> {
-        if !cpu_and_memory_only(&self.resources) {
+        if !cpu_and_memory_only(&self.resources) || self.best_effort_without_pre_score(state, pod) {
             for (o, id) in out.iter_mut().zip(nodes) {
                 *o = self.score(state, pod, cluster.node(*id), cluster)?;
             }

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, is_scalar_resource};
-use crate::model::{Cluster, NodeId, NodeInfo, Pod};
+use crate::model::{Cluster, NodeId, NodeInfo, Pod, Resources};
 use crate::scheduler::framework::{
     Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
     PreScorePlugin, ScorePlugin, Status,
@@ -353,8 +353,14 @@ impl PreScorePlugin for Fit {
 /// Upstream `calculateResourceAllocatableRequest`: (allocatable, requested-with-pod) of resource
 /// `name` on `node`; `(0, 0)` means "skip this resource". `use_requested` selects declared
 /// requests (BalancedAllocation) over the non-zero view (the Fit scorers) for cpu and memory.
-pub fn allocatable_and_requested(node: &NodeInfo, pod: &Pod, name: &str, use_requested: bool) -> (i64, i64) {
-    let pod_req = if use_requested { pod.requests.get(name) } else { pod.non_zero_requests.get(name) };
+/// `pod_requests` are the pod's requests as the scorer counts them.
+pub fn allocatable_and_requested(
+    node: &NodeInfo,
+    pod_requests: &Resources,
+    name: &str,
+    use_requested: bool,
+) -> (i64, i64) {
+    let pod_req = pod_requests.get(name);
     if pod_req == 0 && is_scalar_resource(name) {
         return (0, 0);
     }
@@ -415,9 +421,25 @@ pub fn broken_linear(shape: &[UtilizationShapePoint], p: i64) -> i64 {
     shape.last().map(|p| p.score).unwrap_or(0)
 }
 
+/// The pod's requests as the Fit *scorer* counts them. Upstream v1.35.4 builds the scorer
+/// (`nodeResourceStrategyTypeMap` in `noderesources/fit.go`) without `enablePodLevelResources`,
+/// so `calculatePodResourceRequest` (`resource_allocation.go`) runs `PodRequests` with
+/// `SkipPodLevelResources`: the containers' requests, each missing cpu/memory request counted as
+/// 100m / 200Mi, plus overhead — pod-level `spec.resources` are ignored. (The Fit *filter* and
+/// BalancedAllocation do count them, and so does the node's accounting of bound pods.)
+pub fn fit_score_requests(pod: &Pod) -> Cow<'_, Resources> {
+    if pod.pod_level_requests.is_empty() {
+        return Cow::Borrowed(&pod.non_zero_requests);
+    }
+    let mut r = pod.aggregate_container_requests(true);
+    r.add(&pod.overhead);
+    Cow::Owned(r)
+}
+
 impl ScorePlugin for Fit {
     fn score(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
-        Ok(self.score_of(|_, r| allocatable_and_requested(node, pod, &r.name, false)))
+        let req = fit_score_requests(pod);
+        Ok(self.score_of(|_, r| allocatable_and_requested(node, &req, &r.name, false)))
     }
 
     /// Over the nodes' [`crate::model::NodeHot`] rows when the scored resources are cpu and memory only.
@@ -444,7 +466,8 @@ impl ScorePlugin for Fit {
             let one = |alloc: i64, req: i64| {
                 if least { least_requested_score(req, alloc) } else { most_requested_score(req, alloc) }
             };
-            let (cpu, memory) = (pod.non_zero_requests.milli_cpu, pod.non_zero_requests.memory);
+            let req = fit_score_requests(pod);
+            let (cpu, memory) = (req.milli_cpu, req.memory);
             // Chunks of nodes go through a branch-free loop the compiler vectorises (the
             // divisions are the cost); a chunk with a node outside its exactness bounds (no
             // allocatable cpu or memory, or 2^46 and more) takes the plain loop below.
@@ -503,7 +526,8 @@ impl ScorePlugin for Fit {
             return Ok(());
         }
         let is_cpu: smallvec::SmallVec<[bool; 4]> = self.resources.iter().map(|r| r.name == CPU).collect();
-        let (cpu, memory) = (pod.non_zero_requests.milli_cpu, pod.non_zero_requests.memory);
+        let req = fit_score_requests(pod);
+        let (cpu, memory) = (req.milli_cpu, req.memory);
         for (o, id) in out.iter_mut().zip(nodes) {
             let h = &hot[*id as usize];
             *o = self.score_of(|i, _| {

@@ -70,16 +70,17 @@ impl PreScorePlugin for TaintToleration {
     }
 }
 
+/// The PreScore state; upstream's Score fails without it (a profile that enables the Score
+/// point but not PreScore): `failed to read "PreScoreTaintToleration" from cycleState: not found`.
+fn pre_score_state(state: &CycleState) -> Result<&PreScoreState, Status> {
+    state
+        .read::<PreScoreState>(NAME)
+        .ok_or_else(|| Status::error(format!("failed to read \"PreScore{NAME}\" from cycleState: not found")))
+}
+
 impl ScorePlugin for TaintToleration {
-    fn score(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
-        let computed;
-        let tolerations = match state.read::<PreScoreState>(NAME) {
-            Some(s) => &s.prefer_no_schedule,
-            None => {
-                computed = prefer_no_schedule_tolerations(pod);
-                &computed
-            }
-        };
+    fn score(&self, state: &CycleState, _: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        let tolerations = &pre_score_state(state)?.prefer_no_schedule;
         let count = node
             .node
             .taints
@@ -91,9 +92,11 @@ impl ScorePlugin for TaintToleration {
         Ok(count as i64)
     }
 
-    /// No node has a PreferNoSchedule taint: every node counts 0 and normalises to 100.
-    fn uniform_scores(&self, _: &CycleState, _: &Pod, _: &[NodeId], cluster: &Cluster) -> bool {
+    /// No node has a PreferNoSchedule taint: every node counts 0 and normalises to 100 (when
+    /// PreScore ran; otherwise Score reports its error).
+    fn uniform_scores(&self, state: &CycleState, _: &Pod, _: &[NodeId], cluster: &Cluster) -> bool {
         cluster.nodes_with(NodeHot::PREFER_NO_SCHEDULE_TAINTS) == 0
+            && state.read::<PreScoreState>(NAME).is_some()
     }
 
     /// A node without PreferNoSchedule taints counts 0 without a look at its taints.
@@ -105,6 +108,7 @@ impl ScorePlugin for TaintToleration {
         cluster: &Cluster,
         out: &mut [i64],
     ) -> Result<(), Status> {
+        pre_score_state(state)?;
         let hot = cluster.hot();
         for (o, id) in out.iter_mut().zip(nodes) {
             *o = if hot[*id as usize].flags & NodeHot::PREFER_NO_SCHEDULE_TAINTS == 0 {

@@ -86,3 +86,24 @@ macro_rules! score_plugin {
     };
 }
 pub(crate) use score_plugin;
+
+/// True when a pod asks for GPU sharing: the `alibabacloud.com/gpu-milli` family of annotations,
+/// or the openb trace's GPU fields ([`Pod::gpu_share`]).
+pub fn asks_for_gpu_sharing(pod: &Pod) -> bool {
+    pod.gpu_share.is_some()
+}
+
+/// capsim's opt-in for its GPU-sharing Filter: when any of `pods` asks for GPU sharing, adds
+/// `Open-Gpu-Share` to every profile of `config` right after NodeResourcesFit, unless the profile
+/// disables it by name or already has it. Upstream's default profile has no such plugin, so a
+/// workload without GPU-sharing pods keeps upstream's profiles exactly.
+pub fn enable_for_workload<'a>(
+    config: &mut crate::scheduler::framework::profile::SchedulerConfig,
+    mut pods: impl Iterator<Item = &'a Pod>,
+) {
+    if pods.any(asks_for_gpu_sharing) {
+        config
+            .add_filter(open_gpu_share::NAME, "NodeResourcesFit", super::registry::in_tree())
+            .expect("Open-Gpu-Share is an in-tree Filter plugin");
+    }
+}

@@ -2,8 +2,9 @@
 //! `pkg/simulator/plugin/open_gpu_share.go`, after Alibaba's gpushare scheduler extender). A pod
 //! asking for GPUs (sharing annotations or `nvidia.com/gpu`) fits a node whose GPU model it
 //! accepts and whose devices have room: one device with `milli` left for a sharing pod, `count`
-//! fully idle devices for whole GPUs. Pods without GPUs pass. capsim adds it to every profile's
-//! Filter (after NodeResourcesFit) so device accounting holds under any configuration.
+//! fully idle devices for whole GPUs. Pods without GPUs pass. Not in upstream's default profile:
+//! a configuration enables it, or [`super::enable_for_workload`] adds it (after NodeResourcesFit)
+//! when the workload has GPU-sharing pods.
 
 use crate::model::gpu::{node_model, pod_gpu};
 use crate::model::{Cluster, NodeInfo, Pod};

@@ -173,7 +173,9 @@ impl ScorePlugin for InterPodAffinity {
     fn score(&self, state: &CycleState, _: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
         match state.read::<scoring::PreScoreState>(PRE_SCORE_KEY) {
             Some(s) => Ok(scoring::score(s, &node.node.labels)),
-            None => Err(Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState"))),
+            None => {
+                Err(Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState: not found")))
+            }
         }
     }
 
@@ -188,7 +190,7 @@ impl ScorePlugin for InterPodAffinity {
                 scoring::normalize(s.topology_score.is_empty(), scores);
                 Status::success()
             }
-            None => Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState")),
+            None => Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState: not found")),
         }
     }
 }
