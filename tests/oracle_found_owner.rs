@@ -124,6 +124,19 @@ spec: {selector: {matchLabels: {app: db}}}
     let rs_sel = &sc.dynamics.workload_selectors[0].selector;
     assert_eq!(rs_sel.match_labels.get("pod-template-hash").map(String::as_str), Some(hash));
     assert_eq!(rs_sel.match_labels.get("app").map(String::as_str), Some("web"));
+    // Each pod the ReplicaSet created carries its controller reference, as upstream's controller
+    // writes it.
+    for (p, rec) in r.recorder.pods.iter().enumerate() {
+        let refs = &r.cluster.pod(p as u32).owner_references;
+        assert_eq!(refs.len(), 1, "{}", rec.owner);
+        let c = &refs[0];
+        assert!(c.controller);
+        assert_eq!(
+            (c.api_version.as_str(), c.kind.as_str(), c.name.as_str()),
+            ("apps/v1", "ReplicaSet", rs.name.as_str())
+        );
+    }
+    assert_eq!(r.recorder.pods.len(), 2);
     // Both replicas ran, one per node (spread by the default constraints).
     let nodes: std::collections::BTreeSet<_> =
         r.recorder.pods.iter().filter(|p| p.owner.starts_with("ReplicaSet/")).map(|p| p.node).collect();
