@@ -700,12 +700,16 @@ spec:
 ";
 
 #[test]
-fn unsimulated_kinds_are_skipped_and_counted() {
+fn unsimulated_kinds_are_skipped_and_counted_and_services_read() {
     let spec =
         "  cluster: {nodes: [{pool: {name: n, count: 1, template: node.yaml}}], manifests: [other.yaml]}\n";
     let (sc, r) = simulate(spec, &[("other.yaml", OTHER_KINDS)]);
     let skipped: Vec<(&str, usize)> = sc.dynamics.skipped.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    assert_eq!(skipped, [("ConfigMap", 2), ("CustomResourceDefinition", 1), ("Service", 1)]);
+    assert_eq!(skipped, [("ConfigMap", 2), ("CustomResourceDefinition", 1)]);
+    // A Service is read for PodTopologySpread's default selector (upstream DefaultSelector).
+    let sel = &sc.dynamics.workload_selectors;
+    assert_eq!(sel.len(), 1);
+    assert_eq!((sel[0].kind, sel[0].name.as_str()), (capsim::model::SelectorKind::Service, "svc"));
     assert!(sc.arrivals.is_empty() && sc.dynamics.replicasets.is_empty());
     assert_eq!(r.recorder.pods.len(), 0);
 }

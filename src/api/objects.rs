@@ -45,6 +45,9 @@ pub struct ObjectMeta {
     /// `metadata.uid`.
     #[serde(deserialize_with = "null_default")]
     pub uid: String,
+    /// `metadata.ownerReferences`.
+    #[serde(deserialize_with = "null_default")]
+    pub owner_references: Vec<super::meta::OwnerReference>,
 }
 
 // ---------------------------------------------------------------------------------------------

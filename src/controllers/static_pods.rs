@@ -3,7 +3,7 @@
 //! `<name>-<node>` with `spec.nodeName` set, so the scheduler never sees it, but its requests
 //! count in the node's totals.
 
-use crate::model::{NodeId, Owner, Pod};
+use crate::model::{NodeId, Owner, OwnerReference, Pod};
 
 /// Static pods for the nodes a selection matches.
 #[derive(Clone, Debug)]
@@ -15,13 +15,15 @@ pub struct StaticPods {
 }
 
 /// The mirror pod of `template` on node `node_name` (id `node`): named `<name>-<node>`, bound
-/// by `spec.nodeName`, annotated as a mirror, owned by the node.
+/// by `spec.nodeName`, annotated as a mirror, owned by the node (the kubelet writes a controller
+/// reference to its `v1` Node, as upstream's mirror client does).
 pub fn mirror_pod(template: &Pod, node: NodeId, node_name: &str) -> Pod {
     let mut p = template.clone();
     p.name = format!("{}-{node_name}", template.name);
     p.node_name = Some(node_name.to_string());
     p.mirror = true;
     p.owner = Some(Owner::Node(node));
+    p.owner_references = vec![OwnerReference::controller("v1", "Node", node_name)];
     p
 }
 
@@ -36,5 +38,7 @@ mod tests {
         assert_eq!((p.name.as_str(), p.node_name.as_deref()), ("etcd-cp-1", Some("cp-1")));
         assert!(p.mirror);
         assert_eq!(p.owner, Some(Owner::Node(3)));
+        let r = p.controller_ref().expect("a controller reference");
+        assert_eq!((r.api_version.as_str(), r.kind.as_str()), ("v1", "Node"));
     }
 }

@@ -17,7 +17,8 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::api::convert::{
-    PriorityClasses, node_to_model, pdb_from_value, pod_to_model, validate_pod, workload_selector_from_value,
+    PriorityClasses, node_to_model, pdb_from_value, pod_to_model, replicaset_selector, validate_pod,
+    workload_selector_from_value,
 };
 use crate::api::objects::KubeObject;
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
@@ -83,6 +84,11 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
                 }
                 if let Some(pdb) = pdb_from_value(kind, value, path, o.line)? {
                     cluster.add_pdb(pdb);
+                }
+            }
+            KubeObject::ReplicaSet(rs) => {
+                if let Some(sel) = replicaset_selector(rs, path, o.line)? {
+                    cluster.add_workload_selector(sel);
                 }
             }
             KubeObject::PriorityClass(pc) => classes.add(pc, path, o.line)?,

@@ -39,6 +39,8 @@ pub enum SelectorKind {
 pub struct WorkloadSelector {
     /// Kind of the object.
     pub kind: SelectorKind,
+    /// Its name (`metadata.name`): a pod's controller reference names it.
+    pub name: String,
     /// Its namespace.
     pub namespace: String,
     /// Its selector.

@@ -19,9 +19,9 @@ pub use labels::{
 };
 pub use node::{ContainerImage, Node, NodeId};
 pub use pdb::{IntOrPercent, PodDisruptionBudget};
-pub use pod::Owner;
 pub use pod::{
     Container, ContainerPort, NodeInclusionPolicy, Pod, PodAffinity, PodAffinityTerm, PodId, PodPhase,
     PreemptionPolicy, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,
 };
+pub use pod::{Owner, OwnerReference};
 pub use resources::Resources;

@@ -188,6 +188,48 @@ impl Owner {
     }
 }
 
+/// One `metadata.ownerReferences` entry of a pod, as the API stores it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnerReference {
+    /// `apiVersion` of the owner (`apps/v1`, `v1`, `batch/v1`).
+    pub api_version: String,
+    /// `kind` of the owner (`ReplicaSet`, `Node`, ...).
+    pub kind: String,
+    /// `name` of the owner, in the pod's namespace (cluster-scoped owners: their name).
+    pub name: String,
+    /// `uid` of the owner (empty for objects capsim creates without one).
+    pub uid: String,
+    /// `controller: true`: this owner is the pod's managing controller.
+    pub controller: bool,
+}
+
+impl OwnerReference {
+    /// A controller reference (`controller: true`) to `kind`/`name` of `api_version`.
+    pub fn controller(api_version: &str, kind: &str, name: &str) -> Self {
+        OwnerReference {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            name: name.into(),
+            uid: String::new(),
+            controller: true,
+        }
+    }
+
+    /// The group and version of `apiVersion` as upstream `schema.ParseGroupVersion` splits it
+    /// (`v1` → ("", "v1"), `apps/v1` → ("apps", "v1")); `None` when it has more than one `/`.
+    pub fn group_version(&self) -> Option<(&str, &str)> {
+        let v = self.api_version.as_str();
+        if v.is_empty() {
+            return Some(("", ""));
+        }
+        match v.matches('/').count() {
+            0 => Some(("", v)),
+            1 => v.split_once('/'),
+            _ => None,
+        }
+    }
+}
+
 /// A Pod as the simulator holds it: converted once from the API object, with its effective
 /// requests precomputed.
 #[derive(Clone, Debug)]
@@ -246,9 +288,14 @@ pub struct Pod {
     pub resource_claims: Vec<String>,
     /// Whether `metadata.deletionTimestamp` is set (terminating).
     pub terminating: bool,
-    /// The controller that owns the pod (`metadata.ownerReferences` with `controller: true`),
-    /// or the node whose kubelet created it (a static pod's mirror).
+    /// The controller of this run that owns the pod (a ReplicaSet, DaemonSet or Job capsim
+    /// runs), or the node whose kubelet created it (a static pod's mirror): the simulation's
+    /// handle on the owner. Pods read from manifests have none; their API owners are in
+    /// [`Pod::owner_references`].
     pub owner: Option<Owner>,
+    /// `metadata.ownerReferences` as the API server stores them: read from manifests, and set
+    /// by capsim's controllers on the pods they create (one controller reference each).
+    pub owner_references: Vec<OwnerReference>,
     /// Annotation `controller.kubernetes.io/pod-deletion-cost` (default 0): ReplicaSet scale-down
     /// removes lower costs first.
     pub deletion_cost: i32,
@@ -341,6 +388,12 @@ impl Pod {
             a.as_ref().is_some_and(|a| !a.required.is_empty() || !a.preferred.is_empty())
         };
         any(&self.pod_affinity) || any(&self.pod_anti_affinity)
+    }
+
+    /// The pod's managing controller: the first owner reference with `controller: true`
+    /// (upstream `metav1.GetControllerOfNoCopy`).
+    pub fn controller_ref(&self) -> Option<&OwnerReference> {
+        self.owner_references.iter().find(|r| r.controller)
     }
 
     /// `namespace/name`.
@@ -468,6 +521,7 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         resource_claims: Vec::new(),
         terminating: false,
         owner: None,
+        owner_references: Vec::new(),
         deletion_cost: 0,
         mirror: false,
         host_network: false,

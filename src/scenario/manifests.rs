@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use super::refine_line;
 use super::timeline::Dynamics;
-use crate::api::convert::{builtin_priority, pdb_from_value, pod_to_model, validate_pod};
+use crate::api::convert::{
+    builtin_priority, pdb_from_value, pod_to_model, replicaset_selector, validate_pod,
+    workload_selector_from_value,
+};
 use crate::api::objects::{self as api, KubeObject};
 use crate::api::workloads::PodTemplateSpec;
 use crate::api::yaml::read_objects;
@@ -153,6 +156,16 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                     });
                 }
                 KubeObject::Other { kind, value, .. } => match kind.as_str() {
+                    "Service" | "ReplicationController" | "StatefulSet" => {
+                        // Read for PodTopologySpread's default selector; capsim runs no
+                        // StatefulSet or ReplicationController, so those are also skipped.
+                        if let Some(sel) = workload_selector_from_value(&kind, &value, &f, line)? {
+                            dy.workload_selectors.push(sel);
+                        }
+                        if kind != "Service" {
+                            *dy.skipped.entry(kind).or_insert(0) += 1;
+                        }
+                    }
                     "PodDisruptionBudget" => {
                         if let Some(pdb) = pdb_from_value(&kind, &value, &f, line)? {
                             out.pdbs.push(pdb);
@@ -197,7 +210,11 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
     Ok(())
 }
 
-/// Adds a Deployment (as its one ReplicaSet, `<name>-<hash>`) or a bare ReplicaSet.
+/// The label the deployment controller adds to its ReplicaSet's selector and pods.
+const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+
+/// Adds a Deployment (as its one ReplicaSet, `<name>-<hash>`) or a bare ReplicaSet, and the
+/// ReplicaSet's selector (PodTopologySpread's default constraints).
 fn replica_set(
     d: &crate::api::workloads::Deployment,
     is_deployment: bool,
@@ -217,13 +234,27 @@ fn replica_set(
             format!("{replicas}: must be greater than or equal to 0"),
         ));
     }
-    let template = template_pod(&d.spec.template, &ns, &name, dy, f, line)?;
-    always_restarts(&template, kind, f, line)?;
+    // The deployment controller names its ReplicaSet `<name>-<hash>` and adds the label
+    // `pod-template-hash: <hash>` to the ReplicaSet's selector and pod template, so the API
+    // server sees it on every pod (and merges it for `matchLabelKeys`).
+    let mut rs = d.clone();
+    rs.metadata.namespace = ns.clone();
     let rs_name = if is_deployment {
-        format!("{name}-{}", template_hash(&format!("{ns}/{name}")))
+        let hash = template_hash(&format!("{ns}/{name}"));
+        rs.spec.template.metadata.labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
+        if let Some(sel) = rs.spec.selector.as_mut() {
+            sel.match_labels.insert(POD_TEMPLATE_HASH.into(), hash.clone());
+        }
+        rs.metadata.name = format!("{name}-{hash}");
+        rs.metadata.name.clone()
     } else {
         name.clone()
     };
+    let template = template_pod(&rs.spec.template, &ns, &name, dy, f, line)?;
+    always_restarts(&template, kind, f, line)?;
+    if let Some(sel) = replicaset_selector(&rs, f, line)? {
+        dy.workload_selectors.push(sel);
+    }
     dy.replicasets.push(ReplicaSet {
         name: rs_name,
         namespace: ns,

@@ -110,7 +110,11 @@ pub struct Dynamics {
     pub priority_classes: crate::api::convert::PriorityClasses,
     /// Namespaces with their labels (namespaceSelector reads them).
     pub namespaces: Vec<(String, BTreeMap<String, String>)>,
-    /// Objects skipped by kind (CRDs, RBAC, Services, ...), with counts.
+    /// The selectors PodTopologySpread's default constraints read (upstream
+    /// `helper.DefaultSelector`): Services, ReplicationControllers and StatefulSets from the
+    /// manifests, and every ReplicaSet capsim runs.
+    pub workload_selectors: Vec<crate::model::WorkloadSelector>,
+    /// Objects skipped by kind (CRDs, RBAC, StatefulSets, ...), with counts.
     pub skipped: BTreeMap<String, usize>,
     /// Controller settings.
     pub settings: crate::controllers::Settings,

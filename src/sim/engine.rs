@@ -161,6 +161,9 @@ impl<'a> Engine<'a> {
         for (name, labels) in &dy.namespaces {
             cluster.add_namespace(name, labels.clone());
         }
+        for w in &dy.workload_selectors {
+            cluster.add_workload_selector(w.clone());
+        }
         for a in &sc.arrivals {
             cluster.add_pod(a.pod.clone());
         }

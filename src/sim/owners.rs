@@ -10,7 +10,7 @@ use crate::controllers::job::{JobSync, PodEnd};
 use crate::controllers::replicaset::{Scale, scale_down_victims};
 use crate::controllers::taint_eviction::{self, Step};
 use crate::error::SimError;
-use crate::model::{NodeId, Owner, Pod, PodId};
+use crate::model::{NodeId, Owner, OwnerReference, Pod, PodId};
 
 impl<'a> Engine<'a> {
     /// Tells pod `p`'s owner it ended (`how`; `was_running`: it was bound): the owner's
@@ -98,6 +98,23 @@ impl<'a> Engine<'a> {
                 format!("Job/{}/{}", j.namespace, j.name)
             }
             Owner::Node(n) => format!("Node/{}", self.cluster.node(n).node.name),
+        }
+    }
+
+    /// The controller reference a pod of owner `o` carries (`metadata.ownerReferences`), as the
+    /// upstream controller writes it: `apps/v1` ReplicaSet or DaemonSet, `batch/v1` Job, and
+    /// for a mirror pod the `v1` Node.
+    pub(super) fn owner_reference(&self, o: Owner) -> OwnerReference {
+        let dy = &self.sc.dynamics;
+        match o {
+            Owner::DaemonSet(i) => {
+                OwnerReference::controller("apps/v1", "DaemonSet", &dy.daemonsets[i as usize].name)
+            }
+            Owner::ReplicaSet(i) => {
+                OwnerReference::controller("apps/v1", "ReplicaSet", &dy.replicasets[i as usize].name)
+            }
+            Owner::Job(i) => OwnerReference::controller("batch/v1", "Job", &dy.jobs[i as usize].name),
+            Owner::Node(n) => OwnerReference::controller("v1", "Node", &self.cluster.node(n).node.name),
         }
     }
 

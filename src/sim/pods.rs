@@ -98,8 +98,13 @@ impl<'a> Engine<'a> {
         self.phase[p as usize] = to;
     }
 
-    /// Adds a pod a controller or kubelet creates now, and creates it.
-    pub(super) fn spawn(&mut self, pod: Pod, owner_name: String) -> Result<PodId, SimError> {
+    /// Adds a pod a controller or kubelet creates now, and creates it. A pod with an owner gets
+    /// that owner's controller reference as its only `ownerReferences` entry, as upstream's
+    /// controllers (`GetPodFromTemplate`) and the kubelet's mirror client write it.
+    pub(super) fn spawn(&mut self, mut pod: Pod, owner_name: String) -> Result<PodId, SimError> {
+        if let Some(o) = pod.owner {
+            pod.owner_references = vec![self.owner_reference(o)];
+        }
         let proc = self.proc_for(&pod);
         let owner = pod.owner;
         let p = self.cluster.add_pod(pod);

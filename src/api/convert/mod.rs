@@ -34,7 +34,7 @@ pub use node::node_to_model;
 pub use pod::{ANNOTATION_DELETION_COST, ANNOTATION_MIRROR, pod_to_model, validate_pod};
 pub use priority::{HIGHEST_USER_DEFINABLE_PRIORITY, PriorityClasses, builtin_priority};
 pub use scheduling::node_affinity_to_model;
-pub use untyped::{pdb_from_value, workload_selector_from_value};
+pub use untyped::{pdb_from_value, replicaset_selector, workload_selector_from_value};
 
 /// Default namespace of a pod.
 pub const DEFAULT_NAMESPACE: &str = "default";

@@ -41,13 +41,13 @@ pub fn pod_to_model(
         .containers
         .iter()
         .enumerate()
-        .map(|(i, c)| ctx.container(c, &format!("spec.containers[{i}]"), false))
+        .map(|(i, c)| ctx.container(c, &format!("spec.containers[{i}]"), false, spec.host_network))
         .collect::<Result<Vec<_>, _>>()?;
     let init_containers = spec
         .init_containers
         .iter()
         .enumerate()
-        .map(|(i, c)| ctx.container(c, &format!("spec.initContainers[{i}]"), true))
+        .map(|(i, c)| ctx.container(c, &format!("spec.initContainers[{i}]"), true, spec.host_network))
         .collect::<Result<Vec<_>, _>>()?;
     let overhead = ctx.resources(&spec.overhead, "spec.overhead")?;
 
@@ -132,6 +132,18 @@ pub fn pod_to_model(
         resource_claims: spec.resource_claims.iter().map(|c| c.name.clone()).collect(),
         terminating: p.metadata.deletion_timestamp.is_some(),
         owner: None,
+        owner_references: p
+            .metadata
+            .owner_references
+            .iter()
+            .map(|r| model::OwnerReference {
+                api_version: r.api_version.clone(),
+                kind: r.kind.clone(),
+                name: r.name.clone(),
+                uid: r.uid.clone(),
+                controller: r.controller == Some(true),
+            })
+            .collect(),
         deletion_cost,
         mirror: p.metadata.annotations.contains_key(ANNOTATION_MIRROR),
         host_network: spec.host_network,
@@ -327,11 +339,15 @@ impl Ctx<'_> {
         })
     }
 
+    /// One container, API-defaulted (requests from limits; with `host_network`, a port's unset
+    /// `hostPort` becomes its `containerPort`, upstream `SetDefaults_Pod` ->
+    /// `defaultHostNetworkPorts`) and validated.
     fn container(
         &self,
         c: &api::Container,
         prefix: &str,
         init: bool,
+        host_network: bool,
     ) -> Result<model::Container, InputError> {
         let declared = &c.resources.requests;
         let mut requests = self.resources(declared, &format!("{prefix}.resources.requests"))?;
@@ -363,17 +379,41 @@ impl Ctx<'_> {
             has_memory_request: listed(model::resources::MEMORY),
             requests,
             limits,
-            ports: c
-                .ports
-                .iter()
-                .map(|p| model::ContainerPort {
-                    host_port: p.host_port,
-                    protocol: p.protocol.clone(),
-                    host_ip: p.host_ip.clone(),
-                })
-                .collect(),
+            ports: self.ports(&c.ports, prefix, host_network)?,
             restart_always: init && c.restart_policy.as_deref() == Some("Always"),
         })
+    }
+
+    /// A container's ports after API defaulting: with `host_network`, an unset (0) `hostPort`
+    /// takes the `containerPort` (upstream `defaultHostNetworkPorts`), and a set one must equal
+    /// it (upstream `validateHostNetwork`, for a Pod).
+    fn ports(
+        &self,
+        ports: &[api::ContainerPort],
+        prefix: &str,
+        host_network: bool,
+    ) -> Result<Vec<model::ContainerPort>, InputError> {
+        let mut out = Vec::with_capacity(ports.len());
+        for (j, p) in ports.iter().enumerate() {
+            let mut host_port = p.host_port;
+            if host_network {
+                if host_port == 0 {
+                    host_port = p.container_port;
+                }
+                if host_port != p.container_port {
+                    return Err(self.field_error(
+                        &format!("{prefix}.ports[{j}].hostPort"),
+                        format!("{host_port}: must match `containerPort` when `hostNetwork` is true"),
+                    ));
+                }
+            }
+            out.push(model::ContainerPort {
+                host_port,
+                protocol: p.protocol.clone(),
+                host_ip: p.host_ip.clone(),
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -429,5 +469,51 @@ mod tests {
         assert_eq!(m.pod_level_requests.get("cpu"), Some(&2000));
         assert_eq!(m.pod_level_requests.get("memory"), None);
         assert_eq!(m.requests.milli_cpu, 2000);
+    }
+
+    /// `SetDefaults_Pod` -> `defaultHostNetworkPorts`: with `hostNetwork`, an unset `hostPort`
+    /// of a container or init container becomes its `containerPort`; without it, it stays 0. A
+    /// different `hostPort` is rejected as upstream's `validateHostNetwork` does.
+    #[test]
+    fn host_network_ports_default_host_port_to_container_port() {
+        let yaml = |host_network: bool, host_port: i32| {
+            format!(
+                "kind: Pod\nmetadata: {{name: p}}\nspec:\n  hostNetwork: {host_network}\n  containers:\n  - name: c\n    ports: [{{containerPort: 80, hostPort: {host_port}}}, {{containerPort: 53, protocol: UDP}}]\n  initContainers:\n  - name: i\n    ports: [{{containerPort: 9000}}]\n"
+            )
+        };
+        let m = pod_to_model(&pod(&yaml(true, 0)), path(), 1, |_| None).unwrap();
+        let ports = |c: &model::Container| c.ports.iter().map(|p| p.host_port).collect::<Vec<_>>();
+        assert_eq!(ports(&m.containers[0]), [80, 53]);
+        assert_eq!(m.containers[0].ports[1].protocol, "UDP");
+        assert_eq!(ports(&m.init_containers[0]), [9000]);
+        let m = pod_to_model(&pod(&yaml(false, 0)), path(), 1, |_| None).unwrap();
+        assert_eq!(ports(&m.containers[0]), [0, 0]);
+        assert_eq!(ports(&m.init_containers[0]), [0]);
+        match pod_to_model(&pod(&yaml(true, 81)), path(), 1, |_| None).unwrap_err() {
+            InputError::Field { field, message, .. } => {
+                assert_eq!(field, "spec.containers[0].ports[0].hostPort");
+                assert_eq!(message, "81: must match `containerPort` when `hostNetwork` is true");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// `metadata.ownerReferences` are read as written; the controller is the first entry with
+    /// `controller: true` (upstream `GetControllerOfNoCopy`).
+    #[test]
+    fn owner_references_are_read_and_the_controller_found() {
+        let p = pod(
+            "kind: Pod\nmetadata:\n  name: p\n  ownerReferences:\n  - {apiVersion: v1, kind: ConfigMap, name: cm, uid: u0}\n  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-5d4f, uid: u1, controller: true, blockOwnerDeletion: true}\nspec:\n  containers: [{name: c}]\n",
+        );
+        let m = pod_to_model(&p, path(), 1, |_| None).unwrap();
+        assert_eq!(m.owner_references.len(), 2);
+        assert!(!m.owner_references[0].controller);
+        let c = m.controller_ref().unwrap();
+        assert_eq!(
+            (c.api_version.as_str(), c.kind.as_str(), c.name.as_str(), c.uid.as_str()),
+            ("apps/v1", "ReplicaSet", "web-5d4f", "u1")
+        );
+        assert_eq!(c.group_version(), Some(("apps", "v1")));
+        assert!(m.owner.is_none());
     }
 }

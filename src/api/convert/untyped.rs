@@ -37,7 +37,16 @@ pub fn workload_selector_from_value(
         .filter(|s| !s.is_empty())
         .unwrap_or(DEFAULT_NAMESPACE)
         .to_string();
-    let raw = value.pointer("/spec/selector").cloned().unwrap_or(serde_json::Value::Null);
+    let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let mut raw = value.pointer("/spec/selector").cloned().unwrap_or(serde_json::Value::Null);
+    // `SetDefaults_ReplicationController`: an empty selector becomes the template's labels.
+    let empty = raw.is_null() || raw.as_object().is_some_and(|m| m.is_empty());
+    if kind == model::SelectorKind::ReplicationController
+        && empty
+        && let Some(labels) = value.pointer("/spec/template/metadata/labels").filter(|l| !l.is_null())
+    {
+        raw = labels.clone();
+    }
     if raw.is_null() {
         return Ok(None);
     }
@@ -56,7 +65,30 @@ pub fn workload_selector_from_value(
             ctx.label_selector(&sel, "spec.selector")?
         }
     };
-    Ok(Some(model::WorkloadSelector { kind, namespace, selector }))
+    Ok(Some(model::WorkloadSelector { kind, name, namespace, selector }))
+}
+
+/// The selector of a typed `ReplicaSet` (read as [`api::KubeObject::ReplicaSet`]), for
+/// PodTopologySpread's default constraints: pods whose controller reference names it count
+/// through it. `None` without a selector.
+///
+/// # Errors
+/// A selector with an unknown operator.
+pub fn replicaset_selector(
+    rs: &crate::api::workloads::Deployment,
+    path: &Path,
+    line: usize,
+) -> Result<Option<model::WorkloadSelector>, InputError> {
+    let ctx = Ctx { path, line };
+    let Some(sel) = &rs.spec.selector else { return Ok(None) };
+    let namespace =
+        if rs.metadata.namespace.is_empty() { DEFAULT_NAMESPACE } else { rs.metadata.namespace.as_str() };
+    Ok(Some(model::WorkloadSelector {
+        kind: model::SelectorKind::ReplicaSet,
+        name: rs.metadata.name.clone(),
+        namespace: namespace.to_string(),
+        selector: ctx.label_selector(sel, "spec.selector")?,
+    }))
 }
 
 /// Converts a `PodDisruptionBudget` (`policy/v1`, kept as [`api::KubeObject::Other`]) into the

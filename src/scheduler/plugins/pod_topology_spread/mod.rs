@@ -311,43 +311,49 @@ fn aggregate(errors: &[String]) -> String {
 
 /// The selector upstream's `helper.DefaultSelector` deduces for `pod`: the `spec.selector` maps of
 /// every Service in the pod's namespace whose selector matches the pod's labels, merged; then the
-/// selector of the pod's controller (ReplicationController: its map merged in; ReplicaSet /
-/// StatefulSet: its requirements added). An empty result means "no default constraints".
-///
-/// capsim's pods carry no `ownerReferences`, so the controller is taken to be the first
-/// ReplicationController, ReplicaSet or StatefulSet in the pod's namespace (in the order they were
-/// added to the cluster) whose selector matches the pod: the one that would own, or adopt, it.
+/// selector of the pod's controller, found only through its controller `ownerReference`
+/// (`metav1.GetControllerOfNoCopy`) by kind and name in the pod's namespace, whatever the pod's
+/// labels: a `v1` ReplicationController's map is merged in, an `apps/v1` ReplicaSet's or
+/// StatefulSet's requirements are added. A controller of another kind or API group, or one not in
+/// the cluster, adds nothing. An empty result means "no default constraints".
 pub fn default_selector(pod: &Pod, cluster: &Cluster) -> LabelSelector {
     let mut sel = LabelSelector::default();
-    let in_scope =
-        |w: &&crate::model::WorkloadSelector| w.namespace == pod.namespace && w.selector.matches(&pod.labels);
-    for w in cluster.workload_selectors().iter().filter(in_scope) {
-        if w.kind == SelectorKind::Service {
+    let selectors = cluster.workload_selectors();
+    for w in selectors {
+        if w.kind == SelectorKind::Service && w.namespace == pod.namespace && w.selector.matches(&pod.labels)
+        {
             for (k, v) in &w.selector.match_labels {
                 sel.match_labels.insert(k.clone(), v.clone());
             }
         }
     }
-    let controller =
-        cluster.workload_selectors().iter().filter(in_scope).find(|w| w.kind != SelectorKind::Service);
+    let Some(owner) = pod.controller_ref() else { return sel };
+    let kind = match (owner.group_version(), owner.kind.as_str()) {
+        (Some(("", "v1")), "ReplicationController") => SelectorKind::ReplicationController,
+        (Some(("apps", "v1")), "ReplicaSet") => SelectorKind::ReplicaSet,
+        (Some(("apps", "v1")), "StatefulSet") => SelectorKind::StatefulSet,
+        _ => return sel,
+    };
+    // The lister's `Get(owner.Name)`: the object of that kind and name (the last one written).
+    let controller = selectors
+        .iter()
+        .rev()
+        .find(|w| w.kind == kind && w.namespace == pod.namespace && w.name == owner.name);
     if let Some(w) = controller {
-        match w.kind {
-            SelectorKind::ReplicationController => {
-                for (k, v) in &w.selector.match_labels {
-                    sel.match_labels.insert(k.clone(), v.clone());
-                }
+        if kind == SelectorKind::ReplicationController {
+            for (k, v) in &w.selector.match_labels {
+                sel.match_labels.insert(k.clone(), v.clone());
             }
-            _ => {
-                // `LabelSelectorAsSelector(...).Requirements()`: matchLabels become `In [value]`.
-                for (k, v) in &w.selector.match_labels {
-                    sel.match_expressions.push(LabelSelectorRequirement {
-                        key: k.clone(),
-                        operator: LabelSelectorOperator::In,
-                        values: vec![v.clone()],
-                    });
-                }
-                sel.match_expressions.extend(w.selector.match_expressions.iter().cloned());
+        } else {
+            // `LabelSelectorAsSelector(...).Requirements()`: matchLabels become `In [value]`.
+            for (k, v) in &w.selector.match_labels {
+                sel.match_expressions.push(LabelSelectorRequirement {
+                    key: k.clone(),
+                    operator: LabelSelectorOperator::In,
+                    values: vec![v.clone()],
+                });
             }
+            sel.match_expressions.extend(w.selector.match_expressions.iter().cloned());
         }
     }
     sel

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::model::cluster::WorkloadSelector;
-use crate::model::{Node, Resources, TopologySpreadConstraint, simple_pod};
+use crate::model::{Node, OwnerReference, Resources, TopologySpreadConstraint, simple_pod};
 use crate::scheduler::framework::Code;
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
@@ -165,6 +165,7 @@ fn system_defaults_score_hostname_even_without_zone() {
 
     c.add_workload_selector(WorkloadSelector {
         kind: SelectorKind::Service,
+        name: "web".into(),
         namespace: "default".into(),
         selector: app_selector("web"),
     });
@@ -203,25 +204,33 @@ fn system_defaults_score_hostname_even_without_zone() {
     assert!(score_all(&pl, &own, &c).is_none());
 }
 
-/// `helper.DefaultSelector`: matching Services of the pod's namespace merged, then the first
-/// matching controller's requirements; other namespaces and non-matching objects ignored.
+/// `helper.DefaultSelector`: matching Services of the pod's namespace merged, then the
+/// requirements of the controller its controller reference names; other namespaces, non-matching
+/// Services, and controllers that only match by label are ignored.
 #[test]
 fn default_selector_merges_services_and_controller() {
     let mut c = Cluster::new();
-    let add = |c: &mut Cluster, kind, ns: &str, sel: LabelSelector| {
-        c.add_workload_selector(WorkloadSelector { kind, namespace: ns.into(), selector: sel })
+    let add = |c: &mut Cluster, kind, name: &str, ns: &str, sel: LabelSelector| {
+        c.add_workload_selector(WorkloadSelector {
+            kind,
+            name: name.into(),
+            namespace: ns.into(),
+            selector: sel,
+        })
     };
-    add(&mut c, SelectorKind::Service, "default", app_selector("web"));
+    add(&mut c, SelectorKind::Service, "web", "default", app_selector("web"));
     add(
         &mut c,
         SelectorKind::Service,
+        "x",
         "other",
         LabelSelector { match_labels: labels(&[("x", "1")]), ..Default::default() },
     );
-    add(&mut c, SelectorKind::Service, "default", app_selector("db"));
+    add(&mut c, SelectorKind::Service, "db", "default", app_selector("db"));
     add(
         &mut c,
         SelectorKind::ReplicaSet,
+        "front",
         "default",
         LabelSelector {
             match_labels: labels(&[("tier", "front")]),
@@ -232,14 +241,62 @@ fn default_selector_merges_services_and_controller() {
             }],
         },
     );
-    let p = pod("p", &[("app", "web"), ("tier", "front"), ("track", "canary"), ("x", "1")]);
+    add(&mut c, SelectorKind::StatefulSet, "cache", "default", app_selector("cache"));
+    let mut p = pod("p", &[("app", "web"), ("tier", "front"), ("track", "canary"), ("x", "1")]);
+    // Label-matched but not owned: only the Service counts.
+    let sel = default_selector(&p, &c);
+    assert_eq!(sel.match_labels, labels(&[("app", "web")]));
+    assert!(sel.match_expressions.is_empty());
+
+    p.owner_references = vec![OwnerReference::controller("apps/v1", "ReplicaSet", "front")];
     let sel = default_selector(&p, &c);
     assert_eq!(sel.match_labels, labels(&[("app", "web")]));
     assert_eq!(sel.match_expressions.len(), 2);
     assert_eq!(sel.match_expressions[0].key, "tier");
     assert!(sel.matches(&p.labels));
     assert!(!sel.matches(&labels(&[("app", "web"), ("tier", "front")])));
+
+    // A StatefulSet matching by label without an owner reference: nothing.
     assert!(default_selector(&pod("q", &[("app", "cache")]), &c).is_empty());
+    // Owned through its controller reference: the selector applies whatever the labels.
+    let mut q = pod("q", &[]);
+    q.owner_references = vec![OwnerReference::controller("apps/v1", "StatefulSet", "cache")];
+    assert_eq!(default_selector(&q, &c).match_expressions.len(), 1);
+    // Not a controller reference, another API group, an unknown name, a DaemonSet: nothing.
+    let mut refs = OwnerReference::controller("apps/v1", "StatefulSet", "cache");
+    refs.controller = false;
+    q.owner_references = vec![refs];
+    assert!(default_selector(&q, &c).is_empty());
+    for (gv, kind, name) in [
+        ("extensions/v1beta1", "ReplicaSet", "front"),
+        ("apps/v1", "ReplicaSet", "back"),
+        ("apps/v1", "DaemonSet", "front"),
+        ("v1", "ReplicaSet", "front"),
+    ] {
+        q.owner_references = vec![OwnerReference::controller(gv, kind, name)];
+        assert!(default_selector(&q, &c).is_empty(), "{gv} {kind} {name}");
+    }
+}
+
+/// A ReplicationController (`v1`) merges its selector map; `/v1` parses to the same group and
+/// version as upstream's `ParseGroupVersion`.
+#[test]
+fn default_selector_reads_replication_controllers_as_maps() {
+    let mut c = Cluster::new();
+    c.add_workload_selector(WorkloadSelector {
+        kind: SelectorKind::ReplicationController,
+        name: "rc".into(),
+        namespace: "default".into(),
+        selector: app_selector("legacy"),
+    });
+    let mut p = pod("p", &[]);
+    for gv in ["v1", "/v1"] {
+        p.owner_references = vec![OwnerReference::controller(gv, "ReplicationController", "rc")];
+        let sel = default_selector(&p, &c);
+        assert_eq!(sel.match_labels, labels(&[("app", "legacy")]), "{gv}");
+    }
+    p.owner_references = vec![OwnerReference::controller("a/b/v1", "ReplicationController", "rc")];
+    assert!(default_selector(&p, &c).is_empty());
 }
 
 #[test]
