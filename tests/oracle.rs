@@ -24,11 +24,7 @@ use serde_json::Value;
 const PENDING: &[&str] = &[];
 
 /// oracle-found scenarios another change resolves (controller ownerReferences, API defaulting).
-const PENDING_FOUND: &[&str] = &[
-    "default-spread-label-match-without-ownerref",
-    "default-spread-ownerref-controller-selector",
-    "hostnetwork-hostport-defaulting",
-];
+const PENDING_FOUND: &[&str] = &[];
 
 /// The top-level fields on which two lines differ, each with both values (long values cut).
 fn diff(want: &Value, got: &Value) -> Vec<String> {
