@@ -9,6 +9,7 @@
 //!   [`crate::model::policy`].
 
 pub mod convert;
+pub mod names;
 pub mod objects;
 pub mod policy;
 pub mod quantity;

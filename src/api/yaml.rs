@@ -167,6 +167,12 @@ fn to_input_error(err: &serde_saphyr::Error, path: &Path) -> InputError {
             | serde_saphyr::Error::NullIntoString { .. }
             | serde_saphyr::Error::InvalidBooleanStrict { .. }
     );
+    if message.starts_with("unknown field `") && !field.is_empty() {
+        // A type decoded strictly (`deny_unknown_fields`): worded as apimachinery's strict
+        // decoder words it, with the whole path of the unknown key.
+        let message = format!("strict decoding error: unknown field \"{field}\"");
+        return InputError::Field { path: path.to_path_buf(), line, field, message };
+    }
     if is_value_error && !field.is_empty() {
         InputError::Field { path: path.to_path_buf(), line, field, message }
     } else if !field.is_empty() {
