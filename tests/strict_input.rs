@@ -218,3 +218,36 @@ fn template_specs_are_validated_too() {
         "Required value",
     ]);
 }
+
+#[test]
+fn unknown_fields_in_manifests_are_refused_as_kubectl_validate_strict_does() {
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &format!("{POD}    resources:\n      requets: {{cpu: 100m}}\n"));
+    s.assert_refused(&[
+        "pods.yaml:10",
+        "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.containers[0].resources.requets\"",
+    ]);
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &format!("{POD}  nodeSelecter: {{disk: ssd}}\n"));
+    s.assert_refused(&["pods.yaml:9", "unknown field \"spec.nodeSelecter\""]);
+    let s = Scratch::new(false);
+    s.write("nodes.yaml", &NODES.replace("status:\n", "spec:\n  unschedulabel: true\nstatus:\n"));
+    s.assert_refused(&["nodes.yaml:6", "Node in version \"v1\" cannot be handled as a Node: strict decoding error: unknown field \"spec.unschedulabel\""]);
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: c\n        resourcess: {}\n",
+    );
+    s.assert_refused(&["pods.yaml:14", "unknown field \"spec.template.spec.containers[0].resourcess\""]);
+    // Fields upstream has and capsim does not read are accepted.
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        &format!("{POD}    livenessProbe: {{httpGet: {{path: /, port: 80}}}}\n  dnsPolicy: ClusterFirst\n  volumes: [{{name: v, emptyDir: {{}}}}]\nstatus: {{phase: Pending, conditions: []}}\n"),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -15,5 +15,6 @@ pub mod policy;
 pub mod quantity;
 pub mod scenario;
 pub mod scheduler_config;
+pub mod strict_fields;
 pub mod workloads;
 pub mod yaml;
