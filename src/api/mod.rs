@@ -10,10 +10,12 @@
 
 pub mod convert;
 pub mod meta;
+pub mod names;
 pub mod objects;
 pub mod policy;
 pub mod quantity;
 pub mod scenario;
 pub mod scheduler_config;
+pub mod strict_fields;
 pub mod workloads;
 pub mod yaml;

@@ -2,6 +2,13 @@
 //! `k8s.io/kube-scheduler/config/v1/types.go`) as written, before defaulting.
 //! Defaulting, merging with the default plugins and validation happen in
 //! [`crate::scheduler::framework::profile`].
+//!
+//! Decoding is strict, as kube-scheduler's codec decodes its config file (serializer options
+//! `Strict: true` in `pkg/scheduler/apis/config/scheme`): every field of v1.35's
+//! `KubeSchedulerConfiguration`, `KubeSchedulerProfile`, `Plugins`, `PluginSet`, `Plugin` and
+//! `PluginConfig` is accepted, and any other field (`profile:`, `plugin:`,
+//! `percentageOfNodeToScore`) or a repeated field is an error. Fields capsim does not simulate
+//! (leader election, client connection, profiling, extenders) are accepted and ignored.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +17,7 @@ pub const API_VERSION: &str = "kubescheduler.config.k8s.io/v1";
 
 /// A KubeSchedulerConfiguration document.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct KubeSchedulerConfiguration {
     /// Must be `kubescheduler.config.k8s.io/v1`.
     pub api_version: String,
@@ -24,11 +31,25 @@ pub struct KubeSchedulerConfiguration {
     pub pod_max_backoff_seconds: Option<i64>,
     /// Scheduler profiles; one `default-scheduler` profile when empty.
     pub profiles: Vec<KubeSchedulerProfile>,
+    /// Parallelism of the scheduling algorithms (accepted, no effect in virtual time).
+    pub parallelism: Option<i32>,
+    /// Leader election of the process (accepted, not simulated).
+    pub leader_election: Option<serde_json::Value>,
+    /// Client connection settings (accepted, not simulated).
+    pub client_connection: Option<serde_json::Value>,
+    /// Debugging: profiling handlers (accepted, not simulated).
+    pub enable_profiling: Option<bool>,
+    /// Debugging: contention profiling (accepted, not simulated).
+    pub enable_contention_profiling: Option<bool>,
+    /// Scheduler extenders (accepted, not simulated).
+    pub extenders: Option<serde_json::Value>,
+    /// Whether caches wait for leadership (accepted, not simulated).
+    pub delay_cache_until_active: Option<bool>,
 }
 
 /// One profile.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct KubeSchedulerProfile {
     /// The `spec.schedulerName` pods use to select this profile (default `default-scheduler`).
     pub scheduler_name: Option<String>,
@@ -42,7 +63,7 @@ pub struct KubeSchedulerProfile {
 
 /// Enabled/disabled plugins per extension point.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Plugins {
     /// Plugins enabled at every extension point they implement.
     pub multi_point: PluginSet,
@@ -74,7 +95,7 @@ pub struct Plugins {
 
 /// Enabled and disabled plugins of one extension point.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PluginSet {
     /// Plugins to enable (a default of the same name is replaced in place).
     pub enabled: Vec<PluginEntry>,
@@ -84,7 +105,7 @@ pub struct PluginSet {
 
 /// A plugin name with an optional score weight.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PluginEntry {
     /// Plugin name.
     pub name: String,
@@ -94,10 +115,61 @@ pub struct PluginEntry {
 
 /// Arguments of one plugin.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PluginConfig {
     /// Plugin name.
     pub name: String,
     /// The plugin's args object, decoded by the plugin.
     pub args: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::yaml::from_str_typed;
+    use crate::error::InputError;
+    use std::path::Path;
+
+    fn field_error(text: &str) -> (usize, String, String) {
+        match from_str_typed::<KubeSchedulerConfiguration>(text, Path::new("c.yaml")).unwrap_err() {
+            InputError::Field { line, field, message, .. } => (line, field, message),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_strict_decoding_errors_with_line_and_path() {
+        let k = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n";
+        let (line, field, msg) = field_error(&format!("{k}profile:\n- schedulerName: a\n"));
+        assert_eq!((line, field.as_str()), (3, "profile"));
+        assert_eq!(msg, "strict decoding error: unknown field \"profile\"");
+        let (line, field, _) = field_error(&format!("{k}profiles:\n- schedulerName: a\n  plugin: {{}}\n"));
+        assert_eq!((line, field.as_str()), (5, "profiles[0].plugin"));
+        let (line, field, _) = field_error(&format!("{k}percentageOfNodeToScore: 50\n"));
+        assert_eq!((line, field.as_str()), (3, "percentageOfNodeToScore"));
+        let text = format!(
+            "{k}profiles:\n- plugins:\n    score:\n      enabled:\n      - name: X\n        wieght: 2\n"
+        );
+        let (line, field, _) = field_error(&text);
+        assert_eq!((line, field.as_str()), (8, "profiles[0].plugins.score.enabled[0].wieght"));
+    }
+
+    #[test]
+    fn duplicate_fields_are_errors() {
+        let err = from_str_typed::<KubeSchedulerConfiguration>(
+            "kind: KubeSchedulerConfiguration\nparallelism: 4\nparallelism: 8\n",
+            Path::new("c.yaml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("c.yaml:3"), "{err}");
+        assert!(err.to_string().contains("duplicate"), "{err}");
+    }
+
+    #[test]
+    fn every_upstream_field_is_accepted() {
+        let text = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nparallelism: 16\nleaderElection: {leaderElect: false}\nclientConnection: {kubeconfig: /etc/k}\nenableProfiling: true\nenableContentionProfiling: false\npercentageOfNodesToScore: 0\npodInitialBackoffSeconds: 1\npodMaxBackoffSeconds: 10\nextenders: []\ndelayCacheUntilActive: false\nprofiles:\n- schedulerName: s\n  percentageOfNodesToScore: 10\n  plugins:\n    preEnqueue: {}\n    queueSort: {}\n    preFilter: {}\n    filter: {}\n    postFilter: {}\n    preScore: {}\n    score: {enabled: [{name: A, weight: 2}], disabled: [{name: '*'}]}\n    reserve: {}\n    permit: {}\n    preBind: {}\n    bind: {}\n    postBind: {}\n    multiPoint: {}\n  pluginConfig:\n  - name: A\n    args: {anything: 1}\n";
+        let cfg: KubeSchedulerConfiguration = from_str_typed(text, Path::new("c.yaml")).unwrap();
+        assert_eq!(cfg.profiles.len(), 1);
+        assert_eq!(cfg.parallelism, Some(16));
+    }
 }

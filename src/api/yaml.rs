@@ -53,6 +53,13 @@ pub fn objects_from_str(text: &str, path: &Path) -> Result<Vec<Located<KubeObjec
         let line = doc.referenced.line() as usize;
         push_expanded(&mut out, Located { line, value: doc.value.0 });
     }
+    // Strict field validation, as `kubectl --validate=strict` asks of the API server: the same
+    // documents untyped, checked against the known fields of each kind.
+    let raw: Vec<Spanned<serde_json::Value>> =
+        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_input_error(&e, path))?;
+    let raw: Vec<Located<serde_json::Value>> =
+        raw.into_iter().map(|d| Located { line: d.referenced.line() as usize, value: d.value }).collect();
+    super::strict_fields::check_documents(&raw, text, path)?;
     Ok(out)
 }
 
@@ -167,6 +174,12 @@ fn to_input_error(err: &serde_saphyr::Error, path: &Path) -> InputError {
             | serde_saphyr::Error::NullIntoString { .. }
             | serde_saphyr::Error::InvalidBooleanStrict { .. }
     );
+    if message.starts_with("unknown field `") && !field.is_empty() {
+        // A type decoded strictly (`deny_unknown_fields`): worded as apimachinery's strict
+        // decoder words it, with the whole path of the unknown key.
+        let message = format!("strict decoding error: unknown field \"{field}\"");
+        return InputError::Field { path: path.to_path_buf(), line, field, message };
+    }
     if is_value_error && !field.is_empty() {
         InputError::Field { path: path.to_path_buf(), line, field, message }
     } else if !field.is_empty() {

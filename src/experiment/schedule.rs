@@ -17,8 +17,8 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::api::convert::{
-    PriorityClasses, node_to_model, pdb_from_value, pod_to_model, replicaset_selector, validate_pod,
-    workload_selector_from_value,
+    PriorityClasses, node_to_model, pdb_from_value, pod_to_model, replicaset_selector, validate_node,
+    validate_pod, workload_selector_from_value,
 };
 use crate::api::objects::KubeObject;
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
@@ -107,6 +107,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
     for o in &objects {
         match &o.value {
             KubeObject::Node(n) => {
+                validate_node(n, path, o.line)?;
                 let node = node_to_model(n, path, o.line)?;
                 let name = node.name.clone();
                 cluster.add_node(node).map_err(|_| InputError::Field {

@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use super::refine_line;
 use super::timeline::Dynamics;
 use crate::api::convert::{
-    builtin_priority, pdb_from_value, pod_to_model, replicaset_selector, validate_pod,
+    builtin_priority, pdb_from_value, pod_to_model, replicaset_selector, validate_pod, validate_pod_spec,
     workload_selector_from_value,
 };
+use crate::api::names::{dns1123_label, dns1123_subdomain};
 use crate::api::objects::{self as api, KubeObject};
 use crate::api::workloads::PodTemplateSpec;
 use crate::api::yaml::read_objects;
@@ -93,19 +94,24 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
             match value {
                 KubeObject::PriorityClass(_) => {}
                 KubeObject::Pod(pod) => {
-                    validate_pod(&pod, &f, line)?;
+                    validate_pod(&pod, &f, line).map_err(|e| refine_line(e, &f))?;
                     let mut m = pod_to_model(&pod, &f, line, provisional_priority(dy))
                         .map_err(|e| refine_line(e, &f))?;
                     dy.priority_classes.apply_policy(&pod, &mut m);
                     if let Some(prev) =
                         out.arrivals.iter().find(|a| a.pod.key() == m.key() && a.created == at)
                     {
-                        return Err(InputError::Field {
+                        let message = format!(
+                            "pods {:?} already exists (defined at line {})",
+                            pod.metadata.name, prev.line
+                        );
+                        let e = InputError::Field {
                             path: f.clone(),
                             line,
                             field: "metadata.name".into(),
-                            message: format!("Pod {} is already defined at line {}", m.key(), prev.line),
-                        });
+                            message,
+                        };
+                        return Err(refine_line(e, &f));
                     }
                     out.arrivals.push(Arrival { pod: m, created: at, deleted: None, line });
                 }
@@ -290,6 +296,14 @@ fn names(
     if meta.name.is_empty() {
         return Err(field(path, line, "metadata.name", format!("Required value: a {kind} needs a name")));
     }
+    let invalid = |f: &str, v: &str, m: Option<String>| match m {
+        None => Ok(()),
+        Some(m) => Err(field(path, line, f, format!("Invalid value: {v:?}: {m}"))),
+    };
+    invalid("metadata.name", &meta.name, dns1123_subdomain(&meta.name).into_iter().next())?;
+    if !meta.namespace.is_empty() {
+        invalid("metadata.namespace", &meta.namespace, dns1123_label(&meta.namespace).into_iter().next())?;
+    }
     let ns = if meta.namespace.is_empty() { "default".to_string() } else { meta.namespace.clone() };
     Ok((ns, meta.name.clone()))
 }
@@ -316,6 +330,7 @@ fn template_pod(
             "Required value: a pod template needs at least one container".into(),
         ));
     }
+    validate_pod_spec(&pod.spec, path, line, "spec.template.spec").map_err(|e| refine_line(e, path))?;
     let mut m = pod_to_model(&pod, path, line, provisional_priority(dy)).map_err(|e| {
         let e = match e {
             InputError::Field { path, line, field, message } => {

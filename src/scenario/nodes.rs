@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::events::selection;
 use super::fields::{field_err, parse_duration, refine_line};
 use super::timeline::{self, Dynamics, FailureProcess};
-use crate::api::convert::{node_to_model, pod_to_model, validate_pod};
+use crate::api::convert::{node_to_model, pod_to_model, validate_node, validate_pod};
 use crate::api::objects::KubeObject;
 use crate::api::scenario::{self as schema, NodeSource};
 use crate::api::yaml::read_objects;
@@ -99,6 +99,7 @@ pub(super) fn load_nodes(
                 for obj in read_objects(&p)? {
                     match &obj.value {
                         KubeObject::Node(n) => {
+                            validate_node(n, &p, obj.line).map_err(|e| refine_line(e, &p))?;
                             let node = node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?;
                             if !node_names.insert(node.name.clone()) {
                                 return Err(InputError::Field {
@@ -140,7 +141,7 @@ pub(super) fn load_static_pods(
         for obj in read_objects(&p)? {
             match &obj.value {
                 KubeObject::Pod(pod) => {
-                    validate_pod(pod, &p, obj.line)?;
+                    validate_pod(pod, &p, obj.line).map_err(|e| refine_line(e, &p))?;
                     let classes = &dy.priority_classes;
                     let m = pod_to_model(pod, &p, obj.line, |n| {
                         classes.resolve(n).or_else(|| crate::api::convert::builtin_priority(n)).or(Some(0))

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::api::names::dns1123_subdomain;
 use crate::error::InputError;
 use crate::model::gpu::GpuShare;
 use crate::model::resources::{NVIDIA_GPU, Resources};
@@ -144,8 +145,11 @@ pub fn read_nodes(path: &Path) -> Result<Vec<Node>, InputError> {
                 path: path.to_path_buf(),
                 line: *line,
                 field: "sn".into(),
-                message: "empty node name".into(),
+                message: "Required value: name or generateName is required".into(),
             });
+        }
+        if let Some(m) = dns1123_subdomain(&name).into_iter().next() {
+            return Err(t.bad(*line, "sn", format!("Invalid value: {name:?}: {m}")));
         }
         let mut alloc = Resources {
             milli_cpu: t.int(*line, rec, "cpu_milli")?,
@@ -188,8 +192,20 @@ pub fn read_pods(path: &Path) -> Result<PodList, InputError> {
     t.require(&["name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli"])?;
     let timed = t.has("creation_time");
     let mut list = PodList::default();
+    // First line of each pod name: the API server refuses a second pod of the same name.
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (line, rec) in &t.rows {
         let name = t.text(rec, "name");
+        if let Some(m) = dns1123_subdomain(name).into_iter().next() {
+            return Err(t.bad(*line, "name", format!("Invalid value: {name:?}: {m}")));
+        }
+        if let Some(first) = seen.insert(name, *line) {
+            return Err(t.bad(
+                *line,
+                "name",
+                format!("pods {name:?} already exists (defined at line {first})"),
+            ));
+        }
         let req = Resources {
             milli_cpu: t.int(*line, rec, "cpu_milli")?,
             memory: t.int(*line, rec, "memory_mib")? << 20,

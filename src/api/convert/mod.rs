@@ -29,12 +29,14 @@ pub mod pod;
 pub mod priority;
 pub mod scheduling;
 pub mod untyped;
+pub mod validation;
 
 pub use node::node_to_model;
-pub use pod::{ANNOTATION_DELETION_COST, ANNOTATION_MIRROR, pod_to_model, validate_pod};
+pub use pod::{ANNOTATION_DELETION_COST, ANNOTATION_MIRROR, pod_to_model};
 pub use priority::{HIGHEST_USER_DEFINABLE_PRIORITY, PriorityClasses, builtin_priority};
 pub use scheduling::node_affinity_to_model;
 pub use untyped::{pdb_from_value, replicaset_selector, workload_selector_from_value};
+pub use validation::{validate_node, validate_pod, validate_pod_spec};
 
 /// Default namespace of a pod.
 pub const DEFAULT_NAMESPACE: &str = "default";

@@ -14,7 +14,8 @@ use crate::model;
 ///
 /// # Errors
 /// [`InputError::Field`] for a malformed quantity (e.g. `status.allocatable.cpu`) or an unknown
-/// taint effect (`spec.taints[0].effect`).
+/// taint effect (`spec.taints[0].effect`). The API validation of the Node itself (its name and
+/// labels) is [`super::validate_node`], which readers call first.
 pub fn node_to_model(n: &api::Node, path: &Path, line: usize) -> Result<model::Node, InputError> {
     let ctx = Ctx { path, line };
     let taints = n

@@ -193,24 +193,6 @@ pub const ANNOTATION_DELETION_COST: &str = "controller.kubernetes.io/pod-deletio
 /// Annotation the kubelet puts on the mirror pod of a static pod.
 pub const ANNOTATION_MIRROR: &str = "kubernetes.io/config.mirror";
 
-/// API validation a Pod must pass before it can be created (what the API server would reject
-/// and [`pod_to_model`] does not check): a name, at least one container.
-///
-/// # Errors
-/// [`InputError::Field`] naming `metadata.name` or `spec.containers`.
-pub fn validate_pod(p: &api::Pod, path: &Path, line: usize) -> Result<(), InputError> {
-    let ctx = Ctx { path, line };
-    if p.metadata.name.is_empty() {
-        return Err(ctx.field_error("metadata.name", "Required value: a Pod needs a name".into()));
-    }
-    if p.spec.containers.is_empty() {
-        return Err(
-            ctx.field_error("spec.containers", "Required value: a Pod needs at least one container".into())
-        );
-    }
-    Ok(())
-}
-
 impl Ctx<'_> {
     /// `spec.preemptionPolicy` (default `PreemptLowerPriority`).
     fn preemption_policy(&self, spec: &api::PodSpec) -> Result<model::PreemptionPolicy, InputError> {

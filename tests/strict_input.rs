@@ -1,0 +1,253 @@
+//! Input that upstream refuses is refused (issue 15, part 3): the `capsim` binary on a bad file
+//! exits with code 2 and one message naming file, line and field, in upstream's wording
+//! (kube-scheduler's strict config decoding; the API server's `pkg/apis/core/validation`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const NODES: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nstatus:\n  allocatable:\n    cpu: \"4\"\n    memory: 8Gi\n    pods: \"110\"\n";
+const PODS_CSV: &str = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\np0,1000,1024,0,0,,LS,Running,0,10,0\n";
+const CONFIG: &str = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n  - schedulerName: default-scheduler\n";
+const POD: &str =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\nspec:\n  containers:\n  - name: c\n    image: nginx\n";
+
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A scenario with `nodes.yaml`, `config.yaml` and a workload of `pods.csv` (`manifest`:
+    /// `pods.yaml` instead).
+    fn new(manifest: bool) -> Self {
+        let s = Scratch { dir: tempfile::tempdir().unwrap() };
+        s.write("nodes.yaml", NODES);
+        s.write("pods.csv", PODS_CSV);
+        s.write("pods.yaml", POD);
+        s.write("config.yaml", CONFIG);
+        let workload = if manifest {
+            "- manifest: {path: pods.yaml}"
+        } else {
+            "- trace: {format: alibaba-openb, path: pods.csv}"
+        };
+        s.write(
+            "scenario.yaml",
+            &format!("apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: scratch\nspec:\n  cluster:\n    nodes:\n      - manifest: {{path: nodes.yaml}}\n  scheduler:\n    config: config.yaml\n  workload:\n    {workload}\n"),
+        );
+        s
+    }
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    /// Runs `capsim validate` and `capsim run` and asserts both exit 2 with one line holding
+    /// every needle.
+    fn assert_refused(&self, needles: &[&str]) {
+        let scenario = self.path("scenario.yaml");
+        for args in [
+            vec!["validate", scenario.to_str().unwrap()],
+            vec!["run", scenario.to_str().unwrap(), "--quiet", "--out", self.path("out").to_str().unwrap()],
+        ] {
+            let o = Command::new(env!("CARGO_BIN_EXE_capsim")).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+            assert_eq!(stderr.trim_end().lines().count(), 1, "one message, got: {stderr}");
+            for n in needles {
+                assert!(stderr.contains(n), "{args:?} should mention {n:?}: {stderr}");
+            }
+        }
+        assert!(!Path::new(&self.path("out")).exists());
+    }
+}
+
+#[test]
+fn the_scratch_scenarios_are_valid() {
+    for manifest in [false, true] {
+        let s = Scratch::new(manifest);
+        let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+            .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+#[test]
+fn scheduler_configuration_is_decoded_strictly() {
+    for (bad, line, field) in [
+        ("profile:\n  - schedulerName: x\n", "config.yaml:5", "unknown field \"profile\""),
+        ("percentageOfNodeToScore: 50\n", "config.yaml:5", "unknown field \"percentageOfNodeToScore\""),
+        ("    plugin:\n      score: {}\n", "config.yaml:5", "unknown field \"profiles[0].plugin\""),
+    ] {
+        let s = Scratch::new(false);
+        s.write("config.yaml", &format!("{CONFIG}{bad}"));
+        s.assert_refused(&[line, "strict decoding error", field]);
+    }
+    // Plugin args are decoded strictly too.
+    let s = Scratch::new(false);
+    s.write(
+        "config.yaml",
+        &format!("{CONFIG}    pluginConfig:\n      - name: NodeResourcesFit\n        args:\n          scoringStrategy: {{type: LeastAllocated}}\n          scoringStrategyy: {{}}\n"),
+    );
+    s.assert_refused(&["config.yaml", "pluginConfig[0].args", "unknown field `scoringStrategyy`"]);
+}
+
+#[test]
+fn a_node_without_a_valid_name_is_refused() {
+    let s = Scratch::new(false);
+    s.write("nodes.yaml", &NODES.replace("  name: n1\n", "  labels: {a: b}\n"));
+    s.assert_refused(&["nodes.yaml", "metadata.name", "Required value: name or generateName is required"]);
+    let s = Scratch::new(false);
+    s.write("nodes.yaml", &NODES.replace("name: n1", "name: Node_1"));
+    s.assert_refused(&[
+        "nodes.yaml:4",
+        "metadata.name",
+        "Invalid value: \"Node_1\": a lowercase RFC 1123 subdomain",
+    ]);
+}
+
+#[test]
+fn duplicate_pod_names_are_refused() {
+    let s = Scratch::new(false);
+    s.write("pods.csv", &format!("{PODS_CSV}p0,500,512,0,0,,LS,Running,5,10,0\n"));
+    s.assert_refused(&["pods.csv:3", "name", "pods \"p0\" already exists"]);
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &format!("{POD}---\n{POD}"));
+    s.assert_refused(&["pods.yaml:13", "metadata.name", "pods \"p1\" already exists"]);
+}
+
+#[test]
+fn bad_names_and_labels_are_refused() {
+    let s = Scratch::new(false);
+    s.write("pods.csv", &PODS_CSV.replace("p0,", "P_0,"));
+    s.assert_refused(&["pods.csv:2", "Invalid value: \"P_0\": a lowercase RFC 1123 subdomain"]);
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &POD.replace("  name: p1\n", "  name: p1\n  namespace: My.NS\n"));
+    s.assert_refused(&[
+        "pods.yaml:5",
+        "metadata.namespace",
+        "Invalid value: \"My.NS\": a lowercase RFC 1123 label",
+    ]);
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &POD.replace("  name: p1\n", "  name: p1\n  labels:\n    app: -web\n"));
+    s.assert_refused(&[
+        "pods.yaml",
+        "metadata.labels",
+        "Invalid value: \"-web\": a valid label must be an empty string",
+    ]);
+}
+
+#[test]
+fn affinity_spread_and_port_errors_are_refused() {
+    let spec = |extra: &str| format!("{POD}{extra}");
+    for (extra, needles) in [
+        (
+            "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms: []\n",
+            vec![
+                "pods.yaml:12",
+                "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms",
+                "Required value: must have at least one node selector term",
+            ],
+        ),
+        (
+            "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions:\n          - {key: cores, operator: Gt, values: [\"1\", \"2\"]}\n",
+            vec![
+                "nodeSelectorTerms[0].matchExpressions[0].values",
+                "Required value: must be specified single value when `operator` is 'Lt' or 'Gt'",
+            ],
+        ),
+        (
+            "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {matchLabels: {a: b}}\n        topologyKey: \"\"\n",
+            vec![
+                "pods.yaml:13",
+                "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey",
+                "Required value: can not be empty",
+            ],
+        ),
+        (
+            "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: \"\"\n    whenUnsatisfiable: DoNotSchedule\n",
+            vec![
+                "pods.yaml:11",
+                "spec.topologySpreadConstraints[0].topologyKey",
+                "Required value: can not be empty",
+            ],
+        ),
+    ] {
+        let s = Scratch::new(true);
+        s.write("pods.yaml", &spec(extra));
+        s.assert_refused(&needles);
+    }
+    for (ports, needles) in [
+        (
+            "    ports:\n    - containerPort: 70000\n",
+            vec![
+                "pods.yaml:10",
+                "spec.containers[0].ports[0].containerPort",
+                "Invalid value: 70000: must be between 1 and 65535, inclusive",
+            ],
+        ),
+        (
+            "    ports:\n    - hostPort: 80\n",
+            vec!["spec.containers[0].ports[0].containerPort", "Required value"],
+        ),
+        (
+            "    ports:\n    - {containerPort: 80, hostPort: -1}\n",
+            vec![
+                "spec.containers[0].ports[0].hostPort",
+                "Invalid value: -1: must be between 1 and 65535, inclusive",
+            ],
+        ),
+    ] {
+        let s = Scratch::new(true);
+        s.write("pods.yaml", &spec(ports));
+        s.assert_refused(&needles);
+    }
+}
+
+#[test]
+fn template_specs_are_validated_too() {
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: c\n        ports:\n        - containerPort: 0\n          hostPort: 8080\n",
+    );
+    s.assert_refused(&[
+        "pods.yaml",
+        "spec.template.spec.containers[0].ports[0].containerPort",
+        "Required value",
+    ]);
+}
+
+#[test]
+fn unknown_fields_in_manifests_are_refused_as_kubectl_validate_strict_does() {
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &format!("{POD}    resources:\n      requets: {{cpu: 100m}}\n"));
+    s.assert_refused(&[
+        "pods.yaml:10",
+        "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.containers[0].resources.requets\"",
+    ]);
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &format!("{POD}  nodeSelecter: {{disk: ssd}}\n"));
+    s.assert_refused(&["pods.yaml:9", "unknown field \"spec.nodeSelecter\""]);
+    let s = Scratch::new(false);
+    s.write("nodes.yaml", &NODES.replace("status:\n", "spec:\n  unschedulabel: true\nstatus:\n"));
+    s.assert_refused(&["nodes.yaml:6", "Node in version \"v1\" cannot be handled as a Node: strict decoding error: unknown field \"spec.unschedulabel\""]);
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: c\n        resourcess: {}\n",
+    );
+    s.assert_refused(&["pods.yaml:14", "unknown field \"spec.template.spec.containers[0].resourcess\""]);
+    // Fields upstream has and capsim does not read are accepted.
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        &format!("{POD}    livenessProbe: {{httpGet: {{path: /, port: 80}}}}\n  dnsPolicy: ClusterFirst\n  volumes: [{{name: v, emptyDir: {{}}}}]\nstatus: {{phase: Pending, conditions: []}}\n"),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
