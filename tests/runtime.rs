@@ -202,11 +202,11 @@ spec:
     let pinned: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "ReplicaSet/default/pinned").collect();
     assert_eq!(pinned.len(), 5);
     assert!(pinned.iter().all(|p| p.outcome == PodOutcome::RejectedByKubelet));
-    assert!(
-        pinned[0].last_reason.contains("Node didn't have enough resource: cpu"),
-        "{}",
-        pinned[0].last_reason
-    );
+    // Upstream's InsufficientResourceError: resource, requested, used, capacity (millicores).
+    let msg = "Node didn't have enough resource: cpu, requested: 4000, used: 6000, capacity: 8000";
+    assert_eq!(pinned[0].last_reason, format!("Pod was rejected: {msg}"));
+    let ev = r.recorder.kube_events.iter().find(|e| e.reason == "OutOfcpu").expect("event");
+    assert_eq!(ev.message, msg);
     assert_eq!(times(&r, "KubeletRejectionRunaway"), vec!["0"]);
 }
 

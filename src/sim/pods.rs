@@ -290,12 +290,12 @@ impl<'a> Engine<'a> {
                 return Ok(true);
             }
         }
-        let (reason, msg) = kubelet_admission::rejection(&self.cluster, node, p);
+        let (reason, event, status) = kubelet_admission::rejection(&self.cluster, node, p);
         let key = self.cluster.pod(p).key();
-        self.rec.event(self.now, &key, true, reason, msg.clone(), "kubelet");
+        self.rec.event(self.now, &key, true, reason, event, "kubelet");
         self.rec.kubelet_rejections += 1;
         let r = &mut self.rec.pods[p as usize];
-        r.last_reason = msg;
+        r.last_reason = status;
         r.node = Some(node);
         self.end_pod(p, End::KubeletRejected, 0)?;
         Ok(false)

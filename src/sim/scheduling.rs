@@ -175,16 +175,16 @@ impl<'a> Engine<'a> {
             {
                 // Another process's binding reached this node first: the kubelet rejects the pod
                 // (upstream: OutOfcpu, OutOfmemory, ...) and it fails.
-                let (reason, msg) = kubelet_admission::rejection(&self.cluster, node, p);
+                let (reason, event, status) = kubelet_admission::rejection(&self.cluster, node, p);
                 let delay = self.procs[k].delay_ms;
                 let cache = self.procs[k].cache.as_mut().expect("checked");
                 cache.bind(p, node)?;
                 self.push(now.plus_millis(delay), Event::CacheSync(k as u32, CacheChange::Unbound(p)));
                 let key = self.cluster.pod(p).key();
-                self.rec.event(now, &key, true, reason, msg.clone(), "kubelet");
+                self.rec.event(now, &key, true, reason, event, "kubelet");
                 self.rec.kubelet_rejections += 1;
                 let r = &mut self.rec.pods[p as usize];
-                r.last_reason = msg;
+                r.last_reason = status;
                 r.node = Some(node);
                 r.scheduled_ms = None;
                 self.end_pod(p, End::KubeletRejected, 0)?;
