@@ -144,6 +144,48 @@ fn memory_pressure_evicts_besteffort_then_burstable_over_request_and_spares_the_
     );
 }
 
+/// The eviction manager's admission: while the node has MemoryPressure (set at 0 s by the
+/// BestEffort hog, cleared at 300 s), a BestEffort pod naming the node at 60 s is refused with
+/// upstream's reason `Evicted` and message; a Burstable pod and a BestEffort pod tolerating the
+/// memory-pressure taint are admitted; a BestEffort pod at 400 s (pressure over) is admitted.
+#[test]
+fn the_kubelet_refuses_besteffort_pods_under_memory_pressure() {
+    let spec = "  duration: 10m
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}, {manifest: {path: late.yaml, at: 1m}}, {manifest: {path: after.yaml, at: 400s}}]
+  runtime:
+    changeInterval: 3h
+    usage:
+      - match: {labels: {app: be}}
+        memory: {constant: 13.25}
+";
+    // 13.25 × the 200Mi stand-in = 2650Mi: less than the 100Mi threshold left on 2700Mi.
+    let pods = pod("be", "app: be", "{}", "");
+    let late = pod("late-be", "", "{}", "  nodeName: n\n")
+        + &pod("late-burst", "", "{requests: {cpu: 100m}}", "  nodeName: n\n")
+        + &pod(
+            "late-tolerant",
+            "",
+            "{}",
+            "  nodeName: n\n  tolerations: [{key: node.kubernetes.io/memory-pressure, operator: Exists, effect: NoSchedule}]\n",
+        );
+    let after = pod("after-be", "", "{}", "  nodeName: n\n");
+    let r = simulate(spec, "2700Mi", &[("p.yaml", &pods), ("late.yaml", &late), ("after.yaml", &after)]);
+    let by = |n: &str| {
+        let i = r.cluster.pods().iter().position(|p| p.name == n).unwrap();
+        &r.recorder.pods[i]
+    };
+    assert_eq!(times(&r, "NodeHasInsufficientMemory"), vec!["0".to_string()]);
+    assert_eq!(by("late-be").outcome, PodOutcome::RejectedByKubelet);
+    let msg = "The node had condition: [MemoryPressure]. ";
+    assert_eq!(by("late-be").last_reason, format!("Pod was rejected: {msg}"));
+    let ev: Vec<_> = r.recorder.kube_events.iter().filter(|e| e.object == "Pod/default/late-be").collect();
+    assert_eq!((ev[0].reason, ev[0].message.as_str(), ev[0].time_s.as_str()), ("Evicted", msg, "60"));
+    assert_eq!(by("late-burst").outcome, PodOutcome::BoundByNodeName);
+    assert_eq!(by("late-tolerant").outcome, PodOutcome::BoundByNodeName);
+    assert_eq!(by("after-be").outcome, PodOutcome::BoundByNodeName);
+}
+
 /// The kernel OOM killer picks by oom_score_adj when a node's memory reaches capacity before the
 /// kubelet acts: the BestEffort container (adj 1000) goes before a Guaranteed one (−997).
 #[test]

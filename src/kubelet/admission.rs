@@ -101,6 +101,37 @@ pub fn rejection(cluster: &Cluster, node: NodeId, p: PodId) -> (&'static str, St
     (s.reason(), msg.clone(), format!("Pod was rejected: {msg}"))
 }
 
+/// The eviction manager's admission (upstream `pkg/kubelet/eviction/eviction_manager.go`,
+/// `Admit`), which the kubelet runs before the resource fit: with no node condition, or for a
+/// critical pod, it admits. Under MemoryPressure alone it admits every pod that is not
+/// BestEffort, and a BestEffort pod only if it tolerates the `node.kubernetes.io/memory-pressure`
+/// NoSchedule taint. Otherwise it refuses with reason `Evicted` and the message
+/// `The node had condition: [MemoryPressure]. ` (Go's `%v` of the condition list). Returns the
+/// reason, the event's message and the pod's status message, as [`rejection`] does.
+pub fn condition_rejection(
+    cluster: &Cluster,
+    p: PodId,
+    memory_pressure: bool,
+) -> Option<(&'static str, String, String)> {
+    if !memory_pressure || is_critical(cluster, p) {
+        return None;
+    }
+    let pod = cluster.pod(p);
+    if crate::model::pod::qos_class(pod) != crate::model::pod::QosClass::BestEffort {
+        return None;
+    }
+    let taint = crate::model::Taint {
+        key: crate::names::TAINT_MEMORY_PRESSURE.into(),
+        value: String::new(),
+        effect: crate::model::TaintEffect::NoSchedule,
+    };
+    if crate::model::labels::tolerations_tolerate(&pod.tolerations, &taint) {
+        return None;
+    }
+    let msg = "The node had condition: [MemoryPressure]. ".to_string();
+    Some(("Evicted", msg.clone(), format!("Pod was rejected: {msg}")))
+}
+
 /// Whether pod `p` is critical to the kubelet (a static pod, or priority ≥ 2e9): when it does not
 /// fit, the kubelet evicts lower-priority pods to admit it.
 pub fn is_critical(cluster: &Cluster, p: PodId) -> bool {

@@ -268,6 +268,10 @@ impl<'a> Engine<'a> {
     /// any other pod is refused (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, ...) and fails. Returns
     /// whether the pod may run.
     pub(super) fn kubelet_admit(&mut self, p: PodId, node: NodeId) -> Result<bool, SimError> {
+        if let Some(refusal) = self.condition_refusal(p, node) {
+            self.kubelet_reject(p, node, refusal)?;
+            return Ok(false);
+        }
         if kubelet_admission::admits(&self.cluster, node, p) {
             return Ok(true);
         }
@@ -290,15 +294,33 @@ impl<'a> Engine<'a> {
                 return Ok(true);
             }
         }
-        let (reason, event, status) = kubelet_admission::rejection(&self.cluster, node, p);
+        let refusal = kubelet_admission::rejection(&self.cluster, node, p);
+        self.kubelet_reject(p, node, refusal)?;
+        Ok(false)
+    }
+
+    /// The eviction manager's refusal of pod `p` on `node` under a node condition (BestEffort
+    /// pods under MemoryPressure), if any: (reason, event message, status message).
+    pub(super) fn condition_refusal(&self, p: PodId, node: NodeId) -> Option<(&'static str, String, String)> {
+        let pressure = self.kubelet.as_ref().is_some_and(|k| k.under_pressure(node));
+        kubelet_admission::condition_rejection(&self.cluster, p, pressure)
+    }
+
+    /// The kubelet refuses pod `p` on `node`: its event, its status message, and it fails.
+    fn kubelet_reject(
+        &mut self,
+        p: PodId,
+        node: NodeId,
+        refusal: (&'static str, String, String),
+    ) -> Result<(), SimError> {
+        let (reason, event, status) = refusal;
         let key = self.cluster.pod(p).key();
         self.rec.event(self.now, &key, true, reason, event, "kubelet");
         self.rec.kubelet_rejections += 1;
         let r = &mut self.rec.pods[p as usize];
         r.last_reason = status;
         r.node = Some(node);
-        self.end_pod(p, End::KubeletRejected, 0)?;
-        Ok(false)
+        self.end_pod(p, End::KubeletRejected, 0)
     }
 
     /// Whether `owner` lost too many pods to kubelet admission to create more (a controller
