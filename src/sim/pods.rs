@@ -8,7 +8,7 @@ use super::event::{CacheChange, Event};
 use super::owners::owner_source;
 use super::scheduling::catch_up;
 use crate::controllers::admission::default_toleration_seconds::DefaultTolerationSeconds;
-use crate::controllers::admission::{priority, resource_quota};
+use crate::controllers::admission::{priority, resource_quota, runtime_class};
 use crate::controllers::name_suffix;
 use crate::error::SimError;
 use crate::kubelet::admission as kubelet_admission;
@@ -251,11 +251,12 @@ impl<'a> Engine<'a> {
             unreachable_seconds: dy.settings.unreachable_toleration_s,
         };
         let pod = self.cluster.pod_mut(p);
-        self.admission.admit_pod(pod, &dy.priority_classes, tolerations).map_err(|r| {
+        self.admission.admit_pod(pod, &dy.priority_classes, tolerations, self.now).map_err(|r| {
             let reason = match (r.plugin, r.reason.as_str()) {
                 (_, "AlreadyExists") => "AlreadyExists",
                 (priority::PLUGIN, _) => "PriorityClass",
                 (resource_quota::PLUGIN, _) => "ResourceQuota",
+                (runtime_class::PLUGIN, _) => "RuntimeClass",
                 _ => "LimitRange",
             };
             (reason, r.message)

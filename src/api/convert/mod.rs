@@ -27,12 +27,14 @@ use crate::model::resources::is_milli_resource;
 pub mod node;
 pub mod pod;
 pub mod priority;
+pub mod runtime_class;
 pub mod scheduling;
 pub mod untyped;
 
 pub use node::node_to_model;
 pub use pod::{ANNOTATION_DELETION_COST, ANNOTATION_MIRROR, pod_to_model, validate_pod};
 pub use priority::{HIGHEST_USER_DEFINABLE_PRIORITY, PriorityClasses, builtin_priority};
+pub use runtime_class::runtime_class_from_value;
 pub use scheduling::node_affinity_to_model;
 pub use untyped::{pdb_from_value, workload_selector_from_value};
 
