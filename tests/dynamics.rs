@@ -512,6 +512,115 @@ spec:
 // ---------------------------------------------------------------------------------------------
 // 7. Admission
 
+/// Admission objects in a manifest with `at` act from that time (upstream: the object exists
+/// once created): before 10m a pod naming class `late` is refused as unknown, a bare pod gets no
+/// LimitRange default and no quota refuses it; from 10m the class resolves, the LimitRange fills
+/// requests, and the quota (pods: 2) counts the pod admitted before it (as the quota
+/// controller's recalculation does), so the second pod after it is refused. The early pod keeps
+/// what it was admitted with.
+#[test]
+fn timed_admission_objects_act_from_their_creation() {
+    let spec = "  duration: 1h
+  cluster: {nodes: [{pool: {name: a, count: 1, template: node.yaml}}]}
+  workload:
+    - manifest: {path: early.yaml}
+    - manifest: {path: policy.yaml, at: 10m}
+    - manifest: {path: late.yaml, at: 20m}
+";
+    let policy = "apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: late}
+value: 1000
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults, namespace: default}
+spec:
+  limits: [{type: Container, defaultRequest: {cpu: 200m, memory: 128Mi}}]
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: pod-count, namespace: default}
+spec: {hard: {pods: '2'}}
+";
+    let early = pod_yaml("name: early-bare", "", "{}")
+        + &pod_yaml("name: early-class", "  priorityClassName: late\n", "{}");
+    let late = pod_yaml("name: late-class", "  priorityClassName: late\n", "{}")
+        + &pod_yaml("name: late-bare", "", "{}");
+    let (_, r) = simulate(spec, &[("policy.yaml", policy), ("early.yaml", &early), ("late.yaml", &late)]);
+    let (id, rec) = by_name(&r, "early-bare");
+    assert_eq!(rec.outcome, PodOutcome::Scheduled);
+    assert_eq!((r.cluster.pod(id).requests.milli_cpu, r.cluster.pod(id).requests.memory), (0, 0));
+    let (_, rec) = by_name(&r, "early-class");
+    assert_eq!(rec.outcome, PodOutcome::Rejected);
+    assert_eq!(
+        rec.last_reason,
+        "pods \"early-class\" is forbidden: no PriorityClass with name late was found"
+    );
+    let (id, rec) = by_name(&r, "late-class");
+    assert_eq!((rec.outcome, r.cluster.pod(id).priority), (PodOutcome::Scheduled, 1000));
+    assert_eq!(r.cluster.pod(id).requests.milli_cpu, 200, "LimitRange defaultRequest from 10m");
+    let (_, rec) = by_name(&r, "late-bare");
+    assert_eq!(rec.outcome, PodOutcome::Rejected);
+    let quota = "exceeded quota: pod-count, requested: pods=1, used: pods=2, limited: pods=2";
+    assert_eq!(rec.last_reason, format!("pods \"late-bare\" is forbidden: {quota}"));
+}
+
+/// RuntimeClass admission: a pod naming class `kata` gets its `overhead.podFixed` (250m,
+/// 160Mi), which counts in its requests and in quota (750m charged of 1 cpu, so a 300m pod is
+/// then refused), and the class's nodeSelector and toleration take it to the tainted sandbox
+/// pool; a pod naming an unknown class is refused with upstream's message.
+#[test]
+fn runtime_class_sets_overhead_and_scheduling_and_refuses_unknown_classes() {
+    let spec = "  duration: 10m
+  cluster:
+    nodes: [{pool: {name: a, count: 1, template: node.yaml}}, {pool: {name: k, count: 1, template: kata.yaml}}]
+  workload: [{manifest: {path: policy.yaml}}, {manifest: {path: pods.yaml, at: 1s}}]
+";
+    let kata_node = "apiVersion: v1
+kind: Node
+metadata: {name: template, labels: {kubernetes.io/os: linux, sandbox: kata}}
+spec: {taints: [{key: sandbox, value: kata, effect: NoSchedule}]}
+status: {capacity: {cpu: '4', memory: 16Gi, pods: '110'}}
+";
+    let policy = "apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: kata}
+handler: kata
+overhead: {podFixed: {cpu: 250m, memory: 160Mi}}
+scheduling:
+  nodeSelector: {sandbox: kata}
+  tolerations: [{key: sandbox, operator: Equal, value: kata, effect: NoSchedule}]
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: q, namespace: default}
+spec: {hard: {requests.cpu: '1'}}
+";
+    let pods = pod_yaml("name: sandboxed", "  runtimeClassName: kata\n", "{requests: {cpu: 500m}}")
+        + &pod_yaml("name: ghost", "  runtimeClassName: gvisor\n", "{requests: {cpu: 100m}}")
+        + &pod_yaml("name: second", "", "{requests: {cpu: 300m}}");
+    let (sc, r) = simulate(spec, &[("kata.yaml", kata_node), ("policy.yaml", policy), ("pods.yaml", &pods)]);
+    assert_eq!(sc.dynamics.runtime_classes.len(), 1);
+    let (id, rec) = by_name(&r, "sandboxed");
+    let p = r.cluster.pod(id);
+    assert_eq!(rec.outcome, PodOutcome::Scheduled);
+    assert_eq!((p.requests.milli_cpu, p.requests.memory), (750, 160 << 20));
+    assert!(node_of(&r, rec).starts_with('k'), "{}", node_of(&r, rec));
+    let (_, ghost) = by_name(&r, "ghost");
+    assert_eq!(ghost.outcome, PodOutcome::Rejected);
+    assert_eq!(
+        ghost.last_reason,
+        "pods \"ghost\" is forbidden: pod rejected: RuntimeClass \"gvisor\" not found"
+    );
+    let (_, second) = by_name(&r, "second");
+    let quota =
+        "exceeded quota: q, requested: requests.cpu=300m, used: requests.cpu=750m, limited: requests.cpu=1";
+    assert_eq!(second.last_reason, format!("pods \"second\" is forbidden: {quota}"));
+    let reasons: Vec<&str> = r.recorder.rejections.keys().map(String::as_str).collect();
+    assert_eq!(reasons, ["ResourceQuota", "RuntimeClass"]);
+}
+
 #[test]
 fn admission_applies_limit_ranges_and_rejects_over_quota_and_unknown_classes() {
     let spec = "  duration: 1h

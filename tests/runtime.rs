@@ -60,8 +60,10 @@ fn a_guaranteed_pod_at_150_percent_of_its_limit_is_throttled_on_a_third_of_its_d
 }
 
 /// Memory starting at half a 1 GiB limit and growing 6 GiB/h reaches the limit after exactly
-/// 300 s: OOMKilled at 300 s, restarted 10 s later with fresh memory, killed again 300 s after
-/// that, and so on with the back-off doubling: restarts at 310, 630, 970, 1350 s.
+/// 300 s: OOMKilled at 300 s and restarted at once with fresh memory (upstream's first restart
+/// has no back-off), killed again at 600 s, then restarted after the back-off (10 s, 20 s,
+/// 40 s): restarts at 300, 610, 930, 1270 s, kills at 300, 600, 910, 1230 s. A restart counts
+/// when it happens: 4 restarts, the last at 1270 s.
 #[test]
 fn a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off() {
     let spec = "  duration: 1500s
@@ -75,11 +77,14 @@ fn a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off() 
 ";
     let p = pod("leaky", "", "{requests: {cpu: 500m, memory: 512Mi}, limits: {memory: 1Gi}}", "");
     let r = simulate(spec, "16Gi", &[("p.yaml", &p)]);
-    assert_eq!(times(&r, "OOMKilled"), vec!["300", "610", "930", "1270"]);
+    assert_eq!(times(&r, "OOMKilled"), vec!["300", "600", "910", "1230"]);
     let back_off = times(&r, "BackOff");
-    assert_eq!(back_off, vec!["300", "610", "930", "1270"]);
+    assert_eq!(back_off, vec!["600", "910", "1230"], "no back-off before the first restart");
     let rt = r.recorder.pods[0].runtime;
     assert_eq!((rt.oom_kills, rt.restarts), (4, 4));
+    // Cut at 1250 s the fourth restart (1270 s) has not happened yet.
+    let r2 = simulate(&spec.replace("1500s", "1250s"), "16Gi", &[("p.yaml", &p)]);
+    assert_eq!((r2.recorder.pods[0].runtime.oom_kills, r2.recorder.pods[0].runtime.restarts), (4, 3));
     let ev = r.recorder.kube_events.iter().find(|e| e.reason == "OOMKilled").unwrap();
     assert!(ev.message.contains("exit code 137"), "{}", ev.message);
     // The pod stays Running (restartPolicy Always) between crashes.
@@ -144,6 +149,48 @@ fn memory_pressure_evicts_besteffort_then_burstable_over_request_and_spares_the_
     );
 }
 
+/// The eviction manager's admission: while the node has MemoryPressure (set at 0 s by the
+/// BestEffort hog, cleared at 300 s), a BestEffort pod naming the node at 60 s is refused with
+/// upstream's reason `Evicted` and message; a Burstable pod and a BestEffort pod tolerating the
+/// memory-pressure taint are admitted; a BestEffort pod at 400 s (pressure over) is admitted.
+#[test]
+fn the_kubelet_refuses_besteffort_pods_under_memory_pressure() {
+    let spec = "  duration: 10m
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}, {manifest: {path: late.yaml, at: 1m}}, {manifest: {path: after.yaml, at: 400s}}]
+  runtime:
+    changeInterval: 3h
+    usage:
+      - match: {labels: {app: be}}
+        memory: {constant: 13.25}
+";
+    // 13.25 × the 200Mi stand-in = 2650Mi: less than the 100Mi threshold left on 2700Mi.
+    let pods = pod("be", "app: be", "{}", "");
+    let late = pod("late-be", "", "{}", "  nodeName: n\n")
+        + &pod("late-burst", "", "{requests: {cpu: 100m}}", "  nodeName: n\n")
+        + &pod(
+            "late-tolerant",
+            "",
+            "{}",
+            "  nodeName: n\n  tolerations: [{key: node.kubernetes.io/memory-pressure, operator: Exists, effect: NoSchedule}]\n",
+        );
+    let after = pod("after-be", "", "{}", "  nodeName: n\n");
+    let r = simulate(spec, "2700Mi", &[("p.yaml", &pods), ("late.yaml", &late), ("after.yaml", &after)]);
+    let by = |n: &str| {
+        let i = r.cluster.pods().iter().position(|p| p.name == n).unwrap();
+        &r.recorder.pods[i]
+    };
+    assert_eq!(times(&r, "NodeHasInsufficientMemory"), vec!["0".to_string()]);
+    assert_eq!(by("late-be").outcome, PodOutcome::RejectedByKubelet);
+    let msg = "The node had condition: [MemoryPressure]. ";
+    assert_eq!(by("late-be").last_reason, format!("Pod was rejected: {msg}"));
+    let ev: Vec<_> = r.recorder.kube_events.iter().filter(|e| e.object == "Pod/default/late-be").collect();
+    assert_eq!((ev[0].reason, ev[0].message.as_str(), ev[0].time_s.as_str()), ("Evicted", msg, "60"));
+    assert_eq!(by("late-burst").outcome, PodOutcome::BoundByNodeName);
+    assert_eq!(by("late-tolerant").outcome, PodOutcome::BoundByNodeName);
+    assert_eq!(by("after-be").outcome, PodOutcome::BoundByNodeName);
+}
+
 /// The kernel OOM killer picks by oom_score_adj when a node's memory reaches capacity before the
 /// kubelet acts: the BestEffort container (adj 1000) goes before a Guaranteed one (−997).
 #[test]
@@ -202,11 +249,11 @@ spec:
     let pinned: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "ReplicaSet/default/pinned").collect();
     assert_eq!(pinned.len(), 5);
     assert!(pinned.iter().all(|p| p.outcome == PodOutcome::RejectedByKubelet));
-    assert!(
-        pinned[0].last_reason.contains("Node didn't have enough resource: cpu"),
-        "{}",
-        pinned[0].last_reason
-    );
+    // Upstream's InsufficientResourceError: resource, requested, used, capacity (millicores).
+    let msg = "Node didn't have enough resource: cpu, requested: 4000, used: 6000, capacity: 8000";
+    assert_eq!(pinned[0].last_reason, format!("Pod was rejected: {msg}"));
+    let ev = r.recorder.kube_events.iter().find(|e| e.reason == "OutOfcpu").expect("event");
+    assert_eq!(ev.message, msg);
     assert_eq!(times(&r, "KubeletRejectionRunaway"), vec!["0"]);
 }
 
@@ -259,10 +306,11 @@ fn openb_overcommit_reports_risk_reproducibly() {
     assert_eq!(p.containers[0].limits.memory, 16_384 * 1024 * 1024 * 5 / 4);
 }
 
-/// While a container waits out its back-off the pod shows as crash-looping in the samples.
+/// While a container waits out its back-off the pod shows as crash-looping in the samples: not
+/// after the first crash (300 s, restarted at once), but for 10 s after the second (600 s).
 #[test]
 fn crash_looping_pods_are_counted_in_samples() {
-    let spec = "  duration: 320s
+    let spec = "  duration: 620s
   cluster: {nodes: [{manifest: {path: node.yaml}}]}
   workload: [{manifest: {path: p.yaml}}]
   metrics: {sampleInterval: 5s}
@@ -274,7 +322,8 @@ fn crash_looping_pods_are_counted_in_samples() {
     let p = pod("leaky", "", "{requests: {cpu: 500m, memory: 512Mi}, limits: {memory: 1Gi}}", "");
     let r = simulate(spec, "16Gi", &[("p.yaml", &p)]);
     let at = |t: f64| r.recorder.samples.iter().find(|s| s.time_s == t).unwrap().pods_crash_looping;
-    assert_eq!((at(295.0), at(300.0), at(305.0), at(310.0)), (0, 1, 1, 0));
+    assert_eq!((at(295.0), at(300.0), at(305.0), at(310.0)), (0, 0, 0, 0));
+    assert_eq!((at(595.0), at(600.0), at(605.0), at(610.0)), (0, 1, 1, 0));
 }
 
 /// The eviction manager evicts one pod per look, on its 10 s ticks. Four BestEffort pods start
@@ -344,7 +393,7 @@ fn controller_templates_need_a_valid_restart_policy() {
 }
 
 /// With `restartPolicy: OnFailure`, a Job pod's container restarts count towards the Job's
-/// backoffLimit: OOM kills at 300, 610 and 930 s; the third exceeds `backoffLimit: 2` and the Job
+/// backoffLimit: OOM kills at 300, 600 and 910 s; the third exceeds `backoffLimit: 2` and the Job
 /// fails, deleting its pod.
 #[test]
 fn job_container_restarts_count_towards_the_backoff_limit() {
@@ -367,8 +416,8 @@ spec:
       containers: [{name: c, image: x, resources: {requests: {cpu: 100m, memory: 512Mi}, limits: {memory: 1Gi}}}]
 ";
     let r = simulate(spec, "16Gi", &[("j.yaml", job)]);
-    assert_eq!(times(&r, "OOMKilled"), vec!["300", "610", "930"]);
-    assert_eq!(times(&r, "BackoffLimitExceeded"), vec!["930"]);
+    assert_eq!(times(&r, "OOMKilled"), vec!["300", "600", "910"]);
+    assert_eq!(times(&r, "BackoffLimitExceeded"), vec!["910"]);
     let pod = r.recorder.pods.iter().find(|p| p.owner == "Job/default/leaky").unwrap();
-    assert_eq!((pod.outcome, pod.terminating_ms), (PodOutcome::DeletedByOwner, Some(930_000)));
+    assert_eq!((pod.outcome, pod.terminating_ms), (PodOutcome::DeletedByOwner, Some(910_000)));
 }

@@ -190,6 +190,9 @@ pub struct PodSpec {
     /// `spec.priorityClassName`.
     #[serde(deserialize_with = "null_default")]
     pub priority_class_name: String,
+    /// `spec.runtimeClassName` (RuntimeClass admission reads the class).
+    #[serde(deserialize_with = "null_default")]
+    pub runtime_class_name: String,
     /// `preemptionPolicy` (`PreemptLowerPriority` or `Never`); priority admission copies the
     /// class's policy when unset.
     pub preemption_policy: Option<String>,

@@ -114,7 +114,7 @@ pub fn limit_range_from_value(value: &Value, path: &Path, line: usize) -> Result
         validate_item(&src, &item, &prefix)?;
         items.push(item);
     }
-    Ok(LimitRange { namespace, name, items })
+    Ok(LimitRange { namespace, name, items, created: Default::default() })
 }
 
 /// Reads a `ResourceQuota` whose whole object is `value` (from `path`, starting at `line`).
@@ -180,7 +180,7 @@ pub fn resource_quota_from_value(
     let selector_scopes: Vec<QuotaScope> = scope_selector.iter().map(|r| r.scope).collect();
     check_conflicting_scopes(&src, &selector_scopes, "spec.scopeSelector.matchExpressions")?;
 
-    Ok(ResourceQuota { namespace, name, hard, scopes, scope_selector })
+    Ok(ResourceQuota { namespace, name, hard, scopes, scope_selector, created: Default::default() })
 }
 
 /// Where the object being read comes from, for errors.

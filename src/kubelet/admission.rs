@@ -4,53 +4,132 @@
 
 use crate::model::{Cluster, NodeId, PodId};
 
+/// What the node lacks for a pod (upstream `lifecycle.InsufficientResourceError`): the resource,
+/// the pod's request, what the node's pods already request, and the node's allocatable, in the
+/// resource's base unit (millicores for cpu, bytes for memory, a count for pods).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shortfall {
+    /// The resource's name (`cpu`, `memory`, `pods`, `nvidia.com/gpu`, ...).
+    pub resource: String,
+    /// The pod's request (1 for `pods`).
+    pub requested: i64,
+    /// What the pods on the node already request (their number for `pods`).
+    pub used: i64,
+    /// The node's allocatable.
+    pub capacity: i64,
+}
+
+impl Shortfall {
+    /// The kubelet's rejection reason (upstream `predicate.go`): `OutOfcpu`, `OutOfmemory`,
+    /// `OutOfpods`, `OutOfephemeral-storage`, else `OutOf` + the resource name.
+    pub fn reason(&self) -> &'static str {
+        match self.resource.as_str() {
+            "cpu" => "OutOfcpu",
+            "memory" => "OutOfmemory",
+            "pods" => "OutOfpods",
+            "ephemeral-storage" => "OutOfephemeral-storage",
+            other => intern(format!("OutOf{other}")),
+        }
+    }
+
+    /// Upstream `InsufficientResourceError.Error()`: the message of the kubelet's event.
+    pub fn message(&self) -> String {
+        format!(
+            "Node didn't have enough resource: {}, requested: {}, used: {}, capacity: {}",
+            self.resource, self.requested, self.used, self.capacity
+        )
+    }
+}
+
+/// A `'static` copy of `s`, one per distinct string (event reasons are `'static`; the extended
+/// resource names of a run are few).
+fn intern(s: String) -> &'static str {
+    use std::collections::BTreeSet;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.get(s.as_str()) {
+        return n;
+    }
+    let n: &'static str = Box::leak(s.into_boxed_str());
+    names.insert(n);
+    n
+}
+
 /// Whether the kubelet of `node` admits pod `p` against the true cluster (resources and pod
 /// count).
 pub fn admits(cluster: &Cluster, node: NodeId, p: PodId) -> bool {
     shortfall(cluster, node, p).is_none()
 }
 
-/// The first resource the node lacks for the pod, in the kubelet's order (pods, cpu, memory,
-/// ephemeral-storage, extended resources).
-pub fn shortfall(cluster: &Cluster, node: NodeId, p: PodId) -> Option<String> {
+/// The first resource the node lacks for the pod, in the kubelet's order (upstream `fitsRequest`:
+/// pods, cpu, memory, ephemeral-storage, extended resources).
+pub fn shortfall(cluster: &Cluster, node: NodeId, p: PodId) -> Option<Shortfall> {
     let info = cluster.node(node);
     let (a, used, req) = (&info.node.allocatable, &info.requested, &cluster.pod(p).requests);
-    if info.pods.len() as i64 + 1 > a.pods {
-        return Some("pods".into());
+    let on_node = info.pods.len() as i64;
+    if on_node + 1 > a.pods {
+        return Some(Shortfall { resource: "pods".into(), requested: 1, used: on_node, capacity: a.pods });
     }
-    let short = req
-        .iter_nonzero()
-        .find(|(name, r)| used.get(name) + r > a.get(name))
-        .map(|(name, _)| name.to_string());
+    let short = |name: &str, r: i64| Shortfall {
+        resource: name.to_string(),
+        requested: r,
+        used: used.get(name),
+        capacity: a.get(name),
+    };
+    let first =
+        req.iter_nonzero().find(|(name, r)| used.get(name) + r > a.get(name)).map(|(n, r)| short(n, r));
     // The GPU device plugin: the pod's GPUs must fit the node's devices as they are.
-    short.or_else(|| {
+    first.or_else(|| {
+        let gpu = crate::model::resources::NVIDIA_GPU;
         crate::model::gpu::pod_gpu(cluster.pod(p))
             .filter(|g| !g.fits(&info.gpu_left))
-            .map(|_| crate::model::resources::NVIDIA_GPU.to_string())
+            .map(|_| short(gpu, req.get(gpu)))
     })
 }
 
-/// The kubelet's rejection reason: `OutOfcpu`, `OutOfmemory`, `OutOfpods`, ...
-pub fn reason(cluster: &Cluster, node: NodeId, p: PodId) -> &'static str {
-    match shortfall(cluster, node, p).as_deref() {
-        Some("cpu") => "OutOfcpu",
-        Some("memory") => "OutOfmemory",
-        Some("pods") => "OutOfpods",
-        Some("ephemeral-storage") => "OutOfephemeral-storage",
-        _ => "OutOfextendedresource",
-    }
+/// The kubelet's rejection of pod `p` on `node` (upstream `Kubelet.rejectPod`): the reason, the
+/// event's message, and the pod's status message (`Pod was rejected: ` + the event's message).
+pub fn rejection(cluster: &Cluster, node: NodeId, p: PodId) -> (&'static str, String, String) {
+    let s = shortfall(cluster, node, p).unwrap_or_else(|| Shortfall {
+        resource: "extendedresource".into(),
+        requested: 0,
+        used: 0,
+        capacity: 0,
+    });
+    let msg = s.message();
+    (s.reason(), msg.clone(), format!("Pod was rejected: {msg}"))
 }
 
-/// The kubelet's rejection of pod `p` on `node`: its reason ([`reason`]) and the message of the
-/// event it records.
-pub fn rejection(cluster: &Cluster, node: NodeId, p: PodId) -> (&'static str, String) {
-    let reason = reason(cluster, node, p);
-    let msg = format!(
-        "Pod was rejected: Node didn't have enough resource: {} (node {})",
-        reason.trim_start_matches("OutOf"),
-        cluster.node(node).node.name
-    );
-    (reason, msg)
+/// The eviction manager's admission (upstream `pkg/kubelet/eviction/eviction_manager.go`,
+/// `Admit`), which the kubelet runs before the resource fit: with no node condition, or for a
+/// critical pod, it admits. Under MemoryPressure alone it admits every pod that is not
+/// BestEffort, and a BestEffort pod only if it tolerates the `node.kubernetes.io/memory-pressure`
+/// NoSchedule taint. Otherwise it refuses with reason `Evicted` and the message
+/// `The node had condition: [MemoryPressure]. ` (Go's `%v` of the condition list). Returns the
+/// reason, the event's message and the pod's status message, as [`rejection`] does.
+pub fn condition_rejection(
+    cluster: &Cluster,
+    p: PodId,
+    memory_pressure: bool,
+) -> Option<(&'static str, String, String)> {
+    if !memory_pressure || is_critical(cluster, p) {
+        return None;
+    }
+    let pod = cluster.pod(p);
+    if crate::model::pod::qos_class(pod) != crate::model::pod::QosClass::BestEffort {
+        return None;
+    }
+    let taint = crate::model::Taint {
+        key: crate::names::TAINT_MEMORY_PRESSURE.into(),
+        value: String::new(),
+        effect: crate::model::TaintEffect::NoSchedule,
+    };
+    if crate::model::labels::tolerations_tolerate(&pod.tolerations, &taint) {
+        return None;
+    }
+    let msg = "The node had condition: [MemoryPressure]. ".to_string();
+    Some(("Evicted", msg.clone(), format!("Pod was rejected: {msg}")))
 }
 
 /// Whether pod `p` is critical to the kubelet (a static pod, or priority ≥ 2e9): when it does not
@@ -113,15 +192,40 @@ mod tests {
             Resources { milli_cpu: 2_000, memory: 2 << 30, ..Default::default() },
         ));
         assert!(admits(&c, 0, small));
-        assert_eq!(reason(&c, 0, big), "OutOfcpu", "cpu is checked before memory");
-        let (r, msg) = rejection(&c, 0, big);
+        c.bind(small, 0).unwrap();
+        // Upstream's numbers: millicores for cpu; cpu is checked before memory.
+        let (r, event, status) = rejection(&c, 0, big);
         assert_eq!(r, "OutOfcpu");
-        assert_eq!(msg, "Pod was rejected: Node didn't have enough resource: cpu (node n1)");
+        assert_eq!(
+            event,
+            "Node didn't have enough resource: cpu, requested: 2000, used: 500, capacity: 1000"
+        );
+        assert_eq!(status, format!("Pod was rejected: {event}"));
+        let mut mem = simple_pod("mem", Resources { milli_cpu: 100, memory: 2 << 30, ..Default::default() });
+        mem.requests.scalar.insert("example.com/foo".into(), 1);
+        let mem = c.add_pod(mem);
+        let (r, event, _) = rejection(&c, 0, mem);
+        assert_eq!(r, "OutOfmemory");
+        assert_eq!(
+            event,
+            "Node didn't have enough resource: memory, requested: 2147483648, used: 0, capacity: 1073741824"
+        );
+        let mut ext = simple_pod("ext", Resources::default());
+        ext.requests.scalar.insert("example.com/foo".into(), 2);
+        let ext = c.add_pod(ext);
+        let (r, event, _) = rejection(&c, 0, ext);
+        assert_eq!(r, "OutOfexample.com/foo", "upstream: OutOf + the resource name");
+        assert_eq!(
+            event,
+            "Node didn't have enough resource: example.com/foo, requested: 2, used: 0, capacity: 0"
+        );
         let mut full = cluster(1);
         let a = full.add_pod(simple_pod("a", Resources::default()));
         let b = full.add_pod(simple_pod("b", Resources::default()));
         full.bind(a, 0).unwrap();
-        assert_eq!(reason(&full, 0, b), "OutOfpods");
+        let (r, event, _) = rejection(&full, 0, b);
+        assert_eq!(r, "OutOfpods");
+        assert_eq!(event, "Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1");
     }
 
     #[test]

@@ -21,9 +21,16 @@ pub const DEFAULT_PRESSURE_TRANSITION_MS: i64 = 300_000;
 /// The kubelet's eviction manager runs every 10 s (housekeeping), ms.
 pub const DEFAULT_EVICTION_INTERVAL_MS: i64 = 10_000;
 
-/// The back-off before the `n`-th restart (n ≥ 1): 10 s, 20 s, 40 s, … at most 300 s.
+/// The wait before the `n`-th restart after a crash (n ≥ 1) in a row: none for the first, then
+/// 10 s, 20 s, 40 s, … at most 300 s. Upstream (`kuberuntime_manager.go`, `doBackOff`) keys a
+/// `flowcontrol.Backoff` by container: on the first crash the key has no entry, so
+/// `IsInBackOffSince` is false and the container restarts at once, and `Next` records the
+/// initial 10 s; each later crash waits the recorded back-off from its finish, then doubles it.
 pub fn restart_backoff_ms(n: u32) -> i64 {
-    let exp = n.saturating_sub(1).min(20);
+    if n <= 1 {
+        return 0;
+    }
+    let exp = (n - 2).min(20);
     (BACKOFF_INITIAL_MS << exp).min(BACKOFF_MAX_MS)
 }
 
@@ -146,9 +153,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn restarts_back_off_10_20_40_up_to_300_seconds() {
-        let v: Vec<i64> = (1..=7).map(restart_backoff_ms).collect();
-        assert_eq!(v, vec![10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+    fn first_restart_is_immediate_then_10_20_40_up_to_300_seconds() {
+        let v: Vec<i64> = (1..=8).map(restart_backoff_ms).collect();
+        assert_eq!(v, vec![0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
     }
 
     /// 900 MiB growing by 100 MiB per hour reaches a 1 GiB limit after 1.24 h = 4464 s.

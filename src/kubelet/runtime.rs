@@ -462,7 +462,6 @@ impl Kubelet {
         }
         cont.restarts += 1;
         cont.restart_epoch += 1;
-        pr.restarts += 1;
         let at = SimTime(now.as_millis() + restart_backoff_ms(cont.restarts));
         let timer = Timer::ContainerStart(p, c, cont.restart_epoch);
         // Other containers' OOM timers were tied to the old epoch.
@@ -492,6 +491,8 @@ impl Kubelet {
         let r = self.rule(pr.rule, pr.qos.unwrap_or(QosClass::Burstable));
         let pr = self.pods.get_mut(&p).expect("state");
         pr.epoch += 1;
+        // A restart counts when the container starts again (upstream's restartCount).
+        pr.restarts += 1;
         let rng = pr.rng.as_mut().expect("started pods have a stream");
         let cont = &mut pr.containers[c as usize];
         cont.running = true;

@@ -244,6 +244,8 @@ pub struct Pod {
     pub priority: i32,
     /// `spec.priorityClassName` as written (empty when unset).
     pub priority_class_name: String,
+    /// `spec.runtimeClassName` (empty when unset).
+    pub runtime_class_name: String,
     /// `spec.preemptionPolicy` after priority admission: may this pod preempt others?
     pub preemption_policy: PreemptionPolicy,
     /// `spec.terminationGracePeriodSeconds` (default 30): how long a deleted or preempted pod keeps
@@ -501,6 +503,7 @@ pub fn simple_pod(name: &str, requests: Resources) -> Pod {
         labels: Labels::new(),
         priority: 0,
         priority_class_name: String::new(),
+        runtime_class_name: String::new(),
         preemption_policy: PreemptionPolicy::PreemptLowerPriority,
         termination_grace_period_s: DEFAULT_TERMINATION_GRACE_PERIOD_S,
         scheduler_name: "default-scheduler".into(),

@@ -106,6 +106,9 @@ pub struct LimitRange {
     pub name: String,
     /// `spec.limits`.
     pub items: Vec<LimitRangeItem>,
+    /// When the object is created (its manifest's `at`): LimitRanger applies it to pods created
+    /// from then on.
+    pub created: crate::time::SimTime,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -209,6 +212,9 @@ pub struct ResourceQuota {
     pub scopes: Vec<QuotaScope>,
     /// `spec.scopeSelector.matchExpressions`.
     pub scope_selector: Vec<ScopeRequirement>,
+    /// When the object is created (its manifest's `at`): the quota refuses pods created from then
+    /// on; its `used` counts every pod alive, as the quota controller's recalculation does.
+    pub created: crate::time::SimTime,
 }
 
 impl ResourceQuota {
@@ -226,4 +232,24 @@ impl ResourceQuota {
 /// `requests.nvidia.com/gpu` → `nvidia.com/gpu`; other names are returned unchanged.
 pub fn base_resource(name: &str) -> &str {
     name.strip_prefix("requests.").or_else(|| name.strip_prefix("limits.")).unwrap_or(name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// RuntimeClass
+
+/// A `RuntimeClass` (`node.k8s.io/v1`) as stored, read by
+/// [`crate::api::convert::runtime_class_from_value`]; RuntimeClass admission applies it to pods
+/// that name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeClass {
+    /// `metadata.name` (cluster-scoped).
+    pub name: String,
+    /// `overhead.podFixed`, when `overhead` is set.
+    pub overhead: Option<crate::model::Resources>,
+    /// `scheduling.nodeSelector`.
+    pub node_selector: crate::model::Labels,
+    /// `scheduling.tolerations`.
+    pub tolerations: Vec<crate::model::Toleration>,
+    /// When the object is created (its manifest's `at`).
+    pub created: crate::time::SimTime,
 }

@@ -82,7 +82,7 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
         let objects = read_objects(f)?;
         for obj in &objects {
             if let KubeObject::PriorityClass(pc) = &obj.value {
-                dy.priority_classes.add(pc, f, obj.line)?;
+                dy.priority_classes.add_at(pc, f, obj.line, at)?;
             }
         }
         docs.push((f.clone(), objects));
@@ -198,10 +198,19 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                         dy.namespaces.push((name.to_string(), labels));
                     }
                     "LimitRange" => {
-                        dy.limit_ranges.push(crate::api::policy::limit_range_from_value(&value, &f, line)?)
+                        let mut lr = crate::api::policy::limit_range_from_value(&value, &f, line)?;
+                        lr.created = at;
+                        dy.limit_ranges.push(lr)
+                    }
+                    "RuntimeClass" => {
+                        let mut rc = crate::api::convert::runtime_class_from_value(&value, &f, line)?;
+                        rc.created = at;
+                        dy.runtime_classes.push(rc)
                     }
                     "ResourceQuota" => {
-                        dy.quotas.push(crate::api::policy::resource_quota_from_value(&value, &f, line)?)
+                        let mut q = crate::api::policy::resource_quota_from_value(&value, &f, line)?;
+                        q.created = at;
+                        dy.quotas.push(q)
                     }
                     _ => *dy.skipped.entry(kind).or_insert(0) += 1,
                 },

@@ -106,6 +106,8 @@ pub struct Dynamics {
     pub limit_ranges: Vec<crate::model::policy::LimitRange>,
     /// ResourceQuotas.
     pub quotas: Vec<crate::model::policy::ResourceQuota>,
+    /// RuntimeClasses (RuntimeClass admission).
+    pub runtime_classes: Vec<crate::model::policy::RuntimeClass>,
     /// PriorityClasses from every manifest (priority admission of every new pod).
     pub priority_classes: crate::api::convert::PriorityClasses,
     /// Namespaces with their labels (namespaceSelector reads them).

@@ -205,7 +205,8 @@ impl<'a> Engine<'a> {
             jobs: JobController::new(dy.jobs.len()),
             losses: BTreeMap::new(),
             replaces: BTreeMap::new(),
-            admission: AdmissionChain::new(dy.limit_ranges.clone(), dy.quotas.clone()),
+            admission: AdmissionChain::new(dy.limit_ranges.clone(), dy.quotas.clone())
+                .with_runtime_classes(dy.runtime_classes.clone()),
             failures_rng: stream(seed, Stream::Failures),
             jobs_rng,
             names: 0,

@@ -145,9 +145,11 @@ impl<'a> Engine<'a> {
                 }
                 let msg = format!("Container {name} was OOMKilled (exit code 137): {why}");
                 self.rec.event(self.now, &key, true, "OOMKilled", msg, "kubelet");
-                let pod_name = self.cluster.pod(p).name.clone();
-                let msg = format!("Back-off restarting failed container {name} in pod {pod_name}");
-                self.rec.event(self.now, &key, true, "BackOff", msg, "kubelet");
+                if at > self.now {
+                    let pod_name = self.cluster.pod(p).name.clone();
+                    let msg = format!("Back-off restarting failed container {name} in pod {pod_name}");
+                    self.rec.event(self.now, &key, true, "BackOff", msg, "kubelet");
+                }
                 self.push(at, Event::Runtime(timer));
             }
             OomOutcome::PodFailed(name) => {

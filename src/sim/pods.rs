@@ -8,7 +8,7 @@ use super::event::{CacheChange, Event};
 use super::owners::owner_source;
 use super::scheduling::catch_up;
 use crate::controllers::admission::default_toleration_seconds::DefaultTolerationSeconds;
-use crate::controllers::admission::{priority, resource_quota};
+use crate::controllers::admission::{priority, resource_quota, runtime_class};
 use crate::controllers::name_suffix;
 use crate::error::SimError;
 use crate::kubelet::admission as kubelet_admission;
@@ -256,11 +256,12 @@ impl<'a> Engine<'a> {
             unreachable_seconds: dy.settings.unreachable_toleration_s,
         };
         let pod = self.cluster.pod_mut(p);
-        self.admission.admit_pod(pod, &dy.priority_classes, tolerations).map_err(|r| {
+        self.admission.admit_pod(pod, &dy.priority_classes, tolerations, self.now).map_err(|r| {
             let reason = match (r.plugin, r.reason.as_str()) {
                 (_, "AlreadyExists") => "AlreadyExists",
                 (priority::PLUGIN, _) => "PriorityClass",
                 (resource_quota::PLUGIN, _) => "ResourceQuota",
+                (runtime_class::PLUGIN, _) => "RuntimeClass",
                 _ => "LimitRange",
             };
             (reason, r.message)
@@ -273,6 +274,10 @@ impl<'a> Engine<'a> {
     /// any other pod is refused (`OutOfcpu`, `OutOfmemory`, `OutOfpods`, ...) and fails. Returns
     /// whether the pod may run.
     pub(super) fn kubelet_admit(&mut self, p: PodId, node: NodeId) -> Result<bool, SimError> {
+        if let Some(refusal) = self.condition_refusal(p, node) {
+            self.kubelet_reject(p, node, refusal)?;
+            return Ok(false);
+        }
         if kubelet_admission::admits(&self.cluster, node, p) {
             return Ok(true);
         }
@@ -295,15 +300,33 @@ impl<'a> Engine<'a> {
                 return Ok(true);
             }
         }
-        let (reason, msg) = kubelet_admission::rejection(&self.cluster, node, p);
+        let refusal = kubelet_admission::rejection(&self.cluster, node, p);
+        self.kubelet_reject(p, node, refusal)?;
+        Ok(false)
+    }
+
+    /// The eviction manager's refusal of pod `p` on `node` under a node condition (BestEffort
+    /// pods under MemoryPressure), if any: (reason, event message, status message).
+    pub(super) fn condition_refusal(&self, p: PodId, node: NodeId) -> Option<(&'static str, String, String)> {
+        let pressure = self.kubelet.as_ref().is_some_and(|k| k.under_pressure(node));
+        kubelet_admission::condition_rejection(&self.cluster, p, pressure)
+    }
+
+    /// The kubelet refuses pod `p` on `node`: its event, its status message, and it fails.
+    fn kubelet_reject(
+        &mut self,
+        p: PodId,
+        node: NodeId,
+        refusal: (&'static str, String, String),
+    ) -> Result<(), SimError> {
+        let (reason, event, status) = refusal;
         let key = self.cluster.pod(p).key();
-        self.rec.event(self.now, &key, true, reason, msg.clone(), "kubelet");
+        self.rec.event(self.now, &key, true, reason, event, "kubelet");
         self.rec.kubelet_rejections += 1;
         let r = &mut self.rec.pods[p as usize];
-        r.last_reason = msg;
+        r.last_reason = status;
         r.node = Some(node);
-        self.end_pod(p, End::KubeletRejected, 0)?;
-        Ok(false)
+        self.end_pod(p, End::KubeletRejected, 0)
     }
 
     /// Whether `owner` lost too many pods to kubelet admission to create more (a controller

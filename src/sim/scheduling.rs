@@ -169,22 +169,29 @@ impl<'a> Engine<'a> {
         self.rec.cycles += 1;
         self.rec.pods[p as usize].attempts += 1;
         let has_cache = self.procs[k].cache.is_some();
+        // From a stale cache, a binding can reach a node that another process's binding filled
+        // first, or that is under a node condition since: the kubelet refuses the pod.
+        let refusal = match result.outcome {
+            CycleOutcome::Scheduled(node) if has_cache => self.condition_refusal(p, node).or_else(|| {
+                let fits = kubelet_admission::admits(&self.cluster, node, p);
+                (!fits).then(|| kubelet_admission::rejection(&self.cluster, node, p))
+            }),
+            _ => None,
+        };
         match result.outcome {
-            CycleOutcome::Scheduled(node)
-                if has_cache && !kubelet_admission::admits(&self.cluster, node, p) =>
-            {
-                // Another process's binding reached this node first: the kubelet rejects the pod
-                // (upstream: OutOfcpu, OutOfmemory, ...) and it fails.
-                let (reason, msg) = kubelet_admission::rejection(&self.cluster, node, p);
+            CycleOutcome::Scheduled(node) if refusal.is_some() => {
+                // The kubelet rejects the pod (upstream: OutOfcpu, OutOfmemory, Evicted ...) and
+                // it fails.
+                let (reason, event, status) = refusal.expect("checked");
                 let delay = self.procs[k].delay_ms;
                 let cache = self.procs[k].cache.as_mut().expect("checked");
                 cache.bind(p, node)?;
                 self.push(now.plus_millis(delay), Event::CacheSync(k as u32, CacheChange::Unbound(p)));
                 let key = self.cluster.pod(p).key();
-                self.rec.event(now, &key, true, reason, msg.clone(), "kubelet");
+                self.rec.event(now, &key, true, reason, event, "kubelet");
                 self.rec.kubelet_rejections += 1;
                 let r = &mut self.rec.pods[p as usize];
-                r.last_reason = msg;
+                r.last_reason = status;
                 r.node = Some(node);
                 r.scheduled_ms = None;
                 self.end_pod(p, End::KubeletRejected, 0)?;

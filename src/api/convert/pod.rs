@@ -103,6 +103,7 @@ pub fn pod_to_model(
         labels: p.metadata.labels.clone(),
         priority,
         priority_class_name: spec.priority_class_name.clone(),
+        runtime_class_name: spec.runtime_class_name.clone(),
         preemption_policy,
         termination_grace_period_s,
         scheduler_name: if spec.scheduler_name.is_empty() {

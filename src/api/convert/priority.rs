@@ -31,6 +31,8 @@ pub struct PriorityClasses {
     classes: BTreeMap<String, i32>,
     policies: BTreeMap<String, String>,
     global_default: Option<(String, i32)>,
+    /// Creation time of each class created after time 0 (its manifest's `at`).
+    created: BTreeMap<String, crate::time::SimTime>,
 }
 
 impl PriorityClasses {
@@ -95,6 +97,30 @@ impl PriorityClasses {
         {
             pod.preemption_policy = model::PreemptionPolicy::Never;
         }
+    }
+
+    /// [`PriorityClasses::add`] for a class created at `at` (its manifest's `at`): priority
+    /// admission sees it from then on ([`PriorityClasses::exists_at`]).
+    ///
+    /// # Errors
+    /// As [`PriorityClasses::add`].
+    pub fn add_at(
+        &mut self,
+        pc: &api::PriorityClass,
+        path: &Path,
+        line: usize,
+        at: crate::time::SimTime,
+    ) -> Result<(), InputError> {
+        self.add(pc, path, line)?;
+        if at.0 > 0 {
+            self.created.insert(pc.metadata.name.clone(), at);
+        }
+        Ok(())
+    }
+
+    /// Whether class `name` exists at `now` (declared, and created at or before `now`).
+    pub fn exists_at(&self, name: &str, now: crate::time::SimTime) -> bool {
+        self.classes.contains_key(name) && self.created.get(name).is_none_or(|t| *t <= now)
     }
 
     /// The name of the `globalDefault` class, if one is declared (priority admission writes it

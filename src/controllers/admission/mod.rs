@@ -6,6 +6,7 @@
 //! | [`limit_ranger`] | `limitranger` (LimitRanger) | mutating and validating |
 //! | [`priority`] | `priority` (Priority) | mutating |
 //! | [`default_toleration_seconds`] | `defaulttolerationseconds` (DefaultTolerationSeconds) | mutating |
+//! | [`runtime_class`] | `runtimeclass` (RuntimeClass) | mutating and validating |
 //! | [`resource_quota`] | `k8s.io/apiserver/.../resourcequota` (ResourceQuota) | validating |
 //!
 //! plus what the API server does around them: [`validation`] (defaulting of the decoded pod,
@@ -24,11 +25,12 @@
 //!    without a request becomes the request ([`validation`]).
 //! 2. Mutating: LimitRanger fills missing limits / requests from the namespace's LimitRanges;
 //!    Priority resolves the PriorityClass (refusing an unknown one); DefaultTolerationSeconds adds
-//!    the `not-ready` / `unreachable` tolerations; RuntimeClass would add the class's overhead
-//!    (not modelled: capsim has no RuntimeClass objects and takes `spec.overhead` as written).
+//!    the `not-ready` / `unreachable` tolerations; RuntimeClass sets the class's overhead and
+//!    merges its nodeSelector and tolerations (refusing an unknown class or a conflict).
 //! 3. Object validation of what LimitRanger added: a request above its (defaulted) limit makes
 //!    the pod invalid ([`validation`]).
-//! 4. Validating: LimitRanger checks `min`, `max` and `maxLimitRequestRatio`; ResourceQuota
+//! 4. Validating: LimitRanger checks `min`, `max` and `maxLimitRequestRatio`; RuntimeClass
+//!    refuses an overhead no class defines; ResourceQuota
 //!    checks and charges every matching quota.
 //!
 //! [`AdmissionChain::admit_pod`] is the whole chain, and the one entry point the engine calls. It runs Priority and DefaultTolerationSeconds
@@ -38,6 +40,13 @@
 //! defaults when Priority refuses it), which upstream never stores. [`AdmissionChain::admit`] is the
 //! chain from step 1 on, for callers that run [`priority::admit`] and
 //! [`add_default_tolerations`] themselves.
+//!
+//! # Time
+//! Each LimitRange, ResourceQuota and PriorityClass exists from its manifest's `at`
+//! ([`AdmissionChain::admit_at`], [`priority::admit`]): objects created later do not act on a
+//! pod. A quota is charged with every pod from the start, so when it appears its `used` is what
+//! the quota controller's recalculation would find (the pods alive then); it checks only pods
+//! created from its creation on.
 //!
 //! # Messages
 //! Rejections carry upstream's exact text ([`Rejection`]). Quantities are printed in Kubernetes'
@@ -57,13 +66,15 @@ use std::fmt;
 
 use crate::api::convert::PriorityClasses;
 use crate::model::pod::Pod;
-use crate::model::policy::{LimitRange, ResourceMap, ResourceQuota};
+use crate::model::policy::{LimitRange, ResourceMap, ResourceQuota, RuntimeClass};
+use crate::time::SimTime;
 
 pub mod default_toleration_seconds;
 pub mod limit_ranger;
 pub mod pod_resources;
 pub mod priority;
 pub mod resource_quota;
+pub mod runtime_class;
 #[cfg(test)]
 mod test_support;
 pub mod validation;
@@ -141,13 +152,22 @@ pub struct AdmissionChain {
     limit_ranges: Vec<LimitRange>,
     /// ResourceQuota's state: the quotas, their usage and the charge of every pod.
     quota: QuotaLedger,
+    /// The RuntimeClasses (RuntimeClass admission).
+    runtime_classes: Vec<RuntimeClass>,
 }
 
 impl AdmissionChain {
     /// An admission chain over `limit_ranges` (applied in this order within a namespace) and
     /// `quotas` (checked by name within a namespace), every quota's usage at 0.
     pub fn new(limit_ranges: Vec<LimitRange>, quotas: Vec<ResourceQuota>) -> Self {
-        AdmissionChain { limit_ranges, quota: QuotaLedger::new(quotas) }
+        AdmissionChain { limit_ranges, quota: QuotaLedger::new(quotas), runtime_classes: Vec::new() }
+    }
+
+    /// This chain with RuntimeClass admission over `classes`.
+    #[must_use]
+    pub fn with_runtime_classes(mut self, classes: Vec<RuntimeClass>) -> Self {
+        self.runtime_classes = classes;
+        self
     }
 
     /// The LimitRanges, in the order given.
@@ -183,12 +203,18 @@ impl AdmissionChain {
         pod: &mut Pod,
         priority_classes: &PriorityClasses,
         tolerations: DefaultTolerationSeconds,
+        now: SimTime,
     ) -> Result<(), Rejection> {
-        priority::admit(pod, priority_classes)?;
+        priority::admit(pod, priority_classes, now)?;
         if !pod.mirror {
             tolerations.admit(pod);
         }
-        self.admit(pod)
+        let overhead = pod.overhead.clone();
+        runtime_class::admit(pod, &self.runtime_classes, now)?;
+        if pod.overhead != overhead {
+            pod.refresh_requests();
+        }
+        self.admit_at(pod, now)
     }
 
     /// Admits `pod` at creation, mutating it as the API server would, or rejects it.
@@ -221,6 +247,13 @@ impl AdmissionChain {
     /// - `Forbidden` from ResourceQuota (`failed quota: <quota>: must specify limits.cpu for:
     ///   <containers>` or `exceeded quota: <quota>, requested: …, used: …, limited: …`).
     pub fn admit(&mut self, pod: &mut Pod) -> Result<(), Rejection> {
+        self.admit_at(pod, SimTime(i64::MAX))
+    }
+
+    /// [`AdmissionChain::admit`] at time `now`: only LimitRanges and ResourceQuotas created at or
+    /// before `now` act on the pod (a quota created later still counts it in its `used`, as the
+    /// quota controller's recalculation at the quota's creation does).
+    pub fn admit_at(&mut self, pod: &mut Pod, now: SimTime) -> Result<(), Rejection> {
         let key = pod.key();
         if self.quota.is_charged(&key) {
             return Err(Rejection {
@@ -229,8 +262,11 @@ impl AdmissionChain {
                 message: format!("pods {:?} already exists", pod.name),
             });
         }
-        let ranges: Vec<&LimitRange> =
-            self.limit_ranges.iter().filter(|lr| lr.namespace == pod.namespace).collect();
+        let ranges: Vec<&LimitRange> = self
+            .limit_ranges
+            .iter()
+            .filter(|lr| lr.namespace == pod.namespace && lr.created <= now)
+            .collect();
         // 1. API defaulting; 2. mutating plugins (here LimitRanger).
         let defaulted_limits = validation::set_defaults_pod(pod);
         let (defaulted, changed) = limit_ranger::default_pod(&ranges, pod);
@@ -241,7 +277,8 @@ impl AdmissionChain {
         validation::validate_defaulted(pod, &defaulted)?;
         // 4. Validating plugins: LimitRanger, then ResourceQuota.
         limit_ranger::validate_pod(&ranges, pod)?;
-        let charge = self.quota.check(pod)?;
+        runtime_class::validate(pod, &self.runtime_classes, now)?;
+        let charge = self.quota.check(pod, now)?;
         self.quota.charge(&key, charge);
         Ok(())
     }

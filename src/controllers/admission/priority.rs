@@ -11,6 +11,7 @@
 use super::Rejection;
 use crate::api::convert::{PriorityClasses, builtin_priority};
 use crate::model::pod::Pod;
+use crate::time::SimTime;
 
 /// Upstream's plugin name, as [`Rejection::plugin`] gives it.
 pub const PLUGIN: &str = "Priority";
@@ -23,15 +24,20 @@ pub const PLUGIN: &str = "Priority";
 /// # Errors
 /// `Forbidden` for a class nobody declared: `pods "x" is forbidden: no PriorityClass with name
 /// y was found`. The pod is left unchanged then.
-pub fn admit(pod: &mut Pod, classes: &PriorityClasses) -> Result<(), Rejection> {
+///
+/// Only classes created at or before `now` count (a class from a manifest with `at` exists from
+/// that time); a pod created earlier keeps the priority it was admitted with.
+pub fn admit(pod: &mut Pod, classes: &PriorityClasses, now: SimTime) -> Result<(), Rejection> {
     if pod.priority_class_name.is_empty() {
-        if let Some(name) = classes.global_default_name() {
+        if let Some(name) = classes.global_default_name().filter(|n| classes.exists_at(n, now)) {
             pod.priority_class_name = name.to_string();
             pod.priority = classes.resolve("").unwrap_or(0);
         }
         return Ok(());
     }
-    match classes.resolve(&pod.priority_class_name).or_else(|| builtin_priority(&pod.priority_class_name)) {
+    let name = &pod.priority_class_name;
+    let declared = classes.resolve(name).filter(|_| classes.exists_at(name, now));
+    match declared.or_else(|| builtin_priority(name)) {
         Some(v) => {
             pod.priority = v;
             Ok(())
@@ -75,13 +81,13 @@ mod tests {
         let classes = classes(&[("high", 1000, false)]);
         let mut p = simple_pod("web", Resources::default());
         p.priority_class_name = "high".into();
-        admit(&mut p, &classes).unwrap();
+        admit(&mut p, &classes, SimTime(0)).unwrap();
         assert_eq!(p.priority, 1000);
         p.priority_class_name = "system-node-critical".into();
-        admit(&mut p, &classes).unwrap();
+        admit(&mut p, &classes, SimTime(0)).unwrap();
         assert_eq!(p.priority, 2_000_001_000);
         p.priority_class_name = "missing".into();
-        let err = admit(&mut p, &classes).unwrap_err();
+        let err = admit(&mut p, &classes, SimTime(0)).unwrap_err();
         assert_eq!(
             (err.reason.as_str(), err.plugin, err.message.as_str()),
             (
@@ -96,9 +102,9 @@ mod tests {
     #[test]
     fn pods_naming_no_class_get_the_global_default() {
         let mut p = simple_pod("web", Resources::default());
-        admit(&mut p, &classes(&[("high", 1000, false)])).unwrap();
+        admit(&mut p, &classes(&[("high", 1000, false)]), SimTime(0)).unwrap();
         assert_eq!((p.priority_class_name.as_str(), p.priority), ("", 0));
-        admit(&mut p, &classes(&[("batch", 10, true)])).unwrap();
+        admit(&mut p, &classes(&[("batch", 10, true)]), SimTime(0)).unwrap();
         assert_eq!((p.priority_class_name.as_str(), p.priority), ("batch", 10));
     }
 }

@@ -27,6 +27,7 @@ use crate::model::policy::{
     QuotaScope, ResourceMap, ResourceQuota, ScopeOperator, ScopeRequirement, base_resource,
 };
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS};
+use crate::time::SimTime;
 
 /// Upstream's plugin name, as [`Rejection::plugin`] gives it.
 pub const PLUGIN: &str = "ResourceQuota";
@@ -223,14 +224,15 @@ impl QuotaLedger {
     /// The validating check (upstream `CheckRequest` for a pod create): every quota of the pod's
     /// namespace that matches it must hold `used + usage` within `hard`. Returns the charge to
     /// record, or the rejection; nothing is changed here.
-    pub(super) fn check(&self, pod: &Pod) -> Result<Charge, Rejection> {
+    /// A quota created after `now` does not check the pod but is charged with it.
+    pub(super) fn check(&self, pod: &Pod, now: SimTime) -> Result<Charge, Rejection> {
         let mut matching = Vec::new();
         for i in self.quota_indexes(&pod.namespace) {
             let quota = &self.quotas[i];
             if !quota_matches(quota, pod) {
                 continue;
             }
-            if let Some(detail) = missing_compute_resources(quota, pod) {
+            if let Some(detail) = missing_compute_resources(quota, pod).filter(|_| quota.created <= now) {
                 return Err(Rejection::forbidden(
                     PLUGIN,
                     pod,
@@ -244,6 +246,12 @@ impl QuotaLedger {
         for i in matching {
             let (quota, used) = (&self.quotas[i], &self.used[i]);
             let requested = mask(&usage, &quota.hard);
+            if quota.created > now {
+                if !requested.is_empty() {
+                    charge.push((i, requested));
+                }
+                continue;
+            }
             let exceeded: Vec<&String> = requested
                 .iter()
                 .filter(|(k, v)| used.get(*k).copied().unwrap_or(0).saturating_add(**v) > quota.hard[*k])
@@ -474,8 +482,16 @@ mod tests {
         let q = quotas(
             "{apiVersion: v1, kind: ResourceQuota, metadata: {name: q}, spec: {hard: {requests.cpu: '10', limits.cpu: '10', count/pods: '10'}}}",
         );
-        let mut adm = AdmissionChain::new(vec![], q);
+        let kata = crate::model::policy::RuntimeClass {
+            name: "kata".into(),
+            overhead: Some(crate::model::Resources { milli_cpu: 250, ..Default::default() }),
+            node_selector: Default::default(),
+            tolerations: vec![],
+            created: Default::default(),
+        };
+        let mut adm = AdmissionChain::new(vec![], q).with_runtime_classes(vec![kata]);
         let mut p = pod_with("init-heavy", &[("{cpu: 500m}", "{cpu: 1}")]);
+        p.runtime_class_name = "kata".into();
         let mut init = p.containers[0].clone();
         init.requests.milli_cpu = 2000;
         init.limits.milli_cpu = 3000;
