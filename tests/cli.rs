@@ -39,7 +39,7 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     let pods = String::from_utf8(read(&a.join("pods.csv"))).unwrap();
     assert_eq!(pods.lines().count(), 8152 + 1, "one row per trace pod plus the header");
     assert!(pods.starts_with(
-        "namespace,name,priority,scheduler,created_s,scheduled_s,deleted_s,pending_s,node,outcome,attempts,last_unschedulable_reason,terminating_s,owner,oom_kills,restarts,throttled_cpu_s,throttled_fraction,cpu_shortfall_s,gpu_milli,gpu_devices\n"
+        "namespace,name,priority,scheduler,created_s,scheduled_s,deleted_s,pending_s,node,outcome,attempts,last_unschedulable_reason,terminating_s,owner,oom_kills,restarts,throttled_cpu_s,throttled_fraction,throttled_periods,cpu_shortfall_s,gpu_milli,gpu_devices\n"
     ));
     assert!(a.join("summary.json").exists() && a.join("timing.csv").exists());
 }

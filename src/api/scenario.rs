@@ -114,6 +114,9 @@ pub struct UsageRuleSpec {
     /// Bursts on CPU.
     #[serde(default)]
     pub bursts: Option<BurstsSpec>,
+    /// Bursts of CPU work that carry over CFS periods.
+    #[serde(default)]
+    pub work_bursts: Option<WorkBurstsSpec>,
 }
 
 /// Which pods a usage rule applies to.
@@ -206,6 +209,22 @@ pub struct BurstsSpec {
     pub probability: f64,
     /// Multiplier.
     pub factor: f64,
+}
+
+/// Bursts of CPU work (`workBursts: {every: 10s, cpuTime: 200ms, threads: 1}`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkBurstsSpec {
+    /// Time between bursts from the pod's start (`10s`).
+    pub every: String,
+    /// CPU time each burst needs (`200ms`).
+    pub cpu_time: String,
+    /// Threads it runs on (default 1).
+    #[serde(default)]
+    pub threads: Option<u32>,
+    /// Chance of a burst at each tick, 0..1 (default 1).
+    #[serde(default)]
+    pub probability: Option<f64>,
 }
 
 fn default_seed() -> u64 {

@@ -1,6 +1,6 @@
 //! CPU at run time (mirrors the kubelet's cgroup settings, `pkg/kubelet/cm/helpers_linux.go`, and
 //! the kernel's CFS): a container with a cpu limit gets a quota of `limit × 100 ms` per 100 ms
-//! period, so demand above the limit is throttled; when a node's containers together want more
+//! period, so demand above the limit is throttled (and waits for later periods, [`super::cfs`]); when a node's containers together want more
 //! than its allocatable cpu, the CPU is shared in proportion to cpu shares (requests; 2 shares
 //! for a container without a request).
 
@@ -13,7 +13,8 @@ pub const MIN_SHARES_MILLI: i64 = 2;
 /// One container's cpu for an interval, millicores.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CpuShare {
-    /// What it wants.
+    /// What it offers: its demand, plus what its waiting work can use (see
+    /// [`super::cfs::offered`]).
     pub demand: f64,
     /// What CFS quota lets through (`min(demand, limit)`).
     pub capped: f64,
@@ -22,10 +23,6 @@ pub struct CpuShare {
 }
 
 impl CpuShare {
-    /// Demand cut by the container's own quota (throttling), millicores.
-    pub fn throttled(&self) -> f64 {
-        self.demand - self.capped
-    }
     /// Demand the node could not serve (contention), millicores.
     pub fn shortfall(&self) -> f64 {
         self.capped - self.got
@@ -90,8 +87,7 @@ mod tests {
     fn demand_above_the_limit_is_throttled_by_cfs_quota() {
         let s = share(4000.0, &[(1500.0, 1000, 1000)]);
         assert_eq!(s[0].capped, 1000.0);
-        assert_eq!(s[0].throttled(), 500.0);
-        assert!((s[0].throttled() / s[0].demand - 1.0 / 3.0).abs() < 1e-12);
+        assert!(((s[0].demand - s[0].capped) / s[0].demand - 1.0 / 3.0).abs() < 1e-12);
         assert_eq!(s[0].shortfall(), 0.0);
     }
 

@@ -5,6 +5,7 @@
 //! the scenario has a `runtime` section; admission always applies.
 
 pub mod admission;
+pub mod cfs;
 pub mod cpu;
 pub mod memory;
 pub mod runtime;

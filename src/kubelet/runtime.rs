@@ -9,7 +9,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::RuntimeSettings;
-use super::cpu::{CFS_PERIOD_MS, CpuShare, share};
+use super::cfs::{self, Backlog};
+use super::cpu::{CpuShare, share};
 use super::memory::{self, EvictionCandidate, crossing_ms, oom_badness, oom_score_adj, restart_backoff_ms};
 use super::usage::{Base, UsageRule, base_amount, diurnal_factor};
 use crate::model::pod::{QosClass, qos_class};
@@ -24,6 +25,9 @@ pub enum Timer {
     UsageChange(PodId, u32),
     /// A container's memory reaches its limit (if the pod's epoch is still current).
     OomKill(PodId, u32, u32),
+    /// A burst of CPU work arrives or a container's waiting CPU work has run (if the pod's CPU
+    /// epoch is still current).
+    CpuWork(PodId, u32),
     /// A container's restart back-off is over (if its restart epoch is still current).
     ContainerStart(PodId, u32, u32),
     /// The eviction manager looks at a node.
@@ -43,6 +47,8 @@ struct Container {
     running: bool,
     /// CPU demand, millicores.
     cpu_demand: f64,
+    /// CPU work waiting for CFS quota.
+    backlog: Backlog,
     /// Memory at `mem_since`, bytes; grows by `mem_rate` bytes per ms.
     mem_base: f64,
     mem_rate: f64,
@@ -78,18 +84,22 @@ pub struct PodRuntime {
     restart_on_failure: bool,
     containers: Vec<Container>,
     epoch: u32,
+    /// Epoch of the pod's CPU-work timer (a timer of another epoch is stale).
+    cpu_epoch: u32,
+    /// When the next burst of CPU work is due, ms (rules with `workBursts`).
+    next_burst_ms: Option<i64>,
     /// OOM kills (kernel, at the container's limit or the node's capacity).
     pub oom_kills: u32,
     /// Container restarts.
     pub restarts: u32,
-    /// CPU demand cut by CFS quota, millicore·ms.
+    /// CPU held back by CFS quota, millicore·ms (see [`cfs::Accrued::throttled_mms`]).
     pub throttled_cpu_mms: f64,
     /// CPU the node could not serve (contention), millicore·ms.
     pub shortfall_cpu_mms: f64,
-    /// CFS periods with throttling, and all periods of containers with a limit.
-    pub throttled_periods: f64,
-    /// See `throttled_periods`.
-    pub periods: f64,
+    /// CFS periods that ended with work waiting for quota (`nr_throttled`), over containers.
+    pub throttled_periods: u64,
+    /// CFS periods of containers with a limit (`nr_periods`).
+    pub periods: u64,
 }
 
 impl PodRuntime {
@@ -103,7 +113,7 @@ impl PodRuntime {
     }
     /// Fraction of CFS periods throttled (0 without a limit).
     pub fn throttled_fraction(&self) -> f64 {
-        if self.periods > 0.0 { self.throttled_periods / self.periods } else { 0.0 }
+        if self.periods > 0 { self.throttled_periods as f64 / self.periods as f64 } else { 0.0 }
     }
 }
 
@@ -191,22 +201,21 @@ impl Kubelet {
     /// Integrates a node's CPU counters up to `now`.
     fn advance(&mut self, node: NodeId, now: SimTime) {
         let Some(ns) = self.nodes.get_mut(&node) else { return };
-        let dt = (now.as_millis() - ns.last_ms) as f64;
+        let from = ns.last_ms;
         ns.last_ms = now.as_millis();
+        let dt = (now.as_millis() - from) as f64;
         if dt <= 0.0 {
             return;
         }
         for p in &ns.pods {
             let pr = self.pods.get_mut(p).expect("pods on a node have state");
-            for c in pr.containers.iter().filter(|c| c.running) {
-                pr.throttled_cpu_mms += c.share.throttled() * dt;
+            for c in pr.containers.iter_mut().filter(|c| c.running) {
+                let (phase, to) = (c.started_ms as f64, now.as_millis() as f64);
+                let a = cfs::advance(&mut c.backlog, c.cpu_demand, c.cpu_limit, phase, from as f64, to);
+                pr.throttled_cpu_mms += a.throttled_mms;
+                pr.throttled_periods += a.throttled_periods;
+                pr.periods += a.periods;
                 pr.shortfall_cpu_mms += c.share.shortfall() * dt;
-                if c.cpu_limit > 0 {
-                    pr.periods += dt / CFS_PERIOD_MS as f64;
-                    if c.share.throttled() > 0.0 {
-                        pr.throttled_periods += dt / CFS_PERIOD_MS as f64;
-                    }
-                }
             }
         }
     }
@@ -219,7 +228,8 @@ impl Kubelet {
         for p in &ns.pods {
             for (i, c) in self.pods[p].containers.iter().enumerate() {
                 if c.running {
-                    flat.push((*p, i, (c.cpu_demand, c.cpu_request, c.cpu_limit)));
+                    let offered = cfs::offered(c.cpu_demand, c.cpu_limit, &c.backlog);
+                    flat.push((*p, i, (offered, c.cpu_request, c.cpu_limit)));
                 }
             }
         }
@@ -311,11 +321,32 @@ impl Kubelet {
             .collect()
     }
 
-    /// After pod `p`'s usage changed: the node shared out anew, its containers' OOM times, and
-    /// its next usage change.
+    /// Pod `p`'s next CPU-work event (a burst due, or a container's waiting work run), under a
+    /// fresh CPU epoch; at least 1 ms ahead so that the event always advances time.
+    fn cpu_timer(&mut self, p: PodId, now: SimTime) -> Option<(SimTime, Timer)> {
+        let pr = self.pods.get_mut(&p).expect("state");
+        pr.cpu_epoch += 1;
+        let now_ms = now.as_millis() as f64;
+        let drained = pr
+            .containers
+            .iter()
+            .filter(|c| c.running)
+            .filter_map(|c| cfs::drain_ms(c.cpu_demand, c.cpu_limit, &c.backlog))
+            .map(|d| now_ms + d)
+            .fold(f64::INFINITY, f64::min);
+        let next = pr.next_burst_ms.map_or(drained, |t| drained.min(t as f64));
+        next.is_finite().then(|| {
+            let at = (next.ceil() as i64).max(now.as_millis() + 1);
+            (SimTime(at), Timer::CpuWork(p, pr.cpu_epoch))
+        })
+    }
+
+    /// After pod `p`'s usage changed: the node shared out anew, its containers' OOM times, its
+    /// next CPU-work event and its next usage change.
     fn redrawn(&mut self, p: PodId, node: NodeId, size: NodeSize, now: SimTime) -> Vec<(SimTime, Timer)> {
         let mut out = self.recompute(node, size, now);
         out.extend(self.oom_timers(p, now));
+        out.extend(self.cpu_timer(p, now));
         out.push((
             SimTime(now.as_millis() + self.settings.change_interval_ms),
             Timer::UsageChange(p, self.pods[&p].epoch),
@@ -368,6 +399,7 @@ impl Kubelet {
                 restart_always: pod.restart_policy == crate::model::pod::RestartPolicy::Always,
                 restart_on_failure: pod.restart_policy != crate::model::pod::RestartPolicy::Never,
                 containers,
+                next_burst_ms: r.work_bursts.map(|w| now.as_millis() + w.every_ms),
                 ..Default::default()
             },
         );
@@ -427,6 +459,44 @@ impl Kubelet {
         self.redrawn(p, node, size, now)
     }
 
+    /// Pod `p`'s CPU-work timer (if `cpu_epoch` is current): bursts now due arrive in its running
+    /// containers, the node is shared out anew (a container whose waiting work has run offers
+    /// less), and the next CPU-work timer is set. Returns timers.
+    pub fn cpu_work(
+        &mut self,
+        p: PodId,
+        cpu_epoch: u32,
+        size: NodeSize,
+        now: SimTime,
+    ) -> Vec<(SimTime, Timer)> {
+        let Some(node) = self.node_of(p) else { return Vec::new() };
+        if self.pods[&p].cpu_epoch != cpu_epoch {
+            return Vec::new();
+        }
+        self.advance(node, now);
+        let pr = &self.pods[&p];
+        let bursts = self.rule(pr.rule, pr.qos.unwrap_or(QosClass::Burstable)).work_bursts;
+        let pr = self.pods.get_mut(&p).expect("state");
+        let now_ms = now.as_millis();
+        if let Some(w) = bursts {
+            while let Some(due) = pr.next_burst_ms.filter(|t| *t <= now_ms) {
+                pr.next_burst_ms = Some(due + w.every_ms);
+                let rng = pr.rng.as_mut().expect("started pods have a stream");
+                if w.probability < 1.0 && rand::RngExt::random::<f64>(rng) >= w.probability {
+                    continue;
+                }
+                for c in pr.containers.iter_mut().filter(|c| c.running) {
+                    let (work, width) = (w.cpu_time_ms * 1000.0, f64::from(w.threads) * 1000.0);
+                    let phase = c.started_ms as f64;
+                    c.backlog.add_burst(work, width, c.cpu_demand, c.cpu_limit, phase, now_ms as f64);
+                }
+            }
+        }
+        let mut out = self.recompute(node, size, now);
+        out.extend(self.cpu_timer(p, now));
+        out
+    }
+
     /// Container `c` of pod `p` is OOM-killed at `now` (if `epoch` is current, or `epoch` is
     /// `None` for the kernel's node-level kill).
     pub fn oom_kill(
@@ -449,6 +519,7 @@ impl Kubelet {
         let cont = &mut pr.containers[c as usize];
         cont.running = false;
         cont.share = CpuShare::default();
+        cont.backlog = Backlog::default();
         let name = cont.name.clone();
         let ran = now.as_millis() - cont.started_ms;
         let mut timers = self.recompute(node, size, now);

@@ -98,6 +98,22 @@ pub struct Bursts {
     pub factor: f64,
 }
 
+/// Bursts of CPU work (a request's worth of single- or few-threaded computation): every `every_ms`
+/// from the pod's start, with `probability`, each container gets `cpu_time_ms` of CPU work that
+/// runs on at most `threads` CPUs. Against a cpu limit, what the quota cannot run in the
+/// current period waits for the following ones ([`super::cfs`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WorkBursts {
+    /// Time between bursts, ms of virtual time (> 0).
+    pub every_ms: i64,
+    /// CPU time each burst needs, ms (one CPU for this long).
+    pub cpu_time_ms: f64,
+    /// Threads the burst runs on (≥ 1).
+    pub threads: u32,
+    /// Chance that a burst comes at each tick (1 = every tick).
+    pub probability: f64,
+}
+
 /// Which pods a rule applies to; every given filter must hold.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UsageMatch {
@@ -122,6 +138,8 @@ pub struct UsageRule {
     pub diurnal: Option<Diurnal>,
     /// Bursts (CPU only).
     pub bursts: Option<Bursts>,
+    /// Bursts of CPU work that carry over CFS periods.
+    pub work_bursts: Option<WorkBursts>,
     /// Whether the rule gives `cpu` (else the pod's QoS default applies).
     pub cpu_given: bool,
     /// Whether the rule gives `memory` (else the pod's QoS default applies).
@@ -144,6 +162,7 @@ impl UsageRule {
             memory: ResourceUsage { base: Base::Request, dist: mem, growth_per_hour: 0.0 },
             diurnal: None,
             bursts: None,
+            work_bursts: None,
             cpu_given: true,
             memory_given: true,
         }

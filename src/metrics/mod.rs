@@ -107,10 +107,14 @@ pub struct RuntimeCounters {
     pub oom_kills: u32,
     /// Container restarts.
     pub restarts: u32,
-    /// CPU demand cut by CFS quota, CPU-seconds.
+    /// CPU held back by CFS quota, CPU-seconds: demand above the limit, and a burst's waiting
+    /// threads' time.
     pub throttled_cpu_s: f64,
-    /// Fraction of CFS periods throttled.
+    /// Fraction of CFS periods throttled (`nr_throttled / nr_periods`).
     pub throttled_fraction: f64,
+    /// CFS periods that ended with CPU work waiting for quota, summed over containers
+    /// (`nr_throttled` of `cpu.stat`).
+    pub throttled_periods: u64,
     /// CPU the node could not serve, CPU-seconds.
     pub cpu_shortfall_s: f64,
     /// QoS class, if it ran with a runtime.

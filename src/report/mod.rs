@@ -50,13 +50,14 @@ struct PodRow<'a> {
     restarts: u32,
     throttled_cpu_s: String,
     throttled_fraction: String,
+    throttled_periods: u64,
     cpu_shortfall_s: String,
     gpu_milli: String,
     gpu_devices: String,
 }
 
 /// Columns of `pods.csv`, in `PodRow` field order.
-const POD_COLUMNS: [&str; 21] = [
+const POD_COLUMNS: [&str; 22] = [
     "namespace",
     "name",
     "priority",
@@ -75,6 +76,7 @@ const POD_COLUMNS: [&str; 21] = [
     "restarts",
     "throttled_cpu_s",
     "throttled_fraction",
+    "throttled_periods",
     "cpu_shortfall_s",
     "gpu_milli",
     "gpu_devices",
@@ -140,6 +142,7 @@ fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
             restarts: rec.runtime.restarts,
             throttled_cpu_s: fmt6(rec.runtime.throttled_cpu_s),
             throttled_fraction: fmt6(rec.runtime.throttled_fraction),
+            throttled_periods: rec.runtime.throttled_periods,
             cpu_shortfall_s: fmt6(rec.runtime.cpu_shortfall_s),
             gpu_milli: crate::model::gpu::pod_gpu(pod).map(|g| g.milli.to_string()).unwrap_or_default(),
             gpu_devices: rec.gpus.iter().map(u8::to_string).collect::<Vec<_>>().join(";"),

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::fields::{field_err, parse_duration};
 use crate::api::scenario as schema;
 use crate::error::InputError;
-use crate::kubelet::usage::{Base, Bursts, Dist, Diurnal, ResourceUsage, UsageMatch, UsageRule};
+use crate::kubelet::usage::{Base, Bursts, Dist, Diurnal, ResourceUsage, UsageMatch, UsageRule, WorkBursts};
 
 /// The runtime section into settings.
 pub(super) fn load_runtime(
@@ -94,6 +94,10 @@ fn usage_rule(r: &schema::UsageRuleSpec, i: usize, path: &Path, text: &str) -> R
             return Err(field_err(path, text, "factor", &f("bursts.factor"), m));
         }
     }
+    let work_bursts = match &r.work_bursts {
+        None => None,
+        Some(w) => Some(work_bursts(w, &f("workBursts"), path, text)?),
+    };
     Ok(UsageRule {
         matches: UsageMatch {
             namespace: r.matches.as_ref().and_then(|m| m.namespace.clone()),
@@ -104,9 +108,40 @@ fn usage_rule(r: &schema::UsageRuleSpec, i: usize, path: &Path, text: &str) -> R
         memory: resource(&r.memory, "memory", false, default.memory.clone())?,
         diurnal,
         bursts: r.bursts.as_ref().map(|b| Bursts { probability: b.probability, factor: b.factor }),
+        work_bursts,
         cpu_given: r.cpu.is_some(),
         memory_given: r.memory.is_some(),
     })
+}
+
+/// A rule's `workBursts` (field path `fld`).
+fn work_bursts(
+    w: &schema::WorkBurstsSpec,
+    fld: &str,
+    path: &Path,
+    text: &str,
+) -> Result<WorkBursts, InputError> {
+    let every_ms = parse_duration(&w.every, path, text, &format!("{fld}.every"))?.0;
+    if every_ms <= 0 {
+        let m = format!("{:?}: must be greater than 0", w.every);
+        return Err(field_err(path, text, "every", &format!("{fld}.every"), m));
+    }
+    let cpu_time_ms = parse_duration(&w.cpu_time, path, text, &format!("{fld}.cpuTime"))?.0;
+    if cpu_time_ms <= 0 {
+        let m = format!("{:?}: must be greater than 0", w.cpu_time);
+        return Err(field_err(path, text, "cpuTime", &format!("{fld}.cpuTime"), m));
+    }
+    let threads = w.threads.unwrap_or(1);
+    if !(1..=1024).contains(&threads) {
+        let m = format!("{threads}: must be between 1 and 1024");
+        return Err(field_err(path, text, "threads", &format!("{fld}.threads"), m));
+    }
+    let probability = w.probability.unwrap_or(1.0);
+    if !(0.0..=1.0).contains(&probability) {
+        let m = format!("{probability}: must be between 0 and 1");
+        return Err(field_err(path, text, "probability", &format!("{fld}.probability"), m));
+    }
+    Ok(WorkBursts { every_ms, cpu_time_ms: cpu_time_ms as f64, threads, probability })
 }
 
 /// The cpu or memory usage of a rule (field path `fld`, key `name`); `fallback` when not given.

@@ -54,6 +54,7 @@ pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
                 restarts: pr.restarts,
                 throttled_cpu_s: pr.throttled_cpu_s(),
                 throttled_fraction: pr.throttled_fraction(),
+                throttled_periods: pr.throttled_periods,
                 cpu_shortfall_s: pr.shortfall_cpu_s(),
                 qos: k.qos(*p).map(|q| q.as_str()),
             };

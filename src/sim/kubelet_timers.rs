@@ -1,5 +1,5 @@
 //! The kubelets' runtime glue: a pod's containers start and stop with the pod, and the runtime's
-//! timers (usage changes, container restarts, OOM kills, node OOM, the eviction manager's
+//! timers (usage changes, bursts of CPU work, container restarts, OOM kills, node OOM, the eviction manager's
 //! memory-pressure checks) fire as events and act on the cluster.
 
 use super::engine::Engine;
@@ -62,6 +62,13 @@ impl<'a> Engine<'a> {
                 if let Some((p, c)) = k.node_oom_victim(node, epoch, size, now) {
                     self.oom_kill(p, c, None, true)?;
                 }
+            }
+            Timer::CpuWork(p, epoch) => {
+                let Some(node) = k.node_of(p) else { return Ok(()) };
+                let size = self.node_size(node);
+                let k = self.kubelet.as_mut().expect("checked");
+                let timers = k.cpu_work(p, epoch, size, now);
+                self.push_timers(timers);
             }
             Timer::ContainerStart(p, c, epoch) => {
                 let Some(node) = k.node_of(p) else { return Ok(()) };
