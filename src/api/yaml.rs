@@ -45,21 +45,36 @@ pub fn read_objects(path: &Path) -> Result<Vec<Located<KubeObject>>, InputError>
 /// # Errors
 /// As [`read_objects`], without `Io`.
 pub fn objects_from_str(text: &str, path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
-    ERROR_PATH.with(|p| p.borrow_mut().take());
-    let docs: Vec<Spanned<Tracked<KubeObject>>> =
-        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_input_error(&e, path))?;
-    let mut out = Vec::with_capacity(docs.len());
-    for doc in docs {
-        let line = doc.referenced.line() as usize;
-        push_expanded(&mut out, Located { line, value: doc.value.0 });
-    }
-    // Strict field validation, as `kubectl --validate=strict` asks of the API server: the same
-    // documents untyped, checked against the known fields of each kind.
-    let raw: Vec<Spanned<serde_json::Value>> =
-        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| to_input_error(&e, path))?;
-    let raw: Vec<Located<serde_json::Value>> =
-        raw.into_iter().map(|d| Located { line: d.referenced.line() as usize, value: d.value }).collect();
-    super::strict_fields::check_documents(&raw, text, path)?;
+    // The typed parse, and the strict field validation `kubectl --validate=strict` asks of the API
+    // server (the same documents untyped, checked against the known fields of each kind), run
+    // side by side: each parse is most of a big file's load time. A typed error comes first.
+    let (typed, strict) = rayon::join(
+        || -> Result<Vec<Located<KubeObject>>, InputError> {
+            ERROR_PATH.with(|p| p.borrow_mut().take());
+            let docs: Vec<Spanned<Tracked<KubeObject>>> =
+                serde_saphyr::from_multiple_with_options(text, options())
+                    .map_err(|e| to_input_error(&e, path))?;
+            let mut out = Vec::with_capacity(docs.len());
+            for doc in docs {
+                let line = doc.referenced.line() as usize;
+                push_expanded(&mut out, Located { line, value: doc.value.0 });
+            }
+            Ok(out)
+        },
+        || -> Result<(), InputError> {
+            ERROR_PATH.with(|p| p.borrow_mut().take());
+            let raw: Vec<Spanned<serde_json::Value>> =
+                serde_saphyr::from_multiple_with_options(text, options())
+                    .map_err(|e| to_input_error(&e, path))?;
+            let raw: Vec<Located<serde_json::Value>> = raw
+                .into_iter()
+                .map(|d| Located { line: d.referenced.line() as usize, value: d.value })
+                .collect();
+            super::strict_fields::check_documents(&raw, text, path)
+        },
+    );
+    let out = typed?;
+    strict?;
     Ok(out)
 }
 

@@ -33,6 +33,9 @@ pub struct Collected {
     pub pdbs: Vec<PodDisruptionBudget>,
     /// Files read.
     pub files: Vec<PathBuf>,
+    /// Line of each standalone Pod read, by (`namespace/name`, creation time ms): a second Pod of
+    /// that name at that time is a duplicate. Only looked up, never iterated.
+    pub pod_lines: std::collections::HashMap<(String, i64), usize>,
 }
 
 /// The YAML files `path` names: itself, or the `.yaml`/`.yml`/`.json` files of a folder and its
@@ -98,13 +101,9 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                     let mut m = pod_to_model(&pod, &f, line, provisional_priority(dy))
                         .map_err(|e| refine_line(e, &f))?;
                     dy.priority_classes.apply_policy(&pod, &mut m);
-                    if let Some(prev) =
-                        out.arrivals.iter().find(|a| a.pod.key() == m.key() && a.created == at)
-                    {
-                        let message = format!(
-                            "pods {:?} already exists (defined at line {})",
-                            pod.metadata.name, prev.line
-                        );
+                    if let Some(prev) = out.pod_lines.insert((m.key(), at.as_millis()), line) {
+                        let message =
+                            format!("pods {:?} already exists (defined at line {prev})", pod.metadata.name);
                         let e = InputError::Field {
                             path: f.clone(),
                             line,
