@@ -34,8 +34,8 @@ pub struct Collected {
     /// Files read.
     pub files: Vec<PathBuf>,
     /// Line of each standalone Pod read, by (`namespace/name`, creation time ms): a second Pod of
-    /// that name at that time is a duplicate. Only looked up, never iterated.
-    pub pod_lines: std::collections::HashMap<(String, i64), usize>,
+    /// that name at that time is a duplicate.
+    pub pod_lines: std::collections::BTreeMap<(String, i64), usize>,
 }
 
 /// The YAML files `path` names: itself, or the `.yaml`/`.yml`/`.json` files of a folder and its
