@@ -120,3 +120,34 @@ fn preemption_and_daemonset_workloads_place_every_pod() {
     let ds: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == "SchedulingDaemonset").collect();
     assert_eq!(ds[0][8], ds[1][8]);
 }
+
+/// The shapes real clusters run: a Deployment spread over hostnames and zones (Karpenter's
+/// ha-az-nodes blueprint), preferred pod affinity, and loading a `kubectl get pods -A -o yaml`
+/// dump (1,000 Pods of ReplicaSets on 20 Nodes at scale 0.01, all loaded).
+#[test]
+fn real_cluster_shapes_and_dump_loading_are_benchmarked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rows.csv");
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["bench", "--scale", "0.01", "--repeat", "1", "--workloads"])
+        .arg("TopologySpreadingZoneHostname,SchedulingPreferredPodAffinity,LoadPodDump")
+        .args(["--save", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let names: Vec<(&str, &str, &str, &str)> = rows.iter().map(|r| (r[0], r[1], r[2], r[3])).collect();
+    assert_eq!(
+        names,
+        [
+            ("TopologySpreadingZoneHostname", "default-scheduler", "50", "50"),
+            ("TopologySpreadingZoneHostname", "default-scheduler@100", "50", "50"),
+            ("SchedulingPreferredPodAffinity", "default-scheduler", "50", "50"),
+            ("SchedulingPreferredPodAffinity", "default-scheduler@100", "50", "50"),
+            ("LoadPodDump", "-", "20", "1000"),
+        ]
+    );
+    // Every measured pod found a node (column 5: unschedulable).
+    assert!(rows[..4].iter().all(|r| r[5] == "0"), "{text}");
+}

@@ -136,8 +136,9 @@ pub enum Command {
     },
     /// Benchmark scheduling throughput on workloads shaped like upstream scheduler_perf's
     /// (SchedulingBasic, SchedulingNodeAffinity, SchedulingPodAntiAffinity, TopologySpreading,
-    /// PreemptionBasic at 5,000 nodes, SchedulingDaemonset at 15,000) and whole runs (OpenbReplay,
-    /// SyntheticDay1M; scale 1, from the repository root), each at the profile's
+    /// TopologySpreadingZoneHostname, SchedulingPreferredPodAffinity, PreemptionBasic at 5,000
+    /// nodes, SchedulingDaemonset at 15,000), whole runs (OpenbReplay, SyntheticDay1M; scale 1,
+    /// from the repository root) and loading a 100,000-pod dump (LoadPodDump), each at the profile's
     /// percentageOfNodesToScore and at 100: pods/s, per-plugin time share,
     /// placement quality and peak memory; `--baseline` exits with code 3 on a slowdown beyond
     /// `--threshold` or changed placements.

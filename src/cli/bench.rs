@@ -14,7 +14,7 @@ pub(super) fn cmd_bench(
     only: &[String],
 ) -> Result<(), Failure> {
     use crate::experiment::bench::{
-        COLUMNS, bench, bench_run, build, compare, read, run_workloads, workloads,
+        COLUMNS, bench, bench_load, bench_run, build, compare, read, run_workloads, workloads,
     };
     if repeat == 0 {
         return Err(Failure::usage("--repeat 0: expected at least one timed repetition".into()));
@@ -34,7 +34,8 @@ pub(super) fn cmd_bench(
     let base = baseline.map(read).transpose().map_err(Failure::usage)?;
     let all = workloads(scale);
     let runs = run_workloads();
-    let names: Vec<&str> = all.iter().map(|w| w.name).chain(runs.iter().map(|w| w.name)).collect();
+    let names: Vec<&str> =
+        all.iter().map(|w| w.name).chain(runs.iter().map(|w| w.name)).chain(["LoadPodDump"]).collect();
     if let Some(bad) = only.iter().find(|n| !names.contains(&n.as_str())) {
         return Err(Failure::usage(format!("--workloads {bad:?}: expected one of {}", names.join(", "))));
     }
@@ -95,6 +96,13 @@ pub(super) fn cmd_bench(
             print(&r);
             rows.push(r);
         }
+    }
+    // Loading a `kubectl get pods -A -o yaml` dump (100,000 Pods at scale 1).
+    if wanted("LoadPodDump") {
+        let pods = ((100_000.0 * scale).round() as usize).max(1);
+        let r = bench_load(pods, (pods / 50).max(1))?;
+        print(&r);
+        rows.push(r);
     }
     if let Some(path) = save {
         crate::report::write_rows(&rows, &COLUMNS, path)?;

@@ -13,7 +13,7 @@ use std::time::Instant;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::error::SimError;
+use crate::error::{InputError, SimError};
 use crate::model::{Cluster, Node, Pod};
 use crate::scheduler::framework::profile::Profile;
 use crate::scheduler::framework::runner::{
@@ -32,6 +32,12 @@ pub enum Shape {
     PodAntiAffinity,
     /// `TopologySpreading`: pods spread over 3 zones, maxSkew 1, DoNotSchedule.
     TopologySpread,
+    /// `TopologySpreadingZoneHostname`: a Deployment's pods shaped as Karpenter's `ha-az-nodes`
+    /// blueprint: spread over hostnames and over zones, maxSkew 1, both ScheduleAnyway.
+    TopologySpreadZoneHostname,
+    /// `SchedulingPreferredPodAffinity`: pods prefer (weight 1) nodes with a pod of their app
+    /// (hostname).
+    PreferredPodAffinity,
     /// `PreemptionBasic`: the initial pods are low-priority 900m / 500Mi pods (four fill a
     /// node), the measured ones priority-10 pods of 3 cpu / 500Mi that fit only by preempting
     /// three of them: each measured pod runs a failed cycle, DefaultPreemption, the victims'
@@ -91,6 +97,20 @@ pub fn workloads(scale: f64) -> Vec<Workload> {
             measured_pods: s(5000),
         },
         Workload {
+            name: "TopologySpreadingZoneHostname",
+            shape: Shape::TopologySpreadZoneHostname,
+            nodes: s(5000),
+            init_pods: s(1000),
+            measured_pods: s(5000),
+        },
+        Workload {
+            name: "SchedulingPreferredPodAffinity",
+            shape: Shape::PreferredPodAffinity,
+            nodes: s(5000),
+            init_pods: s(1000),
+            measured_pods: s(5000),
+        },
+        Workload {
             name: "PreemptionBasic",
             shape: Shape::Preemption,
             nodes: s(5000),
@@ -127,6 +147,8 @@ fn pod_yaml(shape: Shape, initial: bool) -> String {
         Shape::NodeAffinity => "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions:\n          - {key: topology.kubernetes.io/zone, operator: In, values: [zone1]}\n".into(),
         Shape::PodAntiAffinity => "  affinity:\n    podAntiAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n      - labelSelector: {matchLabels: {app: bench}}\n        topologyKey: kubernetes.io/hostname\n".into(),
         Shape::TopologySpread => "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: DoNotSchedule\n    labelSelector: {matchLabels: {app: bench}}\n".into(),
+        Shape::TopologySpreadZoneHostname => "  topologySpreadConstraints:\n  - maxSkew: 1\n    topologyKey: kubernetes.io/hostname\n    whenUnsatisfiable: ScheduleAnyway\n    labelSelector: {matchLabels: {app: bench}}\n  - maxSkew: 1\n    topologyKey: topology.kubernetes.io/zone\n    whenUnsatisfiable: ScheduleAnyway\n    labelSelector: {matchLabels: {app: bench}}\n".into(),
+        Shape::PreferredPodAffinity => "  affinity:\n    podAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 1\n        podAffinityTerm:\n          labelSelector: {matchLabels: {app: bench}}\n          topologyKey: kubernetes.io/hostname\n".into(),
     };
     format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n  labels: {{app: bench}}\nspec:\n{affinity}  containers:\n  - name: c\n    image: registry.k8s.io/pause:3.10\n    resources:\n      requests: {{cpu: {cpu}, memory: 500Mi}}\n"
@@ -409,6 +431,114 @@ pub fn bench_run(
         placement_hash: format!("{:016x}", hash.finish()),
         peak_rss_mib: peak_rss_mib(),
         plugin_share: String::new(),
+    })
+}
+
+/// One Pod of a `kubectl get pods -A -o yaml` dump, as the API server returns it: metadata
+/// with uid, ownerReferences and managed labels, the defaulted spec, and status.
+fn dump_pod(i: usize, nodes: usize) -> String {
+    let rs = i / 50;
+    format!(
+        "- apiVersion: v1
+  kind: Pod
+  metadata:
+    creationTimestamp: \"2026-12-01T10:00:00Z\"
+    generateName: app-{rs}-5d8f7c6b9-
+    labels: {{app: app-{rs}, pod-template-hash: 5d8f7c6b9}}
+    name: app-{rs}-5d8f7c6b9-{i:05}
+    namespace: team-{ns}
+    ownerReferences:
+    - apiVersion: apps/v1
+      blockOwnerDeletion: true
+      controller: true
+      kind: ReplicaSet
+      name: app-{rs}-5d8f7c6b9
+      uid: 00000000-0000-0000-0000-{rs:012}
+    resourceVersion: \"{i}\"
+    uid: 10000000-0000-0000-0000-{i:012}
+  spec:
+    containers:
+    - image: registry.example/app:1.{rs}
+      imagePullPolicy: IfNotPresent
+      name: app
+      ports:
+      - {{containerPort: 8080, name: http, protocol: TCP}}
+      resources:
+        limits: {{cpu: 500m, memory: 512Mi}}
+        requests: {{cpu: 250m, memory: 256Mi}}
+      terminationMessagePath: /dev/termination-log
+      terminationMessagePolicy: File
+    dnsPolicy: ClusterFirst
+    enableServiceLinks: true
+    nodeName: node-{node}
+    preemptionPolicy: PreemptLowerPriority
+    priority: 0
+    restartPolicy: Always
+    schedulerName: default-scheduler
+    securityContext: {{}}
+    serviceAccountName: default
+    terminationGracePeriodSeconds: 30
+    tolerations:
+    - {{effect: NoExecute, key: node.kubernetes.io/not-ready, operator: Exists, tolerationSeconds: 300}}
+    - {{effect: NoExecute, key: node.kubernetes.io/unreachable, operator: Exists, tolerationSeconds: 300}}
+  status:
+    phase: Running
+    hostIP: 10.0.0.1
+    podIP: 10.1.0.1
+    qosClass: Burstable
+    startTime: \"2026-12-01T10:00:01Z\"
+",
+        ns = rs % 40,
+        node = i % nodes
+    )
+}
+
+/// `LoadPodDump`: loads (as `capsim run` does, strict field checks included) a scenario whose
+/// workload is one `kubectl get pods -A -o yaml` List of `pods` Pods of ReplicaSets, bound to
+/// `nodes` Nodes of a second dump, written to a temporary folder. `pods_per_s` is Pods loaded
+/// per second of load time.
+///
+/// # Errors
+/// The temporary folder cannot be written, or the dump does not load (a bug in capsim).
+pub fn bench_load(pods: usize, nodes: usize) -> Result<BenchRow, InputError> {
+    let dir = tempfile::tempdir().map_err(|source| InputError::Io { path: std::env::temp_dir(), source })?;
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).map_err(|source| InputError::Io { path, source })
+    };
+    let mut nodes_yaml = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..nodes {
+        let doc = node_yaml(i)
+            .replace("memory: 32Gi, pods: '110'", "memory: 512Gi, pods: '250'")
+            .replace("cpu: '4'", "cpu: '64'");
+        for (k, line) in doc.lines().enumerate() {
+            nodes_yaml.push_str(if k == 0 { "- " } else { "  " });
+            nodes_yaml.push_str(line);
+            nodes_yaml.push('\n');
+        }
+    }
+    let mut pods_yaml = String::from("apiVersion: v1\nkind: List\nitems:\n");
+    for i in 0..pods {
+        pods_yaml.push_str(&dump_pod(i, nodes));
+    }
+    write("nodes.yaml", &nodes_yaml)?;
+    write("pods.yaml", &pods_yaml)?;
+    write(
+        "scenario.yaml",
+        "apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: dump}\nspec:\n  cluster: {nodes: [{manifest: {path: nodes.yaml}}]}\n  workload: [{manifest: {path: pods.yaml}}]\n",
+    )?;
+    let t = Instant::now();
+    let sc = crate::scenario::load(&dir.path().join("scenario.yaml"))?;
+    let secs = t.elapsed().as_secs_f64();
+    Ok(BenchRow {
+        workload: "LoadPodDump".into(),
+        profile: "-".into(),
+        nodes,
+        pods: sc.arrivals.len(),
+        pods_per_s: (sc.arrivals.len() as f64 / secs.max(1e-9)).round(),
+        peak_rss_mib: peak_rss_mib(),
+        placement_hash: format!("{:016x}", crate::hash::fnv1a(&format!("{}", sc.arrivals.len()))),
+        ..Default::default()
     })
 }
 
