@@ -13,7 +13,9 @@ use std::path::Path;
 use super::Ctx;
 use crate::api::names::{dns1123_label, dns1123_subdomain, label_value, port_number, qualified_name};
 use crate::api::objects as api;
+use crate::api::quantity::format_quantity;
 use crate::error::InputError;
+use crate::model::pod::PodLevelViolation;
 
 /// `<field>: Invalid value: "<value>": <message>` body for the first of `messages`, if any.
 fn invalid(ctx: &Ctx, field: &str, value: &str, messages: Vec<String>) -> Result<(), InputError> {
@@ -199,5 +201,42 @@ fn requirement(ctx: &Ctx, r: &api::NodeSelectorRequirement, field: &str) -> Resu
             Err(required(ctx, &values, "must be specified single value when `operator` is 'Lt' or 'Gt'"))
         }
         _ => invalid(ctx, &format!("{field}.key"), &r.key, qualified_name(&r.key)),
+    }
+}
+
+/// Upstream's field error for one [`PodLevelViolation`] (`validatePodResourceConsistency`), as
+/// `(field, body)` with the pod-level resources at `prefix` (`spec.resources`):
+/// - `spec.resources.requests[cpu]`, `Invalid value: "500m": must be greater than or equal to
+///   aggregate container requests of 1`;
+/// - `spec.resources.limits[hugepages-2Mi]`, `Invalid value: "2Mi": must be greater than or
+///   equal to aggregate container limits of 4Mi`;
+/// - `spec.resources.containers[0][memory].limits`, `Invalid value: "2Gi": must be less than or
+///   equal to pod limits of 1Gi` (upstream builds this path under the pod-level resources).
+pub fn pod_level_violation(v: &PodLevelViolation, prefix: &str) -> (String, String) {
+    match v {
+        PodLevelViolation::RequestBelowAggregate { resource, pod, aggregate } => (
+            format!("{prefix}.requests[{resource}]"),
+            format!(
+                "Invalid value: {:?}: must be greater than or equal to aggregate container requests of {}",
+                format_quantity(resource, *pod),
+                format_quantity(resource, *aggregate)
+            ),
+        ),
+        PodLevelViolation::HugePageLimitBelowAggregate { resource, pod, aggregate } => (
+            format!("{prefix}.limits[{resource}]"),
+            format!(
+                "Invalid value: {:?}: must be greater than or equal to aggregate container limits of {}",
+                format_quantity(resource, *pod),
+                format_quantity(resource, *aggregate)
+            ),
+        ),
+        PodLevelViolation::ContainerLimitAbovePod { container, resource, limit, pod } => (
+            format!("{prefix}.containers[{container}][{resource}].limits"),
+            format!(
+                "Invalid value: {:?}: must be less than or equal to pod limits of {}",
+                format_quantity(resource, *limit),
+                format_quantity(resource, *pod)
+            ),
+        ),
     }
 }
