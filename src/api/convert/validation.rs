@@ -2,8 +2,9 @@
 //! the fields capsim reads, worded as upstream's `field.Error`s (`<field>: Required value: …`,
 //! `<field>: Invalid value: "<value>": …`): object names, namespaces and labels
 //! (`ValidateObjectMeta`, `ValidatePodName`, `ValidateNodeName`, `ValidateNamespaceName`,
-//! `ValidateLabels`), required node affinity (`ValidateNodeSelector`,
-//! `ValidateNodeSelectorRequirement`), pod (anti-)affinity terms (`validatePodAffinityTerm`),
+//! `ValidateLabels`), node affinity (`ValidateNodeSelector`, `ValidateNodeSelectorRequirement`
+//! with label values checked in required terms only, `ValidatePreferredSchedulingTerms`' weights),
+//! pod (anti-)affinity terms (`validatePodAffinityTerm`, weights),
 //! topology spread constraints (`validateTopologySpreadConstraints`) and container ports
 //! (`validateContainerPorts`). The first error is reported.
 
@@ -106,6 +107,11 @@ pub fn validate_pod_spec(
                 affinity_term(&ctx, t, &format!("{p}.requiredDuringSchedulingIgnoredDuringExecution[{i}]"))?;
             }
             for (i, w) in pa.preferred_during_scheduling_ignored_during_execution.iter().enumerate() {
+                weight(
+                    &ctx,
+                    w.weight,
+                    &format!("{p}.preferredDuringSchedulingIgnoredDuringExecution[{i}].weight"),
+                )?;
                 let f = format!("{p}.preferredDuringSchedulingIgnoredDuringExecution[{i}].podAffinityTerm");
                 affinity_term(&ctx, &w.pod_affinity_term, &f)?;
             }
@@ -145,6 +151,15 @@ fn container_port(ctx: &Ctx, port: &api::ContainerPort, field: &str) -> Result<(
     Ok(())
 }
 
+/// The weight of a preferred term (`ValidatePreferredSchedulingTerms`,
+/// `validateWeightedPodAffinityTerms`): 1..=100.
+fn weight(ctx: &Ctx, w: i32, field: &str) -> Result<(), InputError> {
+    if (1..=100).contains(&w) {
+        return Ok(());
+    }
+    Err(ctx.field_error(field, format!("Invalid value: {w}: must be in the range 1-100")))
+}
+
 /// A topology key: `Required value: can not be empty`, then a qualified name.
 fn topology_key(ctx: &Ctx, key: &str, field: &str) -> Result<(), InputError> {
     if key.is_empty() {
@@ -171,37 +186,65 @@ fn node_affinity(ctx: &Ctx, na: &api::NodeAffinity, prefix: &str) -> Result<(), 
         }
         for (i, t) in sel.node_selector_terms.iter().enumerate() {
             for (j, r) in t.match_expressions.iter().enumerate() {
-                requirement(ctx, r, &format!("{p}[{i}].matchExpressions[{j}]"))?;
+                requirement(ctx, r, &format!("{p}[{i}].matchExpressions[{j}]"), true)?;
             }
         }
     }
     for (i, t) in na.preferred_during_scheduling_ignored_during_execution.iter().enumerate() {
+        weight(
+            ctx,
+            t.weight,
+            &format!("{prefix}.preferredDuringSchedulingIgnoredDuringExecution[{i}].weight"),
+        )?;
         for (j, r) in t.preference.match_expressions.iter().enumerate() {
             let f = format!(
                 "{prefix}.preferredDuringSchedulingIgnoredDuringExecution[{i}].preference.matchExpressions[{j}]"
             );
-            requirement(ctx, r, &f)?;
+            requirement(ctx, r, &f, false)?;
         }
     }
     Ok(())
 }
 
-/// `ValidateNodeSelectorRequirement`: the number of values each operator takes.
-fn requirement(ctx: &Ctx, r: &api::NodeSelectorRequirement, field: &str) -> Result<(), InputError> {
+/// `ValidateNodeSelectorRequirement`: the number of values each operator takes, a qualified-name
+/// key, and, in *required* node affinity only, values that are valid label values (upstream
+/// always allows invalid ones in preferred terms, "as they can succeed when the cluster has only
+/// one node"). The values of `Gt`/`Lt` are not checked to be integers: the API server accepts
+/// `Gt: "abc"`; the scheduler cannot parse the term, which then matches no node (required) or
+/// fails PreScore (preferred).
+fn requirement(
+    ctx: &Ctx,
+    r: &api::NodeSelectorRequirement,
+    field: &str,
+    required_affinity: bool,
+) -> Result<(), InputError> {
     let values = format!("{field}.values");
     match r.operator.as_str() {
         "In" | "NotIn" if r.values.is_empty() => {
-            Err(required(ctx, &values, "must be specified when `operator` is 'In' or 'NotIn'"))
+            return Err(required(ctx, &values, "must be specified when `operator` is 'In' or 'NotIn'"));
         }
-        "Exists" | "DoesNotExist" if !r.values.is_empty() => Err(ctx.field_error(
-            &values,
-            "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'".into(),
-        )),
+        "Exists" | "DoesNotExist" if !r.values.is_empty() => {
+            return Err(ctx.field_error(
+                &values,
+                "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'".into(),
+            ));
+        }
         "Gt" | "Lt" if r.values.len() != 1 => {
-            Err(required(ctx, &values, "must be specified single value when `operator` is 'Lt' or 'Gt'"))
+            return Err(required(
+                ctx,
+                &values,
+                "must be specified single value when `operator` is 'Lt' or 'Gt'",
+            ));
         }
-        _ => invalid(ctx, &format!("{field}.key"), &r.key, qualified_name(&r.key)),
+        _ => {}
     }
+    invalid(ctx, &format!("{field}.key"), &r.key, qualified_name(&r.key))?;
+    if required_affinity {
+        for (k, v) in r.values.iter().enumerate() {
+            invalid(ctx, &format!("{values}[{k}]"), v, label_value(v))?;
+        }
+    }
+    Ok(())
 }
 
 /// Upstream's field error for one [`PodLevelViolation`] (`validatePodResourceConsistency`), as
