@@ -326,3 +326,54 @@ fn invalid_pod_level_resources_are_refused() {
         "Invalid value: \"1\": must be greater than or equal to aggregate container requests of 1500m",
     ]);
 }
+
+/// `metadata.ownerReferences` as apimachinery's `ValidateOwnerReferences` checks them: every
+/// reference needs apiVersion (with a version), kind, name and uid; an Event owns nothing; at
+/// most one controller. Upstream's field path has no index.
+#[test]
+fn invalid_owner_references_are_refused() {
+    let with = |refs: &str| POD.replace("  name: p1\n", &format!("  name: p1\n  ownerReferences:\n{refs}"));
+    for (refs, needles) in [
+        (
+            "  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-1}\n",
+            vec!["pods.yaml:5", "metadata.ownerReferences.uid", "Invalid value: \"\": uid must not be empty"],
+        ),
+        (
+            "  - {apiVersion: apps/, kind: ReplicaSet, name: web-1, uid: u1}\n",
+            vec![
+                "metadata.ownerReferences.apiVersion",
+                "Invalid value: \"apps/\": version must not be empty",
+            ],
+        ),
+        (
+            "  - {apiVersion: v1, name: x, uid: u1}\n",
+            vec!["metadata.ownerReferences.kind", "Invalid value: \"\": kind must not be empty"],
+        ),
+        (
+            "  - {apiVersion: v1, kind: Event, name: e, uid: u1}\n",
+            vec!["metadata.ownerReferences", "/v1, Kind=Event is disallowed from being an owner"],
+        ),
+        (
+            "  - {apiVersion: apps/v1, kind: ReplicaSet, name: a, uid: u1, controller: true}\n  - {apiVersion: apps/v1, kind: StatefulSet, name: b, uid: u2, controller: true}\n",
+            vec![
+                "metadata.ownerReferences",
+                "Only one reference can have Controller set to true. Found \"true\" in references for ReplicaSet/a and StatefulSet/b",
+            ],
+        ),
+    ] {
+        let s = Scratch::new(true);
+        s.write("pods.yaml", &with(refs));
+        s.assert_refused(&needles);
+    }
+    // A controller and a plain owner are fine.
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        &with("  - {apiVersion: apps/v1, kind: ReplicaSet, name: a, uid: u1, controller: true}\n  - {apiVersion: v1, kind: ConfigMap, name: c, uid: u2}\n"),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -111,12 +111,17 @@ pub fn refine_line(e: InputError, path: &Path) -> InputError {
     };
     let leaf = field_leaf(&field);
     let value = message.split('"').nth(1).unwrap_or("");
-    let found = text
-        .lines()
-        .enumerate()
-        .skip(line.saturating_sub(1))
-        .find(|(_, l)| l.contains(&format!("{leaf}:")) && l.contains(value))
-        .map(|(i, _)| i + 1);
+    let find = |key: &str, value: &str| {
+        text.lines()
+            .enumerate()
+            .skip(line.saturating_sub(1))
+            .find(|(_, l)| l.contains(&format!("{key}:")) && l.contains(value))
+            .map(|(i, _)| i + 1)
+    };
+    // The field itself, else (a required key that is absent) the nearest enclosing key written.
+    let found = find(leaf, value).or_else(|| {
+        field.split('.').rev().skip(1).find_map(|seg| find(seg.split('[').next().unwrap_or(seg), ""))
+    });
     InputError::Field { path: p, line: found.unwrap_or(line), field, message }
 }
 

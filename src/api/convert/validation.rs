@@ -44,7 +44,85 @@ fn validate_meta(ctx: &Ctx, meta: &api::ObjectMeta, namespaced: bool) -> Result<
     if namespaced && !meta.namespace.is_empty() {
         invalid(ctx, "metadata.namespace", &meta.namespace, dns1123_label(&meta.namespace))?;
     }
-    validate_labels(ctx, &meta.labels, "metadata.labels")
+    validate_labels(ctx, &meta.labels, "metadata.labels")?;
+    validate_owner_references(ctx, &meta.owner_references)
+}
+
+/// `ValidateOwnerReferences` (apimachinery `pkg/api/validation/objectmeta.go`), field path
+/// `metadata.ownerReferences` without an index, as upstream writes it: each reference needs an
+/// `apiVersion` with a version (`apps/v1`, `v1`; an unparsable one has none), a `kind`, a `name`
+/// and a `uid`; core `v1` `Event`s may not own anything; at most one reference may be the
+/// controller (`Only one reference can have Controller set to true. Found "true" in references
+/// for ReplicaSet/a and ReplicaSet/b`). The first error is reported.
+fn validate_owner_references(ctx: &Ctx, refs: &[crate::api::meta::OwnerReference]) -> Result<(), InputError> {
+    const FIELD: &str = "metadata.ownerReferences";
+    let mut first_controller: Option<String> = None;
+    for r in refs {
+        // `schema.ParseGroupVersion`: "" → no version, "v1" → ("", "v1"), "g/v" → ("g", "v"),
+        // more than one "/" is an error and leaves group and version empty.
+        let (group, version) = match r.api_version.matches('/').count() {
+            0 => ("", r.api_version.as_str()),
+            1 => r.api_version.split_once('/').unwrap_or(("", "")),
+            _ => ("", ""),
+        };
+        let empty = |f: &str, v: &str, what: &str| {
+            ctx.field_error(
+                &format!("{FIELD}.{f}"),
+                format!("Invalid value: {v:?}: {what} must not be empty"),
+            )
+        };
+        if version.is_empty() {
+            return Err(empty("apiVersion", &r.api_version, "version"));
+        }
+        if r.kind.is_empty() {
+            return Err(empty("kind", &r.kind, "kind"));
+        }
+        if r.name.is_empty() {
+            return Err(empty("name", &r.name, "name"));
+        }
+        if r.uid.is_empty() {
+            return Err(empty("uid", &r.uid, "uid"));
+        }
+        if group.is_empty() && version == "v1" && r.kind == "Event" {
+            return Err(ctx.field_error(
+                FIELD,
+                format!(
+                    "Invalid value: {}: /v1, Kind=Event is disallowed from being an owner",
+                    owner_value(r)
+                ),
+            ));
+        }
+        if r.controller == Some(true) {
+            let this = format!("{}/{}", r.kind, r.name);
+            match &first_controller {
+                Some(first) => {
+                    let all = refs.iter().map(owner_value).collect::<Vec<_>>().join(", ");
+                    return Err(ctx.field_error(
+                        FIELD,
+                        format!(
+                            "Invalid value: [{all}]: Only one reference can have Controller set to true. Found \"true\" \
+                             in references for {first} and {this}"
+                        ),
+                    ));
+                }
+                None => first_controller = Some(this),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An owner reference as the error quotes it. (Upstream prints the Go struct with `%#v`, whose
+/// `controller` pointer is a memory address; capsim prints the fields as written.)
+fn owner_value(r: &crate::api::meta::OwnerReference) -> String {
+    format!(
+        "{{apiVersion: {:?}, kind: {:?}, name: {:?}, uid: {:?}, controller: {}}}",
+        r.api_version,
+        r.kind,
+        r.name,
+        r.uid,
+        r.controller.unwrap_or(false)
+    )
 }
 
 /// `ValidateLabels`: every key a qualified name, every value a valid label value.
