@@ -165,7 +165,8 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                     "Service" | "ReplicationController" | "StatefulSet" => {
                         // Read for PodTopologySpread's default selector; capsim runs no
                         // StatefulSet or ReplicationController, so those are also skipped.
-                        if let Some(sel) = workload_selector_from_value(&kind, &value, &f, line)? {
+                        if let Some(mut sel) = workload_selector_from_value(&kind, &value, &f, line)? {
+                            sel.created = at;
                             dy.workload_selectors.push(sel);
                         }
                         if kind != "Service" {
@@ -267,7 +268,8 @@ fn replica_set(
     };
     let template = template_pod(&rs.spec.template, &ns, &name, dy, f, line)?;
     always_restarts(&template, kind, f, line)?;
-    if let Some(sel) = replicaset_selector(&rs, f, line)? {
+    if let Some(mut sel) = replicaset_selector(&rs, f, line)? {
+        sel.created = at;
         dy.workload_selectors.push(sel);
     }
     dy.replicasets.push(ReplicaSet {

@@ -161,7 +161,9 @@ impl<'a> Engine<'a> {
         for (name, labels) in &dy.namespaces {
             cluster.add_namespace(name, labels.clone());
         }
-        for w in &dy.workload_selectors {
+        // Selectors of objects created at time 0; the others join at their time
+        // (`Event::SelectorCreated`), in the order the manifests list them.
+        for w in dy.workload_selectors.iter().filter(|w| w.created == SimTime::ZERO) {
             cluster.add_workload_selector(w.clone());
         }
         for a in &sc.arrivals {
@@ -230,6 +232,11 @@ impl<'a> Engine<'a> {
         e.owner_proc = sc.arrivals.iter().map(|a| e.proc_for(&a.pod)).collect();
         for i in 0..sc.nodes.len() {
             e.push(SimTime::ZERO, Event::NodeAdded(i as u32));
+        }
+        for (i, w) in dy.workload_selectors.iter().enumerate() {
+            if w.created != SimTime::ZERO {
+                e.push(w.created, Event::SelectorCreated(i as u32));
+            }
         }
         for (i, a) in sc.arrivals.iter().enumerate() {
             e.push(a.created, Event::PodCreated(i as PodId));
@@ -354,6 +361,10 @@ impl<'a> Engine<'a> {
             Event::JobPodDone(p) => self.job_pod_done(p)?,
             Event::DrainStep(node) => self.drain_step(node)?,
             Event::Runtime(t) => self.runtime_timer(t)?,
+            Event::SelectorCreated(i) => {
+                let w = self.sc.dynamics.workload_selectors[i as usize].clone();
+                self.cluster.add_workload_selector(w);
+            }
         }
         Ok(())
     }
