@@ -292,8 +292,9 @@ pub struct Pod {
     pub terminating: bool,
     /// The controller of this run that owns the pod (a ReplicaSet, DaemonSet or Job capsim
     /// runs), or the node whose kubelet created it (a static pod's mirror): the simulation's
-    /// handle on the owner. Pods read from manifests have none; their API owners are in
-    /// [`Pod::owner_references`].
+    /// handle on the owner. Pods read from manifests have none, except those whose controller
+    /// reference names a ReplicaSet of the manifests (adopted, as upstream's controller claims
+    /// them); their API owners are in [`Pod::owner_references`].
     pub owner: Option<Owner>,
     /// `metadata.ownerReferences` as the API server stores them: read from manifests, and set
     /// by capsim's controllers on the pods they create (one controller reference each).

@@ -226,6 +226,27 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
     Ok(())
 }
 
+/// Gives the ReplicaSets capsim runs the manifest pods they own: a pod whose controller
+/// reference (`metadata.ownerReferences` with `controller: true`) names an `apps/v1`
+/// `ReplicaSet` of the manifests in the pod's namespace belongs to it, as upstream's ReplicaSet
+/// controller adopts (`ClaimPods`) the pods its controller reference points to. The pod then
+/// counts toward the ReplicaSet's replicas (a `kubectl get -o yaml` dump of a ReplicaSet and its
+/// pods runs `replicas` pods, not twice as many), and the ReplicaSet replaces it when it ends.
+pub fn adopt_owned_pods(arrivals: &mut [Arrival], dy: &Dynamics) {
+    for a in arrivals {
+        let Some(r) = a.pod.controller_ref() else { continue };
+        if r.kind != "ReplicaSet" || r.group_version().map(|(g, _)| g) != Some("apps") {
+            continue;
+        }
+        let pod = &a.pod;
+        if let Some(i) =
+            dy.replicasets.iter().position(|rs| rs.namespace == pod.namespace && rs.name == r.name)
+        {
+            a.pod.owner = Some(crate::model::Owner::ReplicaSet(i as u32));
+        }
+    }
+}
+
 /// The label the deployment controller adds to its ReplicaSet's selector and pods.
 const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 

@@ -230,6 +230,12 @@ impl<'a> Engine<'a> {
         };
         e.rec.record_events = sc.record_events;
         e.owner_proc = sc.arrivals.iter().map(|a| e.proc_for(&a.pod)).collect();
+        // Manifest pods a ReplicaSet adopted are recorded under it.
+        for (i, a) in sc.arrivals.iter().enumerate() {
+            if let Some(o) = a.pod.owner {
+                e.rec.pods[i].owner = e.owner_object(o);
+            }
+        }
         for i in 0..sc.nodes.len() {
             e.push(SimTime::ZERO, Event::NodeAdded(i as u32));
         }
