@@ -293,15 +293,68 @@ fn replica_set(
         sel.created = at;
         dy.workload_selectors.push(sel);
     }
+    // A dumped ReplicaSet names its Deployment in its controller reference.
+    let controller_deployment = d
+        .metadata
+        .owner_references
+        .iter()
+        .find(|r| r.controller == Some(true))
+        .filter(|r| !is_deployment && r.kind == "Deployment" && r.api_version.starts_with("apps/"))
+        .map(|r| r.name.clone());
     dy.replicasets.push(ReplicaSet {
         name: rs_name,
         namespace: ns,
         deployment: is_deployment.then_some(name),
+        controller_deployment,
         replicas,
         template,
         created: at,
     });
     Ok(())
+}
+
+/// Hands each Deployment of the manifests the ReplicaSets of the manifests that its controller
+/// reference claims (a `kubectl get -o yaml` dump holds both), as upstream's deployment
+/// controller adopts them instead of creating its own: the one with the most replicas (the
+/// first on ties) becomes the Deployment's ReplicaSet with the Deployment's `replicas`, the
+/// others are old ReplicaSets scaled to 0, and the ReplicaSet capsim would have made
+/// (`<name>-<hash>`) and its selector are dropped. Call before [`adopt_owned_pods`].
+pub fn merge_dumped_replicasets(dy: &mut Dynamics) {
+    let mut dropped = Vec::new();
+    for g in 0..dy.replicasets.len() {
+        // Only the ReplicaSets capsim makes for Deployments (a dumped one handed over already
+        // has `controller_deployment`).
+        if dy.replicasets[g].controller_deployment.is_some() {
+            continue;
+        }
+        let Some(dep) = dy.replicasets[g].deployment.clone() else { continue };
+        let ns = dy.replicasets[g].namespace.clone();
+        let rs = &dy.replicasets;
+        let claimed: Vec<usize> = (0..rs.len())
+            .filter(|&j| {
+                rs[j].deployment.is_none()
+                    && rs[j].namespace == ns
+                    && rs[j].controller_deployment.as_deref() == Some(dep.as_str())
+            })
+            .collect();
+        let Some(&current) = claimed.iter().max_by_key(|&&j| (rs[j].replicas, std::cmp::Reverse(j))) else {
+            continue;
+        };
+        let replicas = rs[g].replicas;
+        for &j in &claimed {
+            dy.replicasets[j].replicas = if j == current { replicas } else { 0 };
+        }
+        dy.replicasets[current].deployment = Some(dep);
+        dropped.push(g);
+    }
+    for g in dropped.into_iter().rev() {
+        let gone = dy.replicasets.remove(g);
+        dy.workload_selectors.retain(|w| {
+            !(w.kind == crate::model::SelectorKind::ReplicaSet
+                && w.namespace == gone.namespace
+                && w.name == gone.name)
+        });
+    }
 }
 
 /// API validation of a DaemonSet, Deployment or ReplicaSet template: `restartPolicy` must be
