@@ -52,7 +52,7 @@ pub fn pod_to_model(
     let overhead = ctx.resources(&spec.overhead, "spec.overhead")?;
 
     let (pod_level_requests, pod_level_limits) =
-        ctx.pod_level_resources(spec.resources.as_ref(), &containers, &init_containers)?;
+        ctx.pod_level_resources(spec.resources.as_ref(), &containers, &init_containers, "spec")?;
 
     let tolerations = spec
         .tolerations
@@ -189,6 +189,13 @@ fn gpu_share(
     Ok(Some(model::gpu::GpuShare { count, milli, models }))
 }
 
+/// Upstream `IsSupportedPodLevelResource`: `cpu`, `memory` and `hugepages-*`.
+fn is_supported_pod_level(name: &str) -> bool {
+    name == model::resources::CPU
+        || name == model::resources::MEMORY
+        || name.starts_with(model::pod::HUGEPAGES_PREFIX)
+}
+
 /// Upstream `helper.IsStandardResourceName`: the resource names Kubernetes defines without a
 /// domain prefix (compute resources, quota keys, object counts, `hugepages-*`).
 fn is_standard_resource_name(name: &str) -> bool {
@@ -279,44 +286,33 @@ impl Ctx<'_> {
         })
     }
 
-    /// Pod-level resources (PodLevelResources, on in v1.35), defaulted and validated as the API
-    /// server does.
-    ///
-    /// - Names (`validatePodResourceName`, limits first): only `cpu`, `memory` and `hugepages-*`
-    ///   are supported at pod level; anything else is refused (`spec.resources.limits[nvidia.com/gpu]:
-    ///   Unsupported value: "nvidia.com/gpu": supported values: "cpu", "hugepages-", "memory"`).
-    /// - Defaulting (`defaultPodRequests`), when pod-level limits are set: a missing cpu/memory
-    ///   request becomes the containers' aggregate request when some container requests that
-    ///   resource, and any request still missing becomes the pod-level limit.
-    /// - Requirements (`validateResourceRequirements` at pod level): a request above its limit,
-    ///   a huge-page request different from its limit or without one, huge pages without cpu or
-    ///   memory.
-    /// - Consistency with the containers ([`model::Pod::pod_level_violations`]).
+    /// Pod-level resources (PodLevelResources, on in v1.35), defaulted as the API server does
+    /// (`defaultPodRequests`): only the resources supported at pod level (`cpu`, `memory`,
+    /// `hugepages-*`) are kept; when pod-level limits are set, a missing cpu/memory request
+    /// becomes the containers' aggregate request when some container requests that resource, and
+    /// any request still missing becomes the pod-level limit. The API validation of the result is
+    /// [`Ctx::validate_pod_level`].
     fn pod_level_resources(
         &self,
         resources: Option<&api::ResourceRequirements>,
         containers: &[model::Container],
         init_containers: &[model::Container],
+        prefix: &str,
     ) -> Result<(PodLevel, PodLevel), InputError> {
         let (mut pod_level_requests, mut pod_level_limits) = (BTreeMap::new(), BTreeMap::new());
         let Some(r) = resources else { return Ok((pod_level_requests, pod_level_limits)) };
-        let requests = self.resources(&r.requests, "spec.resources.requests")?;
-        let limits = self.resources(&r.limits, "spec.resources.limits")?;
-        for (what, list) in [("limits", &r.limits), ("requests", &r.requests)] {
-            for name in list.keys() {
-                self.pod_resource_name(name, &format!("spec.resources.{what}[{name}]"))?;
-            }
-        }
-        for name in r.requests.keys() {
+        let requests = self.resources(&r.requests, &format!("{prefix}.resources.requests"))?;
+        let limits = self.resources(&r.limits, &format!("{prefix}.resources.limits"))?;
+        for name in r.requests.keys().filter(|n| is_supported_pod_level(n)) {
             pod_level_requests.insert(name.clone(), requests.get(name));
         }
-        for name in r.limits.keys() {
+        for name in r.limits.keys().filter(|n| is_supported_pod_level(n)) {
             pod_level_limits.insert(name.clone(), limits.get(name));
         }
-        let mut scratch = model::simple_pod("", model::Resources::default());
-        scratch.containers = containers.to_vec();
-        scratch.init_containers = init_containers.to_vec();
         if !r.limits.is_empty() {
+            let mut scratch = model::simple_pod("", model::Resources::default());
+            scratch.containers = containers.to_vec();
+            scratch.init_containers = init_containers.to_vec();
             let aggregate = scratch.aggregate_container_requests(false);
             let all = containers.iter().chain(init_containers);
             for (name, has) in [
@@ -331,14 +327,51 @@ impl Ctx<'_> {
                 pod_level_requests.entry(name.clone()).or_insert(*v);
             }
         }
-        self.pod_level_requirements(&pod_level_requests, &pod_level_limits)?;
-        scratch.pod_level_requests = pod_level_requests.clone();
-        scratch.pod_level_limits = pod_level_limits.clone();
+        Ok((pod_level_requests, pod_level_limits))
+    }
+
+    /// API validation of pod-level resources (`validatePodResources`, v1.35) of the pod spec at
+    /// `prefix` (`spec`, `spec.template.spec`), on the defaulted object as upstream validates it:
+    ///
+    /// - names (`validatePodResourceName`, limits first): only `cpu`, `memory` and `hugepages-*`
+    ///   (`spec.resources.limits[nvidia.com/gpu]: Unsupported value: "nvidia.com/gpu": supported
+    ///   values: "cpu", "hugepages-", "memory"`);
+    /// - requirements (`validateResourceRequirements` at pod level): a request above its limit, a
+    ///   huge-page request different from its limit or without one, huge pages without cpu or
+    ///   memory;
+    /// - consistency with the containers ([`model::Pod::pod_level_violations`]).
+    ///
+    /// The first error is reported.
+    pub(super) fn validate_pod_level(&self, spec: &api::PodSpec, prefix: &str) -> Result<(), InputError> {
+        let Some(r) = spec.resources.as_ref() else { return Ok(()) };
+        let at = |f: &str| format!("{prefix}.resources{f}");
+        // Quantities first: an unparsable one fails decoding before any validation.
+        self.resources(&r.requests, &at(".requests"))?;
+        self.resources(&r.limits, &at(".limits"))?;
+        for (what, list) in [("limits", &r.limits), ("requests", &r.requests)] {
+            for name in list.keys() {
+                self.pod_resource_name(name, &at(&format!(".{what}[{name}]")))?;
+            }
+        }
+        let convert = |list: &[api::Container], what: &str, init: bool| {
+            list.iter()
+                .enumerate()
+                .map(|(i, c)| self.container(c, &format!("{prefix}.{what}[{i}]"), init, spec.host_network))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let mut scratch = model::simple_pod("", model::Resources::default());
+        scratch.containers = convert(&spec.containers, "containers", false)?;
+        scratch.init_containers = convert(&spec.init_containers, "initContainers", true)?;
+        let (requests, limits) =
+            self.pod_level_resources(Some(r), &scratch.containers, &scratch.init_containers, prefix)?;
+        self.pod_level_requirements(&requests, &limits, &at(""))?;
+        scratch.pod_level_requests = requests;
+        scratch.pod_level_limits = limits;
         if let Some(v) = scratch.pod_level_violations().first() {
-            let (field, body) = super::validation::pod_level_violation(v, "spec.resources");
+            let (field, body) = super::validation::pod_level_violation(v, &at(""));
             return Err(self.field_error(&field, body));
         }
-        Ok((pod_level_requests, pod_level_limits))
+        Ok(())
     }
 
     /// `validatePodResourceName`: a qualified name, a standard resource when unprefixed, and one
@@ -353,10 +386,7 @@ impl Ctx<'_> {
                 format!("Invalid value: {name:?}: must be a standard resource type or fully qualified"),
             ));
         }
-        let supported = name == model::resources::CPU
-            || name == model::resources::MEMORY
-            || name.starts_with(model::pod::HUGEPAGES_PREFIX);
-        if !supported {
+        if !is_supported_pod_level(name) {
             return Err(self.field_error(
                 field,
                 format!("Unsupported value: {name:?}: supported values: \"cpu\", \"hugepages-\", \"memory\""),
@@ -368,14 +398,19 @@ impl Ctx<'_> {
     /// `validateResourceRequirements` on the defaulted pod-level resources: each request at most
     /// its limit, huge pages (not overcommittable) with a limit equal to the request, and huge
     /// pages only beside cpu or memory. Resources in name order; the first error is reported.
-    fn pod_level_requirements(&self, requests: &PodLevel, limits: &PodLevel) -> Result<(), InputError> {
+    fn pod_level_requirements(
+        &self,
+        requests: &PodLevel,
+        limits: &PodLevel,
+        at: &str,
+    ) -> Result<(), InputError> {
         use crate::api::quantity::format_quantity;
         let hugepages = |n: &str| n.starts_with(model::pod::HUGEPAGES_PREFIX);
         for (name, r) in requests {
             match limits.get(name) {
                 Some(l) if hugepages(name) && r != l => {
                     return Err(self.field_error(
-                        "spec.resources.requests",
+                        &format!("{at}.requests"),
                         format!(
                             "Invalid value: {:?}: must be equal to {name} limit of {}",
                             format_quantity(name, *r),
@@ -385,7 +420,7 @@ impl Ctx<'_> {
                 }
                 Some(l) if r > l => {
                     return Err(self.field_error(
-                        "spec.resources.requests",
+                        &format!("{at}.requests"),
                         format!(
                             "Invalid value: {:?}: must be less than or equal to {name} limit of {}",
                             format_quantity(name, *r),
@@ -395,7 +430,7 @@ impl Ctx<'_> {
                 }
                 None if hugepages(name) => {
                     return Err(self.field_error(
-                        "spec.resources.limits",
+                        &format!("{at}.limits"),
                         "Required value: Limit must be set for non overcommitable resources".into(),
                     ));
                 }
@@ -438,7 +473,7 @@ impl Ctx<'_> {
     /// One container, API-defaulted (requests from limits; with `host_network`, a port's unset
     /// `hostPort` becomes its `containerPort`, upstream `SetDefaults_Pod` ->
     /// `defaultHostNetworkPorts`) and validated.
-    fn container(
+    pub(super) fn container(
         &self,
         c: &api::Container,
         prefix: &str,
@@ -575,7 +610,9 @@ mod tests {
             let p = pod(&format!(
                 "kind: Pod\nmetadata: {{name: p}}\nspec:\n  resources: {resources}\n  containers: {containers}\n"
             ));
-            match pod_to_model(&p, path(), 1, |_| None) {
+            match crate::api::convert::validate_pod(&p, path(), 1)
+                .and_then(|_| pod_to_model(&p, path(), 1, |_| None))
+            {
                 Err(InputError::Field { field, message, .. }) => Some((field, message)),
                 Err(other) => panic!("unexpected {other:?}"),
                 Ok(_) => None,

@@ -198,6 +198,7 @@ pub fn validate_pod_spec(
     for (i, c) in spec.topology_spread_constraints.iter().enumerate() {
         topology_key(&ctx, &c.topology_key, &format!("{prefix}.topologySpreadConstraints[{i}].topologyKey"))?;
     }
+    ctx.validate_pod_level(spec, prefix)?;
     for (containers, what) in [(&spec.init_containers, "initContainers"), (&spec.containers, "containers")] {
         for (ci, c) in containers.iter().enumerate() {
             for (pi, port) in c.ports.iter().enumerate() {
