@@ -1026,3 +1026,45 @@ fn static_pods_survive_noexecute_taints() {
     assert_eq!(mirrors.len(), 1, "one manifest name runs once per node");
     assert_eq!((mirrors[0].outcome, mirrors[0].terminating_ms), (PodOutcome::BoundByNodeName, None));
 }
+
+/// A Service (or controller) in a manifest with `at` joins PodTopologySpread's default selector
+/// at that time, not at 0 (issue 15): under a bin-packing profile the pods created before it
+/// all go to one node; once the Service selects them, the system default spreading moves the
+/// next pod to the other node.
+#[test]
+fn services_join_the_default_spread_selector_at_their_time() {
+    let spec = "  duration: 10m
+  cluster: {nodes: [{pool: {name: n, count: 2, template: node.yaml}}]}
+  scheduler: {config: sched.yaml}
+  workload:
+    - manifest: {path: early.yaml}
+    - manifest: {path: svc.yaml, at: 1m}
+    - manifest: {path: late.yaml, at: 2m}
+";
+    let sched = "apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: default-scheduler
+  pluginConfig:
+  - name: NodeResourcesFit
+    args: {scoringStrategy: {type: MostAllocated}}
+";
+    let svc = "apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+";
+    let pod =
+        |name: &str| pod_yaml(&format!("name: {name}, labels: {{app: web}}"), "", "{requests: {cpu: 100m}}");
+    let early: String = (0..3).map(|i| pod(&format!("early-{i}"))).collect();
+    let late = pod("late-0");
+    let (sc, r) = simulate(
+        spec,
+        &[("sched.yaml", sched), ("svc.yaml", svc), ("early.yaml", &early), ("late.yaml", &late)],
+    );
+    assert_eq!(sc.dynamics.workload_selectors[0].created, SimTime(60_000));
+    let early_nodes: Vec<&str> = (0..3).map(|i| node_of(&r, by_name(&r, &format!("early-{i}")).1)).collect();
+    assert!(early_nodes.iter().all(|n| *n == early_nodes[0]), "packed before the Service: {early_nodes:?}");
+    let late_node = node_of(&r, by_name(&r, "late-0").1);
+    assert_ne!(late_node, early_nodes[0], "spread once the Service selects the pods");
+}

@@ -260,6 +260,7 @@ fn a_replicaset_creates_more_than_one_burst_at_once() {
         namespace: "default".into(),
         name: "web-abc".into(),
         deployment: Some("web".into()),
+        controller_deployment: None,
         replicas: 1_200,
         template: simple_pod("web", Resources { milli_cpu: 100, memory: 1 << 20, ..Default::default() }),
         created: SimTime::ZERO,

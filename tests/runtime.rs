@@ -483,3 +483,34 @@ spec:
     let pod = r.recorder.pods.iter().find(|p| p.owner == "Job/default/leaky").unwrap();
     assert_eq!((pod.outcome, pod.terminating_ms), (PodOutcome::DeletedByOwner, Some(910_000)));
 }
+
+/// The back-off is forgotten when a crash comes *more than* 600 s (2 × the 300 s cap, upstream
+/// `flowcontrol` `hasExpired`) after the container's last restart. Memory at half a 1 GiB limit
+/// growing 3 GiB/h crashes exactly 600 s after each start: not expired, so the second crash waits
+/// 10 s and the third 20 s. Growing 3000 MiB/h it crashes 614.4 s after each start: every crash
+/// restarts at once, with no BackOff.
+#[test]
+fn the_back_off_resets_only_after_more_than_600_seconds_of_running() {
+    let spec = |growth: &str| {
+        format!(
+            "  duration: 2000s
+  cluster: {{nodes: [{{manifest: {{path: node.yaml}}}}]}}
+  workload: [{{manifest: {{path: p.yaml}}}}]
+  runtime:
+    changeInterval: 1h
+    usage:
+      - cpu: {{constant: 0.5}}
+        memory: {{of: limit, constant: 0.5, growthPerHour: {growth}}}
+"
+        )
+    };
+    let p = pod("leaky", "", "{requests: {cpu: 500m, memory: 512Mi}, limits: {memory: 1Gi}}", "");
+    let r = simulate(&spec("3Gi"), "16Gi", &[("p.yaml", &p)]);
+    assert_eq!(times(&r, "OOMKilled"), vec!["600", "1200", "1810"]);
+    assert_eq!(times(&r, "BackOff"), vec!["1200", "1810"]);
+    assert_eq!(r.recorder.pods[0].runtime.restarts, 3, "restarts at 600, 1210 and 1830 s");
+    let r = simulate(&spec("3000Mi"), "16Gi", &[("p.yaml", &p)]);
+    assert_eq!(times(&r, "OOMKilled"), vec!["614.4", "1228.8", "1843.2"]);
+    assert!(times(&r, "BackOff").is_empty());
+    assert_eq!(r.recorder.pods[0].runtime.restarts, 3);
+}

@@ -251,3 +251,129 @@ fn unknown_fields_in_manifests_are_refused_as_kubectl_validate_strict_does() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Node affinity as v1.35's `ValidateNodeSelectorRequirement` / `ValidatePreferredSchedulingTerms`
+/// see it: values of *required* terms must be valid label values, preferred weights 1-100; a
+/// non-integer `Gt`/`Lt` value is accepted (the scheduler cannot parse it: see the plugin tests).
+#[test]
+fn node_affinity_values_and_weights_as_the_api_server_checks_them() {
+    let required = |expr: &str| {
+        format!(
+            "{POD}  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n        nodeSelectorTerms:\n        - matchExpressions:\n          - {expr}\n"
+        )
+    };
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &required("{key: zone, operator: In, values: [\"eu west\"]}"));
+    s.assert_refused(&[
+        "pods.yaml",
+        "nodeSelectorTerms[0].matchExpressions[0].values[0]",
+        "Invalid value: \"eu west\": a valid label must be an empty string or consist of alphanumeric characters",
+    ]);
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        &format!(
+            "{POD}  affinity:\n    nodeAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 0\n        preference:\n          matchExpressions: [{{key: zone, operator: In, values: [a]}}]\n"
+        ),
+    );
+    s.assert_refused(&[
+        "pods.yaml",
+        "spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight",
+        "Invalid value: 0: must be in the range 1-100",
+    ]);
+    // Accepted: a non-integer Gt (required) and an invalid label value in a preferred term.
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &required("{key: cores, operator: Gt, values: [\"4.5\"]}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    s.write(
+        "pods.yaml",
+        &format!(
+            "{POD}  affinity:\n    nodeAffinity:\n      preferredDuringSchedulingIgnoredDuringExecution:\n      - weight: 5\n        preference:\n          matchExpressions: [{{key: zone, operator: In, values: [\"eu west\"]}}]\n"
+        ),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Pod-level `spec.resources` as `validatePodResources` checks them (v1.35, PodLevelResources on).
+#[test]
+fn invalid_pod_level_resources_are_refused() {
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &POD.replace("spec:\n", "spec:\n  resources:\n    limits: {nvidia.com/gpu: 1}\n"));
+    s.assert_refused(&[
+        "pods.yaml:7",
+        "spec.resources.limits[nvidia.com/gpu]",
+        "Unsupported value: \"nvidia.com/gpu\": supported values: \"cpu\", \"hugepages-\", \"memory\"",
+    ]);
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        &format!(
+            "{}    resources: {{requests: {{cpu: 1500m}}}}\n",
+            POD.replace("spec:\n", "spec:\n  resources:\n    requests: {cpu: 1}\n")
+        ),
+    );
+    s.assert_refused(&[
+        "pods.yaml",
+        "spec.resources.requests[cpu]",
+        "Invalid value: \"1\": must be greater than or equal to aggregate container requests of 1500m",
+    ]);
+}
+
+/// `metadata.ownerReferences` as apimachinery's `ValidateOwnerReferences` checks them: every
+/// reference needs apiVersion (with a version), kind, name and uid; an Event owns nothing; at
+/// most one controller. Upstream's field path has no index.
+#[test]
+fn invalid_owner_references_are_refused() {
+    let with = |refs: &str| POD.replace("  name: p1\n", &format!("  name: p1\n  ownerReferences:\n{refs}"));
+    for (refs, needles) in [
+        (
+            "  - {apiVersion: apps/v1, kind: ReplicaSet, name: web-1}\n",
+            vec!["pods.yaml:5", "metadata.ownerReferences.uid", "Invalid value: \"\": uid must not be empty"],
+        ),
+        (
+            "  - {apiVersion: apps/, kind: ReplicaSet, name: web-1, uid: u1}\n",
+            vec![
+                "metadata.ownerReferences.apiVersion",
+                "Invalid value: \"apps/\": version must not be empty",
+            ],
+        ),
+        (
+            "  - {apiVersion: v1, name: x, uid: u1}\n",
+            vec!["metadata.ownerReferences.kind", "Invalid value: \"\": kind must not be empty"],
+        ),
+        (
+            "  - {apiVersion: v1, kind: Event, name: e, uid: u1}\n",
+            vec!["metadata.ownerReferences", "/v1, Kind=Event is disallowed from being an owner"],
+        ),
+        (
+            "  - {apiVersion: apps/v1, kind: ReplicaSet, name: a, uid: u1, controller: true}\n  - {apiVersion: apps/v1, kind: StatefulSet, name: b, uid: u2, controller: true}\n",
+            vec![
+                "metadata.ownerReferences",
+                "Only one reference can have Controller set to true. Found \"true\" in references for ReplicaSet/a and StatefulSet/b",
+            ],
+        ),
+    ] {
+        let s = Scratch::new(true);
+        s.write("pods.yaml", &with(refs));
+        s.assert_refused(&needles);
+    }
+    // A controller and a plain owner are fine.
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        &with("  - {apiVersion: apps/v1, kind: ReplicaSet, name: a, uid: u1, controller: true}\n  - {apiVersion: v1, kind: ConfigMap, name: c, uid: u2}\n"),
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -21,6 +21,10 @@ pub struct ReplicaSet {
     pub name: String,
     /// The owning Deployment's name, if any.
     pub deployment: Option<String>,
+    /// For a ReplicaSet read as such from a manifest (a `kubectl get -o yaml` dump): the
+    /// Deployment its controller `ownerReference` names, if any. The scenario loader hands such
+    /// a ReplicaSet to that Deployment when the Deployment is in the manifests too.
+    pub controller_deployment: Option<String>,
     /// `spec.replicas`.
     pub replicas: i32,
     /// The pod template.
@@ -289,6 +293,7 @@ mod tests {
             namespace: "default".into(),
             name: "web".into(),
             deployment: None,
+            controller_deployment: None,
             replicas: 502,
             template: crate::model::simple_pod("web", Default::default()),
             created: SimTime::ZERO,

@@ -2,6 +2,7 @@
 //! fit): pure functions over the true [`Cluster`]. The engine applies the verdicts (critical pod
 //! preemption, `OutOf...` rejections).
 
+use crate::model::resources::is_extended_resource_name;
 use crate::model::{Cluster, NodeId, PodId};
 
 /// What the node lacks for a pod (upstream `lifecycle.InsufficientResourceError`): the resource,
@@ -64,9 +65,16 @@ pub fn admits(cluster: &Cluster, node: NodeId, p: PodId) -> bool {
 
 /// The first resource the node lacks for the pod, in the kubelet's order (upstream `fitsRequest`:
 /// pods, cpu, memory, ephemeral-storage, extended resources).
+///
+/// The pod's request is its effective request (`PodRequests` with pod-level resources and
+/// overhead, as the kubelet's `AdmissionCheck` computes it with PodLevelResources on), less the
+/// containers' requests of extended resources the node's allocatable does not list at all
+/// (upstream `removeMissingExtendedResources`: cluster-level resources unknown to nodes are not
+/// the kubelet's to check). A resource the node lists with 0 is still checked.
 pub fn shortfall(cluster: &Cluster, node: NodeId, p: PodId) -> Option<Shortfall> {
     let info = cluster.node(node);
-    let (a, used, req) = (&info.node.allocatable, &info.requested, &cluster.pod(p).requests);
+    let pod = cluster.pod(p);
+    let (a, used, req) = (&info.node.allocatable, &info.requested, &pod.requests);
     let on_node = info.pods.len() as i64;
     if on_node + 1 > a.pods {
         return Some(Shortfall { resource: "pods".into(), requested: 1, used: on_node, capacity: a.pods });
@@ -77,12 +85,18 @@ pub fn shortfall(cluster: &Cluster, node: NodeId, p: PodId) -> Option<Shortfall>
         used: used.get(name),
         capacity: a.get(name),
     };
-    let first =
-        req.iter_nonzero().find(|(name, r)| used.get(name) + r > a.get(name)).map(|(n, r)| short(n, r));
-    // The GPU device plugin: the pod's GPUs must fit the node's devices as they are.
+    let unknown = |name: &str| is_extended_resource_name(name) && !a.scalar.contains_key(name);
+    let first = req
+        .iter_nonzero()
+        .map(|(name, r)| if unknown(name) { (name, pod.overhead.get(name)) } else { (name, r) })
+        .find(|(name, r)| *r != 0 && used.get(name) + r > a.get(name))
+        .map(|(n, r)| short(n, r));
+    // The GPU device plugin: the pod's GPUs must fit the node's devices as they are. A node that
+    // does not list `nvidia.com/gpu` has no such plugin, and the kubelet does not check.
+    let gpu = crate::model::resources::NVIDIA_GPU;
     first.or_else(|| {
-        let gpu = crate::model::resources::NVIDIA_GPU;
-        crate::model::gpu::pod_gpu(cluster.pod(p))
+        crate::model::gpu::pod_gpu(pod)
+            .filter(|_| pod.gpu_share.is_some() || !unknown(gpu))
             .filter(|g| !g.fits(&info.gpu_left))
             .map(|_| short(gpu, req.get(gpu)))
     })
@@ -213,7 +227,29 @@ mod tests {
         let mut ext = simple_pod("ext", Resources::default());
         ext.requests.scalar.insert("example.com/foo".into(), 2);
         let ext = c.add_pod(ext);
-        let (r, event, _) = rejection(&c, 0, ext);
+        // The node does not list example.com/foo: upstream's `removeMissingExtendedResources`
+        // drops the request and the kubelet admits the pod.
+        assert!(admits(&c, 0, ext));
+        // Listed with 0, it is checked.
+        let mut listed = Cluster::new();
+        let mut allocatable =
+            Resources { milli_cpu: 1_000, memory: 1 << 30, pods: 110, ..Default::default() };
+        allocatable.scalar.insert("example.com/foo".into(), 0);
+        listed
+            .add_node(Node {
+                name: "n1".into(),
+                labels: Default::default(),
+                taints: vec![],
+                unschedulable: false,
+                allocatable,
+                capacity: Default::default(),
+                images: vec![],
+            })
+            .unwrap();
+        let mut ext = simple_pod("ext", Resources::default());
+        ext.requests.scalar.insert("example.com/foo".into(), 2);
+        let ext = listed.add_pod(ext);
+        let (r, event, _) = rejection(&listed, 0, ext);
         assert_eq!(r, "OutOfexample.com/foo", "upstream: OutOf + the resource name");
         assert_eq!(
             event,
@@ -226,6 +262,23 @@ mod tests {
         let (r, event, _) = rejection(&full, 0, b);
         assert_eq!(r, "OutOfpods");
         assert_eq!(event, "Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1");
+    }
+
+    /// The kubelet's fit (`AdmissionCheck` with PodLevelResources on) counts the pod-level
+    /// request in place of the containers' and adds the RuntimeClass overhead.
+    #[test]
+    fn kubelet_fit_counts_pod_level_requests_and_overhead() {
+        let mut c = cluster(110);
+        let other = c.add_pod(simple_pod("other", Resources { milli_cpu: 100, ..Default::default() }));
+        c.bind(other, 0).unwrap();
+        let mut p = simple_pod("pl", Resources { milli_cpu: 100, ..Default::default() });
+        p.pod_level_requests.insert("cpu".into(), 900);
+        p.overhead.milli_cpu = 50;
+        p.refresh_requests();
+        let p = c.add_pod(p);
+        let (r, event, _) = rejection(&c, 0, p);
+        assert_eq!(r, "OutOfcpu");
+        assert_eq!(event, "Node didn't have enough resource: cpu, requested: 950, used: 100, capacity: 1000");
     }
 
     #[test]

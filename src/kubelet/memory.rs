@@ -12,8 +12,9 @@ pub const OOM_EXIT_CODE: i32 = 137;
 pub const BACKOFF_INITIAL_MS: i64 = 10_000;
 /// Longest restart back-off, ms (300 s).
 pub const BACKOFF_MAX_MS: i64 = 300_000;
-/// A container running this long resets its back-off, ms (10 min).
-pub const BACKOFF_RESET_MS: i64 = 600_000;
+/// A crash more than this long after the container's last (re)start resets its back-off, ms
+/// (upstream `hasExpired`: 2 × the 300 s cap).
+pub const BACKOFF_RESET_MS: i64 = 2 * BACKOFF_MAX_MS;
 /// Default hard eviction threshold `memory.available<100Mi`, bytes.
 pub const DEFAULT_EVICTION_HARD_MEMORY: i64 = 100 * 1024 * 1024;
 /// Default `evictionPressureTransitionPeriod`, ms (5 min).

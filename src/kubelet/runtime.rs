@@ -528,7 +528,10 @@ impl Kubelet {
             return Some((OomOutcome::PodFailed(name), timers));
         }
         let cont = &mut pr.containers[c as usize];
-        if ran >= memory::BACKOFF_RESET_MS {
+        // Upstream's `flowcontrol.Backoff` forgets the entry (`hasExpired`, and `GC`) when the
+        // crash comes more than 2 × 300 s after the entry's last update, which `doBackOff`'s
+        // `Next` makes when it restarts the container: when the container ran more than 600 s.
+        if ran > memory::BACKOFF_RESET_MS {
             cont.restarts = 0;
         }
         cont.restarts += 1;

@@ -45,6 +45,9 @@ pub struct WorkloadSelector {
     pub namespace: String,
     /// Its selector.
     pub selector: super::labels::LabelSelector,
+    /// When its object is created (its manifest's `at`): the engine adds the selector to the
+    /// cluster then, so PodTopologySpread's default constraints read it from that time on.
+    pub created: crate::time::SimTime,
 }
 
 /// The per-node numbers the Filter and Score loops read, packed in one 64-byte cache line.

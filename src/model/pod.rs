@@ -292,8 +292,9 @@ pub struct Pod {
     pub terminating: bool,
     /// The controller of this run that owns the pod (a ReplicaSet, DaemonSet or Job capsim
     /// runs), or the node whose kubelet created it (a static pod's mirror): the simulation's
-    /// handle on the owner. Pods read from manifests have none; their API owners are in
-    /// [`Pod::owner_references`].
+    /// handle on the owner. Pods read from manifests have none, except those whose controller
+    /// reference names a ReplicaSet of the manifests (adopted, as upstream's controller claims
+    /// them); their API owners are in [`Pod::owner_references`].
     pub owner: Option<Owner>,
     /// `metadata.ownerReferences` as the API server stores them: read from manifests, and set
     /// by capsim's controllers on the pods they create (one controller reference each).
@@ -361,7 +362,14 @@ impl Pod {
     /// sidecars declared before it and a sidecar's peak is the sum of sidecars up to and including
     /// it. No pod-level requests, no overhead.
     pub fn aggregate_container_requests(&self, non_missing: bool) -> Resources {
-        let req = |c: &Container| if non_missing { c.non_missing_requests() } else { c.requests.clone() };
+        self.aggregate_containers(|c| if non_missing { c.non_missing_requests() } else { c.requests.clone() })
+    }
+
+    /// The sidecar formula of [`Pod::aggregate_container_requests`] over any per-container
+    /// amount (requests or limits, upstream `AggregateContainerRequests` /
+    /// `AggregateContainerLimits`).
+    pub fn aggregate_containers(&self, amount: impl Fn(&Container) -> Resources) -> Resources {
+        let req = amount;
         let mut main = Resources::default();
         for c in &self.containers {
             main.add(&req(c));
@@ -382,6 +390,55 @@ impl Pod {
         }
         main.max_with(&init_peak);
         main
+    }
+
+    /// What upstream's `validatePodResourceConsistency` (`pkg/apis/core/validation`, v1.35) finds
+    /// wrong with the pod-level resources, in its order (resources in name order, containers in
+    /// order): a pod-level request below the containers' aggregate request of that resource
+    /// (sidecar formula); a pod-level `hugepages-*` limit below the containers' aggregate limit;
+    /// a regular container's limit above the pod-level limit of that resource. Resources without
+    /// a pod-level value are not checked. Empty without pod-level resources.
+    pub fn pod_level_violations(&self) -> Vec<PodLevelViolation> {
+        let mut out = Vec::new();
+        if self.pod_level_requests.is_empty() && self.pod_level_limits.is_empty() {
+            return out;
+        }
+        let requests = self.aggregate_container_requests(false);
+        for (name, pod) in &self.pod_level_requests {
+            let aggregate = requests.get(name);
+            if aggregate > *pod {
+                out.push(PodLevelViolation::RequestBelowAggregate {
+                    resource: name.clone(),
+                    pod: *pod,
+                    aggregate,
+                });
+            }
+        }
+        let limits = self.aggregate_containers(|c| c.limits.clone());
+        for (name, pod) in self.pod_level_limits.iter().filter(|(n, _)| n.starts_with(HUGEPAGES_PREFIX)) {
+            let aggregate = limits.get(name);
+            if aggregate > *pod {
+                out.push(PodLevelViolation::HugePageLimitBelowAggregate {
+                    resource: name.clone(),
+                    pod: *pod,
+                    aggregate,
+                });
+            }
+        }
+        for (index, c) in self.containers.iter().enumerate() {
+            for (name, pod) in &self.pod_level_limits {
+                let limit = c.limits.get(name);
+                if limit > *pod {
+                    out.push(PodLevelViolation::ContainerLimitAbovePod {
+                        container: index,
+                        resource: name.clone(),
+                        limit,
+                        pod: *pod,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Whether the pod declares any pod affinity or anti-affinity term.
@@ -407,6 +464,44 @@ impl Pod {
     pub fn images(&self) -> impl Iterator<Item = &str> {
         self.init_containers.iter().chain(&self.containers).map(|c| c.image.as_str())
     }
+}
+
+/// Prefix of the huge-page resources (`hugepages-2Mi`, ...).
+pub const HUGEPAGES_PREFIX: &str = "hugepages-";
+
+/// One inconsistency between pod-level and container-level resources that the API server
+/// refuses ([`Pod::pod_level_violations`]). Amounts are in capsim units (cpu in millicores).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodLevelViolation {
+    /// `spec.resources.requests[<resource>]` is below the containers' aggregate request.
+    RequestBelowAggregate {
+        /// The resource.
+        resource: String,
+        /// The pod-level request.
+        pod: i64,
+        /// The containers' aggregate request.
+        aggregate: i64,
+    },
+    /// `spec.resources.limits[hugepages-*]` is below the containers' aggregate limit.
+    HugePageLimitBelowAggregate {
+        /// The resource.
+        resource: String,
+        /// The pod-level limit.
+        pod: i64,
+        /// The containers' aggregate limit.
+        aggregate: i64,
+    },
+    /// A regular container's limit is above the pod-level limit.
+    ContainerLimitAbovePod {
+        /// Index of the container in `spec.containers`.
+        container: usize,
+        /// The resource.
+        resource: String,
+        /// The container's limit.
+        limit: i64,
+        /// The pod-level limit.
+        pod: i64,
+    },
 }
 
 /// A pod's QoS class (`status.qosClass`, upstream `v1.PodQOSClass`).

@@ -20,6 +20,13 @@ pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
 /// (kube-scheduler's `DefaultMemoryRequest`). Never used by Filter.
 pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
 
+/// Upstream `IsExtendedResourceName` (`pkg/apis/core/v1/helper`): a domain-prefixed name outside
+/// `kubernetes.io/` (not native) that is not itself a quota key (`requests.…`), e.g.
+/// `nvidia.com/gpu`.
+pub fn is_extended_resource_name(name: &str) -> bool {
+    name.contains('/') && !name.contains("kubernetes.io/") && !name.starts_with("requests.")
+}
+
 /// An integer resource vector: cpu in millicores, memory and ephemeral storage in bytes, the pod
 /// count, and scalar resources (extended resources such as `nvidia.com/gpu`, and `hugepages-*`) in
 /// units of `Quantity.Value()`.

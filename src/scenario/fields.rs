@@ -109,16 +109,48 @@ pub fn refine_line(e: InputError, path: &Path) -> InputError {
     let Ok(text) = std::fs::read_to_string(path) else {
         return InputError::Field { path: p, line, field, message };
     };
-    let leaf = field.rsplit('.').next().unwrap_or(&field);
-    let leaf = leaf.split('[').next().unwrap_or(leaf);
+    let leaf = field_leaf(&field);
     let value = message.split('"').nth(1).unwrap_or("");
-    let found = text
-        .lines()
-        .enumerate()
-        .skip(line.saturating_sub(1))
-        .find(|(_, l)| l.contains(&format!("{leaf}:")) && l.contains(value))
-        .map(|(i, _)| i + 1);
+    let find = |key: &str, value: &str| {
+        text.lines()
+            .enumerate()
+            .skip(line.saturating_sub(1))
+            .find(|(_, l)| l.contains(&format!("{key}:")) && l.contains(value))
+            .map(|(i, _)| i + 1)
+    };
+    // The field itself, else (a required key that is absent) the nearest enclosing key written.
+    let found = find(leaf, value).or_else(|| {
+        field.split('.').rev().skip(1).find_map(|seg| find(seg.split('[').next().unwrap_or(seg), ""))
+    });
     InputError::Field { path: p, line: found.unwrap_or(line), field, message }
+}
+
+/// The key a field path ends with, as written in YAML: `cpu` for `spec.resources.requests[cpu]`
+/// (a map key in brackets), `ports` for `spec.containers[0].ports[1]` (an index), `limits` for
+/// `spec.resources.containers[0][memory].limits`.
+fn field_leaf(field: &str) -> &str {
+    if let Some(inner) = field.strip_suffix(']').and_then(|f| f.rsplit_once('[')).map(|(_, k)| k)
+        && !inner.is_empty()
+        && !inner.bytes().all(|b| b.is_ascii_digit())
+    {
+        return inner;
+    }
+    let mut depth = 0;
+    let start = field
+        .char_indices()
+        .rev()
+        .find(|(_, c)| {
+            match c {
+                ']' => depth += 1,
+                '[' => depth -= 1,
+                '.' if depth == 0 => return true,
+                _ => {}
+            }
+            false
+        })
+        .map_or(0, |(i, _)| i + 1);
+    let leaf = &field[start..];
+    leaf.split('[').next().unwrap_or(leaf)
 }
 
 /// Parses a Go-style duration (`90s`, `1h30m`, `72h`, `500ms`) into virtual time.

@@ -164,7 +164,8 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                     "Service" | "ReplicationController" | "StatefulSet" => {
                         // Read for PodTopologySpread's default selector; capsim runs no
                         // StatefulSet or ReplicationController, so those are also skipped.
-                        if let Some(sel) = workload_selector_from_value(&kind, &value, &f, line)? {
+                        if let Some(mut sel) = workload_selector_from_value(&kind, &value, &f, line)? {
+                            sel.created = at;
                             dy.workload_selectors.push(sel);
                         }
                         if kind != "Service" {
@@ -224,6 +225,27 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
     Ok(())
 }
 
+/// Gives the ReplicaSets capsim runs the manifest pods they own: a pod whose controller
+/// reference (`metadata.ownerReferences` with `controller: true`) names an `apps/v1`
+/// `ReplicaSet` of the manifests in the pod's namespace belongs to it, as upstream's ReplicaSet
+/// controller adopts (`ClaimPods`) the pods its controller reference points to. The pod then
+/// counts toward the ReplicaSet's replicas (a `kubectl get -o yaml` dump of a ReplicaSet and its
+/// pods runs `replicas` pods, not twice as many), and the ReplicaSet replaces it when it ends.
+pub fn adopt_owned_pods(arrivals: &mut [Arrival], dy: &Dynamics) {
+    for a in arrivals {
+        let Some(r) = a.pod.controller_ref() else { continue };
+        if r.kind != "ReplicaSet" || r.group_version().map(|(g, _)| g) != Some("apps") {
+            continue;
+        }
+        let pod = &a.pod;
+        if let Some(i) =
+            dy.replicasets.iter().position(|rs| rs.namespace == pod.namespace && rs.name == r.name)
+        {
+            a.pod.owner = Some(crate::model::Owner::ReplicaSet(i as u32));
+        }
+    }
+}
+
 /// The label the deployment controller adds to its ReplicaSet's selector and pods.
 const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 
@@ -266,18 +288,72 @@ fn replica_set(
     };
     let template = template_pod(&rs.spec.template, &ns, &name, dy, f, line)?;
     always_restarts(&template, kind, f, line)?;
-    if let Some(sel) = replicaset_selector(&rs, f, line)? {
+    if let Some(mut sel) = replicaset_selector(&rs, f, line)? {
+        sel.created = at;
         dy.workload_selectors.push(sel);
     }
+    // A dumped ReplicaSet names its Deployment in its controller reference.
+    let controller_deployment = d
+        .metadata
+        .owner_references
+        .iter()
+        .find(|r| r.controller == Some(true))
+        .filter(|r| !is_deployment && r.kind == "Deployment" && r.api_version.starts_with("apps/"))
+        .map(|r| r.name.clone());
     dy.replicasets.push(ReplicaSet {
         name: rs_name,
         namespace: ns,
         deployment: is_deployment.then_some(name),
+        controller_deployment,
         replicas,
         template,
         created: at,
     });
     Ok(())
+}
+
+/// Hands each Deployment of the manifests the ReplicaSets of the manifests that its controller
+/// reference claims (a `kubectl get -o yaml` dump holds both), as upstream's deployment
+/// controller adopts them instead of creating its own: the one with the most replicas (the
+/// first on ties) becomes the Deployment's ReplicaSet with the Deployment's `replicas`, the
+/// others are old ReplicaSets scaled to 0, and the ReplicaSet capsim would have made
+/// (`<name>-<hash>`) and its selector are dropped. Call before [`adopt_owned_pods`].
+pub fn merge_dumped_replicasets(dy: &mut Dynamics) {
+    let mut dropped = Vec::new();
+    for g in 0..dy.replicasets.len() {
+        // Only the ReplicaSets capsim makes for Deployments (a dumped one handed over already
+        // has `controller_deployment`).
+        if dy.replicasets[g].controller_deployment.is_some() {
+            continue;
+        }
+        let Some(dep) = dy.replicasets[g].deployment.clone() else { continue };
+        let ns = dy.replicasets[g].namespace.clone();
+        let rs = &dy.replicasets;
+        let claimed: Vec<usize> = (0..rs.len())
+            .filter(|&j| {
+                rs[j].deployment.is_none()
+                    && rs[j].namespace == ns
+                    && rs[j].controller_deployment.as_deref() == Some(dep.as_str())
+            })
+            .collect();
+        let Some(&current) = claimed.iter().max_by_key(|&&j| (rs[j].replicas, std::cmp::Reverse(j))) else {
+            continue;
+        };
+        let replicas = rs[g].replicas;
+        for &j in &claimed {
+            dy.replicasets[j].replicas = if j == current { replicas } else { 0 };
+        }
+        dy.replicasets[current].deployment = Some(dep);
+        dropped.push(g);
+    }
+    for g in dropped.into_iter().rev() {
+        let gone = dy.replicasets.remove(g);
+        dy.workload_selectors.retain(|w| {
+            !(w.kind == crate::model::SelectorKind::ReplicaSet
+                && w.namespace == gone.namespace
+                && w.name == gone.name)
+        });
+    }
 }
 
 /// API validation of a DaemonSet, Deployment or ReplicaSet template: `restartPolicy` must be

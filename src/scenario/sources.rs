@@ -79,6 +79,8 @@ pub(super) fn load_workload(
     }
     // Stable: sources in scenario order, then creation time.
     arrivals.sort_by_key(|a| a.created);
+    manifests::merge_dumped_replicasets(dy);
+    manifests::adopt_owned_pods(&mut arrivals, dy);
     check_generator_names(sc, path, text, dy, &arrivals)?;
     Ok((arrivals, pdbs))
 }

@@ -162,7 +162,9 @@ impl<'a> Engine<'a> {
         for (name, labels) in &dy.namespaces {
             cluster.add_namespace(name, labels.clone());
         }
-        for w in &dy.workload_selectors {
+        // Selectors of objects created at time 0; the others join at their time
+        // (`Event::SelectorCreated`), in the order the manifests list them.
+        for w in dy.workload_selectors.iter().filter(|w| w.created == SimTime::ZERO) {
             cluster.add_workload_selector(w.clone());
         }
         for a in &sc.arrivals {
@@ -229,8 +231,19 @@ impl<'a> Engine<'a> {
         };
         e.rec.record_events = sc.record_events;
         e.owner_proc = sc.arrivals.iter().map(|a| e.proc_for(&a.pod)).collect();
+        // Manifest pods a ReplicaSet adopted are recorded under it.
+        for (i, a) in sc.arrivals.iter().enumerate() {
+            if let Some(o) = a.pod.owner {
+                e.rec.pods[i].owner = e.owner_object(o);
+            }
+        }
         for i in 0..sc.nodes.len() {
             e.push(SimTime::ZERO, Event::NodeAdded(i as u32));
+        }
+        for (i, w) in dy.workload_selectors.iter().enumerate() {
+            if w.created != SimTime::ZERO {
+                e.push(w.created, Event::SelectorCreated(i as u32));
+            }
         }
         for (i, a) in sc.arrivals.iter().enumerate() {
             e.push(a.created, Event::PodCreated(i as PodId));
@@ -355,6 +368,10 @@ impl<'a> Engine<'a> {
             Event::JobPodDone(p) => self.job_pod_done(p)?,
             Event::DrainStep(node) => self.drain_step(node)?,
             Event::Runtime(t) => self.runtime_timer(t)?,
+            Event::SelectorCreated(i) => {
+                let w = self.sc.dynamics.workload_selectors[i as usize].clone();
+                self.cluster.add_workload_selector(w);
+            }
         }
         Ok(())
     }

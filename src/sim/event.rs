@@ -53,6 +53,9 @@ pub enum Event {
     /// A drain retries the pods a PodDisruptionBudget held back, and deletes the node when
     /// only daemon and mirror pods are left.
     DrainStep(NodeId),
+    /// Workload selector number `n` of the scenario (a Service, ReplicaSet, StatefulSet or
+    /// ReplicationController created after time 0) joins the cluster; does not keep a run going.
+    SelectorCreated(u32),
 }
 
 impl Event {
@@ -68,6 +71,7 @@ impl Event {
                 | Event::ControllerRetry(_)
                 | Event::Runtime(_)
                 | Event::DrainStep(_)
+                | Event::SelectorCreated(_)
         )
     }
 }

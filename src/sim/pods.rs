@@ -192,7 +192,9 @@ impl<'a> Engine<'a> {
             return Ok(());
         }
         if let Some(o) = self.cluster.pod(p).owner {
-            if !matches!(o, Owner::Node(_)) {
+            // A manifest pod its ReplicaSet adopted was not created by the controller.
+            let adopted = (p as usize) < self.sc.arrivals.len();
+            if !matches!(o, Owner::Node(_)) && !adopted {
                 let obj = self.owner_object(o);
                 let msg = format!("Created pod: {}", self.cluster.pod(p).name);
                 self.rec.event_on(now, &obj, false, "SuccessfulCreate", msg, owner_source(o));

@@ -265,6 +265,11 @@ pub(super) fn catch_up(cache: &mut Cluster, cluster: &Cluster) {
         let next = cache.pods().len() as PodId;
         cache.add_pod(cluster.pod(next).clone());
     }
+    // Services and controllers created since (PodTopologySpread's default selector).
+    let have = cache.workload_selectors().len();
+    for w in &cluster.workload_selectors()[have..] {
+        cache.add_workload_selector(w.clone());
+    }
 }
 
 /// The scheduler must never over-allocate a node: every pod it binds passed NodeResourcesFit, so

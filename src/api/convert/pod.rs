@@ -52,7 +52,7 @@ pub fn pod_to_model(
     let overhead = ctx.resources(&spec.overhead, "spec.overhead")?;
 
     let (pod_level_requests, pod_level_limits) =
-        ctx.pod_level_resources(spec.resources.as_ref(), &containers, &init_containers)?;
+        ctx.pod_level_resources(spec.resources.as_ref(), &containers, &init_containers, "spec")?;
 
     let tolerations = spec
         .tolerations
@@ -189,6 +189,41 @@ fn gpu_share(
     Ok(Some(model::gpu::GpuShare { count, milli, models }))
 }
 
+/// Upstream `IsSupportedPodLevelResource`: `cpu`, `memory` and `hugepages-*`.
+fn is_supported_pod_level(name: &str) -> bool {
+    name == model::resources::CPU
+        || name == model::resources::MEMORY
+        || name.starts_with(model::pod::HUGEPAGES_PREFIX)
+}
+
+/// Upstream `helper.IsStandardResourceName`: the resource names Kubernetes defines without a
+/// domain prefix (compute resources, quota keys, object counts, `hugepages-*`).
+fn is_standard_resource_name(name: &str) -> bool {
+    const STANDARD: [&str; 20] = [
+        "cpu",
+        "memory",
+        "ephemeral-storage",
+        "requests.cpu",
+        "requests.memory",
+        "requests.ephemeral-storage",
+        "limits.cpu",
+        "limits.memory",
+        "limits.ephemeral-storage",
+        "pods",
+        "services",
+        "replicationcontrollers",
+        "resourcequotas",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "storage",
+        "requests.storage",
+        "services.nodeports",
+        "services.loadbalancers",
+    ];
+    STANDARD.contains(&name) || name.starts_with("hugepages-") || name.starts_with("requests.hugepages-")
+}
+
 /// Annotation with a pod's deletion cost (ReplicaSet scale-down order).
 pub const ANNOTATION_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
 /// Annotation the kubelet puts on the mirror pod of a static pod.
@@ -251,51 +286,164 @@ impl Ctx<'_> {
         })
     }
 
-    /// Pod-level resources (PodLevelResources): only cpu, memory and hugepages-* are supported at
-    /// pod level. API defaulting (`defaultPodRequests`), which applies when pod-level limits are
-    /// set: a missing cpu/memory request becomes the containers' aggregate request when some
-    /// container requests that resource, and any request still missing becomes the pod-level limit.
+    /// Pod-level resources (PodLevelResources, on in v1.35), defaulted as the API server does
+    /// (`defaultPodRequests`): only the resources supported at pod level (`cpu`, `memory`,
+    /// `hugepages-*`) are kept; when pod-level limits are set, a missing cpu/memory request
+    /// becomes the containers' aggregate request when some container requests that resource, and
+    /// any request still missing becomes the pod-level limit. The API validation of the result is
+    /// [`Ctx::validate_pod_level`].
     fn pod_level_resources(
         &self,
         resources: Option<&api::ResourceRequirements>,
         containers: &[model::Container],
         init_containers: &[model::Container],
+        prefix: &str,
     ) -> Result<(PodLevel, PodLevel), InputError> {
         let (mut pod_level_requests, mut pod_level_limits) = (BTreeMap::new(), BTreeMap::new());
-        if let Some(r) = resources {
-            let requests = self.resources(&r.requests, "spec.resources.requests")?;
-            let limits = self.resources(&r.limits, "spec.resources.limits")?;
-            let supported = |name: &str| {
-                name == model::resources::CPU
-                    || name == model::resources::MEMORY
-                    || name.starts_with("hugepages-")
-            };
-            for name in r.requests.keys().filter(|n| supported(n)) {
-                pod_level_requests.insert(name.clone(), requests.get(name));
-            }
-            for name in r.limits.keys().filter(|n| supported(n)) {
-                pod_level_limits.insert(name.clone(), limits.get(name));
-            }
-            if !r.limits.is_empty() {
-                let mut scratch = model::simple_pod("", model::Resources::default());
-                scratch.containers = containers.to_vec();
-                scratch.init_containers = init_containers.to_vec();
-                let aggregate = scratch.aggregate_container_requests(false);
-                let all = containers.iter().chain(init_containers);
-                for (name, has) in [
-                    (model::resources::CPU, all.clone().any(|c| c.has_cpu_request)),
-                    (model::resources::MEMORY, all.clone().any(|c| c.has_memory_request)),
-                ] {
-                    if has && !pod_level_requests.contains_key(name) {
-                        pod_level_requests.insert(name.to_string(), aggregate.get(name));
-                    }
+        let Some(r) = resources else { return Ok((pod_level_requests, pod_level_limits)) };
+        let requests = self.resources(&r.requests, &format!("{prefix}.resources.requests"))?;
+        let limits = self.resources(&r.limits, &format!("{prefix}.resources.limits"))?;
+        for name in r.requests.keys().filter(|n| is_supported_pod_level(n)) {
+            pod_level_requests.insert(name.clone(), requests.get(name));
+        }
+        for name in r.limits.keys().filter(|n| is_supported_pod_level(n)) {
+            pod_level_limits.insert(name.clone(), limits.get(name));
+        }
+        if !r.limits.is_empty() {
+            let mut scratch = model::simple_pod("", model::Resources::default());
+            scratch.containers = containers.to_vec();
+            scratch.init_containers = init_containers.to_vec();
+            let aggregate = scratch.aggregate_container_requests(false);
+            let all = containers.iter().chain(init_containers);
+            for (name, has) in [
+                (model::resources::CPU, all.clone().any(|c| c.has_cpu_request)),
+                (model::resources::MEMORY, all.clone().any(|c| c.has_memory_request)),
+            ] {
+                if has && !pod_level_requests.contains_key(name) {
+                    pod_level_requests.insert(name.to_string(), aggregate.get(name));
                 }
-                for (name, v) in &pod_level_limits {
-                    pod_level_requests.entry(name.clone()).or_insert(*v);
-                }
+            }
+            for (name, v) in &pod_level_limits {
+                pod_level_requests.entry(name.clone()).or_insert(*v);
             }
         }
         Ok((pod_level_requests, pod_level_limits))
+    }
+
+    /// API validation of pod-level resources (`validatePodResources`, v1.35) of the pod spec at
+    /// `prefix` (`spec`, `spec.template.spec`), on the defaulted object as upstream validates it:
+    ///
+    /// - names (`validatePodResourceName`, limits first): only `cpu`, `memory` and `hugepages-*`
+    ///   (`spec.resources.limits[nvidia.com/gpu]: Unsupported value: "nvidia.com/gpu": supported
+    ///   values: "cpu", "hugepages-", "memory"`);
+    /// - requirements (`validateResourceRequirements` at pod level): a request above its limit, a
+    ///   huge-page request different from its limit or without one, huge pages without cpu or
+    ///   memory;
+    /// - consistency with the containers ([`model::Pod::pod_level_violations`]).
+    ///
+    /// The first error is reported.
+    pub(super) fn validate_pod_level(&self, spec: &api::PodSpec, prefix: &str) -> Result<(), InputError> {
+        let Some(r) = spec.resources.as_ref() else { return Ok(()) };
+        let at = |f: &str| format!("{prefix}.resources{f}");
+        // Quantities first: an unparsable one fails decoding before any validation.
+        self.resources(&r.requests, &at(".requests"))?;
+        self.resources(&r.limits, &at(".limits"))?;
+        for (what, list) in [("limits", &r.limits), ("requests", &r.requests)] {
+            for name in list.keys() {
+                self.pod_resource_name(name, &at(&format!(".{what}[{name}]")))?;
+            }
+        }
+        let convert = |list: &[api::Container], what: &str, init: bool| {
+            list.iter()
+                .enumerate()
+                .map(|(i, c)| self.container(c, &format!("{prefix}.{what}[{i}]"), init, spec.host_network))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let mut scratch = model::simple_pod("", model::Resources::default());
+        scratch.containers = convert(&spec.containers, "containers", false)?;
+        scratch.init_containers = convert(&spec.init_containers, "initContainers", true)?;
+        let (requests, limits) =
+            self.pod_level_resources(Some(r), &scratch.containers, &scratch.init_containers, prefix)?;
+        self.pod_level_requirements(&requests, &limits, &at(""))?;
+        scratch.pod_level_requests = requests;
+        scratch.pod_level_limits = limits;
+        if let Some(v) = scratch.pod_level_violations().first() {
+            let (field, body) = super::validation::pod_level_violation(v, &at(""));
+            return Err(self.field_error(&field, body));
+        }
+        Ok(())
+    }
+
+    /// `validatePodResourceName`: a qualified name, a standard resource when unprefixed, and one
+    /// of the resources supported at pod level.
+    fn pod_resource_name(&self, name: &str, field: &str) -> Result<(), InputError> {
+        if let Some(m) = crate::api::names::qualified_name(name).into_iter().next() {
+            return Err(self.field_error(field, format!("Invalid value: {name:?}: {m}")));
+        }
+        if !name.contains('/') && !is_standard_resource_name(name) {
+            return Err(self.field_error(
+                field,
+                format!("Invalid value: {name:?}: must be a standard resource type or fully qualified"),
+            ));
+        }
+        if !is_supported_pod_level(name) {
+            return Err(self.field_error(
+                field,
+                format!("Unsupported value: {name:?}: supported values: \"cpu\", \"hugepages-\", \"memory\""),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `validateResourceRequirements` on the defaulted pod-level resources: each request at most
+    /// its limit, huge pages (not overcommittable) with a limit equal to the request, and huge
+    /// pages only beside cpu or memory. Resources in name order; the first error is reported.
+    fn pod_level_requirements(
+        &self,
+        requests: &PodLevel,
+        limits: &PodLevel,
+        at: &str,
+    ) -> Result<(), InputError> {
+        use crate::api::quantity::format_quantity;
+        let hugepages = |n: &str| n.starts_with(model::pod::HUGEPAGES_PREFIX);
+        for (name, r) in requests {
+            match limits.get(name) {
+                Some(l) if hugepages(name) && r != l => {
+                    return Err(self.field_error(
+                        &format!("{at}.requests"),
+                        format!(
+                            "Invalid value: {:?}: must be equal to {name} limit of {}",
+                            format_quantity(name, *r),
+                            format_quantity(name, *l)
+                        ),
+                    ));
+                }
+                Some(l) if r > l => {
+                    return Err(self.field_error(
+                        &format!("{at}.requests"),
+                        format!(
+                            "Invalid value: {:?}: must be less than or equal to {name} limit of {}",
+                            format_quantity(name, *r),
+                            format_quantity(name, *l)
+                        ),
+                    ));
+                }
+                None if hugepages(name) => {
+                    return Err(self.field_error(
+                        &format!("{at}.limits"),
+                        "Required value: Limit must be set for non overcommitable resources".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let any = |f: &dyn Fn(&str) -> bool| requests.keys().chain(limits.keys()).any(|n| f(n));
+        if any(&|n| hugepages(n)) && !any(&|n| n == model::resources::CPU || n == model::resources::MEMORY) {
+            return Err(
+                self.field_error("spec.resources", "Forbidden: HugePages require cpu or memory".into())
+            );
+        }
+        Ok(())
     }
 
     /// The pod's priority: `spec.priority` when set, else the value `priority_of` gives for
@@ -325,7 +473,7 @@ impl Ctx<'_> {
     /// One container, API-defaulted (requests from limits; with `host_network`, a port's unset
     /// `hostPort` becomes its `containerPort`, upstream `SetDefaults_Pod` ->
     /// `defaultHostNetworkPorts`) and validated.
-    fn container(
+    pub(super) fn container(
         &self,
         c: &api::Container,
         prefix: &str,
@@ -452,6 +600,94 @@ mod tests {
         assert_eq!(m.pod_level_requests.get("cpu"), Some(&2000));
         assert_eq!(m.pod_level_requests.get("memory"), None);
         assert_eq!(m.requests.milli_cpu, 2000);
+    }
+
+    /// The pod-level resource validation of `pkg/apis/core/validation` (v1.35): supported names,
+    /// requests within limits, and consistency with the containers, with upstream's messages.
+    #[test]
+    fn invalid_pod_level_resources_are_refused_as_upstream() {
+        let err = |resources: &str, containers: &str| {
+            let p = pod(&format!(
+                "kind: Pod\nmetadata: {{name: p}}\nspec:\n  resources: {resources}\n  containers: {containers}\n"
+            ));
+            match crate::api::convert::validate_pod(&p, path(), 1)
+                .and_then(|_| pod_to_model(&p, path(), 1, |_| None))
+            {
+                Err(InputError::Field { field, message, .. }) => Some((field, message)),
+                Err(other) => panic!("unexpected {other:?}"),
+                Ok(_) => None,
+            }
+        };
+        let e = |f: &str, m: &str| Some((f.to_string(), m.to_string()));
+        assert_eq!(
+            err("{requests: {cpu: 1, ephemeral-storage: 1Gi}}", "[{name: c}]"),
+            e(
+                "spec.resources.requests[ephemeral-storage]",
+                "Unsupported value: \"ephemeral-storage\": supported values: \"cpu\", \"hugepages-\", \"memory\""
+            )
+        );
+        assert_eq!(
+            err("{limits: {nvidia.com/gpu: 1}}", "[{name: c}]"),
+            e(
+                "spec.resources.limits[nvidia.com/gpu]",
+                "Unsupported value: \"nvidia.com/gpu\": supported values: \"cpu\", \"hugepages-\", \"memory\""
+            )
+        );
+        assert_eq!(
+            err("{requests: {cpus: 1}}", "[{name: c}]"),
+            e(
+                "spec.resources.requests[cpus]",
+                "Invalid value: \"cpus\": must be a standard resource type or fully qualified"
+            )
+        );
+        assert_eq!(
+            err(
+                "{requests: {cpu: 1}}",
+                "[{name: a, resources: {requests: {cpu: 800m}}}, {name: b, resources: {requests: {cpu: 800m}}}]"
+            ),
+            e(
+                "spec.resources.requests[cpu]",
+                "Invalid value: \"1\": must be greater than or equal to aggregate container requests of 1600m"
+            )
+        );
+        assert_eq!(
+            err("{requests: {cpu: 2}, limits: {cpu: 1}}", "[{name: c}]"),
+            e(
+                "spec.resources.requests",
+                "Invalid value: \"2\": must be less than or equal to cpu limit of 1"
+            )
+        );
+        assert_eq!(
+            err(
+                "{requests: {memory: 512Mi}, limits: {memory: 1Gi}}",
+                "[{name: c, resources: {requests: {memory: 256Mi}, limits: {memory: 2Gi}}}]"
+            ),
+            e(
+                "spec.resources.containers[0][memory].limits",
+                "Invalid value: \"2Gi\": must be less than or equal to pod limits of 1Gi"
+            )
+        );
+        // Containers may request resources the pod level does not set (upstream skips them).
+        assert_eq!(
+            err(
+                "{requests: {cpu: 300m}}",
+                "[{name: c, resources: {requests: {ephemeral-storage: 10Mi, memory: 1Gi}}}]"
+            ),
+            None
+        );
+        // Pod-level limits default the requests; a container above the limit then fails the
+        // request-within-limit check.
+        assert_eq!(
+            err("{limits: {cpu: 1}}", "[{name: c, resources: {requests: {cpu: 1500m}}}]"),
+            e(
+                "spec.resources.requests",
+                "Invalid value: \"1500m\": must be less than or equal to cpu limit of 1"
+            )
+        );
+        assert_eq!(
+            err("{requests: {hugepages-2Mi: 4Mi}, limits: {hugepages-2Mi: 4Mi}}", "[{name: c}]"),
+            e("spec.resources", "Forbidden: HugePages require cpu or memory")
+        );
     }
 
     /// `SetDefaults_Pod` -> `defaultHostNetworkPorts`: with `hostNetwork`, an unset `hostPort`

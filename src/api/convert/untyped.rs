@@ -65,7 +65,7 @@ pub fn workload_selector_from_value(
             ctx.label_selector(&sel, "spec.selector")?
         }
     };
-    Ok(Some(model::WorkloadSelector { kind, name, namespace, selector }))
+    Ok(Some(model::WorkloadSelector { kind, name, namespace, selector, created: crate::time::SimTime::ZERO }))
 }
 
 /// The selector of a typed `ReplicaSet` (read as [`api::KubeObject::ReplicaSet`]), for
@@ -88,6 +88,7 @@ pub fn replicaset_selector(
         name: rs.metadata.name.clone(),
         namespace: namespace.to_string(),
         selector: ctx.label_selector(sel, "spec.selector")?,
+        created: crate::time::SimTime::ZERO,
     }))
 }
 

@@ -378,6 +378,47 @@ mod tests {
         );
     }
 
+    /// `PodValidateLimitFunc` with PodLevelResources on: `Pod` items read the pod-level cpu and
+    /// memory in place of the container sums; `Container` items still read each container.
+    #[test]
+    fn pod_type_limits_read_pod_level_resources() {
+        let mut adm = AdmissionChain::new(vec![limit_range(LIMIT_MEM_CPU_POD)], vec![]);
+        let with = |name: &str, resources: &str| {
+            pod(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  resources: {resources}\n  containers:\n  - {{name: a, image: nginx, resources: {{requests: {{cpu: 500m}}}}}}\n  - {{name: b, image: nginx, resources: {{requests: {{cpu: 500m}}}}}}\n"
+            ))
+        };
+        // No container has a limit, the pod level has them: within 2 cpu / 2Gi.
+        let mut p = with("fits", "{limits: {cpu: 1500m, memory: 1Gi}}");
+        adm.admit(&mut p).unwrap();
+        let mut p = with("too-big", "{limits: {cpu: 3, memory: 1Gi}}");
+        assert_eq!(
+            adm.admit(&mut p).unwrap_err().message,
+            "pods \"too-big\" is forbidden: maximum cpu usage per Pod is 2, but limit is 3"
+        );
+        // Without pod-level limits the containers' (absent) limits are summed.
+        let mut p = with("none", "{}");
+        assert_eq!(
+            adm.admit(&mut p).unwrap_err().message,
+            "pods \"none\" is forbidden: [maximum cpu usage per Pod is 2.  No limit is specified, \
+             maximum memory usage per Pod is 2Gi.  No limit is specified]"
+        );
+        // Container items ignore the pod level: each container still needs its own limit.
+        let mut adm = AdmissionChain::new(
+            vec![limit_range(
+                "{apiVersion: v1, kind: LimitRange, metadata: {name: c}, spec: {limits: [{max: {cpu: 800m}, default: {cpu: 100m}, type: Container}]}}",
+            )],
+            vec![],
+        );
+        let mut p = with("defaulted", "{limits: {cpu: 1, memory: 1Gi}}");
+        assert_eq!(
+            adm.admit(&mut p).unwrap_err().message,
+            "Pod \"defaulted\" is invalid: [spec.containers[0].resources.requests: Invalid value: \"500m\": must be \
+             less than or equal to cpu limit of 100m, spec.containers[1].resources.requests: Invalid value: \"500m\": \
+             must be less than or equal to cpu limit of 100m]"
+        );
+    }
+
     #[test]
     fn pod_type_sums_follow_the_sidecar_formula() {
         // Two containers of 800m, a plain init container of 1500m: aggregate max(1600m, 1500m).

@@ -322,6 +322,32 @@ mod tests {
         assert!(adm.admit(&mut p).is_ok());
     }
 
+    /// LimitRanger's container defaults are validated with the pod-level resources: a default
+    /// request above the pod-level request makes the pod invalid, as upstream validates the
+    /// object after the mutating plugins (`validatePodResourceConsistency`).
+    #[test]
+    fn container_defaults_above_pod_level_requests_make_the_pod_invalid() {
+        let mut adm = AdmissionChain::new(vec![limit_range(CPU_DEFAULTS)], vec![]);
+        let mut p = pod(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: pl}\nspec:\n  resources: {requests: {cpu: 200m}}\n  containers:\n  - {name: app, image: nginx}\n",
+        );
+        let err = adm.admit(&mut p).unwrap_err();
+        assert_eq!(
+            (err.reason.as_str(), err.message.as_str()),
+            (
+                "Invalid",
+                "Pod \"pl\" is invalid: spec.resources.requests[cpu]: Invalid value: \"200m\": must be greater \
+                 than or equal to aggregate container requests of 500m"
+            )
+        );
+        // A pod-level request covering the default is admitted, with the default on its container.
+        let mut p = pod(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: ok}\nspec:\n  resources: {requests: {cpu: 2}}\n  containers:\n  - {name: app, image: nginx}\n",
+        );
+        adm.admit(&mut p).unwrap();
+        assert_eq!((p.containers[0].requests.milli_cpu, p.requests.milli_cpu), (500, 2000));
+    }
+
     #[test]
     fn limit_range_defaults_satisfy_quota_constraints() {
         let mut adm = AdmissionChain::new(vec![limit_range(LIMIT_MEM_CPU_CONTAINER)], quotas(QUOTA_MEM_CPU));

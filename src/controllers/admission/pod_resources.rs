@@ -21,7 +21,7 @@ pub(super) fn is_native_resource(name: &str) -> bool {
 /// Upstream `IsExtendedResourceName`: a domain-prefixed name outside `kubernetes.io/` that is not
 /// itself a quota key (`requests.…`).
 pub fn is_extended_resource_name(name: &str) -> bool {
-    !is_native_resource(name) && !name.starts_with("requests.")
+    crate::model::resources::is_extended_resource_name(name)
 }
 
 /// Upstream `IsOvercommitAllowed`: native resources other than `hugepages-*`. Extended resources

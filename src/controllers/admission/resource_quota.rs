@@ -149,7 +149,14 @@ fn nonzero(mut usage: ResourceMap) -> ResourceMap {
 /// and init container must list the matching request or limit. Returns upstream's detail,
 /// `must specify limits.cpu for: a,b; requests.memory for: a`, resources and container names
 /// sorted.
+///
+/// A pod with pod-level resources (`spec.resources` naming cpu, memory or `hugepages-*`, upstream
+/// `IsPodLevelResourcesSet` with PodLevelResources on, as in v1.35) is exempt: its containers
+/// need not list anything.
 fn missing_compute_resources(quota: &ResourceQuota, pod: &Pod) -> Option<String> {
+    if !pod.pod_level_requests.is_empty() || !pod.pod_level_limits.is_empty() {
+        return None;
+    }
     const VALIDATED: [&str; 6] =
         ["cpu", "limits.cpu", "limits.memory", "memory", "requests.cpu", "requests.memory"];
     let required: Vec<&str> = VALIDATED.into_iter().filter(|k| quota.hard.contains_key(*k)).collect();
@@ -605,6 +612,44 @@ mod tests {
             assert_eq!(scope_matches(&r, &with), expect_with, "{r:?} with a class");
             assert_eq!(scope_matches(&r, &without), expect_without, "{r:?} without a class");
         }
+    }
+
+    /// `podEvaluator.Constraints` (v1.35) skips the per-container check when pod-level resources
+    /// are set, and `PodUsageFunc` charges `PodRequests` / `PodLimits` with the pod-level values.
+    #[test]
+    fn pod_level_resources_exempt_containers_and_are_charged() {
+        let mut adm = AdmissionChain::new(vec![], quotas(QUOTA_MEM_CPU));
+        let pod_level = |name: &str, resources: &str| {
+            pod(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  resources: {resources}\n  containers:\n  - {{name: app, image: nginx}}\n"
+            ))
+        };
+        let mut p =
+            pod_level("pl", "{requests: {cpu: 500m, memory: 256Mi}, limits: {cpu: 1, memory: 512Mi}}");
+        adm.admit(&mut p).unwrap();
+        assert_eq!(
+            adm.used("default", "mem-cpu-demo").unwrap(),
+            &amounts(&[
+                ("limits.cpu", 1000),
+                ("limits.memory", 512 * MI),
+                ("requests.cpu", 500),
+                ("requests.memory", 256 * MI)
+            ])
+        );
+        // Pod-level limits only: the API server defaults the pod-level requests to them.
+        let mut p = pod_level("pl-2", "{limits: {cpu: 1, memory: 512Mi}}");
+        assert_eq!(
+            adm.admit(&mut p).unwrap_err().message,
+            "pods \"pl-2\" is forbidden: exceeded quota: mem-cpu-demo, requested: requests.cpu=1, used: \
+             requests.cpu=500m, limited: requests.cpu=1"
+        );
+        // The same container without pod-level resources must list all four.
+        let mut p = pod_with("plain", &[("{}", "{}")]);
+        assert_eq!(
+            adm.admit(&mut p).unwrap_err().message,
+            "pods \"plain\" is forbidden: failed quota: mem-cpu-demo: must specify limits.cpu for: c0; \
+             limits.memory for: c0; requests.cpu for: c0; requests.memory for: c0"
+        );
     }
 
     #[test]

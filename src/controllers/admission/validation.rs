@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use super::pod_resources::{has_limit, has_request, is_overcommit_allowed, limit_map};
 use super::{Rejection, aggregate_messages};
+use crate::api::convert::validation::pod_level_violation;
 use crate::api::quantity::format_quantity;
 use crate::model::pod::{Container, Pod};
 use crate::model::resources::{CPU, MEMORY};
@@ -42,7 +43,10 @@ fn copy_limits_to_requests(c: &mut Container) -> bool {
 /// Object validation of what LimitRanger defaulted: `defaulted` holds, per container (regular
 /// ones first, then init containers), the resources it set. A request above its (defaulted)
 /// limit makes the pod invalid (`Pod "x" is invalid: spec.containers[0].resources.requests:
-/// Invalid value: …`).
+/// Invalid value: …`), and so does a container default that no longer fits the pod-level
+/// resources (`validatePodResourceConsistency`: `spec.resources.requests[cpu]: Invalid value:
+/// "200m": must be greater than or equal to aggregate container requests of 500m`), as the API
+/// server validates the object after the mutating plugins.
 pub(super) fn validate_defaulted(pod: &Pod, defaulted: &[BTreeSet<String>]) -> Result<(), Rejection> {
     let mut invalid = Vec::new();
     let fields = (0..pod.containers.len())
@@ -50,6 +54,10 @@ pub(super) fn validate_defaulted(pod: &Pod, defaulted: &[BTreeSet<String>]) -> R
         .chain((0..pod.init_containers.len()).map(|i| format!("spec.initContainers[{i}]")));
     for ((c, field), names) in pod.containers.iter().chain(&pod.init_containers).zip(fields).zip(defaulted) {
         defaulted_resource_errors(c, &field, names, &mut invalid);
+    }
+    for v in pod.pod_level_violations() {
+        let (field, body) = pod_level_violation(&v, "spec.resources");
+        invalid.push(format!("{field}: {body}"));
     }
     if invalid.is_empty() {
         return Ok(());

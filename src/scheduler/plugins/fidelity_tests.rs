@@ -205,3 +205,129 @@ mod unusual_profiles {
         assert_eq!(r.outcome, CycleOutcome::Scheduled(0));
     }
 }
+
+/// Non-integer `Gt`/`Lt` values in node affinity (issue 15): v1.35's API server accepts them
+/// (`ValidateNodeSelectorRequirement` only counts the values); the scheduler's parser
+/// (`labels.NewRequirement`) refuses the term. A required term then matches no node; a preferred
+/// term makes NodeAffinity's PreScore fail, so the cycle errors with two or more feasible nodes
+/// and binds the pod without scoring when one is feasible.
+mod non_integer_gt_lt {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::model::{NodeAffinity, NodeSelector, NodeSelectorOperator, NodeSelectorRequirement};
+    use crate::model::{NodeSelectorTerm, PreferredSchedulingTerm};
+    use crate::scheduler::framework::profile::{SchedulerConfig, build};
+    use crate::scheduler::framework::runner::{
+        CycleOptions, CycleOutcome, SchedulerState, TieBreak, schedule_pod,
+    };
+    use crate::scheduler::plugins::registry::in_tree;
+
+    fn default_profile() -> SchedulerConfig {
+        let text = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n";
+        let cfg = crate::api::yaml::from_str_typed(text, std::path::Path::new("c.yaml")).unwrap();
+        build(&cfg, in_tree()).unwrap()
+    }
+
+    fn cluster(nodes: usize) -> Cluster {
+        let mut c = Cluster::new();
+        for i in 0..nodes {
+            let allocatable =
+                Resources { milli_cpu: 1000, memory: 1000 * MI, pods: 110, ..Default::default() };
+            c.add_node(Node {
+                name: format!("n{i}"),
+                labels: [("cores".to_string(), "8".to_string())].into(),
+                taints: vec![],
+                unschedulable: false,
+                capacity: allocatable.clone(),
+                allocatable,
+                images: vec![],
+            })
+            .unwrap();
+        }
+        c
+    }
+
+    fn term(op: NodeSelectorOperator, value: &str) -> NodeSelectorTerm {
+        NodeSelectorTerm {
+            match_expressions: vec![NodeSelectorRequirement {
+                key: "cores".into(),
+                operator: op,
+                values: vec![value.into()],
+            }],
+            match_fields: vec![],
+        }
+    }
+
+    fn run(pod: &Pod, c: &Cluster) -> CycleOutcome {
+        let opts = CycleOptions {
+            tie_break: TieBreak::FirstNode,
+            record_scores: false,
+            run_post_filter: false,
+            nominated_node: None,
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        schedule_pod(&default_profile().profiles[0], pod, c, &mut SchedulerState::default(), &mut rng, opts)
+            .outcome
+    }
+
+    #[test]
+    fn required_term_with_a_non_integer_value_matches_no_node() {
+        let mut pod = simple_pod("p", Resources::default());
+        pod.node_affinity = Some(NodeAffinity {
+            required: Some(NodeSelector { terms: vec![term(NodeSelectorOperator::Gt, "4.5")] }),
+            preferred: vec![],
+        });
+        match run(&pod, &cluster(2)) {
+            CycleOutcome::Unschedulable(e) => assert_eq!(
+                e.message,
+                "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+        // Another term that parses still matches (terms are ORed; only the bad one fails).
+        pod.node_affinity
+            .as_mut()
+            .unwrap()
+            .required
+            .as_mut()
+            .unwrap()
+            .terms
+            .push(term(NodeSelectorOperator::Gt, "4"));
+        assert_eq!(run(&pod, &cluster(2)), CycleOutcome::Scheduled(0));
+    }
+
+    #[test]
+    fn preferred_term_with_a_non_integer_value_fails_pre_score() {
+        let mut pod = simple_pod("p", Resources::default());
+        pod.node_affinity = Some(NodeAffinity {
+            required: None,
+            preferred: vec![
+                PreferredSchedulingTerm { weight: 0, preference: term(NodeSelectorOperator::Lt, "x") },
+                PreferredSchedulingTerm { weight: 5, preference: term(NodeSelectorOperator::Lt, "abc") },
+            ],
+        });
+        assert_eq!(
+            run(&pod, &cluster(2)),
+            CycleOutcome::Error(
+                "running PreScore plugin \"NodeAffinity\": [1].preference.matchExpressions[0].values[0]: Invalid \
+                 value: \"abc\": for 'Gt', 'Lt' operators, the value must be an integer"
+                    .into()
+            )
+        );
+        // One feasible node: no PreScore, the pod is bound.
+        assert_eq!(run(&pod, &cluster(1)), CycleOutcome::Scheduled(0));
+        // Two bad values: both errors, bracketed as Go's aggregate prints them.
+        pod.node_affinity.as_mut().unwrap().preferred[0].weight = 1;
+        assert_eq!(
+            run(&pod, &cluster(2)),
+            CycleOutcome::Error(
+                "running PreScore plugin \"NodeAffinity\": [[0].preference.matchExpressions[0].values[0]: Invalid \
+                 value: \"x\": for 'Gt', 'Lt' operators, the value must be an integer, \
+                 [1].preference.matchExpressions[0].values[0]: Invalid value: \"abc\": for 'Gt', 'Lt' operators, \
+                 the value must be an integer]"
+                    .into()
+            )
+        );
+    }
+}

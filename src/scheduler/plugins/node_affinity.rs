@@ -87,15 +87,94 @@ fn added_affinity_from_value(v: &serde_json::Value) -> Result<PodNodeAffinity, S
     Ok(added)
 }
 
-/// The first parse error among the pod's preferred terms that upstream parses (weight ≠ 0,
-/// non-empty), as `NewPreferredSchedulingTerms` reports it.
+/// The parse errors of the pod's preferred terms, worded as upstream's
+/// `NewPreferredSchedulingTerms` returns them (`errors.Flatten(NewAggregate(errs))`): terms with
+/// weight 0 or nothing in them are skipped; each error is a `field.Error` under the term's index
+/// (`[0].preference.matchExpressions[0].values[0]: Invalid value: "abc": for 'Gt', 'Lt'
+/// operators, the value must be an integer`); repeated messages appear once and several are
+/// bracketed, as Go's aggregate prints them. `None` when every term parses.
 fn preferred_parse_error(pod: &Pod) -> Option<String> {
     let terms = pod.node_affinity.as_ref().map_or(&[][..], |a| &a.preferred[..]);
-    terms
-        .iter()
-        .filter(|t| t.weight != 0)
-        .filter(|t| !(t.preference.match_expressions.is_empty() && t.preference.match_fields.is_empty()))
-        .find_map(|t| t.preference.parse_error())
+    let mut errs = Vec::new();
+    for (i, t) in terms.iter().enumerate() {
+        let p = &t.preference;
+        if t.weight == 0 || (p.match_expressions.is_empty() && p.match_fields.is_empty()) {
+            continue;
+        }
+        if p.parse_error().is_some() {
+            errs.extend(term_field_errors(p, &format!("[{i}].preference")));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let unique: Vec<String> = errs.into_iter().filter(|e| seen.insert(e.clone())).collect();
+    match unique.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(format!("[{}]", many.join(", "))),
+    }
+}
+
+/// Upstream's field errors for one node selector term under `path`, in its order: per match
+/// expression, `labels.NewRequirement`'s key error, operator/value-count errors, the non-integer
+/// `Gt`/`Lt` values, then the values that are not valid label values (`values[i][key]`); then the
+/// match fields.
+fn term_field_errors(t: &crate::model::NodeSelectorTerm, path: &str) -> Vec<String> {
+    use crate::api::names::{label_value, qualified_name};
+    use NodeSelectorOperator as Op;
+    let mut out = Vec::new();
+    for (j, r) in t.match_expressions.iter().enumerate() {
+        let p = format!("{path}.matchExpressions[{j}]");
+        let key_errs = qualified_name(&r.key);
+        if !key_errs.is_empty() {
+            out.push(format!("{p}.key: Invalid value: {:?}: {}", r.key, key_errs.join("; ")));
+        }
+        let values = format!("{p}.values");
+        let list = || {
+            format!(
+                "[]string{{{}}}",
+                r.values.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")
+            )
+        };
+        match r.operator {
+            Op::In | Op::NotIn if r.values.is_empty() => out.push(format!(
+                "{values}: Invalid value: {}: for 'in', 'notin' operators, values set can't be empty",
+                list()
+            )),
+            Op::Exists | Op::DoesNotExist if !r.values.is_empty() => out.push(format!(
+                "{values}: Invalid value: {}: values set must be empty for exists and does not exist",
+                list()
+            )),
+            Op::Gt | Op::Lt => {
+                if r.values.len() != 1 {
+                    out.push(format!(
+                        "{values}: Invalid value: {}: for 'Gt', 'Lt' operators, exactly one value is required",
+                        list()
+                    ));
+                }
+                for (k, v) in r.values.iter().enumerate() {
+                    if v.parse::<i64>().is_err() {
+                        out.push(format!(
+                            "{values}[{k}]: Invalid value: {v:?}: for 'Gt', 'Lt' operators, the value must be an integer"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        for (k, v) in r.values.iter().enumerate() {
+            let errs = label_value(v);
+            if !errs.is_empty() {
+                out.push(format!("{values}[{k}][{}]: Invalid value: {v:?}: {}", r.key, errs.join("; ")));
+            }
+        }
+    }
+    if out.is_empty()
+        && let Some(e) = t.parse_error()
+    {
+        // Match fields (which the API server already validates for pods).
+        out.push(format!("{path}.matchFields: {e}"));
+    }
+    out
 }
 
 /// Whether a node matches the pod's `nodeSelector` and required node affinity (upstream
@@ -214,7 +293,7 @@ impl PreScorePlugin for NodeAffinity {
     /// configured, even without preferred terms).
     fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &Cluster) -> Status {
         if let Some(e) = preferred_parse_error(pod) {
-            return Status::error(format!("preferredSchedulingTerms: {e}"));
+            return Status::error(e);
         }
         let pod_preferred = pod.node_affinity.as_ref().is_some_and(|a| !a.preferred.is_empty());
         if !pod_preferred && self.added.is_none() { Status::skip() } else { Status::success() }

@@ -218,10 +218,9 @@ pub struct InsufficientResource {
     pub unresolvable: bool,
 }
 
-/// True for an extended resource name (upstream `IsExtendedResourceName`): not native (a name
-/// with a `/` that does not contain `kubernetes.io/`) and not a quota `requests.` name.
+/// True for an extended resource name (upstream `IsExtendedResourceName`).
 fn is_extended_resource_name(name: &str) -> bool {
-    name.contains('/') && !name.contains("kubernetes.io/") && !name.starts_with("requests.")
+    crate::model::resources::is_extended_resource_name(name)
 }
 
 /// Walks upstream `fitsRequest`'s checks in its order (pods, cpu, memory, ephemeral-storage,

@@ -168,6 +168,7 @@ fn system_defaults_score_hostname_even_without_zone() {
         name: "web".into(),
         namespace: "default".into(),
         selector: app_selector("web"),
+        created: Default::default(),
     });
     let raw = |host: i64, zone: Option<i64>| {
         let mut s = score_for_count(host, 3, topology_normalizing_weight(4));
@@ -216,6 +217,7 @@ fn default_selector_merges_services_and_controller() {
             name: name.into(),
             namespace: ns.into(),
             selector: sel,
+            created: Default::default(),
         })
     };
     add(&mut c, SelectorKind::Service, "web", "default", app_selector("web"));
@@ -288,6 +290,7 @@ fn default_selector_reads_replication_controllers_as_maps() {
         name: "rc".into(),
         namespace: "default".into(),
         selector: app_selector("legacy"),
+        created: Default::default(),
     });
     let mut p = pod("p", &[]);
     for gv in ["v1", "/v1"] {
