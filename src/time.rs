@@ -46,6 +46,13 @@ pub fn secs(ms: i64) -> String {
     }
 }
 
+/// Whole seconds of virtual time for people (`3h 12m 5s`; `0s` at the start), for progress and
+/// messages.
+pub fn human(t: SimTime) -> String {
+    humantime::format_duration(std::time::Duration::from_secs((t.as_millis() / 1000).max(0) as u64))
+        .to_string()
+}
+
 /// A duration drawn per pod: how long a Job's pod runs, or a generated pod lives.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum RunTime {
@@ -102,6 +109,13 @@ impl RunTime {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn human_durations_read_as_people_write_them() {
+        assert_eq!(human(SimTime(0)), "0s");
+        assert_eq!(human(SimTime(11_525_999)), "3h 12m 5s");
+        assert_eq!(human(SimTime::from_secs(86_400)), "1day");
+    }
 
     #[test]
     fn run_times_parse_and_draw() {

@@ -556,3 +556,21 @@ fn sharded_compare_merges_to_the_single_process_result() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Without a terminal, a long `run` writes plain progress lines to stderr (virtual time and
+/// events, at most every 10 s), never to stdout. A short run finishes before the first line is
+/// due: stderr stays empty and stdout holds only the summary.
+#[test]
+fn a_short_run_writes_its_summary_to_stdout_and_nothing_to_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["run", "workloads/openb-default.yaml", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "", "a 1-second run writes no progress line");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).starts_with("capsim run workloads/openb-default.yaml (seed 1)\n")
+    );
+}

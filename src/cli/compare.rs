@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use super::{Failure, parse_shard, progress};
-use crate::scenario::load;
 
 pub(super) fn cmd_compare(
     scenario: &Path,
@@ -15,7 +14,7 @@ pub(super) fn cmd_compare(
     quiet: bool,
 ) -> Result<(), Failure> {
     use crate::experiment::compare::{Plan, run_all, run_jobs, with_profile, write_compare, write_shard};
-    let sc = load(scenario)?;
+    let sc = super::load_scenario(scenario, quiet)?;
     if seeds == 0 || seeds > 10_000 {
         return Err(Failure::usage(format!("--seeds {seeds}: must be between 1 and 10000")));
     }

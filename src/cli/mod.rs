@@ -14,7 +14,7 @@ mod run;
 pub use args::{Cli, Command, Repro};
 
 use crate::error::{InputError, SimError};
-use crate::scenario::load;
+use crate::scenario::LoadedScenario;
 
 /// A CLI failure with its exit code.
 #[derive(Debug)]
@@ -44,6 +44,19 @@ impl From<SimError> for Failure {
         let code = if matches!(e, SimError::Input(_) | SimError::Output { .. }) { 2 } else { 1 };
         Failure { code, error: e.into() }
     }
+}
+
+/// Loads a scenario, with a spinner on a terminal while it reads (big inputs take seconds);
+/// nothing with `quiet`.
+pub(super) fn load_scenario(path: &Path, quiet: bool) -> Result<LoadedScenario, InputError> {
+    let reading = progress::Progress::spinner(&format!("reading {}", path.display()), quiet);
+    let sc = crate::scenario::load(path);
+    reading.finish();
+    sc
+}
+
+fn load(path: &Path) -> Result<LoadedScenario, InputError> {
+    load_scenario(path, false)
 }
 
 /// Runs the parsed command line.

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use super::{Failure, parse_seeds, progress};
 use crate::error::InputError;
-use crate::scenario::load;
 
 pub(super) fn cmd_repro_fgd(
     scenario: &Path,
@@ -15,7 +14,7 @@ pub(super) fn cmd_repro_fgd(
 ) -> Result<(), Failure> {
     use crate::experiment::fgd::{PAPER_TRACES, Trace, study, trace_paths, write_study};
     let seeds = parse_seeds(seeds)?;
-    let sc = load(scenario)?;
+    let sc = super::load_scenario(scenario, quiet)?;
     let (nodes, dir) = trace_paths(scenario, &sc.text)?;
     let names: Vec<String> = if traces.iter().any(|t| t == "paper") {
         PAPER_TRACES.iter().map(|t| t.to_string()).collect()
@@ -64,7 +63,7 @@ pub(super) fn cmd_plan(
     quiet: bool,
 ) -> Result<(), Failure> {
     use crate::experiment::plan::{Planner, describe, load_node_types, parse_slo, write_plan};
-    let sc = load(scenario)?;
+    let sc = super::load_scenario(scenario, quiet)?;
     let types = load_node_types(node_types)?;
     let slos: Vec<_> = slo.iter().map(|s| parse_slo(s)).collect::<Result<_, _>>().map_err(Failure::usage)?;
     if seeds == 0 || seeds > 1000 {

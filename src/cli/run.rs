@@ -4,8 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::Failure;
 use crate::report::write_results;
-use crate::scenario::load;
-use crate::sim::engine::run;
+use crate::sim::engine::run_observed;
 
 pub(super) fn cmd_run(
     scenario: &Path,
@@ -13,12 +12,14 @@ pub(super) fn cmd_run(
     out: Option<PathBuf>,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let sc = load(scenario)?;
+    let sc = super::load_scenario(scenario, quiet)?;
     let seed = seed.unwrap_or(sc.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-seed{seed}", sc.name)));
     // Refuse an unusable --out before spending time on the run.
     crate::report::check_replaceable(&out)?;
-    let result = run(&sc, seed)?;
+    let progress = super::progress::Progress::run(sc.horizon, quiet);
+    let result = run_observed(&sc, seed, &|now, events| progress.observe(now, events))?;
+    progress.finish();
     let summary = write_results(&result, &sc.text, &out)?;
     if !quiet {
         println!("capsim run {} (seed {seed})", scenario.display());

@@ -43,9 +43,25 @@ use crate::time::SimTime;
 /// [`SimError::Internal`] when an invariant breaks (a node over-allocated by the scheduler, a pod
 /// bound twice): a bug in capsim.
 pub fn run(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
+    run_observed(sc, seed, &|_, _| {})
+}
+
+/// How often (in events processed) [`run_observed`] reports progress.
+pub const PROGRESS_EVERY_EVENTS: u64 = 1 << 16;
+
+/// [`run`], calling `observe(virtual time now, events processed so far)` every
+/// [`PROGRESS_EVERY_EVENTS`] events (for progress displays; it cannot change the run).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_observed(
+    sc: &LoadedScenario,
+    seed: u64,
+    observe: &dyn Fn(SimTime, u64),
+) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let mut e = Engine::new(sc, seed);
-    e.run_loop()?;
+    e.run_loop(observe)?;
     if let Some(k) = e.kubelet.as_mut() {
         k.finish(e.now);
         for (p, pr) in &k.pods {
@@ -291,7 +307,7 @@ impl<'a> Engine<'a> {
 
     /// Pops and handles events until none is left, none can change anything, or the horizon;
     /// samples at each sampling time and at the end.
-    fn run_loop(&mut self) -> Result<(), SimError> {
+    fn run_loop(&mut self, observe: &dyn Fn(SimTime, u64)) -> Result<(), SimError> {
         let sc = self.sc;
         let mut last_sample: Option<SimTime> = None;
         while let Some((t, event)) = self.queue.pop() {
@@ -319,6 +335,9 @@ impl<'a> Engine<'a> {
             }
             self.now = t;
             self.rec.events += 1;
+            if self.rec.events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
+                observe(t, self.rec.events);
+            }
             if event == Event::MetricsSample {
                 self.sample();
                 last_sample = Some(t);
