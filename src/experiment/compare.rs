@@ -17,26 +17,13 @@ use crate::scenario::LoadedScenario;
 use crate::scheduler::framework::profile::SchedulerConfig;
 use crate::sim::engine::run;
 
-/// Two-sided 95 % Student t quantiles for 1..=30 degrees of freedom.
-const T95: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-    2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
-
-/// The two-sided 95 % t quantile for `df` degrees of freedom: the statistics tables' values up to
-/// 30, the Cornish–Fisher expansion beyond.
+/// The two-sided 95 % Student t quantile for `df` degrees of freedom (the 0.975 quantile of
+/// `statrs`'s t distribution); NaN for 0.
 pub fn t95(df: usize) -> f64 {
-    match df {
-        0 => f64::NAN,
-        1..=30 => T95[df - 1],
-        _ => {
-            // Beyond the table, the Cornish–Fisher expansion of t around z = 1.959964 (error
-            // below 1e-4 from 31 degrees of freedom).
-            let (z, n) = (1.959_964f64, df as f64);
-            z + (z.powi(3) + z) / (4.0 * n)
-                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * n * n)
-                + (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / (384.0 * n.powi(3))
-        }
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    match StudentsT::new(0.0, 1.0, df as f64) {
+        Ok(t) if df > 0 => t.inverse_cdf(0.975),
+        _ => f64::NAN,
     }
 }
 
@@ -304,21 +291,21 @@ mod tests {
     use super::*;
 
     /// Hand-computed: [1, 2, 3, 4] has mean 2.5, sample sd √(5/3) = 1.290994, and with
-    /// t(3) = 3.182 a half-width of 3.182 · 1.290994 / 2 = 2.054…
+    /// t(3) = 3.182446 a half-width of 3.182446 · 1.290994 / 2 = 2.054275…
     #[test]
     fn confidence_intervals_match_hand_computed_values() {
         let (m, h) = mean_ci(&[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(m, 2.5);
-        assert!((h - 3.182 * (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-12);
-        assert!((h - 2.054).abs() < 1e-3);
+        assert!((h - 3.182_446 * (5.0f64 / 3.0).sqrt() / 2.0).abs() < 1e-5, "{h}");
         let (m, h) = mean_ci(&[10.0, 10.0]);
         assert_eq!((m, h), (10.0, 0.0));
         assert!(mean_ci(&[3.0]).1.is_nan());
-        assert_eq!(t95(1), 12.706);
-        assert_eq!(t95(15), 2.131);
-        // Beyond the table: t(31) = 2.0395, t(63) = 1.9983, t(127) = 1.9788, t(1000) = 1.9623.
-        for (df, t) in [(31, 2.0395), (63, 1.9983), (127, 1.9788), (1000, 1.9623)] {
-            assert!((t95(df) - t).abs() < 2e-4, "t95({df}) = {}", t95(df));
+        assert!(t95(0).is_nan());
+        // The statistics tables: t(1) = 12.7062, t(15) = 2.1314, t(31) = 2.0395, t(63) = 1.9983,
+        // t(127) = 1.9788, t(1000) = 1.9623.
+        for (df, t) in [(1, 12.7062), (15, 2.1314), (31, 2.0395), (63, 1.9983), (127, 1.9788), (1000, 1.9623)]
+        {
+            assert!((t95(df) - t).abs() < 1e-4, "t95({df}) = {}", t95(df));
         }
     }
 
@@ -344,8 +331,8 @@ mod tests {
         let rows = compare_rows(&["A".into(), "B".into()], &runs);
         let p99: Vec<&CompareRow> = rows.iter().filter(|r| r.metric == "pending_p99_s").collect();
         assert_eq!(p99.len(), 3);
-        // A: mean 20, sd 10, t(2) = 4.303 → 20 ± 4.303 · 10 / √3 = 20 ± 24.843382.
-        assert_eq!((p99[0].mean, p99[0].ci_low, p99[0].ci_high), (20.0, -4.843382, 44.843382));
+        // A: mean 20, sd 10, t(2) = 4.302653 → 20 ± 4.302653 · 10 / √3 = 20 ± 24.841377.
+        assert_eq!((p99[0].mean, p99[0].ci_low, p99[0].ci_high), (20.0, -4.841377, 44.841377));
         assert_eq!(
             (p99[2].profile.as_str(), p99[2].mean, p99[2].ci_low, p99[2].ci_high),
             ("B-A", 1.0, 1.0, 1.0)
@@ -375,8 +362,8 @@ mod tests {
             rows.iter().filter(|r| r.metric == "pending_p99_s" && r.group == "namespace=ml").collect();
         assert_eq!(p99.len(), 3);
         assert_eq!((p99[0].n, p99[0].mean), (2, 6.0));
-        // Differences −3 and −5: mean −4, sd √2, t(1) = 12.706 → −4 ± 12.706 · √2 / √2 = ±12.706.
-        assert_eq!((p99[2].n, p99[2].mean, p99[2].ci_low, p99[2].ci_high), (2, -4.0, -16.706, 8.706));
+        // Differences −3 and −5: mean −4, sd √2, t(1) = 12.706205 → −4 ± 12.706205 · √2 / √2.
+        assert_eq!((p99[2].n, p99[2].mean, p99[2].ci_low, p99[2].ci_high), (2, -4.0, -16.706205, 8.706205));
         assert_eq!(p99[2].verdict, "no difference detected");
     }
 }
