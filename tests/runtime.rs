@@ -62,9 +62,9 @@ fn a_guaranteed_pod_at_150_percent_of_its_limit_is_throttled_on_a_third_of_its_d
 /// A short single-threaded burst carries over CFS periods as the kernel's bandwidth control
 /// does (kubernetes/kubernetes#67577): a container limited to 100m gets 10 ms of CPU per 100 ms
 /// period, so each 200 ms burst takes 20 periods, the first 19 of which end with work waiting
-/// (`nr_throttled` 19), although the container averages 20m — a fifth of its limit. Its
-/// thread waits 900m × 2 s = 1.8 CPU-seconds per burst. With a 2-cpu limit the same burst runs
-/// in 200 ms on its one thread and is never throttled.
+/// (`nr_throttled` 19), although the container averages 20m — a fifth of its limit; 190 ms of
+/// each burst are deferred to later periods. With a 2-cpu limit the same burst runs in 200 ms on
+/// its one thread and is never throttled; a 5 ms burst fits the 100m quota and is not either.
 #[test]
 fn a_short_single_threaded_burst_throttles_nineteen_periods() {
     let spec = "  duration: 60s
@@ -77,19 +77,27 @@ fn a_short_single_threaded_burst_throttles_nineteen_periods() {
         memory: {constant: 0.5}
         workBursts: {every: 10s, cpuTime: 200ms, threads: 1}
 ";
-    let limited = |cpu: &str| {
+    let limited = |cpu: &str, burst: &str| {
+        let spec = spec.replace("cpuTime: 200ms", burst);
         let res =
             format!("{{requests: {{cpu: '{cpu}', memory: 1Gi}}, limits: {{cpu: '{cpu}', memory: 1Gi}}}}");
         let p = pod("bursty", "", &res, "");
-        simulate(spec, "16Gi", &[("p.yaml", &p)]).recorder.pods[0].runtime
+        simulate(&spec, "16Gi", &[("p.yaml", &p)]).recorder.pods[0].runtime
     };
-    // Bursts at 10 s, 20 s, 30 s, 40 s and 50 s; the one due at 60 s ends the run.
-    let rt = limited("100m");
+    // Bursts at 10 s, 20 s, 30 s, 40 s, 50 s and 60 s; the run ends as the last comes, so its
+    // deferred 190 ms count but none of its periods.
+    let rt = limited("100m", "cpuTime: 200ms");
     assert_eq!(rt.throttled_periods, 5 * 19, "{rt:?}");
-    assert!((rt.throttled_cpu_s - 5.0 * 1.8).abs() < 1e-6, "{rt:?}");
+    assert!((rt.throttled_cpu_s - 6.0 * 0.19).abs() < 1e-9, "{rt:?}");
     assert!((rt.throttled_fraction - 95.0 / 600.0).abs() < 1e-9, "{rt:?}");
-    let rt = limited("2");
-    assert_eq!((rt.throttled_periods, rt.throttled_cpu_s, rt.throttled_fraction), (0, 0.0, 0.0));
+    for (cpu, burst) in [("2", "cpuTime: 200ms"), ("100m", "cpuTime: 5ms")] {
+        let rt = limited(cpu, burst);
+        assert_eq!(
+            (rt.throttled_periods, rt.throttled_cpu_s, rt.throttled_fraction),
+            (0, 0.0, 0.0),
+            "{cpu} {burst}"
+        );
+    }
 }
 
 /// `workBursts` fields are checked: a zero interval, a burst of no CPU time and zero threads are

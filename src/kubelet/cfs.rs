@@ -21,6 +21,9 @@ pub struct Backlog {
     /// Most millicores the waiting work can use at once: a burst's threads × 1,000, or
     /// `f64::INFINITY` for steady demand above the limit (as many threads as it needs).
     pub width: f64,
+    /// The work waits, without running, until this time, ms: a burst that spent its period's
+    /// quota waits for the next period (0: it runs as soon as the quota allows).
+    pub resume_at: f64,
 }
 
 impl Backlog {
@@ -31,22 +34,43 @@ impl Backlog {
 
     /// A burst of `work` millicore·ms arrives at `now` ms, able to run on at most `width`
     /// millicores (its threads × 1,000), in a container wanting `demand` millicores with cpu
-    /// `limit` (0 = none) whose periods end at `phase` + k·100 ms. The kernel hands out a period's
-    /// quota from its start, so quota the container left unused earlier in the current period
-    /// serves the burst at once; the rest waits. Waiting steady demand keeps its unbounded width.
-    pub fn add_burst(&mut self, work: f64, width: f64, demand: f64, limit: i64, phase: f64, now: f64) {
-        let mut work = work;
-        if !self.pending() {
-            self.width = width;
-            let quota = quota_rate(limit);
-            if quota.is_finite() && demand < quota {
-                let into_period = (now - phase).rem_euclid(CFS_PERIOD_MS as f64);
-                work -= ((quota - demand) * into_period).min(work);
+    /// `limit` (0 = none) whose periods end at `phase` + k·100 ms. Returns the work deferred to
+    /// later periods, millicore·ms.
+    ///
+    /// The kernel hands out a period's quota from its start: with nothing waiting, the burst
+    /// runs at once on the quota its container's steady demand leaves in the current period,
+    /// `(limit − demand) × 100 ms`, as far as its threads can in the rest of the period. If the
+    /// quota ran out first, the rest waits for the next period; if its threads were the limit,
+    /// it goes on running. Behind waiting work, all of it waits.
+    pub fn add_burst(&mut self, work: f64, width: f64, demand: f64, limit: i64, phase: f64, now: f64) -> f64 {
+        let quota = quota_rate(limit);
+        if self.pending() {
+            if self.width.is_finite() {
+                self.width = self.width.max(width);
             }
-        } else if self.width.is_finite() {
-            self.width = self.width.max(width);
+            self.work += work;
+            return if quota.is_finite() { work } else { 0.0 };
         }
-        self.work = self.work.max(0.0) + work;
+        *self = Backlog { work, width, resume_at: 0.0 };
+        if quota.is_infinite() {
+            return 0.0; // no quota: it runs as wide as its threads, nothing is deferred
+        }
+        let period = CFS_PERIOD_MS as f64;
+        let into_period = (now - phase).rem_euclid(period);
+        let headroom = (quota - demand).max(0.0) * period;
+        let thread_room = width * (period - into_period);
+        let ran = work.min(headroom).min(thread_room);
+        self.work -= ran;
+        if !self.pending() {
+            *self = Backlog::default();
+            return 0.0;
+        }
+        if headroom <= thread_room {
+            self.resume_at = now - into_period + period; // the quota is spent: the next period
+            self.work
+        } else {
+            0.0 // its threads, not the quota, held it: it goes on running
+        }
     }
 }
 
@@ -56,8 +80,8 @@ const WORK_EPSILON: f64 = 1e-6;
 /// What one container's CFS accounting gained over an interval.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Accrued {
-    /// CPU the container wanted but its quota held back, millicore·ms: for steady demand, the
-    /// demand above the limit; for a burst, its waiting threads' time (as `throttled_usec`).
+    /// CPU work the quota deferred to later periods, millicore·ms: steady demand above the limit
+    /// (bursts' deferred work is counted when they arrive, [`Backlog::add_burst`]).
     pub throttled_mms: f64,
     /// Periods that ended with work waiting for quota (`nr_throttled`).
     pub throttled_periods: u64,
@@ -90,14 +114,14 @@ fn slope(demand: f64, quota: f64, backlog: &Backlog) -> (f64, bool) {
     if want > quota { (demand - quota, true) } else { (-backlog.width, false) }
 }
 
-/// Milliseconds from now until the waiting work has run, or `None` if it never drains at the
+/// Milliseconds from `now` until the waiting work has run, or `None` if it never drains at the
 /// current demand (or nothing waits).
-pub fn drain_ms(demand: f64, limit: i64, backlog: &Backlog) -> Option<f64> {
+pub fn drain_ms(demand: f64, limit: i64, backlog: &Backlog, now: f64) -> Option<f64> {
     if !backlog.pending() {
         return None;
     }
     let (rate, _) = slope(demand, quota_rate(limit), backlog);
-    (rate < 0.0).then(|| backlog.work / -rate)
+    (rate < 0.0).then(|| (backlog.resume_at - now).max(0.0) + backlog.work / -rate)
 }
 
 /// Period ends `phase + k·100 ms` in `(from, to]` (or `(from, to)` when `to_exclusive`).
@@ -126,6 +150,16 @@ pub fn advance(backlog: &mut Backlog, demand: f64, limit: i64, phase: f64, from:
             // Without a quota, nothing waits.
             *backlog = Backlog::default();
         }
+        if backlog.pending() && t < backlog.resume_at {
+            // Waiting for the next period: every period end until then is throttled.
+            let end = backlog.resume_at.min(to);
+            let excess = (demand - quota).max(0.0) * (end - t);
+            backlog.work += excess;
+            out.throttled_mms += excess;
+            out.throttled_periods += period_ends(phase, t, end, false);
+            t = end;
+            continue;
+        }
         let (rate, held) = slope(demand, quota, backlog);
         let drained_at =
             if backlog.pending() && rate < 0.0 { t + backlog.work / -rate } else { f64::INFINITY };
@@ -134,9 +168,7 @@ pub fn advance(backlog: &mut Backlog, demand: f64, limit: i64, phase: f64, from:
         // Drained at `end` (exactly, or up to rounding): the period ending then is not throttled.
         let drained = backlog.pending() && (end == drained_at || left <= WORK_EPSILON);
         if held {
-            let want =
-                if backlog.pending() && backlog.width.is_finite() { demand + backlog.width } else { demand };
-            out.throttled_mms += (want - quota).max(0.0) * (end - t);
+            out.throttled_mms += (demand - quota).max(0.0) * (end - t);
             out.throttled_periods += period_ends(phase, t, end, drained);
         }
         if drained {
@@ -160,48 +192,54 @@ mod tests {
     use super::*;
 
     /// A single-threaded burst of 200 ms of CPU in a container limited to 100m (10 ms of quota
-    /// per period) needs 20 periods: the first 19 end with work waiting and are throttled, the
-    /// last runs the final 10 ms and is not — the kernel's `nr_throttled` of 19.
+    /// per period) needs 20 periods: it runs 10 ms at once, and the first 19 periods end with
+    /// work waiting and are throttled; the last runs the final 10 ms and is not — the kernel's
+    /// `nr_throttled` of 19. 190 ms of work were deferred to later periods.
     #[test]
     fn a_single_threaded_burst_carries_into_the_following_periods() {
         let mut b = Backlog::default();
-        b.add_burst(200_000.0, 1000.0, 0.0, 100, 0.0, 0.0);
+        assert_eq!(b.add_burst(200_000.0, 1000.0, 0.0, 100, 0.0, 0.0), 190_000.0);
+        assert_eq!((b.work, b.resume_at), (190_000.0, 100.0));
         assert_eq!(offered(0.0, 100, &b), 100.0, "it runs at its quota");
-        assert_eq!(drain_ms(0.0, 100, &b), Some(2000.0));
+        assert_eq!(drain_ms(0.0, 100, &b, 0.0), Some(2000.0));
         let a = advance(&mut b, 0.0, 100, 0.0, 0.0, 5000.0);
         assert_eq!(a.throttled_periods, 19);
         assert_eq!(a.periods, 50);
-        // Its thread waited 900m × 2000 ms: 1.8 CPU-seconds of throttled thread time.
-        assert!((a.throttled_mms - 1_800_000.0).abs() < 1e-6, "{a:?}");
+        assert_eq!(a.throttled_mms, 0.0, "the burst's deferred work was counted when it came");
         assert!(!b.pending());
     }
 
-    /// The same burst arriving mid-period (at 50 ms) first runs on the quota left unused earlier
-    /// in that period (the kernel hands quota out from the period's start), so it still ends in
-    /// its 20th period, throttled in 19; 205 ms of work need a 21st period (20 throttled),
-    /// wherever they start. With a 2-cpu limit one thread never reaches its quota.
+    /// Arriving mid-period (at 50 ms), the burst runs 10 ms at once on the period's unused quota
+    /// (the kernel hands quota out from the period's start) and still ends in its 20th period,
+    /// throttled in 19; 205 ms of work need a 21st period (20 throttled), wherever they start.
+    /// A burst within the quota (10 ms) is never throttled, 11 ms once. With a 2-cpu limit one
+    /// thread never reaches its quota: it runs on across the period end, unthrottled.
     #[test]
-    fn phase_and_thread_bound_bursts() {
+    fn phase_small_and_thread_bound_bursts() {
         let mut b = Backlog::default();
         b.add_burst(200_000.0, 1000.0, 0.0, 100, 0.0, 50.0);
-        let a = advance(&mut b, 0.0, 100, 0.0, 50.0, 5000.0);
-        assert_eq!(a.throttled_periods, 19, "{a:?}");
+        assert_eq!(advance(&mut b, 0.0, 100, 0.0, 50.0, 5000.0).throttled_periods, 19);
+        for start in [0.0, 50.0] {
+            let mut b = Backlog::default();
+            b.add_burst(205_000.0, 1000.0, 0.0, 100, 0.0, start);
+            assert_eq!(advance(&mut b, 0.0, 100, 0.0, start, 5000.0).throttled_periods, 20);
+        }
+        for (work, deferred, throttled) in [(5_000.0, 0.0, 0), (10_000.0, 0.0, 0), (11_000.0, 1_000.0, 1)] {
+            let mut b = Backlog::default();
+            assert_eq!(b.add_burst(work, 1000.0, 0.0, 100, 0.0, 0.0), deferred);
+            assert_eq!(advance(&mut b, 0.0, 100, 0.0, 0.0, 1000.0).throttled_periods, throttled, "{work}");
+        }
         let mut b = Backlog::default();
-        b.add_burst(205_000.0, 1000.0, 0.0, 100, 0.0, 50.0);
-        assert_eq!(advance(&mut b, 0.0, 100, 0.0, 50.0, 5000.0).throttled_periods, 20);
-        let mut b = Backlog::default();
-        b.add_burst(205_000.0, 1000.0, 0.0, 100, 0.0, 0.0);
-        assert_eq!(advance(&mut b, 0.0, 100, 0.0, 0.0, 5000.0).throttled_periods, 20);
-        let mut b = Backlog::default();
-        b.add_burst(200_000.0, 1000.0, 0.0, 100, 0.0, 0.0);
-        assert_eq!(drain_ms(0.0, 2000, &b), Some(200.0), "one thread runs it in 200 ms");
+        assert_eq!(b.add_burst(200_000.0, 1000.0, 0.0, 2000, 0.0, 0.0), 0.0);
+        assert_eq!(drain_ms(0.0, 2000, &b, 0.0), Some(100.0), "100 ms at once, 100 ms more");
         let a = advance(&mut b, 0.0, 2000, 0.0, 0.0, 1000.0);
         assert_eq!((a.throttled_periods, a.throttled_mms), (0, 0.0));
     }
 
     /// Steady demand above the limit throttles every period, and what it could not run waits:
     /// after 1 s at 1.5 cpu against a 1-cpu limit, 500 CPU-ms wait, and at 0.5 cpu demand they
-    /// drain at 0.5 cpu in 1 s more, throttling those periods too.
+    /// drain at 0.5 cpu in 1 s more, throttling those periods too. A burst behind them waits
+    /// whole (all of it deferred).
     #[test]
     fn steady_demand_above_the_limit_carries_over() {
         let mut b = Backlog::default();
@@ -210,13 +248,16 @@ mod tests {
         assert!((a.throttled_mms - 500_000.0).abs() < 1e-6);
         assert!((b.work - 500_000.0).abs() < 1e-6 && b.width.is_infinite());
         assert_eq!(offered(500.0, 1000, &b), 1000.0);
-        assert_eq!(drain_ms(500.0, 1000, &b), Some(1000.0));
+        assert_eq!(drain_ms(500.0, 1000, &b, 1000.0), Some(1000.0));
         let a = advance(&mut b, 500.0, 1000, 0.0, 1000.0, 3000.0);
         assert_eq!((a.periods, a.throttled_periods), (20, 9), "{a:?}");
         assert_eq!(a.throttled_mms, 0.0, "already counted when it was deferred");
         assert!(!b.pending());
         // Below the limit with nothing waiting: nothing is throttled.
         assert_eq!(advance(&mut b, 900.0, 1000, 0.0, 3000.0, 4000.0).throttled_periods, 0);
+        let mut b = Backlog::default();
+        advance(&mut b, 1500.0, 1000, 0.0, 0.0, 1000.0);
+        assert_eq!(b.add_burst(200_000.0, 1000.0, 1500.0, 1000, 0.0, 1000.0), 200_000.0);
     }
 
     /// Limits below 10m act as 10m (the kernel's 1 ms minimum quota); without a limit a burst
@@ -224,10 +265,10 @@ mod tests {
     #[test]
     fn minimum_quota_and_no_limit() {
         let mut b = Backlog::default();
-        b.add_burst(10_000.0, 1000.0, 0.0, 5, 0.0, 0.0);
-        assert_eq!(drain_ms(0.0, 5, &b), Some(1000.0));
+        b.add_burst(2_000.0, 1000.0, 0.0, 5, 0.0, 0.0);
+        assert_eq!(drain_ms(0.0, 5, &b, 0.0), Some(200.0), "1 ms now, 1 ms in the next period");
         let mut b = Backlog::default();
-        b.add_burst(300_000.0, 2000.0, 100.0, 0, 0.0, 0.0);
+        assert_eq!(b.add_burst(300_000.0, 2000.0, 100.0, 0, 0.0, 0.0), 0.0);
         assert_eq!(offered(100.0, 0, &b), 2100.0);
         let a = advance(&mut b, 100.0, 0, 0.0, 0.0, 1000.0);
         assert_eq!((a.periods, a.throttled_periods, a.throttled_mms), (0, 0, 0.0));

@@ -92,7 +92,8 @@ pub struct PodRuntime {
     pub oom_kills: u32,
     /// Container restarts.
     pub restarts: u32,
-    /// CPU held back by CFS quota, millicore·ms (see [`cfs::Accrued::throttled_mms`]).
+    /// CPU work CFS quota deferred to later periods, millicore·ms (steady demand above the limit,
+    /// [`cfs::Accrued::throttled_mms`], and bursts' deferred work, [`Backlog::add_burst`]).
     pub throttled_cpu_mms: f64,
     /// CPU the node could not serve (contention), millicore·ms.
     pub shortfall_cpu_mms: f64,
@@ -331,7 +332,7 @@ impl Kubelet {
             .containers
             .iter()
             .filter(|c| c.running)
-            .filter_map(|c| cfs::drain_ms(c.cpu_demand, c.cpu_limit, &c.backlog))
+            .filter_map(|c| cfs::drain_ms(c.cpu_demand, c.cpu_limit, &c.backlog, now_ms))
             .map(|d| now_ms + d)
             .fold(f64::INFINITY, f64::min);
         let next = pr.next_burst_ms.map_or(drained, |t| drained.min(t as f64));
@@ -488,7 +489,8 @@ impl Kubelet {
                 for c in pr.containers.iter_mut().filter(|c| c.running) {
                     let (work, width) = (w.cpu_time_ms * 1000.0, f64::from(w.threads) * 1000.0);
                     let phase = c.started_ms as f64;
-                    c.backlog.add_burst(work, width, c.cpu_demand, c.cpu_limit, phase, now_ms as f64);
+                    pr.throttled_cpu_mms +=
+                        c.backlog.add_burst(work, width, c.cpu_demand, c.cpu_limit, phase, now_ms as f64);
                 }
             }
         }

@@ -107,8 +107,8 @@ pub struct RuntimeCounters {
     pub oom_kills: u32,
     /// Container restarts.
     pub restarts: u32,
-    /// CPU held back by CFS quota, CPU-seconds: demand above the limit, and a burst's waiting
-    /// threads' time.
+    /// CPU work CFS quota deferred to later periods, CPU-seconds: steady demand above the limit,
+    /// and what bursts' arrival periods could not run.
     pub throttled_cpu_s: f64,
     /// Fraction of CFS periods throttled (`nr_throttled / nr_periods`).
     pub throttled_fraction: f64,
