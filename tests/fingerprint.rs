@@ -9,8 +9,8 @@
 //! CAPSIM_RECORD_FINGERPRINTS=1 cargo test --release --test fingerprint -- --ignored
 //! ```
 //!
-//! What is fingerprinted: every file of every results folder except `timing.csv`; `summary.json`
-//! without its `timing` object; the standard output of `schedule` and `explain`; and the placement
+//! What is fingerprinted: every file of every results folder except `timing.csv` (JSON files
+//! re-serialized, without a `timing` object if one is there); the standard output of `schedule` and `explain`; and the placement
 //! hashes of `capsim bench --scale 0.05`. Wall-clock figures are the only things left out.
 
 use std::collections::BTreeMap;

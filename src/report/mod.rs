@@ -313,7 +313,7 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
             &["wall_seconds", "events_per_second", "cycles_per_second"],
             &tmp.join("timing.csv"),
         )?;
-        let json = serde_json::json!({ "summary": &summary, "profiles": &profiles, "timing": &timing });
+        let json = serde_json::json!({ "summary": &summary, "profiles": &profiles });
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(tmp, e))?;
