@@ -198,6 +198,18 @@ fn affinity_spread_and_port_errors_are_refused() {
                 "Invalid value: -1: must be between 1 and 65535, inclusive",
             ],
         ),
+        (
+            "    ports:\n    - {containerPort: 80, protocol: udp}\n",
+            vec![
+                "spec.containers[0].ports[0].protocol",
+                "Unsupported value: \"udp\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
+            ],
+        ),
+        ("  - name: c\n    image: busybox\n", vec!["spec.containers[1].name", "Duplicate value: \"c\""]),
+        (
+            "  - name: C_1\n    image: busybox\n",
+            vec!["spec.containers[1].name", "Invalid value: \"C_1\": a lowercase RFC 1123 label"],
+        ),
     ] {
         let s = Scratch::new(true);
         s.write("pods.yaml", &spec(ports));

@@ -199,8 +199,18 @@ pub fn validate_pod_spec(
         topology_key(&ctx, &c.topology_key, &format!("{prefix}.topologySpreadConstraints[{i}].topologyKey"))?;
     }
     ctx.validate_pod_level(spec, prefix)?;
+    let mut names = std::collections::BTreeSet::new();
     for (containers, what) in [(&spec.init_containers, "initContainers"), (&spec.containers, "containers")] {
         for (ci, c) in containers.iter().enumerate() {
+            // `validateContainerCommon`: a DNS-1123 label, unique among all the pod's containers.
+            let name_field = format!("{prefix}.{what}[{ci}].name");
+            if c.name.is_empty() {
+                return Err(required(&ctx, &name_field, ""));
+            }
+            invalid(&ctx, &name_field, &c.name, dns1123_label(&c.name))?;
+            if !names.insert(c.name.as_str()) {
+                return Err(ctx.field_error(&name_field, format!("Duplicate value: {:?}", c.name)));
+            }
             for (pi, port) in c.ports.iter().enumerate() {
                 let f = format!("{prefix}.{what}[{ci}].ports[{pi}]");
                 container_port(&ctx, port, &f)?;
@@ -210,8 +220,8 @@ pub fn validate_pod_spec(
     Ok(())
 }
 
-/// `validateContainerPorts`: `containerPort` required and in 1..=65535, `hostPort` 0 (unset) or
-/// in 1..=65535.
+/// `validateContainerPorts`: `containerPort` required and in 1..=65535, `protocol` one of `TCP`,
+/// `UDP`, `SCTP` (case matters), `hostPort` 0 (unset) or in 1..=65535.
 fn container_port(ctx: &Ctx, port: &api::ContainerPort, field: &str) -> Result<(), InputError> {
     let cp = format!("{field}.containerPort");
     if port.container_port == 0 {
@@ -219,6 +229,11 @@ fn container_port(ctx: &Ctx, port: &api::ContainerPort, field: &str) -> Result<(
     }
     if let Some(m) = port_number(port.container_port).into_iter().next() {
         return Err(ctx.field_error(&cp, format!("Invalid value: {}: {m}", port.container_port)));
+    }
+    if !matches!(port.protocol.as_str(), "" | "TCP" | "UDP" | "SCTP") {
+        let m =
+            format!("Unsupported value: {:?}: supported values: \"SCTP\", \"TCP\", \"UDP\"", port.protocol);
+        return Err(ctx.field_error(&format!("{field}.protocol"), m));
     }
     if port.host_port != 0
         && let Some(m) = port_number(port.host_port).into_iter().next()
