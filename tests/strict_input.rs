@@ -79,6 +79,17 @@ fn scheduler_configuration_is_decoded_strictly() {
         ("profile:\n  - schedulerName: x\n", "config.yaml:5", "unknown field \"profile\""),
         ("percentageOfNodeToScore: 50\n", "config.yaml:5", "unknown field \"percentageOfNodeToScore\""),
         ("    plugin:\n      score: {}\n", "config.yaml:5", "unknown field \"profiles[0].plugin\""),
+        (
+            "leaderElection: {leaderElect: false, bogus: 1}\n",
+            "config.yaml:5",
+            "unknown field \"leaderElection.bogus\"",
+        ),
+        ("clientConnection: {qpss: 5}\n", "config.yaml:5", "unknown field \"clientConnection.qpss\""),
+        (
+            "extenders: [{urlPrefix: 'http://x', bogusVerb: 1}]\n",
+            "config.yaml:5",
+            "unknown field \"extenders[0].bogusVerb\"",
+        ),
     ] {
         let s = Scratch::new(false);
         s.write("config.yaml", &format!("{CONFIG}{bad}"));

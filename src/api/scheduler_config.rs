@@ -7,8 +7,9 @@
 //! `Strict: true` in `pkg/scheduler/apis/config/scheme`): every field of v1.35's
 //! `KubeSchedulerConfiguration`, `KubeSchedulerProfile`, `Plugins`, `PluginSet`, `Plugin` and
 //! `PluginConfig` is accepted, and any other field (`profile:`, `plugin:`,
-//! `percentageOfNodeToScore`) or a repeated field is an error. Fields capsim does not simulate
-//! (leader election, client connection, profiling, extenders) are accepted and ignored.
+//! `percentageOfNodeToScore`) or a repeated field is an error, inside `leaderElection`,
+//! `clientConnection` and `extenders` too. What capsim does not simulate (leader election,
+//! client connection, profiling, extenders) is accepted and ignored.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,17 +35,118 @@ pub struct KubeSchedulerConfiguration {
     /// Parallelism of the scheduling algorithms (accepted, no effect in virtual time).
     pub parallelism: Option<i32>,
     /// Leader election of the process (accepted, not simulated).
-    pub leader_election: Option<serde_json::Value>,
+    pub leader_election: Option<LeaderElection>,
     /// Client connection settings (accepted, not simulated).
-    pub client_connection: Option<serde_json::Value>,
+    pub client_connection: Option<ClientConnection>,
     /// Debugging: profiling handlers (accepted, not simulated).
     pub enable_profiling: Option<bool>,
     /// Debugging: contention profiling (accepted, not simulated).
     pub enable_contention_profiling: Option<bool>,
     /// Scheduler extenders (accepted, not simulated).
-    pub extenders: Option<serde_json::Value>,
+    pub extenders: Option<Vec<Extender>>,
     /// Whether caches wait for leadership (accepted, not simulated).
     pub delay_cache_until_active: Option<bool>,
+}
+
+/// `leaderElection` (component-base `LeaderElectionConfiguration`): field names checked,
+/// values not simulated.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct LeaderElection {
+    /// `leaderElect`.
+    pub leader_elect: Option<serde_json::Value>,
+    /// `leaseDuration`.
+    pub lease_duration: Option<serde_json::Value>,
+    /// `renewDeadline`.
+    pub renew_deadline: Option<serde_json::Value>,
+    /// `retryPeriod`.
+    pub retry_period: Option<serde_json::Value>,
+    /// `resourceLock`.
+    pub resource_lock: Option<serde_json::Value>,
+    /// `resourceName`.
+    pub resource_name: Option<serde_json::Value>,
+    /// `resourceNamespace`.
+    pub resource_namespace: Option<serde_json::Value>,
+}
+
+/// `clientConnection` (component-base `ClientConnectionConfiguration`): field names checked,
+/// values not simulated.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientConnection {
+    /// `kubeconfig`.
+    pub kubeconfig: Option<serde_json::Value>,
+    /// `acceptContentTypes`.
+    pub accept_content_types: Option<serde_json::Value>,
+    /// `contentType`.
+    pub content_type: Option<serde_json::Value>,
+    /// `qps`.
+    pub qps: Option<serde_json::Value>,
+    /// `burst`.
+    pub burst: Option<serde_json::Value>,
+}
+
+/// One entry of `extenders` (v1 `Extender`): field names checked, never called.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct Extender {
+    /// `urlPrefix`.
+    pub url_prefix: Option<serde_json::Value>,
+    /// `filterVerb`.
+    pub filter_verb: Option<serde_json::Value>,
+    /// `preemptVerb`.
+    pub preempt_verb: Option<serde_json::Value>,
+    /// `prioritizeVerb`.
+    pub prioritize_verb: Option<serde_json::Value>,
+    /// `weight`.
+    pub weight: Option<serde_json::Value>,
+    /// `bindVerb`.
+    pub bind_verb: Option<serde_json::Value>,
+    /// `enableHTTPS`.
+    #[serde(rename = "enableHTTPS")]
+    pub enable_https: Option<serde_json::Value>,
+    /// `tlsConfig`.
+    pub tls_config: Option<ExtenderTls>,
+    /// `httpTimeout`.
+    pub http_timeout: Option<serde_json::Value>,
+    /// `nodeCacheCapable`.
+    pub node_cache_capable: Option<serde_json::Value>,
+    /// `managedResources`.
+    pub managed_resources: Option<Vec<ExtenderManagedResource>>,
+    /// `ignorable`.
+    pub ignorable: Option<serde_json::Value>,
+}
+
+/// An extender's `tlsConfig` (v1 `ExtenderTLSConfig`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExtenderTls {
+    /// `insecure`.
+    pub insecure: Option<serde_json::Value>,
+    /// `serverName`.
+    pub server_name: Option<serde_json::Value>,
+    /// `certFile`.
+    pub cert_file: Option<serde_json::Value>,
+    /// `keyFile`.
+    pub key_file: Option<serde_json::Value>,
+    /// `caFile`.
+    pub ca_file: Option<serde_json::Value>,
+    /// `certData`.
+    pub cert_data: Option<serde_json::Value>,
+    /// `keyData`.
+    pub key_data: Option<serde_json::Value>,
+    /// `caData`.
+    pub ca_data: Option<serde_json::Value>,
+}
+
+/// An extender's `managedResources` entry (v1 `ExtenderManagedResource`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExtenderManagedResource {
+    /// `name`.
+    pub name: Option<serde_json::Value>,
+    /// `ignoredByScheduler`.
+    pub ignored_by_scheduler: Option<serde_json::Value>,
 }
 
 /// One profile.
