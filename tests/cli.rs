@@ -592,3 +592,20 @@ fn a_short_run_writes_its_summary_to_stdout_and_nothing_to_stderr() {
         String::from_utf8_lossy(&o.stdout).starts_with("capsim run workloads/openb-default.yaml (seed 1)\n")
     );
 }
+
+/// `capsim schedule` decodes its KubeSchedulerConfiguration as strictly as `run` does: a
+/// misspelt field is named with its whole path and line, exit code 2.
+#[test]
+fn schedule_refuses_a_misspelt_config_field_with_its_path_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cycle.yaml");
+    let text = "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nprofiles:\n- schedulerName: default-scheduler\n  plugins:\n    score:\n      enabled:\n      - name: NodeResourcesFit\n        wieght: 2\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus:\n  allocatable: {cpu: '4', memory: 8Gi, pods: '110'}\n";
+    std::fs::write(&file, text).unwrap();
+    let o = capsim(&["schedule", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("cycle.yaml:9: field `profiles[0].plugins.score.enabled[0].wieght`: strict decoding error: unknown field \"profiles[0].plugins.score.enabled[0].wieght\""),
+        "{err}"
+    );
+}

@@ -42,6 +42,39 @@ pub struct ScheduleInput {
     pub pods: Vec<Pod>,
 }
 
+/// Decodes a KubeSchedulerConfiguration document strictly, as `capsim run` reads a config file:
+/// an unknown field is `strict decoding error: unknown field "<path>"`, at its line.
+fn decode_config(
+    value: &serde_json::Value,
+    path: &Path,
+    text: &str,
+    doc_line: usize,
+) -> Result<KubeSchedulerConfiguration, InputError> {
+    serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+        let at = e.path().to_string();
+        let message = e.inner().to_string();
+        let unknown =
+            message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()).map(str::to_string);
+        let (field, message) = match &unknown {
+            Some(key) => {
+                // The path already ends at the unknown key.
+                let field = if at.ends_with(key.as_str()) { at.clone() } else { format!("{at}.{key}") };
+                let m = format!("strict decoding error: unknown field \"{field}\"");
+                (field, m)
+            }
+            None => (at, message),
+        };
+        let needle = unknown.map(|k| format!("{k}:")).unwrap_or_default();
+        let line = crate::scenario::field_line(text, &needle, &field);
+        InputError::Field {
+            path: path.to_path_buf(),
+            line: if line > 0 { line } else { doc_line },
+            field,
+            message,
+        }
+    })
+}
+
 /// Loads a `capsim schedule` file.
 ///
 /// # Errors
@@ -64,11 +97,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
                         message: "a second KubeSchedulerConfiguration; the file must hold one".into(),
                     });
                 }
-                cfg = Some(serde_json::from_value(value.clone()).map_err(|e| InputError::Syntax {
-                    path: path.to_path_buf(),
-                    line: o.line,
-                    message: format!("KubeSchedulerConfiguration: {e}"),
-                })?);
+                cfg = Some(decode_config(value, path, &text, o.line)?);
             }
             KubeObject::Other { kind, value, .. } if kind == "Namespace" => {
                 let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("").to_string();
