@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId};
+use super::pod_index::{DomainCounts, IndexCell, PodQuery, TermGroup, TermKind, TopologyView};
 use super::resources::Resources;
 use crate::error::SimError;
 use crate::names::{LABEL_NAMESPACE_NAME, LABEL_REGION, LABEL_ZONE};
@@ -148,12 +149,15 @@ impl std::ops::DerefMut for NodeSpecMut<'_> {
 impl Drop for NodeSpecMut<'_> {
     fn drop(&mut self) {
         self.cluster.refresh_hot(self.id);
+        self.cluster.reindex_node(self.id);
     }
 }
 
 /// A node with the aggregate state of the pods bound to it (upstream `framework.NodeInfo`).
 #[derive(Clone, Debug)]
 pub struct NodeInfo {
+    /// The node's id in its [`Cluster`] (plugins look its topology domains up by it).
+    pub id: NodeId,
     /// The node.
     pub node: Node,
     /// Pods bound to the node, in binding order.
@@ -208,12 +212,9 @@ pub struct Cluster {
     namespaces: BTreeMap<String, super::labels::Labels>,
     /// Selectors of Services and controllers, in the order they were added.
     workload_selectors: Vec<WorkloadSelector>,
-    /// Bound pods that declare any pod affinity or anti-affinity term: the cluster-wide union of
-    /// upstream's per-node `NodeInfo.PodsWithAffinity` (InterPodAffinity scoring reads it).
-    pods_with_affinity: std::collections::BTreeSet<PodId>,
-    /// Bound pods with required anti-affinity terms: the cluster-wide union of upstream's
-    /// `NodeInfo.PodsWithRequiredAntiAffinity` (InterPodAffinity PreFilter reads it).
-    pods_with_required_anti_affinity: std::collections::BTreeSet<PodId>,
+    /// Counts of bound pods per topology domain for the inter-pod constraints, and the
+    /// (anti-)affinity terms of bound pods (see [`super::pod_index`]).
+    index: IndexCell,
     /// PodDisruptionBudgets, in the order they were added (DefaultPreemption reads them).
     pdbs: Vec<super::pdb::PodDisruptionBudget>,
     /// Pods the scheduler preempted: they carry the `DisruptionTarget` condition with reason
@@ -254,7 +255,9 @@ impl Cluster {
         }
         Arc::make_mut(&mut self.node_ids).insert(node.name.clone(), id);
         let devices = super::gpu::node_devices(&node);
+        let labels = node.labels.clone();
         self.nodes.push(Arc::new(NodeInfo {
+            id,
             node,
             pods: Vec::new(),
             requested: Resources::default(),
@@ -267,6 +270,7 @@ impl Cluster {
         self.hot.push(NodeHot::default());
         self.refresh_hot(id);
         self.rebuild_order();
+        self.index.get_mut().node_added(id, &labels);
         Ok(id)
     }
 
@@ -301,6 +305,7 @@ impl Cluster {
         self.zones.retain(|(_, ids)| !ids.is_empty());
         self.rebuild_order();
         self.refresh_hot(id);
+        self.index.get_mut().node_removed(id);
         Ok(())
     }
 
@@ -321,6 +326,24 @@ impl Cluster {
             }
             self.rebuild_order();
         }
+        self.reindex_node(id);
+    }
+
+    /// Brings the pod index's topology domains of node `id` in line with its labels, moving the
+    /// counts of its pods when a domain changed.
+    fn reindex_node(&mut self, id: NodeId) {
+        let info = &self.nodes[id as usize];
+        if info.removed || !self.index.get_mut().node_domains_differ(id, &info.node.labels) {
+            return;
+        }
+        let index = self.index.get_mut();
+        for p in &info.pods {
+            index.pod_moved(&self.pods[*p as usize], id, -1, &self.nodes, &self.namespaces);
+        }
+        index.node_relabelled(id, &info.node.labels);
+        for p in &info.pods {
+            index.pod_moved(&self.pods[*p as usize], id, 1, &self.nodes, &self.namespaces);
+        }
     }
 
     /// Nodes in the cluster now (not removed), with their ids, in id order.
@@ -336,7 +359,17 @@ impl Cluster {
     /// Marks pod `pod` as terminating (`deletionTimestamp` set): it keeps its node's resources
     /// until [`Cluster::unbind`].
     pub fn mark_terminating(&mut self, pod: PodId) {
+        self.index_terminating(pod);
         Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
+    }
+
+    /// The pod index stops counting bound pod `pod` where terminating pods do not count (called
+    /// before the pod is marked).
+    fn index_terminating(&mut self, pod: PodId) {
+        let p = &self.pods[pod as usize];
+        if let (Some(node), false) = (self.pod_node[pod as usize], p.terminating) {
+            self.index.get_mut().pod_terminating(p, node, &self.namespaces);
+        }
     }
 
     /// Zone-interleaved order of upstream's `nodeTree.list()`: the 1st node of every zone, then
@@ -360,6 +393,7 @@ impl Cluster {
     pub fn add_namespace(&mut self, name: &str, mut labels: super::labels::Labels) {
         labels.insert(LABEL_NAMESPACE_NAME.to_string(), name.to_string());
         self.namespaces.insert(name.to_string(), labels);
+        self.index.get_mut().namespaces_changed();
     }
 
     /// The labels of namespace `name`: those declared, or only its name label.
@@ -492,12 +526,7 @@ impl Cluster {
         info.requested.pods += 1;
         info.non_zero_requested.add(&p.non_zero_requests);
         info.used_ports.extend(host_ports(p));
-        if p.has_pod_affinity() {
-            self.pods_with_affinity.insert(pod);
-        }
-        if has_required_anti_affinity(p) {
-            self.pods_with_required_anti_affinity.insert(pod);
-        }
+        self.index.get_mut().pod_moved(p, node, 1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
         Ok(())
     }
@@ -523,9 +552,8 @@ impl Cluster {
                 info.used_ports.remove(i);
             }
         }
+        self.index.get_mut().pod_moved(p, node, -1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
-        self.pods_with_affinity.remove(&pod);
-        self.pods_with_required_anti_affinity.remove(&pod);
         Some(node)
     }
 
@@ -546,6 +574,7 @@ impl Cluster {
     /// resources for its grace period. The engine calls this when it evicts a victim and
     /// [`Cluster::unbind`]s the pod once the grace period is over.
     pub fn mark_preempted(&mut self, pod: PodId) {
+        self.index_terminating(pod);
         Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
         self.preempted.insert(pod);
     }
@@ -556,16 +585,51 @@ impl Cluster {
         self.pods[pod as usize].terminating && self.preempted.contains(&pod)
     }
 
-    /// Bound pods that declare any pod affinity or anti-affinity term, in id order (upstream's
-    /// `PodsWithAffinity`, over all nodes).
-    pub fn pods_with_affinity(&self) -> impl Iterator<Item = PodId> + '_ {
-        self.pods_with_affinity.iter().copied()
+    /// The domains of topology `key` (a node label key): each node's domain id and the live nodes
+    /// per domain. Created on first use, then kept current as nodes change.
+    pub fn topology(&self, key: &str) -> TopologyView {
+        self.index.lock().topology(key, &self.nodes)
     }
 
-    /// Bound pods with at least one required anti-affinity term, in id order (upstream's
-    /// `PodsWithRequiredAntiAffinity`, over all nodes).
-    pub fn pods_with_required_anti_affinity(&self) -> impl Iterator<Item = PodId> + '_ {
-        self.pods_with_required_anti_affinity.iter().copied()
+    /// Bound pods matching `query`, summed per domain of topology `key` (upstream counts these in
+    /// PreFilter/PreScore from every pod; the index keeps them as pods bind and leave).
+    pub fn pod_counts(&self, query: &PodQuery, key: &str) -> DomainCounts {
+        self.index.lock().counts(query, key, &self.nodes, &self.pods, &self.namespaces)
+    }
+
+    /// Bound pods matching `query`, by [`NodeId`] (upstream `countPodsMatchSelector` on each
+    /// node).
+    pub fn pod_counts_per_node(&self, query: &PodQuery) -> Arc<Vec<u32>> {
+        self.index.lock().per_node(query, &self.nodes, &self.pods, &self.namespaces)
+    }
+
+    /// Calls `f` with every group of identical (anti-)affinity terms of `kind` that bound pods
+    /// declare (the terms of upstream's `PodsWithAffinity` / `PodsWithRequiredAntiAffinity`),
+    /// in a fixed order, with the domains of the group's topology key.
+    ///
+    /// `f` runs while the pod index is locked: it must not call [`Cluster::topology`],
+    /// [`Cluster::pod_counts`], [`Cluster::pod_counts_per_node`] or this method.
+    pub fn for_each_term_group(
+        &self,
+        kind: TermKind,
+        mut f: impl FnMut(&TermGroup, &dyn Fn() -> TopologyView),
+    ) {
+        let index = self.index.lock();
+        index.for_each_group(kind, |g| f(g, &|| index.group_topology(g)));
+    }
+
+    /// Pod queries and term groups the index holds now (for tests and diagnostics).
+    pub fn pod_index_size(&self) -> (usize, usize) {
+        let index = self.index.lock();
+        (index.num_queries(), index.num_groups())
+    }
+
+    /// Compares every count the pod index holds with a recount from the bound pods.
+    ///
+    /// # Errors
+    /// The first difference (a bug in the index's upkeep).
+    pub fn verify_pod_index(&self) -> Result<(), String> {
+        self.index.lock().verify(&self.nodes, &self.pods, &self.namespaces)
     }
 
     /// Number of nodes.
@@ -683,11 +747,6 @@ impl Cluster {
         }
         Ok(())
     }
-}
-
-/// Whether `pod` has required pod anti-affinity terms (upstream `podWithRequiredAntiAffinity`).
-fn has_required_anti_affinity(pod: &Pod) -> bool {
-    pod.pod_anti_affinity.as_ref().is_some_and(|a| !a.required.is_empty())
 }
 
 /// Upstream `utilnode.GetZoneKey`: region and zone labels joined (empty when both are unset).

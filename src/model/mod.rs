@@ -7,6 +7,7 @@ pub mod labels;
 pub mod node;
 pub mod pdb;
 pub mod pod;
+pub mod pod_index;
 pub mod policy;
 pub mod resources;
 pub mod selection;
@@ -24,4 +25,5 @@ pub use pod::{
     PreemptionPolicy, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,
 };
 pub use pod::{Owner, OwnerReference};
+pub use pod_index::{DomainCounts, NO_DOMAIN, NamespaceScope, PodQuery, TermGroup, TermKind, TopologyView};
 pub use resources::Resources;

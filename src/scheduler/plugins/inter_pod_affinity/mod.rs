@@ -8,8 +8,10 @@
 //! topology domain is a node label value of the term's `topologyKey`, and nodes without the key
 //! belong to no domain. Terminating pods count like any other pod, as upstream.
 //!
-//! PreFilter and PreScore do the per-pod work once per cycle (walking only the pods that can
-//! matter) and leave per-domain tallies in the `CycleState`; Filter and Score are lookups.
+//! PreFilter and PreScore do the per-pod work once per cycle and leave per-domain tallies in the
+//! `CycleState`; Filter and Score are lookups of the node's domain ids. The tallies come from the
+//! cluster's pod index (matching pods per domain, existing pods' terms grouped by identical
+//! term), so a cycle costs O(distinct terms × domains), not O(pods).
 
 mod filtering;
 mod scoring;
@@ -172,7 +174,7 @@ impl ScorePlugin for InterPodAffinity {
     /// NormalizeScore).
     fn score(&self, state: &CycleState, _: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
         match state.read::<scoring::PreScoreState>(PRE_SCORE_KEY) {
-            Some(s) => Ok(scoring::score(s, &node.node.labels)),
+            Some(s) => Ok(scoring::score(s, node.id)),
             None => {
                 Err(Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState: not found")))
             }
@@ -186,8 +188,10 @@ impl ScorePlugin for InterPodAffinity {
     /// Upstream `NormalizeScore`: min-max scaling to 0..=100 over the scored nodes.
     fn normalize_score(&self, state: &CycleState, _: &Pod, scores: &mut [i64]) -> Status {
         match state.read::<scoring::PreScoreState>(PRE_SCORE_KEY) {
-            Some(s) => {
-                scoring::normalize(s.topology_score.is_empty(), scores);
+            Some(_) => {
+                // PreScore leaves a state only when some existing pod contributed, so upstream's
+                // score map is never empty here.
+                scoring::normalize(false, scores);
                 Status::success()
             }
             None => Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState: not found")),
