@@ -104,6 +104,34 @@ pub trait FilterPlugin: Plugin {
     /// otherwise.
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Status;
 
+    /// [`FilterPlugin::filter`] on node `id` of `cluster` (the default looks the node up and calls
+    /// it). The runner's Filter loop calls this; a plugin that decides from the node's id alone
+    /// (PodTopologySpread and InterPodAffinity read the node's topology domains by id) overrides
+    /// it to leave the node's `NodeInfo` untouched, which saves a cache miss per node.
+    fn filter_node(&self, state: &CycleState, pod: &Pod, id: NodeId, cluster: &Cluster) -> Status {
+        self.filter(state, pod, cluster.node(id), cluster)
+    }
+
+    /// [`FilterPlugin::filter_node`] on each node of `ids`, into `out` (same length): [`PASS`]
+    /// where the node passes, else the index in `statuses` of the status Filter returns
+    /// ([`intern_status`] adds it once). The runner hands a plugin without a NodeHot condition
+    /// the nodes that meet every other condition in chunks; plugins override this to read their
+    /// cycle state once per chunk rather than once per node. The default calls `filter_node`.
+    fn filter_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        ids: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [u32],
+        statuses: &mut Vec<Status>,
+    ) {
+        for (o, id) in out.iter_mut().zip(ids) {
+            let s = self.filter_node(state, pod, *id, cluster);
+            *o = if s.is_success() { PASS } else { intern_status(statuses, s) };
+        }
+    }
+
     /// False when Filter passes every node for this pod whatever the node (NodeName for a pod
     /// without `spec.nodeName`): the runner then leaves the plugin out of the per-node loop, which
     /// changes no decision.
@@ -120,6 +148,21 @@ pub trait FilterPlugin: Plugin {
     /// never looser: a node that meets it must pass `filter`.
     fn fast_filter(&self, _state: &CycleState, _pod: &Pod) -> Option<FastFilter> {
         None
+    }
+}
+
+/// The verdict of [`FilterPlugin::filter_nodes`] for a node that passes.
+pub const PASS: u32 = u32::MAX;
+
+/// The index of `status` in `statuses`, adding it when no equal status is there yet (for
+/// [`FilterPlugin::filter_nodes`]).
+pub fn intern_status(statuses: &mut Vec<Status>, status: Status) -> u32 {
+    match statuses.iter().rposition(|s| runner::same_status(s, &status)) {
+        Some(k) => k as u32,
+        None => {
+            statuses.push(status);
+            statuses.len() as u32 - 1
+        }
     }
 }
 

@@ -20,7 +20,8 @@ use rand::{Rng, RngExt};
 use super::post_filter::post_filter;
 use super::profile::Profile;
 use super::{
-    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterResult, Status,
+    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PASS, PostFilterResult,
+    Status,
 };
 use crate::model::{Cluster, NodeId, Pod};
 
@@ -79,7 +80,11 @@ pub struct CycleResult {
     pub outcome: CycleOutcome,
     /// Nodes that passed Filter, in evaluation order.
     pub feasible: Vec<NodeId>,
-    /// Rejected nodes with the status that rejected them (tagged with the plugin).
+    /// Rejected nodes with the status that rejected them (tagged with the plugin), in evaluation
+    /// order. Filled when it is read: when the pod fits nowhere (the FitError message,
+    /// preemption), when scores are recorded, and when a Filter plugin errs; a scheduled pod's
+    /// cycle without recorded scores leaves it empty (the Filter loop notes rejections compactly
+    /// and drops them).
     pub rejected: Vec<(NodeId, Status)>,
     /// Scores, when the cycle was asked to record them (and more than one node was feasible).
     pub scores: Option<ScoreTable>,
@@ -360,8 +365,9 @@ fn run_pre_filter(
 
 /// Upstream `findNodesThatFitPod` / `findNodesThatPassFilters`: Filter over the PreFilterResult's
 /// nodes (if any) from the rotating start index, stopping after `numFeasibleNodesToFind`
-/// feasible nodes; the nominated node first. Fills `result.feasible` and `result.rejected`;
-/// `Break` when the cycle is decided (nominated node chosen, or a Filter error).
+/// feasible nodes; the nominated node first. Fills `result.feasible`, and `result.rejected` when
+/// no node is feasible, scores are recorded or a Filter plugin erred; `Break` when the cycle is
+/// decided (nominated node chosen, or a Filter error).
 #[allow(clippy::too_many_arguments)]
 fn find_nodes_that_pass_filters(
     profile: &Profile,
@@ -414,14 +420,21 @@ fn find_nodes_that_pass_filters(
         }
     }
     let start = state.next_start_node_index;
-    match filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, timed) {
+    let mut rejections = Rejections::default();
+    let outcome =
+        filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, &mut rejections, timed);
+    match outcome {
         Ok(processed) => state.next_start_node_index = (start + processed) % all.len(),
         Err((processed, s)) => {
+            rejections.write_to(&mut result.rejected);
             result.outcome =
                 CycleOutcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
             state.next_start_node_index = (start + processed) % all.len();
             return ControlFlow::Break(());
         }
+    }
+    if result.feasible.is_empty() || opts.record_scores {
+        rejections.write_to(&mut result.rejected);
     }
     // The status of the nodes the PreFilterResult left out, first among the rejections; built
     // only when a report needs it (no feasible node, or scores recorded).
@@ -429,6 +442,103 @@ fn find_nodes_that_pass_filters(
         reject_absent(cluster, &candidates, &pre.plugins_with_nodes, result);
     }
     ControlFlow::Continue(())
+}
+
+/// The Filter loop's rejections, noted compactly: each rejected node with the index of its status
+/// among the distinct statuses seen (a cycle usually rejects thousands of nodes with a handful of
+/// statuses, and a scheduled pod's rejections are never read).
+#[derive(Default)]
+struct Rejections {
+    statuses: Vec<Status>,
+    nodes: Vec<(NodeId, u32)>,
+    /// Callers' keys of statuses already in `statuses` ([`Rejections::push_keyed`]).
+    keys: Vec<(u64, u32)>,
+}
+
+impl Rejections {
+    /// Notes that `status` rejected `id`.
+    #[inline]
+    fn push(&mut self, id: NodeId, status: Status) {
+        let k = match self.statuses.iter().rposition(|s| same_status(s, &status)) {
+            Some(k) => k,
+            None => {
+                self.statuses.push(status);
+                self.statuses.len() - 1
+            }
+        };
+        self.nodes.push((id, k as u32));
+    }
+
+    /// Notes that the status with `key` (a caller's name for it) rejected `id`; `make` builds the
+    /// status the first time `key` is seen.
+    #[inline]
+    fn push_keyed(&mut self, id: NodeId, key: u64, make: impl FnOnce() -> Status) {
+        let k = match self.keys.iter().find(|(x, _)| *x == key) {
+            Some((_, k)) => *k,
+            None => {
+                let s = make();
+                let k = match self.statuses.iter().rposition(|x| same_status(x, &s)) {
+                    Some(k) => k as u32,
+                    None => {
+                        self.statuses.push(s);
+                        self.statuses.len() as u32 - 1
+                    }
+                };
+                self.keys.push((key, k));
+                k
+            }
+        };
+        self.nodes.push((id, k));
+    }
+
+    /// Appends the rejections, in evaluation order, to `out`.
+    fn write_to(&self, out: &mut Vec<(NodeId, Status)>) {
+        out.reserve(self.nodes.len());
+        out.extend(self.nodes.iter().map(|(id, k)| (*id, self.statuses[*k as usize].clone())));
+    }
+}
+
+/// Whether two statuses are equal, comparing the (usually `'static`) reason strings by address
+/// before content.
+#[inline]
+pub(crate) fn same_status(a: &Status, b: &Status) -> bool {
+    let same_str = |x: &str, y: &str| (std::ptr::eq(x.as_ptr(), y.as_ptr()) && x.len() == y.len()) || x == y;
+    a.code == b.code
+        && same_str(a.plugin, b.plugin)
+        && a.reasons.len() == b.reasons.len()
+        && a.reasons.iter().zip(&b.reasons).all(|(x, y)| same_str(x, y))
+}
+
+/// Most nodes handed to a plugin's [`FilterPlugin::filter_nodes`] at once.
+const CHUNK: usize = 128;
+
+/// Every Filter plugin of `filters` on node `id`, in order, until one rejects it: `None` when
+/// all pass, else the rejecting status tagged with its plugin.
+fn exact_filter(
+    cs: &CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    id: NodeId,
+    filters: &[(&'static str, &dyn FilterPlugin)],
+    timed: bool,
+    in_plugins: &mut std::time::Duration,
+) -> Option<Status> {
+    for (name, f) in filters {
+        let status = if timed {
+            let t = std::time::Instant::now();
+            let s = f.filter_node(cs, pod, id, cluster);
+            let d = t.elapsed();
+            *in_plugins += d;
+            super::timing::add("Filter", name, d);
+            s
+        } else {
+            f.filter_node(cs, pod, id, cluster)
+        };
+        if !status.is_success() {
+            return Some(status.with_plugin(name));
+        }
+    }
+    None
 }
 
 /// The Filter loop: `candidates` from the rotating `start`, wrapping once, until `to_find`
@@ -445,6 +555,7 @@ fn filter_nodes(
     to_find: usize,
     filters: &[(&'static str, &dyn FilterPlugin)],
     result: &mut CycleResult,
+    rejections: &mut Rejections,
     timed: bool,
 ) -> Result<usize, (usize, Status)> {
     let mut fast = FastFilter::default();
@@ -465,39 +576,92 @@ fn filter_nodes(
     result.feasible.reserve(to_find.min(n));
     // Candidates from the rotating start, wrapping once (`(start + i) % n` without a division).
     let first = start % n.max(1);
-    let rotated = candidates[first..].iter().chain(&candidates[..first]);
-    for &id in rotated {
-        if result.feasible.len() >= to_find {
-            break;
-        }
-        processed += 1;
-        let admitted = fast.admits(&hot[id as usize]);
-        if admitted && slow.is_empty() {
-            result.feasible.push(id);
-            continue;
-        }
-        let info = cluster.node(id);
-        let mut failed: Option<Status> = None;
-        for (name, f) in if admitted { &slow[..] } else { filters } {
-            let status = if timed {
-                let t = std::time::Instant::now();
-                let s = f.filter(cs, pod, info, cluster);
-                let d = t.elapsed();
-                in_plugins += d;
-                super::timing::add("Filter", name, d);
-                s
-            } else {
-                f.filter(cs, pod, info, cluster)
-            };
-            if !status.is_success() {
-                failed = Some(status.with_plugin(name));
+    let mut rotated = candidates[first..].iter().chain(&candidates[..first]).copied();
+    if slow.is_empty() {
+        for id in rotated {
+            if result.feasible.len() >= to_find {
                 break;
             }
+            processed += 1;
+            if fast.admits(&hot[id as usize]) {
+                result.feasible.push(id);
+                continue;
+            }
+            match exact_filter(cs, pod, cluster, id, filters, timed, &mut in_plugins) {
+                None => result.feasible.push(id),
+                Some(s) if s.code == Code::Error => return Err((processed, s)),
+                Some(s) => rejections.push(id, s),
+            }
         }
-        match failed {
-            None => result.feasible.push(id),
-            Some(s) if s.code == Code::Error => return Err((processed, s)),
-            Some(s) => result.rejected.push((id, s)),
+    } else {
+        // The plugins without a NodeHot condition take the nodes that meet the others' in
+        // chunks ([`FilterPlugin::filter_nodes`]); a node then passes when every one of them
+        // passes it, or is rejected by the first (in profile order) that does not. Nodes that
+        // miss a NodeHot condition run every plugin in order, for the exact status. A chunk never
+        // holds more nodes than are still sought (at least 16), and Filter has no side effects,
+        // so nodes evaluated past the last one needed change nothing.
+        let mut chunk: Vec<NodeId> = Vec::with_capacity(CHUNK);
+        let mut admitted: Vec<bool> = Vec::with_capacity(CHUNK);
+        let mut admitted_ids: Vec<NodeId> = Vec::with_capacity(CHUNK);
+        let mut verdicts: Vec<Vec<u32>> = vec![Vec::with_capacity(CHUNK); slow.len()];
+        let mut tables: Vec<Vec<Status>> = vec![Vec::new(); slow.len()];
+        'chunks: loop {
+            let wanted = to_find.saturating_sub(result.feasible.len()).clamp(16, CHUNK);
+            chunk.clear();
+            chunk.extend(rotated.by_ref().take(wanted));
+            if chunk.is_empty() {
+                break;
+            }
+            admitted.clear();
+            admitted_ids.clear();
+            for &id in &chunk {
+                let ok = fast.admits(&hot[id as usize]);
+                admitted.push(ok);
+                if ok {
+                    admitted_ids.push(id);
+                }
+            }
+            for (p, (name, f)) in slow.iter().enumerate() {
+                verdicts[p].clear();
+                verdicts[p].resize(admitted_ids.len(), PASS);
+                let t = timed.then(std::time::Instant::now);
+                f.filter_nodes(cs, pod, &admitted_ids, cluster, &mut verdicts[p], &mut tables[p]);
+                if let Some(t) = t {
+                    let d = t.elapsed();
+                    in_plugins += d;
+                    super::timing::add("Filter", name, d);
+                }
+            }
+            let mut k = 0;
+            for (&id, &ok) in chunk.iter().zip(&admitted) {
+                if result.feasible.len() >= to_find {
+                    break 'chunks;
+                }
+                processed += 1;
+                if !ok {
+                    match exact_filter(cs, pod, cluster, id, filters, timed, &mut in_plugins) {
+                        None => result.feasible.push(id),
+                        Some(s) if s.code == Code::Error => return Err((processed, s)),
+                        Some(s) => rejections.push(id, s),
+                    }
+                    continue;
+                }
+                let a = k;
+                k += 1;
+                match (0..slow.len()).find(|p| verdicts[*p][a] != PASS) {
+                    None => result.feasible.push(id),
+                    Some(p) => {
+                        let v = verdicts[p][a];
+                        let status = &tables[p][v as usize];
+                        if status.code == Code::Error {
+                            return Err((processed, status.clone().with_plugin(slow[p].0)));
+                        }
+                        rejections.push_keyed(id, (p as u64) << 32 | u64::from(v), || {
+                            status.clone().with_plugin(slow[p].0)
+                        });
+                    }
+                }
+            }
         }
     }
     if let Some(t) = loop_start

@@ -7,7 +7,7 @@
 //! `satisfyExistingPodsAntiAffinity` and `Filter`, in that order and with the same reasons and codes.
 
 use super::terms::{DomainTally, NamespaceLabels, pod_parse_error, term_matches};
-use crate::model::{Cluster, NodeInfo, Pod, PodAffinityTerm, PodQuery, TermKind, TopologyView};
+use crate::model::{Cluster, NodeId, Pod, PodAffinityTerm, PodQuery, TermKind, TopologyView};
 use crate::scheduler::framework::Status;
 
 /// Filter reason when existing pods' required anti-affinity rejects the node (Unschedulable).
@@ -114,13 +114,13 @@ pub(crate) fn pre_filter(pod: &Pod, cluster: &Cluster) -> Result<Option<PreFilte
 /// node and a matching pod in the node's domain; when some domain lacks one, the node still
 /// passes if no pod anywhere matched (the affinity tally is empty) and the pod matches all its
 /// own terms, so the first pod of a self-affine group can land.
-fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> bool {
+fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, id: NodeId) -> bool {
     let mut pods_exist = true;
     for (t, topo) in required_affinity(pod).iter().zip(&s.affinity_topologies) {
-        if topo.domain(node.id).is_none() {
+        if topo.domain(id).is_none() {
             return false;
         }
-        if s.affinity.get_for_node(&t.topology_key, node.id) <= 0 {
+        if s.affinity.get_for_node(&t.topology_key, id) <= 0 {
             pods_exist = false;
         }
     }
@@ -129,30 +129,50 @@ fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> boo
 
 /// Upstream `satisfyPodAntiAffinity`: no pod matching a required anti-affinity term in the node's
 /// domain of that term.
-fn satisfies_pod_anti_affinity(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> bool {
+fn satisfies_pod_anti_affinity(s: &PreFilterState, pod: &Pod, id: NodeId) -> bool {
     if s.anti_affinity.is_empty() {
         return true;
     }
-    !required_anti_affinity(pod).iter().any(|t| s.anti_affinity.get_for_node(&t.topology_key, node.id) > 0)
+    !required_anti_affinity(pod).iter().any(|t| s.anti_affinity.get_for_node(&t.topology_key, id) > 0)
 }
 
 /// Upstream `satisfyExistingPodsAntiAffinity`: the node lies in no domain where an existing pod's
 /// required anti-affinity selects the incoming pod.
-fn satisfies_existing_pods_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> bool {
-    !s.existing_anti_affinity.any_positive_at(node.id)
+fn satisfies_existing_pods_anti_affinity(s: &PreFilterState, id: NodeId) -> bool {
+    !s.existing_anti_affinity.any_positive_at(id)
 }
 
 /// Filter, in upstream's order: required affinity (UnschedulableAndUnresolvable), required
 /// anti-affinity (Unschedulable), existing pods' anti-affinity (Unschedulable).
-pub(crate) fn filter(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> Status {
-    if !satisfies_pod_affinity(s, pod, node) {
-        return Status::unresolvable(ERR_REASON_AFFINITY_RULES_NOT_MATCH);
+pub(crate) fn filter(s: &PreFilterState, pod: &Pod, id: NodeId) -> Status {
+    match verdict(s, pod, id) {
+        None => Status::success(),
+        Some(k) => rejection(k),
     }
-    if !satisfies_pod_anti_affinity(s, pod, node) {
-        return Status::unschedulable(ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH);
+}
+
+/// Filter's verdict on node `id`: `None` when it passes, else which check (in upstream's order)
+/// rejects it: 0 required affinity, 1 required anti-affinity, 2 existing pods' anti-affinity
+/// (see [`rejection`]).
+#[inline]
+pub(crate) fn verdict(s: &PreFilterState, pod: &Pod, id: NodeId) -> Option<usize> {
+    if !satisfies_pod_affinity(s, pod, id) {
+        return Some(0);
     }
-    if !satisfies_existing_pods_anti_affinity(s, node) {
-        return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH);
+    if !satisfies_pod_anti_affinity(s, pod, id) {
+        return Some(1);
     }
-    Status::success()
+    if !satisfies_existing_pods_anti_affinity(s, id) {
+        return Some(2);
+    }
+    None
+}
+
+/// The status of a [`verdict`]'s check.
+pub(crate) fn rejection(check: usize) -> Status {
+    match check {
+        0 => Status::unresolvable(ERR_REASON_AFFINITY_RULES_NOT_MATCH),
+        1 => Status::unschedulable(ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH),
+        _ => Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH),
+    }
 }

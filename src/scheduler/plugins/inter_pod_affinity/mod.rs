@@ -26,7 +26,8 @@ pub use filtering::{
 
 use crate::model::{Cluster, NodeId, NodeInfo, Pod};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin, ScorePlugin, Status,
+    CycleState, FilterPlugin, PASS, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin, ScorePlugin,
+    Status, intern_status,
 };
 
 /// Upstream name.
@@ -137,10 +138,39 @@ impl PreFilterPlugin for InterPodAffinity {
 
 impl FilterPlugin for InterPodAffinity {
     /// Upstream `Filter`; an Error when PreFilter did not run (as upstream's missing state).
-    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
+    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Status {
+        self.filter_node(state, pod, node.id, cluster)
+    }
+
+    /// [`FilterPlugin::filter`] from the node's id (its domains), without its `NodeInfo`.
+    fn filter_node(&self, state: &CycleState, pod: &Pod, id: NodeId, _: &Cluster) -> Status {
         match state.read::<filtering::PreFilterState>(PRE_FILTER_KEY) {
-            Some(s) => filtering::filter(s, pod, node),
+            Some(s) => filtering::filter(s, pod, id),
             None => Status::error(format!("error reading {PRE_FILTER_KEY:?} from cycleState")),
+        }
+    }
+
+    /// [`FilterPlugin::filter_node`] over a chunk of nodes, reading the state once.
+    fn filter_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        ids: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [u32],
+        statuses: &mut Vec<Status>,
+    ) {
+        let Some(s) = state.read::<filtering::PreFilterState>(PRE_FILTER_KEY) else {
+            let e = intern_status(statuses, self.filter_node(state, pod, 0, cluster));
+            out.fill(e);
+            return;
+        };
+        let mut seen: [Option<u32>; 3] = [None; 3];
+        for (o, id) in out.iter_mut().zip(ids) {
+            *o = match filtering::verdict(s, pod, *id) {
+                None => PASS,
+                Some(k) => *seen[k].get_or_insert_with(|| intern_status(statuses, filtering::rejection(k))),
+            };
         }
     }
 }
@@ -179,6 +209,26 @@ impl ScorePlugin for InterPodAffinity {
                 Err(Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState: not found")))
             }
         }
+    }
+
+    /// [`ScorePlugin::score`] of each node from its id (its domains), without its `NodeInfo`.
+    fn score_nodes(
+        &self,
+        state: &CycleState,
+        _: &Pod,
+        nodes: &[NodeId],
+        _: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let Some(s) = state.read::<scoring::PreScoreState>(PRE_SCORE_KEY) else {
+            return Err(Status::error(format!(
+                "failed to read {PRE_SCORE_KEY:?} from cycleState: not found"
+            )));
+        };
+        for (o, id) in out.iter_mut().zip(nodes) {
+            *o = scoring::score(s, *id);
+        }
+        Ok(())
     }
 
     fn has_normalize(&self) -> bool {

@@ -123,20 +123,74 @@ impl FilterPlugin for PodTopologySpread {
     /// Per hard constraint: the node must carry the key (else UnschedulableAndUnresolvable), and
     /// `count[node's domain] + selfMatch − globalMin` must not exceed `maxSkew` (else
     /// Unschedulable).
-    fn filter(&self, state: &CycleState, _: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
+    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Status {
+        self.filter_node(state, pod, node.id, cluster)
+    }
+
+    /// [`FilterPlugin::filter`] from the node's id (its domains), without its `NodeInfo`.
+    fn filter_node(&self, state: &CycleState, _: &Pod, id: NodeId, _: &Cluster) -> Status {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
             return Status::error(format!("reading {PRE_FILTER_STATE_KEY:?} from cycleState: not found"));
         };
-        for (i, c) in s.constraints.iter().enumerate() {
-            let Some(d) = s.topos[i].domain(node.id) else {
-                return Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
+        match s.verdict(id) {
+            Verdict::Pass => Status::success(),
+            Verdict::MissingKey => Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH),
+            Verdict::Skewed => Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH),
+        }
+    }
+
+    /// [`FilterPlugin::filter_node`] over a chunk of nodes, reading the state once.
+    fn filter_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        ids: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [u32],
+        statuses: &mut Vec<Status>,
+    ) {
+        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
+            let e = intern_status(statuses, self.filter_node(state, pod, 0, cluster));
+            out.fill(e);
+            return;
+        };
+        let mut missing = None;
+        let mut skewed = None;
+        for (o, id) in out.iter_mut().zip(ids) {
+            *o = match s.verdict(*id) {
+                Verdict::Pass => PASS,
+                Verdict::MissingKey => *missing.get_or_insert_with(|| {
+                    intern_status(statuses, Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH))
+                }),
+                Verdict::Skewed => *skewed.get_or_insert_with(|| {
+                    intern_status(statuses, Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH))
+                }),
             };
-            let match_num = s.match_num[i].get(d as usize).copied().unwrap_or(0);
-            let skew = match_num + s.self_match_num[i] - s.min_match_num[i];
-            if skew > c.max_skew {
-                return Status::unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
+        }
+    }
+}
+
+/// Filter's verdict on a node.
+enum Verdict {
+    Pass,
+    /// The node lacks a constraint's key (checked constraint by constraint, in order).
+    MissingKey,
+    /// Placing the pod would exceed a constraint's `maxSkew`.
+    Skewed,
+}
+
+impl PreFilterState {
+    /// Per constraint in order: the node must carry the key, and `count[node's domain] +
+    /// selfMatch − globalMin` must not exceed `maxSkew`.
+    #[inline]
+    fn verdict(&self, id: NodeId) -> Verdict {
+        for (i, c) in self.constraints.iter().enumerate() {
+            let Some(d) = self.topos[i].domain(id) else { return Verdict::MissingKey };
+            let match_num = self.match_num[i].get(d as usize).copied().unwrap_or(0);
+            if match_num + self.self_match_num[i] - self.min_match_num[i] > c.max_skew {
+                return Verdict::Skewed;
             }
         }
-        Status::success()
+        Verdict::Pass
     }
 }

@@ -39,8 +39,8 @@ use crate::model::{
 };
 use crate::names::{LABEL_HOSTNAME, LABEL_ZONE};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin,
-    ScorePlugin, Status,
+    CycleState, FilterPlugin, MAX_NODE_SCORE, PASS, Plugin, PreFilterOutcome, PreFilterPlugin,
+    PreScorePlugin, ScorePlugin, Status, intern_status,
 };
 use crate::scheduler::plugins::node_affinity::required_matches;
 

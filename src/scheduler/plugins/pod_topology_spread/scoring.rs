@@ -136,6 +136,33 @@ impl PreScorePlugin for PodTopologySpread {
     }
 }
 
+fn pre_score_state(state: &CycleState) -> Result<&PreScoreState, Status> {
+    state.read::<PreScoreState>(PRE_SCORE_STATE_KEY).ok_or_else(|| {
+        Status::error(format!("error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"))
+    })
+}
+
+impl PreScoreState {
+    /// Upstream `Score` of node `id`: `round(Σ count · weight + (maxSkew − 1))` over the
+    /// constraints whose key the node carries; 0 for an ignored node.
+    fn score(&self, id: NodeId) -> i64 {
+        if self.require_all_topologies && !has_all_keys(&self.topos, id) {
+            return 0;
+        }
+        let mut score = 0.0;
+        for (i, c) in self.constraints.iter().enumerate() {
+            let Some(d) = self.topos[i].domain(id) else { continue };
+            let count = if c.is_hostname {
+                node_count(&self.host_counts[i], id)
+            } else {
+                self.pod_counts[i].get(d as usize).copied().unwrap_or(0)
+            };
+            score += score_for_count(count, c.max_skew, self.weights[i]);
+        }
+        score.round() as i64
+    }
+}
+
 /// The per-domain counts of PreScore's node-by-node case (upstream's loop over all nodes):
 /// nodes that carry every key (under `require_all`), for the domains in `present`, where each
 /// constraint's inclusion policies admit the node.
@@ -172,26 +199,23 @@ impl ScorePlugin for PodTopologySpread {
     /// `round(Σ count · weight + (maxSkew − 1))` over the constraints whose key the node carries;
     /// the hostname constraint counts the node's own matching pods. Ignored nodes score 0.
     fn score(&self, state: &CycleState, _: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
-        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) else {
-            return Err(Status::error(format!(
-                "error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"
-            )));
-        };
-        let id = node.id;
-        if s.require_all_topologies && !has_all_keys(&s.topos, id) {
-            return Ok(0);
+        Ok(pre_score_state(state)?.score(node.id))
+    }
+
+    /// [`ScorePlugin::score`] of each node from its id (its domains), without its `NodeInfo`.
+    fn score_nodes(
+        &self,
+        state: &CycleState,
+        _: &Pod,
+        nodes: &[NodeId],
+        _: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let s = pre_score_state(state)?;
+        for (o, id) in out.iter_mut().zip(nodes) {
+            *o = s.score(*id);
         }
-        let mut score = 0.0;
-        for (i, c) in s.constraints.iter().enumerate() {
-            let Some(d) = s.topos[i].domain(id) else { continue };
-            let count = if c.is_hostname {
-                node_count(&s.host_counts[i], id)
-            } else {
-                s.pod_counts[i].get(d as usize).copied().unwrap_or(0)
-            };
-            score += score_for_count(count, c.max_skew, s.weights[i]);
-        }
-        Ok(score.round() as i64)
+        Ok(())
     }
 
     fn has_normalize(&self) -> bool {
