@@ -14,6 +14,8 @@
 //! term), so a cycle costs O(distinct terms × domains), not O(pods).
 
 mod filtering;
+#[cfg(test)]
+pub(crate) mod reference;
 mod scoring;
 mod terms;
 

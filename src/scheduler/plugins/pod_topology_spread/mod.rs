@@ -26,6 +26,8 @@
 //! soft ones (`scoring.go`), `tests.rs` the unit tests.
 
 mod filtering;
+#[cfg(test)]
+pub(crate) mod reference;
 mod scoring;
 #[cfg(test)]
 mod tests;
