@@ -142,7 +142,7 @@ impl std::ops::Deref for NodeSpecMut<'_> {
 
 impl std::ops::DerefMut for NodeSpecMut<'_> {
     fn deref_mut(&mut self) -> &mut Node {
-        &mut Arc::make_mut(&mut self.cluster.nodes[self.id as usize]).node
+        Arc::make_mut(&mut Arc::make_mut(&mut self.cluster.nodes[self.id as usize]).node)
     }
 }
 
@@ -154,12 +154,15 @@ impl Drop for NodeSpecMut<'_> {
 }
 
 /// A node with the aggregate state of the pods bound to it (upstream `framework.NodeInfo`).
+///
+/// The node's spec and image sizes sit behind `Arc`s, so a copy (preemption's dry run works on a
+/// copy of one node) costs a few small vectors, not the node's labels and images.
 #[derive(Clone, Debug)]
 pub struct NodeInfo {
     /// The node's id in its [`Cluster`] (plugins look its topology domains up by it).
     pub id: NodeId,
     /// The node.
-    pub node: Node,
+    pub node: Arc<Node>,
     /// Pods bound to the node, in binding order.
     pub pods: Vec<PodId>,
     /// Σ effective requests of the bound pods (Filter's view).
@@ -170,12 +173,67 @@ pub struct NodeInfo {
     pub used_ports: Vec<HostPort>,
     /// Image name (as the node reports it) → size in bytes, from `status.images` (the first
     /// entry of a name wins).
-    pub image_sizes: BTreeMap<String, i64>,
+    pub image_sizes: Arc<BTreeMap<String, i64>>,
     /// Milli-GPU free on each of the node's GPU devices (1000 each when idle; one per
     /// `nvidia.com/gpu` of allocatable).
     pub gpu_left: Vec<u32>,
     /// The node was deleted: its id stays (ids are never reused) but it is in no list.
     pub removed: bool,
+}
+
+impl NodeInfo {
+    /// Adds pod `id` (`pod`) to the node's sums: its requests, non-zero requests and host ports,
+    /// and for a GPU pod the devices `gpus`, or when `None` the default choice
+    /// ([`super::gpu::GpuShare::best_devices`]; none when no device fits). Returns the devices
+    /// taken (empty for a pod without GPUs). [`Cluster::bind`] and preemption's dry run both
+    /// add pods this way.
+    ///
+    /// # Errors
+    /// `gpus` names a device without room for the pod (nothing is changed).
+    pub fn add_pod(&mut self, id: PodId, pod: &Pod, gpus: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
+        let mut devices = Vec::new();
+        if let Some(g) = super::gpu::pod_gpu(pod) {
+            devices = gpus.or_else(|| g.best_devices(&self.gpu_left)).unwrap_or_default();
+            if let Some(d) =
+                devices.iter().find(|d| self.gpu_left.get(**d as usize).is_none_or(|l| *l < g.milli))
+            {
+                return Err(format!(
+                    "pod {id} given GPU {d} of node {} without {} milli free",
+                    self.node.name, g.milli
+                ));
+            }
+            for d in &devices {
+                self.gpu_left[*d as usize] -= g.milli;
+            }
+        }
+        self.pods.push(id);
+        self.requested.add(&pod.requests);
+        self.requested.pods += 1;
+        self.non_zero_requested.add(&pod.non_zero_requests);
+        self.used_ports.extend(host_ports(pod));
+        Ok(devices)
+    }
+
+    /// Takes pod `id` (`pod`, holding GPU devices `gpus`) off the node's sums: the inverse of
+    /// [`NodeInfo::add_pod`].
+    pub fn remove_pod(&mut self, id: PodId, pod: &Pod, gpus: &[u8]) {
+        if let Some(g) = super::gpu::pod_gpu(pod) {
+            for d in gpus {
+                self.gpu_left[*d as usize] += g.milli;
+            }
+        }
+        if let Some(i) = self.pods.iter().position(|x| *x == id) {
+            self.pods.remove(i);
+        }
+        self.requested.sub(&pod.requests);
+        self.requested.pods -= 1;
+        self.non_zero_requested.sub(&pod.non_zero_requests);
+        for hp in host_ports(pod) {
+            if let Some(i) = self.used_ports.iter().position(|x| *x == hp) {
+                self.used_ports.remove(i);
+            }
+        }
+    }
 }
 
 /// All nodes and pods of one run. Plugins read it; only the engine changes it, through
@@ -258,12 +316,12 @@ impl Cluster {
         let labels = node.labels.clone();
         self.nodes.push(Arc::new(NodeInfo {
             id,
-            node,
+            node: Arc::new(node),
             pods: Vec::new(),
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             used_ports: Vec::new(),
-            image_sizes,
+            image_sizes: Arc::new(image_sizes),
             gpu_left: vec![super::gpu::GPU_MILLI; devices],
             removed: false,
         }));
@@ -313,7 +371,7 @@ impl Cluster {
     /// labels changed.
     pub fn set_node_labels(&mut self, id: NodeId, labels: super::labels::Labels) {
         let old_zone = zone_key(&self.nodes[id as usize].node);
-        Arc::make_mut(&mut self.nodes[id as usize]).node.labels = labels;
+        Arc::make_mut(&mut Arc::make_mut(&mut self.nodes[id as usize]).node).labels = labels;
         let zone = zone_key(&self.nodes[id as usize].node);
         if zone != old_zone && !self.nodes[id as usize].removed {
             for (_, ids) in &mut self.zones {
@@ -504,28 +562,11 @@ impl Cluster {
         if let Some(on) = slot {
             return Err(SimError::Internal(format!("pod {pod} bound twice (already on node {on})")));
         }
-        *slot = Some(node);
         let p = &self.pods[pod as usize];
         let info = Arc::make_mut(&mut self.nodes[node as usize]);
-        if let Some(g) = super::gpu::pod_gpu(p) {
-            let devices = gpus.or_else(|| g.best_devices(&info.gpu_left)).unwrap_or_default();
-            for d in &devices {
-                let left =
-                    info.gpu_left.get_mut(*d as usize).filter(|l| **l >= g.milli).ok_or_else(|| {
-                        SimError::Internal(format!(
-                            "pod {pod} given GPU {d} of node {node} without {} milli free",
-                            g.milli
-                        ))
-                    })?;
-                *left -= g.milli;
-            }
-            self.pod_gpus[pod as usize] = devices;
-        }
-        info.pods.push(pod);
-        info.requested.add(&p.requests);
-        info.requested.pods += 1;
-        info.non_zero_requested.add(&p.non_zero_requests);
-        info.used_ports.extend(host_ports(p));
+        let devices = info.add_pod(pod, p, gpus).map_err(SimError::Internal)?;
+        *slot = Some(node);
+        self.pod_gpus[pod as usize] = devices;
         self.index.get_mut().pod_moved(p, node, 1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
         Ok(())
@@ -535,23 +576,8 @@ impl Cluster {
     pub fn unbind(&mut self, pod: PodId) -> Option<NodeId> {
         let node = self.pod_node[pod as usize].take()?;
         let p = &self.pods[pod as usize];
-        let info = Arc::make_mut(&mut self.nodes[node as usize]);
-        if let Some(g) = super::gpu::pod_gpu(p) {
-            for d in std::mem::take(&mut self.pod_gpus[pod as usize]) {
-                info.gpu_left[d as usize] += g.milli;
-            }
-        }
-        if let Some(i) = info.pods.iter().position(|x| *x == pod) {
-            info.pods.remove(i);
-        }
-        info.requested.sub(&p.requests);
-        info.requested.pods -= 1;
-        info.non_zero_requested.sub(&p.non_zero_requests);
-        for hp in host_ports(p) {
-            if let Some(i) = info.used_ports.iter().position(|x| *x == hp) {
-                info.used_ports.remove(i);
-            }
-        }
+        let devices = std::mem::take(&mut self.pod_gpus[pod as usize]);
+        Arc::make_mut(&mut self.nodes[node as usize]).remove_pod(pod, p, &devices);
         self.index.get_mut().pod_moved(p, node, -1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
         Some(node)
@@ -601,6 +627,11 @@ impl Cluster {
     /// node).
     pub fn pod_counts_per_node(&self, query: &PodQuery) -> Arc<Vec<u32>> {
         self.index.lock().per_node(query, &self.nodes, &self.pods, &self.namespaces)
+    }
+
+    /// Whether `pod` counts for `query` (its namespace labels as this cluster declares them).
+    pub fn pod_matches(&self, query: &PodQuery, pod: &Pod) -> bool {
+        query.matches(pod, &self.namespaces)
     }
 
     /// Calls `f` with every group of identical (anti-)affinity terms of `kind` that bound pods

@@ -43,6 +43,12 @@ impl CycleState {
             .and_then(|(_, v)| v.downcast_ref())
     }
 
+    /// The value stored under `key`, mutably, if it has type `T` (PreFilter extensions update
+    /// their state in preemption's dry run).
+    pub fn read_mut<T: Any>(&mut self, key: &'static str) -> Option<&mut T> {
+        self.entries.iter_mut().find(|(k, _)| *k == key).and_then(|(_, v)| v.downcast_mut())
+    }
+
     /// Clears everything, keeping the allocations for the next cycle.
     pub fn clear(&mut self) {
         self.entries.clear();

@@ -96,6 +96,34 @@ pub trait PreFilterPlugin: Plugin {
     fn reads_other_pods(&self) -> bool {
         false
     }
+
+    /// Upstream `PreFilterExtensions.RemovePod`: updates the state this plugin's PreFilter wrote
+    /// for `pod` to what PreFilter would compute with bound pod `removed` gone from `node` (the
+    /// node it is bound to in `cluster`, whose sums may already leave it out). Preemption's dry
+    /// run calls it, for plugins that [read other pods](PreFilterPlugin::reads_other_pods) and
+    /// did not skip, instead of recomputing PreFilter. The default (a state that reads no other
+    /// pod) changes nothing.
+    fn remove_pod(
+        &self,
+        _state: &mut CycleState,
+        _pod: &Pod,
+        _removed: PodId,
+        _node: &NodeInfo,
+        _cluster: &Cluster,
+    ) {
+    }
+
+    /// Upstream `PreFilterExtensions.AddPod`: the inverse of [`PreFilterPlugin::remove_pod`],
+    /// for pod `added` put (back) on `node`.
+    fn add_pod(
+        &self,
+        _state: &mut CycleState,
+        _pod: &Pod,
+        _added: PodId,
+        _node: &NodeInfo,
+        _cluster: &Cluster,
+    ) {
+    }
 }
 
 /// Filter: may the pod run on this node?

@@ -6,13 +6,18 @@
 //! plugins' pre-index algorithms (`pod_topology_spread/reference.rs`,
 //! `inter_pod_affinity/reference.rs`, which walk every pod as upstream does): the same PreFilter
 //! and PreScore skips, the same Filter status on every node (one by one and in chunks) and the
-//! same scores before and after NormalizeScore, under several plugin configurations. After each
-//! step the index also equals a full recount ([`Cluster::verify_pod_index`]).
+//! same scores before and after NormalizeScore, under several plugin configurations; and
+//! DefaultPreemption's victim selection on every node, with one dry-run state updated through
+//! the PreFilter extensions, gives the victims (or status) of the former algorithm (a copy of the
+//! cluster, victims unbound and rebound, PreFilter re-run at each check). After each step the
+//! index also equals a full recount ([`Cluster::verify_pod_index`]).
 
 use proptest::prelude::*;
 
+use super::default_preemption::{MSG_NO_VICTIMS, pod_fits_on_node, select_victims_on_nodes};
 use super::inter_pod_affinity::{InterPodAffinity, reference as ipa_ref};
 use super::pod_topology_spread::{PodTopologySpread, reference as spread_ref};
+use crate::model::PodId;
 use crate::model::{
     Cluster, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, Node, NodeId,
     NodeInclusionPolicy, OwnerReference, Pod, PodAffinity, PodAffinityTerm, Resources, SelectorKind, Taint,
@@ -20,6 +25,7 @@ use crate::model::{
     WhenUnsatisfiable, WorkloadSelector, simple_pod,
 };
 use crate::names::{LABEL_HOSTNAME, LABEL_ZONE};
+use crate::scheduler::framework::profile::{Profile, SchedulerConfig};
 use crate::scheduler::framework::{
     CycleState, FilterPlugin, PASS, PreFilterPlugin, PreScorePlugin, ScorePlugin, Status,
 };
@@ -161,6 +167,10 @@ struct PodSpec {
     tolerates: bool,
     /// Owned by ReplicaSet `rs-<app>` (PodTopologySpread's default constraints apply).
     owned: bool,
+    /// Priority (preemption takes lower ones).
+    priority: i32,
+    /// Cpu request, in units of 500m (nodes have 4 cpu).
+    cpu: i64,
 }
 
 fn pod_spec() -> impl Strategy<Value = PodSpec> {
@@ -170,10 +180,15 @@ fn pod_spec() -> impl Strategy<Value = PodSpec> {
         (prop::bool::weighted(0.25), 0u8..3, prop::bool::weighted(0.3)),
         prop::collection::vec(spread_spec(), 0..3),
         (terms(2), terms(3), weighted(3), weighted(3)),
-        (prop::option::weighted(0.2, 0u8..3), any::<bool>(), prop::bool::weighted(0.6)),
+        (prop::option::weighted(0.2, 0u8..3), any::<bool>(), prop::bool::weighted(0.6), 0i32..10, 0i64..6),
     )
         .prop_map(
-            |((other_ns, app, tier), spread, (req_aff, req_anti, pref_aff, pref_anti), (zs, tol, owned))| {
+            |(
+                (other_ns, app, tier),
+                spread,
+                (req_aff, req_anti, pref_aff, pref_anti),
+                (zs, tol, owned, priority, cpu),
+            )| {
                 PodSpec {
                     other_ns,
                     app,
@@ -186,13 +201,16 @@ fn pod_spec() -> impl Strategy<Value = PodSpec> {
                     zone_selector: zs,
                     tolerates: tol,
                     owned,
+                    priority,
+                    cpu,
                 }
             },
         )
 }
 
 fn pod(name: &str, s: &PodSpec) -> Pod {
-    let mut p = simple_pod(name, Resources::default());
+    let mut p = simple_pod(name, Resources { milli_cpu: 500 * s.cpu, ..Default::default() });
+    p.priority = s.priority;
     p.namespace = if s.other_ns { "other".into() } else { "default".into() };
     p.labels = labels(&[("app", &app(s.app))]);
     if s.tier {
@@ -316,7 +334,7 @@ fn node(name: &str, zone: Option<u8>, region: Option<u8>, host: bool, tainted: b
             vec![]
         },
         unschedulable: false,
-        allocatable: Resources { pods: 110, ..Default::default() },
+        allocatable: Resources { milli_cpu: 4000, memory: 1 << 34, pods: 110, ..Default::default() },
         capacity: Resources::default(),
         images: vec![],
     }
@@ -485,6 +503,54 @@ fn compare(
     Ok(all.iter().zip(&feasible).filter(|(_, f)| **f).map(|(id, _)| *id).collect())
 }
 
+/// Victim selection as it was before: on a copy of the cluster, victims unbound and rebound,
+/// PreFilter and Filter re-run from scratch at each check.
+fn reference_select_victims(
+    profile: &Profile,
+    pod: &Pod,
+    cluster: &Cluster,
+    node: NodeId,
+) -> Result<(Vec<PodId>, usize), Status> {
+    let mut work = cluster.clone();
+    let key =
+        |c: &Cluster, p: PodId| (std::cmp::Reverse(c.pod(p).priority), c.start_time(p).unwrap_or(i64::MAX));
+    let mut potential: Vec<PodId> =
+        work.node(node).pods.iter().copied().filter(|p| work.pod(*p).priority < pod.priority).collect();
+    if potential.is_empty() {
+        return Err(Status::unresolvable(MSG_NO_VICTIMS));
+    }
+    for &p in &potential {
+        work.unbind(p);
+    }
+    let status = pod_fits_on_node(profile, pod, &work, node);
+    if !status.is_success() {
+        return Err(status);
+    }
+    potential.sort_by_key(|p| key(&work, *p));
+    let mut victims = Vec::new();
+    for p in potential {
+        work.bind(p, node).expect("unbound above");
+        if !pod_fits_on_node(profile, pod, &work, node).is_success() {
+            work.unbind(p);
+            victims.push(p);
+        }
+    }
+    Ok((victims, 0))
+}
+
+/// Victim selection on every live node with one dry-run state against [`reference_select_victims`].
+fn compare_preemption(c: &Cluster, pod: &Pod) -> Result<(), TestCaseError> {
+    let config = SchedulerConfig::default_config(super::registry::in_tree());
+    let profile = config.profile("default-scheduler").expect("the default profile");
+    let nodes: Vec<NodeId> = c.node_order().to_vec();
+    let got = select_victims_on_nodes(profile, pod, c, &nodes, &[]);
+    for (n, got) in nodes.iter().zip(got) {
+        let want = reference_select_victims(profile, pod, c, *n);
+        prop_assert_eq!(got, want, "victims on {}", c.node(*n).node.name);
+    }
+    Ok(())
+}
+
 fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let mut c = start_cluster();
     let configs = configs();
@@ -500,6 +566,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Bind(s, n) if !live.is_empty() => {
                 let id = c.add_pod(pod(&format!("p{step}"), s));
                 c.bind(id, live[n % live.len()]).expect("new pod");
+                c.set_start_time(id, (n % 7) as i64);
                 bound.push(id);
             }
             Op::Unbind(k) if !bound.is_empty() => {
@@ -534,6 +601,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Namespace(a) => c.add_namespace("other", labels(&[("team", if *a { "a" } else { "b" })])),
             Op::Check(s) | Op::Schedule(s) => {
                 let p = pod(&format!("in{step}"), s);
+                compare_preemption(&c, &p)?;
                 let mut feasible = Vec::new();
                 for (k, (spread, ipa)) in configs.iter().enumerate() {
                     let f = compare(&c, &p, spread, ipa)?;

@@ -4,7 +4,7 @@
 use std::cmp::Reverse;
 
 use super::MSG_NO_VICTIMS;
-use crate::model::{Cluster, NodeId, Pod, PodDisruptionBudget, PodId};
+use crate::model::{Cluster, NodeId, NodeInfo, Pod, PodDisruptionBudget, PodId};
 use crate::scheduler::framework::{Code, CycleState, Profile, Status};
 
 /// A node where preemption would let the pod fit (upstream `Candidate` with its
@@ -42,7 +42,7 @@ pub fn more_important_pod(cluster: &Cluster, a: PodId, b: PodId) -> bool {
 /// already passed them in the cycle). Returns the first rejecting status, tagged with its plugin.
 pub fn pod_fits_on_node(profile: &Profile, pod: &Pod, cluster: &Cluster, node: NodeId) -> Status {
     match pre_filter(profile, pod, cluster) {
-        Ok(cs) => filter_on_node(profile, &cs, pod, cluster, node),
+        Ok(cs) => filter_on_node(profile, &cs, pod, cluster, cluster.node(node)),
         Err(status) => status,
     }
 }
@@ -62,34 +62,21 @@ fn pre_filter(profile: &Profile, pod: &Pod, cluster: &Cluster) -> Result<CycleSt
     Ok(cs)
 }
 
-/// A PreFilter state of `pod` that stays valid whatever pods are removed from or put back on
-/// nodes: every plugin whose state reads other pods
-/// ([`crate::scheduler::framework::PreFilterPlugin::reads_other_pods`]) skipped (upstream
-/// keeps such a state current through `PreFilterExtensions.AddPod/RemovePod`; with none to
-/// update, one PreFilter serves the whole dry run). `None` when some such plugin ran, or
-/// PreFilter rejected the pod: each check then runs PreFilter again.
-fn reusable_pre_filter(profile: &Profile, pod: &Pod, cluster: &Cluster) -> Option<CycleState> {
-    let cs = pre_filter(profile, pod, cluster).ok()?;
-    let reads = |name: &str| {
-        profile
-            .pre_filter
-            .iter()
-            .any(|p| p.name() == name && p.as_pre_filter().is_some_and(|pf| pf.reads_other_pods()))
-    };
-    let ran_reading =
-        profile.pre_filter.iter().filter(|p| !cs.skip_filter.contains(&p.name())).any(|p| reads(p.name()));
-    (!ran_reading).then_some(cs)
-}
-
-/// Filter only, on `node`, with a PreFilter state `cs` of the pod.
-fn filter_on_node(profile: &Profile, cs: &CycleState, pod: &Pod, cluster: &Cluster, node: NodeId) -> Status {
-    let info = cluster.node(node);
+/// Filter only, on `node` (possibly a dry run's copy with pods taken off), with a PreFilter state
+/// `cs` of the pod.
+fn filter_on_node(
+    profile: &Profile,
+    cs: &CycleState,
+    pod: &Pod,
+    cluster: &Cluster,
+    node: &NodeInfo,
+) -> Status {
     for p in &profile.filter {
         if cs.skip_filter.contains(&p.name()) {
             continue;
         }
         let f = p.as_filter().expect("profile lists only Filter plugins here");
-        let status = f.filter(cs, pod, info, cluster);
+        let status = f.filter(cs, pod, node, cluster);
         if !status.is_success() {
             if !status.is_rejected() {
                 return Status::error(format!("running {:?} filter plugin: {}", p.name(), status.message()))
@@ -99,6 +86,103 @@ fn filter_on_node(profile: &Profile, cs: &CycleState, pod: &Pod, cluster: &Clust
         }
     }
     Status::success()
+}
+
+/// The dry run's view of "the cluster without some pods", as upstream's `SelectVictimsOnNode`
+/// keeps it: one PreFilter state of the preemptor, updated through the PreFilter extensions
+/// ([`crate::scheduler::framework::PreFilterPlugin::remove_pod`] / `add_pod`) of the plugins
+/// whose state reads other pods, and a copy of the one node under study whose sums pods leave
+/// and re-enter. The cluster itself is never copied or changed.
+struct DryRunState<'a> {
+    profile: &'a Profile,
+    pod: &'a Pod,
+    cluster: &'a Cluster,
+    /// The preemptor's PreFilter state, or the status that rejected it (then every check fails
+    /// with it, as re-running PreFilter would: no PreFilter rejection depends on other pods).
+    cs: Result<CycleState, Status>,
+    /// Plugins whose PreFilter ran (did not skip) and reads other pods: their state follows
+    /// every pod taken off or put back.
+    extensions: Vec<&'a dyn crate::scheduler::framework::PreFilterPlugin>,
+    /// The node under study, with the pods taken off it removed from its sums.
+    node: Option<NodeInfo>,
+    /// The GPU devices each pod taken off or put back holds on the copy.
+    devices: Vec<(PodId, Vec<u8>)>,
+}
+
+impl<'a> DryRunState<'a> {
+    fn new(profile: &'a Profile, pod: &'a Pod, cluster: &'a Cluster) -> Self {
+        let cs = pre_filter(profile, pod, cluster);
+        let extensions = match &cs {
+            Ok(cs) => profile
+                .pre_filter
+                .iter()
+                .filter(|p| !cs.skip_filter.contains(&p.name()))
+                .filter_map(|p| p.as_pre_filter())
+                .filter(|pf| pf.reads_other_pods())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        DryRunState { profile, pod, cluster, cs, extensions, node: None, devices: Vec::new() }
+    }
+
+    /// Starts on `node`: a fresh copy of it.
+    fn start(&mut self, node: NodeId) {
+        match &mut self.node {
+            Some(n) => n.clone_from(self.cluster.node(node)),
+            None => self.node = Some(self.cluster.node(node).clone()),
+        }
+        self.devices.clear();
+    }
+
+    /// Takes bound pod `p` off the node under study.
+    fn remove(&mut self, p: PodId) {
+        let devices = match self.devices.iter().position(|(x, _)| *x == p) {
+            Some(i) => self.devices.swap_remove(i).1,
+            None => self.cluster.pod_gpus(p).to_vec(),
+        };
+        let node = self.node.as_mut().expect("started");
+        node.remove_pod(p, self.cluster.pod(p), &devices);
+        if let Ok(cs) = &mut self.cs {
+            for e in &self.extensions {
+                e.remove_pod(cs, self.pod, p, node, self.cluster);
+            }
+        }
+    }
+
+    /// Puts pod `p` back on the node under study (its GPU devices chosen anew, as a binding
+    /// does).
+    fn add(&mut self, p: PodId) {
+        let node = self.node.as_mut().expect("started");
+        let devices = node.add_pod(p, self.cluster.pod(p), None).expect("the default GPU choice always fits");
+        self.devices.push((p, devices));
+        if let Ok(cs) = &mut self.cs {
+            for e in &self.extensions {
+                e.add_pod(cs, self.pod, p, node, self.cluster);
+            }
+        }
+    }
+
+    /// Whether the preemptor passes PreFilter and Filter on the node under study as it is now.
+    fn fits(&self) -> Status {
+        match &self.cs {
+            Ok(cs) => {
+                filter_on_node(self.profile, cs, self.pod, self.cluster, self.node.as_ref().expect("started"))
+            }
+            Err(status) => status.clone(),
+        }
+    }
+
+    /// Puts the PreFilter state back as it was for the whole cluster (the pods in `off` are still
+    /// taken off).
+    fn finish(&mut self, off: &[PodId]) {
+        if let (Ok(cs), Some(node)) = (&mut self.cs, &self.node) {
+            for p in off {
+                for e in &self.extensions {
+                    e.add_pod(cs, self.pod, *p, node, self.cluster);
+                }
+            }
+        }
+    }
 }
 
 /// Upstream `filterPodsWithPDBViolation`: splits `pods` (kept in their order) into those whose
@@ -141,59 +225,68 @@ pub fn filter_pods_with_pdb_violation(
 ///    otherwise it becomes a victim. Violating pods that stay victims count as violations.
 /// 4. Victims are re-sorted most important first when both groups were non-empty.
 ///
-/// `work` is a scratch copy of the cluster: victims are unbound and rebound on it, and it is left
-/// with the same pods bound (the node's pod order may change).
+/// The cluster is not changed: the pods are taken off a copy of the node, and the PreFilter
+/// state follows through the plugins' PreFilter extensions, as upstream's dry run does.
 pub fn select_victims_on_node(
     profile: &Profile,
     pod: &Pod,
-    work: &mut Cluster,
+    cluster: &Cluster,
     node: NodeId,
     pdbs: &[(&PodDisruptionBudget, i32)],
 ) -> Result<(Vec<PodId>, usize), Status> {
-    select_victims(profile, pod, work, node, pdbs, None)
+    select_victims(&mut DryRunState::new(profile, pod, cluster), node, pdbs)
 }
 
-/// [`select_victims_on_node`] with a PreFilter state valid for every check (see
-/// [`reusable_pre_filter`]), or `None` to run PreFilter at each check.
-fn select_victims(
+/// [`select_victims_on_node`] on each of `nodes` in turn with one dry-run state, as
+/// [`dry_run_preemption`] goes through them (for tests: the state must come back intact after
+/// every node).
+#[cfg(test)]
+pub(crate) fn select_victims_on_nodes(
     profile: &Profile,
     pod: &Pod,
-    work: &mut Cluster,
+    cluster: &Cluster,
+    nodes: &[NodeId],
+    pdbs: &[(&PodDisruptionBudget, i32)],
+) -> Vec<Result<(Vec<PodId>, usize), Status>> {
+    let mut run = DryRunState::new(profile, pod, cluster);
+    nodes.iter().map(|n| select_victims(&mut run, *n, pdbs)).collect()
+}
+
+/// [`select_victims_on_node`] with the dry run's state `run` (one PreFilter for every node).
+fn select_victims(
+    run: &mut DryRunState<'_>,
     node: NodeId,
     pdbs: &[(&PodDisruptionBudget, i32)],
-    pre: Option<&CycleState>,
 ) -> Result<(Vec<PodId>, usize), Status> {
-    let fits = |work: &Cluster| match pre {
-        Some(cs) => filter_on_node(profile, cs, pod, work, node),
-        None => pod_fits_on_node(profile, pod, work, node),
-    };
-    let mut potential: Vec<PodId> =
-        work.node(node).pods.iter().copied().filter(|p| work.pod(*p).priority < pod.priority).collect();
+    let cluster = run.cluster;
+    let mut potential: Vec<PodId> = cluster
+        .node(node)
+        .pods
+        .iter()
+        .copied()
+        .filter(|p| cluster.pod(*p).priority < run.pod.priority)
+        .collect();
     if potential.is_empty() {
         return Err(Status::unresolvable(MSG_NO_VICTIMS));
     }
+    run.start(node);
     for &p in &potential {
-        work.unbind(p);
+        run.remove(p);
     }
-    let restore = |work: &mut Cluster, unbound: &[PodId]| {
-        for &p in unbound {
-            work.bind(p, node).expect("a victim unbound by the dry run binds again");
-        }
-    };
-    let status = fits(work);
+    let status = run.fits();
     if !status.is_success() {
-        restore(work, &potential);
+        run.finish(&potential);
         return Err(status);
     }
-    potential.sort_by_key(|p| importance_key(work, *p));
-    let (violating, non_violating) = filter_pods_with_pdb_violation(&potential, work, pdbs);
+    potential.sort_by_key(|p| importance_key(cluster, *p));
+    let (violating, non_violating) = filter_pods_with_pdb_violation(&potential, cluster, pdbs);
     let mut victims: Vec<PodId> = Vec::new();
     let mut num_violating = 0;
     for (group, counts) in [(&violating, true), (&non_violating, false)] {
         for &p in group {
-            work.bind(p, node).expect("a potential victim unbound by the dry run binds again");
-            if !fits(work).is_success() {
-                work.unbind(p);
+            run.add(p);
+            if !run.fits().is_success() {
+                run.remove(p);
                 victims.push(p);
                 if counts {
                     num_violating += 1;
@@ -202,9 +295,9 @@ fn select_victims(
         }
     }
     if !violating.is_empty() && !non_violating.is_empty() {
-        victims.sort_by_key(|p| importance_key(work, *p));
+        victims.sort_by_key(|p| importance_key(cluster, *p));
     }
-    restore(work, &victims);
+    run.finish(&victims);
     Ok((victims, num_violating))
 }
 
@@ -213,7 +306,7 @@ fn select_victims(
 pub(super) type DryRun = (Vec<Candidate>, Vec<(NodeId, Status)>, Vec<String>);
 
 /// Upstream `DryRunPreemption`, sequentially: the potential nodes from `offset` (wrapping), each
-/// through [`select_victims_on_node`] on one scratch copy of the cluster, until at least one
+/// through [`select_victims_on_node`] with one PreFilter state for the whole run, until at least one
 /// candidate without PDB violations exists and `num_candidates` candidates were found. Each list
 /// (non-violating, violating) keeps at most `num_candidates` entries; the result lists the
 /// non-violating candidates first. A node whose selection succeeds without victims is an error
@@ -227,22 +320,14 @@ pub(super) fn dry_run_preemption(
     offset: usize,
     num_candidates: usize,
 ) -> DryRun {
-    let mut work: Option<Cluster> = None;
-    let pre = reusable_pre_filter(profile, pod, cluster);
+    let mut run = DryRunState::new(profile, pod, cluster);
     let mut non_violating: Vec<Candidate> = Vec::new();
     let mut violating: Vec<Candidate> = Vec::new();
     let mut statuses: Vec<(NodeId, Status)> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
     for i in 0..potential.len() {
         let node = potential[(offset + i) % potential.len()];
-        // Nodes without lower-priority pods need no copy of the cluster.
-        let any_lower = cluster.node(node).pods.iter().any(|p| cluster.pod(*p).priority < pod.priority);
-        let outcome = if any_lower {
-            let w = work.get_or_insert_with(|| cluster.clone());
-            select_victims(profile, pod, w, node, pdbs, pre.as_ref())
-        } else {
-            Err(Status::unresolvable(MSG_NO_VICTIMS))
-        };
+        let outcome = select_victims(&mut run, node, pdbs);
         match outcome {
             Ok((victims, num_pdb_violations)) if !victims.is_empty() => {
                 let c = Candidate { node, victims, num_pdb_violations };

@@ -33,6 +33,8 @@ mod tests;
 use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
 
+#[cfg(test)]
+pub(crate) use candidates::select_victims_on_nodes;
 pub use candidates::{
     Candidate, filter_pods_with_pdb_violation, more_important_pod, pod_fits_on_node, select_victims_on_node,
 };

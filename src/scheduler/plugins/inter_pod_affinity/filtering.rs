@@ -6,8 +6,10 @@
 //! Skip rule), `satisfyPodAffinity` (with the first-replica exception), `satisfyPodAntiAffinity`,
 //! `satisfyExistingPodsAntiAffinity` and `Filter`, in that order and with the same reasons and codes.
 
-use super::terms::{DomainTally, NamespaceLabels, pod_parse_error, term_matches};
-use crate::model::{Cluster, NodeId, Pod, PodAffinityTerm, PodQuery, TermKind, TopologyView};
+use super::terms::{DomainTally, NamespaceLabels, pod_parse_error, term_error, term_matches};
+use crate::model::{
+    Cluster, NodeId, NodeInfo, Pod, PodAffinityTerm, PodId, PodQuery, TermKind, TopologyView,
+};
 use crate::scheduler::framework::Status;
 
 /// Filter reason when existing pods' required anti-affinity rejects the node (Unschedulable).
@@ -108,6 +110,45 @@ pub(crate) fn pre_filter(pod: &Pod, cluster: &Cluster) -> Result<Option<PreFilte
     }
     s.matches_own_affinity = matches_all(affinity, &pod.namespace, pod, &mut ns);
     Ok(Some(s))
+}
+
+/// Upstream `updateWithPod`: the tallies PreFilter would take with bound pod `other` added on
+/// `node` (`delta` 1) or gone from it (−1): its required anti-affinity terms that select the
+/// incoming pod (when its list parses), the incoming pod's required affinity terms when it
+/// matches them all, and each incoming required anti-affinity term it matches, each in the node's
+/// domain of the term's key.
+pub(crate) fn update_with_pod(
+    s: &mut PreFilterState,
+    pod: &Pod,
+    other: PodId,
+    node: &NodeInfo,
+    cluster: &Cluster,
+    delta: i64,
+) {
+    let other = cluster.pod(other);
+    let id = node.id;
+    let mut ns = NamespaceLabels::new(cluster);
+    let existing = required_anti_affinity(other);
+    if existing.iter().all(|t| term_error(t).is_none()) {
+        for t in existing {
+            if term_matches(t, &other.namespace, pod, &mut ns) {
+                let topo = cluster.topology(&t.topology_key);
+                s.existing_anti_affinity.add_at_node(&t.topology_key, &topo, id, delta);
+            }
+        }
+    }
+    let affinity = required_affinity(pod);
+    if matches_all(affinity, &pod.namespace, other, &mut ns) {
+        for (t, topo) in affinity.iter().zip(&s.affinity_topologies) {
+            s.affinity.add_at_node(&t.topology_key, topo, id, delta);
+        }
+    }
+    for t in required_anti_affinity(pod) {
+        if term_matches(t, &pod.namespace, other, &mut ns) {
+            let topo = cluster.topology(&t.topology_key);
+            s.anti_affinity.add_at_node(&t.topology_key, &topo, id, delta);
+        }
+    }
 }
 
 /// Upstream `satisfyPodAffinity`: every required affinity term needs its topology key on the

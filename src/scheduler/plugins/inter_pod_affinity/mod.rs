@@ -26,7 +26,7 @@ pub use filtering::{
     ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH,
 };
 
-use crate::model::{Cluster, NodeId, NodeInfo, Pod};
+use crate::model::{Cluster, NodeId, NodeInfo, Pod, PodId};
 use crate::scheduler::framework::{
     CycleState, FilterPlugin, PASS, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin, ScorePlugin,
     Status, intern_status,
@@ -121,6 +121,27 @@ impl PreFilterPlugin for InterPodAffinity {
     /// The state counts existing pods (upstream's AddPod/RemovePod extensions update it).
     fn reads_other_pods(&self) -> bool {
         true
+    }
+
+    /// Upstream `RemovePod` (`updateWithPod` with −1).
+    fn remove_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        removed: PodId,
+        node: &NodeInfo,
+        cluster: &Cluster,
+    ) {
+        if let Some(s) = state.read_mut::<filtering::PreFilterState>(PRE_FILTER_KEY) {
+            filtering::update_with_pod(s, pod, removed, node, cluster, -1);
+        }
+    }
+
+    /// Upstream `AddPod` (`updateWithPod` with +1).
+    fn add_pod(&self, state: &mut CycleState, pod: &Pod, added: PodId, node: &NodeInfo, cluster: &Cluster) {
+        if let Some(s) = state.read_mut::<filtering::PreFilterState>(PRE_FILTER_KEY) {
+            filtering::update_with_pod(s, pod, added, node, cluster, 1);
+        }
     }
 
     /// Upstream `PreFilter`: UnschedulableAndUnresolvable when a term of the pod does not parse;

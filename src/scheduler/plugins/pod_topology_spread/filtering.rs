@@ -117,6 +117,58 @@ impl PreFilterPlugin for PodTopologySpread {
         state.write(PRE_FILTER_STATE_KEY, pre_filter_state(pod, constraints, cluster));
         (None, Status::success())
     }
+
+    /// Upstream `RemovePod` (`updateWithPod` with −1).
+    fn remove_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        removed: PodId,
+        node: &NodeInfo,
+        cluster: &Cluster,
+    ) {
+        update_with_pod(state, pod, removed, node, cluster, -1);
+    }
+
+    /// Upstream `AddPod` (`updateWithPod` with +1).
+    fn add_pod(&self, state: &mut CycleState, pod: &Pod, added: PodId, node: &NodeInfo, cluster: &Cluster) {
+        update_with_pod(state, pod, added, node, cluster, 1);
+    }
+}
+
+/// Upstream `updateWithPod`: the counts PreFilter would take with `other` on `node` added
+/// (`delta` 1) or gone (−1): when the node carries every constraint's key, each constraint whose
+/// inclusion policies admit the node and whose pods `other` is one of (the incoming pod's
+/// namespace and the selector, not terminating, as PreFilter counts) moves by `delta` in the
+/// node's domain, and its minimum follows.
+fn update_with_pod(
+    state: &mut CycleState,
+    pod: &Pod,
+    other: PodId,
+    node: &NodeInfo,
+    cluster: &Cluster,
+    delta: i64,
+) {
+    let Some(s) = state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) else { return };
+    let id = node.id;
+    if !has_all_keys(&s.topos, id) {
+        return;
+    }
+    let other = cluster.pod(other);
+    let mut inclusion = Inclusion::new(pod, node);
+    for i in 0..s.constraints.len() {
+        let c = &s.constraints[i];
+        if !c.query.as_ref().is_some_and(|q| cluster.pod_matches(q, other)) || !inclusion.admits(c) {
+            continue;
+        }
+        let d = s.topos[i].domain(id).expect("has_all_keys") as usize;
+        let counts = Arc::make_mut(&mut s.match_num[i]);
+        if counts.len() <= d {
+            counts.resize(d + 1, 0);
+        }
+        counts[d] += delta;
+        s.min_match_num[i] = s.min_match_num_of(i);
+    }
 }
 
 impl FilterPlugin for PodTopologySpread {

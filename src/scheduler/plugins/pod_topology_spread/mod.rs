@@ -37,7 +37,8 @@ use serde::Deserialize;
 use crate::model::labels::{find_untolerated_taint, is_qualified_name};
 use crate::model::{
     Cluster, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeHot, NodeId,
-    NodeInclusionPolicy, NodeInfo, Pod, PodQuery, SelectorKind, TaintEffect, TopologyView, WhenUnsatisfiable,
+    NodeInclusionPolicy, NodeInfo, Pod, PodId, PodQuery, SelectorKind, TaintEffect, TopologyView,
+    WhenUnsatisfiable,
 };
 use crate::names::{LABEL_HOSTNAME, LABEL_ZONE};
 use crate::scheduler::framework::{
