@@ -157,7 +157,7 @@ impl Drop for NodeSpecMut<'_> {
 ///
 /// The node's spec and image sizes sit behind `Arc`s, so a copy (preemption's dry run works on a
 /// copy of one node) costs a few small vectors, not the node's labels and images.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct NodeInfo {
     /// The node's id in its [`Cluster`] (plugins look its topology domains up by it).
     pub id: NodeId,
@@ -165,6 +165,10 @@ pub struct NodeInfo {
     pub node: Arc<Node>,
     /// Pods bound to the node, in binding order.
     pub pods: Vec<PodId>,
+    /// By position in `pods`: what the node's sums and preemption's victim order read of each
+    /// bound pod, kept beside the ids so that taking pods off a copy of the node (preemption's
+    /// dry run) need not load the pods themselves.
+    pub pod_rows: Vec<PodRow>,
     /// Σ effective requests of the bound pods (Filter's view).
     pub requested: Resources,
     /// Σ requests with the 100m / 200Mi stand-ins (the cpu/memory scorers' view).
@@ -181,6 +185,83 @@ pub struct NodeInfo {
     pub removed: bool,
 }
 
+impl Clone for NodeInfo {
+    fn clone(&self) -> Self {
+        let mut copy = NodeInfo {
+            id: self.id,
+            node: Arc::clone(&self.node),
+            pods: Vec::new(),
+            pod_rows: Vec::new(),
+            requested: Resources::default(),
+            non_zero_requested: Resources::default(),
+            used_ports: Vec::new(),
+            image_sizes: Arc::clone(&self.image_sizes),
+            gpu_left: Vec::new(),
+            removed: self.removed,
+        };
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Copies `source` into `self`, reusing `self`'s vectors (preemption's dry run copies one
+    /// node after another into the same value).
+    fn clone_from(&mut self, source: &Self) {
+        let NodeInfo {
+            id,
+            node,
+            pods,
+            pod_rows,
+            requested,
+            non_zero_requested,
+            used_ports,
+            image_sizes,
+            gpu_left,
+            removed,
+        } = source;
+        self.id = *id;
+        self.node = Arc::clone(node);
+        self.pods.clone_from(pods);
+        self.pod_rows.clone_from(pod_rows);
+        self.requested.clone_from(requested);
+        self.non_zero_requested.clone_from(non_zero_requested);
+        self.used_ports.clone_from(used_ports);
+        self.image_sizes = Arc::clone(image_sizes);
+        self.gpu_left.clone_from(gpu_left);
+        self.removed = *removed;
+    }
+}
+
+/// What a node's sums read of a bound pod ([`NodeInfo::pod_rows`]), and its priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodRow {
+    /// `spec.priority`.
+    pub priority: i32,
+    /// The pod has no scalar request, no host port and no GPU: its share of the sums is
+    /// `requests` and `non_zero`, which then hold all of it.
+    pub plain: bool,
+    /// Effective requests: cpu (millicores), memory, ephemeral storage (bytes), pods.
+    pub requests: [i64; 4],
+    /// Requests with the non-zero stand-ins, in the same order.
+    pub non_zero: [i64; 4],
+}
+
+impl PodRow {
+    /// The row of `pod`.
+    pub fn of(pod: &Pod) -> PodRow {
+        let r = &pod.requests;
+        let n = &pod.non_zero_requests;
+        PodRow {
+            priority: pod.priority,
+            plain: r.scalar.is_empty()
+                && n.scalar.is_empty()
+                && host_ports(pod).next().is_none()
+                && super::gpu::pod_gpu(pod).is_none(),
+            requests: [r.milli_cpu, r.memory, r.ephemeral_storage, r.pods],
+            non_zero: [n.milli_cpu, n.memory, n.ephemeral_storage, n.pods],
+        }
+    }
+}
+
 impl NodeInfo {
     /// Adds pod `id` (`pod`) to the node's sums: its requests, non-zero requests and host ports,
     /// and for a GPU pod the devices `gpus`, or when `None` the default choice
@@ -191,8 +272,25 @@ impl NodeInfo {
     /// # Errors
     /// `gpus` names a device without room for the pod (nothing is changed).
     pub fn add_pod(&mut self, id: PodId, pod: &Pod, gpus: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
+        self.add_pod_with_row(id, pod, PodRow::of(pod), gpus)
+    }
+
+    /// [`NodeInfo::add_pod`] with the pod's row already known (`row` must be `PodRow::of(pod)`;
+    /// a plain pod is then added without reading `pod`).
+    ///
+    /// # Errors
+    /// `gpus` names a device without room for the pod (nothing is changed).
+    pub fn add_pod_with_row(
+        &mut self,
+        id: PodId,
+        pod: &Pod,
+        row: PodRow,
+        gpus: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, String> {
         let mut devices = Vec::new();
-        if let Some(g) = super::gpu::pod_gpu(pod) {
+        if !row.plain
+            && let Some(g) = super::gpu::pod_gpu(pod)
+        {
             devices = gpus.or_else(|| g.best_devices(&self.gpu_left)).unwrap_or_default();
             if let Some(d) =
                 devices.iter().find(|d| self.gpu_left.get(**d as usize).is_none_or(|l| *l < g.milli))
@@ -207,33 +305,54 @@ impl NodeInfo {
             }
         }
         self.pods.push(id);
-        self.requested.add(&pod.requests);
+        self.pod_rows.push(row);
         self.requested.pods += 1;
-        self.non_zero_requested.add(&pod.non_zero_requests);
-        self.used_ports.extend(host_ports(pod));
+        if row.plain {
+            add_numbers(&mut self.requested, &row.requests, 1);
+            add_numbers(&mut self.non_zero_requested, &row.non_zero, 1);
+        } else {
+            self.requested.add(&pod.requests);
+            self.non_zero_requested.add(&pod.non_zero_requests);
+            self.used_ports.extend(host_ports(pod));
+        }
         Ok(devices)
     }
 
     /// Takes pod `id` (`pod`, holding GPU devices `gpus`) off the node's sums: the inverse of
-    /// [`NodeInfo::add_pod`].
-    pub fn remove_pod(&mut self, id: PodId, pod: &Pod, gpus: &[u8]) {
+    /// [`NodeInfo::add_pod`]. Returns the pod's row (`None` when it was not on the node); a
+    /// plain pod is taken off without reading `pod`.
+    pub fn remove_pod(&mut self, id: PodId, pod: &Pod, gpus: &[u8]) -> Option<PodRow> {
+        let i = self.pods.iter().position(|x| *x == id)?;
+        self.pods.remove(i);
+        let row = self.pod_rows.remove(i);
+        self.requested.pods -= 1;
+        if row.plain {
+            add_numbers(&mut self.requested, &row.requests, -1);
+            add_numbers(&mut self.non_zero_requested, &row.non_zero, -1);
+            return Some(row);
+        }
         if let Some(g) = super::gpu::pod_gpu(pod) {
             for d in gpus {
                 self.gpu_left[*d as usize] += g.milli;
             }
         }
-        if let Some(i) = self.pods.iter().position(|x| *x == id) {
-            self.pods.remove(i);
-        }
         self.requested.sub(&pod.requests);
-        self.requested.pods -= 1;
         self.non_zero_requested.sub(&pod.non_zero_requests);
         for hp in host_ports(pod) {
             if let Some(i) = self.used_ports.iter().position(|x| *x == hp) {
                 self.used_ports.remove(i);
             }
         }
+        Some(row)
     }
+}
+
+/// Adds `sign` times the numbers of a [`PodRow`] (cpu, memory, ephemeral storage, pods) to `r`.
+fn add_numbers(r: &mut Resources, n: &[i64; 4], sign: i64) {
+    r.milli_cpu += sign * n[0];
+    r.memory += sign * n[1];
+    r.ephemeral_storage += sign * n[2];
+    r.pods += sign * n[3];
 }
 
 /// All nodes and pods of one run. Plugins read it; only the engine changes it, through
@@ -318,6 +437,7 @@ impl Cluster {
             id,
             node: Arc::new(node),
             pods: Vec::new(),
+            pod_rows: Vec::new(),
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             used_ports: Vec::new(),

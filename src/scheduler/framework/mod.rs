@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 
 pub use cycle_state::CycleState;
 pub use profile::Profile;
-pub use status::{Code, Status};
+pub use status::{Code, NodeStatuses, Status};
 
 use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, PodId};
 use crate::time::SimTime;
@@ -185,7 +185,7 @@ pub const PASS: u32 = u32::MAX;
 /// The index of `status` in `statuses`, adding it when no equal status is there yet (for
 /// [`FilterPlugin::filter_nodes`]).
 pub fn intern_status(statuses: &mut Vec<Status>, status: Status) -> u32 {
-    match statuses.iter().rposition(|s| runner::same_status(s, &status)) {
+    match statuses.iter().rposition(|s| status::same_status(s, &status)) {
         Some(k) => k as u32,
         None => {
             statuses.push(status);
@@ -247,7 +247,7 @@ pub struct PostFilterInput<'a> {
     /// `NodeToStatusReader`). A node not listed counts as `UnschedulableAndUnresolvable`, as
     /// upstream's default absent-node status does. After a PreFilter rejection every node is
     /// listed with the PreFilter status.
-    pub node_statuses: &'a [(NodeId, Status)],
+    pub node_statuses: &'a NodeStatuses,
     /// The pod's `status.nominatedNodeName` (from an earlier preemption), if any.
     pub nominated_node: Option<NodeId>,
     /// Seed for the plugin's random draws (DefaultPreemption: the dry-run offset and the final

@@ -20,8 +20,8 @@ use rand::{Rng, RngExt};
 use super::post_filter::post_filter;
 use super::profile::Profile;
 use super::{
-    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PASS, PostFilterResult,
-    Status,
+    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeStatuses, PASS,
+    PostFilterResult, Status,
 };
 use crate::model::{Cluster, NodeId, Pod};
 
@@ -81,11 +81,8 @@ pub struct CycleResult {
     /// Nodes that passed Filter, in evaluation order.
     pub feasible: Vec<NodeId>,
     /// Rejected nodes with the status that rejected them (tagged with the plugin), in evaluation
-    /// order. Filled when it is read: when the pod fits nowhere (the FitError message,
-    /// preemption), when scores are recorded, and when a Filter plugin errs; a scheduled pod's
-    /// cycle without recorded scores leaves it empty (the Filter loop notes rejections compactly
-    /// and drops them).
-    pub rejected: Vec<(NodeId, Status)>,
+    /// order (the nodes a PreFilterResult left out first).
+    pub rejected: NodeStatuses,
     /// Scores, when the cycle was asked to record them (and more than one node was feasible).
     pub scores: Option<ScoreTable>,
     /// The GPU devices the chosen node gives a GPU pod, when the profile's heaviest Score plugin
@@ -191,7 +188,7 @@ pub fn schedule_pod(
     let mut result = CycleResult {
         outcome: CycleOutcome::Error(String::new()),
         feasible: Vec::new(),
-        rejected: Vec::new(),
+        rejected: NodeStatuses::new(),
         scores: None,
         gpus: None,
         prefilter_skipped: Vec::new(),
@@ -224,7 +221,7 @@ pub fn schedule_pod(
     if let Some(status) = pre.rejection {
         result.prefilter_rejected = true;
         for id in all {
-            result.rejected.push((*id, status.clone()));
+            result.rejected.push_keyed(*id, 0, || status.clone());
         }
         let mut fit = FitError {
             num_all_nodes: all.len(),
@@ -365,9 +362,8 @@ fn run_pre_filter(
 
 /// Upstream `findNodesThatFitPod` / `findNodesThatPassFilters`: Filter over the PreFilterResult's
 /// nodes (if any) from the rotating start index, stopping after `numFeasibleNodesToFind`
-/// feasible nodes; the nominated node first. Fills `result.feasible`, and `result.rejected` when
-/// no node is feasible, scores are recorded or a Filter plugin erred; `Break` when the cycle is
-/// decided (nominated node chosen, or a Filter error).
+/// feasible nodes; the nominated node first. Fills `result.feasible` and `result.rejected`;
+/// `Break` when the cycle is decided (nominated node chosen, or a Filter error).
 #[allow(clippy::too_many_arguments)]
 fn find_nodes_that_pass_filters(
     profile: &Profile,
@@ -420,21 +416,15 @@ fn find_nodes_that_pass_filters(
         }
     }
     let start = state.next_start_node_index;
-    let mut rejections = Rejections::default();
-    let outcome =
-        filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, &mut rejections, timed);
+    let outcome = filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, timed);
     match outcome {
         Ok(processed) => state.next_start_node_index = (start + processed) % all.len(),
         Err((processed, s)) => {
-            rejections.write_to(&mut result.rejected);
             result.outcome =
                 CycleOutcome::Error(format!("running Filter plugin {:?}: {}", s.plugin, s.message()));
             state.next_start_node_index = (start + processed) % all.len();
             return ControlFlow::Break(());
         }
-    }
-    if result.feasible.is_empty() || opts.record_scores {
-        rejections.write_to(&mut result.rejected);
     }
     // The status of the nodes the PreFilterResult left out, first among the rejections; built
     // only when a report needs it (no feasible node, or scores recorded).
@@ -444,101 +434,46 @@ fn find_nodes_that_pass_filters(
     ControlFlow::Continue(())
 }
 
-/// The Filter loop's rejections, noted compactly: each rejected node with the index of its status
-/// among the distinct statuses seen (a cycle usually rejects thousands of nodes with a handful of
-/// statuses, and a scheduled pod's rejections are never read).
-#[derive(Default)]
-struct Rejections {
-    statuses: Vec<Status>,
-    nodes: Vec<(NodeId, u32)>,
-    /// Callers' keys of statuses already in `statuses` ([`Rejections::push_keyed`]).
-    keys: Vec<(u64, u32)>,
-}
-
-impl Rejections {
-    /// Notes that `status` rejected `id`.
-    #[inline]
-    fn push(&mut self, id: NodeId, status: Status) {
-        let k = match self.statuses.iter().rposition(|s| same_status(s, &status)) {
-            Some(k) => k,
-            None => {
-                self.statuses.push(status);
-                self.statuses.len() - 1
-            }
-        };
-        self.nodes.push((id, k as u32));
-    }
-
-    /// Notes that the status with `key` (a caller's name for it) rejected `id`; `make` builds the
-    /// status the first time `key` is seen.
-    #[inline]
-    fn push_keyed(&mut self, id: NodeId, key: u64, make: impl FnOnce() -> Status) {
-        let k = match self.keys.iter().find(|(x, _)| *x == key) {
-            Some((_, k)) => *k,
-            None => {
-                let s = make();
-                let k = match self.statuses.iter().rposition(|x| same_status(x, &s)) {
-                    Some(k) => k as u32,
-                    None => {
-                        self.statuses.push(s);
-                        self.statuses.len() as u32 - 1
-                    }
-                };
-                self.keys.push((key, k));
-                k
-            }
-        };
-        self.nodes.push((id, k));
-    }
-
-    /// Appends the rejections, in evaluation order, to `out`.
-    fn write_to(&self, out: &mut Vec<(NodeId, Status)>) {
-        out.reserve(self.nodes.len());
-        out.extend(self.nodes.iter().map(|(id, k)| (*id, self.statuses[*k as usize].clone())));
-    }
-}
-
-/// Whether two statuses are equal, comparing the (usually `'static`) reason strings by address
-/// before content.
-#[inline]
-pub(crate) fn same_status(a: &Status, b: &Status) -> bool {
-    let same_str = |x: &str, y: &str| (std::ptr::eq(x.as_ptr(), y.as_ptr()) && x.len() == y.len()) || x == y;
-    a.code == b.code
-        && same_str(a.plugin, b.plugin)
-        && a.reasons.len() == b.reasons.len()
-        && a.reasons.iter().zip(&b.reasons).all(|(x, y)| same_str(x, y))
-}
-
 /// Most nodes handed to a plugin's [`FilterPlugin::filter_nodes`] at once.
 const CHUNK: usize = 128;
 
-/// Every Filter plugin of `filters` on node `id`, in order, until one rejects it: `None` when
-/// all pass, else the rejecting status tagged with its plugin.
-fn exact_filter(
-    cs: &CycleState,
-    pod: &Pod,
-    cluster: &Cluster,
-    id: NodeId,
-    filters: &[(&'static str, &dyn FilterPlugin)],
+/// The Filter plugins of a cycle run one by one on a node, for the exact status.
+struct ExactFilter<'a> {
+    cs: &'a CycleState,
+    pod: &'a Pod,
+    cluster: &'a Cluster,
+    filters: &'a [(&'static str, &'a dyn FilterPlugin)],
+    /// Each plugin's NodeHot condition, if it has one.
+    conditions: &'a [Option<FastFilter>],
     timed: bool,
-    in_plugins: &mut std::time::Duration,
-) -> Option<Status> {
-    for (name, f) in filters {
-        let status = if timed {
-            let t = std::time::Instant::now();
-            let s = f.filter_node(cs, pod, id, cluster);
-            let d = t.elapsed();
-            *in_plugins += d;
-            super::timing::add("Filter", name, d);
-            s
-        } else {
-            f.filter_node(cs, pod, id, cluster)
-        };
-        if !status.is_success() {
-            return Some(status.with_plugin(name));
+}
+
+impl ExactFilter<'_> {
+    /// Every Filter plugin on node `id`, in order, until one rejects it: `None` when all pass,
+    /// else the rejecting status tagged with its plugin. A plugin whose NodeHot condition the
+    /// node meets passes it without being called.
+    fn run(&self, id: NodeId, in_plugins: &mut std::time::Duration) -> Option<Status> {
+        let row = &self.cluster.hot()[id as usize];
+        for ((name, f), c) in self.filters.iter().zip(self.conditions) {
+            if c.is_some_and(|c| c.admits(row)) {
+                continue;
+            }
+            let status = if self.timed {
+                let t = std::time::Instant::now();
+                let s = f.filter_node(self.cs, self.pod, id, self.cluster);
+                let d = t.elapsed();
+                *in_plugins += d;
+                super::timing::add("Filter", name, d);
+                s
+            } else {
+                f.filter_node(self.cs, self.pod, id, self.cluster)
+            };
+            if !status.is_success() {
+                return Some(status.with_plugin(name));
+            }
         }
+        None
     }
-    None
 }
 
 /// The Filter loop: `candidates` from the rotating `start`, wrapping once, until `to_find`
@@ -555,17 +490,22 @@ fn filter_nodes(
     to_find: usize,
     filters: &[(&'static str, &dyn FilterPlugin)],
     result: &mut CycleResult,
-    rejections: &mut Rejections,
     timed: bool,
 ) -> Result<usize, (usize, Status)> {
     let mut fast = FastFilter::default();
     let mut slow: Vec<(&'static str, &dyn FilterPlugin)> = Vec::with_capacity(filters.len());
+    // Each plugin's own condition: a node that misses the combined one runs only the plugins
+    // whose condition it misses (the others pass it), in order, for the exact status.
+    let mut conditions: Vec<Option<FastFilter>> = Vec::with_capacity(filters.len());
     for (name, f) in filters {
-        match f.fast_filter(cs, pod) {
+        let c = f.fast_filter(cs, pod);
+        conditions.push(c);
+        match c {
             Some(c) => fast = fast.and(c),
             None => slow.push((name, *f)),
         }
     }
+    let exact = ExactFilter { cs, pod, cluster, filters, conditions: &conditions, timed };
     let hot = cluster.hot();
     let n = candidates.len();
     let mut processed = 0;
@@ -587,10 +527,10 @@ fn filter_nodes(
                 result.feasible.push(id);
                 continue;
             }
-            match exact_filter(cs, pod, cluster, id, filters, timed, &mut in_plugins) {
+            match exact.run(id, &mut in_plugins) {
                 None => result.feasible.push(id),
                 Some(s) if s.code == Code::Error => return Err((processed, s)),
-                Some(s) => rejections.push(id, s),
+                Some(s) => result.rejected.push(id, s),
             }
         }
     } else {
@@ -639,10 +579,10 @@ fn filter_nodes(
                 }
                 processed += 1;
                 if !ok {
-                    match exact_filter(cs, pod, cluster, id, filters, timed, &mut in_plugins) {
+                    match exact.run(id, &mut in_plugins) {
                         None => result.feasible.push(id),
                         Some(s) if s.code == Code::Error => return Err((processed, s)),
-                        Some(s) => rejections.push(id, s),
+                        Some(s) => result.rejected.push(id, s),
                     }
                     continue;
                 }
@@ -656,7 +596,7 @@ fn filter_nodes(
                         if status.code == Code::Error {
                             return Err((processed, status.clone().with_plugin(slow[p].0)));
                         }
-                        rejections.push_keyed(id, (p as u64) << 32 | u64::from(v), || {
+                        result.rejected.push_keyed(id, (p as u64) << 32 | u64::from(v), || {
                             status.clone().with_plugin(slow[p].0)
                         });
                     }
@@ -689,13 +629,12 @@ fn reject_absent(
     for id in candidates {
         inside[*id as usize] = true;
     }
-    let out: Vec<(NodeId, Status)> = cluster
-        .node_order()
-        .iter()
-        .filter(|id| !inside[**id as usize])
-        .map(|id| (*id, Status::unresolvable(msg.clone()).with_plugin(list[0])))
-        .collect();
-    result.rejected.splice(0..0, out);
+    let status = Status::unresolvable(msg).with_plugin(list[0]);
+    let mut out = NodeStatuses::new();
+    for id in cluster.node_order().iter().filter(|id| !inside[**id as usize]) {
+        out.push_keyed(*id, 0, || status.clone());
+    }
+    result.rejected.prepend(out);
 }
 
 /// Upstream `RunPreScorePlugins`: draws the random seed a Score plugin asked for, then runs the
@@ -854,11 +793,12 @@ fn select_gpus(
 
 /// Builds upstream's FitError message from the rejected nodes: each distinct reason counted over
 /// nodes, `"<count> <reason>"` strings sorted, joined with `, `.
-pub fn fit_error(num_all_nodes: usize, rejected: &[(NodeId, Status)]) -> FitError {
+pub fn fit_error(num_all_nodes: usize, rejected: &NodeStatuses) -> FitError {
+    let distinct = rejected.distinct();
     let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, status) in rejected {
+    for (status, nodes) in &distinct {
         for r in &status.reasons {
-            *histogram.entry(r.as_ref()).or_insert(0) += 1;
+            *histogram.entry(r.as_ref()).or_insert(0) += nodes;
         }
     }
     let mut items: Vec<String> = histogram.iter().map(|(r, c)| format!("{c} {r}")).collect();
@@ -866,7 +806,7 @@ pub fn fit_error(num_all_nodes: usize, rejected: &[(NodeId, Status)]) -> FitErro
     FitError {
         num_all_nodes,
         message: format!("0/{num_all_nodes} nodes are available: {}.", items.join(", ")),
-        unresolvable: rejected.iter().all(|(_, s)| s.code == Code::UnschedulableAndUnresolvable),
+        unresolvable: distinct.iter().all(|(s, _)| s.code == Code::UnschedulableAndUnresolvable),
     }
 }
 

@@ -4,8 +4,8 @@
 use std::cmp::Reverse;
 
 use super::MSG_NO_VICTIMS;
-use crate::model::{Cluster, NodeId, NodeInfo, Pod, PodDisruptionBudget, PodId};
-use crate::scheduler::framework::{Code, CycleState, Profile, Status};
+use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, PodDisruptionBudget, PodId, PodRow};
+use crate::scheduler::framework::{Code, CycleState, FastFilter, FilterPlugin, Profile, Status};
 
 /// A node where preemption would let the pod fit (upstream `Candidate` with its
 /// `extenderv1.Victims`).
@@ -94,7 +94,6 @@ fn filter_on_node(
 /// whose state reads other pods, and a copy of the one node under study whose sums pods leave
 /// and re-enter. The cluster itself is never copied or changed.
 struct DryRunState<'a> {
-    profile: &'a Profile,
     pod: &'a Pod,
     cluster: &'a Cluster,
     /// The preemptor's PreFilter state, or the status that rejected it (then every check fails
@@ -103,26 +102,52 @@ struct DryRunState<'a> {
     /// Plugins whose PreFilter ran (did not skip) and reads other pods: their state follows
     /// every pod taken off or put back.
     extensions: Vec<&'a dyn crate::scheduler::framework::PreFilterPlugin>,
+    /// The Filter plugins PreFilter did not skip, in profile order, each with its NodeHot
+    /// condition (none of them reads other pods, so they hold for the whole run).
+    filters: Vec<(&'static str, &'a dyn FilterPlugin, Option<FastFilter>)>,
     /// The node under study, with the pods taken off it removed from its sums.
     node: Option<NodeInfo>,
-    /// The GPU devices each pod taken off or put back holds on the copy.
+    /// The GPU devices of the pods put back on the copy that hold some (a pod not listed holds
+    /// the devices it has in the cluster).
     devices: Vec<(PodId, Vec<u8>)>,
+    /// The pods taken off the copy, with their rows (to put them back without reading them).
+    taken: Vec<(PodId, PodRow)>,
 }
 
 impl<'a> DryRunState<'a> {
     fn new(profile: &'a Profile, pod: &'a Pod, cluster: &'a Cluster) -> Self {
         let cs = pre_filter(profile, pod, cluster);
-        let extensions = match &cs {
-            Ok(cs) => profile
-                .pre_filter
-                .iter()
-                .filter(|p| !cs.skip_filter.contains(&p.name()))
-                .filter_map(|p| p.as_pre_filter())
-                .filter(|pf| pf.reads_other_pods())
-                .collect(),
-            Err(_) => Vec::new(),
+        let (extensions, filters) = match &cs {
+            Ok(cs) => (
+                profile
+                    .pre_filter
+                    .iter()
+                    .filter(|p| !cs.skip_filter.contains(&p.name()))
+                    .filter_map(|p| p.as_pre_filter())
+                    .filter(|pf| pf.reads_other_pods())
+                    .collect(),
+                profile
+                    .filter
+                    .iter()
+                    .filter(|p| !cs.skip_filter.contains(&p.name()))
+                    .map(|p| {
+                        let f = p.as_filter().expect("profile lists only Filter plugins here");
+                        (p.name(), f, f.fast_filter(cs, pod))
+                    })
+                    .collect(),
+            ),
+            Err(_) => (Vec::new(), Vec::new()),
         };
-        DryRunState { profile, pod, cluster, cs, extensions, node: None, devices: Vec::new() }
+        DryRunState {
+            pod,
+            cluster,
+            cs,
+            extensions,
+            filters,
+            node: None,
+            devices: Vec::new(),
+            taken: Vec::new(),
+        }
     }
 
     /// Starts on `node`: a fresh copy of it.
@@ -132,16 +157,23 @@ impl<'a> DryRunState<'a> {
             None => self.node = Some(self.cluster.node(node).clone()),
         }
         self.devices.clear();
+        self.taken.clear();
     }
 
     /// Takes bound pod `p` off the node under study.
     fn remove(&mut self, p: PodId) {
-        let devices = match self.devices.iter().position(|(x, _)| *x == p) {
-            Some(i) => self.devices.swap_remove(i).1,
-            None => self.cluster.pod_gpus(p).to_vec(),
-        };
         let node = self.node.as_mut().expect("started");
-        node.remove_pod(p, self.cluster.pod(p), &devices);
+        let Some(i) = node.pods.iter().position(|x| *x == p) else { return };
+        let devices = if node.pod_rows[i].plain {
+            Vec::new()
+        } else {
+            match self.devices.iter().position(|(x, _)| *x == p) {
+                Some(k) => self.devices.swap_remove(k).1,
+                None => self.cluster.pod_gpus(p).to_vec(),
+            }
+        };
+        let row = node.remove_pod(p, self.cluster.pod(p), &devices).expect("found above");
+        self.taken.push((p, row));
         if let Ok(cs) = &mut self.cs {
             for e in &self.extensions {
                 e.remove_pod(cs, self.pod, p, node, self.cluster);
@@ -149,12 +181,18 @@ impl<'a> DryRunState<'a> {
         }
     }
 
-    /// Puts pod `p` back on the node under study (its GPU devices chosen anew, as a binding
-    /// does).
+    /// Puts pod `p` (taken off before) back on the node under study (its GPU devices chosen
+    /// anew, as a binding does).
     fn add(&mut self, p: PodId) {
         let node = self.node.as_mut().expect("started");
-        let devices = node.add_pod(p, self.cluster.pod(p), None).expect("the default GPU choice always fits");
-        self.devices.push((p, devices));
+        let k = self.taken.iter().position(|(x, _)| *x == p).expect("a pod taken off goes back");
+        let (_, row) = self.taken.swap_remove(k);
+        let devices = node
+            .add_pod_with_row(p, self.cluster.pod(p), row, None)
+            .expect("the default GPU choice always fits");
+        if !devices.is_empty() {
+            self.devices.push((p, devices));
+        }
         if let Ok(cs) = &mut self.cs {
             for e in &self.extensions {
                 e.add_pod(cs, self.pod, p, node, self.cluster);
@@ -162,14 +200,30 @@ impl<'a> DryRunState<'a> {
         }
     }
 
-    /// Whether the preemptor passes PreFilter and Filter on the node under study as it is now.
+    /// Whether the preemptor passes PreFilter and Filter on the node under study as it is now:
+    /// [`filter_on_node`]'s status, where a plugin whose NodeHot condition the node meets passes
+    /// without being called.
     fn fits(&self) -> Status {
-        match &self.cs {
-            Ok(cs) => {
-                filter_on_node(self.profile, cs, self.pod, self.cluster, self.node.as_ref().expect("started"))
+        let cs = match &self.cs {
+            Ok(cs) => cs,
+            Err(status) => return status.clone(),
+        };
+        let node = self.node.as_ref().expect("started");
+        let row = NodeHot::of(node);
+        for (name, f, condition) in &self.filters {
+            if condition.is_some_and(|c| c.admits(&row)) {
+                continue;
             }
-            Err(status) => status.clone(),
+            let status = f.filter(cs, self.pod, node, self.cluster);
+            if !status.is_success() {
+                if !status.is_rejected() {
+                    return Status::error(format!("running {name:?} filter plugin: {}", status.message()))
+                        .with_plugin(name);
+                }
+                return status.with_plugin(name);
+            }
         }
+        Status::success()
     }
 
     /// Puts the PreFilter state back as it was for the whole cluster (the pods in `off` are still
@@ -195,6 +249,9 @@ pub fn filter_pods_with_pdb_violation(
     cluster: &Cluster,
     pdbs: &[(&PodDisruptionBudget, i32)],
 ) -> (Vec<PodId>, Vec<PodId>) {
+    if pdbs.is_empty() {
+        return (Vec::new(), pods.to_vec());
+    }
     let mut allowed: Vec<i32> = pdbs.iter().map(|(_, a)| *a).collect();
     let mut violating = Vec::new();
     let mut non_violating = Vec::new();
@@ -259,26 +316,30 @@ fn select_victims(
     pdbs: &[(&PodDisruptionBudget, i32)],
 ) -> Result<(Vec<PodId>, usize), Status> {
     let cluster = run.cluster;
-    let mut potential: Vec<PodId> = cluster
-        .node(node)
+    let info = cluster.node(node);
+    let mut potential: Vec<(PodId, i32)> = info
         .pods
         .iter()
-        .copied()
-        .filter(|p| cluster.pod(*p).priority < run.pod.priority)
+        .zip(&info.pod_rows)
+        .filter(|(_, r)| r.priority < run.pod.priority)
+        .map(|(p, r)| (*p, r.priority))
         .collect();
     if potential.is_empty() {
         return Err(Status::unresolvable(MSG_NO_VICTIMS));
     }
     run.start(node);
-    for &p in &potential {
+    for &(p, _) in &potential {
         run.remove(p);
     }
     let status = run.fits();
     if !status.is_success() {
-        run.finish(&potential);
+        let off: Vec<PodId> = potential.iter().map(|(p, _)| *p).collect();
+        run.finish(&off);
         return Err(status);
     }
-    potential.sort_by_key(|p| importance_key(cluster, *p));
+    // `MoreImportantPod` order (higher priority, then earlier start), as `importance_key`.
+    potential.sort_by_key(|(p, priority)| (Reverse(*priority), start_time(cluster, *p)));
+    let potential: Vec<PodId> = potential.into_iter().map(|(p, _)| p).collect();
     let (violating, non_violating) = filter_pods_with_pdb_violation(&potential, cluster, pdbs);
     let mut victims: Vec<PodId> = Vec::new();
     let mut num_violating = 0;
