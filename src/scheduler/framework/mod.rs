@@ -140,6 +140,14 @@ pub trait FilterPlugin: Plugin {
         self.filter(state, pod, cluster.node(id), cluster)
     }
 
+    /// The exact status [`FilterPlugin::filter`] would return, decided from the node's
+    /// [`NodeHot`] row alone, when the plugin can for this pod (NodeResourcesFit for a pod that
+    /// requests only cpu, memory and a pod slot); `None` (the default) otherwise. Preemption's
+    /// dry run reads it to judge a node with pods taken off without building a `NodeInfo`.
+    fn filter_hot(&self, _state: &CycleState, _pod: &Pod, _row: &NodeHot) -> Option<Status> {
+        None
+    }
+
     /// [`FilterPlugin::filter_node`] on each node of `ids`, into `out` (same length): [`PASS`]
     /// where the node passes, else the index in `statuses` of the status Filter returns
     /// ([`intern_status`] adds it once). The runner hands a plugin without a NodeHot condition

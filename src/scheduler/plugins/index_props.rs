@@ -171,6 +171,8 @@ struct PodSpec {
     priority: i32,
     /// Cpu request, in units of 500m (nodes have 4 cpu).
     cpu: i64,
+    /// Claims host port 8080 (NodePorts; preemption then moves it through a node copy).
+    host_port: bool,
 }
 
 fn pod_spec() -> impl Strategy<Value = PodSpec> {
@@ -180,14 +182,21 @@ fn pod_spec() -> impl Strategy<Value = PodSpec> {
         (prop::bool::weighted(0.25), 0u8..3, prop::bool::weighted(0.3)),
         prop::collection::vec(spread_spec(), 0..3),
         (terms(2), terms(3), weighted(3), weighted(3)),
-        (prop::option::weighted(0.2, 0u8..3), any::<bool>(), prop::bool::weighted(0.6), 0i32..10, 0i64..6),
+        (
+            prop::option::weighted(0.2, 0u8..3),
+            any::<bool>(),
+            prop::bool::weighted(0.6),
+            0i32..10,
+            0i64..6,
+            prop::bool::weighted(0.1),
+        ),
     )
         .prop_map(
             |(
                 (other_ns, app, tier),
                 spread,
                 (req_aff, req_anti, pref_aff, pref_anti),
-                (zs, tol, owned, priority, cpu),
+                (zs, tol, owned, priority, cpu, host_port),
             )| {
                 PodSpec {
                     other_ns,
@@ -203,6 +212,7 @@ fn pod_spec() -> impl Strategy<Value = PodSpec> {
                     owned,
                     priority,
                     cpu,
+                    host_port,
                 }
             },
         )
@@ -211,6 +221,13 @@ fn pod_spec() -> impl Strategy<Value = PodSpec> {
 fn pod(name: &str, s: &PodSpec) -> Pod {
     let mut p = simple_pod(name, Resources { milli_cpu: 500 * s.cpu, ..Default::default() });
     p.priority = s.priority;
+    if s.host_port {
+        p.containers[0].ports.push(crate::model::ContainerPort {
+            host_port: 8080,
+            protocol: String::new(),
+            host_ip: String::new(),
+        });
+    }
     p.namespace = if s.other_ns { "other".into() } else { "default".into() };
     p.labels = labels(&[("app", &app(s.app))]);
     if s.tier {

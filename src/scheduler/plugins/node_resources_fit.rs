@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, is_scalar_resource};
-use crate::model::{Cluster, NodeId, NodeInfo, Pod, Resources};
+use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, Resources};
 use crate::scheduler::framework::{
     Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
     PreScorePlugin, ScorePlugin, Status,
@@ -329,14 +329,19 @@ impl FilterPlugin for Fit {
     }
 
     /// For a pod its NodeHot condition covers (cpu, memory and the pod count only), the status
-    /// from the node's [`crate::model::NodeHot`] row, which holds exactly the numbers Filter reads (a failed
-    /// cycle rejects every node and would otherwise load each node's `NodeInfo`); otherwise
-    /// [`FilterPlugin::filter`].
+    /// from the node's [`NodeHot`] row (a failed cycle rejects every node and would otherwise
+    /// load each node's `NodeInfo`); otherwise [`FilterPlugin::filter`].
     fn filter_node(&self, state: &CycleState, pod: &Pod, id: NodeId, cluster: &Cluster) -> Status {
-        if self.fast_filter(state, pod).is_none() {
-            return self.filter(state, pod, cluster.node(id), cluster);
+        match self.filter_hot(state, pod, &cluster.hot()[id as usize]) {
+            Some(status) => status,
+            None => self.filter(state, pod, cluster.node(id), cluster),
         }
-        let row = &cluster.hot()[id as usize];
+    }
+
+    /// For a pod its NodeHot condition covers: `for_each_shortfall`'s checks on the row, which
+    /// holds exactly the numbers they read for such a pod (pods, cpu, memory, in that order).
+    fn filter_hot(&self, state: &CycleState, pod: &Pod, row: &NodeHot) -> Option<Status> {
+        self.fast_filter(state, pod)?;
         let req = &pod.requests;
         let mut status = Status::success();
         let mut shortfall = |resource: &'static str, requested: i64, capacity: i64| {
@@ -349,8 +354,6 @@ impl FilterPlugin for Fit {
             };
             status.reasons.push(reason(resource));
         };
-        // `for_each_shortfall`'s checks, in its order, for a pod without ephemeral-storage or
-        // scalar requests.
         if i64::from(row.pods) + 1 > row.allocatable_pods {
             shortfall(PODS, 1, row.allocatable_pods);
         }
@@ -360,7 +363,7 @@ impl FilterPlugin for Fit {
         if req.memory > 0 && req.memory > row.allocatable_memory - row.requested_memory {
             shortfall(MEMORY, req.memory, row.allocatable_memory);
         }
-        status
+        Some(status)
     }
 
     fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {

@@ -91,8 +91,15 @@ fn filter_on_node(
 /// The dry run's view of "the cluster without some pods", as upstream's `SelectVictimsOnNode`
 /// keeps it: one PreFilter state of the preemptor, updated through the PreFilter extensions
 /// ([`crate::scheduler::framework::PreFilterPlugin::remove_pod`] / `add_pod`) of the plugins
-/// whose state reads other pods, and a copy of the one node under study whose sums pods leave
-/// and re-enter. The cluster itself is never copied or changed.
+/// whose state reads other pods, and the node under study with some pods taken off. The cluster
+/// itself is never copied or changed.
+///
+/// The node under study is its [`NodeHot`] row, kept by arithmetic while only plain pods
+/// ([`PodRow::plain`]) move, plus a copy of its `NodeInfo` built only when a Filter plugin needs
+/// more than the row (for plain pods the copy is the node minus the pods taken off: their
+/// share of the sums does not depend on the order they come back in). With a pod that holds
+/// host ports, GPUs or scalar resources among the potential victims, the copy is made at once
+/// and every move goes through it, as a binding would.
 struct DryRunState<'a> {
     pod: &'a Pod,
     cluster: &'a Cluster,
@@ -105,12 +112,20 @@ struct DryRunState<'a> {
     /// The Filter plugins PreFilter did not skip, in profile order, each with its NodeHot
     /// condition (none of them reads other pods, so they hold for the whole run).
     filters: Vec<(&'static str, &'a dyn FilterPlugin, Option<FastFilter>)>,
-    /// The node under study, with the pods taken off it removed from its sums.
-    node: Option<NodeInfo>,
+    /// The node under study.
+    node: NodeId,
+    /// Its row, with the pods taken off left out.
+    row: NodeHot,
+    /// Every move goes through `copy` (a non-plain pod is among the potential victims).
+    eager: bool,
+    /// The copy of the node's `NodeInfo` (its allocations reused from node to node).
+    copy: Option<NodeInfo>,
+    /// `copy` holds the node as it is now.
+    copy_valid: bool,
     /// The GPU devices of the pods put back on the copy that hold some (a pod not listed holds
     /// the devices it has in the cluster).
     devices: Vec<(PodId, Vec<u8>)>,
-    /// The pods taken off the copy, with their rows (to put them back without reading them).
+    /// The pods taken off, with their rows (to put them back without reading them).
     taken: Vec<(PodId, PodRow)>,
 }
 
@@ -144,37 +159,67 @@ impl<'a> DryRunState<'a> {
             cs,
             extensions,
             filters,
-            node: None,
+            node: 0,
+            row: NodeHot::default(),
+            eager: false,
+            copy: None,
+            copy_valid: false,
             devices: Vec::new(),
             taken: Vec::new(),
         }
     }
 
-    /// Starts on `node`: a fresh copy of it.
-    fn start(&mut self, node: NodeId) {
-        match &mut self.node {
-            Some(n) => n.clone_from(self.cluster.node(node)),
-            None => self.node = Some(self.cluster.node(node).clone()),
-        }
+    /// Starts on `node`; `eager` when a potential victim is not plain.
+    fn start(&mut self, node: NodeId, eager: bool) {
+        self.node = node;
+        self.row = self.cluster.hot()[node as usize];
+        self.eager = eager;
+        self.copy_valid = false;
         self.devices.clear();
         self.taken.clear();
+        if eager {
+            self.materialize();
+        }
     }
 
-    /// Takes bound pod `p` off the node under study.
-    fn remove(&mut self, p: PodId) {
-        let node = self.node.as_mut().expect("started");
-        let Some(i) = node.pods.iter().position(|x| *x == p) else { return };
-        let devices = if node.pod_rows[i].plain {
-            Vec::new()
-        } else {
-            match self.devices.iter().position(|(x, _)| *x == p) {
-                Some(k) => self.devices.swap_remove(k).1,
-                None => self.cluster.pod_gpus(p).to_vec(),
+    /// Makes `copy` the node as it is now: the cluster's node minus the pods taken off (all
+    /// plain unless the copy was made at the start).
+    fn materialize(&mut self) {
+        if self.copy_valid {
+            return;
+        }
+        let info = self.cluster.node(self.node);
+        let copy = match &mut self.copy {
+            Some(c) => {
+                c.clone_from(info);
+                c
             }
+            None => self.copy.insert(info.clone()),
         };
-        let row = node.remove_pod(p, self.cluster.pod(p), &devices).expect("found above");
+        for (p, _) in &self.taken {
+            copy.remove_pod(*p, self.cluster.pod(*p), &[]);
+        }
+        self.copy_valid = true;
+    }
+
+    /// Takes bound pod `p` (with `row`) off the node under study.
+    fn remove(&mut self, p: PodId, row: PodRow) {
+        if self.copy_valid {
+            let copy = self.copy.as_mut().expect("valid");
+            let devices = if row.plain {
+                Vec::new()
+            } else {
+                match self.devices.iter().position(|(x, _)| *x == p) {
+                    Some(k) => self.devices.swap_remove(k).1,
+                    None => self.cluster.pod_gpus(p).to_vec(),
+                }
+            };
+            copy.remove_pod(p, self.cluster.pod(p), &devices);
+        }
+        self.moved(p, row, -1);
         self.taken.push((p, row));
         if let Ok(cs) = &mut self.cs {
+            let node = self.cluster.node(self.node);
             for e in &self.extensions {
                 e.remove_pod(cs, self.pod, p, node, self.cluster);
             }
@@ -184,37 +229,68 @@ impl<'a> DryRunState<'a> {
     /// Puts pod `p` (taken off before) back on the node under study (its GPU devices chosen
     /// anew, as a binding does).
     fn add(&mut self, p: PodId) {
-        let node = self.node.as_mut().expect("started");
         let k = self.taken.iter().position(|(x, _)| *x == p).expect("a pod taken off goes back");
         let (_, row) = self.taken.swap_remove(k);
-        let devices = node
-            .add_pod_with_row(p, self.cluster.pod(p), row, None)
-            .expect("the default GPU choice always fits");
-        if !devices.is_empty() {
-            self.devices.push((p, devices));
+        if self.copy_valid {
+            let copy = self.copy.as_mut().expect("valid");
+            let devices = copy
+                .add_pod_with_row(p, self.cluster.pod(p), row, None)
+                .expect("the default GPU choice always fits");
+            if !devices.is_empty() {
+                self.devices.push((p, devices));
+            }
         }
+        self.moved(p, row, 1);
         if let Ok(cs) = &mut self.cs {
+            let node = self.cluster.node(self.node);
             for e in &self.extensions {
                 e.add_pod(cs, self.pod, p, node, self.cluster);
             }
         }
     }
 
+    /// The row follows pod `p` (with `row`) added (`sign` 1) or taken off (−1): by arithmetic
+    /// for a plain pod, from the copy otherwise.
+    fn moved(&mut self, p: PodId, row: PodRow, sign: i64) {
+        if self.eager || !row.plain {
+            debug_assert!(self.copy_valid, "pod {p}: a non-plain pod moves on the copy");
+            self.row = NodeHot::of(self.copy.as_ref().expect("made at the start"));
+            return;
+        }
+        let r = &mut self.row;
+        r.requested_milli_cpu += sign * row.requests[0];
+        r.requested_memory += sign * row.requests[1];
+        r.non_zero_milli_cpu += sign * row.non_zero[0];
+        r.non_zero_memory += sign * row.non_zero[1];
+        r.pods = (i64::from(r.pods) + sign) as u32;
+        if let (true, Some(copy)) = (self.copy_valid, &self.copy) {
+            debug_assert_eq!(self.row, NodeHot::of(copy), "the row by arithmetic is the copy's row");
+        }
+    }
+
     /// Whether the preemptor passes PreFilter and Filter on the node under study as it is now:
-    /// [`filter_on_node`]'s status, where a plugin whose NodeHot condition the node meets passes
-    /// without being called.
-    fn fits(&self) -> Status {
-        let cs = match &self.cs {
-            Ok(cs) => cs,
-            Err(status) => return status.clone(),
-        };
-        let node = self.node.as_ref().expect("started");
-        let row = NodeHot::of(node);
-        for (name, f, condition) in &self.filters {
+    /// [`filter_on_node`]'s status, where a plugin whose NodeHot condition the node's row meets
+    /// passes without being called, and one that decides from the row
+    /// ([`FilterPlugin::filter_hot`]) is not given the node's copy.
+    fn fits(&mut self) -> Status {
+        if let Err(status) = &self.cs {
+            return status.clone();
+        }
+        let row = self.row;
+        for k in 0..self.filters.len() {
+            let (name, f, condition) = self.filters[k];
             if condition.is_some_and(|c| c.admits(&row)) {
                 continue;
             }
-            let status = f.filter(cs, self.pod, node, self.cluster);
+            let hot = f.filter_hot(self.cs.as_ref().expect("checked above"), self.pod, &row);
+            let status = match hot {
+                Some(s) => s,
+                None => {
+                    self.materialize();
+                    let cs = self.cs.as_ref().expect("checked above");
+                    f.filter(cs, self.pod, self.copy.as_ref().expect("materialized"), self.cluster)
+                }
+            };
             if !status.is_success() {
                 if !status.is_rejected() {
                     return Status::error(format!("running {name:?} filter plugin: {}", status.message()))
@@ -228,11 +304,12 @@ impl<'a> DryRunState<'a> {
 
     /// Puts the PreFilter state back as it was for the whole cluster (the pods in `off` are still
     /// taken off).
-    fn finish(&mut self, off: &[PodId]) {
-        if let (Ok(cs), Some(node)) = (&mut self.cs, &self.node) {
+    fn finish(&mut self, off: impl Iterator<Item = PodId>) {
+        if let Ok(cs) = &mut self.cs {
+            let node = self.cluster.node(self.node);
             for p in off {
                 for e in &self.extensions {
-                    e.add_pod(cs, self.pod, *p, node, self.cluster);
+                    e.add_pod(cs, self.pod, p, node, self.cluster);
                 }
             }
         }
@@ -317,37 +394,37 @@ fn select_victims(
 ) -> Result<(Vec<PodId>, usize), Status> {
     let cluster = run.cluster;
     let info = cluster.node(node);
-    let mut potential: Vec<(PodId, i32)> = info
+    let mut potential: Vec<(PodId, PodRow)> = info
         .pods
         .iter()
         .zip(&info.pod_rows)
         .filter(|(_, r)| r.priority < run.pod.priority)
-        .map(|(p, r)| (*p, r.priority))
+        .map(|(p, r)| (*p, *r))
         .collect();
     if potential.is_empty() {
         return Err(Status::unresolvable(MSG_NO_VICTIMS));
     }
-    run.start(node);
-    for &(p, _) in &potential {
-        run.remove(p);
+    run.start(node, potential.iter().any(|(_, r)| !r.plain));
+    for &(p, row) in &potential {
+        run.remove(p, row);
     }
     let status = run.fits();
     if !status.is_success() {
-        let off: Vec<PodId> = potential.iter().map(|(p, _)| *p).collect();
-        run.finish(&off);
+        run.finish(potential.iter().map(|(p, _)| *p));
         return Err(status);
     }
     // `MoreImportantPod` order (higher priority, then earlier start), as `importance_key`.
-    potential.sort_by_key(|(p, priority)| (Reverse(*priority), start_time(cluster, *p)));
-    let potential: Vec<PodId> = potential.into_iter().map(|(p, _)| p).collect();
-    let (violating, non_violating) = filter_pods_with_pdb_violation(&potential, cluster, pdbs);
+    potential.sort_by_key(|(p, row)| (Reverse(row.priority), start_time(cluster, *p)));
+    let order: Vec<PodId> = potential.iter().map(|(p, _)| *p).collect();
+    let (violating, non_violating) = filter_pods_with_pdb_violation(&order, cluster, pdbs);
+    let row_of = |p: PodId| potential.iter().find(|(x, _)| *x == p).expect("a potential victim").1;
     let mut victims: Vec<PodId> = Vec::new();
     let mut num_violating = 0;
     for (group, counts) in [(&violating, true), (&non_violating, false)] {
         for &p in group {
             run.add(p);
             if !run.fits().is_success() {
-                run.remove(p);
+                run.remove(p, row_of(p));
                 victims.push(p);
                 if counts {
                     num_violating += 1;
@@ -358,7 +435,7 @@ fn select_victims(
     if !violating.is_empty() && !non_violating.is_empty() {
         victims.sort_by_key(|p| importance_key(cluster, *p));
     }
-    run.finish(&victims);
+    run.finish(victims.iter().copied());
     Ok((victims, num_violating))
 }
 
