@@ -277,8 +277,8 @@ pub fn decide_pod(
         d.feasible.insert(name(*id), true);
         d.reasons.insert(name(*id), Vec::new());
     }
-    for (id, status) in &result.rejected {
-        let n = name(*id);
+    for (id, status) in result.rejected.iter() {
+        let n = name(id);
         d.feasible.insert(n.clone(), false);
         d.reasons.insert(n.clone(), status.reasons.iter().map(|r| r.to_string()).collect());
         d.rejected_by.insert(n.clone(), rejected_by(&result, &n, status.plugin));

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::node::{Node, NodeId};
 use super::pod::{Pod, PodId};
+use super::pod_index::{DomainCounts, IndexCell, PodQuery, TermGroup, TermKind, TopologyView};
 use super::resources::Resources;
 use crate::error::SimError;
 use crate::names::{LABEL_NAMESPACE_NAME, LABEL_REGION, LABEL_ZONE};
@@ -144,23 +145,33 @@ impl std::ops::Deref for NodeSpecMut<'_> {
 
 impl std::ops::DerefMut for NodeSpecMut<'_> {
     fn deref_mut(&mut self) -> &mut Node {
-        &mut Arc::make_mut(&mut self.cluster.nodes[self.id as usize]).node
+        Arc::make_mut(&mut Arc::make_mut(&mut self.cluster.nodes[self.id as usize]).node)
     }
 }
 
 impl Drop for NodeSpecMut<'_> {
     fn drop(&mut self) {
         self.cluster.refresh_hot(self.id);
+        self.cluster.reindex_node(self.id);
     }
 }
 
 /// A node with the aggregate state of the pods bound to it (upstream `framework.NodeInfo`).
-#[derive(Clone, Debug)]
+///
+/// The node's spec and image sizes sit behind `Arc`s, so a copy (preemption's dry run works on a
+/// copy of one node) costs a few small vectors, not the node's labels and images.
+#[derive(Debug)]
 pub struct NodeInfo {
+    /// The node's id in its [`Cluster`] (plugins look its topology domains up by it).
+    pub id: NodeId,
     /// The node.
-    pub node: Node,
+    pub node: Arc<Node>,
     /// Pods bound to the node, in binding order.
     pub pods: Vec<PodId>,
+    /// By position in `pods`: what the node's sums and preemption's victim order read of each
+    /// bound pod, kept beside the ids so that taking pods off a copy of the node (preemption's
+    /// dry run) need not load the pods themselves.
+    pub pod_rows: Vec<PodRow>,
     /// Σ effective requests of the bound pods (Filter's view).
     pub requested: Resources,
     /// Σ requests with the 100m / 200Mi stand-ins (the cpu/memory scorers' view).
@@ -169,12 +180,182 @@ pub struct NodeInfo {
     pub used_ports: Vec<HostPort>,
     /// Image name (as the node reports it) → size in bytes, from `status.images` (the first
     /// entry of a name wins).
-    pub image_sizes: BTreeMap<String, i64>,
+    pub image_sizes: Arc<BTreeMap<String, i64>>,
     /// Milli-GPU free on each of the node's GPU devices (1000 each when idle; one per
     /// `nvidia.com/gpu` of allocatable).
     pub gpu_left: Vec<u32>,
     /// The node was deleted: its id stays (ids are never reused) but it is in no list.
     pub removed: bool,
+}
+
+impl Clone for NodeInfo {
+    fn clone(&self) -> Self {
+        let mut copy = NodeInfo {
+            id: self.id,
+            node: Arc::clone(&self.node),
+            pods: Vec::new(),
+            pod_rows: Vec::new(),
+            requested: Resources::default(),
+            non_zero_requested: Resources::default(),
+            used_ports: Vec::new(),
+            image_sizes: Arc::clone(&self.image_sizes),
+            gpu_left: Vec::new(),
+            removed: self.removed,
+        };
+        copy.clone_from(self);
+        copy
+    }
+
+    /// Copies `source` into `self`, reusing `self`'s vectors (preemption's dry run copies one
+    /// node after another into the same value).
+    fn clone_from(&mut self, source: &Self) {
+        let NodeInfo {
+            id,
+            node,
+            pods,
+            pod_rows,
+            requested,
+            non_zero_requested,
+            used_ports,
+            image_sizes,
+            gpu_left,
+            removed,
+        } = source;
+        self.id = *id;
+        self.node = Arc::clone(node);
+        self.pods.clone_from(pods);
+        self.pod_rows.clone_from(pod_rows);
+        self.requested.clone_from(requested);
+        self.non_zero_requested.clone_from(non_zero_requested);
+        self.used_ports.clone_from(used_ports);
+        self.image_sizes = Arc::clone(image_sizes);
+        self.gpu_left.clone_from(gpu_left);
+        self.removed = *removed;
+    }
+}
+
+/// What a node's sums read of a bound pod ([`NodeInfo::pod_rows`]), and its priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodRow {
+    /// `spec.priority`.
+    pub priority: i32,
+    /// The pod has no scalar request, no host port and no GPU: its share of the sums is
+    /// `requests` and `non_zero`, which then hold all of it.
+    pub plain: bool,
+    /// Effective requests: cpu (millicores), memory, ephemeral storage (bytes), pods.
+    pub requests: [i64; 4],
+    /// Requests with the non-zero stand-ins, in the same order.
+    pub non_zero: [i64; 4],
+}
+
+impl PodRow {
+    /// The row of `pod`.
+    pub fn of(pod: &Pod) -> PodRow {
+        let r = &pod.requests;
+        let n = &pod.non_zero_requests;
+        PodRow {
+            priority: pod.priority,
+            plain: r.scalar.is_empty()
+                && n.scalar.is_empty()
+                && host_ports(pod).next().is_none()
+                && super::gpu::pod_gpu(pod).is_none(),
+            requests: [r.milli_cpu, r.memory, r.ephemeral_storage, r.pods],
+            non_zero: [n.milli_cpu, n.memory, n.ephemeral_storage, n.pods],
+        }
+    }
+}
+
+impl NodeInfo {
+    /// Adds pod `id` (`pod`) to the node's sums: its requests, non-zero requests and host ports,
+    /// and for a GPU pod the devices `gpus`, or when `None` the default choice
+    /// ([`super::gpu::GpuShare::best_devices`]; none when no device fits). Returns the devices
+    /// taken (empty for a pod without GPUs). [`Cluster::bind`] and preemption's dry run both
+    /// add pods this way.
+    ///
+    /// # Errors
+    /// `gpus` names a device without room for the pod (nothing is changed).
+    pub fn add_pod(&mut self, id: PodId, pod: &Pod, gpus: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
+        self.add_pod_with_row(id, pod, PodRow::of(pod), gpus)
+    }
+
+    /// [`NodeInfo::add_pod`] with the pod's row already known (`row` must be `PodRow::of(pod)`;
+    /// a plain pod is then added without reading `pod`).
+    ///
+    /// # Errors
+    /// `gpus` names a device without room for the pod (nothing is changed).
+    pub fn add_pod_with_row(
+        &mut self,
+        id: PodId,
+        pod: &Pod,
+        row: PodRow,
+        gpus: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, String> {
+        let mut devices = Vec::new();
+        if !row.plain
+            && let Some(g) = super::gpu::pod_gpu(pod)
+        {
+            devices = gpus.or_else(|| g.best_devices(&self.gpu_left)).unwrap_or_default();
+            if let Some(d) =
+                devices.iter().find(|d| self.gpu_left.get(**d as usize).is_none_or(|l| *l < g.milli))
+            {
+                return Err(format!(
+                    "pod {id} given GPU {d} of node {} without {} milli free",
+                    self.node.name, g.milli
+                ));
+            }
+            for d in &devices {
+                self.gpu_left[*d as usize] -= g.milli;
+            }
+        }
+        self.pods.push(id);
+        self.pod_rows.push(row);
+        self.requested.pods += 1;
+        if row.plain {
+            add_numbers(&mut self.requested, &row.requests, 1);
+            add_numbers(&mut self.non_zero_requested, &row.non_zero, 1);
+        } else {
+            self.requested.add(&pod.requests);
+            self.non_zero_requested.add(&pod.non_zero_requests);
+            self.used_ports.extend(host_ports(pod));
+        }
+        Ok(devices)
+    }
+
+    /// Takes pod `id` (`pod`, holding GPU devices `gpus`) off the node's sums: the inverse of
+    /// [`NodeInfo::add_pod`]. Returns the pod's row (`None` when it was not on the node); a
+    /// plain pod is taken off without reading `pod`.
+    pub fn remove_pod(&mut self, id: PodId, pod: &Pod, gpus: &[u8]) -> Option<PodRow> {
+        let i = self.pods.iter().position(|x| *x == id)?;
+        self.pods.remove(i);
+        let row = self.pod_rows.remove(i);
+        self.requested.pods -= 1;
+        if row.plain {
+            add_numbers(&mut self.requested, &row.requests, -1);
+            add_numbers(&mut self.non_zero_requested, &row.non_zero, -1);
+            return Some(row);
+        }
+        if let Some(g) = super::gpu::pod_gpu(pod) {
+            for d in gpus {
+                self.gpu_left[*d as usize] += g.milli;
+            }
+        }
+        self.requested.sub(&pod.requests);
+        self.non_zero_requested.sub(&pod.non_zero_requests);
+        for hp in host_ports(pod) {
+            if let Some(i) = self.used_ports.iter().position(|x| *x == hp) {
+                self.used_ports.remove(i);
+            }
+        }
+        Some(row)
+    }
+}
+
+/// Adds `sign` times the numbers of a [`PodRow`] (cpu, memory, ephemeral storage, pods) to `r`.
+fn add_numbers(r: &mut Resources, n: &[i64; 4], sign: i64) {
+    r.milli_cpu += sign * n[0];
+    r.memory += sign * n[1];
+    r.ephemeral_storage += sign * n[2];
+    r.pods += sign * n[3];
 }
 
 /// All nodes and pods of one run. Plugins read it; only the engine changes it, through
@@ -211,12 +392,9 @@ pub struct Cluster {
     namespaces: BTreeMap<String, super::labels::Labels>,
     /// Selectors of Services and controllers, in the order they were added.
     workload_selectors: Vec<WorkloadSelector>,
-    /// Bound pods that declare any pod affinity or anti-affinity term: the cluster-wide union of
-    /// upstream's per-node `NodeInfo.PodsWithAffinity` (InterPodAffinity scoring reads it).
-    pods_with_affinity: std::collections::BTreeSet<PodId>,
-    /// Bound pods with required anti-affinity terms: the cluster-wide union of upstream's
-    /// `NodeInfo.PodsWithRequiredAntiAffinity` (InterPodAffinity PreFilter reads it).
-    pods_with_required_anti_affinity: std::collections::BTreeSet<PodId>,
+    /// Counts of bound pods per topology domain for the inter-pod constraints, and the
+    /// (anti-)affinity terms of bound pods (see [`super::pod_index`]).
+    index: IndexCell,
     /// PodDisruptionBudgets, in the order they were added (DefaultPreemption reads them).
     pdbs: Vec<super::pdb::PodDisruptionBudget>,
     /// Pods the scheduler preempted: they carry the `DisruptionTarget` condition with reason
@@ -257,19 +435,23 @@ impl Cluster {
         }
         Arc::make_mut(&mut self.node_ids).insert(node.name.clone(), id);
         let devices = super::gpu::node_devices(&node);
+        let labels = node.labels.clone();
         self.nodes.push(Arc::new(NodeInfo {
-            node,
+            id,
+            node: Arc::new(node),
             pods: Vec::new(),
+            pod_rows: Vec::new(),
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             used_ports: Vec::new(),
-            image_sizes,
+            image_sizes: Arc::new(image_sizes),
             gpu_left: vec![super::gpu::GPU_MILLI; devices],
             removed: false,
         }));
         self.hot.push(NodeHot::default());
         self.refresh_hot(id);
         self.rebuild_order();
+        self.index.get_mut().node_added(id, &labels);
         Ok(id)
     }
 
@@ -304,6 +486,7 @@ impl Cluster {
         self.zones.retain(|(_, ids)| !ids.is_empty());
         self.rebuild_order();
         self.refresh_hot(id);
+        self.index.get_mut().node_removed(id);
         Ok(())
     }
 
@@ -311,7 +494,7 @@ impl Cluster {
     /// labels changed.
     pub fn set_node_labels(&mut self, id: NodeId, labels: super::labels::Labels) {
         let old_zone = zone_key(&self.nodes[id as usize].node);
-        Arc::make_mut(&mut self.nodes[id as usize]).node.labels = labels;
+        Arc::make_mut(&mut Arc::make_mut(&mut self.nodes[id as usize]).node).labels = labels;
         let zone = zone_key(&self.nodes[id as usize].node);
         if zone != old_zone && !self.nodes[id as usize].removed {
             for (_, ids) in &mut self.zones {
@@ -323,6 +506,24 @@ impl Cluster {
                 None => self.zones.push((zone, vec![id])),
             }
             self.rebuild_order();
+        }
+        self.reindex_node(id);
+    }
+
+    /// Brings the pod index's topology domains of node `id` in line with its labels, moving the
+    /// counts of its pods when a domain changed.
+    fn reindex_node(&mut self, id: NodeId) {
+        let info = &self.nodes[id as usize];
+        if info.removed || !self.index.get_mut().node_domains_differ(id, &info.node.labels) {
+            return;
+        }
+        let index = self.index.get_mut();
+        for p in &info.pods {
+            index.pod_moved(&self.pods[*p as usize], id, -1, &self.nodes, &self.namespaces);
+        }
+        index.node_relabelled(id, &info.node.labels);
+        for p in &info.pods {
+            index.pod_moved(&self.pods[*p as usize], id, 1, &self.nodes, &self.namespaces);
         }
     }
 
@@ -339,7 +540,17 @@ impl Cluster {
     /// Marks pod `pod` as terminating (`deletionTimestamp` set): it keeps its node's resources
     /// until [`Cluster::unbind`].
     pub fn mark_terminating(&mut self, pod: PodId) {
+        self.index_terminating(pod);
         Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
+    }
+
+    /// The pod index stops counting bound pod `pod` where terminating pods do not count (called
+    /// before the pod is marked).
+    fn index_terminating(&mut self, pod: PodId) {
+        let p = &self.pods[pod as usize];
+        if let (Some(node), false) = (self.pod_node[pod as usize], p.terminating) {
+            self.index.get_mut().pod_terminating(p, node, &self.namespaces);
+        }
     }
 
     /// Zone-interleaved order of upstream's `nodeTree.list()`: the 1st node of every zone, then
@@ -363,6 +574,7 @@ impl Cluster {
     pub fn add_namespace(&mut self, name: &str, mut labels: super::labels::Labels) {
         labels.insert(LABEL_NAMESPACE_NAME.to_string(), name.to_string());
         self.namespaces.insert(name.to_string(), labels);
+        self.index.get_mut().namespaces_changed();
     }
 
     /// The labels of namespace `name`: those declared, or only its name label.
@@ -473,34 +685,12 @@ impl Cluster {
         if let Some(on) = slot {
             return Err(SimError::Internal(format!("pod {pod} bound twice (already on node {on})")));
         }
-        *slot = Some(node);
         let p = &self.pods[pod as usize];
         let info = Arc::make_mut(&mut self.nodes[node as usize]);
-        if let Some(g) = super::gpu::pod_gpu(p) {
-            let devices = gpus.or_else(|| g.best_devices(&info.gpu_left)).unwrap_or_default();
-            for d in &devices {
-                let left =
-                    info.gpu_left.get_mut(*d as usize).filter(|l| **l >= g.milli).ok_or_else(|| {
-                        SimError::Internal(format!(
-                            "pod {pod} given GPU {d} of node {node} without {} milli free",
-                            g.milli
-                        ))
-                    })?;
-                *left -= g.milli;
-            }
-            self.pod_gpus[pod as usize] = devices;
-        }
-        info.pods.push(pod);
-        info.requested.add(&p.requests);
-        info.requested.pods += 1;
-        info.non_zero_requested.add(&p.non_zero_requests);
-        info.used_ports.extend(host_ports(p));
-        if p.has_pod_affinity() {
-            self.pods_with_affinity.insert(pod);
-        }
-        if has_required_anti_affinity(p) {
-            self.pods_with_required_anti_affinity.insert(pod);
-        }
+        let devices = info.add_pod(pod, p, gpus).map_err(SimError::Internal)?;
+        *slot = Some(node);
+        self.pod_gpus[pod as usize] = devices;
+        self.index.get_mut().pod_moved(p, node, 1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
         Ok(())
     }
@@ -509,26 +699,10 @@ impl Cluster {
     pub fn unbind(&mut self, pod: PodId) -> Option<NodeId> {
         let node = self.pod_node[pod as usize].take()?;
         let p = &self.pods[pod as usize];
-        let info = Arc::make_mut(&mut self.nodes[node as usize]);
-        if let Some(g) = super::gpu::pod_gpu(p) {
-            for d in std::mem::take(&mut self.pod_gpus[pod as usize]) {
-                info.gpu_left[d as usize] += g.milli;
-            }
-        }
-        if let Some(i) = info.pods.iter().position(|x| *x == pod) {
-            info.pods.remove(i);
-        }
-        info.requested.sub(&p.requests);
-        info.requested.pods -= 1;
-        info.non_zero_requested.sub(&p.non_zero_requests);
-        for hp in host_ports(p) {
-            if let Some(i) = info.used_ports.iter().position(|x| *x == hp) {
-                info.used_ports.remove(i);
-            }
-        }
+        let devices = std::mem::take(&mut self.pod_gpus[pod as usize]);
+        Arc::make_mut(&mut self.nodes[node as usize]).remove_pod(pod, p, &devices);
+        self.index.get_mut().pod_moved(p, node, -1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
-        self.pods_with_affinity.remove(&pod);
-        self.pods_with_required_anti_affinity.remove(&pod);
         Some(node)
     }
 
@@ -549,6 +723,7 @@ impl Cluster {
     /// resources for its grace period. The engine calls this when it evicts a victim and
     /// [`Cluster::unbind`]s the pod once the grace period is over.
     pub fn mark_preempted(&mut self, pod: PodId) {
+        self.index_terminating(pod);
         Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
         self.preempted.insert(pod);
     }
@@ -559,16 +734,56 @@ impl Cluster {
         self.pods[pod as usize].terminating && self.preempted.contains(&pod)
     }
 
-    /// Bound pods that declare any pod affinity or anti-affinity term, in id order (upstream's
-    /// `PodsWithAffinity`, over all nodes).
-    pub fn pods_with_affinity(&self) -> impl Iterator<Item = PodId> + '_ {
-        self.pods_with_affinity.iter().copied()
+    /// The domains of topology `key` (a node label key): each node's domain id and the live nodes
+    /// per domain. Created on first use, then kept current as nodes change.
+    pub fn topology(&self, key: &str) -> TopologyView {
+        self.index.lock().topology(key, &self.nodes)
     }
 
-    /// Bound pods with at least one required anti-affinity term, in id order (upstream's
-    /// `PodsWithRequiredAntiAffinity`, over all nodes).
-    pub fn pods_with_required_anti_affinity(&self) -> impl Iterator<Item = PodId> + '_ {
-        self.pods_with_required_anti_affinity.iter().copied()
+    /// Bound pods matching `query`, summed per domain of topology `key` (upstream counts these in
+    /// PreFilter/PreScore from every pod; the index keeps them as pods bind and leave).
+    pub fn pod_counts(&self, query: &PodQuery, key: &str) -> DomainCounts {
+        self.index.lock().counts(query, key, &self.nodes, &self.pods, &self.namespaces)
+    }
+
+    /// Bound pods matching `query`, by [`NodeId`] (upstream `countPodsMatchSelector` on each
+    /// node).
+    pub fn pod_counts_per_node(&self, query: &PodQuery) -> Arc<Vec<u32>> {
+        self.index.lock().per_node(query, &self.nodes, &self.pods, &self.namespaces)
+    }
+
+    /// Whether `pod` counts for `query` (its namespace labels as this cluster declares them).
+    pub fn pod_matches(&self, query: &PodQuery, pod: &Pod) -> bool {
+        query.matches(pod, &self.namespaces)
+    }
+
+    /// Calls `f` with every group of identical (anti-)affinity terms of `kind` that bound pods
+    /// declare (the terms of upstream's `PodsWithAffinity` / `PodsWithRequiredAntiAffinity`),
+    /// in a fixed order, with the domains of the group's topology key.
+    ///
+    /// `f` runs while the pod index is locked: it must not call [`Cluster::topology`],
+    /// [`Cluster::pod_counts`], [`Cluster::pod_counts_per_node`] or this method.
+    pub fn for_each_term_group(
+        &self,
+        kind: TermKind,
+        mut f: impl FnMut(&TermGroup, &dyn Fn() -> TopologyView),
+    ) {
+        let index = self.index.lock();
+        index.for_each_group(kind, |g| f(g, &|| index.group_topology(g)));
+    }
+
+    /// Pod queries and term groups the index holds now (for tests and diagnostics).
+    pub fn pod_index_size(&self) -> (usize, usize) {
+        let index = self.index.lock();
+        (index.num_queries(), index.num_groups())
+    }
+
+    /// Compares every count the pod index holds with a recount from the bound pods.
+    ///
+    /// # Errors
+    /// The first difference (a bug in the index's upkeep).
+    pub fn verify_pod_index(&self) -> Result<(), String> {
+        self.index.lock().verify(&self.nodes, &self.pods, &self.namespaces)
     }
 
     /// Number of nodes.
@@ -686,11 +901,6 @@ impl Cluster {
         }
         Ok(())
     }
-}
-
-/// Whether `pod` has required pod anti-affinity terms (upstream `podWithRequiredAntiAffinity`).
-fn has_required_anti_affinity(pod: &Pod) -> bool {
-    pod.pod_anti_affinity.as_ref().is_some_and(|a| !a.required.is_empty())
 }
 
 /// Upstream `utilnode.GetZoneKey`: region and zone labels joined (empty when both are unset).

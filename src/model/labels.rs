@@ -412,7 +412,7 @@ mod tests {
 }
 
 /// Operator of a label selector requirement (`metav1.LabelSelectorOperator`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LabelSelectorOperator {
     /// Key present and value in the list.
     In,
@@ -425,7 +425,7 @@ pub enum LabelSelectorOperator {
 }
 
 /// One `matchExpressions` entry of a label selector.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LabelSelectorRequirement {
     /// Label key.
     pub key: String,
@@ -438,7 +438,7 @@ pub struct LabelSelectorRequirement {
 /// A label selector (`metav1.LabelSelector`) as upstream's `LabelSelectorAsSelector` reads it:
 /// `matchLabels` and `matchExpressions` ANDed; an empty selector matches everything. A *missing*
 /// selector (which matches nothing) is `Option::None` where it is held.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LabelSelector {
     /// `matchLabels`.
     pub match_labels: Labels,
@@ -465,6 +465,46 @@ impl LabelSelector {
     pub fn is_empty(&self) -> bool {
         self.match_labels.is_empty() && self.match_expressions.is_empty()
     }
+}
+
+/// Why `labels.NewRequirement` would reject a label selector requirement, if it would (upstream
+/// `metav1.LabelSelectorAsSelector`'s per-requirement validation: a qualified key, values for
+/// `In`/`NotIn` and none for `Exists`/`DoesNotExist`, valid label values).
+pub fn requirement_parse_error(key: &str, op: LabelSelectorOperator, values: &[String]) -> Option<String> {
+    if !is_qualified_name(key) {
+        return Some(format!("key: Invalid value: {key:?}: not a qualified name"));
+    }
+    use LabelSelectorOperator::*;
+    match op {
+        In | NotIn if values.is_empty() => {
+            return Some(
+                "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty".into(),
+            );
+        }
+        Exists | DoesNotExist if !values.is_empty() => {
+            return Some(format!(
+                "values: Invalid value: {values:?}: values set must be empty for exists and does not exist"
+            ));
+        }
+        _ => {}
+    }
+    values
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !is_valid_label_value(v))
+        .map(|(i, v)| format!("values[{i}][{key}]: Invalid value: {v:?}: not a valid label value"))
+}
+
+/// Why `metav1.LabelSelectorAsSelector` would reject `sel`, if it would (`None` selectors parse):
+/// `matchLabels` first (each as `key In [value]`), then `matchExpressions`, in order.
+pub fn selector_parse_error(sel: Option<&LabelSelector>) -> Option<String> {
+    let sel = sel?;
+    for (k, v) in &sel.match_labels {
+        if let Some(e) = requirement_parse_error(k, LabelSelectorOperator::In, std::slice::from_ref(v)) {
+            return Some(e);
+        }
+    }
+    sel.match_expressions.iter().find_map(|r| requirement_parse_error(&r.key, r.operator, &r.values))
 }
 
 /// Whether an optional selector matches: `None` (a missing selector) matches nothing.

@@ -7,11 +7,12 @@ pub mod labels;
 pub mod node;
 pub mod pdb;
 pub mod pod;
+pub mod pod_index;
 pub mod policy;
 pub mod resources;
 pub mod selection;
 
-pub use cluster::{Cluster, HostPort, NodeHot, NodeInfo, SelectorKind, WorkloadSelector};
+pub use cluster::{Cluster, HostPort, NodeHot, NodeInfo, PodRow, SelectorKind, WorkloadSelector};
 pub use labels::{
     LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeAffinity, NodeSelector,
     NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm, Taint,
@@ -24,4 +25,5 @@ pub use pod::{
     PreemptionPolicy, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,
 };
 pub use pod::{Owner, OwnerReference};
+pub use pod_index::{DomainCounts, NO_DOMAIN, NamespaceScope, PodQuery, TermGroup, TermKind, TopologyView};
 pub use resources::Resources;

@@ -57,7 +57,7 @@ impl Container {
 
 /// One pod (anti-)affinity term (`PodAffinityTerm`). `matchLabelKeys` / `mismatchLabelKeys` are
 /// already merged into `selector`, as the API server does since v1.33.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PodAffinityTerm {
     /// Which pods the term selects; `None` (no selector) selects none.
     pub selector: Option<LabelSelector>,
@@ -68,6 +68,16 @@ pub struct PodAffinityTerm {
     pub namespace_selector: Option<LabelSelector>,
     /// The node label whose values are the topology domains.
     pub topology_key: String,
+}
+
+impl PodAffinityTerm {
+    /// Why upstream's `newAffinityTerm` would fail on this term (label selector first, then
+    /// namespace selector), if it would.
+    pub fn parse_error(&self) -> Option<String> {
+        use super::labels::selector_parse_error;
+        selector_parse_error(self.selector.as_ref())
+            .or_else(|| selector_parse_error(self.namespace_selector.as_ref()))
+    }
 }
 
 /// A preferred pod (anti-)affinity term with its weight (1..=100).

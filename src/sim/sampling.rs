@@ -27,7 +27,7 @@ impl<'a> Engine<'a> {
             if !self.daemonsets.active[ds] {
                 continue;
             }
-            let nodes = self.cluster.live_nodes().map(|(id, n)| (id, &n.node));
+            let nodes = self.cluster.live_nodes().map(|(id, n)| (id, &*n.node));
             let cluster = &self.cluster;
             let lifecycle = &self.lifecycle;
             // The node controller marks pods on a NotReady node not ready.

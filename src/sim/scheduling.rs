@@ -127,7 +127,7 @@ impl<'a> Engine<'a> {
                 cache.add_node(self.node_specs[i as usize].clone())?;
             }
             CacheChange::NodeUpdated(id) => {
-                let spec = self.cluster.node(id).node.clone();
+                let spec = (*self.cluster.node(id).node).clone();
                 cache.set_node_labels(id, spec.labels.clone());
                 *cache.node_spec_mut(id) = spec;
             }

@@ -30,9 +30,23 @@ impl CycleState {
         }
     }
 
-    /// The value stored under `key`, if it has type `T`.
+    /// The value stored under `key`, if it has type `T`. Filter and Score read once per node,
+    /// so keys (plugin constants, usually the very same `&'static str`) compare by address
+    /// first, then by content.
+    #[inline]
     pub fn read<T: Any>(&self, key: &'static str) -> Option<&T> {
-        self.entries.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.downcast_ref())
+        let same = |k: &&'static str| std::ptr::eq(k.as_ptr(), key.as_ptr()) && k.len() == key.len();
+        self.entries
+            .iter()
+            .find(|(k, _)| same(k))
+            .or_else(|| self.entries.iter().find(|(k, _)| *k == key))
+            .and_then(|(_, v)| v.downcast_ref())
+    }
+
+    /// The value stored under `key`, mutably, if it has type `T` (PreFilter extensions update
+    /// their state in preemption's dry run).
+    pub fn read_mut<T: Any>(&mut self, key: &'static str) -> Option<&mut T> {
+        self.entries.iter_mut().find(|(k, _)| *k == key).and_then(|(_, v)| v.downcast_mut())
     }
 
     /// Clears everything, keeping the allocations for the next cycle.

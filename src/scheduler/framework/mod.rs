@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 
 pub use cycle_state::CycleState;
 pub use profile::Profile;
-pub use status::{Code, Status};
+pub use status::{Code, NodeStatuses, Status};
 
 use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, PodId};
 use crate::time::SimTime;
@@ -96,6 +96,34 @@ pub trait PreFilterPlugin: Plugin {
     fn reads_other_pods(&self) -> bool {
         false
     }
+
+    /// Upstream `PreFilterExtensions.RemovePod`: updates the state this plugin's PreFilter wrote
+    /// for `pod` to what PreFilter would compute with bound pod `removed` gone from `node` (the
+    /// node it is bound to in `cluster`, whose sums may already leave it out). Preemption's dry
+    /// run calls it, for plugins that [read other pods](PreFilterPlugin::reads_other_pods) and
+    /// did not skip, instead of recomputing PreFilter. The default (a state that reads no other
+    /// pod) changes nothing.
+    fn remove_pod(
+        &self,
+        _state: &mut CycleState,
+        _pod: &Pod,
+        _removed: PodId,
+        _node: &NodeInfo,
+        _cluster: &Cluster,
+    ) {
+    }
+
+    /// Upstream `PreFilterExtensions.AddPod`: the inverse of [`PreFilterPlugin::remove_pod`],
+    /// for pod `added` put (back) on `node`.
+    fn add_pod(
+        &self,
+        _state: &mut CycleState,
+        _pod: &Pod,
+        _added: PodId,
+        _node: &NodeInfo,
+        _cluster: &Cluster,
+    ) {
+    }
 }
 
 /// Filter: may the pod run on this node?
@@ -103,6 +131,42 @@ pub trait FilterPlugin: Plugin {
     /// Success when the node passes; Unschedulable / UnschedulableAndUnresolvable with reasons
     /// otherwise.
     fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Status;
+
+    /// [`FilterPlugin::filter`] on node `id` of `cluster` (the default looks the node up and calls
+    /// it). The runner's Filter loop calls this; a plugin that decides from the node's id alone
+    /// (PodTopologySpread and InterPodAffinity read the node's topology domains by id) overrides
+    /// it to leave the node's `NodeInfo` untouched, which saves a cache miss per node.
+    fn filter_node(&self, state: &CycleState, pod: &Pod, id: NodeId, cluster: &Cluster) -> Status {
+        self.filter(state, pod, cluster.node(id), cluster)
+    }
+
+    /// The exact status [`FilterPlugin::filter`] would return, decided from the node's
+    /// [`NodeHot`] row alone, when the plugin can for this pod (NodeResourcesFit for a pod that
+    /// requests only cpu, memory and a pod slot); `None` (the default) otherwise. Preemption's
+    /// dry run reads it to judge a node with pods taken off without building a `NodeInfo`.
+    fn filter_hot(&self, _state: &CycleState, _pod: &Pod, _row: &NodeHot) -> Option<Status> {
+        None
+    }
+
+    /// [`FilterPlugin::filter_node`] on each node of `ids`, into `out` (same length): [`PASS`]
+    /// where the node passes, else the index in `statuses` of the status Filter returns
+    /// ([`intern_status`] adds it once). The runner hands a plugin without a NodeHot condition
+    /// the nodes that meet every other condition in chunks; plugins override this to read their
+    /// cycle state once per chunk rather than once per node. The default calls `filter_node`.
+    fn filter_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        ids: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [u32],
+        statuses: &mut Vec<Status>,
+    ) {
+        for (o, id) in out.iter_mut().zip(ids) {
+            let s = self.filter_node(state, pod, *id, cluster);
+            *o = if s.is_success() { PASS } else { intern_status(statuses, s) };
+        }
+    }
 
     /// False when Filter passes every node for this pod whatever the node (NodeName for a pod
     /// without `spec.nodeName`): the runner then leaves the plugin out of the per-node loop, which
@@ -120,6 +184,21 @@ pub trait FilterPlugin: Plugin {
     /// never looser: a node that meets it must pass `filter`.
     fn fast_filter(&self, _state: &CycleState, _pod: &Pod) -> Option<FastFilter> {
         None
+    }
+}
+
+/// The verdict of [`FilterPlugin::filter_nodes`] for a node that passes.
+pub const PASS: u32 = u32::MAX;
+
+/// The index of `status` in `statuses`, adding it when no equal status is there yet (for
+/// [`FilterPlugin::filter_nodes`]).
+pub fn intern_status(statuses: &mut Vec<Status>, status: Status) -> u32 {
+    match statuses.iter().rposition(|s| status::same_status(s, &status)) {
+        Some(k) => k as u32,
+        None => {
+            statuses.push(status);
+            statuses.len() as u32 - 1
+        }
     }
 }
 
@@ -176,7 +255,7 @@ pub struct PostFilterInput<'a> {
     /// `NodeToStatusReader`). A node not listed counts as `UnschedulableAndUnresolvable`, as
     /// upstream's default absent-node status does. After a PreFilter rejection every node is
     /// listed with the PreFilter status.
-    pub node_statuses: &'a [(NodeId, Status)],
+    pub node_statuses: &'a NodeStatuses,
     /// The pod's `status.nominatedNodeName` (from an earlier preemption), if any.
     pub nominated_node: Option<NodeId>,
     /// Seed for the plugin's random draws (DefaultPreemption: the dry-run offset and the final

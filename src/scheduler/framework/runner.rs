@@ -20,7 +20,8 @@ use rand::{Rng, RngExt};
 use super::post_filter::post_filter;
 use super::profile::Profile;
 use super::{
-    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, PostFilterResult, Status,
+    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeStatuses, PASS,
+    PostFilterResult, Status,
 };
 use crate::model::{Cluster, NodeId, Pod};
 
@@ -79,8 +80,9 @@ pub struct CycleResult {
     pub outcome: CycleOutcome,
     /// Nodes that passed Filter, in evaluation order.
     pub feasible: Vec<NodeId>,
-    /// Rejected nodes with the status that rejected them (tagged with the plugin).
-    pub rejected: Vec<(NodeId, Status)>,
+    /// Rejected nodes with the status that rejected them (tagged with the plugin), in evaluation
+    /// order (the nodes a PreFilterResult left out first).
+    pub rejected: NodeStatuses,
     /// Scores, when the cycle was asked to record them (and more than one node was feasible).
     pub scores: Option<ScoreTable>,
     /// The GPU devices the chosen node gives a GPU pod, when the profile's heaviest Score plugin
@@ -186,7 +188,7 @@ pub fn schedule_pod(
     let mut result = CycleResult {
         outcome: CycleOutcome::Error(String::new()),
         feasible: Vec::new(),
-        rejected: Vec::new(),
+        rejected: NodeStatuses::new(),
         scores: None,
         gpus: None,
         prefilter_skipped: Vec::new(),
@@ -219,7 +221,7 @@ pub fn schedule_pod(
     if let Some(status) = pre.rejection {
         result.prefilter_rejected = true;
         for id in all {
-            result.rejected.push((*id, status.clone()));
+            result.rejected.push_keyed(*id, 0, || status.clone());
         }
         let mut fit = FitError {
             num_all_nodes: all.len(),
@@ -414,7 +416,8 @@ fn find_nodes_that_pass_filters(
         }
     }
     let start = state.next_start_node_index;
-    match filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, timed) {
+    let outcome = filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, timed);
+    match outcome {
         Ok(processed) => state.next_start_node_index = (start + processed) % all.len(),
         Err((processed, s)) => {
             result.outcome =
@@ -429,6 +432,48 @@ fn find_nodes_that_pass_filters(
         reject_absent(cluster, &candidates, &pre.plugins_with_nodes, result);
     }
     ControlFlow::Continue(())
+}
+
+/// Most nodes handed to a plugin's [`FilterPlugin::filter_nodes`] at once.
+const CHUNK: usize = 128;
+
+/// The Filter plugins of a cycle run one by one on a node, for the exact status.
+struct ExactFilter<'a> {
+    cs: &'a CycleState,
+    pod: &'a Pod,
+    cluster: &'a Cluster,
+    filters: &'a [(&'static str, &'a dyn FilterPlugin)],
+    /// Each plugin's NodeHot condition, if it has one.
+    conditions: &'a [Option<FastFilter>],
+    timed: bool,
+}
+
+impl ExactFilter<'_> {
+    /// Every Filter plugin on node `id`, in order, until one rejects it: `None` when all pass,
+    /// else the rejecting status tagged with its plugin. A plugin whose NodeHot condition the
+    /// node meets passes it without being called.
+    fn run(&self, id: NodeId, in_plugins: &mut std::time::Duration) -> Option<Status> {
+        let row = &self.cluster.hot()[id as usize];
+        for ((name, f), c) in self.filters.iter().zip(self.conditions) {
+            if c.is_some_and(|c| c.admits(row)) {
+                continue;
+            }
+            let status = if self.timed {
+                let t = std::time::Instant::now();
+                let s = f.filter_node(self.cs, self.pod, id, self.cluster);
+                let d = t.elapsed();
+                *in_plugins += d;
+                super::timing::add("Filter", name, d);
+                s
+            } else {
+                f.filter_node(self.cs, self.pod, id, self.cluster)
+            };
+            if !status.is_success() {
+                return Some(status.with_plugin(name));
+            }
+        }
+        None
+    }
 }
 
 /// The Filter loop: `candidates` from the rotating `start`, wrapping once, until `to_find`
@@ -449,12 +494,18 @@ fn filter_nodes(
 ) -> Result<usize, (usize, Status)> {
     let mut fast = FastFilter::default();
     let mut slow: Vec<(&'static str, &dyn FilterPlugin)> = Vec::with_capacity(filters.len());
+    // Each plugin's own condition: a node that misses the combined one runs only the plugins
+    // whose condition it misses (the others pass it), in order, for the exact status.
+    let mut conditions: Vec<Option<FastFilter>> = Vec::with_capacity(filters.len());
     for (name, f) in filters {
-        match f.fast_filter(cs, pod) {
+        let c = f.fast_filter(cs, pod);
+        conditions.push(c);
+        match c {
             Some(c) => fast = fast.and(c),
             None => slow.push((name, *f)),
         }
     }
+    let exact = ExactFilter { cs, pod, cluster, filters, conditions: &conditions, timed };
     let hot = cluster.hot();
     let n = candidates.len();
     let mut processed = 0;
@@ -465,39 +516,92 @@ fn filter_nodes(
     result.feasible.reserve(to_find.min(n));
     // Candidates from the rotating start, wrapping once (`(start + i) % n` without a division).
     let first = start % n.max(1);
-    let rotated = candidates[first..].iter().chain(&candidates[..first]);
-    for &id in rotated {
-        if result.feasible.len() >= to_find {
-            break;
-        }
-        processed += 1;
-        let admitted = fast.admits(&hot[id as usize]);
-        if admitted && slow.is_empty() {
-            result.feasible.push(id);
-            continue;
-        }
-        let info = cluster.node(id);
-        let mut failed: Option<Status> = None;
-        for (name, f) in if admitted { &slow[..] } else { filters } {
-            let status = if timed {
-                let t = std::time::Instant::now();
-                let s = f.filter(cs, pod, info, cluster);
-                let d = t.elapsed();
-                in_plugins += d;
-                super::timing::add("Filter", name, d);
-                s
-            } else {
-                f.filter(cs, pod, info, cluster)
-            };
-            if !status.is_success() {
-                failed = Some(status.with_plugin(name));
+    let mut rotated = candidates[first..].iter().chain(&candidates[..first]).copied();
+    if slow.is_empty() {
+        for id in rotated {
+            if result.feasible.len() >= to_find {
                 break;
             }
+            processed += 1;
+            if fast.admits(&hot[id as usize]) {
+                result.feasible.push(id);
+                continue;
+            }
+            match exact.run(id, &mut in_plugins) {
+                None => result.feasible.push(id),
+                Some(s) if s.code == Code::Error => return Err((processed, s)),
+                Some(s) => result.rejected.push(id, s),
+            }
         }
-        match failed {
-            None => result.feasible.push(id),
-            Some(s) if s.code == Code::Error => return Err((processed, s)),
-            Some(s) => result.rejected.push((id, s)),
+    } else {
+        // The plugins without a NodeHot condition take the nodes that meet the others' in
+        // chunks ([`FilterPlugin::filter_nodes`]); a node then passes when every one of them
+        // passes it, or is rejected by the first (in profile order) that does not. Nodes that
+        // miss a NodeHot condition run every plugin in order, for the exact status. A chunk never
+        // holds more nodes than are still sought (at least 16), and Filter has no side effects,
+        // so nodes evaluated past the last one needed change nothing.
+        let mut chunk: Vec<NodeId> = Vec::with_capacity(CHUNK);
+        let mut admitted: Vec<bool> = Vec::with_capacity(CHUNK);
+        let mut admitted_ids: Vec<NodeId> = Vec::with_capacity(CHUNK);
+        let mut verdicts: Vec<Vec<u32>> = vec![Vec::with_capacity(CHUNK); slow.len()];
+        let mut tables: Vec<Vec<Status>> = vec![Vec::new(); slow.len()];
+        'chunks: loop {
+            let wanted = to_find.saturating_sub(result.feasible.len()).clamp(16, CHUNK);
+            chunk.clear();
+            chunk.extend(rotated.by_ref().take(wanted));
+            if chunk.is_empty() {
+                break;
+            }
+            admitted.clear();
+            admitted_ids.clear();
+            for &id in &chunk {
+                let ok = fast.admits(&hot[id as usize]);
+                admitted.push(ok);
+                if ok {
+                    admitted_ids.push(id);
+                }
+            }
+            for (p, (name, f)) in slow.iter().enumerate() {
+                verdicts[p].clear();
+                verdicts[p].resize(admitted_ids.len(), PASS);
+                let t = timed.then(std::time::Instant::now);
+                f.filter_nodes(cs, pod, &admitted_ids, cluster, &mut verdicts[p], &mut tables[p]);
+                if let Some(t) = t {
+                    let d = t.elapsed();
+                    in_plugins += d;
+                    super::timing::add("Filter", name, d);
+                }
+            }
+            let mut k = 0;
+            for (&id, &ok) in chunk.iter().zip(&admitted) {
+                if result.feasible.len() >= to_find {
+                    break 'chunks;
+                }
+                processed += 1;
+                if !ok {
+                    match exact.run(id, &mut in_plugins) {
+                        None => result.feasible.push(id),
+                        Some(s) if s.code == Code::Error => return Err((processed, s)),
+                        Some(s) => result.rejected.push(id, s),
+                    }
+                    continue;
+                }
+                let a = k;
+                k += 1;
+                match (0..slow.len()).find(|p| verdicts[*p][a] != PASS) {
+                    None => result.feasible.push(id),
+                    Some(p) => {
+                        let v = verdicts[p][a];
+                        let status = &tables[p][v as usize];
+                        if status.code == Code::Error {
+                            return Err((processed, status.clone().with_plugin(slow[p].0)));
+                        }
+                        result.rejected.push_keyed(id, (p as u64) << 32 | u64::from(v), || {
+                            status.clone().with_plugin(slow[p].0)
+                        });
+                    }
+                }
+            }
         }
     }
     if let Some(t) = loop_start
@@ -525,13 +629,12 @@ fn reject_absent(
     for id in candidates {
         inside[*id as usize] = true;
     }
-    let out: Vec<(NodeId, Status)> = cluster
-        .node_order()
-        .iter()
-        .filter(|id| !inside[**id as usize])
-        .map(|id| (*id, Status::unresolvable(msg.clone()).with_plugin(list[0])))
-        .collect();
-    result.rejected.splice(0..0, out);
+    let status = Status::unresolvable(msg).with_plugin(list[0]);
+    let mut out = NodeStatuses::new();
+    for id in cluster.node_order().iter().filter(|id| !inside[**id as usize]) {
+        out.push_keyed(*id, 0, || status.clone());
+    }
+    result.rejected.prepend(out);
 }
 
 /// Upstream `RunPreScorePlugins`: draws the random seed a Score plugin asked for, then runs the
@@ -690,11 +793,12 @@ fn select_gpus(
 
 /// Builds upstream's FitError message from the rejected nodes: each distinct reason counted over
 /// nodes, `"<count> <reason>"` strings sorted, joined with `, `.
-pub fn fit_error(num_all_nodes: usize, rejected: &[(NodeId, Status)]) -> FitError {
+pub fn fit_error(num_all_nodes: usize, rejected: &NodeStatuses) -> FitError {
+    let distinct = rejected.distinct();
     let mut histogram: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, status) in rejected {
+    for (status, nodes) in &distinct {
         for r in &status.reasons {
-            *histogram.entry(r.as_ref()).or_insert(0) += 1;
+            *histogram.entry(r.as_ref()).or_insert(0) += nodes;
         }
     }
     let mut items: Vec<String> = histogram.iter().map(|(r, c)| format!("{c} {r}")).collect();
@@ -702,7 +806,7 @@ pub fn fit_error(num_all_nodes: usize, rejected: &[(NodeId, Status)]) -> FitErro
     FitError {
         num_all_nodes,
         message: format!("0/{num_all_nodes} nodes are available: {}.", items.join(", ")),
-        unresolvable: rejected.iter().all(|(_, s)| s.code == Code::UnschedulableAndUnresolvable),
+        unresolvable: distinct.iter().all(|(s, _)| s.code == Code::UnschedulableAndUnresolvable),
     }
 }
 

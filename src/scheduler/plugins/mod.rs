@@ -22,3 +22,5 @@ pub mod volume;
 
 #[cfg(test)]
 mod fidelity_tests;
+#[cfg(test)]
+mod index_props;

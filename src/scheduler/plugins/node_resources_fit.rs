@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, is_scalar_resource};
-use crate::model::{Cluster, NodeId, NodeInfo, Pod, Resources};
+use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, Resources};
 use crate::scheduler::framework::{
     Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
     PreScorePlugin, ScorePlugin, Status,
@@ -327,6 +327,44 @@ impl FilterPlugin for Fit {
         Some(FastFilter { reject_flags: 0, milli_cpu: req.milli_cpu, memory: req.memory, pod_slot: true })
     }
 
+    /// For a pod its NodeHot condition covers (cpu, memory and the pod count only), the status
+    /// from the node's [`NodeHot`] row (a failed cycle rejects every node and would otherwise
+    /// load each node's `NodeInfo`); otherwise [`FilterPlugin::filter`].
+    fn filter_node(&self, state: &CycleState, pod: &Pod, id: NodeId, cluster: &Cluster) -> Status {
+        match self.filter_hot(state, pod, &cluster.hot()[id as usize]) {
+            Some(status) => status,
+            None => self.filter(state, pod, cluster.node(id), cluster),
+        }
+    }
+
+    /// For a pod its NodeHot condition covers: `for_each_shortfall`'s checks on the row, which
+    /// holds exactly the numbers they read for such a pod (pods, cpu, memory, in that order).
+    fn filter_hot(&self, state: &CycleState, pod: &Pod, row: &NodeHot) -> Option<Status> {
+        self.fast_filter(state, pod)?;
+        let req = &pod.requests;
+        let mut status = Status::success();
+        let mut shortfall = |resource: &'static str, requested: i64, capacity: i64| {
+            status.code = match status.code {
+                Code::Success | Code::Unschedulable if resource != PODS && requested > capacity => {
+                    Code::UnschedulableAndUnresolvable
+                }
+                Code::Success => Code::Unschedulable,
+                code => code,
+            };
+            status.reasons.push(reason(resource));
+        };
+        if i64::from(row.pods) + 1 > row.allocatable_pods {
+            shortfall(PODS, 1, row.allocatable_pods);
+        }
+        if req.milli_cpu > 0 && req.milli_cpu > row.allocatable_milli_cpu - row.requested_milli_cpu {
+            shortfall(CPU, req.milli_cpu, row.allocatable_milli_cpu);
+        }
+        if req.memory > 0 && req.memory > row.allocatable_memory - row.requested_memory {
+            shortfall(MEMORY, req.memory, row.allocatable_memory);
+        }
+        Some(status)
+    }
+
     fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
         let mut status = Status::success();
         for_each_shortfall(self, pod, node, |resource, requested, _, capacity| {
@@ -619,5 +657,51 @@ mod tests {
         assert!(!is_extended_resource_name("sub.kubernetes.io/foo"));
         assert!(!is_extended_resource_name("hugepages-2Mi"));
         assert!(!is_extended_resource_name("cpu"));
+    }
+
+    /// Filter from the NodeHot row gives Filter's status on the NodeInfo: pods with and without
+    /// cpu/memory requests, on nodes full of pods, short of cpu, of memory, of both, or with a
+    /// request above the whole allocatable.
+    #[test]
+    fn filter_from_the_node_hot_row_matches_filter() {
+        use crate::model::{Node, simple_pod};
+        let fit = Fit::new(&serde_json::Value::Null).unwrap();
+        let mut c = Cluster::new();
+        for (i, (cpu, mem, pods)) in
+            [(4000, 8 << 30, 110), (1000, 1 << 30, 2), (500, 4 << 30, 110), (0, 0, 0)].into_iter().enumerate()
+        {
+            let allocatable = Resources { milli_cpu: cpu, memory: mem, pods, ..Default::default() };
+            c.add_node(Node {
+                name: format!("n{i}"),
+                labels: Default::default(),
+                taints: vec![],
+                unschedulable: false,
+                capacity: allocatable.clone(),
+                allocatable,
+                images: vec![],
+            })
+            .unwrap();
+        }
+        for (k, (cpu, mem, node)) in
+            [(300, 512 << 20, 1), (300, 0, 1), (0, 0, 2), (800, 0, 0)].into_iter().enumerate()
+        {
+            let id = c.add_pod(simple_pod(
+                &format!("e{k}"),
+                Resources { milli_cpu: cpu, memory: mem, ..Default::default() },
+            ));
+            c.bind(id, node).unwrap();
+        }
+        let cs = CycleState::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (cpu, mem) in [(0, 0), (100, 0), (800, 0), (0, 1 << 30), (600, 6 << 30), (5000, 16 << 30)] {
+            let pod = simple_pod("p", Resources { milli_cpu: cpu, memory: mem, ..Default::default() });
+            assert!(fit.fast_filter(&cs, &pod).is_some());
+            for id in 0..4 {
+                let want = fit.filter(&cs, &pod, c.node(id), &c);
+                assert_eq!(fit.filter_node(&cs, &pod, id, &c), want, "pod {cpu}m/{mem} on n{id}");
+                seen.insert(want.message());
+            }
+        }
+        assert!(seen.len() >= 5, "the cases cover several statuses: {seen:?}");
     }
 }

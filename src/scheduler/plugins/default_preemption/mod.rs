@@ -33,6 +33,8 @@ mod tests;
 use rand::{RngExt, SeedableRng};
 use serde::Deserialize;
 
+#[cfg(test)]
+pub(crate) use candidates::select_victims_on_nodes;
 pub use candidates::{
     Candidate, filter_pods_with_pdb_violation, more_important_pod, pod_fits_on_node, select_victims_on_node,
 };
@@ -143,8 +145,8 @@ impl DefaultPreemption {
         }
         // 2) Candidates. Potential nodes: those Filter found Unschedulable (not ...AndUnresolvable).
         let mut codes = vec![Code::UnschedulableAndUnresolvable; cluster.num_nodes()];
-        for (id, status) in input.node_statuses {
-            codes[*id as usize] = status.code;
+        for (id, status) in input.node_statuses.iter() {
+            codes[id as usize] = status.code;
         }
         let potential: Vec<NodeId> = cluster
             .node_order()
@@ -195,11 +197,7 @@ impl DefaultPreemption {
 /// The Filter status code of `node` in this cycle; nodes not listed count as
 /// UnschedulableAndUnresolvable (upstream's default absent-node status).
 fn node_status_code(input: &PostFilterInput<'_>, node: NodeId) -> Code {
-    input
-        .node_statuses
-        .iter()
-        .find(|(id, _)| *id == node)
-        .map_or(Code::UnschedulableAndUnresolvable, |(_, s)| s.code)
+    input.node_statuses.get(node).map_or(Code::UnschedulableAndUnresolvable, |s| s.code)
 }
 
 /// Upstream `PodEligibleToPreemptOthers`: a pod with `preemptionPolicy: Never` may not preempt;

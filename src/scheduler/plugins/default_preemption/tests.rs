@@ -238,9 +238,10 @@ fn messages_follow_upstream() {
     assert_eq!(aggregate_errors(&["a".into(), "b".into(), "a".into()]), "[a, b]");
 }
 
-/// Victim selection leaves the scratch cluster with the same pods bound and the same sums.
+/// Victim selection works on a copy of the node: the cluster keeps the same pods bound and the
+/// same sums.
 #[test]
-fn victim_selection_restores_the_scratch_cluster() {
+fn victim_selection_leaves_the_cluster_untouched() {
     let config = SchedulerConfig::default_config(crate::scheduler::plugins::registry::in_tree());
     let profile = config.profile("default-scheduler").unwrap();
     let mut c = Cluster::new();
@@ -250,10 +251,10 @@ fn victim_selection_restores_the_scratch_cluster() {
     let _hi = add(&mut c, pod("hi", 50, 1000, &[]), Some(n), Some(1));
     let before = c.node(n).requested.clone();
     let p = pod("p", 10, 2000, &[]);
-    let (victims, _) = select_victims_on_node(profile, &p, &mut c, n, &[]).unwrap();
+    let (victims, _) = select_victims_on_node(profile, &p, &c, n, &[]).unwrap();
     assert_eq!(victims, vec![b, a], "both go, most important first");
     let p = pod("p", 10, 1000, &[]);
-    let (victims, violations) = select_victims_on_node(profile, &p, &mut c, n, &[]).unwrap();
+    let (victims, violations) = select_victims_on_node(profile, &p, &c, n, &[]).unwrap();
     assert_eq!((victims, violations), (vec![a], 0));
     assert_eq!(c.node(n).requested, before);
     let mut on: Vec<PodId> = c.node(n).pods.clone();
@@ -261,7 +262,7 @@ fn victim_selection_restores_the_scratch_cluster() {
     assert_eq!(on, vec![a, b, 2]);
     // Not enough even without every lower-priority pod: the Filter status comes back.
     let p = pod("p", 10, 2500, &[]);
-    let err = select_victims_on_node(profile, &p, &mut c, n, &[]).unwrap_err();
+    let err = select_victims_on_node(profile, &p, &c, n, &[]).unwrap_err();
     assert_eq!(
         (err.code, err.message(), err.plugin),
         (Code::Unschedulable, "Insufficient cpu".into(), "NodeResourcesFit")
@@ -269,6 +270,6 @@ fn victim_selection_restores_the_scratch_cluster() {
     assert_eq!(c.node(n).requested, before);
     // Nothing of lower priority.
     let p = pod("p", 1, 100, &[]);
-    let err = select_victims_on_node(profile, &p, &mut c, n, &[]).unwrap_err();
+    let err = select_victims_on_node(profile, &p, &c, n, &[]).unwrap_err();
     assert_eq!((err.code, err.message()), (Code::UnschedulableAndUnresolvable, MSG_NO_VICTIMS.to_string()));
 }

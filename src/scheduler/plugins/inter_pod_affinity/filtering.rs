@@ -6,8 +6,10 @@
 //! Skip rule), `satisfyPodAffinity` (with the first-replica exception), `satisfyPodAntiAffinity`,
 //! `satisfyExistingPodsAntiAffinity` and `Filter`, in that order and with the same reasons and codes.
 
-use super::terms::{NamespaceLabels, TopologyTally, for_each_match, pod_parse_error, term_matches};
-use crate::model::{Cluster, NodeInfo, Pod, PodAffinityTerm};
+use super::terms::{DomainTally, NamespaceLabels, pod_parse_error, term_error, term_matches};
+use crate::model::{
+    Cluster, NodeId, NodeInfo, Pod, PodAffinityTerm, PodId, PodQuery, TermKind, TopologyView,
+};
 use crate::scheduler::framework::Status;
 
 /// Filter reason when existing pods' required anti-affinity rejects the node (Unschedulable).
@@ -19,17 +21,19 @@ pub const ERR_REASON_AFFINITY_RULES_NOT_MATCH: &str = "node(s) didn't match pod 
 pub const ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH: &str = "node(s) didn't match pod anti-affinity rules";
 
 /// What PreFilter computes for Filter (upstream `preFilterState`).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct PreFilterState {
     /// Per domain: existing pods whose required anti-affinity terms select the incoming pod
     /// (`existingAntiAffinityCounts`).
-    pub(crate) existing_anti_affinity: TopologyTally,
+    pub(crate) existing_anti_affinity: DomainTally,
     /// Per domain: existing pods that match *all* the incoming pod's required affinity terms
     /// (`affinityCounts`).
-    pub(crate) affinity: TopologyTally,
+    pub(crate) affinity: DomainTally,
     /// Per domain: existing pods matching each incoming required anti-affinity term
     /// (`antiAffinityCounts`).
-    pub(crate) anti_affinity: TopologyTally,
+    pub(crate) anti_affinity: DomainTally,
+    /// The domains of each of the incoming pod's required affinity terms' keys, in term order.
+    pub(crate) affinity_topologies: Vec<TopologyView>,
     /// Whether the incoming pod matches all its own required affinity terms (the first-replica
     /// exception of `satisfyPodAffinity`).
     pub(crate) matches_own_affinity: bool,
@@ -61,6 +65,10 @@ fn matches_all(
 
 /// PreFilter: `Err` is the rejecting status; `Ok(None)` is Skip (no existing pod's required
 /// anti-affinity selects the pod and it has no required terms of its own); `Ok(Some)` the state.
+///
+/// The tallies come from the cluster's pod index: existing pods' required anti-affinity terms
+/// grouped by identical term (one match per distinct term, not per pod), and the pods matching
+/// the incoming pod's terms counted per domain ([`Cluster::pod_counts`]).
 pub(crate) fn pre_filter(pod: &Pod, cluster: &Cluster) -> Result<Option<PreFilterState>, Status> {
     if let Some(e) = pod_parse_error(pod) {
         return Err(Status::unresolvable(format!("parsing pod: {e}")));
@@ -69,38 +77,30 @@ pub(crate) fn pre_filter(pod: &Pod, cluster: &Cluster) -> Result<Option<PreFilte
     let mut s = PreFilterState::default();
 
     // Existing pods' required anti-affinity terms that select the incoming pod.
-    for id in cluster.pods_with_required_anti_affinity() {
-        let Some(node) = cluster.pod_node(id) else { continue };
-        let existing = cluster.pod(id);
-        let labels = &cluster.node(node).node.labels;
-        for_each_match(
-            required_anti_affinity(existing),
-            |t| t,
-            |t| term_matches(t, &existing.namespace, pod, &mut ns),
-            |t| {
-                s.existing_anti_affinity.add(labels, &t.topology_key, 1);
-            },
-        );
-    }
+    cluster.for_each_term_group(TermKind::RequiredAntiAffinity, |g, topo| {
+        if g.total > 0 && term_matches(&g.term, &g.owner_namespace, pod, &mut ns) {
+            s.existing_anti_affinity.add_counts(&g.term.topology_key, &topo(), &g.counts, 1, g.total);
+        }
+    });
 
     // Existing pods matching the incoming pod's required terms.
     let affinity = required_affinity(pod);
     let anti = required_anti_affinity(pod);
-    if !affinity.is_empty() || !anti.is_empty() {
-        for (_, info) in cluster.live_nodes() {
-            let labels = &info.node.labels;
-            for id in &info.pods {
-                let existing = cluster.pod(*id);
-                if matches_all(affinity, &pod.namespace, existing, &mut ns) {
-                    for t in affinity {
-                        s.affinity.add(labels, &t.topology_key, 1);
-                    }
-                }
-                for t in anti {
-                    if term_matches(t, &pod.namespace, existing, &mut ns) {
-                        s.anti_affinity.add(labels, &t.topology_key, 1);
-                    }
-                }
+    let all: Vec<&PodAffinityTerm> = affinity.iter().collect();
+    if let Some(q) = PodQuery::affinity(&all, &pod.namespace) {
+        for t in affinity {
+            let c = cluster.pod_counts(&q, &t.topology_key);
+            if c.total > 0 {
+                s.affinity.add_counts(&t.topology_key, &c.topology, &c.counts, 1, c.total);
+            }
+        }
+    }
+    s.affinity_topologies = affinity.iter().map(|t| cluster.topology(&t.topology_key)).collect();
+    for t in anti {
+        if let Some(q) = PodQuery::affinity(&[t], &pod.namespace) {
+            let c = cluster.pod_counts(&q, &t.topology_key);
+            if c.total > 0 {
+                s.anti_affinity.add_counts(&t.topology_key, &c.topology, &c.counts, 1, c.total);
             }
         }
     }
@@ -112,21 +112,57 @@ pub(crate) fn pre_filter(pod: &Pod, cluster: &Cluster) -> Result<Option<PreFilte
     Ok(Some(s))
 }
 
+/// Upstream `updateWithPod`: the tallies PreFilter would take with bound pod `other` added on
+/// `node` (`delta` 1) or gone from it (−1): its required anti-affinity terms that select the
+/// incoming pod (when its list parses), the incoming pod's required affinity terms when it
+/// matches them all, and each incoming required anti-affinity term it matches, each in the node's
+/// domain of the term's key.
+pub(crate) fn update_with_pod(
+    s: &mut PreFilterState,
+    pod: &Pod,
+    other: PodId,
+    node: &NodeInfo,
+    cluster: &Cluster,
+    delta: i64,
+) {
+    let other = cluster.pod(other);
+    let id = node.id;
+    let mut ns = NamespaceLabels::new(cluster);
+    let existing = required_anti_affinity(other);
+    if existing.iter().all(|t| term_error(t).is_none()) {
+        for t in existing {
+            if term_matches(t, &other.namespace, pod, &mut ns) {
+                let topo = cluster.topology(&t.topology_key);
+                s.existing_anti_affinity.add_at_node(&t.topology_key, &topo, id, delta);
+            }
+        }
+    }
+    let affinity = required_affinity(pod);
+    if matches_all(affinity, &pod.namespace, other, &mut ns) {
+        for (t, topo) in affinity.iter().zip(&s.affinity_topologies) {
+            s.affinity.add_at_node(&t.topology_key, topo, id, delta);
+        }
+    }
+    for t in required_anti_affinity(pod) {
+        if term_matches(t, &pod.namespace, other, &mut ns) {
+            let topo = cluster.topology(&t.topology_key);
+            s.anti_affinity.add_at_node(&t.topology_key, &topo, id, delta);
+        }
+    }
+}
+
 /// Upstream `satisfyPodAffinity`: every required affinity term needs its topology key on the
 /// node and a matching pod in the node's domain; when some domain lacks one, the node still
 /// passes if no pod anywhere matched (the affinity tally is empty) and the pod matches all its
 /// own terms, so the first pod of a self-affine group can land.
-fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> bool {
-    let labels = &node.node.labels;
+fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, id: NodeId) -> bool {
     let mut pods_exist = true;
-    for t in required_affinity(pod) {
-        match labels.get(&t.topology_key) {
-            Some(v) => {
-                if s.affinity.get(&t.topology_key, v) <= 0 {
-                    pods_exist = false;
-                }
-            }
-            None => return false,
+    for (t, topo) in required_affinity(pod).iter().zip(&s.affinity_topologies) {
+        if topo.domain(id).is_none() {
+            return false;
+        }
+        if s.affinity.get_for_node(&t.topology_key, id) <= 0 {
+            pods_exist = false;
         }
     }
     pods_exist || (s.affinity.is_empty() && s.matches_own_affinity)
@@ -134,34 +170,50 @@ fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> boo
 
 /// Upstream `satisfyPodAntiAffinity`: no pod matching a required anti-affinity term in the node's
 /// domain of that term.
-fn satisfies_pod_anti_affinity(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> bool {
+fn satisfies_pod_anti_affinity(s: &PreFilterState, pod: &Pod, id: NodeId) -> bool {
     if s.anti_affinity.is_empty() {
         return true;
     }
-    let labels = &node.node.labels;
-    !required_anti_affinity(pod).iter().any(|t| s.anti_affinity.get_for_node(labels, &t.topology_key) > 0)
+    !required_anti_affinity(pod).iter().any(|t| s.anti_affinity.get_for_node(&t.topology_key, id) > 0)
 }
 
 /// Upstream `satisfyExistingPodsAntiAffinity`: the node lies in no domain where an existing pod's
 /// required anti-affinity selects the incoming pod.
-fn satisfies_existing_pods_anti_affinity(s: &PreFilterState, node: &NodeInfo) -> bool {
-    let labels = &node.node.labels;
-    !s.existing_anti_affinity
-        .iter()
-        .any(|(key, values)| labels.get(key).and_then(|v| values.get(v.as_str())).is_some_and(|c| *c > 0))
+fn satisfies_existing_pods_anti_affinity(s: &PreFilterState, id: NodeId) -> bool {
+    !s.existing_anti_affinity.any_positive_at(id)
 }
 
 /// Filter, in upstream's order: required affinity (UnschedulableAndUnresolvable), required
 /// anti-affinity (Unschedulable), existing pods' anti-affinity (Unschedulable).
-pub(crate) fn filter(s: &PreFilterState, pod: &Pod, node: &NodeInfo) -> Status {
-    if !satisfies_pod_affinity(s, pod, node) {
-        return Status::unresolvable(ERR_REASON_AFFINITY_RULES_NOT_MATCH);
+pub(crate) fn filter(s: &PreFilterState, pod: &Pod, id: NodeId) -> Status {
+    match verdict(s, pod, id) {
+        None => Status::success(),
+        Some(k) => rejection(k),
     }
-    if !satisfies_pod_anti_affinity(s, pod, node) {
-        return Status::unschedulable(ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH);
+}
+
+/// Filter's verdict on node `id`: `None` when it passes, else which check (in upstream's order)
+/// rejects it: 0 required affinity, 1 required anti-affinity, 2 existing pods' anti-affinity
+/// (see [`rejection`]).
+#[inline]
+pub(crate) fn verdict(s: &PreFilterState, pod: &Pod, id: NodeId) -> Option<usize> {
+    if !satisfies_pod_affinity(s, pod, id) {
+        return Some(0);
     }
-    if !satisfies_existing_pods_anti_affinity(s, node) {
-        return Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH);
+    if !satisfies_pod_anti_affinity(s, pod, id) {
+        return Some(1);
     }
-    Status::success()
+    if !satisfies_existing_pods_anti_affinity(s, id) {
+        return Some(2);
+    }
+    None
+}
+
+/// The status of a [`verdict`]'s check.
+pub(crate) fn rejection(check: usize) -> Status {
+    match check {
+        0 => Status::unresolvable(ERR_REASON_AFFINITY_RULES_NOT_MATCH),
+        1 => Status::unschedulable(ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH),
+        _ => Status::unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH),
+    }
 }

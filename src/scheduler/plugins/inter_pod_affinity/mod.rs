@@ -8,10 +8,14 @@
 //! topology domain is a node label value of the term's `topologyKey`, and nodes without the key
 //! belong to no domain. Terminating pods count like any other pod, as upstream.
 //!
-//! PreFilter and PreScore do the per-pod work once per cycle (walking only the pods that can
-//! matter) and leave per-domain tallies in the `CycleState`; Filter and Score are lookups.
+//! PreFilter and PreScore do the per-pod work once per cycle and leave per-domain tallies in the
+//! `CycleState`; Filter and Score are lookups of the node's domain ids. The tallies come from the
+//! cluster's pod index (matching pods per domain, existing pods' terms grouped by identical
+//! term), so a cycle costs O(distinct terms × domains), not O(pods).
 
 mod filtering;
+#[cfg(test)]
+pub(crate) mod reference;
 mod scoring;
 mod terms;
 
@@ -22,9 +26,10 @@ pub use filtering::{
     ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH,
 };
 
-use crate::model::{Cluster, NodeId, NodeInfo, Pod};
+use crate::model::{Cluster, NodeId, NodeInfo, Pod, PodId};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin, ScorePlugin, Status,
+    CycleState, FilterPlugin, PASS, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin, ScorePlugin,
+    Status, intern_status,
 };
 
 /// Upstream name.
@@ -118,6 +123,27 @@ impl PreFilterPlugin for InterPodAffinity {
         true
     }
 
+    /// Upstream `RemovePod` (`updateWithPod` with −1).
+    fn remove_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        removed: PodId,
+        node: &NodeInfo,
+        cluster: &Cluster,
+    ) {
+        if let Some(s) = state.read_mut::<filtering::PreFilterState>(PRE_FILTER_KEY) {
+            filtering::update_with_pod(s, pod, removed, node, cluster, -1);
+        }
+    }
+
+    /// Upstream `AddPod` (`updateWithPod` with +1).
+    fn add_pod(&self, state: &mut CycleState, pod: &Pod, added: PodId, node: &NodeInfo, cluster: &Cluster) {
+        if let Some(s) = state.read_mut::<filtering::PreFilterState>(PRE_FILTER_KEY) {
+            filtering::update_with_pod(s, pod, added, node, cluster, 1);
+        }
+    }
+
     /// Upstream `PreFilter`: UnschedulableAndUnresolvable when a term of the pod does not parse;
     /// Skip when no existing pod's required anti-affinity selects the pod and it has no required
     /// terms itself; otherwise the per-domain tallies for Filter.
@@ -135,10 +161,39 @@ impl PreFilterPlugin for InterPodAffinity {
 
 impl FilterPlugin for InterPodAffinity {
     /// Upstream `Filter`; an Error when PreFilter did not run (as upstream's missing state).
-    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
+    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo, cluster: &Cluster) -> Status {
+        self.filter_node(state, pod, node.id, cluster)
+    }
+
+    /// [`FilterPlugin::filter`] from the node's id (its domains), without its `NodeInfo`.
+    fn filter_node(&self, state: &CycleState, pod: &Pod, id: NodeId, _: &Cluster) -> Status {
         match state.read::<filtering::PreFilterState>(PRE_FILTER_KEY) {
-            Some(s) => filtering::filter(s, pod, node),
+            Some(s) => filtering::filter(s, pod, id),
             None => Status::error(format!("error reading {PRE_FILTER_KEY:?} from cycleState")),
+        }
+    }
+
+    /// [`FilterPlugin::filter_node`] over a chunk of nodes, reading the state once.
+    fn filter_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        ids: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [u32],
+        statuses: &mut Vec<Status>,
+    ) {
+        let Some(s) = state.read::<filtering::PreFilterState>(PRE_FILTER_KEY) else {
+            let e = intern_status(statuses, self.filter_node(state, pod, 0, cluster));
+            out.fill(e);
+            return;
+        };
+        let mut seen: [Option<u32>; 3] = [None; 3];
+        for (o, id) in out.iter_mut().zip(ids) {
+            *o = match filtering::verdict(s, pod, *id) {
+                None => PASS,
+                Some(k) => *seen[k].get_or_insert_with(|| intern_status(statuses, filtering::rejection(k))),
+            };
         }
     }
 }
@@ -172,11 +227,31 @@ impl ScorePlugin for InterPodAffinity {
     /// NormalizeScore).
     fn score(&self, state: &CycleState, _: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
         match state.read::<scoring::PreScoreState>(PRE_SCORE_KEY) {
-            Some(s) => Ok(scoring::score(s, &node.node.labels)),
+            Some(s) => Ok(scoring::score(s, node.id)),
             None => {
                 Err(Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState: not found")))
             }
         }
+    }
+
+    /// [`ScorePlugin::score`] of each node from its id (its domains), without its `NodeInfo`.
+    fn score_nodes(
+        &self,
+        state: &CycleState,
+        _: &Pod,
+        nodes: &[NodeId],
+        _: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let Some(s) = state.read::<scoring::PreScoreState>(PRE_SCORE_KEY) else {
+            return Err(Status::error(format!(
+                "failed to read {PRE_SCORE_KEY:?} from cycleState: not found"
+            )));
+        };
+        for (o, id) in out.iter_mut().zip(nodes) {
+            *o = scoring::score(s, *id);
+        }
+        Ok(())
     }
 
     fn has_normalize(&self) -> bool {
@@ -186,8 +261,10 @@ impl ScorePlugin for InterPodAffinity {
     /// Upstream `NormalizeScore`: min-max scaling to 0..=100 over the scored nodes.
     fn normalize_score(&self, state: &CycleState, _: &Pod, scores: &mut [i64]) -> Status {
         match state.read::<scoring::PreScoreState>(PRE_SCORE_KEY) {
-            Some(s) => {
-                scoring::normalize(s.topology_score.is_empty(), scores);
+            Some(_) => {
+                // PreScore leaves a state only when some existing pod contributed, so upstream's
+                // score map is never empty here.
+                scoring::normalize(false, scores);
                 Status::success()
             }
             None => Status::error(format!("failed to read {PRE_SCORE_KEY:?} from cycleState: not found")),

@@ -4,15 +4,15 @@
 //! builds a topology score map from existing pods (`processExistingPod`), `Score` sums the map
 //! over the node's labels, `NormalizeScore` rescales between the lowest and highest raw score.
 
-use super::terms::{NamespaceLabels, TopologyTally, for_each_match, term_matches};
-use crate::model::{Cluster, Labels, Pod, PodAffinity, WeightedPodAffinityTerm};
+use super::terms::{DomainTally, NamespaceLabels, term_matches};
+use crate::model::{Cluster, NodeId, Pod, PodAffinity, PodQuery, TermKind, WeightedPodAffinityTerm};
 use crate::scheduler::framework::MAX_NODE_SCORE;
 
 /// What PreScore computes for Score (upstream `preScoreState.topologyScore`).
 #[derive(Debug, Default)]
 pub(crate) struct PreScoreState {
-    /// Topology key → key value → summed weight.
-    pub(crate) topology_score: TopologyTally,
+    /// Per topology domain: summed weight.
+    pub(crate) topology_score: DomainTally,
 }
 
 fn preferred(a: &Option<PodAffinity>) -> &[WeightedPodAffinityTerm] {
@@ -22,12 +22,14 @@ fn preferred(a: &Option<PodAffinity>) -> &[WeightedPodAffinityTerm] {
 /// PreScore: `None` is Skip — with `ignorePreferredTermsOfExistingPods` and a pod without
 /// preferred terms, or when no existing pod contributed to any domain; otherwise the score map.
 ///
-/// The pods visited are every bound pod when the incoming pod has preferred (anti-)affinity
-/// terms, else only pods that declare pod affinity (the others cannot contribute). For each pod
-/// on a node that carries the term's topology key:
+/// For each existing pod on a node that carries the term's topology key:
 /// - incoming preferred affinity term selecting it: `+weight`; preferred anti-affinity: `−weight`;
 /// - its required affinity terms selecting the incoming pod: `+hardPodAffinityWeight` (when > 0);
 /// - its preferred affinity terms selecting the incoming pod: `+weight`; anti-affinity: `−weight`.
+///
+/// The first from the pod index's counts of the pods each incoming term selects; the others from
+/// its groups of identical existing terms (one match per distinct term). A pod "contributes" when
+/// such a match lies on a node with the key, even if the weights cancel.
 pub(crate) fn pre_score(
     pod: &Pod,
     cluster: &Cluster,
@@ -43,63 +45,47 @@ pub(crate) fn pre_score(
     let mut ns = NamespaceLabels::new(cluster);
     let mut state = PreScoreState::default();
     let mut touched = false;
-    let mut visit = |existing: &Pod, labels: &Labels, ns: &mut NamespaceLabels<'_>| {
-        if labels.is_empty() {
-            return;
-        }
-        let mut add = |key: &str, delta: i64| {
-            touched |= state.topology_score.add(labels, key, delta);
-        };
-        for (terms, sign) in [(incoming_aff, 1), (incoming_anti, -1)] {
-            for w in terms {
-                if term_matches(&w.term, &pod.namespace, existing, ns) {
-                    add(&w.term.topology_key, sign * w.weight as i64);
-                }
-            }
-        }
-        if hard_pod_affinity_weight > 0 {
-            let required = existing.pod_affinity.as_ref().map_or(&[][..], |a| &a.required[..]);
-            for_each_match(
-                required,
-                |t| t,
-                |t| term_matches(t, &existing.namespace, pod, ns),
-                |t| add(&t.topology_key, hard_pod_affinity_weight as i64),
-            );
-        }
-        for (terms, sign) in
-            [(preferred(&existing.pod_affinity), 1), (preferred(&existing.pod_anti_affinity), -1)]
-        {
-            for_each_match(
-                terms,
-                |w| &w.term,
-                |t| term_matches(t, &existing.namespace, pod, ns),
-                |w| add(&w.term.topology_key, sign * w.weight as i64),
-            );
-        }
-    };
-    if has_constraints {
-        for (_, info) in cluster.live_nodes() {
-            for id in &info.pods {
-                visit(cluster.pod(*id), &info.node.labels, &mut ns);
-            }
-        }
-    } else {
-        for id in cluster.pods_with_affinity() {
-            if let Some(node) = cluster.pod_node(id) {
-                visit(cluster.pod(id), &cluster.node(node).node.labels, &mut ns);
+    for (terms, sign) in [(incoming_aff, 1), (incoming_anti, -1)] {
+        for w in terms {
+            let Some(q) = PodQuery::affinity(&[&w.term], &pod.namespace) else { continue };
+            let c = cluster.pod_counts(&q, &w.term.topology_key);
+            if c.total > 0 {
+                touched = true;
+                state.topology_score.add_counts(
+                    &w.term.topology_key,
+                    &c.topology,
+                    &c.counts,
+                    sign * i64::from(w.weight),
+                    c.total,
+                );
             }
         }
     }
+    let mut existing = |kind: TermKind, factor: &dyn Fn(i32) -> i64| {
+        cluster.for_each_term_group(kind, |g, topo| {
+            if g.total > 0 && term_matches(&g.term, &g.owner_namespace, pod, &mut ns) {
+                touched = true;
+                state.topology_score.add_counts(
+                    &g.term.topology_key,
+                    &topo(),
+                    &g.counts,
+                    factor(g.weight),
+                    g.total,
+                );
+            }
+        });
+    };
+    if hard_pod_affinity_weight > 0 {
+        existing(TermKind::RequiredAffinity, &|_| i64::from(hard_pod_affinity_weight));
+    }
+    existing(TermKind::PreferredAffinity, &|w| i64::from(w));
+    existing(TermKind::PreferredAntiAffinity, &|w| -i64::from(w));
     touched.then_some(state)
 }
 
 /// Score: the sum, over the topology keys in the map, of the weight of the node's domain.
-pub(crate) fn score(state: &PreScoreState, labels: &Labels) -> i64 {
-    state
-        .topology_score
-        .iter()
-        .filter_map(|(key, values)| labels.get(key).and_then(|v| values.get(v.as_str())))
-        .sum()
+pub(crate) fn score(state: &PreScoreState, id: NodeId) -> i64 {
+    state.topology_score.sum_at(id)
 }
 
 /// Upstream `NormalizeScore`: `lo` and `hi` are the lowest and highest raw scores of the scored

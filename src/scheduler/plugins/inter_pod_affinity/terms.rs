@@ -1,6 +1,6 @@
 //! Pod affinity terms as the plugin reads them: which pods a term selects (namespaces, namespace
 //! selector, label selector), whether a term parses, and the per-topology-domain tallies that
-//! PreFilter and PreScore build.
+//! PreFilter and PreScore build from the cluster's pod index.
 //!
 //! Mirrors `fwk.AffinityTerm` / `newAffinityTerm` / `AffinityTerm.Matches` and
 //! `getNamespacesFromPodAffinityTerm` in `pkg/scheduler/framework/types.go`, and
@@ -8,8 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::labels::{is_qualified_name, is_valid_label_value};
-use crate::model::{Cluster, LabelSelector, LabelSelectorOperator, Labels, Pod, PodAffinityTerm};
+use std::sync::Arc;
+
+use crate::model::{Cluster, Labels, NodeId, Pod, PodAffinityTerm, TopologyView};
 
 /// Whether `term`, declared by a pod in namespace `owner_ns`, selects `target`, whose namespace
 /// labels come from `ns_labels` when the term has a namespace selector (upstream
@@ -58,69 +59,10 @@ impl<'c> NamespaceLabels<'c> {
     }
 }
 
-/// Why `labels.NewRequirement` would reject a requirement, if it would.
-fn requirement_error(key: &str, op: LabelSelectorOperator, values: &[String]) -> Option<String> {
-    if !is_qualified_name(key) {
-        return Some(format!("key: Invalid value: {key:?}: not a qualified name"));
-    }
-    use LabelSelectorOperator::*;
-    match op {
-        In | NotIn if values.is_empty() => {
-            return Some(
-                "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty".into(),
-            );
-        }
-        Exists | DoesNotExist if !values.is_empty() => {
-            return Some(format!(
-                "values: Invalid value: {values:?}: values set must be empty for exists and does not exist"
-            ));
-        }
-        _ => {}
-    }
-    values
-        .iter()
-        .enumerate()
-        .find(|(_, v)| !is_valid_label_value(v))
-        .map(|(i, v)| format!("values[{i}][{key}]: Invalid value: {v:?}: not a valid label value"))
-}
-
-/// Why `metav1.LabelSelectorAsSelector` would reject `sel`, if it would (`None` selectors parse).
-fn selector_error(sel: Option<&LabelSelector>) -> Option<String> {
-    let sel = sel?;
-    for (k, v) in &sel.match_labels {
-        if let Some(e) = requirement_error(k, LabelSelectorOperator::In, std::slice::from_ref(v)) {
-            return Some(e);
-        }
-    }
-    sel.match_expressions.iter().find_map(|r| requirement_error(&r.key, r.operator, &r.values))
-}
-
 /// Why upstream's `newAffinityTerm` would fail on `term` (label selector first, then namespace
 /// selector), if it would.
 pub(crate) fn term_error(term: &PodAffinityTerm) -> Option<String> {
-    selector_error(term.selector.as_ref()).or_else(|| selector_error(term.namespace_selector.as_ref()))
-}
-
-/// Calls `on_match` for every item of an existing pod's term list whose term `matches`, unless
-/// the list does not parse: upstream (`GetAffinityTerms`) drops a whole list when one of its
-/// terms fails, so such a list contributes nothing. The parse check runs only once something
-/// matched, so lists that select nothing cost no validation.
-pub(crate) fn for_each_match<T>(
-    list: &[T],
-    term: impl Fn(&T) -> &PodAffinityTerm,
-    mut matches: impl FnMut(&PodAffinityTerm) -> bool,
-    mut on_match: impl FnMut(&T),
-) {
-    let mut parses: Option<bool> = None;
-    for item in list {
-        if !matches(term(item)) {
-            continue;
-        }
-        if !*parses.get_or_insert_with(|| list.iter().all(|i| term_error(term(i)).is_none())) {
-            return;
-        }
-        on_match(item);
-    }
+    term.parse_error()
 }
 
 /// The first parse error among the pod's affinity terms, named as upstream's `PodInfo.Update`
@@ -151,66 +93,125 @@ pub(crate) fn pod_parse_error(pod: &Pod) -> Option<String> {
     }
 }
 
-/// Counts (or weights) per topology domain: topology key → key value → sum (upstream
-/// `topologyToMatchedTermCount` and `scoreMap`). Keys are few, so they sit in a short list; the
-/// values of one key in an ordered map. Lookups borrow, so Filter and Score do not allocate.
+/// Counts (or weights) per topology domain: per topology key, a sum by domain id (upstream
+/// `topologyToMatchedTermCount` and `scoreMap`). Each key's sums start as shared counts of the
+/// pod index (scaled by a factor, copied only when a second source adds to the same key or a
+/// single domain changes), so building a tally costs O(keys), and a lookup is the node's domain
+/// id then one array read.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct TopologyTally {
-    keys: Vec<(String, BTreeMap<String, i64>)>,
+pub(crate) struct DomainTally {
+    keys: Vec<KeyTally>,
 }
 
-impl TopologyTally {
-    /// Adds `delta` to the domain (`key`, `node_labels[key]`) when the node carries `key`.
-    /// Returns whether the node carried it (i.e. whether upstream would have touched its map).
-    pub(crate) fn add(&mut self, node_labels: &Labels, key: &str, delta: i64) -> bool {
-        let Some(value) = node_labels.get(key) else { return false };
-        let values = match self.keys.iter().position(|(k, _)| k == key) {
-            Some(i) => &mut self.keys[i].1,
-            None => {
-                self.keys.push((key.to_string(), BTreeMap::new()));
-                &mut self.keys.last_mut().expect("just pushed").1
-            }
-        };
-        match values.get_mut(value.as_str()) {
-            Some(v) => *v += delta,
-            None => {
-                values.insert(value.clone(), delta);
+#[derive(Clone, Debug)]
+struct KeyTally {
+    key: String,
+    topo: TopologyView,
+    /// By domain id, to be multiplied by `factor` (missing entries are 0).
+    counts: Arc<Vec<i64>>,
+    factor: i64,
+    /// Σ `counts` · `factor`.
+    total: i64,
+}
+
+impl KeyTally {
+    /// Makes `counts` this tally's own, with factor 1.
+    fn materialize(&mut self) -> &mut Vec<i64> {
+        if self.factor != 1 {
+            let f = self.factor;
+            self.counts = Arc::new(self.counts.iter().map(|c| c * f).collect());
+            self.factor = 1;
+        }
+        Arc::make_mut(&mut self.counts)
+    }
+
+    #[inline]
+    fn at(&self, id: NodeId) -> Option<i64> {
+        let d = self.topo.domain(id)?;
+        Some(self.counts.get(d as usize).copied().unwrap_or(0) * self.factor)
+    }
+}
+
+impl DomainTally {
+    /// Adds `factor` times `counts` (by domain id of `key`'s topology `topo`, summing to
+    /// `total`) to the sums of `key`.
+    pub(crate) fn add_counts(
+        &mut self,
+        key: &str,
+        topo: &TopologyView,
+        counts: &Arc<Vec<i64>>,
+        factor: i64,
+        total: i64,
+    ) {
+        match self.keys.iter_mut().find(|k| k.key == key) {
+            None => self.keys.push(KeyTally {
+                key: key.to_string(),
+                topo: topo.clone(),
+                counts: Arc::clone(counts),
+                factor,
+                total: total * factor,
+            }),
+            Some(k) => {
+                let own = k.materialize();
+                if own.len() < counts.len() {
+                    own.resize(counts.len(), 0);
+                }
+                for (o, c) in own.iter_mut().zip(counts.iter()) {
+                    *o += c * factor;
+                }
+                k.total += total * factor;
             }
         }
-        true
     }
 
-    /// The sum for domain (`key`, `value`); 0 when none.
-    pub(crate) fn get(&self, key: &str, value: &str) -> i64 {
-        self.keys
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, values)| values.get(value))
-            .copied()
-            .unwrap_or(0)
+    /// Adds `delta` to the domain of `key` that node `id` lies in (topology `topo`); nothing when
+    /// the node lacks the key.
+    pub(crate) fn add_at_node(&mut self, key: &str, topo: &TopologyView, id: NodeId, delta: i64) {
+        let Some(d) = topo.domain(id) else { return };
+        if !self.keys.iter().any(|k| k.key == key) {
+            self.add_counts(key, topo, &Arc::new(Vec::new()), 1, 0);
+        }
+        let k = self.keys.iter_mut().find(|k| k.key == key).expect("added above");
+        let own = k.materialize();
+        if own.len() <= d as usize {
+            own.resize(d as usize + 1, 0);
+        }
+        own[d as usize] += delta;
+        k.total += delta;
     }
 
-    /// The sum for the domain of `key` that a node with `node_labels` lies in; 0 when the node
-    /// lacks the key.
-    pub(crate) fn get_for_node(&self, node_labels: &Labels, key: &str) -> i64 {
-        node_labels.get(key).map_or(0, |v| self.get(key, v))
+    /// The sum for the domain of `key` that node `id` lies in; 0 when the node lacks the key or
+    /// nothing was added for it.
+    #[inline]
+    pub(crate) fn get_for_node(&self, key: &str, id: NodeId) -> i64 {
+        self.keys.iter().find(|k| k.key == key).and_then(|k| k.at(id)).unwrap_or(0)
     }
 
-    /// True when no domain was ever touched.
+    /// True when every sum is 0 (as upstream's maps, which drop entries that reach 0).
+    /// Counts only ever add up to non-negative sums here, so this is "no matching pod counted".
     pub(crate) fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys.iter().all(|k| k.total == 0)
     }
 
-    /// Every topology key with its per-value sums.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &BTreeMap<String, i64>)> {
-        self.keys.iter().map(|(k, v)| (k.as_str(), v))
+    /// Whether some key's sum at node `id`'s domain is positive.
+    #[inline]
+    pub(crate) fn any_positive_at(&self, id: NodeId) -> bool {
+        self.keys.iter().any(|k| k.at(id).is_some_and(|c| c > 0))
+    }
+
+    /// Σ over the keys of the sum at node `id`'s domain (keys the node lacks add nothing).
+    #[inline]
+    pub(crate) fn sum_at(&self, id: NodeId) -> i64 {
+        self.keys.iter().filter_map(|k| k.at(id)).sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{LabelSelectorRequirement, Resources, simple_pod};
+    use crate::model::{
+        LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Resources, simple_pod,
+    };
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -269,14 +270,44 @@ mod tests {
     }
 
     #[test]
-    fn tally_touches_only_nodes_with_the_key() {
-        let mut t = TopologyTally::default();
-        assert!(!t.add(&labels(&[("host", "a")]), "zone", 1));
+    fn tally_sums_sources_per_key_and_reads_the_nodes_domain() {
+        let mut cluster = Cluster::new();
+        for (name, zone) in [("a", Some("z1")), ("b", Some("z2")), ("c", None)] {
+            let mut n = crate::model::Node {
+                name: name.into(),
+                labels: Labels::new(),
+                taints: vec![],
+                unschedulable: false,
+                allocatable: Resources::default(),
+                capacity: Resources::default(),
+                images: vec![],
+            };
+            if let Some(z) = zone {
+                n.labels.insert("zone".into(), z.into());
+            }
+            cluster.add_node(n).unwrap();
+        }
+        let topo = cluster.topology("zone");
+        let (z1, z2) = (topo.domain(0).unwrap() as usize, topo.domain(1).unwrap() as usize);
+        let mut one = vec![0i64; 2];
+        one[z1] = 2;
+        let mut t = DomainTally::default();
         assert!(t.is_empty());
-        assert!(t.add(&labels(&[("zone", "z1")]), "zone", 2));
-        assert!(t.add(&labels(&[("zone", "z1")]), "zone", -2));
-        assert!(!t.is_empty());
-        assert_eq!(t.get("zone", "z1"), 0);
-        assert_eq!(t.get_for_node(&labels(&[("zone", "z2")]), "zone"), 0);
+        t.add_counts("zone", &topo, &Arc::new(one.clone()), 1, 2);
+        assert_eq!(
+            (t.get_for_node("zone", 0), t.get_for_node("zone", 1), t.get_for_node("zone", 2)),
+            (2, 0, 0)
+        );
+        let mut two = vec![0i64; 2];
+        two[z2] = 1;
+        t.add_counts("zone", &topo, &Arc::new(two), -3, 1);
+        assert_eq!((t.get_for_node("zone", 0), t.get_for_node("zone", 1)), (2, -3));
+        assert_eq!(t.sum_at(1), -3);
+        assert!(t.any_positive_at(0) && !t.any_positive_at(1) && !t.any_positive_at(2));
+        let mut u = DomainTally::default();
+        u.add_counts("zone", &topo, &Arc::new(one), 1, 2);
+        u.add_at_node("zone", &topo, 0, -2);
+        assert!(u.is_empty());
+        assert_eq!(u.get_for_node("zone", 0), 0);
     }
 }

@@ -11,8 +11,13 @@
 //!
 //! Per-pod work (constraints, the default selector, every domain count, the global minima, the
 //! self-match of the incoming pod, the topology weights) is done once in PreFilter / PreScore and
-//! kept in the [`CycleState`]; Filter and Score only look up the node's label values. Only the
-//! hostname constraint's count is taken in Score, over the node's own pods, as upstream does.
+//! kept in the [`CycleState`]; Filter and Score only look up the node's domain ids. The counts
+//! of matching pods come from the cluster's pod index ([`Cluster::pod_counts`], kept as pods
+//! bind and leave) rather than from a walk over every pod: per domain of the constraint's key
+//! when every node that carries the key counts for the pod (no node-inclusion policy excludes a
+//! node, and no node lacks another constraint's key), per node otherwise (one pass over the
+//! nodes). The hostname constraint's count in Score is the node's own matching pods, as
+//! upstream's.
 //!
 //! Must not touch: the cluster (read only), other plugins' state.
 //!
@@ -21,6 +26,8 @@
 //! soft ones (`scoring.go`), `tests.rs` the unit tests.
 
 mod filtering;
+#[cfg(test)]
+pub(crate) mod reference;
 mod scoring;
 #[cfg(test)]
 mod tests;
@@ -29,13 +36,14 @@ use serde::Deserialize;
 
 use crate::model::labels::{find_untolerated_taint, is_qualified_name};
 use crate::model::{
-    Cluster, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeId,
-    NodeInclusionPolicy, NodeInfo, Pod, SelectorKind, TaintEffect, WhenUnsatisfiable,
+    Cluster, LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, NodeHot, NodeId,
+    NodeInclusionPolicy, NodeInfo, Pod, PodId, PodQuery, SelectorKind, TaintEffect, TopologyView,
+    WhenUnsatisfiable,
 };
 use crate::names::{LABEL_HOSTNAME, LABEL_ZONE};
 use crate::scheduler::framework::{
-    CycleState, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin, PreScorePlugin,
-    ScorePlugin, Status,
+    CycleState, FilterPlugin, MAX_NODE_SCORE, PASS, Plugin, PreFilterOutcome, PreFilterPlugin,
+    PreScorePlugin, ScorePlugin, Status, intern_status,
 };
 use crate::scheduler::plugins::node_affinity::required_matches;
 
@@ -226,6 +234,7 @@ impl PodTopologySpread {
                     max_skew: i64::from(c.max_skew),
                     is_hostname: c.topology_key == LABEL_HOSTNAME,
                     topology_key: c.topology_key.clone(),
+                    query: c.selector.as_ref().map(|s| PodQuery::spread(&pod.namespace, s)),
                     selector: c.selector.clone(),
                     min_domains: i64::from(c.min_domains.unwrap_or(1)),
                     honor_node_affinity: c.node_affinity_policy == NodeInclusionPolicy::Honor,
@@ -240,6 +249,7 @@ impl PodTopologySpread {
         if selector.is_empty() {
             return Vec::new();
         }
+        let query = PodQuery::spread(&pod.namespace, &selector);
         self.default_constraints
             .iter()
             .filter(|c| c.when_unsatisfiable == action)
@@ -247,6 +257,7 @@ impl PodTopologySpread {
                 max_skew: i64::from(c.max_skew),
                 is_hostname: c.topology_key == LABEL_HOSTNAME,
                 topology_key: c.topology_key.clone(),
+                query: Some(query.clone()),
                 selector: Some(selector.clone()),
                 min_domains: i64::from(c.min_domains.unwrap_or(1)),
                 honor_node_affinity: c.node_affinity_policy == NodeInclusionPolicy::Honor,
@@ -368,61 +379,75 @@ struct Constraint {
     is_hostname: bool,
     /// `None` (no `labelSelector`) matches no pod.
     selector: Option<LabelSelector>,
+    /// The pods the constraint counts (upstream `countPodsMatchSelector`: the incoming pod's
+    /// namespace, the selector, terminating pods left out); `None` with no selector.
+    query: Option<PodQuery>,
     min_domains: i64,
     honor_node_affinity: bool,
     honor_node_taints: bool,
 }
 
-/// Whether `labels` carry every constraint's key (upstream `nodeLabelsMatchSpreadConstraints`).
-fn has_all_keys(labels: &Labels, constraints: &[Constraint]) -> bool {
-    constraints.iter().all(|c| labels.contains_key(&c.topology_key))
+/// The domains of each constraint's topology key.
+fn topologies(constraints: &[Constraint], cluster: &Cluster) -> Vec<TopologyView> {
+    constraints.iter().map(|c| cluster.topology(&c.topology_key)).collect()
 }
 
-/// Upstream `countPodsMatchSelector`: pods on `node` in namespace `ns`, not terminating, whose
-/// labels `selector` matches (a missing selector matches none).
-fn count_pods_match_selector(
-    node: &NodeInfo,
+/// Whether node `id` carries every constraint's key (upstream `nodeLabelsMatchSpreadConstraints`).
+#[inline]
+fn has_all_keys(topos: &[TopologyView], id: NodeId) -> bool {
+    topos.iter().all(|t| t.domain(id).is_some())
+}
+
+/// Whether the counts over every node that carries a constraint's key are the counts the
+/// constraint takes: no node-inclusion policy can exclude a node (`nodeAffinityPolicy: Honor`
+/// with a pod without nodeSelector or required node affinity admits every node;
+/// `nodeTaintsPolicy: Honor` with no node tainted NoSchedule/NoExecute too), and, when nodes must
+/// carry every key (`require_all`), no node carries one key without the others; without
+/// `require_all` (system defaults, PreScore), no node lacks a non-hostname key (its pods would
+/// count in the domain of the empty value). Then the pod index's per-domain counts serve as they
+/// are; otherwise the plugin counts node by node.
+fn index_counts_apply(
+    pod: &Pod,
+    constraints: &[Constraint],
+    topos: &[TopologyView],
     cluster: &Cluster,
-    selector: Option<&LabelSelector>,
-    ns: &str,
-) -> i64 {
-    let Some(selector) = selector else { return 0 };
-    node.pods
+    require_all: bool,
+) -> bool {
+    let no_node_affinity = pod.node_selector.is_empty()
+        && pod.node_affinity.as_ref().and_then(|a| a.required.as_ref()).is_none();
+    let no_hard_taints = cluster.nodes_with(NodeHot::HARD_TAINTS) == 0;
+    let admits_all = constraints
         .iter()
-        .map(|id| cluster.pod(*id))
-        .filter(|p| !p.terminating && p.namespace == ns && selector.matches(&p.labels))
-        .count() as i64
+        .all(|c| (!c.honor_node_affinity || no_node_affinity) && (!c.honor_node_taints || no_hard_taints));
+    if !admits_all {
+        return false;
+    }
+    let live = cluster.num_live_nodes();
+    if require_all {
+        let one_key = constraints.iter().all(|c| c.topology_key == constraints[0].topology_key);
+        one_key || topos.iter().all(|t| t.nodes_with_key == live)
+    } else {
+        constraints.iter().zip(topos).all(|(c, t)| c.is_hostname || t.nodes_with_key == live)
+    }
 }
 
-/// Per-node memo of [`count_pods_match_selector`] for constraints that share a selector (the
-/// default constraints always do; hostname + zone pairs usually do), so one pass over a node's
-/// pods serves all of them. Allocated once per cycle, reset per node.
-struct SharedCounts {
-    /// Per constraint: the index of the first constraint with an equal selector.
-    group: Vec<usize>,
-    /// Per group: the count on the current node, once taken.
-    memo: Vec<Option<i64>>,
+/// Each constraint's matching pods per node (`None` for a constraint without selector, which
+/// counts none), for counting node by node.
+fn per_node_counts(constraints: &[Constraint], cluster: &Cluster) -> Vec<Option<std::sync::Arc<Vec<u32>>>> {
+    constraints.iter().map(|c| c.query.as_ref().map(|q| cluster.pod_counts_per_node(q))).collect()
 }
 
-impl SharedCounts {
-    fn new(constraints: &[Constraint]) -> Self {
-        let group = constraints
-            .iter()
-            .enumerate()
-            .map(|(i, c)| constraints[..i].iter().position(|o| o.selector == c.selector).unwrap_or(i))
-            .collect();
-        SharedCounts { group, memo: vec![None; constraints.len()] }
-    }
+/// The count of node `id` in a [`per_node_counts`] entry.
+#[inline]
+fn node_count(per_node: &Option<std::sync::Arc<Vec<u32>>>, id: NodeId) -> i64 {
+    per_node.as_ref().and_then(|v| v.get(id as usize)).map_or(0, |n| i64::from(*n))
+}
 
-    /// Forgets the previous node's counts.
-    fn reset(&mut self) {
-        self.memo.fill(None);
-    }
-
-    /// Matching pods of `pod`'s namespace on `node` for constraint `i`.
-    fn count(&mut self, i: usize, c: &Constraint, node: &NodeInfo, cluster: &Cluster, ns: &str) -> i64 {
-        *self.memo[self.group[i]]
-            .get_or_insert_with(|| count_pods_match_selector(node, cluster, c.selector.as_ref(), ns))
+/// A constraint's counts per domain from the index ([`index_counts_apply`] holds).
+fn index_domain_counts(c: &Constraint, cluster: &Cluster) -> std::sync::Arc<Vec<i64>> {
+    match &c.query {
+        Some(q) => cluster.pod_counts(q, &c.topology_key).counts,
+        None => std::sync::Arc::new(Vec::new()),
     }
 }
 

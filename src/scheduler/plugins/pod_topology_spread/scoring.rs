@@ -2,7 +2,7 @@
 //! nodes, Score and NormalizeScore turn the counts into scores (upstream
 //! `podtopologyspread/scoring.go`).
 
-use indexmap::IndexMap;
+use std::sync::Arc;
 
 use super::*;
 
@@ -10,16 +10,18 @@ use super::*;
 #[derive(Debug)]
 struct PreScoreState {
     constraints: Vec<Constraint>,
+    /// Per constraint: the domains of its key.
+    topos: Vec<TopologyView>,
     /// Whether a node must carry every constraint's key to be scored (false only for system
     /// defaults, so nodes without a zone label still get hostname spreading).
     require_all_topologies: bool,
-    /// Per constraint: domain value → matching pods, for the domains of the scored nodes (empty
-    /// for hostname constraints, counted in Score) (`TopologyValueToPodCounts`).
-    pod_counts: Vec<IndexMap<String, i64>>,
-    /// Per hostname constraint: by [`NodeId`], the matching pods on each scored node (`None`
-    /// for other nodes); empty for other constraints. Upstream counts these in Score; PreScore
-    /// takes them in its pass over the nodes, sharing the count with a same-selector constraint.
-    host_counts: Vec<Vec<Option<i64>>>,
+    /// Per constraint: by domain id, matching pods, for the domains of the scored nodes (empty
+    /// for hostname constraints, counted in Score) (`TopologyValueToPodCounts`). Score reads only
+    /// the domains of scored nodes; other entries may hold anything.
+    pod_counts: Vec<Arc<Vec<i64>>>,
+    /// Per hostname constraint: matching pods per node id (upstream counts these in Score, on
+    /// the node); `None` for other constraints and constraints without selector.
+    host_counts: Vec<Option<Arc<Vec<u32>>>>,
     /// Per constraint: `ln(size + 2)` (`TopologyNormalizingWeight`).
     weights: Vec<f64>,
     /// Per scored node, in PreScore's order: true when it is ignored (`IgnoredNodes`).
@@ -71,13 +73,19 @@ impl PreScorePlugin for PodTopologySpread {
         if constraints.is_empty() {
             return Status::skip();
         }
+        let topos = topologies(&constraints, cluster);
 
-        // initPreScoreState: ignored nodes and the domains of the scored nodes.
-        let mut pod_counts: Vec<IndexMap<String, i64>> = vec![IndexMap::new(); constraints.len()];
+        // initPreScoreState: ignored nodes and the domains of the scored nodes (a node without
+        // the key, scored under system defaults, stands in the domain of the empty value).
+        let mut present: Vec<Vec<bool>> = constraints
+            .iter()
+            .zip(&topos)
+            .map(|(c, t)| if c.is_hostname { Vec::new() } else { vec![false; t.domain_ids() + 1] })
+            .collect();
+        let mut sizes = vec![0usize; constraints.len()];
         let mut ignored = vec![false; nodes.len()];
         for (k, id) in nodes.iter().enumerate() {
-            let labels = &cluster.node(*id).node.labels;
-            if require_all_topologies && !has_all_keys(labels, &constraints) {
+            if require_all_topologies && !has_all_keys(&topos, *id) {
                 ignored[k] = true;
                 continue;
             }
@@ -85,102 +93,129 @@ impl PreScorePlugin for PodTopologySpread {
                 if c.is_hostname {
                     continue;
                 }
-                let value = labels.get(&c.topology_key).map_or("", String::as_str);
-                if !pod_counts[i].contains_key(value) {
-                    pod_counts[i].insert(value.to_string(), 0);
+                let d = topos[i].domain(*id).unwrap_or(topos[i].empty_value_domain) as usize;
+                if !present[i][d] {
+                    present[i][d] = true;
+                    sizes[i] += 1;
                 }
             }
         }
         let scored = nodes.len() - ignored.iter().filter(|i| **i).count();
         let weights = constraints
             .iter()
-            .zip(&pod_counts)
-            .map(|(c, counts)| topology_normalizing_weight(if c.is_hostname { scored } else { counts.len() }))
+            .zip(&sizes)
+            .map(|(c, size)| topology_normalizing_weight(if c.is_hostname { scored } else { *size }))
             .collect();
 
-        // Counts over every node of the cluster, for those domains only; hostname counts (no
-        // inclusion policies, as upstream's Score takes them) for the scored nodes.
-        let mut host_counts: Vec<Vec<Option<i64>>> = constraints
+        // Counts over every node of the cluster, for those domains; hostname counts per node.
+        let host_counts: Vec<Option<Arc<Vec<u32>>>> = constraints
             .iter()
-            .map(|c| if c.is_hostname { vec![None; cluster.num_nodes()] } else { Vec::new() })
+            .map(|c| c.query.as_ref().filter(|_| c.is_hostname).map(|q| cluster.pod_counts_per_node(q)))
             .collect();
-        let mut scored_node =
-            vec![false; if host_counts.iter().any(|h| !h.is_empty()) { cluster.num_nodes() } else { 0 }];
-        for (k, id) in nodes.iter().enumerate() {
-            if !ignored[k]
-                && let Some(slot) = scored_node.get_mut(*id as usize)
-            {
-                *slot = true;
-            }
-        }
-        let mut counts = SharedCounts::new(&constraints);
-        for (id, info) in cluster.live_nodes() {
-            let id = id as usize;
-            let labels = &info.node.labels;
-            if require_all_topologies && !has_all_keys(labels, &constraints) {
-                continue;
-            }
-            counts.reset();
-            let mut inclusion = Inclusion::new(pod, info);
-            for (i, c) in constraints.iter().enumerate() {
-                if c.is_hostname {
-                    if scored_node.get(id).copied().unwrap_or(false) {
-                        host_counts[i][id] = Some(counts.count(i, c, info, cluster, &pod.namespace));
-                    }
-                    continue;
-                }
-                let value = labels.get(&c.topology_key).map_or("", String::as_str);
-                if !pod_counts[i].contains_key(value) || !inclusion.admits(c) {
-                    continue;
-                }
-                let count = counts.count(i, c, info, cluster, &pod.namespace);
-                if let Some(n) = pod_counts[i].get_mut(value) {
-                    *n += count;
-                }
-            }
-        }
+        let pod_counts = if index_counts_apply(pod, &constraints, &topos, cluster, require_all_topologies) {
+            constraints
+                .iter()
+                .map(|c| if c.is_hostname { Arc::new(Vec::new()) } else { index_domain_counts(c, cluster) })
+                .collect()
+        } else {
+            count_node_by_node(pod, &constraints, &topos, &present, cluster, require_all_topologies)
+        };
         state.write(
             PRE_SCORE_STATE_KEY,
-            PreScoreState { constraints, require_all_topologies, pod_counts, host_counts, weights, ignored },
+            PreScoreState {
+                constraints,
+                topos,
+                require_all_topologies,
+                pod_counts,
+                host_counts,
+                weights,
+                ignored,
+            },
         );
         Status::success()
     }
 }
 
+fn pre_score_state(state: &CycleState) -> Result<&PreScoreState, Status> {
+    state.read::<PreScoreState>(PRE_SCORE_STATE_KEY).ok_or_else(|| {
+        Status::error(format!("error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"))
+    })
+}
+
+impl PreScoreState {
+    /// Upstream `Score` of node `id`: `round(Σ count · weight + (maxSkew − 1))` over the
+    /// constraints whose key the node carries; 0 for an ignored node.
+    fn score(&self, id: NodeId) -> i64 {
+        if self.require_all_topologies && !has_all_keys(&self.topos, id) {
+            return 0;
+        }
+        let mut score = 0.0;
+        for (i, c) in self.constraints.iter().enumerate() {
+            let Some(d) = self.topos[i].domain(id) else { continue };
+            let count = if c.is_hostname {
+                node_count(&self.host_counts[i], id)
+            } else {
+                self.pod_counts[i].get(d as usize).copied().unwrap_or(0)
+            };
+            score += score_for_count(count, c.max_skew, self.weights[i]);
+        }
+        score.round() as i64
+    }
+}
+
+/// The per-domain counts of PreScore's node-by-node case (upstream's loop over all nodes):
+/// nodes that carry every key (under `require_all`), for the domains in `present`, where each
+/// constraint's inclusion policies admit the node.
+fn count_node_by_node(
+    pod: &Pod,
+    constraints: &[Constraint],
+    topos: &[TopologyView],
+    present: &[Vec<bool>],
+    cluster: &Cluster,
+    require_all: bool,
+) -> Vec<Arc<Vec<i64>>> {
+    let per_node = per_node_counts(constraints, cluster);
+    let mut counts: Vec<Vec<i64>> = present.iter().map(|p| vec![0; p.len()]).collect();
+    for (id, info) in cluster.live_nodes() {
+        if require_all && !has_all_keys(topos, id) {
+            continue;
+        }
+        let mut inclusion = Inclusion::new(pod, info);
+        for (i, c) in constraints.iter().enumerate() {
+            if c.is_hostname {
+                continue;
+            }
+            let d = topos[i].domain(id).unwrap_or(topos[i].empty_value_domain) as usize;
+            if !present[i][d] || !inclusion.admits(c) {
+                continue;
+            }
+            counts[i][d] += node_count(&per_node[i], id);
+        }
+    }
+    counts.into_iter().map(Arc::new).collect()
+}
+
 impl ScorePlugin for PodTopologySpread {
     /// `round(Σ count · weight + (maxSkew − 1))` over the constraints whose key the node carries;
     /// the hostname constraint counts the node's own matching pods. Ignored nodes score 0.
-    fn score(
+    fn score(&self, state: &CycleState, _: &Pod, node: &NodeInfo, _: &Cluster) -> Result<i64, Status> {
+        Ok(pre_score_state(state)?.score(node.id))
+    }
+
+    /// [`ScorePlugin::score`] of each node from its id (its domains), without its `NodeInfo`.
+    fn score_nodes(
         &self,
         state: &CycleState,
-        pod: &Pod,
-        node: &NodeInfo,
-        cluster: &Cluster,
-    ) -> Result<i64, Status> {
-        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE_KEY) else {
-            return Err(Status::error(format!(
-                "error reading {PRE_SCORE_STATE_KEY:?} from cycleState: not found"
-            )));
-        };
-        let labels = &node.node.labels;
-        if s.require_all_topologies && !has_all_keys(labels, &s.constraints) {
-            return Ok(0);
+        _: &Pod,
+        nodes: &[NodeId],
+        _: &Cluster,
+        out: &mut [i64],
+    ) -> Result<(), Status> {
+        let s = pre_score_state(state)?;
+        for (o, id) in out.iter_mut().zip(nodes) {
+            *o = s.score(*id);
         }
-        let mut score = 0.0;
-        for (i, c) in s.constraints.iter().enumerate() {
-            let Some(value) = labels.get(&c.topology_key) else { continue };
-            let count = if c.is_hostname {
-                let id = cluster.node_id(&node.node.name).filter(|id| std::ptr::eq(cluster.node(*id), node));
-                match id.and_then(|id| s.host_counts[i].get(id as usize).copied().flatten()) {
-                    Some(n) => n,
-                    None => count_pods_match_selector(node, cluster, c.selector.as_ref(), &pod.namespace),
-                }
-            } else {
-                s.pod_counts[i].get(value.as_str()).copied().unwrap_or(0)
-            };
-            score += score_for_count(count, c.max_skew, s.weights[i]);
-        }
-        Ok(score.round() as i64)
+        Ok(())
     }
 
     fn has_normalize(&self) -> bool {

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::model::cluster::WorkloadSelector;
-use crate::model::{Node, OwnerReference, Resources, TopologySpreadConstraint, simple_pod};
+use crate::model::{Labels, Node, OwnerReference, Resources, TopologySpreadConstraint, simple_pod};
 use crate::scheduler::framework::Code;
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
