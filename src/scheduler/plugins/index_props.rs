@@ -378,6 +378,7 @@ fn start_cluster() -> Cluster {
                     match_labels: labels(&[("app", &app(a))]),
                     match_expressions: vec![],
                 },
+                created: crate::time::SimTime::ZERO,
             });
         }
     }
@@ -386,6 +387,7 @@ fn start_cluster() -> Cluster {
         name: "web".into(),
         namespace: "default".into(),
         selector: LabelSelector { match_labels: labels(&[("tier", "web")]), match_expressions: vec![] },
+        created: crate::time::SimTime::ZERO,
     });
     c
 }

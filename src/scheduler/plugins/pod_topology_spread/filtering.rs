@@ -53,13 +53,16 @@ fn pre_filter_state(pod: &Pod, constraints: Vec<Constraint>, cluster: &Cluster) 
     s
 }
 
+/// Per constraint: matching pods per domain, and which domains are present (`None`: all).
+type DomainCounts = (Vec<Arc<Vec<i64>>>, Vec<Option<Arc<Vec<bool>>>>);
+
 /// The per-domain counts and present domains of [`pre_filter_state`]'s node-by-node case.
 fn count_node_by_node(
     pod: &Pod,
     constraints: &[Constraint],
     topos: &[TopologyView],
     cluster: &Cluster,
-) -> (Vec<Arc<Vec<i64>>>, Vec<Option<Arc<Vec<bool>>>>) {
+) -> DomainCounts {
     let per_node = per_node_counts(constraints, cluster);
     let mut counts: Vec<Vec<i64>> = topos.iter().map(|t| vec![0; t.domain_ids()]).collect();
     let mut present: Vec<Vec<bool>> = topos.iter().map(|t| vec![false; t.domain_ids()]).collect();
