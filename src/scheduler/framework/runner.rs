@@ -442,9 +442,9 @@ struct ExactFilter<'a> {
     cs: &'a CycleState,
     pod: &'a Pod,
     cluster: &'a Cluster,
-    filters: &'a [(&'static str, &'a dyn FilterPlugin)],
-    /// Each plugin's NodeHot condition, if it has one.
-    conditions: &'a [Option<FastFilter>],
+    /// The plugins in order, each with its NodeHot condition if it has one; a plugin whose
+    /// condition asks nothing (it passes every node) is left out.
+    filters: Vec<(&'static str, &'a dyn FilterPlugin, Option<FastFilter>)>,
     timed: bool,
 }
 
@@ -454,7 +454,7 @@ impl ExactFilter<'_> {
     /// node meets passes it without being called.
     fn run(&self, id: NodeId, in_plugins: &mut std::time::Duration) -> Option<Status> {
         let row = &self.cluster.hot()[id as usize];
-        for ((name, f), c) in self.filters.iter().zip(self.conditions) {
+        for (name, f, c) in &self.filters {
             if c.is_some_and(|c| c.admits(row)) {
                 continue;
             }
@@ -505,7 +505,18 @@ fn filter_nodes(
             None => slow.push((name, *f)),
         }
     }
-    let exact = ExactFilter { cs, pod, cluster, filters, conditions: &conditions, timed };
+    let exact = ExactFilter {
+        cs,
+        pod,
+        cluster,
+        filters: filters
+            .iter()
+            .zip(&conditions)
+            .filter(|(_, c)| !c.is_some_and(|c| c.is_empty()))
+            .map(|((name, f), c)| (*name, *f, *c))
+            .collect(),
+        timed,
+    };
     let hot = cluster.hot();
     let n = candidates.len();
     let mut processed = 0;
