@@ -437,49 +437,10 @@ fn find_nodes_that_pass_filters(
 /// Most nodes handed to a plugin's [`FilterPlugin::filter_nodes`] at once.
 const CHUNK: usize = 128;
 
-/// The Filter plugins of a cycle run one by one on a node, for the exact status.
-struct ExactFilter<'a> {
-    cs: &'a CycleState,
-    pod: &'a Pod,
-    cluster: &'a Cluster,
-    /// The plugins in order, each with its NodeHot condition if it has one; a plugin whose
-    /// condition asks nothing (it passes every node) is left out.
-    filters: Vec<(&'static str, &'a dyn FilterPlugin, Option<FastFilter>)>,
-    timed: bool,
-}
-
-impl ExactFilter<'_> {
-    /// Every Filter plugin on node `id`, in order, until one rejects it: `None` when all pass,
-    /// else the rejecting status tagged with its plugin. A plugin whose NodeHot condition the
-    /// node meets passes it without being called.
-    fn run(&self, id: NodeId, in_plugins: &mut std::time::Duration) -> Option<Status> {
-        let row = &self.cluster.hot()[id as usize];
-        for (name, f, c) in &self.filters {
-            if c.is_some_and(|c| c.admits(row)) {
-                continue;
-            }
-            let status = if self.timed {
-                let t = std::time::Instant::now();
-                let s = f.filter_node(self.cs, self.pod, id, self.cluster);
-                let d = t.elapsed();
-                *in_plugins += d;
-                super::timing::add("Filter", name, d);
-                s
-            } else {
-                f.filter_node(self.cs, self.pod, id, self.cluster)
-            };
-            if !status.is_success() {
-                return Some(status.with_plugin(name));
-            }
-        }
-        None
-    }
-}
-
 /// The Filter loop: `candidates` from the rotating `start`, wrapping once, until `to_find`
-/// nodes are feasible. The plugins' NodeHot conditions are checked together; the plugins without
-/// one run per node. Returns how many nodes were processed, or with them the Error status that
-/// stopped the loop.
+/// nodes are feasible. The plugins' NodeHot conditions are checked together, then each plugin
+/// answers for the nodes its own condition does not clear, in chunks. Returns how many nodes
+/// were processed, or with them the Error status that stopped the loop.
 #[allow(clippy::too_many_arguments)]
 fn filter_nodes(
     cs: &CycleState,
@@ -492,31 +453,22 @@ fn filter_nodes(
     result: &mut CycleResult,
     timed: bool,
 ) -> Result<usize, (usize, Status)> {
+    // The combined NodeHot condition, and each plugin with its own condition: a plugin whose
+    // condition a node meets passes it. A plugin whose condition asks nothing passes every node
+    // and is left out; one without a condition runs on every node.
     let mut fast = FastFilter::default();
-    let mut slow: Vec<(&'static str, &dyn FilterPlugin)> = Vec::with_capacity(filters.len());
-    // Each plugin's own condition: a node that misses the combined one runs only the plugins
-    // whose condition it misses (the others pass it), in order, for the exact status.
-    let mut conditions: Vec<Option<FastFilter>> = Vec::with_capacity(filters.len());
+    let mut plugins: Vec<(&'static str, &dyn FilterPlugin, Option<FastFilter>)> =
+        Vec::with_capacity(filters.len());
+    let mut any_slow = false;
     for (name, f) in filters {
         let c = f.fast_filter(cs, pod);
-        conditions.push(c);
         match c {
+            Some(c) if c.is_empty() => continue,
             Some(c) => fast = fast.and(c),
-            None => slow.push((name, *f)),
+            None => any_slow = true,
         }
+        plugins.push((name, *f, c));
     }
-    let exact = ExactFilter {
-        cs,
-        pod,
-        cluster,
-        filters: filters
-            .iter()
-            .zip(&conditions)
-            .filter(|(_, c)| !c.is_some_and(|c| c.is_empty()))
-            .map(|((name, f), c)| (*name, *f, *c))
-            .collect(),
-        timed,
-    };
     let hot = cluster.hot();
     let n = candidates.len();
     let mut processed = 0;
@@ -528,91 +480,96 @@ fn filter_nodes(
     // Candidates from the rotating start, wrapping once (`(start + i) % n` without a division).
     let first = start % n.max(1);
     let mut rotated = candidates[first..].iter().chain(&candidates[..first]).copied();
-    if slow.is_empty() {
-        for id in rotated {
+    // Nodes go in chunks. A node that meets the combined condition passes every plugin that has
+    // one, so only the plugins without one see it; a node that misses it sees, plugin after
+    // plugin in profile order, each plugin whose own condition it misses, until one rejects it
+    // (the exact status, as upstream's Filter loop in order). Plugins answer a chunk at once
+    // ([`FilterPlugin::filter_nodes`]). A chunk never holds more nodes than are still sought (at
+    // least 16), and Filter has no side effects, so nodes evaluated past the last one needed
+    // change nothing.
+    let mut chunk: Vec<NodeId> = Vec::with_capacity(CHUNK);
+    let mut admitted: Vec<bool> = Vec::with_capacity(CHUNK);
+    // Per position of the chunk: PASSED, or (plugin index << 32 | status index).
+    let mut decision: Vec<u64> = Vec::with_capacity(CHUNK);
+    let mut open_admitted: Vec<u32> = Vec::with_capacity(CHUNK);
+    let mut open_rest: Vec<u32> = Vec::with_capacity(CHUNK);
+    let mut pending: Vec<u32> = Vec::with_capacity(CHUNK);
+    let mut pending_ids: Vec<NodeId> = Vec::with_capacity(CHUNK);
+    let mut out: Vec<u32> = Vec::with_capacity(CHUNK);
+    let mut tables: Vec<Vec<Status>> = vec![Vec::new(); plugins.len()];
+    const PASSED: u64 = u64::MAX;
+    'chunks: loop {
+        let wanted = to_find.saturating_sub(result.feasible.len()).clamp(16, CHUNK);
+        chunk.clear();
+        chunk.extend(rotated.by_ref().take(wanted));
+        if chunk.is_empty() {
+            break;
+        }
+        admitted.clear();
+        decision.clear();
+        open_admitted.clear();
+        open_rest.clear();
+        for (pos, &id) in chunk.iter().enumerate() {
+            let ok = fast.admits(&hot[id as usize]);
+            admitted.push(ok);
+            decision.push(PASSED);
+            if !ok {
+                open_rest.push(pos as u32);
+            } else if any_slow {
+                open_admitted.push(pos as u32);
+            }
+        }
+        for (p, (name, f, condition)) in plugins.iter().enumerate() {
+            if open_rest.is_empty() && (condition.is_some() || open_admitted.is_empty()) {
+                continue;
+            }
+            pending.clear();
+            match condition {
+                None => pending.extend(open_admitted.iter().chain(&open_rest)),
+                Some(c) => pending
+                    .extend(open_rest.iter().filter(|pos| !c.admits(&hot[chunk[**pos as usize] as usize]))),
+            }
+            if pending.is_empty() {
+                continue;
+            }
+            pending_ids.clear();
+            pending_ids.extend(pending.iter().map(|pos| chunk[*pos as usize]));
+            out.clear();
+            out.resize(pending.len(), PASS);
+            let t = timed.then(std::time::Instant::now);
+            f.filter_nodes(cs, pod, &pending_ids, cluster, &mut out, &mut tables[p]);
+            if let Some(t) = t {
+                let d = t.elapsed();
+                in_plugins += d;
+                super::timing::add("Filter", name, d);
+            }
+            let mut rejected_any = false;
+            for (pos, v) in pending.iter().zip(&out) {
+                if *v != PASS {
+                    decision[*pos as usize] = (p as u64) << 32 | u64::from(*v);
+                    rejected_any = true;
+                }
+            }
+            if rejected_any {
+                open_admitted.retain(|pos| decision[*pos as usize] == PASSED);
+                open_rest.retain(|pos| decision[*pos as usize] == PASSED);
+            }
+        }
+        for (&id, &d) in chunk.iter().zip(&decision) {
             if result.feasible.len() >= to_find {
-                break;
+                break 'chunks;
             }
             processed += 1;
-            if fast.admits(&hot[id as usize]) {
+            if d == PASSED {
                 result.feasible.push(id);
                 continue;
             }
-            match exact.run(id, &mut in_plugins) {
-                None => result.feasible.push(id),
-                Some(s) if s.code == Code::Error => return Err((processed, s)),
-                Some(s) => result.rejected.push(id, s),
+            let (p, v) = ((d >> 32) as usize, d as u32);
+            let status = &tables[p][v as usize];
+            if status.code == Code::Error {
+                return Err((processed, status.clone().with_plugin(plugins[p].0)));
             }
-        }
-    } else {
-        // The plugins without a NodeHot condition take the nodes that meet the others' in
-        // chunks ([`FilterPlugin::filter_nodes`]); a node then passes when every one of them
-        // passes it, or is rejected by the first (in profile order) that does not. Nodes that
-        // miss a NodeHot condition run every plugin in order, for the exact status. A chunk never
-        // holds more nodes than are still sought (at least 16), and Filter has no side effects,
-        // so nodes evaluated past the last one needed change nothing.
-        let mut chunk: Vec<NodeId> = Vec::with_capacity(CHUNK);
-        let mut admitted: Vec<bool> = Vec::with_capacity(CHUNK);
-        let mut admitted_ids: Vec<NodeId> = Vec::with_capacity(CHUNK);
-        let mut verdicts: Vec<Vec<u32>> = vec![Vec::with_capacity(CHUNK); slow.len()];
-        let mut tables: Vec<Vec<Status>> = vec![Vec::new(); slow.len()];
-        'chunks: loop {
-            let wanted = to_find.saturating_sub(result.feasible.len()).clamp(16, CHUNK);
-            chunk.clear();
-            chunk.extend(rotated.by_ref().take(wanted));
-            if chunk.is_empty() {
-                break;
-            }
-            admitted.clear();
-            admitted_ids.clear();
-            for &id in &chunk {
-                let ok = fast.admits(&hot[id as usize]);
-                admitted.push(ok);
-                if ok {
-                    admitted_ids.push(id);
-                }
-            }
-            for (p, (name, f)) in slow.iter().enumerate() {
-                verdicts[p].clear();
-                verdicts[p].resize(admitted_ids.len(), PASS);
-                let t = timed.then(std::time::Instant::now);
-                f.filter_nodes(cs, pod, &admitted_ids, cluster, &mut verdicts[p], &mut tables[p]);
-                if let Some(t) = t {
-                    let d = t.elapsed();
-                    in_plugins += d;
-                    super::timing::add("Filter", name, d);
-                }
-            }
-            let mut k = 0;
-            for (&id, &ok) in chunk.iter().zip(&admitted) {
-                if result.feasible.len() >= to_find {
-                    break 'chunks;
-                }
-                processed += 1;
-                if !ok {
-                    match exact.run(id, &mut in_plugins) {
-                        None => result.feasible.push(id),
-                        Some(s) if s.code == Code::Error => return Err((processed, s)),
-                        Some(s) => result.rejected.push(id, s),
-                    }
-                    continue;
-                }
-                let a = k;
-                k += 1;
-                match (0..slow.len()).find(|p| verdicts[*p][a] != PASS) {
-                    None => result.feasible.push(id),
-                    Some(p) => {
-                        let v = verdicts[p][a];
-                        let status = &tables[p][v as usize];
-                        if status.code == Code::Error {
-                            return Err((processed, status.clone().with_plugin(slow[p].0)));
-                        }
-                        result.rejected.push_keyed(id, (p as u64) << 32 | u64::from(v), || {
-                            status.clone().with_plugin(slow[p].0)
-                        });
-                    }
-                }
-            }
+            result.rejected.push_keyed(id, d, || status.clone().with_plugin(plugins[p].0));
         }
     }
     if let Some(t) = loop_start

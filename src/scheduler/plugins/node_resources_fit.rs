@@ -10,8 +10,8 @@ use serde::Deserialize;
 use crate::model::resources::{CPU, EPHEMERAL_STORAGE, MEMORY, PODS, is_scalar_resource};
 use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, Resources};
 use crate::scheduler::framework::{
-    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, Plugin, PreFilterOutcome, PreFilterPlugin,
-    PreScorePlugin, ScorePlugin, Status,
+    Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, PASS, Plugin, PreFilterOutcome,
+    PreFilterPlugin, PreScorePlugin, ScorePlugin, Status, intern_status,
 };
 
 /// Upstream name.
@@ -262,6 +262,45 @@ fn for_each_shortfall(fit: &Fit, pod: &Pod, node: &NodeInfo, mut shortfall: impl
     }
 }
 
+/// The shortfalls of a node's [`NodeHot`] row for a pod that requests only cpu, memory and a pod
+/// slot, as bits: 1 pods, 2 cpu, 4 memory; 8 and 16 when the cpu or memory request is above the
+/// whole allocatable (then unresolvable).
+#[inline]
+fn hot_shortfalls(pod: &Pod, row: &NodeHot) -> u8 {
+    let req = &pod.requests;
+    let mut mask = 0;
+    if i64::from(row.pods) + 1 > row.allocatable_pods {
+        mask |= 1;
+    }
+    if req.milli_cpu > 0 && req.milli_cpu > row.allocatable_milli_cpu - row.requested_milli_cpu {
+        mask |= 2 | if req.milli_cpu > row.allocatable_milli_cpu { 8 } else { 0 };
+    }
+    if req.memory > 0 && req.memory > row.allocatable_memory - row.requested_memory {
+        mask |= 4 | if req.memory > row.allocatable_memory { 16 } else { 0 };
+    }
+    mask
+}
+
+/// Filter's status for the shortfalls `mask` of [`hot_shortfalls`], in `for_each_shortfall`'s
+/// order: reasons pods, cpu, memory; Unschedulable, or UnschedulableAndUnresolvable when a cpu
+/// or memory request exceeds the whole allocatable.
+fn hot_status(mask: u8) -> Status {
+    let mut status = Status::success();
+    for (bit, resource) in [(1, PODS), (2, CPU), (4, MEMORY)] {
+        if mask & bit == 0 {
+            continue;
+        }
+        let over = (bit == 2 && mask & 8 != 0) || (bit == 4 && mask & 16 != 0);
+        status.code = match status.code {
+            Code::Success | Code::Unschedulable if over => Code::UnschedulableAndUnresolvable,
+            Code::Success => Code::Unschedulable,
+            code => code,
+        };
+        status.reasons.push(reason(resource));
+    }
+    status
+}
+
 /// Upstream's reason for a shortfall of `resource`.
 fn reason(resource: &str) -> Cow<'static, str> {
     match resource {
@@ -341,28 +380,39 @@ impl FilterPlugin for Fit {
     /// holds exactly the numbers they read for such a pod (pods, cpu, memory, in that order).
     fn filter_hot(&self, state: &CycleState, pod: &Pod, row: &NodeHot) -> Option<Status> {
         self.fast_filter(state, pod)?;
-        let req = &pod.requests;
-        let mut status = Status::success();
-        let mut shortfall = |resource: &'static str, requested: i64, capacity: i64| {
-            status.code = match status.code {
-                Code::Success | Code::Unschedulable if resource != PODS && requested > capacity => {
-                    Code::UnschedulableAndUnresolvable
-                }
-                Code::Success => Code::Unschedulable,
-                code => code,
+        Some(hot_status(hot_shortfalls(pod, row)))
+    }
+
+    /// [`FilterPlugin::filter_hot`] over a chunk of nodes, one status per pattern of shortfalls.
+    fn filter_nodes(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        ids: &[NodeId],
+        cluster: &Cluster,
+        out: &mut [u32],
+        statuses: &mut Vec<Status>,
+    ) {
+        if self.fast_filter(state, pod).is_none() {
+            for (o, id) in out.iter_mut().zip(ids) {
+                let s = self.filter(state, pod, cluster.node(*id), cluster);
+                *o = if s.is_success() { PASS } else { intern_status(statuses, s) };
+            }
+            return;
+        }
+        let hot = cluster.hot();
+        // The status of each pattern, once seen; a pattern's status also depends on whether a
+        // request exceeds the whole allocatable (bit 3: cpu, bit 4: memory).
+        let mut seen: [Option<u32>; 32] = [None; 32];
+        for (o, id) in out.iter_mut().zip(ids) {
+            let row = &hot[*id as usize];
+            let mask = hot_shortfalls(pod, row);
+            *o = if mask == 0 {
+                PASS
+            } else {
+                *seen[mask as usize].get_or_insert_with(|| intern_status(statuses, hot_status(mask)))
             };
-            status.reasons.push(reason(resource));
-        };
-        if i64::from(row.pods) + 1 > row.allocatable_pods {
-            shortfall(PODS, 1, row.allocatable_pods);
         }
-        if req.milli_cpu > 0 && req.milli_cpu > row.allocatable_milli_cpu - row.requested_milli_cpu {
-            shortfall(CPU, req.milli_cpu, row.allocatable_milli_cpu);
-        }
-        if req.memory > 0 && req.memory > row.allocatable_memory - row.requested_memory {
-            shortfall(MEMORY, req.memory, row.allocatable_memory);
-        }
-        Some(status)
     }
 
     fn filter(&self, _: &CycleState, pod: &Pod, node: &NodeInfo, _: &Cluster) -> Status {
@@ -696,9 +746,18 @@ mod tests {
         for (cpu, mem) in [(0, 0), (100, 0), (800, 0), (0, 1 << 30), (600, 6 << 30), (5000, 16 << 30)] {
             let pod = simple_pod("p", Resources { milli_cpu: cpu, memory: mem, ..Default::default() });
             assert!(fit.fast_filter(&cs, &pod).is_some());
+            let mut out = [0u32; 4];
+            let mut table = Vec::new();
+            fit.filter_nodes(&cs, &pod, &[0, 1, 2, 3], &c, &mut out, &mut table);
             for id in 0..4 {
                 let want = fit.filter(&cs, &pod, c.node(id), &c);
                 assert_eq!(fit.filter_node(&cs, &pod, id, &c), want, "pod {cpu}m/{mem} on n{id}");
+                let batch = if out[id as usize] == PASS {
+                    Status::success()
+                } else {
+                    table[out[id as usize] as usize].clone()
+                };
+                assert_eq!(batch, want, "pod {cpu}m/{mem} on n{id}, in a chunk");
                 seen.insert(want.message());
             }
         }

@@ -37,6 +37,20 @@ pub(crate) struct PreFilterState {
     /// Whether the incoming pod matches all its own required affinity terms (the first-replica
     /// exception of `satisfyPodAffinity`).
     pub(crate) matches_own_affinity: bool,
+    /// Per required affinity term of the incoming pod: its key's slot in `affinity`.
+    affinity_slots: Vec<Option<usize>>,
+    /// Per required anti-affinity term of the incoming pod: its key's slot in `anti_affinity`.
+    anti_affinity_slots: Vec<Option<usize>>,
+}
+
+impl PreFilterState {
+    /// Finds each term's slot in the tallies (after they change).
+    fn find_slots(&mut self, pod: &Pod) {
+        self.affinity_slots =
+            required_affinity(pod).iter().map(|t| self.affinity.slot(&t.topology_key)).collect();
+        self.anti_affinity_slots =
+            required_anti_affinity(pod).iter().map(|t| self.anti_affinity.slot(&t.topology_key)).collect();
+    }
 }
 
 fn required(a: &Option<crate::model::PodAffinity>) -> &[PodAffinityTerm] {
@@ -109,6 +123,7 @@ pub(crate) fn pre_filter(pod: &Pod, cluster: &Cluster) -> Result<Option<PreFilte
         return Ok(None);
     }
     s.matches_own_affinity = matches_all(affinity, &pod.namespace, pod, &mut ns);
+    s.find_slots(pod);
     Ok(Some(s))
 }
 
@@ -149,19 +164,20 @@ pub(crate) fn update_with_pod(
             s.anti_affinity.add_at_node(&t.topology_key, &topo, id, delta);
         }
     }
+    s.find_slots(pod);
 }
 
 /// Upstream `satisfyPodAffinity`: every required affinity term needs its topology key on the
 /// node and a matching pod in the node's domain; when some domain lacks one, the node still
 /// passes if no pod anywhere matched (the affinity tally is empty) and the pod matches all its
 /// own terms, so the first pod of a self-affine group can land.
-fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, id: NodeId) -> bool {
+fn satisfies_pod_affinity(s: &PreFilterState, id: NodeId) -> bool {
     let mut pods_exist = true;
-    for (t, topo) in required_affinity(pod).iter().zip(&s.affinity_topologies) {
+    for (topo, slot) in s.affinity_topologies.iter().zip(&s.affinity_slots) {
         if topo.domain(id).is_none() {
             return false;
         }
-        if s.affinity.get_for_node(&t.topology_key, id) <= 0 {
+        if s.affinity.get_at(*slot, id) <= 0 {
             pods_exist = false;
         }
     }
@@ -170,11 +186,11 @@ fn satisfies_pod_affinity(s: &PreFilterState, pod: &Pod, id: NodeId) -> bool {
 
 /// Upstream `satisfyPodAntiAffinity`: no pod matching a required anti-affinity term in the node's
 /// domain of that term.
-fn satisfies_pod_anti_affinity(s: &PreFilterState, pod: &Pod, id: NodeId) -> bool {
+fn satisfies_pod_anti_affinity(s: &PreFilterState, id: NodeId) -> bool {
     if s.anti_affinity.is_empty() {
         return true;
     }
-    !required_anti_affinity(pod).iter().any(|t| s.anti_affinity.get_for_node(&t.topology_key, id) > 0)
+    !s.anti_affinity_slots.iter().any(|slot| s.anti_affinity.get_at(*slot, id) > 0)
 }
 
 /// Upstream `satisfyExistingPodsAntiAffinity`: the node lies in no domain where an existing pod's
@@ -185,8 +201,8 @@ fn satisfies_existing_pods_anti_affinity(s: &PreFilterState, id: NodeId) -> bool
 
 /// Filter, in upstream's order: required affinity (UnschedulableAndUnresolvable), required
 /// anti-affinity (Unschedulable), existing pods' anti-affinity (Unschedulable).
-pub(crate) fn filter(s: &PreFilterState, pod: &Pod, id: NodeId) -> Status {
-    match verdict(s, pod, id) {
+pub(crate) fn filter(s: &PreFilterState, id: NodeId) -> Status {
+    match verdict(s, id) {
         None => Status::success(),
         Some(k) => rejection(k),
     }
@@ -196,11 +212,11 @@ pub(crate) fn filter(s: &PreFilterState, pod: &Pod, id: NodeId) -> Status {
 /// rejects it: 0 required affinity, 1 required anti-affinity, 2 existing pods' anti-affinity
 /// (see [`rejection`]).
 #[inline]
-pub(crate) fn verdict(s: &PreFilterState, pod: &Pod, id: NodeId) -> Option<usize> {
-    if !satisfies_pod_affinity(s, pod, id) {
+pub(crate) fn verdict(s: &PreFilterState, id: NodeId) -> Option<usize> {
+    if !satisfies_pod_affinity(s, id) {
         return Some(0);
     }
-    if !satisfies_pod_anti_affinity(s, pod, id) {
+    if !satisfies_pod_anti_affinity(s, id) {
         return Some(1);
     }
     if !satisfies_existing_pods_anti_affinity(s, id) {

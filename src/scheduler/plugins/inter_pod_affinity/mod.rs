@@ -166,9 +166,9 @@ impl FilterPlugin for InterPodAffinity {
     }
 
     /// [`FilterPlugin::filter`] from the node's id (its domains), without its `NodeInfo`.
-    fn filter_node(&self, state: &CycleState, pod: &Pod, id: NodeId, _: &Cluster) -> Status {
+    fn filter_node(&self, state: &CycleState, _: &Pod, id: NodeId, _: &Cluster) -> Status {
         match state.read::<filtering::PreFilterState>(PRE_FILTER_KEY) {
-            Some(s) => filtering::filter(s, pod, id),
+            Some(s) => filtering::filter(s, id),
             None => Status::error(format!("error reading {PRE_FILTER_KEY:?} from cycleState")),
         }
     }
@@ -190,7 +190,7 @@ impl FilterPlugin for InterPodAffinity {
         };
         let mut seen: [Option<u32>; 3] = [None; 3];
         for (o, id) in out.iter_mut().zip(ids) {
-            *o = match filtering::verdict(s, pod, *id) {
+            *o = match filtering::verdict(s, *id) {
                 None => PASS,
                 Some(k) => *seen[k].get_or_insert_with(|| intern_status(statuses, filtering::rejection(k))),
             };

@@ -180,11 +180,16 @@ impl DomainTally {
         k.total += delta;
     }
 
-    /// The sum for the domain of `key` that node `id` lies in; 0 when the node lacks the key or
-    /// nothing was added for it.
+    /// The position of `key`'s sums, if anything was added for it (see [`DomainTally::get_at`]).
+    pub(crate) fn slot(&self, key: &str) -> Option<usize> {
+        self.keys.iter().position(|k| k.key == key)
+    }
+
+    /// The sum at node `id`'s domain of the key at `slot` ([`DomainTally::slot`]); 0 when the
+    /// node lacks the key or nothing was added for it (`None`).
     #[inline]
-    pub(crate) fn get_for_node(&self, key: &str, id: NodeId) -> i64 {
-        self.keys.iter().find(|k| k.key == key).and_then(|k| k.at(id)).unwrap_or(0)
+    pub(crate) fn get_at(&self, slot: Option<usize>, id: NodeId) -> i64 {
+        slot.and_then(|k| self.keys[k].at(id)).unwrap_or(0)
     }
 
     /// True when every sum is 0 (as upstream's maps, which drop entries that reach 0).
@@ -295,19 +300,20 @@ mod tests {
         assert!(t.is_empty());
         t.add_counts("zone", &topo, &Arc::new(one.clone()), 1, 2);
         assert_eq!(
-            (t.get_for_node("zone", 0), t.get_for_node("zone", 1), t.get_for_node("zone", 2)),
+            (t.get_at(t.slot("zone"), 0), t.get_at(t.slot("zone"), 1), t.get_at(t.slot("zone"), 2)),
             (2, 0, 0)
         );
         let mut two = vec![0i64; 2];
         two[z2] = 1;
         t.add_counts("zone", &topo, &Arc::new(two), -3, 1);
-        assert_eq!((t.get_for_node("zone", 0), t.get_for_node("zone", 1)), (2, -3));
+        assert_eq!((t.get_at(t.slot("zone"), 0), t.get_at(t.slot("zone"), 1)), (2, -3));
         assert_eq!(t.sum_at(1), -3);
         assert!(t.any_positive_at(0) && !t.any_positive_at(1) && !t.any_positive_at(2));
         let mut u = DomainTally::default();
         u.add_counts("zone", &topo, &Arc::new(one), 1, 2);
         u.add_at_node("zone", &topo, 0, -2);
         assert!(u.is_empty());
-        assert_eq!(u.get_for_node("zone", 0), 0);
+        assert_eq!(u.get_at(u.slot("zone"), 0), 0);
+        assert_eq!(u.get_at(u.slot("region"), 0), 0, "a key never added reads 0");
     }
 }

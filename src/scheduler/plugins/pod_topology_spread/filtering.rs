@@ -17,7 +17,7 @@ struct PreFilterState {
     match_num: Vec<Arc<Vec<i64>>>,
     /// Per constraint: the domains with an eligible node, when not every domain of the key has
     /// one (`None`: all live domains count).
-    present: Vec<Option<Arc<Vec<bool>>>>,
+    present: Vec<Present>,
     /// Per constraint: the minimum of `match_num` over the domains (`i32::MAX` with no domain),
     /// or 0 when there are fewer domains than `minDomains` (upstream `minMatchNum`).
     min_match_num: Vec<i64>,
@@ -53,8 +53,8 @@ fn pre_filter_state(pod: &Pod, constraints: Vec<Constraint>, cluster: &Cluster) 
     s
 }
 
-/// Per constraint: matching pods per domain, and which domains are present (`None`: all).
-type DomainCounts = (Vec<Arc<Vec<i64>>>, Vec<Option<Arc<Vec<bool>>>>);
+/// By domain id: whether some eligible node lies in the domain (`None`: every live domain).
+type Present = Option<Arc<Vec<bool>>>;
 
 /// The per-domain counts and present domains of [`pre_filter_state`]'s node-by-node case.
 fn count_node_by_node(
@@ -62,7 +62,7 @@ fn count_node_by_node(
     constraints: &[Constraint],
     topos: &[TopologyView],
     cluster: &Cluster,
-) -> DomainCounts {
+) -> (Vec<Arc<Vec<i64>>>, Vec<Present>) {
     let per_node = per_node_counts(constraints, cluster);
     let mut counts: Vec<Vec<i64>> = topos.iter().map(|t| vec![0; t.domain_ids()]).collect();
     let mut present: Vec<Vec<bool>> = topos.iter().map(|t| vec![false; t.domain_ids()]).collect();
