@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod gpu;
 pub mod labels;
 pub mod node;
+pub mod node_info;
 pub mod pdb;
 pub mod pod;
 pub mod pod_index;
