@@ -368,7 +368,7 @@ fn validate_item(src: &Src, item: &LimitRangeItem, prefix: &str) -> Result<(), I
 
 /// Upstream `IsStandardQuotaResourceName` (the names `IsResourceQuotaScopeValidForResource` is
 /// asked about).
-fn is_standard_quota_resource(name: &str) -> bool {
+pub(crate) fn is_standard_quota_resource(name: &str) -> bool {
     const STANDARD: [&str; 19] = [
         "cpu",
         "memory",

@@ -196,32 +196,10 @@ fn is_supported_pod_level(name: &str) -> bool {
         || name.starts_with(model::pod::HUGEPAGES_PREFIX)
 }
 
-/// Upstream `helper.IsStandardResourceName`: the resource names Kubernetes defines without a
-/// domain prefix (compute resources, quota keys, object counts, `hugepages-*`).
+/// Upstream `helper.IsStandardResourceName`: the standard quota resource names (compute
+/// resources, quota keys, object counts, `hugepages-*`) and `storage`.
 fn is_standard_resource_name(name: &str) -> bool {
-    const STANDARD: [&str; 20] = [
-        "cpu",
-        "memory",
-        "ephemeral-storage",
-        "requests.cpu",
-        "requests.memory",
-        "requests.ephemeral-storage",
-        "limits.cpu",
-        "limits.memory",
-        "limits.ephemeral-storage",
-        "pods",
-        "services",
-        "replicationcontrollers",
-        "resourcequotas",
-        "secrets",
-        "configmaps",
-        "persistentvolumeclaims",
-        "storage",
-        "requests.storage",
-        "services.nodeports",
-        "services.loadbalancers",
-    ];
-    STANDARD.contains(&name) || name.starts_with("hugepages-") || name.starts_with("requests.hugepages-")
+    name == "storage" || crate::api::policy::is_standard_quota_resource(name)
 }
 
 /// Annotation with a pod's deletion cost (ReplicaSet scale-down order).
