@@ -228,7 +228,7 @@ fn dry_run(label: &str, sc: &LoadedScenario) -> RunResult {
     let t = Instant::now();
     let r = run(sc, 1).expect("run");
     let wall = t.elapsed();
-    let pods = r.cluster.pods().len();
+    let pods = r.cluster.next_pod_id() as usize;
     let events = r.recorder.events;
     println!(
         "{label}: {pods} pods, {events} events, {} scheduling cycles ({} failed), virtual end {} s, \
@@ -252,11 +252,10 @@ fn join_burst(c: &mut Criterion) {
     let eligible = check_daemonsets(&sc, &r, INITIAL_NODES + BURST_NODES);
     // 6,000 nodes for the two unrestricted DaemonSets; 3,999 `general` nodes for the third.
     assert_eq!(eligible, vec![6_000, 6_000, 3_999]);
-    let bound =
-        r.cluster.pods().iter().enumerate().filter(|(p, _)| r.cluster.pod_node(*p as u32).is_some()).count();
+    let bound = r.cluster.pods().filter(|(p, _)| r.cluster.pod_node(*p).is_some()).count();
     assert_eq!(bound, 6_000 + 6_000 + 3_999, "every daemon pod is bound");
     println!("  eligible nodes per DaemonSet: {eligible:?}; bound pods: {bound}");
-    let pods = r.cluster.pods().len();
+    let pods = r.cluster.next_pod_id() as usize;
     drop(r);
 
     let mut group = group(c, pods);
@@ -295,9 +294,9 @@ fn node_failure(c: &mut Criterion) {
     // Web pods bound before the failure at 10m (all 10,000 once the ReplicaSet controller has
     // created them; see the note printed when fewer).
     let web_before = r
-        .recorder
-        .pods
-        .iter()
+        .records()
+        .expect("records")
+        .into_iter()
         .filter(|p| p.owner.starts_with("ReplicaSet/") && p.scheduled_ms.is_some_and(|t| t < 600_000))
         .count();
     let failures = r.recorder.failures.len();
@@ -312,7 +311,7 @@ fn node_failure(c: &mut Criterion) {
              creates at most burstReplicas (500) per sync and is only re-synced by later pod events"
         );
     }
-    let pods = r.cluster.pods().len();
+    let pods = r.cluster.next_pod_id() as usize;
     drop(r);
 
     let mut group = group(c, pods);

@@ -47,8 +47,8 @@ fn simulate(spec: &str, files: &[(&str, &str)]) -> (LoadedScenario, RunResult) {
 }
 
 /// Records (with ids) of pods whose owner starts with `owner`, in id (creation) order.
-fn owned<'a>(r: &'a RunResult, owner: &str) -> Vec<(PodId, &'a PodRecord)> {
-    let pods = r.recorder.pods.iter().enumerate();
+fn owned(r: &RunResult, owner: &str) -> Vec<(PodId, PodRecord)> {
+    let pods = r.records().unwrap().into_iter().enumerate();
     pods.filter(|(_, p)| p.owner.starts_with(owner)).map(|(i, p)| (i as PodId, p)).collect()
 }
 
@@ -60,9 +60,15 @@ fn rows(r: &RunResult, owner: &str) -> Vec<Row> {
 }
 
 /// The record of the pod named `name`.
-fn by_name<'a>(r: &'a RunResult, name: &str) -> (PodId, &'a PodRecord) {
-    let id = r.cluster.pods().iter().position(|p| p.name == name).unwrap_or_else(|| panic!("{name}"));
-    (id as PodId, &r.recorder.pods[id])
+fn by_name(r: &RunResult, name: &str) -> (PodId, PodRecord) {
+    let pods = r.pod_results().unwrap();
+    let p = pods.into_iter().find(|p| p.facts.name == name).unwrap_or_else(|| panic!("{name}"));
+    (p.id, p.record)
+}
+
+/// The name of pod `id` (finished pods are freed from the cluster: read it from the results).
+fn name_of(r: &RunResult, id: PodId) -> String {
+    r.pod_results().unwrap()[id as usize].facts.name.clone()
 }
 
 fn node_of<'a>(r: &'a RunResult, rec: &PodRecord) -> &'a str {
@@ -199,9 +205,9 @@ fn static_pods_are_mirror_pods_bound_at_join_and_counted_in_requests() {
     for (id, p) in owned(&r, "Node/") {
         let pod = r.cluster.pod(id);
         assert!(pod.mirror, "{}", pod.name);
-        assert_eq!(pod.node_name.as_deref(), Some(node_of(&r, p)));
-        assert_eq!((p.owner.clone(), p.attempts), (format!("Node/{}", node_of(&r, p)), 0));
-        mirrors.push((pod.key(), node_of(&r, p), p.created_ms, p.scheduled_ms, p.outcome));
+        assert_eq!(pod.node_name.as_deref(), Some(node_of(&r, &p)));
+        assert_eq!((p.owner.clone(), p.attempts), (format!("Node/{}", node_of(&r, &p)), 0));
+        mirrors.push((pod.key(), node_of(&r, &p), p.created_ms, p.scheduled_ms, p.outcome));
     }
     let row =
         |k: &str, n: &'static str, t: i64| (k.to_string(), n, Some(t), Some(t), PodOutcome::BoundByNodeName);
@@ -215,7 +221,7 @@ fn static_pods_are_mirror_pods_bound_at_join_and_counted_in_requests() {
         ]
     );
     let (_, hog) = by_name(&r, "hog");
-    assert_eq!((node_of(&r, hog), hog.scheduled_ms, hog.outcome), ("cp-1", Some(0), PodOutcome::Scheduled));
+    assert_eq!((node_of(&r, &hog), hog.scheduled_ms, hog.outcome), ("cp-1", Some(0), PodOutcome::Scheduled));
     let (_, hog2) = by_name(&r, "hog2");
     assert_eq!((hog2.outcome, hog2.node), (PodOutcome::Pending, None));
     let want = "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.";
@@ -282,7 +288,7 @@ spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
     for owner in ["DaemonSet/kube-system/agent", "Node/old-0"] {
         let on_old: Vec<_> = owned(&r, owner).into_iter().filter(|(_, p)| p.node == Some(old)).collect();
         assert_eq!(on_old.len(), 1, "{owner}");
-        let p = on_old[0].1;
+        let p = &on_old[0].1;
         assert_eq!(
             (p.terminating_ms, p.deleted_ms, p.outcome),
             (t(1_240_000), t(1_240_000), PodOutcome::NodeLost)
@@ -351,7 +357,7 @@ fn noexecute_taints_evict_now_or_after_toleration_seconds_and_removal_cancels() 
     // Tolerated forever.
     assert_eq!(app("stay"), [(t(0), t(0), None, None, sc)]);
     assert_eq!(r.recorder.evictions.get("TaintManagerEviction"), Some(&5), "3 app pods, 2 DaemonSet pods");
-    let (_, plain2) = owned(&r, "ReplicaSet/default/plain-")[1];
+    let (_, plain2) = owned(&r, "ReplicaSet/default/plain-")[1].clone();
     let want = "0/2 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint(s). ";
     assert_eq!(plain2.last_reason, format!("{want}{UNSCHEDULABLE_TAIL}"));
     let taints = |n: &str| {
@@ -413,7 +419,7 @@ fn scale_down_removes_pending_then_crowded_then_newest_pods() {
     assert_eq!((big_pods.len(), small_pods.len()), (5, 2));
     let pending: Vec<_> = pods.iter().filter(|(_, p)| p.scheduled_ms.is_none()).collect();
     assert_eq!(pending.len(), 1);
-    let (pending_id, pending_rec) = *pending[0];
+    let (pending_id, pending_rec) = pending[0].clone();
     let p = pending_rec;
     assert_eq!(
         (p.terminating_ms, p.deleted_ms, p.outcome),
@@ -493,9 +499,7 @@ spec:
         ]
     );
     assert_eq!(event_times(&r, "Job/default/batch", "Completed"), [1_200_000]);
-    assert!(
-        owned(&r, "Job/default/batch").iter().all(|(id, _)| r.cluster.pod(*id).name.starts_with("batch-"))
-    );
+    assert!(owned(&r, "Job/default/batch").iter().all(|(id, _)| name_of(&r, *id).starts_with("batch-")));
     // fragile: evicted 60 s after the taint (360 s); recreated after the 10 s backoff (370 s),
     // evicted 60 s later; 2 failures > backoffLimit 1 → the Job fails, no third pod.
     let ev = PodOutcome::Evicted;
@@ -606,7 +610,7 @@ spec: {hard: {requests.cpu: '1'}}
     let p = r.cluster.pod(id);
     assert_eq!(rec.outcome, PodOutcome::Scheduled);
     assert_eq!((p.requests.milli_cpu, p.requests.memory), (750, 160 << 20));
-    assert!(node_of(&r, rec).starts_with('k'), "{}", node_of(&r, rec));
+    assert!(node_of(&r, &rec).starts_with('k'), "{}", node_of(&r, &rec));
     let (_, ghost) = by_name(&r, "ghost");
     assert_eq!(ghost.outcome, PodOutcome::Rejected);
     assert_eq!(
@@ -687,7 +691,7 @@ spec: {hard: {pods: '2'}}
     assert_eq!(event_times(&r, &rs_obj, "FailedCreate").len(), 21);
     assert_eq!(event_times(&r, "Pod/default/ghost", "PriorityClass"), [0]);
     // Every refused pod is a row and is counted in the samples.
-    assert_eq!(r.recorder.pods.iter().filter(|p| p.outcome == PodOutcome::Rejected).count(), 22);
+    assert_eq!(r.records().unwrap().iter().filter(|p| p.outcome == PodOutcome::Rejected).count(), 22);
     assert_eq!(sample_at(&r, 0.0).pods_rejected, 2);
     let end = sample_at(&r, 3_600.0);
     assert_eq!((end.pods_rejected, end.pods_running, end.pods_created), (22, 4, 26));
@@ -769,7 +773,7 @@ fn node_label_change_evicts_only_with_evict_on_node_affinity_change() {
             ];
             assert_eq!(rows(&r, "ReplicaSet/"), want);
             assert_eq!(r.recorder.evictions.get("NodeAffinityChanged"), Some(&1));
-            let first = &r.cluster.pod(owned(&r, "ReplicaSet/")[0].0).name;
+            let first = &name_of(&r, owned(&r, "ReplicaSet/")[0].0);
             assert_eq!(event_times(&r, &format!("Pod/default/{first}"), "NodeAffinityEviction"), [600_000]);
         } else {
             assert_eq!(rows(&r, "ReplicaSet/"), [(t(0), t(0), None, None, PodOutcome::Scheduled)]);
@@ -820,7 +824,7 @@ fn unsimulated_kinds_are_skipped_and_counted_and_services_read() {
     assert_eq!(sel.len(), 1);
     assert_eq!((sel[0].kind, sel[0].name.as_str()), (capsim::model::SelectorKind::Service, "svc"));
     assert!(sc.arrivals.is_empty() && sc.dynamics.replicasets.is_empty());
-    assert_eq!(r.recorder.pods.len(), 0);
+    assert_eq!(r.records().unwrap().len(), 0);
 }
 
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -931,8 +935,8 @@ fn global_default_priority_class_in_a_later_manifest_sets_the_priority() {
     let classes = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: normal}\nvalue: 1000\nglobalDefault: true\n";
     let apps = pod_yaml("name: bare", "", "{}") + &deployment("web", 1, "100m", "");
     let (_, r) = simulate(spec, &[("apps.yaml", &apps), ("classes.yaml", classes)]);
-    assert_eq!(r.cluster.pods().len(), 2);
-    for p in r.cluster.pods() {
+    assert_eq!(r.cluster.pods().count(), 2);
+    for (_, p) in r.cluster.pods() {
         assert_eq!((p.priority_class_name.as_str(), p.priority), ("normal", 1000), "{}", p.name);
     }
 }
@@ -1022,7 +1026,7 @@ fn static_pods_survive_noexecute_taints() {
 ";
     let s = pod_yaml("name: etcd, namespace: kube-system", "", "{requests: {cpu: 100m}}");
     let (_, r) = simulate(spec, &[("s.yaml", &s)]);
-    let mirrors: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "Node/n-0").collect();
+    let mirrors: Vec<_> = r.records().unwrap().into_iter().filter(|p| p.owner == "Node/n-0").collect();
     assert_eq!(mirrors.len(), 1, "one manifest name runs once per node");
     assert_eq!((mirrors[0].outcome, mirrors[0].terminating_ms), (PodOutcome::BoundByNodeName, None));
 }
@@ -1063,8 +1067,8 @@ spec: {selector: {app: web}, ports: [{port: 80}]}
         &[("sched.yaml", sched), ("svc.yaml", svc), ("early.yaml", &early), ("late.yaml", &late)],
     );
     assert_eq!(sc.dynamics.workload_selectors[0].created, SimTime(60_000));
-    let early_nodes: Vec<&str> = (0..3).map(|i| node_of(&r, by_name(&r, &format!("early-{i}")).1)).collect();
+    let early_nodes: Vec<&str> = (0..3).map(|i| node_of(&r, &by_name(&r, &format!("early-{i}")).1)).collect();
     assert!(early_nodes.iter().all(|n| *n == early_nodes[0]), "packed before the Service: {early_nodes:?}");
-    let late_node = node_of(&r, by_name(&r, "late-0").1);
+    let late_node = node_of(&r, &by_name(&r, "late-0").1);
     assert_ne!(late_node, early_nodes[0], "spread once the Service selects the pods");
 }

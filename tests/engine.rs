@@ -35,7 +35,7 @@ fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() 
         ],
     );
     let r = run(&sc, 1).unwrap();
-    let rec = &r.recorder.pods;
+    let rec = &r.records().unwrap();
     assert_eq!(rec[0].scheduled_ms, Some(0));
     assert_eq!(rec[2].scheduled_ms, Some(100_000), "high goes first at 100 s");
     assert_eq!(rec[1].scheduled_ms, Some(150_000), "low goes when high leaves");
@@ -46,7 +46,7 @@ fn pending_pod_is_retried_when_room_frees_and_priority_decides_who_goes_first() 
     );
     assert_eq!(rec[1].attempts, 3, "tried at 10 s, at 100 s (lost to high), at 150 s");
     // Pending times 0, 140 s and 80 s.
-    let (s, _) = capsim::report::summarize(&r);
+    let (s, _) = capsim::report::summarize(&r, &capsim::report::tally(&r).unwrap());
     assert_eq!(s.pending_max_s, 140.0);
     assert_eq!(r.end, SimTime::from_secs(400));
     // cpu 75% requested during [0,100) ∪ [100,150) ∪ [150,400): mean over 400 s is 0.75.
@@ -61,22 +61,22 @@ fn pod_deleted_while_pending_leaves_the_queue() {
         vec![arrival("a", 1000, 0, 0, Some(50)), arrival("b", 1000, 0, 5, Some(20))],
     );
     let r = run(&sc, 1).unwrap();
-    assert_eq!(r.recorder.pods[1].outcome, PodOutcome::DeletedWhilePending);
-    assert_eq!(r.recorder.pods[1].deleted_ms, Some(20_000));
-    assert_eq!(r.recorder.pods[1].attempts, 1);
+    assert_eq!(r.records().unwrap()[1].outcome, PodOutcome::DeletedWhilePending);
+    assert_eq!(r.records().unwrap()[1].deleted_ms, Some(20_000));
+    assert_eq!(r.records().unwrap()[1].attempts, 1);
 }
 
 #[test]
 fn pod_that_never_fits_stays_pending_with_its_reason() {
     let sc = scenario_of(vec![node("n1", 1000), node("n2", 1000)], vec![arrival("huge", 8000, 0, 0, None)]);
     let r = run(&sc, 1).unwrap();
-    let p = &r.recorder.pods[0];
+    let p = &r.records().unwrap()[0];
     assert_eq!(p.outcome, PodOutcome::Pending);
     assert_eq!(
         p.last_reason,
         "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
     );
-    let (s, _) = capsim::report::summarize(&r);
+    let (s, _) = capsim::report::summarize(&r, &capsim::report::tally(&r).unwrap());
     assert_eq!((s.pods_never_scheduled, s.pods_scheduled), (1, 0));
 }
 
@@ -117,8 +117,8 @@ fn pods_arriving_after_the_horizon_are_not_created() {
     );
     sc.horizon = Some(SimTime::from_secs(100));
     let r = run(&sc, 1).unwrap();
-    assert_eq!(r.recorder.pods[1].outcome, PodOutcome::NotCreated);
-    let (s, _) = capsim::report::summarize(&r);
+    assert_eq!(r.records().unwrap()[1].outcome, PodOutcome::NotCreated);
+    let (s, _) = capsim::report::summarize(&r, &capsim::report::tally(&r).unwrap());
     assert_eq!((s.pods_total, s.pods_created, s.pods_scheduled), (2, 1, 1));
 }
 
@@ -132,9 +132,9 @@ fn unschedulable_pods_are_retried_by_the_five_minute_flush_while_the_workload_go
         vec![arrival("huge", 8000, 0, 0, None), arrival("b", 500, 0, 1000, None)],
     );
     let r = run(&sc, 1).unwrap();
-    assert_eq!(r.recorder.pods[0].attempts, 4);
-    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::Pending);
-    assert_eq!(r.recorder.pods[1].scheduled_ms, Some(1_000_000));
+    assert_eq!(r.records().unwrap()[0].attempts, 4);
+    assert_eq!(r.records().unwrap()[0].outcome, PodOutcome::Pending);
+    assert_eq!(r.records().unwrap()[1].scheduled_ms, Some(1_000_000));
     assert_eq!(r.end, SimTime::from_secs(1000));
 }
 
@@ -147,7 +147,7 @@ fn a_higher_priority_pod_preempts_and_binds_to_its_nominated_node_after_the_grac
         vec![arrival("low", 3000, 0, 0, None), arrival("high", 3000, 100, 10, None)],
     );
     let r = run(&sc, 1).unwrap();
-    let (low, high) = (&r.recorder.pods[0], &r.recorder.pods[1]);
+    let (low, high) = (&r.records().unwrap()[0], &r.records().unwrap()[1]);
     assert_eq!((low.outcome, low.deleted_ms), (PodOutcome::Preempted, Some(40_000)));
     assert_eq!((high.outcome, high.scheduled_ms), (PodOutcome::Scheduled, Some(40_000)));
     let events: Vec<(String, &str, &str)> =
@@ -161,7 +161,7 @@ fn a_higher_priority_pod_preempts_and_binds_to_its_nominated_node_after_the_grac
             ("40".to_string(), "Scheduled", "Pod/default/high"),
         ]
     );
-    let (s, _) = capsim::report::summarize(&r);
+    let (s, _) = capsim::report::summarize(&r, &capsim::report::tally(&r).unwrap());
     // Both were bound by the scheduler; low was then preempted.
     assert_eq!((s.pods_preempted, s.preemptions, s.pods_scheduled), (1, 1, 2));
 }
@@ -172,8 +172,8 @@ fn a_pod_with_preemption_policy_never_waits_instead() {
     high.pod.preemption_policy = capsim::model::PreemptionPolicy::Never;
     let sc = scenario_of(vec![node("n1", 4000)], vec![arrival("low", 3000, 0, 0, Some(60)), high]);
     let r = run(&sc, 1).unwrap();
-    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::Scheduled, "low is never preempted");
-    assert_eq!(r.recorder.pods[1].scheduled_ms, Some(60_000), "high waits for low to leave");
+    assert_eq!(r.records().unwrap()[0].outcome, PodOutcome::Scheduled, "low is never preempted");
+    assert_eq!(r.records().unwrap()[1].scheduled_ms, Some(60_000), "high waits for low to leave");
     assert_eq!(r.recorder.preemptions, 0);
 }
 
@@ -213,13 +213,13 @@ fn two_scheduler_processes_race_and_the_kubelet_rejects_the_loser() {
         },
     ];
     let r = run(&sc, 1).unwrap();
-    let p = &r.recorder.pods;
+    let p = &r.records().unwrap();
     assert_eq!(p[0].outcome, PodOutcome::Scheduled);
     assert_eq!(p[1].outcome, PodOutcome::RejectedByKubelet);
     assert!(p[1].last_reason.contains("cpu"), "{}", p[1].last_reason);
     assert_eq!(p[2].outcome, PodOutcome::Pending, "B's cache has seen a's binding by 10 s");
     assert!(r.recorder.kube_events.iter().any(|e| e.reason == "OutOfcpu" && e.object == "Pod/default/b"));
-    let (s, _) = capsim::report::summarize(&r);
+    let (s, _) = capsim::report::summarize(&r, &capsim::report::tally(&r).unwrap());
     assert_eq!((s.pods_scheduled, s.pods_rejected_by_kubelet, s.pods_never_scheduled), (1, 1, 1));
 }
 
@@ -232,7 +232,7 @@ fn a_cycle_latency_spaces_out_scheduling() {
     );
     sc.cycle_latency = SimTime(100);
     let r = run(&sc, 1).unwrap();
-    let t: Vec<Option<i64>> = r.recorder.pods.iter().map(|p| p.scheduled_ms).collect();
+    let t: Vec<Option<i64>> = r.records().unwrap().iter().map(|p| p.scheduled_ms).collect();
     assert_eq!(t, vec![Some(0), Some(100), Some(200)]);
 }
 
@@ -267,7 +267,8 @@ fn a_replicaset_creates_more_than_one_burst_at_once() {
     });
     sc.horizon = Some(SimTime::from_secs(60));
     let r = run(&sc, 1).unwrap();
-    let scheduled: Vec<_> = r.recorder.pods.iter().filter(|p| p.outcome == PodOutcome::Scheduled).collect();
+    let scheduled: Vec<_> =
+        r.records().unwrap().into_iter().filter(|p| p.outcome == PodOutcome::Scheduled).collect();
     assert_eq!(scheduled.len(), 1_200);
     assert!(scheduled.iter().all(|p| p.scheduled_ms == Some(0) && p.owner == "ReplicaSet/default/web-abc"));
     let last = r.recorder.samples.last().unwrap();

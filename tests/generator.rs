@@ -152,7 +152,7 @@ fn compare_hands_generated_pods_to_each_profile() {
     let b = capsim::experiment::compare::with_profile(&sc, &config, "b").unwrap();
     assert_eq!(b.dynamics.generators[0].shapes[0].1.scheduler_name, "b");
     let r = capsim::sim::engine::run(&b, 1).unwrap();
-    assert_eq!(r.recorder.pods.iter().filter(|p| p.scheduled_ms.is_some()).count(), 10);
+    assert_eq!(r.records().unwrap().iter().filter(|p| p.scheduled_ms.is_some()).count(), 10);
     assert!(r.recorder.kube_events.is_empty());
 }
 
@@ -180,5 +180,44 @@ fn a_generator_may_not_remake_a_workload_pods_name() {
                 "{err}"
             );
         }
+    }
+}
+
+/// Memory follows the pods alive (issue 16): 140,000 pods come and go one a second, each living
+/// one second. At the end at most two are alive: the cluster, the records and the queue hold
+/// only those; the others were freed, their records spilled to disk past 131,072, and
+/// `pods.csv` still lists all 140,000 in creation order with their exact times.
+#[test]
+fn finished_pods_are_freed_and_pods_csv_keeps_creation_order() {
+    const N: usize = 140_000;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nodes.yaml"), NODES).unwrap();
+    let generator = format!(
+        "        name: web\n        count: {N}\n        over: {N}s\n        arrival: uniform\n        lifetime: 1s\n        shapes:\n          - {{cpu: 500m, memory: 1Gi}}\n"
+    );
+    std::fs::write(dir.path().join("scenario.yaml"), scenario(&generator)).unwrap();
+    let sc = capsim::scenario::load(&dir.path().join("scenario.yaml")).unwrap();
+    let r = capsim::sim::engine::run(&sc, 1).unwrap();
+    let alive = r.cluster.pods().count();
+    assert!(alive <= 2, "{alive} pods alive at the end");
+    assert_eq!(r.recorder.pods.len(), alive);
+    assert_eq!(r.recorder.finished.len() as usize, N - alive);
+    assert_eq!(r.cluster.next_pod_id() as usize, N);
+    let out = dir.path().join("out");
+    capsim::report::write_results(&r, "", &out).unwrap();
+    let pods = std::fs::read_to_string(out.join("pods.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = pods.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), N);
+    for n in [0, 1, 65_536, 131_071, 131_072, 139_997] {
+        let (c, d) = (n.to_string(), (n + 1).to_string());
+        assert_eq!(
+            rows[n][..9],
+            ["default", &format!("web-{n}"), "0", "default-scheduler", &c, &c, &d, "0", "n1"]
+        );
+    }
+    assert!(rows.iter().enumerate().all(|(n, r)| r[1] == format!("web-{n}") && r[9] == "Scheduled"));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    for line in [format!("pods_total,{N}"), format!("pods_scheduled,{N}"), "pending_max_s,0.0".to_string()] {
+        assert!(summary.lines().any(|l| l == line), "{line} missing from {summary}");
     }
 }

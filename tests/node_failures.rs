@@ -90,7 +90,7 @@ fn pods_leave_failed_nodes_300_seconds_after_their_noexecute_taint() {
     assert_eq!(failed.len(), 76, "5 % of 1,523 nodes");
     assert!(r.recorder.failures.iter().all(|f| f.failed_s == 7_200.0 && f.recovered_s == Some(10_800.0)));
     let mut checked = 0;
-    for (p, rec) in r.recorder.pods.iter().enumerate() {
+    for (p, rec) in r.records().unwrap().iter().enumerate() {
         let Some(node) = rec.node else { continue };
         let name = r.cluster.node(node).node.name.as_str();
         let Some(k) = failed.iter().position(|n| *n == name) else { continue };
@@ -116,13 +116,13 @@ fn pods_leave_failed_nodes_300_seconds_after_their_noexecute_taint() {
 fn the_maintenance_taint_evicts_at_once_or_after_toleration_seconds() {
     let r = full_run();
     let mut seen = [0usize; 3];
-    for (p, rec) in r.recorder.pods.iter().enumerate() {
+    for p in r.pod_results().unwrap() {
+        let (rec, pod) = (&p.record, &p.facts);
         let Some(node) = rec.node else { continue };
         let info = r.cluster.node(node);
         if info.node.labels.get("alibabacloud.com/gpu-card-model").map(String::as_str) != Some(T4) {
             continue;
         }
-        let pod = r.cluster.pod(p as u32);
         let running_at_4h = rec.scheduled_ms.is_some_and(|s| s <= 14_400_000)
             && rec.terminating_ms.is_none_or(|t| t >= 14_400_000);
         if !running_at_4h {
@@ -145,9 +145,9 @@ fn the_maintenance_taint_evicts_at_once_or_after_toleration_seconds() {
     assert_eq!(seen[2], 404, "one device-plugin pod per T4 node");
     // A running pod leaves its (healthy) node after its 30 s grace period.
     let web = r
-        .recorder
-        .pods
-        .iter()
+        .records()
+        .unwrap()
+        .into_iter()
         .find(|p| {
             p.owner.starts_with("ReplicaSet/shop/web-tolerant-") && p.terminating_ms == Some(15_000_000)
         })
@@ -163,7 +163,7 @@ fn every_evicted_replicaset_pod_is_replaced() {
     let sc = scenario();
     for rs in &sc.dynamics.replicasets {
         let owner = format!("ReplicaSet/{}/{}", rs.namespace, rs.name);
-        let pods: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == owner).collect();
+        let pods: Vec<_> = r.records().unwrap().into_iter().filter(|p| p.owner == owner).collect();
         let evicted = pods.iter().filter(|p| p.outcome == PodOutcome::Evicted).count();
         let running =
             pods.iter().filter(|p| p.outcome == PodOutcome::Scheduled && p.deleted_ms.is_none()).count();

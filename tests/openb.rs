@@ -89,7 +89,7 @@ fn openb_replay_schedules_every_pod_and_never_overallocates() {
     // The engine checks every binding against allocatable and fails the run on a violation.
     let r = run(&sc, 1).expect("the run completes without over-allocating any node");
     r.cluster.check_not_overallocated().unwrap();
-    let (s, _) = capsim::report::summarize(&r);
+    let (s, _) = capsim::report::summarize(&r, &capsim::report::tally(&r).unwrap());
     assert_eq!(s.pods_total, 8152);
     assert_eq!(s.pods_created, 8152);
     assert_eq!(

@@ -59,7 +59,7 @@ spec: {selector: {matchLabels: {app: db}}}
     assert_eq!(rs_sel.match_labels.get("app").map(String::as_str), Some("web"));
     // Each pod the ReplicaSet created carries its controller reference, as upstream's controller
     // writes it.
-    for (p, rec) in r.recorder.pods.iter().enumerate() {
+    for (p, rec) in r.records().unwrap().iter().enumerate() {
         let refs = &r.cluster.pod(p as u32).owner_references;
         assert_eq!(refs.len(), 1, "{}", rec.owner);
         let c = &refs[0];
@@ -69,10 +69,10 @@ spec: {selector: {matchLabels: {app: db}}}
             ("apps/v1", "ReplicaSet", rs.name.as_str())
         );
     }
-    assert_eq!(r.recorder.pods.len(), 2);
+    assert_eq!(r.records().unwrap().len(), 2);
     // Both replicas ran, one per node (spread by the default constraints).
     let nodes: std::collections::BTreeSet<_> =
-        r.recorder.pods.iter().filter(|p| p.owner.starts_with("ReplicaSet/")).map(|p| p.node).collect();
+        r.records().unwrap().iter().filter(|p| p.owner.starts_with("ReplicaSet/")).map(|p| p.node).collect();
     assert_eq!(nodes.len(), 2);
 }
 
@@ -115,13 +115,9 @@ spec:
     );
     let spec = "  duration: 10m\n  cluster: {nodes: [{pool: {name: n, count: 2, template: node.yaml}}]}\n  workload: [{manifest: {path: dump.yaml}}]\n";
     let (sc, r) = common::builders::simulate_files(spec, &[("node.yaml", NODE), ("dump.yaml", &dump)]);
-    let owners: Vec<(&str, &str)> = r
-        .cluster
-        .pods()
-        .iter()
-        .zip(&r.recorder.pods)
-        .map(|(p, rec)| (p.name.as_str(), rec.owner.as_str()))
-        .collect();
+    let pods = r.pod_results().unwrap();
+    let owners: Vec<(&str, &str)> =
+        pods.iter().map(|p| (p.facts.name.as_str(), p.record.owner.as_str())).collect();
     assert_eq!(sc.dynamics.replicasets[0].name, "web-7d9f");
     // Two dumped pods adopted, one created by the ReplicaSet (3 replicas in all).
     assert_eq!(owners.len(), 4, "{owners:?}");
@@ -136,7 +132,7 @@ spec:
     assert!(owners[3].0.starts_with("web-7d9f-") && owners[3].1 == "ReplicaSet/default/web-7d9f");
     // The adopted pods keep their own references; no creation event is written for them.
     assert_eq!(r.cluster.pod(0).owner_references[0].uid, "uid-web-7d9f");
-    assert!(r.recorder.pods.iter().all(|p| p.outcome == capsim::metrics::PodOutcome::Scheduled));
+    assert!(r.records().unwrap().iter().all(|p| p.outcome == capsim::metrics::PodOutcome::Scheduled));
     let created: Vec<&str> = r
         .recorder
         .kube_events
@@ -218,13 +214,9 @@ spec:
         .map(|w| w.name.as_str())
         .collect();
     assert_eq!(rs_selectors, ["web-5c4b", "web-7d9f"]);
-    let names: Vec<(&str, &str)> = r
-        .cluster
-        .pods()
-        .iter()
-        .zip(&r.recorder.pods)
-        .map(|(p, rec)| (p.name.as_str(), rec.owner.as_str()))
-        .collect();
+    let pods = r.pod_results().unwrap();
+    let names: Vec<(&str, &str)> =
+        pods.iter().map(|p| (p.facts.name.as_str(), p.record.owner.as_str())).collect();
     assert_eq!(
         names,
         [

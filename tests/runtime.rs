@@ -47,8 +47,8 @@ fn a_guaranteed_pod_at_150_percent_of_its_limit_is_throttled_on_a_third_of_its_d
 ";
     let p = pod("g", "", "{requests: {cpu: '1', memory: 1Gi}, limits: {cpu: '1', memory: 1Gi}}", "");
     let r = simulate(spec, "16Gi", &[("p.yaml", &p)]);
-    let rt = r.recorder.pods[0].runtime;
-    assert_eq!(rt.qos, Some("Guaranteed"));
+    let rt = r.records().unwrap()[0].runtime;
+    assert_eq!(rt.qos.map(|q| q.as_str()), Some("Guaranteed"));
     assert!((rt.throttled_cpu_s - 300.0).abs() < 1e-6, "{rt:?}");
     let demand_cpu_s = 1.5 * 600.0;
     assert!((rt.throttled_cpu_s / demand_cpu_s - 1.0 / 3.0).abs() < 1e-9);
@@ -82,7 +82,7 @@ fn a_short_single_threaded_burst_throttles_nineteen_periods() {
         let res =
             format!("{{requests: {{cpu: '{cpu}', memory: 1Gi}}, limits: {{cpu: '{cpu}', memory: 1Gi}}}}");
         let p = pod("bursty", "", &res, "");
-        simulate(&spec, "16Gi", &[("p.yaml", &p)]).recorder.pods[0].runtime
+        simulate(&spec, "16Gi", &[("p.yaml", &p)]).records().unwrap()[0].runtime
     };
     // Bursts at 10 s, 20 s, 30 s, 40 s, 50 s and 60 s; the run ends as the last comes, so its
     // deferred 190 ms count but none of its periods.
@@ -143,15 +143,18 @@ fn a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off() 
     assert_eq!(times(&r, "OOMKilled"), vec!["300", "600", "910", "1230"]);
     let back_off = times(&r, "BackOff");
     assert_eq!(back_off, vec!["600", "910", "1230"], "no back-off before the first restart");
-    let rt = r.recorder.pods[0].runtime;
+    let rt = r.records().unwrap()[0].runtime;
     assert_eq!((rt.oom_kills, rt.restarts), (4, 4));
     // Cut at 1250 s the fourth restart (1270 s) has not happened yet.
     let r2 = simulate(&spec.replace("1500s", "1250s"), "16Gi", &[("p.yaml", &p)]);
-    assert_eq!((r2.recorder.pods[0].runtime.oom_kills, r2.recorder.pods[0].runtime.restarts), (4, 3));
+    assert_eq!(
+        (r2.records().unwrap()[0].runtime.oom_kills, r2.records().unwrap()[0].runtime.restarts),
+        (4, 3)
+    );
     let ev = r.recorder.kube_events.iter().find(|e| e.reason == "OOMKilled").unwrap();
     assert!(ev.message.contains("exit code 137"), "{}", ev.message);
     // The pod stays Running (restartPolicy Always) between crashes.
-    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::Scheduled);
+    assert_eq!(r.records().unwrap()[0].outcome, PodOutcome::Scheduled);
     // With restartPolicy Never the pod fails at the first kill.
     let never = pod(
         "once",
@@ -160,8 +163,8 @@ fn a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off() 
         "  restartPolicy: Never\n",
     );
     let r = simulate(spec, "16Gi", &[("p.yaml", &never)]);
-    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::OomKilled);
-    assert_eq!(r.recorder.pods[0].deleted_ms, Some(300_000));
+    assert_eq!(r.records().unwrap()[0].outcome, PodOutcome::OomKilled);
+    assert_eq!(r.records().unwrap()[0].deleted_ms, Some(300_000));
 }
 
 /// A node short of memory evicts in the kubelet's order: pods over their requests first (the
@@ -193,10 +196,7 @@ fn memory_pressure_evicts_besteffort_then_burstable_over_request_and_spares_the_
             "",
         );
     let r = simulate(spec, "2700Mi", &[("p.yaml", &pods)]);
-    let by = |n: &str| {
-        let i = r.cluster.pods().iter().position(|p| p.name == n).unwrap();
-        &r.recorder.pods[i]
-    };
+    let by = |n: &str| r.pod_results().unwrap().into_iter().find(|p| p.facts.name == n).unwrap().record;
     assert_eq!((by("be").outcome, by("be").terminating_ms), (PodOutcome::Evicted, Some(0)));
     assert_eq!((by("burst").outcome, by("burst").terminating_ms), (PodOutcome::Evicted, Some(3_280_000)));
     assert_eq!((by("guar").outcome, by("guar").terminating_ms), (PodOutcome::Scheduled, None));
@@ -239,10 +239,7 @@ fn the_kubelet_refuses_besteffort_pods_under_memory_pressure() {
         );
     let after = pod("after-be", "", "{}", "  nodeName: n\n");
     let r = simulate(spec, "2700Mi", &[("p.yaml", &pods), ("late.yaml", &late), ("after.yaml", &after)]);
-    let by = |n: &str| {
-        let i = r.cluster.pods().iter().position(|p| p.name == n).unwrap();
-        &r.recorder.pods[i]
-    };
+    let by = |n: &str| r.pod_results().unwrap().into_iter().find(|p| p.facts.name == n).unwrap().record;
     assert_eq!(times(&r, "NodeHasInsufficientMemory"), vec!["0".to_string()]);
     assert_eq!(by("late-be").outcome, PodOutcome::RejectedByKubelet);
     let msg = "The node had condition: [MemoryPressure]. ";
@@ -283,7 +280,7 @@ fn the_node_oom_killer_picks_by_oom_score_adj() {
     assert!(!ev.is_empty());
     assert_eq!(ev[0].object, "Pod/default/be");
     assert!(ev[0].message.contains("the node ran out of memory"));
-    assert_eq!(r.recorder.pods[1].runtime.oom_kills, 0);
+    assert_eq!(r.records().unwrap()[1].runtime.oom_kills, 0);
 }
 
 /// The kubelet refuses a pod that names a node without room (`OutOfcpu`); a ReplicaSet whose
@@ -308,8 +305,9 @@ spec:
       containers: [{name: c, image: x, resources: {requests: {cpu: '4'}}}]
 ";
     let r = simulate(spec, "16Gi", &[("p.yaml", &(big + rs))]);
-    assert_eq!(r.recorder.pods[0].outcome, PodOutcome::BoundByNodeName);
-    let pinned: Vec<_> = r.recorder.pods.iter().filter(|p| p.owner == "ReplicaSet/default/pinned").collect();
+    assert_eq!(r.records().unwrap()[0].outcome, PodOutcome::BoundByNodeName);
+    let pinned: Vec<_> =
+        r.records().unwrap().into_iter().filter(|p| p.owner == "ReplicaSet/default/pinned").collect();
     assert_eq!(pinned.len(), 5);
     assert!(pinned.iter().all(|p| p.outcome == PodOutcome::RejectedByKubelet));
     // Upstream's InsufficientResourceError: resource, requested, used, capacity (millicores).
@@ -342,7 +340,7 @@ fn runtime_runs_are_reproducible() {
     }
     let a = simulate(spec, "16Gi", &[("p.yaml", &pods)]);
     let b = simulate(spec, "16Gi", &[("p.yaml", &pods)]);
-    let counters = |r: &RunResult| r.recorder.pods.iter().map(|p| p.runtime).collect::<Vec<_>>();
+    let counters = |r: &RunResult| r.records().unwrap().iter().map(|p| p.runtime).collect::<Vec<_>>();
     assert_eq!(counters(&a), counters(&b));
     assert!(counters(&a).iter().any(|c| c.throttled_cpu_s > 0.0));
     assert!(counters(&a).iter().map(|c| c.oom_kills).sum::<u32>() > 0);
@@ -355,8 +353,8 @@ fn openb_overcommit_reports_risk_reproducibly() {
     let sc = load(std::path::Path::new("workloads/openb-overcommit.yaml")).unwrap();
     let a = run(&sc, 1).unwrap();
     let b = run(&sc, 1).unwrap();
-    let ra = capsim::report::summarize_runtime(&a);
-    let rb = capsim::report::summarize_runtime(&b);
+    let ra = capsim::report::summarize_runtime(&capsim::report::tally(&a).unwrap());
+    let rb = capsim::report::summarize_runtime(&capsim::report::tally(&b).unwrap());
     let all = ra.iter().find(|x| x.scheduler == "all" && x.qos_class == "all").unwrap();
     assert_eq!(all.pods, 8_151);
     assert!(all.oom_kills > 0 && all.restarts >= all.oom_kills);
@@ -406,7 +404,7 @@ fn one_eviction_per_look() {
 ";
     let pods: String = (0..4).map(|i| pod(&format!("b{i}"), "", "{}", "")).collect();
     let r = simulate(spec, "150Mi", &[("p.yaml", &pods)]);
-    let mut t: Vec<i64> = r.recorder.pods.iter().filter_map(|p| p.terminating_ms).collect();
+    let mut t: Vec<i64> = r.records().unwrap().iter().filter_map(|p| p.terminating_ms).collect();
     t.sort_unstable();
     assert_eq!(t, vec![130_000, 340_000, 760_000]);
     assert_eq!(times(&r, "NodeHasSufficientMemory"), vec!["640", "1060"]);
@@ -431,8 +429,8 @@ fn usage_draws_are_per_pod_common_random_numbers() {
     let a = simulate(spec, "16Gi", &[("p.yaml", &one)]);
     let b = simulate(spec, "16Gi", &[("p.yaml", &two)]);
     let watched = |r: &RunResult| {
-        let i = r.cluster.pods().iter().position(|p| p.name == "watched").unwrap();
-        r.recorder.pods[i].runtime
+        let i = r.pod_results().unwrap().iter().position(|p| p.facts.name == "watched").unwrap();
+        r.records().unwrap()[i].runtime
     };
     let (wa, wb) = (watched(&a), watched(&b));
     // Other pods' events split the integration differently: equal up to rounding.
@@ -488,7 +486,7 @@ spec:
     let r = simulate(spec, "16Gi", &[("j.yaml", job)]);
     assert_eq!(times(&r, "OOMKilled"), vec!["300", "600", "910"]);
     assert_eq!(times(&r, "BackoffLimitExceeded"), vec!["910"]);
-    let pod = r.recorder.pods.iter().find(|p| p.owner == "Job/default/leaky").unwrap();
+    let pod = r.records().unwrap().into_iter().find(|p| p.owner == "Job/default/leaky").unwrap();
     assert_eq!((pod.outcome, pod.terminating_ms), (PodOutcome::DeletedByOwner, Some(910_000)));
 }
 
@@ -516,9 +514,9 @@ fn the_back_off_resets_only_after_more_than_600_seconds_of_running() {
     let r = simulate(&spec("3Gi"), "16Gi", &[("p.yaml", &p)]);
     assert_eq!(times(&r, "OOMKilled"), vec!["600", "1200", "1810"]);
     assert_eq!(times(&r, "BackOff"), vec!["1200", "1810"]);
-    assert_eq!(r.recorder.pods[0].runtime.restarts, 3, "restarts at 600, 1210 and 1830 s");
+    assert_eq!(r.records().unwrap()[0].runtime.restarts, 3, "restarts at 600, 1210 and 1830 s");
     let r = simulate(&spec("3000Mi"), "16Gi", &[("p.yaml", &p)]);
     assert_eq!(times(&r, "OOMKilled"), vec!["614.4", "1228.8", "1843.2"]);
     assert!(times(&r, "BackOff").is_empty());
-    assert_eq!(r.recorder.pods[0].runtime.restarts, 3);
+    assert_eq!(r.records().unwrap()[0].runtime.restarts, 3);
 }

@@ -138,7 +138,8 @@ pub enum Command {
     /// (SchedulingBasic, SchedulingNodeAffinity, SchedulingPodAntiAffinity, TopologySpreading,
     /// TopologySpreadingZoneHostname, SchedulingPreferredPodAffinity, PreemptionBasic at 5,000
     /// nodes, SchedulingDaemonset at 15,000), whole runs (OpenbReplay, SyntheticDay1M; scale 1,
-    /// from the repository root) and loading a 100,000-pod dump (LoadPodDump), each at the profile's
+    /// from the repository root; SyntheticWeek10M, 10,000,000 pods, only when named in
+    /// `--workloads`) and loading a 100,000-pod dump (LoadPodDump), each at the profile's
     /// percentageOfNodesToScore and at 100: pods/s, per-plugin time share,
     /// placement quality and peak memory; `--baseline` exits with code 3 on a slowdown beyond
     /// `--threshold` or changed placements.

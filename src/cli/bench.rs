@@ -83,7 +83,7 @@ pub(super) fn cmd_bench(
         }
     }
     // Whole runs of bundled scenarios, at their own size only.
-    for w in runs.iter().filter(|w| wanted(w.name)) {
+    for w in runs.iter().filter(|w| wanted(w.name) && (!w.on_request || only.iter().any(|n| n == w.name))) {
         let path = Path::new("workloads").join(w.scenario);
         if scale != 1.0 || !path.exists() {
             let why = if scale != 1.0 { "runs at scale 1 only" } else { "run from the repository root" };

@@ -376,14 +376,19 @@ pub struct RunWorkload {
     pub name: &'static str,
     /// The scenario, relative to the `workloads/` folder.
     pub scenario: &'static str,
+    /// Runs only when named (`--workloads`): it takes minutes.
+    pub on_request: bool,
 }
 
-/// The whole-run workloads: the openb replay and the 1,000,000-pod synthetic day (run at their
-/// bundled size, once each; `--scale` does not apply).
+/// The whole-run workloads: the openb replay, the 1,000,000-pod synthetic day and, on request,
+/// the 10,000,000-pod synthetic week (run at their bundled size, once each; `--scale` does not
+/// apply). A run's `peak_rss_mib` is the bench process's peak so far: bench a whole run alone
+/// (`--workloads SyntheticWeek10M`) to read its own.
 pub fn run_workloads() -> Vec<RunWorkload> {
     vec![
-        RunWorkload { name: "OpenbReplay", scenario: "openb-default.yaml" },
-        RunWorkload { name: "SyntheticDay1M", scenario: "synthetic-day.yaml" },
+        RunWorkload { name: "OpenbReplay", scenario: "openb-default.yaml", on_request: false },
+        RunWorkload { name: "SyntheticDay1M", scenario: "synthetic-day.yaml", on_request: false },
+        RunWorkload { name: "SyntheticWeek10M", scenario: "synthetic-week.yaml", on_request: true },
     ]
 }
 
@@ -407,7 +412,8 @@ pub fn bench_run(
     let r = crate::sim::engine::run(&sc, sc.seed)?;
     let mut hash = crate::hash::Fnv1a::default();
     let (mut created, mut unschedulable) = (0usize, 0usize);
-    for rec in &r.recorder.pods {
+    for p in r.pods() {
+        let rec = &p?.record;
         created += usize::from(rec.created_ms.is_some());
         unschedulable += usize::from(rec.created_ms.is_some() && rec.scheduled_ms.is_none());
         let v = rec.node.map_or(u64::MAX, u64::from);

@@ -408,7 +408,7 @@ pub fn run_jobs(
 ) -> Result<Vec<RunDigest>, SimError> {
     jobs.par_iter()
         .map(|(k, s)| {
-            let d = run(&scenarios[*k], *s).map(|r| digest(&r, *s == series_seed));
+            let d = run(&scenarios[*k], *s).and_then(|r| digest(&r, *s == series_seed));
             tick();
             d
         })

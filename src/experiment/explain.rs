@@ -37,7 +37,10 @@ pub fn explain(sc: &LoadedScenario, seed: u64, key: &str, at: SimTime) -> Result
     let mut upto = sc.clone();
     upto.horizon = Some(at);
     let r = run(&upto, seed)?;
-    let rec = &r.recorder.pods[id];
+    let found = r.pods().find(|p| p.as_ref().map_or(true, |p| p.id == id as u32)).transpose()?;
+    let Some(rec) = found.map(|p| p.record) else {
+        return Err(SimError::Internal(format!("pod {key} has no record")));
+    };
     let Some(created) = rec.created_ms else {
         return Err(bad(format!(
             "pod {key} is created at {}s, after --at {}s",
@@ -86,8 +89,9 @@ pub fn explain(sc: &LoadedScenario, seed: u64, key: &str, at: SimTime) -> Result
         nominated_node,
     };
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let decision =
-        decide_pod(&config, cluster.pod(id as u32), &cluster, &mut SchedulerState::default(), &mut rng, opts);
+    // A pod deleted by then was freed: its spec is the workload's (before admission).
+    let pod = cluster.try_pod(id as u32).unwrap_or(&sc.arrivals[id].pod);
+    let decision = decide_pod(&config, pod, &cluster, &mut SchedulerState::default(), &mut rng, opts);
     Ok(Explanation { decision, context })
 }
 

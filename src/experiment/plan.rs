@@ -351,7 +351,8 @@ impl<'a> Planner<'a> {
             .seeds
             .par_iter()
             .map(|s| {
-                let r = run(&sc, *s).map(|r| crate::report::summarize(&r).0);
+                let r =
+                    run(&sc, *s).and_then(|r| Ok(crate::report::summarize(&r, &crate::report::tally(&r)?).0));
                 tick();
                 r
             })

@@ -392,8 +392,10 @@ impl Session {
     /// Removes the bound pod `key` (`namespace/name`) from its node (a preemption victim).
     pub fn remove(&mut self, key: &str) {
         let cluster = &mut self.input.cluster;
-        let found = (0..cluster.pods().len() as u32)
-            .find(|id| cluster.pod(*id).key() == key && cluster.pod_node(*id).is_some());
+        let found = cluster
+            .pods()
+            .find(|(id, p)| p.key() == key && cluster.pod_node(*id).is_some())
+            .map(|(id, _)| id);
         if let Some(id) = found {
             cluster.unbind(id);
         }

@@ -108,6 +108,10 @@ impl PodRuntime {
     pub fn throttled_cpu_s(&self) -> f64 {
         self.throttled_cpu_mms / 1e6
     }
+    /// The pod's QoS class, recorded when it started.
+    pub fn qos(&self) -> Option<QosClass> {
+        self.qos
+    }
     /// CPU short because the node was full, CPU-seconds.
     pub fn shortfall_cpu_s(&self) -> f64 {
         self.shortfall_cpu_mms / 1e6
@@ -712,6 +716,15 @@ impl Kubelet {
     /// Whether the node's MemoryPressure condition is set.
     pub fn under_pressure(&self, node: NodeId) -> bool {
         self.nodes.get(&node).is_some_and(|n| n.pressure)
+    }
+
+    /// Forgets a pod that stopped for good, returning its state (its final counters); its
+    /// timers still queued find it gone. `None` for a pod still on a node or never started.
+    pub fn forget(&mut self, p: PodId) -> Option<PodRuntime> {
+        if self.node_of(p).is_some() {
+            return None;
+        }
+        self.pods.remove(&p)
     }
 
     /// The QoS class recorded for pod `p`.

@@ -2,8 +2,10 @@
 //! exact time-weighted allocation, and sampled time series. They never influence a decision.
 
 pub mod event_log;
+pub mod finished;
 
 pub use event_log::EventLog;
+pub use finished::{FinishedPods, PodFacts, PodResult};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
@@ -11,7 +13,7 @@ use crate::model::{Cluster, NodeId, NodeInfo};
 use crate::time::SimTime;
 
 /// How a pod's life in the run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum PodOutcome {
     /// Not yet created when the run ended (beyond the horizon).
     NotCreated,
@@ -73,7 +75,7 @@ impl PodOutcome {
 }
 
 /// What happened to one pod (a row of `pods.csv`). Times in milliseconds of virtual time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct PodRecord {
     /// When the pod was created.
     pub created_ms: Option<i64>,
@@ -101,7 +103,7 @@ pub struct PodRecord {
 }
 
 /// A pod's runtime counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct RuntimeCounters {
     /// OOM kills of its containers.
     pub oom_kills: u32,
@@ -118,7 +120,7 @@ pub struct RuntimeCounters {
     /// CPU the node could not serve, CPU-seconds.
     pub cpu_shortfall_s: f64,
     /// QoS class, if it ran with a runtime.
-    pub qos: Option<&'static str>,
+    pub qos: Option<crate::model::QosClass>,
 }
 
 impl PodRecord {
@@ -325,8 +327,10 @@ impl Totals {
 
 /// Collects everything a run reports.
 pub struct Recorder {
-    /// One record per pod, indexed by pod id.
-    pub pods: Vec<PodRecord>,
+    /// The record of each pod not yet finished, by pod id.
+    pub pods: crate::model::PodTable<PodRecord>,
+    /// The records of finished pods, streamed out of memory as they pile up.
+    pub finished: FinishedPods,
     /// Pending time (creation → binding) of scheduled pods, milliseconds.
     pub pending: Histogram<u64>,
     /// Longest pending time seen, exact, milliseconds.
@@ -369,7 +373,14 @@ impl Recorder {
     /// A recorder for `num_pods` pods.
     pub fn new(num_pods: usize) -> Self {
         Recorder {
-            pods: vec![PodRecord::new(); num_pods],
+            pods: {
+                let mut t = crate::model::PodTable::new();
+                for _ in 0..num_pods {
+                    t.push(PodRecord::new());
+                }
+                t
+            },
+            finished: FinishedPods::default(),
             evictions: Default::default(),
             rejections: Default::default(),
             replacement: Histogram::new_with_bounds(1, MAX_PENDING_MS, 3).expect("valid histogram bounds"),
@@ -543,10 +554,16 @@ impl Recorder {
         });
     }
 
-    /// Adds a record for a pod created during the run; returns its index (the pod's id).
-    pub fn add_pod(&mut self) -> usize {
-        self.pods.push(PodRecord::new());
-        self.pods.len() - 1
+    /// Adds a record for a pod created during the run; returns the pod's id.
+    pub fn add_pod(&mut self) -> crate::model::PodId {
+        self.pods.push(PodRecord::new())
+    }
+
+    /// Pod `id` is finished and freed: its record joins the finished pods, with `facts`.
+    pub fn finish_pod(&mut self, id: crate::model::PodId, facts: PodFacts) {
+        if let Some(record) = self.pods.remove(id) {
+            self.finished.push(PodResult { id, facts, record });
+        }
     }
 }
 
@@ -574,4 +591,44 @@ pub struct RunResult {
     pub notes: Vec<String>,
     /// Pods nominated by a preemption and still waiting, with their node, at the end.
     pub nominated: Vec<(crate::model::PodId, crate::model::NodeId)>,
+}
+
+impl RunResult {
+    /// Every pod of the run in id (creation) order: the finished ones read back from
+    /// [`Recorder::finished`], then merged with the ones alive at the end (their facts from the
+    /// final cluster).
+    ///
+    /// # Errors
+    /// A finished pod's temporary file cannot be read back ([`crate::error::SimError::Output`]
+    /// naming the temporary directory); the stream ends after the error.
+    pub fn pods(&self) -> impl Iterator<Item = Result<PodResult, crate::error::SimError>> + '_ {
+        let alive = self.recorder.pods.iter().map(|(id, record)| PodResult {
+            id,
+            facts: PodFacts::of(self.cluster.pod(id)),
+            record: record.clone(),
+        });
+        self.recorder.finished.merged(alive).map(|r| {
+            r.map_err(|e| crate::error::SimError::Output {
+                path: std::env::temp_dir(),
+                message: format!("cannot read back finished pods: {e}"),
+            })
+        })
+    }
+
+    /// [`RunResult::pods`] collected: every pod's facts and record, indexed by id (memory grows
+    /// with the pods of the run: for tests and small runs).
+    ///
+    /// # Errors
+    /// As [`RunResult::pods`].
+    pub fn pod_results(&self) -> Result<Vec<PodResult>, crate::error::SimError> {
+        self.pods().collect()
+    }
+
+    /// The records of [`RunResult::pod_results`], indexed by pod id.
+    ///
+    /// # Errors
+    /// As [`RunResult::pods`].
+    pub fn records(&self) -> Result<Vec<PodRecord>, crate::error::SimError> {
+        self.pods().map(|p| p.map(|p| p.record)).collect()
+    }
 }

@@ -7,6 +7,7 @@ use super::node::{Node, NodeId};
 pub use super::node_info::{HostPort, NodeHot, NodeInfo, PodRow, host_ports};
 use super::pod::{Pod, PodId};
 use super::pod_index::{DomainCounts, IndexCell, PodQuery, TermGroup, TermKind, TopologyView};
+use super::pod_table::PodTable;
 use super::resources::Resources;
 use crate::error::SimError;
 use crate::names::{LABEL_NAMESPACE_NAME, LABEL_REGION, LABEL_ZONE};
@@ -61,6 +62,14 @@ impl std::ops::DerefMut for NodeSpecMut<'_> {
     }
 }
 
+/// Where a bound pod is.
+#[derive(Clone, Debug)]
+struct Binding {
+    node: NodeId,
+    /// GPU devices (indices on the node) of a GPU pod.
+    gpus: Vec<u8>,
+}
+
 impl Drop for NodeSpecMut<'_> {
     fn drop(&mut self) {
         self.cluster.refresh_hot(self.id);
@@ -80,15 +89,14 @@ pub struct Cluster {
     /// Nodes with each [`NodeHot`] flag bit set, by bit.
     flag_counts: [u32; 8],
     node_ids: Arc<BTreeMap<String, NodeId>>,
-    /// Every pod ever added, shared by scratch copies (which never change a pod).
-    pods: Arc<Vec<Pod>>,
-    pod_node: Vec<Option<NodeId>>,
-    /// GPU devices of each bound GPU pod.
-    pod_gpus: Vec<Vec<u8>>,
+    /// The pods added and not yet freed ([`Cluster::free_pod`]), by id.
+    pods: PodTable<Pod>,
+    /// Where each bound pod is: its node and GPU devices.
+    bound: PodTable<Binding>,
+    /// When each pod that started running started (virtual ms), for preemption's victim order.
+    start_ms: PodTable<i64>,
     /// The workload's pod shapes for FGD scoring (set by the engine).
     gpu_workload: Option<std::sync::Arc<crate::model::gpu::TargetWorkload>>,
-    /// When each bound pod started (virtual ms), for preemption's victim order.
-    start_ms: Vec<Option<i64>>,
     /// Zones in first-seen order, each with its nodes in insertion order.
     zones: Vec<(String, Vec<NodeId>)>,
     /// Nodes in kube-scheduler's snapshot order (zone-interleaved), rebuilt on node add.
@@ -229,11 +237,11 @@ impl Cluster {
         }
         let index = self.index.get_mut();
         for p in &info.pods {
-            index.pod_moved(&self.pods[*p as usize], id, -1, &self.nodes, &self.namespaces);
+            index.pod_moved(&self.pods[*p], id, -1, &self.nodes, &self.namespaces);
         }
         index.node_relabelled(id, &info.node.labels);
         for p in &info.pods {
-            index.pod_moved(&self.pods[*p as usize], id, 1, &self.nodes, &self.namespaces);
+            index.pod_moved(&self.pods[*p], id, 1, &self.nodes, &self.namespaces);
         }
     }
 
@@ -251,14 +259,14 @@ impl Cluster {
     /// until [`Cluster::unbind`].
     pub fn mark_terminating(&mut self, pod: PodId) {
         self.index_terminating(pod);
-        Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
+        self.pods[pod].terminating = true;
     }
 
     /// The pod index stops counting bound pod `pod` where terminating pods do not count (called
     /// before the pod is marked).
     fn index_terminating(&mut self, pod: PodId) {
-        let p = &self.pods[pod as usize];
-        if let (Some(node), false) = (self.pod_node[pod as usize], p.terminating) {
+        let p = &self.pods[pod];
+        if let (Some(node), false) = (self.pod_node(pod), p.terminating) {
             self.index.get_mut().pod_terminating(p, node, &self.namespaces);
         }
     }
@@ -299,7 +307,7 @@ impl Cluster {
     /// Names of every namespace declared or used by a pod, in name order.
     pub fn namespace_names(&self) -> Vec<String> {
         let mut names: std::collections::BTreeSet<String> = self.namespaces.keys().cloned().collect();
-        names.extend(self.pods.iter().map(|p| p.namespace.clone()));
+        names.extend(self.pods.iter().map(|(_, p)| p.namespace.clone()));
         names.into_iter().collect()
     }
 
@@ -325,17 +333,31 @@ impl Cluster {
 
     /// The GPU devices of bound pod `pod` (empty for pods without GPUs).
     pub fn pod_gpus(&self, pod: PodId) -> &[u8] {
-        &self.pod_gpus[pod as usize]
+        self.bound.get(pod).map_or(&[], |b| &b.gpus)
     }
 
-    /// Adds a pod (not yet bound) and returns its id.
+    /// Adds a pod (not yet bound) and returns its id: the next one, in creation order.
     pub fn add_pod(&mut self, pod: Pod) -> PodId {
-        let id = self.pods.len() as PodId;
-        Arc::make_mut(&mut self.pods).push(pod);
-        self.pod_node.push(None);
-        self.pod_gpus.push(Vec::new());
-        self.start_ms.push(None);
-        id
+        self.pods.push(pod)
+    }
+
+    /// Adds a pod under `id` (a scheduler's cache catching up with the API server keeps the
+    /// server's ids, skipping pods that came and went before it looked).
+    ///
+    /// # Panics
+    /// `id` was already added.
+    pub fn add_pod_with_id(&mut self, id: PodId, pod: Pod) {
+        self.pods.insert(id, pod);
+    }
+
+    /// Hands out no pod id below `next` from now on (a cache that caught up with the server).
+    pub fn skip_pod_ids(&mut self, next: PodId) {
+        self.pods.skip_to(next);
+    }
+
+    /// The id the next [`Cluster::add_pod`] hands out (one past every pod ever added).
+    pub fn next_pod_id(&self) -> PodId {
+        self.pods.next_id()
     }
 
     /// Mutable access to a pod that is not bound (admission mutates new pods: LimitRange
@@ -344,35 +366,22 @@ impl Cluster {
     /// # Panics
     /// The pod is bound (its node's sums would go stale): a bug in the caller.
     pub fn pod_mut(&mut self, id: PodId) -> &mut Pod {
-        assert!(self.pod_node[id as usize].is_none(), "pod {id} mutated while bound");
-        &mut Arc::make_mut(&mut self.pods)[id as usize]
+        assert!(self.pod_node(id).is_none(), "pod {id} mutated while bound");
+        &mut self.pods[id]
     }
 
-    /// Frees what a finished pod no longer needs (labels, selectors, affinity, tolerations,
-    /// containers, volumes), keeping what results read: name, namespace, schedulerName,
-    /// priority, owner, its effective requests and GPU share. A pod still bound keeps all.
-    /// Called once a pod has ended and left its node: it is never scheduled or bound again, so a
-    /// million-pod run holds a few hundred bytes per finished pod, not its whole spec.
-    pub fn retire_pod(&mut self, id: PodId) {
-        if self.pod_node[id as usize].is_some() {
-            return;
+    /// Frees a finished pod entirely and returns it (`None` when it is still bound or already
+    /// freed): once it has ended and left its node it is never scheduled or bound again, so a
+    /// run holds only the pods alive (issue 16). Its id is never handed out again; reading it
+    /// afterwards ([`Cluster::pod`]) is a bug, while [`Cluster::pod_node`] and
+    /// [`Cluster::try_pod`] answer `None`.
+    pub fn free_pod(&mut self, id: PodId) -> Option<Pod> {
+        if self.pod_node(id).is_some() {
+            return None;
         }
-        let p = &mut Arc::make_mut(&mut self.pods)[id as usize];
-        p.labels = Default::default();
-        p.node_selector = Default::default();
-        p.node_affinity = None;
-        p.tolerations = Vec::new();
-        p.containers = Vec::new();
-        p.init_containers = Vec::new();
-        p.pod_level_requests = Default::default();
-        p.pod_level_limits = Default::default();
-        p.scheduling_gates = Vec::new();
-        p.pod_affinity = None;
-        p.pod_anti_affinity = None;
-        p.topology_spread_constraints = Vec::new();
-        p.claimed_volumes = Vec::new();
-        p.resource_claims = Vec::new();
-        p.node_name = None;
+        self.preempted.remove(&id);
+        self.start_ms.remove(id);
+        self.pods.remove(id)
     }
 
     /// Binds pod `pod` to node `node`, adding its requests, non-zero requests and host ports to the
@@ -391,15 +400,13 @@ impl Cluster {
     /// # Errors
     /// The pod is already bound, or `gpus` names devices without room (a bug in the caller).
     pub fn bind_gpus(&mut self, pod: PodId, node: NodeId, gpus: Option<Vec<u8>>) -> Result<(), SimError> {
-        let slot = &mut self.pod_node[pod as usize];
-        if let Some(on) = slot {
+        if let Some(on) = self.pod_node(pod) {
             return Err(SimError::Internal(format!("pod {pod} bound twice (already on node {on})")));
         }
-        let p = &self.pods[pod as usize];
+        let p = &self.pods[pod];
         let info = Arc::make_mut(&mut self.nodes[node as usize]);
         let devices = info.add_pod(pod, p, gpus).map_err(SimError::Internal)?;
-        *slot = Some(node);
-        self.pod_gpus[pod as usize] = devices;
+        self.bound.insert(pod, Binding { node, gpus: devices });
         self.index.get_mut().pod_moved(p, node, 1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
         Ok(())
@@ -407,9 +414,8 @@ impl Cluster {
 
     /// Removes a bound pod from its node (deletion), returning the node it was on.
     pub fn unbind(&mut self, pod: PodId) -> Option<NodeId> {
-        let node = self.pod_node[pod as usize].take()?;
-        let p = &self.pods[pod as usize];
-        let devices = std::mem::take(&mut self.pod_gpus[pod as usize]);
+        let Binding { node, gpus: devices, .. } = self.bound.remove(pod)?;
+        let p = &self.pods[pod];
         Arc::make_mut(&mut self.nodes[node as usize]).remove_pod(pod, p, &devices);
         self.index.get_mut().pod_moved(p, node, -1, &self.nodes, &self.namespaces);
         self.refresh_hot(node);
@@ -434,14 +440,14 @@ impl Cluster {
     /// [`Cluster::unbind`]s the pod once the grace period is over.
     pub fn mark_preempted(&mut self, pod: PodId) {
         self.index_terminating(pod);
-        Arc::make_mut(&mut self.pods)[pod as usize].terminating = true;
+        self.pods[pod].terminating = true;
         self.preempted.insert(pod);
     }
 
     /// Upstream `podTerminatingByPreemption`: the pod is terminating and carries the
     /// `DisruptionTarget` condition set by scheduler preemption ([`Cluster::mark_preempted`]).
     pub fn is_terminating_by_preemption(&self, pod: PodId) -> bool {
-        self.pods[pod as usize].terminating && self.preempted.contains(&pod)
+        self.pods[pod].terminating && self.preempted.contains(&pod)
     }
 
     /// The domains of topology `key` (a node label key): each node's domain id and the live nodes
@@ -553,28 +559,45 @@ impl Cluster {
     }
 
     /// The pod `id`.
+    ///
+    /// # Panics
+    /// The pod was freed ([`Cluster::free_pod`]) or never added: a bug in the caller.
     pub fn pod(&self, id: PodId) -> &Pod {
-        &self.pods[id as usize]
+        &self.pods[id]
     }
 
-    /// Every pod ever added, indexed by [`PodId`].
-    pub fn pods(&self) -> &[Pod] {
+    /// The pod `id`, unless it was freed or never added.
+    pub fn try_pod(&self, id: PodId) -> Option<&Pod> {
+        self.pods.get(id)
+    }
+
+    /// The pods not freed, in id (creation) order. Walks every id ever handed out: for
+    /// whole-cluster questions, not per scheduling cycle.
+    pub fn pods(&self) -> impl Iterator<Item = (PodId, &Pod)> {
+        self.pods.iter()
+    }
+
+    /// The table of pods not freed (the pod index reads them by id).
+    pub fn pod_table(&self) -> &PodTable<Pod> {
         &self.pods
     }
 
     /// Records when pod `id` started running (virtual ms).
     pub fn set_start_time(&mut self, id: PodId, ms: i64) {
-        self.start_ms[id as usize] = Some(ms);
+        match self.start_ms.get_mut(id) {
+            Some(t) => *t = ms,
+            None => self.start_ms.insert(id, ms),
+        }
     }
 
     /// When pod `id` started running (virtual ms), if recorded.
     pub fn start_time(&self, id: PodId) -> Option<i64> {
-        self.start_ms[id as usize]
+        self.start_ms.get(id).copied()
     }
 
-    /// The node pod `id` is bound to.
+    /// The node pod `id` is bound to (`None` for a pending, unbound or freed pod).
     pub fn pod_node(&self, id: PodId) -> Option<NodeId> {
-        self.pod_node[id as usize]
+        self.bound.get(id).map(|b| b.node)
     }
 
     /// How many nodes hold the image `name` (exactly as nodes report it).

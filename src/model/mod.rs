@@ -9,6 +9,7 @@ pub mod node_info;
 pub mod pdb;
 pub mod pod;
 pub mod pod_index;
+pub mod pod_table;
 pub mod policy;
 pub mod resources;
 pub mod selection;
@@ -25,6 +26,7 @@ pub use pod::{
     Container, ContainerPort, NodeInclusionPolicy, Pod, PodAffinity, PodAffinityTerm, PodId, PodPhase,
     PreemptionPolicy, TopologySpreadConstraint, WeightedPodAffinityTerm, WhenUnsatisfiable, simple_pod,
 };
-pub use pod::{Owner, OwnerReference};
+pub use pod::{Owner, OwnerReference, QosClass};
 pub use pod_index::{DomainCounts, NO_DOMAIN, NamespaceScope, PodQuery, TermGroup, TermKind, TopologyView};
+pub use pod_table::PodTable;
 pub use resources::Resources;

@@ -9,7 +9,7 @@
 
 use super::cluster::Cluster;
 use super::labels::{LabelSelector, selector_matches};
-use super::pod::{Pod, PodId};
+use super::pod::Pod;
 
 /// An `IntOrString` holding either a count or a percentage (`"30%"`), as `minAvailable` and
 /// `maxUnavailable` do.
@@ -107,8 +107,8 @@ impl PodDisruptionBudget {
     pub fn computed_disruptions_allowed(&self, cluster: &Cluster) -> i32 {
         let mut bound = 0i32;
         let mut healthy = 0i32;
-        for (id, pod) in cluster.pods().iter().enumerate() {
-            if cluster.pod_node(id as PodId).is_none() || !self.selects(pod) {
+        for pod in cluster.live_nodes().flat_map(|(_, info)| &info.pods).map(|p| cluster.pod(*p)) {
+            if !self.selects(pod) {
                 continue;
             }
             bound += 1;

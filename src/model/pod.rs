@@ -515,7 +515,7 @@ pub enum PodLevelViolation {
 }
 
 /// A pod's QoS class (`status.qosClass`, upstream `v1.PodQOSClass`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum QosClass {
     /// No cpu or memory request or limit anywhere.
     BestEffort,

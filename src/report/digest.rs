@@ -21,10 +21,18 @@ pub struct RunDigest {
 }
 
 /// The digest of a run; `keep_series` keeps its time series.
-pub fn digest(r: &RunResult, keep_series: bool) -> RunDigest {
+///
+/// # Errors
+/// The run's finished pods cannot be read back ([`RunResult::pods`]).
+pub fn digest(r: &RunResult, keep_series: bool) -> Result<RunDigest, crate::error::SimError> {
+    Ok(digest_tallied(r, &super::tally(r)?, keep_series))
+}
+
+/// [`digest`] of a run whose pods `t` tallied already.
+pub fn digest_tallied(r: &RunResult, t: &super::PodTally, keep_series: bool) -> RunDigest {
     RunDigest {
-        summary: summarize(r).0,
-        groups: summarize_groups(r),
+        summary: summarize(r, t).0,
+        groups: summarize_groups(t),
         pending: r
             .recorder
             .pending

@@ -15,11 +15,13 @@ pub mod digest;
 pub mod html;
 pub mod summary;
 pub mod svg;
+pub mod tally;
 
 pub use summary::{
     GROUP_COLUMNS, GroupPending, ProfileSummary, RuntimeSummary, SIZE_CLASSES, Summary, Timing, size_class,
     summarize, summarize_groups, summarize_profiles, summarize_runtime,
 };
+pub use tally::{PodTally, tally};
 
 use crate::error::SimError;
 use crate::metrics::RunResult;
@@ -114,11 +116,14 @@ fn csv_with_header(path: &Path, header: &[&str]) -> Result<csv::Writer<fs::File>
     Ok(w)
 }
 
+/// Writes `pods.csv`: one row per pod in creation (id) order, the finished pods read back
+/// from their temporary files and merged with the ones alive at the end.
 fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
     let mut w = csv_with_header(path, &POD_COLUMNS)?;
     let opt = |v: Option<i64>| v.map(secs).unwrap_or_default();
-    for (i, rec) in r.recorder.pods.iter().enumerate() {
-        let pod = r.cluster.pod(i as u32);
+    for p in r.pods() {
+        let p = p?;
+        let (rec, pod) = (&p.record, &p.facts);
         let pending = match (rec.created_ms, rec.scheduled_ms) {
             (Some(c), Some(s)) => secs(s - c),
             _ => String::new(),
@@ -144,7 +149,7 @@ fn write_pods(r: &RunResult, path: &Path) -> Result<(), SimError> {
             throttled_fraction: fmt6(rec.runtime.throttled_fraction),
             throttled_periods: rec.runtime.throttled_periods,
             cpu_shortfall_s: fmt6(rec.runtime.cpu_shortfall_s),
-            gpu_milli: crate::model::gpu::pod_gpu(pod).map(|g| g.milli.to_string()).unwrap_or_default(),
+            gpu_milli: pod.gpu_milli.map(|g| g.to_string()).unwrap_or_default(),
             gpu_devices: rec.gpus.iter().map(u8::to_string).collect::<Vec<_>>().join(";"),
         })
         .map_err(|e| out_err(path, e))?;
@@ -244,7 +249,8 @@ pub fn check_replaceable_with(out: &Path, markers: &[&str]) -> Result<(), SimErr
 /// [`SimError::Output`] when a file cannot be written; the temporary folder is removed.
 pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<Summary, SimError> {
     write_folder(out, &RESULT_MARKERS, |tmp| {
-        let (summary, timing) = summarize(r);
+        let t = tally(r)?;
+        let (summary, timing) = summarize(r, &t);
         write_pods(r, &tmp.join("pods.csv"))?;
         write_rows(&r.recorder.samples, &SAMPLE_COLUMNS, &tmp.join("timeseries.csv"))?;
         write_summary_csv(&summary, &tmp.join("summary.csv"))?;
@@ -255,7 +261,7 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
                 &tmp.join("daemonsets.csv"),
             )?;
         }
-        let runtime = summarize_runtime(r);
+        let runtime = summarize_runtime(&t);
         if !runtime.is_empty() {
             write_rows(
                 &runtime,
@@ -289,8 +295,8 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         }
         let events = tmp.join("events.csv");
         r.recorder.kube_events.write_csv(&events).map_err(|e| out_err(&events, e))?;
-        write_rows(&summarize_groups(r), &GROUP_COLUMNS, &tmp.join("groups.csv"))?;
-        let profiles = summarize_profiles(r);
+        write_rows(&summarize_groups(&t), &GROUP_COLUMNS, &tmp.join("groups.csv"))?;
+        let profiles = summarize_profiles(&t);
         write_rows(
             &profiles,
             &[
@@ -317,7 +323,7 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(tmp, e))?;
-        charts::write_run_report(tmp, &digest::digest(r, true), scenario_text)?;
+        charts::write_run_report(tmp, &digest::digest_tallied(r, &t, true), scenario_text)?;
         Ok(summary)
     })
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::tally::{DIM_NAMESPACE, DIM_PRIORITY, DIM_SCHEDULER, DIM_SIZE, PodTally};
 use crate::metrics::{PodOutcome, RunResult, round6};
 
 /// The deterministic summary of a run (`summary.csv` rows, and `summary.json` with timing).
@@ -147,16 +148,9 @@ pub struct ProfileSummary {
     pub pending_max_s: f64,
 }
 
-/// Whether a scheduler bound the pod at some point (whatever happened to it afterwards).
-fn by_scheduler(rec: &crate::metrics::PodRecord) -> bool {
-    rec.scheduled_ms.is_some()
-        && !matches!(rec.outcome, PodOutcome::BoundByNodeName | PodOutcome::RejectedByKubelet)
-        && !rec.owner.starts_with("Node/")
-}
-
 /// Per-`schedulerName` summaries, in name order.
-pub fn summarize_profiles(r: &RunResult) -> Vec<ProfileSummary> {
-    pending_by(r, |p| (0, p.scheduler_name.clone()))
+pub fn summarize_profiles(t: &PodTally) -> Vec<ProfileSummary> {
+    pending_by(t, DIM_SCHEDULER)
 }
 
 /// Pod size classes by cpu request (millicores): upper bounds (exclusive) and names.
@@ -207,20 +201,11 @@ pub const GROUP_COLUMNS: [&str; 9] = [
 ];
 
 /// Pending times by priority (numeric order), namespace and size class, in that order.
-pub fn summarize_groups(r: &RunResult) -> Vec<GroupPending> {
+pub fn summarize_groups(t: &PodTally) -> Vec<GroupPending> {
     let mut out = Vec::new();
-    type Key = fn(&crate::model::Pod) -> (i64, String);
-    let dims: [(&str, Key); 3] = [
-        ("priority", |p| (p.priority as i64, p.priority.to_string())),
-        ("namespace", |p| (0, p.namespace.clone())),
-        ("size", |p| {
-            let k = size_class(p.requests.milli_cpu);
-            (k as i64, SIZE_CLASSES[k].1.to_string())
-        }),
-    ];
-    for (dim, key) in dims {
-        out.extend(pending_by(r, key).into_iter().map(|s| GroupPending {
-            dimension: dim.to_string(),
+    for (dim, name) in [(DIM_PRIORITY, "priority"), (DIM_NAMESPACE, "namespace"), (DIM_SIZE, "size")] {
+        out.extend(pending_by(t, dim).into_iter().map(|s| GroupPending {
+            dimension: name.to_string(),
             group: s.scheduler,
             pods_created: s.pods_created,
             pods_scheduled: s.pods_scheduled,
@@ -234,32 +219,13 @@ pub fn summarize_groups(r: &RunResult) -> Vec<GroupPending> {
     out
 }
 
-/// Summaries of the created pods grouped by `key` (sorted by the key; its string names the
-/// group, in the `scheduler` field).
-fn pending_by(r: &RunResult, key: impl Fn(&crate::model::Pod) -> (i64, String)) -> Vec<ProfileSummary> {
-    let mut by: BTreeMap<(i64, String), (Vec<i64>, [usize; 6])> = BTreeMap::new();
-    for (i, rec) in r.recorder.pods.iter().enumerate() {
-        if rec.created_ms.is_none() {
-            continue;
-        }
-        let e = by.entry(key(r.cluster.pod(i as u32))).or_default();
-        e.1[0] += 1;
-        if by_scheduler(rec) {
-            e.1[1] += 1;
-            e.0.push(rec.scheduled_ms.unwrap_or(0) - rec.created_ms.unwrap_or(0));
-        }
-        match rec.outcome {
-            PodOutcome::DeletedWhilePending => e.1[3] += 1,
-            PodOutcome::Preempted => e.1[4] += 1,
-            PodOutcome::RejectedByKubelet => e.1[5] += 1,
-            PodOutcome::Pending | PodOutcome::Gated | PodOutcome::NoProfile | PodOutcome::NodeNotFound => {
-                e.1[2] += 1
-            }
-            _ => {}
-        }
-    }
-    by.into_iter()
-        .map(|((_, name), (mut waits, c))| {
+/// Summaries of the created pods of dimension `dim`'s groups (sorted by the group's key; its
+/// name goes in the `scheduler` field).
+fn pending_by(t: &PodTally, dim: usize) -> Vec<ProfileSummary> {
+    t.groups[dim]
+        .iter()
+        .map(|((_, name), g)| {
+            let mut waits = g.waits.clone();
             waits.sort_unstable();
             let rank = |q: f64| {
                 if waits.is_empty() {
@@ -268,8 +234,9 @@ fn pending_by(r: &RunResult, key: impl Fn(&crate::model::Pod) -> (i64, String)) 
                 let k = ((q * waits.len() as f64).ceil() as usize).clamp(1, waits.len());
                 waits[k - 1] as f64 / 1000.0
             };
+            let c = g.counts;
             ProfileSummary {
-                scheduler: name,
+                scheduler: name.clone(),
                 pods_created: c[0],
                 pods_scheduled: c[1],
                 pods_never_scheduled: c[2],
@@ -296,10 +263,10 @@ pub struct Timing {
     pub cycles_per_second: f64,
 }
 
-/// Computes the summary and timing of a run.
-pub fn summarize(r: &RunResult) -> (Summary, Timing) {
+/// Computes the summary and timing of a run whose pods `t` tallied.
+pub fn summarize(r: &RunResult, t: &PodTally) -> (Summary, Timing) {
     let rec = &r.recorder;
-    let count = |o: PodOutcome| rec.pods.iter().filter(|p| p.outcome == o).count();
+    let count = |o: PodOutcome| t.count(o);
     // HdrHistogram reports a bucket's highest equivalent value; never above the exact maximum.
     let pct = |q: f64| {
         if rec.pending.is_empty() {
@@ -308,29 +275,13 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
             rec.pending.value_at_quantile(q).min(rec.pending_max_ms) as f64 / 1000.0
         }
     };
-    let never_wait_ms = rec
-        .pods
-        .iter()
-        .filter(|p| {
-            p.scheduled_ms.is_none()
-                && matches!(
-                    p.outcome,
-                    PodOutcome::Pending
-                        | PodOutcome::Gated
-                        | PodOutcome::NoProfile
-                        | PodOutcome::NodeNotFound
-                        | PodOutcome::DeletedWhilePending
-                )
-        })
-        .filter_map(|p| Some(p.deleted_ms.unwrap_or(r.end.0) - p.created_ms?))
-        .max()
-        .unwrap_or(0);
+    let never_wait_ms = t.never_wait_ms;
     let joined =
         |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
     let replacement = |q: f64| {
         if rec.replacement.is_empty() { 0.0 } else { rec.replacement.value_at_quantile(q) as f64 / 1000.0 }
     };
-    let runtime_all = summarize_runtime(r).into_iter().find(|x| x.scheduler == "all" && x.qos_class == "all");
+    let runtime_all = summarize_runtime(t).into_iter().find(|x| x.scheduler == "all" && x.qos_class == "all");
     let mean_of = |f: fn(&crate::metrics::Sample) -> f64| {
         if rec.samples.is_empty() {
             0.0
@@ -344,27 +295,16 @@ pub fn summarize(r: &RunResult) -> (Summary, Timing) {
         scenario: r.scenario.clone(),
         seed: r.seed,
         nodes: r.cluster.num_live_nodes(),
-        pods_total: rec.pods.len(),
-        pods_created: rec.pods.iter().filter(|p| p.created_ms.is_some()).count(),
-        pods_scheduled: rec.pods.iter().filter(|p| by_scheduler(p)).count(),
-        pods_bound_by_node_name: rec
-            .pods
-            .iter()
-            .filter(|p| {
-                p.outcome == PodOutcome::BoundByNodeName
-                    || (p.owner.starts_with("Node/") && p.scheduled_ms.is_some())
-            })
-            .count(),
+        pods_total: t.total,
+        pods_created: t.created,
+        pods_scheduled: t.scheduled,
+        pods_bound_by_node_name: t.bound_by_node_name,
         pods_never_scheduled: count(PodOutcome::Pending)
             + count(PodOutcome::Gated)
             + count(PodOutcome::NoProfile)
             + count(PodOutcome::NodeNotFound),
         pods_deleted_while_pending: count(PodOutcome::DeletedWhilePending),
-        pods_deleted_unschedulable: rec
-            .pods
-            .iter()
-            .filter(|p| p.outcome == PodOutcome::DeletedWhilePending && p.attempts > 0)
-            .count(),
+        pods_deleted_unschedulable: t.deleted_unschedulable,
         pods_preempted: count(PodOutcome::Preempted),
         preemptions: rec.preemptions,
         pods_rejected_by_kubelet: count(PodOutcome::RejectedByKubelet),
@@ -440,38 +380,23 @@ pub struct RuntimeSummary {
 
 /// Runtime summaries: per (schedulerName, QoS class), per schedulerName, and overall, in name
 /// order. Empty without a runtime.
-pub fn summarize_runtime(r: &RunResult) -> Vec<RuntimeSummary> {
-    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
-    for (i, rec) in r.recorder.pods.iter().enumerate() {
-        let Some(q) = rec.runtime.qos else { continue };
-        let s = r.cluster.pod(i as u32).scheduler_name.clone();
-        for key in [(s.clone(), q.to_string()), (s, "all".into()), ("all".into(), "all".into())] {
-            groups.entry(key).or_default().push(i);
-        }
-    }
-    groups
-        .into_iter()
-        .map(|((scheduler, qos_class), ids)| {
-            let pods: Vec<&crate::metrics::PodRecord> = ids.iter().map(|i| &r.recorder.pods[*i]).collect();
-            let mut fr: Vec<f64> = pods.iter().map(|p| p.runtime.throttled_fraction).collect();
+pub fn summarize_runtime(t: &PodTally) -> Vec<RuntimeSummary> {
+    t.runtime
+        .iter()
+        .map(|((scheduler, qos_class), g)| {
+            let mut fr = g.throttled_fractions.clone();
             fr.sort_by(|a, b| a.total_cmp(b));
             let rank = ((0.99 * fr.len() as f64).ceil() as usize).clamp(1, fr.len()) - 1;
             RuntimeSummary {
-                scheduler,
-                qos_class,
-                pods: pods.len(),
-                oom_kills: pods.iter().map(|p| p.runtime.oom_kills as u64).sum(),
-                restarts: pods.iter().map(|p| p.runtime.restarts as u64).sum(),
-                pressure_evictions: pods
-                    .iter()
-                    .filter(|p| {
-                        p.outcome == PodOutcome::Evicted
-                            && p.last_reason.starts_with("The node was low on resource")
-                    })
-                    .count(),
-                throttled_cpu_s: round6(pods.iter().map(|p| p.runtime.throttled_cpu_s).sum()),
+                scheduler: scheduler.clone(),
+                qos_class: qos_class.clone(),
+                pods: g.pods,
+                oom_kills: g.oom_kills,
+                restarts: g.restarts,
+                pressure_evictions: g.pressure_evictions,
+                throttled_cpu_s: round6(g.throttled_cpu_s),
                 throttled_fraction_p99: round6(fr[rank]),
-                cpu_shortfall_s: round6(pods.iter().map(|p| p.runtime.cpu_shortfall_s).sum()),
+                cpu_shortfall_s: round6(g.cpu_shortfall_s),
             }
         })
         .collect()

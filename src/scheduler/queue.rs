@@ -90,7 +90,8 @@ pub struct SchedulingQueue {
     active: BinaryHeap<Reverse<ActiveEntry>>,
     backoff: BinaryHeap<Reverse<(SimTime, u64, PodId)>>,
     unschedulable: BTreeSet<PodId>,
-    info: Vec<PodQueueInfo>,
+    /// Bookkeeping of the pods this queue has seen and not forgotten ([`SchedulingQueue::forget`]).
+    info: crate::model::PodTable<PodQueueInfo>,
     next_seq: u64,
     active_len: usize,
     backoff_len: usize,
@@ -111,7 +112,7 @@ impl SchedulingQueue {
             active: BinaryHeap::new(),
             backoff: BinaryHeap::new(),
             unschedulable: BTreeSet::new(),
-            info: Vec::new(),
+            info: crate::model::PodTable::new(),
             next_seq: 0,
             active_len: 0,
             backoff_len: 0,
@@ -121,21 +122,27 @@ impl SchedulingQueue {
     }
 
     fn info_mut(&mut self, pod: PodId) -> &mut PodQueueInfo {
-        let i = pod as usize;
-        if self.info.len() <= i {
-            self.info.resize(i + 1, PodQueueInfo::default());
+        if self.info.get(pod).is_none() {
+            self.info.insert(pod, PodQueueInfo::default());
         }
-        &mut self.info[i]
+        &mut self.info[pod]
+    }
+
+    /// Forgets a pod that ended (it is in no queue and never comes back), freeing its
+    /// bookkeeping: the queue holds only the pods alive.
+    pub fn forget(&mut self, pod: PodId) {
+        self.remove(pod);
+        self.info.remove(pod);
     }
 
     /// The queue state of `pod`.
     pub fn state(&self, pod: PodId) -> QueueState {
-        self.info.get(pod as usize).map(|i| i.state).unwrap_or(QueueState::Absent)
+        self.info.get(pod).map(|i| i.state).unwrap_or(QueueState::Absent)
     }
 
     /// Failed cycles of `pod` so far.
     pub fn failures(&self, pod: PodId) -> u32 {
-        self.info.get(pod as usize).map(|i| i.failures).unwrap_or(0)
+        self.info.get(pod).map(|i| i.failures).unwrap_or(0)
     }
 
     /// Backoff after `failures` failed cycles: initial · 2^(failures−1), capped at the maximum.
@@ -183,7 +190,7 @@ impl SchedulingQueue {
             self.backoff.pop();
             if self.state(pod) == QueueState::Backoff {
                 self.backoff_len -= 1;
-                let priority = self.info[pod as usize].priority;
+                let priority = self.info[pod].priority;
                 self.add_active(pod, priority, expiry);
             }
         }
@@ -229,7 +236,7 @@ impl SchedulingQueue {
 
     fn move_from_pool(&mut self, pod: PodId, now: SimTime) {
         self.unschedulable.remove(&pod);
-        let info = self.info[pod as usize];
+        let info = self.info[pod];
         if info.backoff_expiry > now {
             self.add_backoff(pod);
         } else {
@@ -254,7 +261,7 @@ impl SchedulingQueue {
             .unschedulable
             .iter()
             .copied()
-            .filter(|p| now.0 - self.info[*p as usize].pool_since.0 > POD_MAX_IN_UNSCHEDULABLE_PODS_MS)
+            .filter(|p| now.0 - self.info[*p].pool_since.0 > POD_MAX_IN_UNSCHEDULABLE_PODS_MS)
             .collect();
         for pod in &due {
             self.move_from_pool(*pod, now);

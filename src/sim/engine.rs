@@ -65,19 +65,13 @@ pub fn run_observed(
     if let Some(k) = e.kubelet.as_mut() {
         k.finish(e.now);
         for (p, pr) in &k.pods {
-            e.rec.pods[*p as usize].runtime = crate::metrics::RuntimeCounters {
-                oom_kills: pr.oom_kills,
-                restarts: pr.restarts,
-                throttled_cpu_s: pr.throttled_cpu_s(),
-                throttled_fraction: pr.throttled_fraction(),
-                throttled_periods: pr.throttled_periods,
-                cpu_shortfall_s: pr.shortfall_cpu_s(),
-                qos: k.qos(*p).map(|q| q.as_str()),
-            };
+            e.rec.pods[*p].runtime = super::pods::runtime_counters(pr);
         }
     }
-    let nominated = (0..e.cluster.pods().len() as PodId)
-        .filter_map(|p| e.procs.iter().find_map(|pr| pr.sched.nominated(p)).map(|n| (p, n)))
+    let nominated = e
+        .cluster
+        .pods()
+        .filter_map(|(p, _)| e.procs.iter().find_map(|pr| pr.sched.nominated(p)).map(|n| (p, n)))
         .collect();
     Ok(RunResult {
         nominated,
@@ -102,8 +96,8 @@ pub(super) struct Engine<'a> {
     pub(super) cluster: Cluster,
     /// The kube-scheduler processes.
     pub(super) procs: Vec<Process>,
-    /// Per pod: the scheduler process serving its `schedulerName`.
-    pub(super) owner_proc: Vec<Option<usize>>,
+    /// Per pod id: the scheduler process serving its `schedulerName` (4 bytes per pod ever).
+    pub(super) owner_proc: Vec<Option<u16>>,
     /// Everything the run reports.
     pub(super) rec: Recorder,
     /// Events to come, in (time, sequence) order.
@@ -246,11 +240,11 @@ impl<'a> Engine<'a> {
             cluster,
         };
         e.rec.record_events = sc.record_events;
-        e.owner_proc = sc.arrivals.iter().map(|a| e.proc_for(&a.pod)).collect();
+        e.owner_proc = sc.arrivals.iter().map(|a| e.proc_for(&a.pod).map(|k| k as u16)).collect();
         // Manifest pods a ReplicaSet adopted are recorded under it.
         for (i, a) in sc.arrivals.iter().enumerate() {
             if let Some(o) = a.pod.owner {
-                e.rec.pods[i].owner = e.owner_object(o);
+                e.rec.pods[i as PodId].owner = e.owner_object(o);
             }
         }
         for i in 0..sc.nodes.len() {
@@ -365,7 +359,7 @@ impl<'a> Engine<'a> {
             Event::PoolJoin(pool) => self.pool_join(pool as usize)?,
             Event::CacheSync(k, c) => self.cache_sync(k as usize, c)?,
             Event::PodCreated(p) => {
-                if self.rec.pods[p as usize].created_ms.is_none() {
+                if self.rec.pods[p].created_ms.is_none() {
                     self.create_pod(p)?;
                 }
             }

@@ -107,7 +107,7 @@ impl<'a> Engine<'a> {
                         if let Some(p) = victim {
                             let key = self.cluster.pod(p).key();
                             self.rec.event(self.now, &key, true, "Evicted", msg.clone(), "kubelet");
-                            self.rec.pods[p as usize].last_reason = msg;
+                            self.rec.pods[p].last_reason = msg;
                             // Hard eviction: no grace period.
                             self.end_pod(p, End::Evicted("MemoryPressure"), 0)?;
                         }
@@ -163,7 +163,7 @@ impl<'a> Engine<'a> {
                 let msg =
                     format!("Container {name} was OOMKilled (exit code 137): {why}; restartPolicy Never");
                 self.rec.event(self.now, &key, true, "OOMKilled", msg.clone(), "kubelet");
-                self.rec.pods[p as usize].last_reason = msg;
+                self.rec.pods[p].last_reason = msg;
                 self.end_pod(p, End::OomFailed, 0)?;
             }
         }

@@ -79,7 +79,7 @@ impl<'a> Engine<'a> {
 
     /// The failure record of the node pod `p` is on, if that node is down.
     pub(super) fn failure_of(&self, p: PodId) -> Option<usize> {
-        let node = self.rec.pods[p as usize].node?;
+        let node = self.rec.pods[p].node?;
         let h = self.lifecycle.health(node);
         if h.heartbeat { None } else { h.failure }
     }
@@ -289,7 +289,7 @@ impl<'a> Engine<'a> {
             }
             Scale::Delete(count) => {
                 let active = self.replicasets.active(i);
-                let created = |p: PodId| self.rec.pods[p as usize].created_ms.unwrap_or(0);
+                let created = |p: PodId| self.rec.pods[p].created_ms.unwrap_or(0);
                 let kubelet = |p: PodId| match self.kubelet.as_ref() {
                     Some(k) => (!k.pod_crash_looping(p), k.pods.get(&p).map_or(0, |pr| pr.restarts)),
                     None => (true, 0),

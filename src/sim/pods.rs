@@ -109,8 +109,8 @@ impl<'a> Engine<'a> {
         let owner = pod.owner;
         let p = self.cluster.add_pod(pod);
         self.rec.add_pod();
-        self.rec.pods[p as usize].owner = owner_name;
-        self.owner_proc.push(proc);
+        self.rec.pods[p].owner = owner_name;
+        self.owner_proc.push(proc.map(|k| k as u16));
         self.phase.push(Phase::NotCreated);
         if let Some(o) = owner
             && let Some(loss) = self.losses.get_mut(&o).and_then(|q| q.pop_front())
@@ -164,11 +164,11 @@ impl<'a> Engine<'a> {
     /// once, with `spec.nodeName`).
     pub(super) fn create_pod(&mut self, p: PodId) -> Result<(), SimError> {
         let now = self.now;
-        self.rec.pods[p as usize].created_ms = Some(now.0);
+        self.rec.pods[p].created_ms = Some(now.0);
         if let Err((reason, msg)) = self.admit(p) {
             self.set_phase(p, Phase::Rejected);
             *self.rec.rejections.entry(reason.to_string()).or_insert(0) += 1;
-            let r = &mut self.rec.pods[p as usize];
+            let r = &mut self.rec.pods[p];
             r.outcome = PodOutcome::Rejected;
             r.last_reason = msg.clone();
             let pod = self.cluster.pod(p);
@@ -222,22 +222,22 @@ impl<'a> Engine<'a> {
                         return Ok(());
                     }
                     self.bind(p, node, None)?;
-                    self.rec.pods[p as usize].outcome = PodOutcome::BoundByNodeName;
+                    self.rec.pods[p].outcome = PodOutcome::BoundByNodeName;
                 }
                 None => {
                     // Pod GC deletes pods bound to a node that does not exist.
                     self.set_phase(p, Phase::Failed);
-                    self.rec.pods[p as usize].outcome = PodOutcome::NodeNotFound;
+                    self.rec.pods[p].outcome = PodOutcome::NodeNotFound;
                 }
             }
             return Ok(());
         }
         self.set_phase(p, Phase::Pending);
-        let admission = match self.owner_proc[p as usize] {
+        let admission = match self.owner_proc[p as usize].map(usize::from) {
             Some(k) => self.procs[k].sched.admit(&self.cluster, p, now),
             None => Enqueue::NoProfile,
         };
-        let r = &mut self.rec.pods[p as usize];
+        let r = &mut self.rec.pods[p];
         match admission {
             Enqueue::Queued => r.outcome = PodOutcome::Pending,
             Enqueue::Gated(msg) => {
@@ -295,7 +295,7 @@ impl<'a> Engine<'a> {
                 let key = self.cluster.pod(v).key();
                 let msg = format!("Preempted in order to admit critical pod {}", self.cluster.pod(p).key());
                 self.rec.event(self.now, &key, true, "Preempting", msg.clone(), "kubelet");
-                self.rec.pods[v as usize].last_reason = msg;
+                self.rec.pods[v].last_reason = msg;
                 self.end_pod(v, End::Evicted("CriticalPodAdmission"), 0)?;
             }
             if kubelet_admission::admits(&self.cluster, node, p) {
@@ -325,7 +325,7 @@ impl<'a> Engine<'a> {
         let key = self.cluster.pod(p).key();
         self.rec.event(self.now, &key, true, reason, event, "kubelet");
         self.rec.kubelet_rejections += 1;
-        let r = &mut self.rec.pods[p as usize];
+        let r = &mut self.rec.pods[p];
         r.last_reason = status;
         r.node = Some(node);
         self.end_pod(p, End::KubeletRejected, 0)
@@ -354,13 +354,13 @@ impl<'a> Engine<'a> {
         self.rec.advance(now);
         self.cluster.bind_gpus(p, node, gpus)?;
         if !self.cluster.pod_gpus(p).is_empty() {
-            self.rec.pods[p as usize].gpus = self.cluster.pod_gpus(p).to_vec();
+            self.rec.pods[p].gpus = self.cluster.pod_gpus(p).to_vec();
         }
         self.cluster.set_start_time(p, now.0);
         self.rec.totals.add_pod(self.cluster.pod(p), self.cluster.pod_gpus(p).len(), 1);
         self.rec.note_peak();
         self.set_phase(p, Phase::Running);
-        let r = &mut self.rec.pods[p as usize];
+        let r = &mut self.rec.pods[p];
         r.scheduled_ms = Some(now.0);
         r.node = Some(node);
         if let Some(loss) = self.replaces.remove(&p) {
@@ -401,7 +401,7 @@ impl<'a> Engine<'a> {
         self.set_phase(p, if failed { Phase::Failed } else { Phase::Succeeded });
         self.taint_eviction.forget(p);
         let pod = self.cluster.pod(p).clone();
-        let r = &mut self.rec.pods[p as usize];
+        let r = &mut self.rec.pods[p];
         if how != End::Completed {
             r.terminating_ms = Some(now.0);
         }
@@ -429,7 +429,7 @@ impl<'a> Engine<'a> {
         if !was_running {
             r.deleted_ms = Some(now.0);
             self.admission.release(&pod);
-            if let Some(k) = self.owner_proc[p as usize] {
+            if let Some(k) = self.owner_proc[p as usize].map(usize::from) {
                 self.procs[k].sched.queue.remove(p);
                 self.procs[k].sched.set_nominated(p, None);
             }
@@ -453,7 +453,7 @@ impl<'a> Engine<'a> {
         }
         self.owner_notice(p, &pod, how, was_running)?;
         if !was_running {
-            self.cluster.retire_pod(p);
+            self.retire(p);
         }
         Ok(())
     }
@@ -480,9 +480,51 @@ impl<'a> Engine<'a> {
         let devices = self.cluster.pod_gpus(p).len();
         self.cluster.unbind(p);
         self.rec.totals.add_pod(self.cluster.pod(p), devices, -1);
-        self.rec.pods[p as usize].deleted_ms = Some(self.now.0);
+        self.rec.pods[p].deleted_ms = Some(self.now.0);
         self.changed(CacheChange::Unbound(p));
-        self.cluster.retire_pod(p);
+        self.retire(p);
         Ok(())
+    }
+
+    /// Pod `p` has ended and left its node: its final record (with its runtime counters) joins
+    /// the finished pods, which stream out of memory, and its spec and runtime state are freed.
+    /// Only the pods alive take memory (issue 16); events still queued for `p` find it gone.
+    pub(super) fn retire(&mut self, p: PodId) {
+        if self.cluster.pod_node(p).is_some() {
+            return;
+        }
+        if let Some(k) = self.kubelet.as_mut()
+            && let Some(counters) = k.forget(p)
+        {
+            self.rec.pods[p].runtime = runtime_counters(&counters);
+        }
+        if let Some(k) = self.owner_proc[p as usize].take() {
+            let sched = &mut self.procs[usize::from(k)].sched;
+            sched.queue.forget(p);
+            sched.set_nominated(p, None);
+        }
+        // A pod that was never bound has no cache sync to come: lagging caches free it now. A
+        // bound one is freed by each cache when its unbinding reaches it (`cache_sync`).
+        if self.rec.pods.get(p).is_some_and(|r| r.node.is_none()) {
+            for c in self.procs.iter_mut().filter_map(|pr| pr.cache.as_mut()) {
+                c.free_pod(p);
+            }
+        }
+        if let Some(pod) = self.cluster.free_pod(p) {
+            self.rec.finish_pod(p, crate::metrics::PodFacts::of(&pod));
+        }
+    }
+}
+
+/// The runtime counters a pod's record keeps of its kubelet state.
+pub(super) fn runtime_counters(pr: &crate::kubelet::runtime::PodRuntime) -> crate::metrics::RuntimeCounters {
+    crate::metrics::RuntimeCounters {
+        oom_kills: pr.oom_kills,
+        restarts: pr.restarts,
+        throttled_cpu_s: pr.throttled_cpu_s(),
+        throttled_fraction: pr.throttled_fraction(),
+        throttled_periods: pr.throttled_periods,
+        cpu_shortfall_s: pr.shortfall_cpu_s(),
+        qos: pr.qos(),
     }
 }

@@ -146,6 +146,10 @@ impl<'a> Engine<'a> {
             }
             CacheChange::Unbound(p) => {
                 cache.unbind(p);
+                // The API server freed it meanwhile (see `Engine::retire`): so does the cache.
+                if self.cluster.try_pod(p).is_none() {
+                    cache.free_pod(p);
+                }
             }
         }
         if !matches!(c, CacheChange::Bound(..)) {
@@ -167,7 +171,7 @@ impl<'a> Engine<'a> {
         let view: &Cluster = cache.as_ref().unwrap_or(&self.cluster);
         let Some((p, result)) = sched.schedule_next(view, now) else { return Ok(()) };
         self.rec.cycles += 1;
-        self.rec.pods[p as usize].attempts += 1;
+        self.rec.pods[p].attempts += 1;
         let has_cache = self.procs[k].cache.is_some();
         // From a stale cache, a binding can reach a node that another process's binding filled
         // first, or that is under a node condition since: the kubelet refuses the pod.
@@ -190,7 +194,7 @@ impl<'a> Engine<'a> {
                 let key = self.cluster.pod(p).key();
                 self.rec.event(now, &key, true, reason, event, "kubelet");
                 self.rec.kubelet_rejections += 1;
-                let r = &mut self.rec.pods[p as usize];
+                let r = &mut self.rec.pods[p];
                 r.last_reason = status;
                 r.node = Some(node);
                 r.scheduled_ms = None;
@@ -201,9 +205,9 @@ impl<'a> Engine<'a> {
                     cache.bind_gpus(p, node, result.gpus.clone())?; // the scheduler's own assume
                 }
                 self.procs[k].sched.set_nominated(p, None);
-                let created = self.rec.pods[p as usize].created_ms.unwrap_or(now.0);
+                let created = self.rec.pods[p].created_ms.unwrap_or(now.0);
                 self.rec.record_pending((now.0 - created).max(0) as u64);
-                self.rec.pods[p as usize].outcome = PodOutcome::Scheduled;
+                self.rec.pods[p].outcome = PodOutcome::Scheduled;
                 let pod = self.cluster.pod(p);
                 let msg =
                     format!("Successfully assigned {} to {}", pod.key(), self.cluster.node(node).node.name);
@@ -213,7 +217,7 @@ impl<'a> Engine<'a> {
                 check_node(&self.cluster, node, p)?;
             }
             CycleOutcome::Unschedulable(fe) => {
-                self.rec.pods[p as usize].last_reason = fe.message.clone();
+                self.rec.pods[p].last_reason = fe.message.clone();
                 self.rec.failed_cycles += 1;
                 let key = self.cluster.pod(p).key();
                 let source = self.cluster.pod(p).scheduler_name.clone();
@@ -244,7 +248,7 @@ impl<'a> Engine<'a> {
                 self.procs[k].sched.requeue_unschedulable(p, now);
             }
             CycleOutcome::Error(msg) => {
-                let r = &mut self.rec.pods[p as usize];
+                let r = &mut self.rec.pods[p];
                 r.last_reason = format!("SchedulerError: {msg}");
                 let reason = r.last_reason.clone();
                 self.rec.failed_cycles += 1;
@@ -261,10 +265,12 @@ impl<'a> Engine<'a> {
 /// Adds to a scheduler's cache the pods created since it was cloned (the informer delivers pod
 /// objects at once; only bindings and node changes lag).
 pub(super) fn catch_up(cache: &mut Cluster, cluster: &Cluster) {
-    while cache.pods().len() < cluster.pods().len() {
-        let next = cache.pods().len() as PodId;
-        cache.add_pod(cluster.pod(next).clone());
+    for id in cache.next_pod_id()..cluster.next_pod_id() {
+        if let Some(pod) = cluster.try_pod(id) {
+            cache.add_pod_with_id(id, pod.clone());
+        }
     }
+    cache.skip_pod_ids(cluster.next_pod_id());
     // Services and controllers created since (PodTopologySpread's default selector).
     let have = cache.workload_selectors().len();
     for w in &cluster.workload_selectors()[have..] {

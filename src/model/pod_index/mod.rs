@@ -32,6 +32,7 @@ use super::cluster::NodeInfo;
 use super::labels::{LabelSelector, Labels};
 use super::node::NodeId;
 use super::pod::{Pod, PodAffinityTerm};
+use super::pod_table::PodTable;
 use crate::names::LABEL_NAMESPACE_NAME;
 
 mod verify;
@@ -422,7 +423,7 @@ impl PodIndex {
         &mut self,
         query: &PodQuery,
         nodes: &[Arc<NodeInfo>],
-        pods: &[Pod],
+        pods: &PodTable<Pod>,
         namespaces: &BTreeMap<String, Labels>,
     ) -> usize {
         self.clock += 1;
@@ -439,8 +440,7 @@ impl PodIndex {
             if info.removed {
                 continue;
             }
-            per_node[id] =
-                info.pods.iter().filter(|p| query.matches(&pods[**p as usize], namespaces)).count() as u32;
+            per_node[id] = info.pods.iter().filter(|p| query.matches(&pods[**p], namespaces)).count() as u32;
         }
         let entry = QueryEntry {
             query: query.clone(),
@@ -500,7 +500,7 @@ impl PodIndex {
         &mut self,
         query: &PodQuery,
         nodes: &[Arc<NodeInfo>],
-        pods: &[Pod],
+        pods: &PodTable<Pod>,
         namespaces: &BTreeMap<String, Labels>,
     ) -> Arc<Vec<u32>> {
         let slot = self.entry(query, nodes, pods, namespaces);
@@ -513,7 +513,7 @@ impl PodIndex {
         query: &PodQuery,
         key: &str,
         nodes: &[Arc<NodeInfo>],
-        pods: &[Pod],
+        pods: &PodTable<Pod>,
         namespaces: &BTreeMap<String, Labels>,
     ) -> DomainCounts {
         let t = self.topology_id(key, nodes);

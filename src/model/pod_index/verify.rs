@@ -9,6 +9,7 @@ use crate::model::cluster::NodeInfo;
 use crate::model::labels::Labels;
 use crate::model::node::NodeId;
 use crate::model::pod::Pod;
+use crate::model::pod_table::PodTable;
 
 impl PodIndex {
     /// Compares every count held with a recount from `nodes` and `pods`: `Err` names the first
@@ -19,7 +20,7 @@ impl PodIndex {
     pub fn verify(
         &self,
         nodes: &[Arc<NodeInfo>],
-        pods: &[Pod],
+        pods: &PodTable<Pod>,
         namespaces: &BTreeMap<String, Labels>,
     ) -> Result<(), String> {
         let mut fresh = PodIndex::default();
@@ -74,7 +75,7 @@ impl PodIndex {
                 continue;
             }
             for p in &info.pods {
-                fresh.pod_moved(&pods[*p as usize], id as NodeId, 1, nodes, namespaces);
+                fresh.pod_moved(&pods[*p], id as NodeId, 1, nodes, namespaces);
             }
         }
         if self.groups.len() != fresh.groups.len() {
