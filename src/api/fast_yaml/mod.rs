@@ -7,6 +7,7 @@
 //! which decides and words the error (file, line, field). `tests` compares the two readers.
 
 mod de;
+mod flow;
 mod parse;
 #[cfg(test)]
 mod tests;

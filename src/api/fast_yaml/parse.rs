@@ -35,12 +35,12 @@ const MAX_DEPTH: usize = 64;
 
 /// A cursor over `src[pos..end]`, always at the start of a line between block calls.
 pub struct Parser<'a> {
-    src: &'a str,
-    b: &'a [u8],
+    pub(super) src: &'a str,
+    pub(super) b: &'a [u8],
     pub pos: usize,
-    end: usize,
+    pub(super) end: usize,
     pub line: u32,
-    depth: usize,
+    pub(super) depth: usize,
     /// Whether a root `items:` block sequence is only delimited (into [`Parser::items`]), for
     /// its entries to be read in parallel; the root map then holds an empty sequence there.
     pub items_at_root: bool,
@@ -64,7 +64,7 @@ impl<'a> Parser<'a> {
         Parser { src, b: src.as_bytes(), pos, end, line, depth: 0, items_at_root: false, items: None }
     }
 
-    fn eol(&self, from: usize) -> usize {
+    pub(super) fn eol(&self, from: usize) -> usize {
         self.b[from..self.end].iter().position(|&c| c == b'\n').map_or(self.end, |i| from + i)
     }
 
@@ -133,7 +133,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn enter(&mut self) -> R<()> {
+    pub(super) fn enter(&mut self) -> R<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH { Err(Bail) } else { Ok(()) }
     }
@@ -285,7 +285,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A plain scalar's text, checked and classified.
-    fn plain(&self, text: &'a str) -> R<Scalar<'a>> {
+    pub(super) fn plain(&self, text: &'a str) -> R<Scalar<'a>> {
         let b = text.as_bytes();
         if let Some(&f) = b.first() {
             let next_space = b.get(1).is_none_or(|&n| n == b' ');
@@ -321,162 +321,10 @@ impl<'a> Parser<'a> {
             }
         }
     }
-
-    /// A one-line quoted scalar at column `p`; the position after its closing quote.
-    fn quoted(&self, p: usize, eol: usize) -> R<(Scalar<'a>, usize)> {
-        let b = self.b;
-        let q = b[p];
-        let mut i = p + 1;
-        let mut owned: Option<String> = None;
-        let mut run = i;
-        let flush = |owned: &mut Option<String>, from: usize, to: usize| {
-            owned.get_or_insert_with(String::new).push_str(&self.src[from..to]);
-        };
-        loop {
-            if i >= eol {
-                return Err(Bail);
-            }
-            match b[i] {
-                c if c == q && q == b'\'' && i + 1 < eol && b[i + 1] == b'\'' => {
-                    flush(&mut owned, run, i + 1);
-                    i += 2;
-                    run = i;
-                }
-                c if c == q => break,
-                b'\\' if q == b'"' => {
-                    flush(&mut owned, run, i);
-                    let esc = *b.get(i + 1).ok_or(Bail)?;
-                    let ch = match esc {
-                        b'"' => '"',
-                        b'\\' => '\\',
-                        b'/' => '/',
-                        b'n' => '\n',
-                        b't' => '\t',
-                        b'r' => '\r',
-                        b'u' if i + 6 <= eol => {
-                            let hex = &self.src[i + 2..i + 6];
-                            let v = u32::from_str_radix(hex, 16).map_err(|_| Bail)?;
-                            i += 4;
-                            char::from_u32(v).ok_or(Bail)?
-                        }
-                        _ => return Err(Bail),
-                    };
-                    owned.get_or_insert_with(String::new).push(ch);
-                    i += 2;
-                    run = i;
-                }
-                b'\t' => return Err(Bail),
-                _ => i += 1,
-            }
-        }
-        let text = match owned {
-            None => Cow::Borrowed(&self.src[p + 1..i]),
-            Some(mut s) => {
-                s.push_str(&self.src[run..i]);
-                Cow::Owned(s)
-            }
-        };
-        Ok((Scalar { text, class: Class::Quoted }, i + 1))
-    }
-
-    /// A flow collection that opens at `p` and closes on the same line; the position after it.
-    fn flow(&mut self, p: usize, eol: usize) -> R<(Node<'a>, usize)> {
-        self.enter()?;
-        let b = self.b;
-        let line = self.line;
-        let is_map = b[p] == b'{';
-        let close = if is_map { b'}' } else { b']' };
-        let mut i = p + 1;
-        let mut entries = Vec::new();
-        let mut items = Vec::new();
-        let skip = |i: &mut usize| {
-            while *i < eol && b[*i] == b' ' {
-                *i += 1;
-            }
-        };
-        loop {
-            skip(&mut i);
-            if i >= eol {
-                return Err(Bail);
-            }
-            if b[i] == close {
-                i += 1;
-                break;
-            }
-            let (first, q) = self.flow_item(i, eol)?;
-            i = q;
-            skip(&mut i);
-            if is_map {
-                if i >= eol || b[i] != b':' {
-                    return Err(Bail);
-                }
-                i += 1;
-                skip(&mut i);
-                let Node::Scalar(Scalar { class, .. }) = &first else { return Err(Bail) };
-                if matches!(class, Class::Null) {
-                    return Err(Bail);
-                }
-                let (value, q) = if i < eol && (b[i] == b',' || b[i] == b'}') {
-                    (Node::Scalar(Scalar { text: Cow::Borrowed(""), class: Class::Null }), i)
-                } else {
-                    self.flow_item(i, eol)?
-                };
-                i = q;
-                entries.push((first, value));
-            } else {
-                if i < eol && b[i] == b':' {
-                    return Err(Bail);
-                }
-                items.push(first);
-            }
-            skip(&mut i);
-            if i < eol && b[i] == b',' {
-                i += 1;
-                skip(&mut i);
-                if i < eol && b[i] == close {
-                    return Err(Bail);
-                }
-            } else if !(i < eol && b[i] == close) {
-                return Err(Bail);
-            }
-        }
-        self.depth -= 1;
-        if is_map {
-            no_duplicates(&entries)?;
-            Ok((Node::Map(entries, line), i))
-        } else {
-            Ok((Node::Seq(items), i))
-        }
-    }
-
-    /// A scalar or nested collection inside a flow collection.
-    fn flow_item(&mut self, i: usize, eol: usize) -> R<(Node<'a>, usize)> {
-        let b = self.b;
-        match b[i] {
-            b'{' | b'[' => self.flow(i, eol),
-            b'"' | b'\'' => self.quoted(i, eol).map(|(s, q)| (Node::Scalar(s), q)),
-            _ => {
-                let mut q = i;
-                while q < eol {
-                    match b[q] {
-                        b',' | b'[' | b']' | b'{' | b'}' => break,
-                        b':' if q + 1 == eol || matches!(b[q + 1], b' ' | b',' | b']' | b'}') => break,
-                        b'#' if b[q - 1] == b' ' => return Err(Bail),
-                        _ => q += 1,
-                    }
-                }
-                let text = self.src[i..q].trim_end_matches(' ');
-                if text.is_empty() {
-                    return Err(Bail);
-                }
-                Ok((Node::Scalar(self.plain(text)?), i + text.len()))
-            }
-        }
-    }
 }
 
 /// serde-saphyr refuses duplicate keys; they are left to it.
-fn no_duplicates(entries: &[(Node<'_>, Node<'_>)]) -> R<()> {
+pub(super) fn no_duplicates(entries: &[(Node<'_>, Node<'_>)]) -> R<()> {
     let key = |n: &Node<'_>| match n {
         Node::Scalar(s) => s.text.as_ref().to_owned(),
         _ => String::new(),
