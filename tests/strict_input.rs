@@ -275,6 +275,32 @@ fn unknown_fields_in_manifests_are_refused_as_kubectl_validate_strict_does() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// A big `List` is read item by item in parallel; an error in its last item (the 50,000th; the
+/// 5,000th in a debug build, where the general reader the error is left to is slow) still names
+/// the file, the line of the field in that item and the field.
+#[test]
+fn an_error_deep_in_a_big_list_names_its_line() {
+    let n: usize = if cfg!(debug_assertions) { 5_000 } else { 50_000 };
+    let list = |bad: &str| {
+        let mut text = String::from("apiVersion: v1\nkind: List\nitems:\n");
+        for i in 1..=n {
+            let extra = if i == n { bad } else { "" };
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p{i}}}\n  spec:\n{extra}    containers:\n    - {{name: c, image: nginx}}\n"
+            ));
+        }
+        text
+    };
+    // Item n starts on line 3 + 6 × (n - 1) + 1; its fifth line is the bad field.
+    let line = 3 + 6 * (n - 1) + 5;
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &list("    nodeSelecter: {disk: ssd}\n"));
+    s.assert_refused(&[&format!("pods.yaml:{line}"), "unknown field \"spec.nodeSelecter\""]);
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &list("    priority: high\n"));
+    s.assert_refused(&[&format!("pods.yaml:{line}"), &format!("items[{}].spec.priority", n - 1)]);
+}
+
 /// Node affinity as v1.35's `ValidateNodeSelectorRequirement` / `ValidatePreferredSchedulingTerms`
 /// see it: values of *required* terms must be valid label values, preferred weights 1-100; a
 /// non-integer `Gt`/`Lt` value is accepted (the scheduler cannot parse it: see the plugin tests).

@@ -9,6 +9,7 @@
 //!   [`crate::model::policy`].
 
 pub mod convert;
+mod fast_yaml;
 pub mod meta;
 pub mod names;
 pub mod objects;

@@ -319,16 +319,7 @@ const JOB: Ty = Obj(&[
 /// The first unknown field of an object of `kind` (`Pod`, `Node`, `Deployment`, `ReplicaSet`,
 /// `DaemonSet`, `Job`; other kinds are not checked), as its path.
 pub fn first_unknown_field(kind: &str, value: &Value) -> Option<String> {
-    let ty = match kind {
-        "Pod" => POD,
-        "Node" => NODE,
-        "Deployment" => DEPLOYMENT,
-        "ReplicaSet" => REPLICA_SET,
-        "DaemonSet" => DAEMON_SET,
-        "Job" => JOB,
-        _ => return None,
-    };
-    walk(ty, value, "")
+    walk(schema(kind)?, value, "")
 }
 
 /// The message `kubectl --validate=strict` prints (the API server's strict decoding error).
@@ -376,6 +367,47 @@ fn check_value(v: &Value, line: usize, text: &str, path: &Path) -> Result<(), In
         .unwrap_or(line);
     let message = unknown_field_message(kind, api_version, &field);
     Err(InputError::Field { path: path.to_path_buf(), line: at, field, message })
+}
+
+/// A parsed document as [`has_unknown_field`] walks it: mappings and sequences.
+pub trait Tree {
+    /// A mapping's (key, value) entries; `None` for anything else.
+    fn entries(&self) -> Option<impl Iterator<Item = (&str, &Self)>>;
+    /// A sequence's items; `None` for anything else.
+    fn items(&self) -> Option<impl Iterator<Item = &Self>>;
+}
+
+/// Whether an object of `kind` holds a field [`first_unknown_field`] would report (without
+/// building any path).
+pub fn has_unknown_field<T: Tree>(kind: &str, value: &T) -> bool {
+    fn any<T: Tree>(ty: Ty, value: &T) -> bool {
+        match ty {
+            Obj(fields) => value.entries().is_some_and(|mut e| {
+                e.any(|(k, v)| match fields.iter().find(|(name, _)| *name == k) {
+                    None => true,
+                    Some((_, t)) => any(*t, v),
+                })
+            }),
+            List(item) => value.items().is_some_and(|mut i| i.any(|v| any(*item, v))),
+            Any => false,
+        }
+    }
+    match schema(kind) {
+        Some(ty) => any(ty, value),
+        None => false,
+    }
+}
+
+fn schema(kind: &str) -> Option<Ty> {
+    Some(match kind {
+        "Pod" => POD,
+        "Node" => NODE,
+        "Deployment" => DEPLOYMENT,
+        "ReplicaSet" => REPLICA_SET,
+        "DaemonSet" => DAEMON_SET,
+        "Job" => JOB,
+        _ => return None,
+    })
 }
 
 fn walk(ty: Ty, value: &Value, path: &str) -> Option<String> {

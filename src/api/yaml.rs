@@ -45,6 +45,20 @@ pub fn read_objects(path: &Path) -> Result<Vec<Located<KubeObject>>, InputError>
 /// # Errors
 /// As [`read_objects`], without `Io`.
 pub fn objects_from_str(text: &str, path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
+    // Most manifests (and every `kubectl get -o yaml` dump) take the fast reader; it gives the
+    // same objects or declines, and a declined file (or any error) is read below.
+    if let Some(objects) = super::fast_yaml::objects(text) {
+        return Ok(objects);
+    }
+    objects_from_str_general(text, path)
+}
+
+/// [`objects_from_str`] through serde-saphyr, parsing twice: typed, and untyped for the strict
+/// field check. The reference the fast reader is tested against.
+///
+/// # Errors
+/// As [`objects_from_str`].
+pub fn objects_from_str_general(text: &str, path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
     // The typed parse, and the strict field validation `kubectl --validate=strict` asks of the API
     // server (the same documents untyped, checked against the known fields of each kind), run
     // side by side: each parse is most of a big file's load time. A typed error comes first.
@@ -103,7 +117,7 @@ fn push_expanded(out: &mut Vec<Located<KubeObject>>, obj: Located<KubeObject>) {
 }
 
 /// serde-saphyr options for local, trusted files: no budget, no snippets in messages.
-fn options() -> serde_saphyr::Options {
+pub(crate) fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         budget: None,
         with_snippet: false,
