@@ -225,15 +225,7 @@ fn pending_by(t: &PodTally, dim: usize) -> Vec<ProfileSummary> {
     t.groups[dim]
         .iter()
         .map(|((_, name), g)| {
-            let mut waits = g.waits.clone();
-            waits.sort_unstable();
-            let rank = |q: f64| {
-                if waits.is_empty() {
-                    return 0.0;
-                }
-                let k = ((q * waits.len() as f64).ceil() as usize).clamp(1, waits.len());
-                waits[k - 1] as f64 / 1000.0
-            };
+            let rank = |q: f64| g.waits.quantile(q).map_or(0.0, |ms| ms as f64 / 1000.0);
             let c = g.counts;
             ProfileSummary {
                 scheduler: name.clone(),
@@ -384,9 +376,7 @@ pub fn summarize_runtime(t: &PodTally) -> Vec<RuntimeSummary> {
     t.runtime
         .iter()
         .map(|((scheduler, qos_class), g)| {
-            let mut fr = g.throttled_fractions.clone();
-            fr.sort_by(|a, b| a.total_cmp(b));
-            let rank = ((0.99 * fr.len() as f64).ceil() as usize).clamp(1, fr.len()) - 1;
+            let p99 = g.throttled_fractions.quantile(0.99).map_or(0.0, f64::from_bits);
             RuntimeSummary {
                 scheduler: scheduler.clone(),
                 qos_class: qos_class.clone(),
@@ -395,7 +385,7 @@ pub fn summarize_runtime(t: &PodTally) -> Vec<RuntimeSummary> {
                 restarts: g.restarts,
                 pressure_evictions: g.pressure_evictions,
                 throttled_cpu_s: round6(g.throttled_cpu_s),
-                throttled_fraction_p99: round6(fr[rank]),
+                throttled_fraction_p99: round6(p99),
                 cpu_shortfall_s: round6(g.cpu_shortfall_s),
             }
         })
