@@ -113,14 +113,14 @@ fn fingerprints(tmp: &Path) -> BTreeMap<String, u64> {
             "plan/plan-small",
             "workloads/plan-small.yaml",
             "workloads/plan/node-types.yaml",
-            "never_scheduled==0,p99_pending<=30s",
+            "never_ran==0,p99_pending<=30s",
             None,
         ),
         (
             "plan/openb-plan",
             "workloads/openb-plan.yaml",
             "workloads/plan/openb-node-types.yaml",
-            "never_scheduled==0,p99_pending<=1h",
+            "never_ran==0,p99_pending<=1h",
             Some("2"),
         ),
     ] {

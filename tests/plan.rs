@@ -20,7 +20,7 @@ fn search_finds_the_cheapest_mix_exhaustive_search_finds() {
         [("small", 12), ("large", 6)]
     );
     assert_eq!(types[1].template.allocatable.milli_cpu, 16_000);
-    let slos = vec![parse_slo("never_scheduled==0").unwrap(), parse_slo("p99_pending<=30s").unwrap()];
+    let slos = vec![parse_slo("never_ran==0").unwrap(), parse_slo("p99_pending<=30s").unwrap()];
     let mut search = Planner::new(&sc, &types, &slos, vec![1, 2, 3], 1.0);
     let found = search.search().unwrap().expect("a mix meets the SLOs");
     assert_eq!(found.counts, [3, 2]);
@@ -75,17 +75,17 @@ fn plan_command_writes_the_frontier_and_rejects_bad_node_types() {
     let out = dir.path().join("plan");
     let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
         .args(["plan", "workloads/plan-small.yaml", "--node-types", "workloads/plan/node-types.yaml"])
-        .args(["--slo", "never_scheduled==0,p99_pending<=30s", "--seeds", "2", "--quiet", "--out"])
+        .args(["--slo", "never_ran==0,p99_pending<=30s", "--seeds", "2", "--quiet", "--out"])
         .arg(&out)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let frontier = std::fs::read_to_string(out.join("frontier.csv")).unwrap();
     assert!(frontier.starts_with(
-        "small,large,nodes,cost_per_hour,seeds_met,meets_slos,margin,frontier,worst never_scheduled==0,worst p99_pending<=30s\n3,2,5,2.52,2,true,1,true,0,0\n"
+        "small,large,nodes,cost_per_hour,seeds_met,meets_slos,margin,frontier,worst never_ran==0,worst p99_pending<=30s\n3,2,5,2.52,2,true,1,true,0,0\n"
     ), "{frontier}");
     let rec = std::fs::read_to_string(out.join("recommendation.txt")).unwrap();
-    assert!(rec.starts_with("Cheapest mix meeting never_scheduled==0, p99_pending<=30s on all 2 seeds (1..=2): 3 × small + 2 × large = 5 nodes at 2.52/h"), "{rec}");
+    assert!(rec.starts_with("Cheapest mix meeting never_ran==0, p99_pending<=30s on all 2 seeds (1..=2): 3 × small + 2 × large = 5 nodes at 2.52/h"), "{rec}");
     let svg = std::fs::read_to_string(out.join("charts/frontier.svg")).unwrap();
     assert!(svg.contains("Plan frontier") && svg.contains("cost per hour"));
     assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("<svg"));
@@ -97,7 +97,7 @@ fn plan_command_writes_the_frontier_and_rejects_bad_node_types() {
     )
     .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
-        .args(["plan", "workloads/plan-small.yaml", "--slo", "never_scheduled==0", "--out"])
+        .args(["plan", "workloads/plan-small.yaml", "--slo", "never_ran==0", "--out"])
         .arg(dir.path().join("x"))
         .arg("--node-types")
         .arg(&bad)

@@ -113,7 +113,7 @@ pub enum Command {
         /// max).
         #[arg(long)]
         node_types: PathBuf,
-        /// SLOs, e.g. `p99_pending<=60s`, `never_scheduled==0`, `oom_kills==0`,
+        /// SLOs, e.g. `p99_pending<=60s`, `never_ran==0`, `oom_kills==0`,
         /// `throttled_fraction_p99<=0.05` (repeat or comma-separate).
         #[arg(long, value_delimiter = ',', required = true)]
         slo: Vec<String>,

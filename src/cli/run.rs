@@ -20,7 +20,10 @@ pub(super) fn cmd_run(
     let progress = super::progress::Progress::run(sc.horizon, quiet);
     let result = run_observed(&sc, seed, &|now, events| progress.observe(now, events))?;
     progress.finish();
+    // Writing merges the finished pods back from disk: minutes for a 10,000,000-pod week.
+    let writing = super::progress::Progress::spinner(&format!("writing {}", out.display()), quiet);
     let summary = write_results(&result, &sc.text, &out)?;
+    writing.finish();
     if !quiet {
         println!("capsim run {} (seed {seed})", scenario.display());
         println!(
@@ -53,6 +56,18 @@ pub(super) fn cmd_run(
                 },
                 summary.replacement_p50_s,
                 summary.replacement_p99_s
+            );
+        }
+        if summary.oom_kills + summary.restarts + summary.pressure_evictions > 0
+            || summary.throttled_cpu_s > 0.0
+        {
+            println!(
+                "  runtime: OOM kills {}, container restarts {}, memory-pressure evictions {}, throttled cpu {:.0}s (p99 of pods' throttled periods {})",
+                summary.oom_kills,
+                summary.restarts,
+                summary.pressure_evictions,
+                summary.throttled_cpu_s,
+                summary.throttled_fraction_p99
             );
         }
         println!(

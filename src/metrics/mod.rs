@@ -357,7 +357,8 @@ pub struct Recorder {
     pub cycles: u64,
     /// Cycles that found no feasible node.
     pub failed_cycles: u64,
-    /// Evictions by reason (`TaintManagerEviction`, `NodeFailure`, `Drain`, `Preemption`, ...).
+    /// Evicted pods by reason (`TaintManagerEviction`, `NodeFailure`, `Drain`, `MemoryPressure`,
+    /// ...); preemption victims are counted apart ([`Recorder::preemptions`]).
     pub evictions: std::collections::BTreeMap<String, u64>,
     /// Pods refused at admission, by reason.
     pub rejections: std::collections::BTreeMap<String, u64>,

@@ -43,14 +43,17 @@ pub struct Summary {
     pub pods_rejected: usize,
     /// Pods evicted by a controller (taints, failed nodes, drains).
     pub pods_evicted: usize,
-    /// Pods that ran to completion (Jobs).
-    pub pods_succeeded: usize,
+    /// Pods that ran to completion (Jobs' pods; outcome `Succeeded` in `pods.csv`). Not the
+    /// `pods_succeeded` of `timeseries.csv`, which counts pods in phase Succeeded (ended
+    /// without failing) at each sample.
+    pub pods_completed: usize,
     /// Pods deleted by their owner (scale-down, DaemonSet on an ineligible node).
     pub pods_deleted_by_owner: usize,
     /// Pods lost with their deleted node.
     pub pods_node_lost: usize,
-    /// Evictions by reason, `reason=count` joined with `; ` (NodeFailure, TaintManagerEviction,
-    /// Drain, Preemption, ...).
+    /// The evicted pods (`pods_evicted`) by reason, `reason=count` joined with `; `
+    /// (NodeFailure, TaintManagerEviction, Drain, MemoryPressure, ...); preemption victims are
+    /// `pods_preempted`, not evictions.
     pub evictions_by_reason: String,
     /// Pods refused at admission by reason, `reason=count` joined with `; `.
     pub rejections_by_reason: String,
@@ -302,7 +305,7 @@ pub fn summarize(r: &RunResult, t: &PodTally) -> (Summary, Timing) {
         pods_rejected_by_kubelet: count(PodOutcome::RejectedByKubelet),
         pods_rejected: count(PodOutcome::Rejected),
         pods_evicted: count(PodOutcome::Evicted),
-        pods_succeeded: count(PodOutcome::Succeeded),
+        pods_completed: count(PodOutcome::Succeeded),
         pods_deleted_by_owner: count(PodOutcome::DeletedByOwner),
         pods_node_lost: count(PodOutcome::NodeLost),
         evictions_by_reason: joined(&rec.evictions),

@@ -423,9 +423,6 @@ impl<'a> Engine<'a> {
         if let End::Evicted(reason) = how {
             *self.rec.evictions.entry(reason.to_string()).or_insert(0) += 1;
         }
-        if how == End::Preempted {
-            *self.rec.evictions.entry("Preemption".to_string()).or_insert(0) += 1;
-        }
         if !was_running {
             r.deleted_ms = Some(now.0);
             self.admission.release(&pod);
