@@ -27,6 +27,7 @@
 
 mod candidates;
 mod pick;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -35,10 +36,9 @@ use serde::Deserialize;
 
 #[cfg(test)]
 pub(crate) use candidates::select_victims_on_nodes;
-pub use candidates::{
-    Candidate, filter_pods_with_pdb_violation, more_important_pod, pod_fits_on_node, select_victims_on_node,
-};
+pub use candidates::{Candidate, filter_pods_with_pdb_violation, more_important_pod, select_victims_on_node};
 pub use pick::pick_one_node_for_preemption;
+pub use state::pod_fits_on_node;
 
 use crate::model::{Cluster, NodeId, Pod, PreemptionPolicy};
 use crate::scheduler::framework::{
