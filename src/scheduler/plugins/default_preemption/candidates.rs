@@ -113,6 +113,9 @@ fn select_victims(
     node: NodeId,
     pdbs: &[(&PodDisruptionBudget, i32)],
 ) -> Result<(Vec<PodId>, usize), Status> {
+    if let Some(status) = run.shortcut(node) {
+        return Err(status);
+    }
     let mut potential = Vec::new();
     potential_victims(run.cluster, node, run.pod.priority, &mut potential);
     select_victims_among(run, node, &mut potential, pdbs)
@@ -214,19 +217,27 @@ pub(super) fn dry_run_preemption(
     let mut violating: Vec<Candidate> = Vec::new();
     let mut statuses: Vec<(NodeId, Status)> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
-    // The potential victims of the next nodes, gathered ahead in one short loop (their loads,
-    // mostly cache misses, overlap); nodes gathered past the last one needed change nothing.
-    let mut ahead: Vec<Vec<Potential>> = vec![Vec::new(); GATHER];
+    // The outcome of the next nodes when [`DryRunState::shortcut`] knows it, else their
+    // potential victims, gathered ahead in one short loop (their loads, mostly cache misses,
+    // overlap); nodes gathered past the last one needed change nothing.
+    let mut ahead: Vec<(Option<Status>, Vec<Potential>)> = vec![(None, Vec::new()); GATHER];
     for i in 0..potential.len() {
         let node = potential[(offset + i) % potential.len()];
         let slot = i % GATHER;
         if slot == 0 {
-            for (k, buf) in ahead.iter_mut().enumerate().take(potential.len() - i) {
+            for (k, (known, buf)) in ahead.iter_mut().enumerate().take(potential.len() - i) {
                 let n = potential[(offset + i + k) % potential.len()];
-                potential_victims(cluster, n, pod.priority, buf);
+                *known = run.shortcut(n);
+                if known.is_none() {
+                    potential_victims(cluster, n, pod.priority, buf);
+                }
             }
         }
-        let outcome = select_victims_among(&mut run, node, &mut ahead[slot], pdbs);
+        let (known, buf) = &mut ahead[slot];
+        let outcome = match known.take() {
+            Some(status) => Err(status),
+            None => select_victims_among(&mut run, node, buf, pdbs),
+        };
         match outcome {
             Ok((victims, num_pdb_violations)) if !victims.is_empty() => {
                 let c = Candidate { node, victims, num_pdb_violations };

@@ -2,6 +2,7 @@
 //! its pods taken off, kept without copying or changing the cluster (upstream `SelectVictimsOnNode`'s
 //! `nodeInfoCopy` and `stateCopy`).
 
+use super::MSG_NO_VICTIMS;
 use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, PodId, PodRow};
 use crate::scheduler::framework::{CycleState, FastFilter, FilterPlugin, Profile, Status};
 
@@ -31,6 +32,16 @@ fn pre_filter(profile: &Profile, pod: &Pod, cluster: &Cluster) -> Result<CycleSt
     Ok(cs)
 }
 
+/// A Filter plugin's rejection `status` as the Filter loop reports it: tagged with the plugin, an
+/// error wrapped in upstream's "running ... filter plugin" message.
+fn tagged(name: &'static str, status: Status) -> Status {
+    if !status.is_rejected() {
+        return Status::error(format!("running {name:?} filter plugin: {}", status.message()))
+            .with_plugin(name);
+    }
+    status.with_plugin(name)
+}
+
 /// Filter only, on `node` (possibly a dry run's copy with pods taken off), with a PreFilter state
 /// `cs` of the pod.
 fn filter_on_node(
@@ -47,11 +58,7 @@ fn filter_on_node(
         let f = p.as_filter().expect("profile lists only Filter plugins here");
         let status = f.filter(cs, pod, node, cluster);
         if !status.is_success() {
-            if !status.is_rejected() {
-                return Status::error(format!("running {:?} filter plugin: {}", p.name(), status.message()))
-                    .with_plugin(p.name());
-            }
-            return status.with_plugin(p.name());
+            return tagged(p.name(), status);
         }
     }
     Status::success()
@@ -246,30 +253,61 @@ impl<'a> DryRunState<'a> {
         if let Err(status) = &self.cs {
             return status.clone();
         }
-        let row = self.row;
-        for k in 0..self.filters.len() {
-            let (name, f, condition) = self.filters[k];
-            if condition.is_some_and(|c| c.admits(&row)) {
+        let mut from = 0;
+        loop {
+            let k = match self.row_verdict(&self.row, from) {
+                Ok(status) => return status,
+                Err(k) => k,
+            };
+            let (name, f, _) = self.filters[k];
+            self.materialize();
+            let cs = self.cs.as_ref().expect("checked above");
+            let status = f.filter(cs, self.pod, self.copy.as_ref().expect("materialized"), self.cluster);
+            if !status.is_success() {
+                return tagged(name, status);
+            }
+            from = k + 1;
+        }
+    }
+
+    /// [`DryRunState::fits`] on a node whose row is `row`, from the Filter plugin at `from` on
+    /// (those before it passed), as far as the row decides: the status, or `Err` with the first
+    /// plugin that needs the node itself. The PreFilter state must be `Ok`.
+    fn row_verdict(&self, row: &NodeHot, from: usize) -> Result<Status, usize> {
+        let cs = self.cs.as_ref().expect("a PreFilter state");
+        for (k, &(name, f, condition)) in self.filters.iter().enumerate().skip(from) {
+            if condition.is_some_and(|c| c.admits(row)) {
                 continue;
             }
-            let hot = f.filter_hot(self.cs.as_ref().expect("checked above"), self.pod, &row);
-            let status = match hot {
-                Some(s) => s,
-                None => {
-                    self.materialize();
-                    let cs = self.cs.as_ref().expect("checked above");
-                    f.filter(cs, self.pod, self.copy.as_ref().expect("materialized"), self.cluster)
-                }
-            };
-            if !status.is_success() {
-                if !status.is_rejected() {
-                    return Status::error(format!("running {name:?} filter plugin: {}", status.message()))
-                        .with_plugin(name);
-                }
-                return status.with_plugin(name);
+            match f.filter_hot(cs, self.pod, row) {
+                Some(status) if status.is_success() => {}
+                Some(status) => return Ok(tagged(name, status)),
+                None => return Err(k),
             }
         }
-        Status::success()
+        Ok(Status::success())
+    }
+
+    /// What selecting victims on `node` returns, when it is known without loading the node's
+    /// pods: "No preemption victims" when no pod there has a lower priority than the preemptor;
+    /// and the Filter status on the node without its lower-priority pods when that is a
+    /// rejection the rows decide: the node's [`crate::model::LowestPriority`] row names the potential victims
+    /// (all of one priority, all plain), no PreFilter state follows pods taken off, and every
+    /// Filter plugin up to the rejecting one decides from the [`NodeHot`] row. `None` otherwise:
+    /// the pods must be gathered (then the node may be a candidate).
+    pub(super) fn shortcut(&self, node: NodeId) -> Option<Status> {
+        let low = &self.cluster.lowest_priority()[node as usize];
+        if low.pods == 0 || self.pod.priority <= low.priority {
+            return Some(Status::unresolvable(MSG_NO_VICTIMS));
+        }
+        if self.pod.priority > low.next || !low.plain || !self.extensions.is_empty() || self.cs.is_err() {
+            return None;
+        }
+        let row = low.without(&self.cluster.hot()[node as usize]);
+        match self.row_verdict(&row, 0) {
+            Ok(status) if !status.is_success() => Some(status),
+            _ => None,
+        }
     }
 
     /// Puts the PreFilter state back as it was for the whole cluster (the pods in `off` are still
