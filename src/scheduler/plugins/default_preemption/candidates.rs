@@ -4,7 +4,8 @@
 use std::cmp::Reverse;
 
 use super::MSG_NO_VICTIMS;
-use super::state::DryRunState;
+use super::pick::VictimSummary;
+use super::state::{DryRunState, Known, shift};
 use crate::model::{Cluster, NodeId, Pod, PodDisruptionBudget, PodId, PodRow};
 use crate::scheduler::framework::{Code, Profile, Status};
 
@@ -118,7 +119,8 @@ fn select_victims(
     }
     let mut potential = Vec::new();
     potential_victims(run.cluster, node, run.pod.priority, &mut potential);
-    select_victims_among(run, node, &mut potential, pdbs)
+    let mut victims = Vec::new();
+    select_victims_among(run, node, &mut potential, pdbs, &mut victims).map(|(n, _)| (victims, n))
 }
 
 /// A potential victim: the pod, its row and its start time.
@@ -135,15 +137,62 @@ fn potential_victims(cluster: &Cluster, node: NodeId, priority: i32, out: &mut V
     }
 }
 
-/// [`select_victims`] given the node's potential victims ([`potential_victims`]).
+/// For each of `nodes` (at most [`GATHER`]), in `ahead`'s slot of the same rank: the outcome
+/// when [`DryRunState::shortcut`] knows it, else the node's potential victims as
+/// [`potential_victims`] lists them. The loads, mostly cache misses, go in three passes over
+/// the nodes (their pod lists, then the pods' rows and ids, then their start times), so each
+/// pass's misses are independent and overlap.
+fn gather_ahead(
+    run: &DryRunState<'_>,
+    nodes: impl Iterator<Item = NodeId>,
+    ahead: &mut [(Option<Known>, Vec<Potential>)],
+) {
+    let cluster = run.cluster;
+    let mut lists: [(&[PodId], &[PodRow]); GATHER] = [(&[], &[]); GATHER];
+    let mut count = 0;
+    for (k, n) in nodes.enumerate() {
+        ahead[k].0 = run.known(n);
+        if ahead[k].0.is_none() {
+            let info = cluster.node(n);
+            lists[k] = (&info.pods, &info.pod_rows);
+        }
+        count = k + 1;
+    }
+    for ((known, buf), (pods, rows)) in ahead.iter_mut().zip(&lists).take(count) {
+        buf.clear();
+        if known.is_none() {
+            for (p, r) in pods.iter().zip(rows.iter()) {
+                if r.priority < run.pod.priority {
+                    buf.push((*p, *r, 0));
+                }
+            }
+        }
+    }
+    for (known, buf) in ahead.iter_mut().take(count) {
+        if known.is_none() {
+            for v in buf.iter_mut() {
+                v.2 = start_time(cluster, v.0);
+            }
+        }
+    }
+}
+
+/// [`select_victims`] given the node's potential victims ([`potential_victims`]): the victims
+/// are appended to `victims`; returns how many violate a budget and their summary.
 fn select_victims_among(
     run: &mut DryRunState<'_>,
     node: NodeId,
     potential: &mut [Potential],
     pdbs: &[(&PodDisruptionBudget, i32)],
-) -> Result<(Vec<PodId>, usize), Status> {
+    victims: &mut Vec<PodId>,
+) -> Result<(usize, VictimSummary), Status> {
     if potential.is_empty() {
         return Err(Status::unresolvable(MSG_NO_VICTIMS));
+    }
+    if pdbs.is_empty()
+        && let Some(outcome) = select_on_rows(run, node, potential, victims)
+    {
+        return outcome;
     }
     let cluster = run.cluster;
     run.start(node, potential.iter().any(|(_, r, _)| !r.plain));
@@ -157,45 +206,106 @@ fn select_victims_among(
     }
     // `MoreImportantPod` order (higher priority, then earlier start), as `importance_key`.
     potential.sort_by_key(|(_, row, start)| (Reverse(row.priority), *start));
-    let mut victims: Vec<PodId> = Vec::new();
+    let first = victims.len();
+    let mut summary = VictimSummary::default();
     let mut num_violating = 0;
-    let mut reprieve = |run: &mut DryRunState<'_>, p: PodId, row: PodRow, violates: bool| {
+    let mut reprieve = |run: &mut DryRunState<'_>, (p, row, start): Potential, violates: bool| {
         run.add(p);
         if !run.fits().is_success() {
             run.remove(p, row);
             victims.push(p);
+            summary.add(row.priority, start);
             if violates {
                 num_violating += 1;
             }
         }
     };
     if pdbs.is_empty() {
-        for &(p, row, _) in potential.iter() {
-            reprieve(run, p, row, false);
+        for &v in potential.iter() {
+            reprieve(run, v, false);
         }
     } else {
         let order: Vec<PodId> = potential.iter().map(|(p, _, _)| *p).collect();
         let (violating, non_violating) = filter_pods_with_pdb_violation(&order, cluster, pdbs);
-        let row_of = |p: PodId| potential.iter().find(|(x, _, _)| *x == p).expect("a potential victim").1;
+        let entry = |p: PodId| *potential.iter().find(|(x, _, _)| *x == p).expect("a potential victim");
         for (group, violates) in [(&violating, true), (&non_violating, false)] {
             for &p in group {
-                reprieve(run, p, row_of(p), violates);
+                reprieve(run, entry(p), violates);
             }
         }
         if !violating.is_empty() && !non_violating.is_empty() {
-            victims.sort_by_key(|p| importance_key(cluster, *p));
+            victims[first..].sort_by_key(|p| importance_key(cluster, *p));
         }
     }
-    run.finish(victims.iter().copied());
-    Ok((victims, num_violating))
+    run.finish(victims[first..].iter().copied());
+    Ok((num_violating, summary))
+}
+
+/// [`select_victims_among`] without budgets on a node whose every step the [`NodeHot`] row
+/// decides: the potential victims are plain and [`DryRunState::rows_may_decide`], so the node
+/// without some pods is its row with their sums taken off, and each check is
+/// [`DryRunState::row_passes`] (the same verdicts as [`DryRunState::fits`], without touching
+/// the dry run's state). `None`, with `victims` as it was, where a check needs the node itself
+/// (`potential` may then be sorted already: the general path takes plain pods off in any order
+/// to the same node, and no PreFilter state follows them).
+fn select_on_rows(
+    run: &DryRunState<'_>,
+    node: NodeId,
+    potential: &mut [Potential],
+    victims: &mut Vec<PodId>,
+) -> Option<Result<(usize, VictimSummary), Status>> {
+    if !run.rows_may_decide() || potential.iter().any(|(_, r, _)| !r.plain) {
+        return None;
+    }
+    let mut row = run.cluster.hot()[node as usize];
+    for (_, r, _) in potential.iter() {
+        shift(&mut row, r, -1);
+    }
+    let status = run.row_status(&row)?;
+    if !status.is_success() {
+        return Some(Err(status));
+    }
+    potential.sort_by_key(|(_, row, start)| (Reverse(row.priority), *start));
+    let first = victims.len();
+    let mut summary = VictimSummary::default();
+    for &(p, r, start) in potential.iter() {
+        shift(&mut row, &r, 1);
+        let Some(fits) = run.row_passes(&row) else {
+            victims.truncate(first);
+            return None;
+        };
+        if !fits {
+            shift(&mut row, &r, -1);
+            victims.push(p);
+            summary.add(r.priority, start);
+        }
+    }
+    Some(Ok((0, summary)))
 }
 
 /// How many nodes' potential victims the dry run gathers ahead.
 const GATHER: usize = 16;
 
-/// What the dry run found: candidates (non-violating first), the statuses of the nodes that are
-/// not candidates, and the error messages among them.
-pub(super) type DryRun = (Vec<Candidate>, Vec<(NodeId, Status)>, Vec<String>);
+/// A candidate as the dry run keeps it: the node, its victims (`victims[from..to]` of the
+/// [`DryRun`]), its PDB violations and what choosing among candidates reads of its victims.
+#[derive(Clone, Debug)]
+pub(super) struct Found {
+    pub node: NodeId,
+    pub from: usize,
+    pub to: usize,
+    pub num_pdb_violations: usize,
+    pub summary: VictimSummary,
+}
+
+/// What the dry run found: candidates (non-violating first) with their victims in one list; when
+/// there is none, the statuses of the nodes tried and the error messages among them.
+#[derive(Debug, Default)]
+pub(super) struct DryRun {
+    pub candidates: Vec<Found>,
+    pub victims: Vec<PodId>,
+    pub statuses: Vec<(NodeId, Status)>,
+    pub errors: Vec<String>,
+}
 
 /// Upstream `DryRunPreemption`, sequentially: the potential nodes from `offset` (wrapping), each
 /// through [`select_victims_on_node`] with one PreFilter state for the whole run, until at least one
@@ -213,39 +323,43 @@ pub(super) fn dry_run_preemption(
     num_candidates: usize,
 ) -> DryRun {
     let mut run = DryRunState::new(profile, pod, cluster);
-    let mut non_violating: Vec<Candidate> = Vec::new();
-    let mut violating: Vec<Candidate> = Vec::new();
-    let mut statuses: Vec<(NodeId, Status)> = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
+    let mut out = DryRun::default();
+    let mut violating: Vec<Found> = Vec::new();
     // The outcome of the next nodes when [`DryRunState::shortcut`] knows it, else their
-    // potential victims, gathered ahead in one short loop (their loads, mostly cache misses,
-    // overlap); nodes gathered past the last one needed change nothing.
-    let mut ahead: Vec<(Option<Status>, Vec<Potential>)> = vec![(None, Vec::new()); GATHER];
+    // potential victims, gathered ahead ([`gather_ahead`]); nodes gathered past the last one
+    // needed change nothing.
+    let mut ahead: Vec<(Option<Known>, Vec<Potential>)> = vec![(None, Vec::new()); GATHER];
+    // The nodes that are not candidates, with their status or how the rows know it (built only
+    // when no candidate is found: only then is it read).
+    let mut rejected: Vec<(NodeId, Result<Status, Known>)> = Vec::new();
     for i in 0..potential.len() {
         let node = potential[(offset + i) % potential.len()];
         let slot = i % GATHER;
         if slot == 0 {
-            for (k, (known, buf)) in ahead.iter_mut().enumerate().take(potential.len() - i) {
-                let n = potential[(offset + i + k) % potential.len()];
-                *known = run.shortcut(n);
-                if known.is_none() {
-                    potential_victims(cluster, n, pod.priority, buf);
-                }
-            }
+            let next =
+                (0..GATHER.min(potential.len() - i)).map(|k| potential[(offset + i + k) % potential.len()]);
+            gather_ahead(&run, next, &mut ahead);
         }
         let (known, buf) = &mut ahead[slot];
+        let from = out.victims.len();
         let outcome = match known.take() {
-            Some(status) => Err(status),
-            None => select_victims_among(&mut run, node, buf, pdbs),
+            Some(k) => {
+                rejected.push((node, Err(k)));
+                continue;
+            }
+            None => select_victims_among(&mut run, node, buf, pdbs, &mut out.victims),
         };
         match outcome {
-            Ok((victims, num_pdb_violations)) if !victims.is_empty() => {
-                let c = Candidate { node, victims, num_pdb_violations };
-                let list = if num_pdb_violations == 0 { &mut non_violating } else { &mut violating };
+            Ok((num_pdb_violations, summary)) if out.victims.len() > from => {
+                let to = out.victims.len();
+                let c = Found { node, from, to, num_pdb_violations, summary };
+                let list = if num_pdb_violations == 0 { &mut out.candidates } else { &mut violating };
                 if list.len() < num_candidates {
                     list.push(c);
+                } else {
+                    out.victims.truncate(from);
                 }
-                if !non_violating.is_empty() && non_violating.len() + violating.len() >= num_candidates {
+                if !out.candidates.is_empty() && out.candidates.len() + violating.len() >= num_candidates {
                     break;
                 }
             }
@@ -254,17 +368,20 @@ pub(super) fn dry_run_preemption(
                     "expected at least one victim pod on node {:?}",
                     cluster.node(node).node.name
                 ));
-                errors.push(s.message());
-                statuses.push((node, s));
+                rejected.push((node, Ok(s)));
             }
-            Err(s) => {
-                if s.code == Code::Error {
-                    errors.push(s.message());
-                }
-                statuses.push((node, s));
-            }
+            Err(s) => rejected.push((node, Ok(s))),
         }
     }
-    non_violating.extend(violating);
-    (non_violating, statuses, errors)
+    out.candidates.extend(violating);
+    if out.candidates.is_empty() {
+        for (node, s) in rejected {
+            let s = s.unwrap_or_else(|k| run.known_status(node, k));
+            if s.code == Code::Error {
+                out.errors.push(s.message());
+            }
+            out.statuses.push((node, s));
+        }
+    }
+    out
 }

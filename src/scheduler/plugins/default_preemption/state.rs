@@ -32,6 +32,24 @@ fn pre_filter(profile: &Profile, pod: &Pod, cluster: &Cluster) -> Result<CycleSt
     Ok(cs)
 }
 
+/// An outcome of selecting victims on a node known from the rows ([`DryRunState::known`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Known {
+    /// No pod there has a lower priority than the preemptor.
+    NoVictims,
+    /// Filter rejects the node without its lower-priority pods, as the rows show.
+    RejectedOnRows,
+}
+
+/// `row` with a plain pod (with `pod`) added (`sign` 1) or taken off (−1).
+pub(super) fn shift(row: &mut NodeHot, pod: &PodRow, sign: i64) {
+    row.requested_milli_cpu += sign * pod.requests[0];
+    row.requested_memory += sign * pod.requests[1];
+    row.non_zero_milli_cpu += sign * pod.non_zero[0];
+    row.non_zero_memory += sign * pod.non_zero[1];
+    row.pods = (i64::from(row.pods) + sign) as u32;
+}
+
 /// A Filter plugin's rejection `status` as the Filter loop reports it: tagged with the plugin, an
 /// error wrapped in upstream's "running ... filter plugin" message.
 fn tagged(name: &'static str, status: Status) -> Status {
@@ -234,12 +252,7 @@ impl<'a> DryRunState<'a> {
             self.row = NodeHot::of(self.copy.as_ref().expect("made at the start"));
             return;
         }
-        let r = &mut self.row;
-        r.requested_milli_cpu += sign * row.requests[0];
-        r.requested_memory += sign * row.requests[1];
-        r.non_zero_milli_cpu += sign * row.non_zero[0];
-        r.non_zero_memory += sign * row.non_zero[1];
-        r.pods = (i64::from(r.pods) + sign) as u32;
+        shift(&mut self.row, &row, sign);
         if let (true, Some(copy)) = (self.copy_valid, &self.copy) {
             debug_assert_eq!(self.row, NodeHot::of(copy), "the row by arithmetic is the copy's row");
         }
@@ -288,25 +301,68 @@ impl<'a> DryRunState<'a> {
         Ok(Status::success())
     }
 
+    /// Whether the [`NodeHot`] rows can stand for the node under study: no PreFilter state follows
+    /// the pods taken off or put back (then, with only plain pods moving, the row by arithmetic
+    /// is all that changes).
+    pub(super) fn rows_may_decide(&self) -> bool {
+        self.cs.is_ok() && self.extensions.is_empty()
+    }
+
+    /// [`DryRunState::fits`]`.is_success()` on a node whose row is `row`, as far as the row
+    /// decides (`None`: a plugin needs the node itself), without building statuses. Only when
+    /// [`DryRunState::rows_may_decide`].
+    pub(super) fn row_passes(&self, row: &NodeHot) -> Option<bool> {
+        let cs = self.cs.as_ref().expect("a PreFilter state");
+        for &(_, f, condition) in &self.filters {
+            if condition.is_some_and(|c| c.admits(row)) {
+                continue;
+            }
+            if !f.passes_hot(cs, self.pod, row)? {
+                return Some(false);
+            }
+        }
+        Some(true)
+    }
+
+    /// [`DryRunState::fits`] on a node whose row is `row`, as far as the row decides. Only when
+    /// [`DryRunState::rows_may_decide`].
+    pub(super) fn row_status(&self, row: &NodeHot) -> Option<Status> {
+        self.row_verdict(row, 0).ok()
+    }
+
     /// What selecting victims on `node` returns, when it is known without loading the node's
     /// pods: "No preemption victims" when no pod there has a lower priority than the preemptor;
     /// and the Filter status on the node without its lower-priority pods when that is a
-    /// rejection the rows decide: the node's [`crate::model::LowestPriority`] row names the potential victims
-    /// (all of one priority, all plain), no PreFilter state follows pods taken off, and every
-    /// Filter plugin up to the rejecting one decides from the [`NodeHot`] row. `None` otherwise:
-    /// the pods must be gathered (then the node may be a candidate).
+    /// rejection the rows decide: the node's [`crate::model::LowestPriority`] row names the
+    /// potential victims (all of one priority, all plain), no PreFilter state follows pods taken
+    /// off, and every Filter plugin up to the rejecting one decides from the [`NodeHot`] row.
+    /// `None` otherwise: the pods must be gathered (then the node may be a candidate).
     pub(super) fn shortcut(&self, node: NodeId) -> Option<Status> {
+        self.known(node).map(|k| self.known_status(node, k))
+    }
+
+    /// Which of [`DryRunState::shortcut`]'s answers `node` gets, without building its status.
+    pub(super) fn known(&self, node: NodeId) -> Option<Known> {
         let low = &self.cluster.lowest_priority()[node as usize];
         if low.pods == 0 || self.pod.priority <= low.priority {
-            return Some(Status::unresolvable(MSG_NO_VICTIMS));
+            return Some(Known::NoVictims);
         }
-        if self.pod.priority > low.next || !low.plain || !self.extensions.is_empty() || self.cs.is_err() {
+        if self.pod.priority > low.next || !low.plain || !self.rows_may_decide() {
             return None;
         }
         let row = low.without(&self.cluster.hot()[node as usize]);
-        match self.row_verdict(&row, 0) {
-            Ok(status) if !status.is_success() => Some(status),
-            _ => None,
+        (self.row_passes(&row) == Some(false)).then_some(Known::RejectedOnRows)
+    }
+
+    /// The status of [`DryRunState::shortcut`]'s answer `known` on `node`.
+    pub(super) fn known_status(&self, node: NodeId, known: Known) -> Status {
+        match known {
+            Known::NoVictims => Status::unresolvable(MSG_NO_VICTIMS),
+            Known::RejectedOnRows => {
+                let low = &self.cluster.lowest_priority()[node as usize];
+                let row = low.without(&self.cluster.hot()[node as usize]);
+                self.row_status(&row).expect("the rows decide")
+            }
         }
     }
 
