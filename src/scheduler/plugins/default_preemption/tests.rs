@@ -340,7 +340,7 @@ fn victim_selection_shortcut_steps_aside() {
     add(&mut c, pod("h0", 10, 2000, &[]), Some(n0), Some(1));
     // Two lower priorities (1 and 2): the lowest-priority row does not cover them.
     let n1 = c.add_node(node("n1", 4000)).unwrap();
-    let a1 = add(&mut c, pod("a1", 1, 1000, &[]), Some(n1), Some(1));
+    add(&mut c, pod("a1", 1, 1000, &[]), Some(n1), Some(1));
     let b1 = add(&mut c, pod("b1", 2, 2000, &[]), Some(n1), Some(1));
     add(&mut c, pod("h1", 10, 1000, &[]), Some(n1), Some(1));
     // A host-port pod among the lower-priority ones: not plain.
