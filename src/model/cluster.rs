@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::node::{Node, NodeId};
-pub use super::node_info::{HostPort, NodeHot, NodeInfo, PodRow, host_ports};
+pub use super::node_info::{HostPort, LowestPriority, NodeHot, NodeInfo, PodRow, host_ports};
 use super::pod::{Pod, PodId};
 use super::pod_index::{DomainCounts, IndexCell, PodQuery, TermGroup, TermKind, TopologyView};
 use super::pod_table::PodTable;
@@ -86,6 +86,8 @@ pub struct Cluster {
     nodes: Vec<Arc<NodeInfo>>,
     /// [`NodeHot`] row of each node, by id (all zero for a removed node).
     hot: Vec<NodeHot>,
+    /// [`LowestPriority`] row of each node, by id (rebuilt with `hot`).
+    lowest: Vec<LowestPriority>,
     /// Nodes with each [`NodeHot`] flag bit set, by bit.
     flag_counts: [u32; 8],
     node_ids: Arc<BTreeMap<String, NodeId>>,
@@ -167,6 +169,7 @@ impl Cluster {
             removed: false,
         }));
         self.hot.push(NodeHot::default());
+        self.lowest.push(LowestPriority::default());
         self.refresh_hot(id);
         self.rebuild_order();
         self.index.get_mut().node_added(id, &labels);
@@ -539,6 +542,11 @@ impl Cluster {
         &self.hot
     }
 
+    /// The [`LowestPriority`] row of each node, by id (the default row for a removed node).
+    pub fn lowest_priority(&self) -> &[LowestPriority] {
+        &self.lowest
+    }
+
     /// Nodes whose [`NodeHot`] row has `flag` (one `NodeHot::*` bit), now.
     pub fn nodes_with(&self, flag: u32) -> u32 {
         self.flag_counts[flag.trailing_zeros() as usize % 8]
@@ -547,6 +555,8 @@ impl Cluster {
     fn refresh_hot(&mut self, id: NodeId) {
         let info = &self.nodes[id as usize];
         let row = if info.removed { NodeHot::default() } else { NodeHot::of(info) };
+        self.lowest[id as usize] =
+            if info.removed { LowestPriority::default() } else { LowestPriority::of(info) };
         let old = std::mem::replace(&mut self.hot[id as usize], row);
         for (bit, count) in self.flag_counts.iter_mut().enumerate() {
             *count = *count - (old.flags >> bit & 1) + (row.flags >> bit & 1);

@@ -14,7 +14,9 @@ pub mod policy;
 pub mod resources;
 pub mod selection;
 
-pub use cluster::{Cluster, HostPort, NodeHot, NodeInfo, PodRow, SelectorKind, WorkloadSelector};
+pub use cluster::{
+    Cluster, HostPort, LowestPriority, NodeHot, NodeInfo, PodRow, SelectorKind, WorkloadSelector,
+};
 pub use labels::{
     LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeAffinity, NodeSelector,
     NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm, PreferredSchedulingTerm, Taint,

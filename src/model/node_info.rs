@@ -99,6 +99,77 @@ impl NodeHot {
     }
 }
 
+/// The bound pods of a node's lowest priority, summed, and the next priority above it: for a
+/// preemptor of priority `p` with `priority < p <= next`, exactly these pods are the potential
+/// victims, so preemption's dry run can tell what the node looks like without all of them from
+/// this row and the node's [`NodeHot`] row, without loading the node's pods
+/// ([`super::Cluster::lowest_priority`]). Derived data, rebuilt with the `NodeHot` row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LowestPriority {
+    /// The lowest priority among the node's pods (`i32::MAX` with no pod).
+    pub priority: i32,
+    /// The lowest priority above `priority` among the node's pods (`i32::MAX` when none).
+    pub next: i32,
+    /// Pods of priority `priority`.
+    pub pods: u32,
+    /// Every one of them is [`PodRow::plain`].
+    pub plain: bool,
+    /// Σ of their [`PodRow::requests`]: cpu (millicores), memory (bytes).
+    pub requests: [i64; 2],
+    /// Σ of their [`PodRow::non_zero`]: cpu, memory.
+    pub non_zero: [i64; 2],
+}
+
+impl Default for LowestPriority {
+    fn default() -> Self {
+        LowestPriority {
+            priority: i32::MAX,
+            next: i32::MAX,
+            pods: 0,
+            plain: true,
+            requests: [0; 2],
+            non_zero: [0; 2],
+        }
+    }
+}
+
+impl LowestPriority {
+    /// The row of `info`'s pods.
+    pub fn of(info: &NodeInfo) -> LowestPriority {
+        let mut low = LowestPriority::default();
+        for r in &info.pod_rows {
+            if r.priority > low.priority {
+                low.next = low.next.min(r.priority);
+                continue;
+            }
+            if r.priority < low.priority {
+                low =
+                    LowestPriority { priority: r.priority, next: low.priority, ..LowestPriority::default() };
+            }
+            low.pods += 1;
+            low.plain &= r.plain;
+            for k in 0..2 {
+                low.requests[k] += r.requests[k];
+                low.non_zero[k] += r.non_zero[k];
+            }
+        }
+        low
+    }
+
+    /// `row` without the pods of the lowest priority (`NodeHot`'s sums are the `PodRow`s' sums,
+    /// so this is the row of the node once they are taken off, when they are all plain).
+    pub fn without(&self, row: &NodeHot) -> NodeHot {
+        NodeHot {
+            requested_milli_cpu: row.requested_milli_cpu - self.requests[0],
+            requested_memory: row.requested_memory - self.requests[1],
+            non_zero_milli_cpu: row.non_zero_milli_cpu - self.non_zero[0],
+            non_zero_memory: row.non_zero_memory - self.non_zero[1],
+            pods: row.pods - self.pods,
+            ..*row
+        }
+    }
+}
+
 /// A node with the aggregate state of the pods bound to it (upstream `framework.NodeInfo`).
 ///
 /// The node's spec and image sizes sit behind `Arc`s, so a copy (preemption's dry run works on a

@@ -148,6 +148,12 @@ pub trait FilterPlugin: Plugin {
         None
     }
 
+    /// Whether [`FilterPlugin::filter_hot`]'s status would be a success, without building it
+    /// (`None` where `filter_hot` is). Preemption's dry run asks it for every pod it puts back.
+    fn passes_hot(&self, state: &CycleState, pod: &Pod, row: &NodeHot) -> Option<bool> {
+        self.filter_hot(state, pod, row).map(|s| s.is_success())
+    }
+
     /// [`FilterPlugin::filter_node`] on each node of `ids`, into `out` (same length): [`PASS`]
     /// where the node passes, else the index in `statuses` of the status Filter returns
     /// ([`intern_status`] adds it once). The runner hands a plugin without a NodeHot condition

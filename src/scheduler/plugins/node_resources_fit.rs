@@ -383,6 +383,12 @@ impl FilterPlugin for Fit {
         Some(hot_status(hot_shortfalls(pod, row)))
     }
 
+    /// [`FilterPlugin::filter_hot`] passes exactly when the row shows no shortfall.
+    fn passes_hot(&self, state: &CycleState, pod: &Pod, row: &NodeHot) -> Option<bool> {
+        self.fast_filter(state, pod)?;
+        Some(hot_shortfalls(pod, row) == 0)
+    }
+
     /// [`FilterPlugin::filter_hot`] over a chunk of nodes, one status per pattern of shortfalls.
     fn filter_nodes(
         &self,

@@ -4,8 +4,10 @@
 use std::cmp::Reverse;
 
 use super::MSG_NO_VICTIMS;
-use crate::model::{Cluster, NodeHot, NodeId, NodeInfo, Pod, PodDisruptionBudget, PodId, PodRow};
-use crate::scheduler::framework::{Code, CycleState, FastFilter, FilterPlugin, Profile, Status};
+use super::pick::VictimSummary;
+use super::state::{DryRunState, Known, shift};
+use crate::model::{Cluster, NodeId, Pod, PodDisruptionBudget, PodId, PodRow};
+use crate::scheduler::framework::{Code, Profile, Status};
 
 /// A node where preemption would let the pod fit (upstream `Candidate` with its
 /// `extenderv1.Victims`).
@@ -34,287 +36,6 @@ fn importance_key(cluster: &Cluster, id: PodId) -> (Reverse<i32>, i64) {
 /// an earlier start time.
 pub fn more_important_pod(cluster: &Cluster, a: PodId, b: PodId) -> bool {
     importance_key(cluster, a) < importance_key(cluster, b)
-}
-
-/// Whether `pod` passes the profile's PreFilter and Filter plugins on `node` of `cluster` (upstream
-/// `RunFilterPluginsWithNominatedPods` with no nominated pods, on a PreFilter state that reflects
-/// `cluster`). PreFilter Skip disables that plugin's Filter; PreFilterResults are ignored (the node
-/// already passed them in the cycle). Returns the first rejecting status, tagged with its plugin.
-pub fn pod_fits_on_node(profile: &Profile, pod: &Pod, cluster: &Cluster, node: NodeId) -> Status {
-    match pre_filter(profile, pod, cluster) {
-        Ok(cs) => filter_on_node(profile, &cs, pod, cluster, cluster.node(node)),
-        Err(status) => status,
-    }
-}
-
-/// The profile's PreFilter for `pod` on `cluster`: the cycle state, or the first rejection.
-fn pre_filter(profile: &Profile, pod: &Pod, cluster: &Cluster) -> Result<CycleState, Status> {
-    let mut cs = CycleState::new();
-    for p in &profile.pre_filter {
-        let pf = p.as_pre_filter().expect("profile lists only PreFilter plugins here");
-        let (_, status) = pf.pre_filter(&mut cs, pod, cluster);
-        if status.is_skip() {
-            cs.skip_filter.push(p.name());
-        } else if !status.is_success() {
-            return Err(status.with_plugin(p.name()));
-        }
-    }
-    Ok(cs)
-}
-
-/// Filter only, on `node` (possibly a dry run's copy with pods taken off), with a PreFilter state
-/// `cs` of the pod.
-fn filter_on_node(
-    profile: &Profile,
-    cs: &CycleState,
-    pod: &Pod,
-    cluster: &Cluster,
-    node: &NodeInfo,
-) -> Status {
-    for p in &profile.filter {
-        if cs.skip_filter.contains(&p.name()) {
-            continue;
-        }
-        let f = p.as_filter().expect("profile lists only Filter plugins here");
-        let status = f.filter(cs, pod, node, cluster);
-        if !status.is_success() {
-            if !status.is_rejected() {
-                return Status::error(format!("running {:?} filter plugin: {}", p.name(), status.message()))
-                    .with_plugin(p.name());
-            }
-            return status.with_plugin(p.name());
-        }
-    }
-    Status::success()
-}
-
-/// The dry run's view of "the cluster without some pods", as upstream's `SelectVictimsOnNode`
-/// keeps it: one PreFilter state of the preemptor, updated through the PreFilter extensions
-/// ([`crate::scheduler::framework::PreFilterPlugin::remove_pod`] / `add_pod`) of the plugins
-/// whose state reads other pods, and the node under study with some pods taken off. The cluster
-/// itself is never copied or changed.
-///
-/// The node under study is its [`NodeHot`] row, kept by arithmetic while only plain pods
-/// ([`PodRow::plain`]) move, plus a copy of its `NodeInfo` built only when a Filter plugin needs
-/// more than the row (for plain pods the copy is the node minus the pods taken off: their
-/// share of the sums does not depend on the order they come back in). With a pod that holds
-/// host ports, GPUs or scalar resources among the potential victims, the copy is made at once
-/// and every move goes through it, as a binding would.
-struct DryRunState<'a> {
-    pod: &'a Pod,
-    cluster: &'a Cluster,
-    /// The preemptor's PreFilter state, or the status that rejected it (then every check fails
-    /// with it, as re-running PreFilter would: no PreFilter rejection depends on other pods).
-    cs: Result<CycleState, Status>,
-    /// Plugins whose PreFilter ran (did not skip) and reads other pods: their state follows
-    /// every pod taken off or put back.
-    extensions: Vec<&'a dyn crate::scheduler::framework::PreFilterPlugin>,
-    /// The Filter plugins PreFilter did not skip and that can reject this pod at all
-    /// ([`FilterPlugin::filter_relevant`]), in profile order, each with its NodeHot condition
-    /// (none of them reads other pods, so they hold for the whole run).
-    filters: Vec<(&'static str, &'a dyn FilterPlugin, Option<FastFilter>)>,
-    /// The node under study.
-    node: NodeId,
-    /// Its row, with the pods taken off left out.
-    row: NodeHot,
-    /// Every move goes through `copy` (a non-plain pod is among the potential victims).
-    eager: bool,
-    /// The copy of the node's `NodeInfo` (its allocations reused from node to node).
-    copy: Option<NodeInfo>,
-    /// `copy` holds the node as it is now.
-    copy_valid: bool,
-    /// The GPU devices of the pods put back on the copy that hold some (a pod not listed holds
-    /// the devices it has in the cluster).
-    devices: Vec<(PodId, Vec<u8>)>,
-    /// The pods taken off, with their rows (to put them back without reading them).
-    taken: Vec<(PodId, PodRow)>,
-}
-
-impl<'a> DryRunState<'a> {
-    fn new(profile: &'a Profile, pod: &'a Pod, cluster: &'a Cluster) -> Self {
-        let cs = pre_filter(profile, pod, cluster);
-        let (extensions, filters) = match &cs {
-            Ok(cs) => (
-                profile
-                    .pre_filter
-                    .iter()
-                    .filter(|p| !cs.skip_filter.contains(&p.name()))
-                    .filter_map(|p| p.as_pre_filter())
-                    .filter(|pf| pf.reads_other_pods())
-                    .collect(),
-                profile
-                    .filter
-                    .iter()
-                    .filter(|p| !cs.skip_filter.contains(&p.name()))
-                    .map(|p| (p.name(), p.as_filter().expect("profile lists only Filter plugins here")))
-                    // A plugin that passes every node for this pod passes this one too.
-                    .filter(|(_, f)| f.filter_relevant(pod))
-                    .map(|(name, f)| (name, f, f.fast_filter(cs, pod)))
-                    .collect(),
-            ),
-            Err(_) => (Vec::new(), Vec::new()),
-        };
-        DryRunState {
-            pod,
-            cluster,
-            cs,
-            extensions,
-            filters,
-            node: 0,
-            row: NodeHot::default(),
-            eager: false,
-            copy: None,
-            copy_valid: false,
-            devices: Vec::new(),
-            taken: Vec::new(),
-        }
-    }
-
-    /// Starts on `node`; `eager` when a potential victim is not plain.
-    fn start(&mut self, node: NodeId, eager: bool) {
-        self.node = node;
-        self.row = self.cluster.hot()[node as usize];
-        self.eager = eager;
-        self.copy_valid = false;
-        self.devices.clear();
-        self.taken.clear();
-        if eager {
-            self.materialize();
-        }
-    }
-
-    /// Makes `copy` the node as it is now: the cluster's node minus the pods taken off (all
-    /// plain unless the copy was made at the start).
-    fn materialize(&mut self) {
-        if self.copy_valid {
-            return;
-        }
-        let info = self.cluster.node(self.node);
-        let copy = match &mut self.copy {
-            Some(c) => {
-                c.clone_from(info);
-                c
-            }
-            None => self.copy.insert(info.clone()),
-        };
-        for (p, _) in &self.taken {
-            copy.remove_pod(*p, self.cluster.pod(*p), &[]);
-        }
-        self.copy_valid = true;
-    }
-
-    /// Takes bound pod `p` (with `row`) off the node under study.
-    fn remove(&mut self, p: PodId, row: PodRow) {
-        if self.copy_valid {
-            let copy = self.copy.as_mut().expect("valid");
-            let devices = if row.plain {
-                Vec::new()
-            } else {
-                match self.devices.iter().position(|(x, _)| *x == p) {
-                    Some(k) => self.devices.swap_remove(k).1,
-                    None => self.cluster.pod_gpus(p).to_vec(),
-                }
-            };
-            copy.remove_pod(p, self.cluster.pod(p), &devices);
-        }
-        self.moved(p, row, -1);
-        self.taken.push((p, row));
-        if let Ok(cs) = &mut self.cs {
-            let node = self.cluster.node(self.node);
-            for e in &self.extensions {
-                e.remove_pod(cs, self.pod, p, node, self.cluster);
-            }
-        }
-    }
-
-    /// Puts pod `p` (taken off before) back on the node under study (its GPU devices chosen
-    /// anew, as a binding does).
-    fn add(&mut self, p: PodId) {
-        let k = self.taken.iter().position(|(x, _)| *x == p).expect("a pod taken off goes back");
-        let (_, row) = self.taken.swap_remove(k);
-        if self.copy_valid {
-            let copy = self.copy.as_mut().expect("valid");
-            let devices = copy
-                .add_pod_with_row(p, self.cluster.pod(p), row, None)
-                .expect("the default GPU choice always fits");
-            if !devices.is_empty() {
-                self.devices.push((p, devices));
-            }
-        }
-        self.moved(p, row, 1);
-        if let Ok(cs) = &mut self.cs {
-            let node = self.cluster.node(self.node);
-            for e in &self.extensions {
-                e.add_pod(cs, self.pod, p, node, self.cluster);
-            }
-        }
-    }
-
-    /// The row follows pod `p` (with `row`) added (`sign` 1) or taken off (−1): by arithmetic
-    /// for a plain pod, from the copy otherwise.
-    fn moved(&mut self, p: PodId, row: PodRow, sign: i64) {
-        if self.eager || !row.plain {
-            debug_assert!(self.copy_valid, "pod {p}: a non-plain pod moves on the copy");
-            self.row = NodeHot::of(self.copy.as_ref().expect("made at the start"));
-            return;
-        }
-        let r = &mut self.row;
-        r.requested_milli_cpu += sign * row.requests[0];
-        r.requested_memory += sign * row.requests[1];
-        r.non_zero_milli_cpu += sign * row.non_zero[0];
-        r.non_zero_memory += sign * row.non_zero[1];
-        r.pods = (i64::from(r.pods) + sign) as u32;
-        if let (true, Some(copy)) = (self.copy_valid, &self.copy) {
-            debug_assert_eq!(self.row, NodeHot::of(copy), "the row by arithmetic is the copy's row");
-        }
-    }
-
-    /// Whether the preemptor passes PreFilter and Filter on the node under study as it is now:
-    /// [`filter_on_node`]'s status, where a plugin whose NodeHot condition the node's row meets
-    /// passes without being called, and one that decides from the row
-    /// ([`FilterPlugin::filter_hot`]) is not given the node's copy.
-    fn fits(&mut self) -> Status {
-        if let Err(status) = &self.cs {
-            return status.clone();
-        }
-        let row = self.row;
-        for k in 0..self.filters.len() {
-            let (name, f, condition) = self.filters[k];
-            if condition.is_some_and(|c| c.admits(&row)) {
-                continue;
-            }
-            let hot = f.filter_hot(self.cs.as_ref().expect("checked above"), self.pod, &row);
-            let status = match hot {
-                Some(s) => s,
-                None => {
-                    self.materialize();
-                    let cs = self.cs.as_ref().expect("checked above");
-                    f.filter(cs, self.pod, self.copy.as_ref().expect("materialized"), self.cluster)
-                }
-            };
-            if !status.is_success() {
-                if !status.is_rejected() {
-                    return Status::error(format!("running {name:?} filter plugin: {}", status.message()))
-                        .with_plugin(name);
-                }
-                return status.with_plugin(name);
-            }
-        }
-        Status::success()
-    }
-
-    /// Puts the PreFilter state back as it was for the whole cluster (the pods in `off` are still
-    /// taken off).
-    fn finish(&mut self, off: impl Iterator<Item = PodId>) {
-        if let Ok(cs) = &mut self.cs {
-            let node = self.cluster.node(self.node);
-            for p in off {
-                for e in &self.extensions {
-                    e.add_pod(cs, self.pod, p, node, self.cluster);
-                }
-            }
-        }
-    }
 }
 
 /// Upstream `filterPodsWithPDBViolation`: splits `pods` (kept in their order) into those whose
@@ -393,9 +114,13 @@ fn select_victims(
     node: NodeId,
     pdbs: &[(&PodDisruptionBudget, i32)],
 ) -> Result<(Vec<PodId>, usize), Status> {
+    if let Some(status) = run.shortcut(node) {
+        return Err(status);
+    }
     let mut potential = Vec::new();
     potential_victims(run.cluster, node, run.pod.priority, &mut potential);
-    select_victims_among(run, node, &mut potential, pdbs)
+    let mut victims = Vec::new();
+    select_victims_among(run, node, &mut potential, pdbs, &mut victims).map(|(n, _)| (victims, n))
 }
 
 /// A potential victim: the pod, its row and its start time.
@@ -412,15 +137,62 @@ fn potential_victims(cluster: &Cluster, node: NodeId, priority: i32, out: &mut V
     }
 }
 
-/// [`select_victims`] given the node's potential victims ([`potential_victims`]).
+/// For each of `nodes` (at most [`GATHER`]), in `ahead`'s slot of the same rank: the outcome
+/// when [`DryRunState::shortcut`] knows it, else the node's potential victims as
+/// [`potential_victims`] lists them. The loads, mostly cache misses, go in three passes over
+/// the nodes (their pod lists, then the pods' rows and ids, then their start times), so each
+/// pass's misses are independent and overlap.
+fn gather_ahead(
+    run: &DryRunState<'_>,
+    nodes: impl Iterator<Item = NodeId>,
+    ahead: &mut [(Option<Known>, Vec<Potential>)],
+) {
+    let cluster = run.cluster;
+    let mut lists: [(&[PodId], &[PodRow]); GATHER] = [(&[], &[]); GATHER];
+    let mut count = 0;
+    for (k, n) in nodes.enumerate() {
+        ahead[k].0 = run.known(n);
+        if ahead[k].0.is_none() {
+            let info = cluster.node(n);
+            lists[k] = (&info.pods, &info.pod_rows);
+        }
+        count = k + 1;
+    }
+    for ((known, buf), (pods, rows)) in ahead.iter_mut().zip(&lists).take(count) {
+        buf.clear();
+        if known.is_none() {
+            for (p, r) in pods.iter().zip(rows.iter()) {
+                if r.priority < run.pod.priority {
+                    buf.push((*p, *r, 0));
+                }
+            }
+        }
+    }
+    for (known, buf) in ahead.iter_mut().take(count) {
+        if known.is_none() {
+            for v in buf.iter_mut() {
+                v.2 = start_time(cluster, v.0);
+            }
+        }
+    }
+}
+
+/// [`select_victims`] given the node's potential victims ([`potential_victims`]): the victims
+/// are appended to `victims`; returns how many violate a budget and their summary.
 fn select_victims_among(
     run: &mut DryRunState<'_>,
     node: NodeId,
     potential: &mut [Potential],
     pdbs: &[(&PodDisruptionBudget, i32)],
-) -> Result<(Vec<PodId>, usize), Status> {
+    victims: &mut Vec<PodId>,
+) -> Result<(usize, VictimSummary), Status> {
     if potential.is_empty() {
         return Err(Status::unresolvable(MSG_NO_VICTIMS));
+    }
+    if pdbs.is_empty()
+        && let Some(outcome) = select_on_rows(run, node, potential, victims)
+    {
+        return outcome;
     }
     let cluster = run.cluster;
     run.start(node, potential.iter().any(|(_, r, _)| !r.plain));
@@ -434,45 +206,106 @@ fn select_victims_among(
     }
     // `MoreImportantPod` order (higher priority, then earlier start), as `importance_key`.
     potential.sort_by_key(|(_, row, start)| (Reverse(row.priority), *start));
-    let mut victims: Vec<PodId> = Vec::new();
+    let first = victims.len();
+    let mut summary = VictimSummary::default();
     let mut num_violating = 0;
-    let mut reprieve = |run: &mut DryRunState<'_>, p: PodId, row: PodRow, violates: bool| {
+    let mut reprieve = |run: &mut DryRunState<'_>, (p, row, start): Potential, violates: bool| {
         run.add(p);
         if !run.fits().is_success() {
             run.remove(p, row);
             victims.push(p);
+            summary.add(row.priority, start);
             if violates {
                 num_violating += 1;
             }
         }
     };
     if pdbs.is_empty() {
-        for &(p, row, _) in potential.iter() {
-            reprieve(run, p, row, false);
+        for &v in potential.iter() {
+            reprieve(run, v, false);
         }
     } else {
         let order: Vec<PodId> = potential.iter().map(|(p, _, _)| *p).collect();
         let (violating, non_violating) = filter_pods_with_pdb_violation(&order, cluster, pdbs);
-        let row_of = |p: PodId| potential.iter().find(|(x, _, _)| *x == p).expect("a potential victim").1;
+        let entry = |p: PodId| *potential.iter().find(|(x, _, _)| *x == p).expect("a potential victim");
         for (group, violates) in [(&violating, true), (&non_violating, false)] {
             for &p in group {
-                reprieve(run, p, row_of(p), violates);
+                reprieve(run, entry(p), violates);
             }
         }
         if !violating.is_empty() && !non_violating.is_empty() {
-            victims.sort_by_key(|p| importance_key(cluster, *p));
+            victims[first..].sort_by_key(|p| importance_key(cluster, *p));
         }
     }
-    run.finish(victims.iter().copied());
-    Ok((victims, num_violating))
+    run.finish(victims[first..].iter().copied());
+    Ok((num_violating, summary))
+}
+
+/// [`select_victims_among`] without budgets on a node whose every step the [`NodeHot`] row
+/// decides: the potential victims are plain and [`DryRunState::rows_may_decide`], so the node
+/// without some pods is its row with their sums taken off, and each check is
+/// [`DryRunState::row_passes`] (the same verdicts as [`DryRunState::fits`], without touching
+/// the dry run's state). `None`, with `victims` as it was, where a check needs the node itself
+/// (`potential` may then be sorted already: the general path takes plain pods off in any order
+/// to the same node, and no PreFilter state follows them).
+fn select_on_rows(
+    run: &DryRunState<'_>,
+    node: NodeId,
+    potential: &mut [Potential],
+    victims: &mut Vec<PodId>,
+) -> Option<Result<(usize, VictimSummary), Status>> {
+    if !run.rows_may_decide() || potential.iter().any(|(_, r, _)| !r.plain) {
+        return None;
+    }
+    let mut row = run.cluster.hot()[node as usize];
+    for (_, r, _) in potential.iter() {
+        shift(&mut row, r, -1);
+    }
+    let status = run.row_status(&row)?;
+    if !status.is_success() {
+        return Some(Err(status));
+    }
+    potential.sort_by_key(|(_, row, start)| (Reverse(row.priority), *start));
+    let first = victims.len();
+    let mut summary = VictimSummary::default();
+    for &(p, r, start) in potential.iter() {
+        shift(&mut row, &r, 1);
+        let Some(fits) = run.row_passes(&row) else {
+            victims.truncate(first);
+            return None;
+        };
+        if !fits {
+            shift(&mut row, &r, -1);
+            victims.push(p);
+            summary.add(r.priority, start);
+        }
+    }
+    Some(Ok((0, summary)))
 }
 
 /// How many nodes' potential victims the dry run gathers ahead.
 const GATHER: usize = 16;
 
-/// What the dry run found: candidates (non-violating first), the statuses of the nodes that are
-/// not candidates, and the error messages among them.
-pub(super) type DryRun = (Vec<Candidate>, Vec<(NodeId, Status)>, Vec<String>);
+/// A candidate as the dry run keeps it: the node, its victims (`victims[from..to]` of the
+/// [`DryRun`]), its PDB violations and what choosing among candidates reads of its victims.
+#[derive(Clone, Debug)]
+pub(super) struct Found {
+    pub node: NodeId,
+    pub from: usize,
+    pub to: usize,
+    pub num_pdb_violations: usize,
+    pub summary: VictimSummary,
+}
+
+/// What the dry run found: candidates (non-violating first) with their victims in one list; when
+/// there is none, the statuses of the nodes tried and the error messages among them.
+#[derive(Debug, Default)]
+pub(super) struct DryRun {
+    pub candidates: Vec<Found>,
+    pub victims: Vec<PodId>,
+    pub statuses: Vec<(NodeId, Status)>,
+    pub errors: Vec<String>,
+}
 
 /// Upstream `DryRunPreemption`, sequentially: the potential nodes from `offset` (wrapping), each
 /// through [`select_victims_on_node`] with one PreFilter state for the whole run, until at least one
@@ -490,31 +323,43 @@ pub(super) fn dry_run_preemption(
     num_candidates: usize,
 ) -> DryRun {
     let mut run = DryRunState::new(profile, pod, cluster);
-    let mut non_violating: Vec<Candidate> = Vec::new();
-    let mut violating: Vec<Candidate> = Vec::new();
-    let mut statuses: Vec<(NodeId, Status)> = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
-    // The potential victims of the next nodes, gathered ahead in one short loop (their loads,
-    // mostly cache misses, overlap); nodes gathered past the last one needed change nothing.
-    let mut ahead: Vec<Vec<Potential>> = vec![Vec::new(); GATHER];
+    let mut out = DryRun::default();
+    let mut violating: Vec<Found> = Vec::new();
+    // The outcome of the next nodes when [`DryRunState::shortcut`] knows it, else their
+    // potential victims, gathered ahead ([`gather_ahead`]); nodes gathered past the last one
+    // needed change nothing.
+    let mut ahead: Vec<(Option<Known>, Vec<Potential>)> = vec![(None, Vec::new()); GATHER];
+    // The nodes that are not candidates, with their status or how the rows know it (built only
+    // when no candidate is found: only then is it read).
+    let mut rejected: Vec<(NodeId, Result<Status, Known>)> = Vec::new();
     for i in 0..potential.len() {
         let node = potential[(offset + i) % potential.len()];
         let slot = i % GATHER;
         if slot == 0 {
-            for (k, buf) in ahead.iter_mut().enumerate().take(potential.len() - i) {
-                let n = potential[(offset + i + k) % potential.len()];
-                potential_victims(cluster, n, pod.priority, buf);
-            }
+            let next =
+                (0..GATHER.min(potential.len() - i)).map(|k| potential[(offset + i + k) % potential.len()]);
+            gather_ahead(&run, next, &mut ahead);
         }
-        let outcome = select_victims_among(&mut run, node, &mut ahead[slot], pdbs);
+        let (known, buf) = &mut ahead[slot];
+        let from = out.victims.len();
+        let outcome = match known.take() {
+            Some(k) => {
+                rejected.push((node, Err(k)));
+                continue;
+            }
+            None => select_victims_among(&mut run, node, buf, pdbs, &mut out.victims),
+        };
         match outcome {
-            Ok((victims, num_pdb_violations)) if !victims.is_empty() => {
-                let c = Candidate { node, victims, num_pdb_violations };
-                let list = if num_pdb_violations == 0 { &mut non_violating } else { &mut violating };
+            Ok((num_pdb_violations, summary)) if out.victims.len() > from => {
+                let to = out.victims.len();
+                let c = Found { node, from, to, num_pdb_violations, summary };
+                let list = if num_pdb_violations == 0 { &mut out.candidates } else { &mut violating };
                 if list.len() < num_candidates {
                     list.push(c);
+                } else {
+                    out.victims.truncate(from);
                 }
-                if !non_violating.is_empty() && non_violating.len() + violating.len() >= num_candidates {
+                if !out.candidates.is_empty() && out.candidates.len() + violating.len() >= num_candidates {
                     break;
                 }
             }
@@ -523,17 +368,20 @@ pub(super) fn dry_run_preemption(
                     "expected at least one victim pod on node {:?}",
                     cluster.node(node).node.name
                 ));
-                errors.push(s.message());
-                statuses.push((node, s));
+                rejected.push((node, Ok(s)));
             }
-            Err(s) => {
-                if s.code == Code::Error {
-                    errors.push(s.message());
-                }
-                statuses.push((node, s));
-            }
+            Err(s) => rejected.push((node, Ok(s))),
         }
     }
-    non_violating.extend(violating);
-    (non_violating, statuses, errors)
+    out.candidates.extend(violating);
+    if out.candidates.is_empty() {
+        for (node, s) in rejected {
+            let s = s.unwrap_or_else(|k| run.known_status(node, k));
+            if s.code == Code::Error {
+                out.errors.push(s.message());
+            }
+            out.statuses.push((node, s));
+        }
+    }
+    out
 }

@@ -27,6 +27,7 @@
 
 mod candidates;
 mod pick;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -35,10 +36,9 @@ use serde::Deserialize;
 
 #[cfg(test)]
 pub(crate) use candidates::select_victims_on_nodes;
-pub use candidates::{
-    Candidate, filter_pods_with_pdb_violation, more_important_pod, pod_fits_on_node, select_victims_on_node,
-};
+pub use candidates::{Candidate, filter_pods_with_pdb_violation, more_important_pod, select_victims_on_node};
 pub use pick::pick_one_node_for_preemption;
+pub use state::pod_fits_on_node;
 
 use crate::model::{Cluster, NodeId, Pod, PreemptionPolicy};
 use crate::scheduler::framework::{
@@ -155,8 +155,8 @@ impl DefaultPreemption {
             .filter(|id| codes[*id as usize] == Code::Unschedulable)
             .collect();
         let mut rng = input.seed.map(rand_chacha::ChaCha8Rng::seed_from_u64);
-        let (candidates, statuses, errors) = if potential.is_empty() {
-            (Vec::new(), Vec::new(), Vec::new())
+        let run = if potential.is_empty() {
+            candidates::DryRun::default()
         } else {
             let pdbs: Vec<(&crate::model::PodDisruptionBudget, i32)> =
                 cluster.pdbs().iter().map(|p| (p, p.effective_disruptions_allowed(cluster))).collect();
@@ -167,27 +167,30 @@ impl DefaultPreemption {
             let num = self.calculate_num_candidates(potential.len());
             candidates::dry_run_preemption(input.profile, pod, cluster, &potential, &pdbs, offset, num)
         };
-        if candidates.is_empty() {
-            if !errors.is_empty() {
-                return PostFilterResult::noop(Status::error(aggregate_errors(&errors)));
+        if run.candidates.is_empty() {
+            if !run.errors.is_empty() {
+                return PostFilterResult::noop(Status::error(aggregate_errors(&run.errors)));
             }
-            let message = fit_error_message(num_all_nodes, &statuses);
+            let message = fit_error_message(num_all_nodes, &run.statuses);
             return PostFilterResult {
                 clear_nomination: true,
                 ..PostFilterResult::noop(Status::unschedulable(message))
             };
         }
         // 4) The best candidate.
-        let best = if candidates.len() == 1 {
+        let best = if run.candidates.len() == 1 {
             0
         } else {
-            pick_one_node_for_preemption(&candidates, cluster, rng.as_mut())
+            pick::pick_by_summaries(
+                run.candidates.iter().map(|c| (c.summary, c.num_pdb_violations)),
+                rng.as_mut(),
+            )
         };
-        let c = &candidates[best];
+        let c = &run.candidates[best];
         PostFilterResult {
             nominated_node: Some(c.node),
             clear_nomination: false,
-            victims: c.victims.clone(),
+            victims: run.victims[c.from..c.to].to_vec(),
             num_pdb_violations: c.num_pdb_violations,
             status: Status::success(),
         }

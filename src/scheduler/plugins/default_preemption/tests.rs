@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::model::{
-    IntOrPercent, LabelSelector, Labels, Node, PodDisruptionBudget, PodId, Resources, simple_pod,
+    ContainerPort, IntOrPercent, LabelSelector, Labels, Node, PodDisruptionBudget, PodId, Resources,
+    simple_pod,
 };
 use crate::scheduler::framework::profile::SchedulerConfig;
 
@@ -272,4 +273,99 @@ fn victim_selection_leaves_the_cluster_untouched() {
     let p = pod("p", 1, 100, &[]);
     let err = select_victims_on_node(profile, &p, &c, n, &[]).unwrap_err();
     assert_eq!((err.code, err.message()), (Code::UnschedulableAndUnresolvable, MSG_NO_VICTIMS.to_string()));
+}
+
+/// The node's lowest-priority row follows binds and unbinds: the lowest priority, how many pods
+/// have it, their sums, and the next priority above it.
+#[test]
+fn lowest_priority_row_follows_the_pods() {
+    let mut c = Cluster::new();
+    let n = c.add_node(node("n", 4000)).unwrap();
+    assert_eq!(
+        (c.lowest_priority()[n as usize].pods, c.lowest_priority()[n as usize].priority),
+        (0, i32::MAX)
+    );
+    let a = add(&mut c, pod("a", 5, 100, &[]), Some(n), None);
+    let b = add(&mut c, pod("b", 1, 200, &[]), Some(n), None);
+    add(&mut c, pod("c", 1, 300, &[]), Some(n), None);
+    add(&mut c, pod("d", 3, 400, &[]), Some(n), None);
+    let low = c.lowest_priority()[n as usize];
+    assert_eq!((low.priority, low.next, low.pods, low.requests[0], low.plain), (1, 3, 2, 500, true));
+    c.unbind(b);
+    let low = c.lowest_priority()[n as usize];
+    assert_eq!((low.priority, low.next, low.pods, low.requests[0]), (1, 3, 1, 300));
+    c.unbind(a);
+    let low = c.lowest_priority()[n as usize];
+    assert_eq!((low.priority, low.next), (1, 3));
+}
+
+/// A node where taking off every lower-priority pod (all of the lowest priority) still leaves
+/// too little cpu: the dry run answers from the rows without gathering the pods, with the
+/// status the full check gives; and a node without lower-priority pods is answered at once.
+#[test]
+fn victim_selection_shortcut_rejects_from_the_rows() {
+    let config = SchedulerConfig::default_config(crate::scheduler::plugins::registry::in_tree());
+    let profile = config.profile("default-scheduler").unwrap();
+    let mut c = Cluster::new();
+    let n = c.add_node(node("n", 4000)).unwrap();
+    add(&mut c, pod("low", 0, 900, &[]), Some(n), Some(1));
+    add(&mut c, pod("high", 10, 3000, &[]), Some(n), Some(1));
+    let p = pod("p", 10, 3000, &[]);
+    let run = super::state::DryRunState::new(profile, &p, &c);
+    let short = run.shortcut(n).expect("decided from the rows");
+    assert_eq!(
+        (short.code, short.message(), short.plugin),
+        (Code::Unschedulable, "Insufficient cpu".into(), "NodeResourcesFit")
+    );
+    let err = select_victims_on_node(profile, &p, &c, n, &[]).unwrap_err();
+    assert_eq!(err, short);
+    // Priority 0 preemptor: nothing of lower priority.
+    let p0 = pod("p0", 0, 100, &[]);
+    let run = super::state::DryRunState::new(profile, &p0, &c);
+    assert_eq!(run.shortcut(n).unwrap().message(), MSG_NO_VICTIMS);
+}
+
+/// Where the rows cannot decide, the shortcut steps aside and the victims come from the full
+/// reprieve: the pod fits once the lowest-priority pods go; lower-priority pods of two
+/// priorities; a lower-priority pod holding a host port.
+#[test]
+fn victim_selection_shortcut_steps_aside() {
+    let config = SchedulerConfig::default_config(crate::scheduler::plugins::registry::in_tree());
+    let profile = config.profile("default-scheduler").unwrap();
+    let mut c = Cluster::new();
+    // Fits without the lowest priority: the node is a candidate.
+    let n0 = c.add_node(node("n0", 4000)).unwrap();
+    let a0 = add(&mut c, pod("a0", 0, 900, &[]), Some(n0), Some(1));
+    let b0 = add(&mut c, pod("b0", 0, 900, &[]), Some(n0), Some(2));
+    add(&mut c, pod("h0", 10, 2000, &[]), Some(n0), Some(1));
+    // Two lower priorities (1 and 2): the lowest-priority row does not cover them.
+    let n1 = c.add_node(node("n1", 4000)).unwrap();
+    add(&mut c, pod("a1", 1, 1000, &[]), Some(n1), Some(1));
+    let b1 = add(&mut c, pod("b1", 2, 2000, &[]), Some(n1), Some(1));
+    add(&mut c, pod("h1", 10, 1000, &[]), Some(n1), Some(1));
+    // A host-port pod among the lower-priority ones: not plain.
+    let n2 = c.add_node(node("n2", 4000)).unwrap();
+    let mut ported = pod("a2", 0, 2500, &[]);
+    ported.containers[0].ports =
+        vec![ContainerPort { host_port: 8080, protocol: "TCP".into(), host_ip: String::new() }];
+    let a2 = add(&mut c, ported, Some(n2), Some(1));
+    add(&mut c, pod("h2", 10, 1000, &[]), Some(n2), Some(1));
+    let p = pod("p", 10, 2000, &[]);
+    let run = super::state::DryRunState::new(profile, &p, &c);
+    for n in [n0, n1, n2] {
+        assert!(run.shortcut(n).is_none(), "node {n}: the rows do not decide");
+    }
+    let got = super::candidates::select_victims_on_nodes(profile, &p, &c, &[n0, n1, n2], &[]);
+    assert_eq!(got[0], Ok((vec![a0, b0], 0)), "with either back, 2000 + 900 + 2000 > 4000");
+    assert_eq!(got[1], Ok((vec![b1], 0)), "b1 (priority 2) is reprieved first and must go; a1 stays");
+    assert_eq!(got[2], Ok((vec![a2], 0)));
+    // The same pods, but the preemptor needs more than any removal frees: the full check's
+    // status on n1 (two priorities) and n2 (a host port), where the rows do not decide.
+    let big = pod("big", 10, 3500, &[]);
+    let run = super::state::DryRunState::new(profile, &big, &c);
+    for n in [n1, n2] {
+        assert!(run.shortcut(n).is_none(), "node {n}: the rows do not decide");
+        let err = select_victims_on_node(profile, &big, &c, n, &[]).unwrap_err();
+        assert_eq!((err.code, err.message()), (Code::Unschedulable, "Insufficient cpu".into()));
+    }
 }

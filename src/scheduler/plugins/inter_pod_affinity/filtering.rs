@@ -6,7 +6,7 @@
 //! Skip rule), `satisfyPodAffinity` (with the first-replica exception), `satisfyPodAntiAffinity`,
 //! `satisfyExistingPodsAntiAffinity` and `Filter`, in that order and with the same reasons and codes.
 
-use super::terms::{DomainTally, NamespaceLabels, pod_parse_error, term_error, term_matches};
+use super::terms::{DomainTally, NamespaceLabels, TallyView, pod_parse_error, term_error, term_matches};
 use crate::model::{
     Cluster, NodeId, NodeInfo, Pod, PodAffinityTerm, PodId, PodQuery, TermKind, TopologyView,
 };
@@ -220,6 +220,65 @@ pub(crate) fn verdict(s: &PreFilterState, id: NodeId) -> Option<usize> {
         return Some(1);
     }
     if !satisfies_existing_pods_anti_affinity(s, id) {
+        return Some(2);
+    }
+    None
+}
+
+/// The state as a chunk of Filter reads it ([`PreFilterState::checks`]): each tally a
+/// [`verdict_by`] reads, resolved once.
+pub(crate) struct Checks<'a> {
+    /// Per required affinity term: its key's domains (the node must carry the key) and its
+    /// tally's sums.
+    affinity: smallvec::SmallVec<[(&'a [u32], Option<TallyView<'a>>); 2]>,
+    /// The first-replica exception applies (no pod matched anywhere, the pod matches its terms).
+    first_replica: bool,
+    /// Per required anti-affinity term: its tally's sums (none when nothing matched anywhere).
+    anti_affinity: smallvec::SmallVec<[Option<TallyView<'a>>; 2]>,
+    /// Existing pods' anti-affinity sums, per key.
+    existing: smallvec::SmallVec<[TallyView<'a>; 2]>,
+}
+
+impl PreFilterState {
+    /// The [`Checks`] of this state.
+    pub(crate) fn checks(&self) -> Checks<'_> {
+        Checks {
+            affinity: self
+                .affinity_topologies
+                .iter()
+                .zip(&self.affinity_slots)
+                .map(|(t, slot)| (&t.node_domain[..], self.affinity.view(*slot)))
+                .collect(),
+            first_replica: self.affinity.is_empty() && self.matches_own_affinity,
+            anti_affinity: if self.anti_affinity.is_empty() {
+                smallvec::SmallVec::new()
+            } else {
+                self.anti_affinity_slots.iter().map(|slot| self.anti_affinity.view(*slot)).collect()
+            },
+            existing: self.existing_anti_affinity.views().collect(),
+        }
+    }
+}
+
+/// [`verdict`] on node `id` from the state's [`Checks`]: the same three checks in order.
+#[inline]
+pub(crate) fn verdict_by(c: &Checks<'_>, id: NodeId) -> Option<usize> {
+    let mut pods_exist = true;
+    for (domains, view) in &c.affinity {
+        if domains.get(id as usize).is_none_or(|d| *d == crate::model::NO_DOMAIN) {
+            return Some(0);
+        }
+        if view.and_then(|v| v.at(id)).unwrap_or(0) <= 0 {
+            pods_exist = false;
+        }
+    }
+    if !pods_exist && !c.first_replica {
+        return Some(0);
+    }
+    if c.anti_affinity.iter().any(|v| v.and_then(|v| v.at(id)).unwrap_or(0) > 0) {
+        return Some(1);
+    }
+    if c.existing.iter().any(|v| v.at(id).is_some_and(|x| x > 0)) {
         return Some(2);
     }
     None

@@ -189,8 +189,9 @@ impl FilterPlugin for InterPodAffinity {
             return;
         };
         let mut seen: [Option<u32>; 3] = [None; 3];
+        let checks = s.checks();
         for (o, id) in out.iter_mut().zip(ids) {
-            *o = match filtering::verdict(s, *id) {
+            *o = match filtering::verdict_by(&checks, *id) {
                 None => PASS,
                 Some(k) => *seen[k].get_or_insert_with(|| intern_status(statuses, filtering::rejection(k))),
             };

@@ -115,6 +115,10 @@ struct KeyTally {
 }
 
 impl KeyTally {
+    fn view(&self) -> TallyView<'_> {
+        TallyView { domains: &self.topo.node_domain, counts: &self.counts, factor: self.factor }
+    }
+
     /// Makes `counts` this tally's own, with factor 1.
     fn materialize(&mut self) -> &mut Vec<i64> {
         if self.factor != 1 {
@@ -132,7 +136,35 @@ impl KeyTally {
     }
 }
 
+/// One key's sums as a Filter chunk reads them (see [`DomainTally::view`]): by node id the
+/// node's domain, by domain id the count, and the factor the counts are multiplied by.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TallyView<'a> {
+    domains: &'a [u32],
+    counts: &'a [i64],
+    factor: i64,
+}
+
+impl TallyView<'_> {
+    /// The sum at node `id`'s domain, `None` when the node lacks the key (`KeyTally::at`).
+    #[inline]
+    pub(crate) fn at(&self, id: NodeId) -> Option<i64> {
+        let d = self.domains.get(id as usize).copied().filter(|d| *d != crate::model::NO_DOMAIN)?;
+        Some(self.counts.get(d as usize).copied().unwrap_or(0) * self.factor)
+    }
+}
+
 impl DomainTally {
+    /// The sums of the key at `slot` ([`DomainTally::slot`]) as a [`TallyView`].
+    pub(crate) fn view(&self, slot: Option<usize>) -> Option<TallyView<'_>> {
+        slot.map(|k| self.keys[k].view())
+    }
+
+    /// Every key's sums as [`TallyView`]s, in order.
+    pub(crate) fn views(&self) -> impl Iterator<Item = TallyView<'_>> {
+        self.keys.iter().map(KeyTally::view)
+    }
+
     /// Adds `factor` times `counts` (by domain id of `key`'s topology `topo`, summing to
     /// `total`) to the sums of `key`.
     pub(crate) fn add_counts(

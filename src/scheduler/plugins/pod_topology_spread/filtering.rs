@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::model::NO_DOMAIN;
+
 use super::*;
 
 /// What PreFilter computes for Filter (upstream `preFilterState`), with the global minimum (after
@@ -211,8 +213,9 @@ impl FilterPlugin for PodTopologySpread {
         };
         let mut missing = None;
         let mut skewed = None;
+        let checks = s.checks();
         for (o, id) in out.iter_mut().zip(ids) {
-            *o = match s.verdict(*id) {
+            *o = match verdict_by(&checks, *id) {
                 Verdict::Pass => PASS,
                 Verdict::MissingKey => *missing.get_or_insert_with(|| {
                     intern_status(statuses, Status::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH))
@@ -223,6 +226,41 @@ impl FilterPlugin for PodTopologySpread {
             };
         }
     }
+}
+
+/// A constraint as a chunk of Filter reads it: by node id the node's domain, by domain id the
+/// matching pods, and the most a domain may hold (`maxSkew − selfMatch + globalMin`: a node
+/// passes when its domain's count does not exceed it, which is [`PreFilterState::verdict`]'s
+/// `count + selfMatch − globalMin ≤ maxSkew`).
+type Check<'a> = (&'a [u32], &'a [i64], i64);
+
+impl PreFilterState {
+    /// Each constraint's [`Check`], in order.
+    fn checks(&self) -> smallvec::SmallVec<[Check<'_>; 2]> {
+        self.constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let limit = c.max_skew - self.self_match_num[i] + self.min_match_num[i];
+                (&self.topos[i].node_domain[..], &self.match_num[i][..], limit)
+            })
+            .collect()
+    }
+}
+
+/// [`PreFilterState::verdict`] on node `id` from the state's [`PreFilterState::checks`].
+#[inline]
+fn verdict_by(checks: &[Check<'_>], id: NodeId) -> Verdict {
+    for &(domains, counts, limit) in checks {
+        let d = domains.get(id as usize).copied().unwrap_or(NO_DOMAIN);
+        if d == NO_DOMAIN {
+            return Verdict::MissingKey;
+        }
+        if counts.get(d as usize).copied().unwrap_or(0) > limit {
+            return Verdict::Skewed;
+        }
+    }
+    Verdict::Pass
 }
 
 /// Filter's verdict on a node.
