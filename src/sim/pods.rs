@@ -500,9 +500,11 @@ impl<'a> Engine<'a> {
             sched.queue.forget(p);
             sched.set_nominated(p, None);
         }
-        // A pod that was never bound has no cache sync to come: lagging caches free it now. A
-        // bound one is freed by each cache when its unbinding reaches it (`cache_sync`).
-        if self.rec.pods.get(p).is_some_and(|r| r.node.is_none()) {
+        // A pod the API server never bound (`Engine::bind` sets `scheduled_ms`) has no cache sync
+        // to come: lagging caches free it now, unless one holds it bound (its scheduler's own
+        // assumption, undone by a sync already queued). A bound one is freed by each cache when
+        // its unbinding reaches it (`cache_sync`).
+        if self.rec.pods.get(p).is_some_and(|r| r.scheduled_ms.is_none()) {
             for c in self.procs.iter_mut().filter_map(|pr| pr.cache.as_mut()) {
                 c.free_pod(p);
             }
