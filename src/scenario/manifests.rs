@@ -142,16 +142,11 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                         })?,
                     };
                     let positive = |v: Option<i32>, d: i32, fld: &str| -> Result<i32, InputError> {
+                        let cap = super::caps::MAX_REPLICAS;
                         match v.unwrap_or(d) {
-                            n if n < 0 => {
-                                Err(field(&f, line, fld, format!("{n}: must be greater than or equal to 0")))
+                            n if !(0..=cap).contains(&n) => {
+                                Err(field(&f, line, fld, format!("{n}: must be from 0 to {cap} (the cap)")))
                             }
-                            n if n > super::caps::MAX_REPLICAS => Err(field(
-                                &f,
-                                line,
-                                fld,
-                                format!("{n}: at most {} (the cap)", super::caps::MAX_REPLICAS),
-                            )),
                             n => Ok(n),
                         }
                     };
