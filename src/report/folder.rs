@@ -120,7 +120,7 @@ pub fn check_replaceable(out: &Path, kind: &str) -> Result<(), SimError> {
         return Err(out_err(
             out,
             format!(
-                "holds capsim results of another kind ({was}, not {kind}); refusing to replace it; choose another --out"
+                "holds capsim results of another kind ({was:?}, not {kind:?}); refusing to replace it; choose another --out"
             ),
         ));
     }
