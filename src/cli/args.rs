@@ -207,9 +207,10 @@ pub enum Repro {
         /// Seeds, `A..B` (inclusive) or comma-separated.
         #[arg(long, default_value = "42..51")]
         seeds: String,
-        /// Output folder.
-        #[arg(long, default_value = "results/fgd")]
-        out: PathBuf,
+        /// Output folder (default `results/fgd/<set>/`: `default`, `paper`, or the traces
+        /// joined with `+`); a study of other traces is never replaced.
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,

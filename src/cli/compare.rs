@@ -39,12 +39,12 @@ pub(super) fn cmd_compare(
     if let Some(dup) = profiles.iter().enumerate().find(|(i, p)| profiles[..*i].contains(p)) {
         return Err(Failure::usage(format!("--profiles: {:?} is given twice", dup.1)));
     }
-    let markers: &[&str] = if shard.is_some() {
-        &crate::experiment::compare::SHARD_MARKERS
+    let kind = if shard.is_some() {
+        crate::experiment::compare::SHARD_KIND
     } else {
-        &crate::report::COMPARE_MARKERS
+        crate::experiment::compare::COMPARE_KIND
     };
-    crate::report::check_replaceable_with(&out, markers)?;
+    crate::report::check_replaceable(&out, kind)?;
     let started = std::time::Instant::now();
     if !quiet {
         println!(

@@ -59,11 +59,26 @@ fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     load_scenario(path, false)
 }
 
+/// On SIGINT or SIGTERM, removes the temporary results folders being written and exits with
+/// 128 + the signal (130, 143), as a shell reports a process ended by it.
+fn remove_temporary_folders_on_signal() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            crate::report::remove_temporary_folders();
+            eprintln!("capsim: interrupted; its temporary results folder is removed");
+            std::process::exit(128 + sig);
+        }
+    });
+}
+
 /// Runs the parsed command line.
 ///
 /// # Errors
 /// A [`Failure`] carrying the exit code and the message.
 pub fn execute(cli: Cli) -> Result<(), Failure> {
+    remove_temporary_folders_on_signal();
     match cli.command {
         Command::Run { scenario, seed, out, quiet } => run::cmd_run(&scenario, seed, out, quiet),
         Command::Schedule { file, preemption } => {
@@ -117,7 +132,7 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
             &workloads,
         ),
         Command::Repro { study: Repro::Fgd { scenario, traces, seeds, out, quiet } } => {
-            plan::cmd_repro_fgd(&scenario, &traces, &seeds, &out, quiet)
+            plan::cmd_repro_fgd(&scenario, &traces, &seeds, out, quiet)
         }
         Command::Merge { dirs, out } => {
             crate::experiment::compare::merge(&dirs, &out).map_err(|e| match e {

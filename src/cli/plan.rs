@@ -9,10 +9,12 @@ pub(super) fn cmd_repro_fgd(
     scenario: &Path,
     traces: &[String],
     seeds: &str,
-    out: &Path,
+    out: Option<PathBuf>,
     quiet: bool,
 ) -> Result<(), Failure> {
-    use crate::experiment::fgd::{PAPER_TRACES, Trace, study, trace_paths, write_study};
+    use crate::experiment::fgd::{
+        PAPER_TRACES, Trace, default_out, study, study_kind, trace_paths, write_study,
+    };
     let seeds = parse_seeds(seeds)?;
     let sc = super::load_scenario(scenario, quiet)?;
     let (nodes, dir) = trace_paths(scenario, &sc.text)?;
@@ -29,7 +31,8 @@ pub(super) fn cmd_repro_fgd(
         }
         list.push(Trace { name: n.clone(), path });
     }
-    crate::report::check_replaceable_with(out, &["table.csv", "curves.csv"])?;
+    let out = out.unwrap_or_else(|| default_out(&names));
+    crate::report::check_replaceable(&out, &study_kind(&names))?;
     let total = list.len() * sc.scheduler.profiles.len() * seeds.len();
     if !quiet {
         println!(
@@ -43,7 +46,7 @@ pub(super) fn cmd_repro_fgd(
     let started = std::time::Instant::now();
     let progress = progress::Progress::new("runs", total, quiet);
     let s = study(&nodes, &list, &sc.scheduler, &seeds, &|| progress.tick())?;
-    let summary = write_study(out, &s, &sc.text)?;
+    let summary = write_study(&out, &s, &sc.text)?;
     if !quiet {
         print!("{summary}");
         println!("  {total} runs in {:.1}s; results: {}", started.elapsed().as_secs_f64(), out.display());
@@ -89,7 +92,7 @@ pub(super) fn cmd_plan(
         )));
     }
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-plan", sc.name)));
-    crate::report::check_replaceable_with(&out, &["plan.csv", "frontier.csv"])?;
+    crate::report::check_replaceable(&out, crate::experiment::plan::PLAN_KIND)?;
     let text = std::fs::read_to_string(node_types)
         .map_err(|source| Failure::from(InputError::Io { path: node_types.to_path_buf(), source }))?;
     let seed_list: Vec<u64> = (0..seeds).map(|k| sc.seed + k).collect();

@@ -16,7 +16,7 @@ pub(super) fn cmd_run(
     let seed = seed.unwrap_or(sc.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-seed{seed}", sc.name)));
     // Refuse an unusable --out before spending time on the run.
-    crate::report::check_replaceable(&out)?;
+    crate::report::check_replaceable(&out, crate::report::RUN_KIND)?;
     let progress = super::progress::Progress::run(sc.horizon, quiet);
     let result = run_observed(&sc, seed, &|now, events| progress.observe(now, events))?;
     progress.finish();

@@ -535,7 +535,7 @@ fn read_run_files(dir: &Path, plan: &Plan) -> Result<BTreeMap<(usize, u64), RunD
 pub fn write_compare(out: &Path, plan: &Plan, runs: &[Vec<RunDigest>]) -> Result<Vec<CompareRow>, SimError> {
     let rows = compare_rows(&plan.profiles, runs);
     let flat: Vec<RunDigest> = runs.iter().flatten().cloned().collect();
-    crate::report::write_folder(out, &crate::report::COMPARE_MARKERS, |tmp| {
+    crate::report::write_folder(out, COMPARE_KIND, |tmp| {
         crate::report::write_rows(
             &rows,
             &["metric", "group", "profile", "n", "mean", "ci_low", "ci_high", "verdict"],
@@ -553,8 +553,11 @@ pub fn write_compare(out: &Path, plan: &Plan, runs: &[Vec<RunDigest>]) -> Result
     Ok(rows)
 }
 
-/// Files a shard folder holds.
-pub const SHARD_MARKERS: [&str; 2] = ["shard.json", "runs.csv"];
+/// The kind of a `capsim compare` (or `merge`) folder (see [`crate::report::MARKER`]).
+pub const COMPARE_KIND: &str = "compare";
+
+/// The kind of a `capsim compare --shard` folder.
+pub const SHARD_KIND: &str = "compare-shard";
 
 /// Writes shard `index` of `count`: its per-run files and `shard.json` (the plan, its hash,
 /// the shard).
@@ -569,7 +572,7 @@ pub fn write_shard(
     jobs: &[(usize, u64)],
     runs: &[RunDigest],
 ) -> Result<(), SimError> {
-    crate::report::write_folder(out, &SHARD_MARKERS, |tmp| {
+    crate::report::write_folder(out, SHARD_KIND, |tmp| {
         write_run_files(tmp, plan, jobs, runs)?;
         let json = serde_json::json!({ "hash": plan.hash(), "index": index, "count": count, "plan": plan });
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;

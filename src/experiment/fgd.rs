@@ -449,6 +449,23 @@ pub fn trace_paths(sc_path: &Path, text: &str) -> Result<(PathBuf, PathBuf), Inp
     }
 }
 
+/// The kind of a `capsim repro fgd` folder: the study and its traces, so a study is replaced
+/// only by a study of the same traces (see [`crate::report::MARKER`]).
+pub fn study_kind(traces: &[String]) -> String {
+    format!("repro fgd, traces {}", traces.join(","))
+}
+
+/// The default folder of a study of `traces`: `results/fgd/<set>/`, the set being `paper` for
+/// the paper's 17 traces, else the trace names joined with `+`.
+pub fn default_out(traces: &[String]) -> std::path::PathBuf {
+    let set = if traces.iter().map(String::as_str).eq(PAPER_TRACES.iter().copied()) {
+        "paper".to_string()
+    } else {
+        traces.join("+")
+    };
+    std::path::Path::new("results").join("fgd").join(set)
+}
+
 /// Writes the study into `out` atomically: `table.csv` (every trace × policy at 100 % and 130 %
 /// arrived), `curves.csv` (every run, every arrived %), `comparison.md` (the default trace
 /// against the paper's table, when it was run), `charts/<trace>.svg` and `report.html`. Returns
@@ -463,7 +480,7 @@ pub fn write_study(out: &Path, s: &Study, scenario_text: &str) -> Result<String,
     };
     let table = s.table(&[100, MAX_ARRIVED_PCT]);
     let text = comparison(s, &table);
-    crate::report::write_folder(out, &["table.csv", "curves.csv"], |tmp| {
+    crate::report::write_folder(out, &study_kind(&s.traces), |tmp| {
         crate::report::write_rows(
             &table,
             &[

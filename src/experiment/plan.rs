@@ -561,6 +561,9 @@ pub fn describe(types: &[NodeType], counts: &[usize]) -> String {
     if parts.is_empty() { "no nodes".into() } else { parts.join(" + ") }
 }
 
+/// The kind of a `capsim plan` folder (see [`crate::report::MARKER`]).
+pub const PLAN_KIND: &str = "plan";
+
 /// What `capsim plan` writes: `plan.csv` (every mix evaluated), `frontier.csv`,
 /// `recommendation.txt`, `charts/frontier.svg`, `report.html`, `scenario.yaml` and
 /// `node-types.yaml`, atomically under `out`; returns the recommendation text.
@@ -600,7 +603,7 @@ pub fn write_plan(
     all.sort_by(|a, b| a.cost_per_hour.total_cmp(&b.cost_per_hour).then(a.counts.cmp(&b.counts)));
     let seeds = planner.seeds();
     let rec = recommendation(types, slos, best, planner.searched, seeds, planner.need());
-    crate::report::write_folder(out, &["plan.csv", "frontier.csv"], |tmp| {
+    crate::report::write_folder(out, PLAN_KIND, |tmp| {
         for (file, rows) in [("plan.csv", all.clone()), ("frontier.csv", frontier.iter().collect())] {
             let p = tmp.join(file);
             let mut w = csv::Writer::from_path(&p).map_err(|e| oe(&p, &e))?;

@@ -88,6 +88,14 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
     let mut cluster = Cluster::new();
     for o in &objects {
         match &o.value {
+            KubeObject::Other { kind, .. } if kind == "Scenario" => {
+                return Err(InputError::Field {
+                    path: path.to_path_buf(),
+                    line: o.line,
+                    field: "kind".into(),
+                    message: "a capsim Scenario: `capsim schedule` takes Kubernetes objects (a KubeSchedulerConfiguration, Nodes, Pods); run a scenario with `capsim run`, `validate` or `explain`".into(),
+                });
+            }
             KubeObject::Other { kind, value, .. } if kind == "KubeSchedulerConfiguration" => {
                 if cfg.is_some() {
                     return Err(InputError::Field {

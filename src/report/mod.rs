@@ -6,17 +6,19 @@
 //! complete, so a failed run never leaves a half-written result.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
 pub mod charts;
 pub mod digest;
+pub mod folder;
 pub mod html;
 pub mod summary;
 pub mod svg;
 pub mod tally;
 
+pub use folder::{MARKER, check_replaceable, remove_temporary_folders, write_folder};
 pub use summary::{
     GROUP_COLUMNS, GroupPending, ProfileSummary, RuntimeSummary, SIZE_CLASSES, Summary, Timing, size_class,
     summarize, summarize_groups, summarize_profiles, summarize_runtime,
@@ -205,42 +207,8 @@ pub fn record_of<T: Serialize>(s: &T) -> Result<(Vec<String>, Vec<String>), csv:
     Ok((header, record))
 }
 
-/// Files every capsim results folder holds; an existing `--out` folder is replaced only if it
-/// holds them (or is empty), so a mistyped `--out` can never delete someone's folder.
-const RESULT_MARKERS: [&str; 2] = ["summary.csv", "pods.csv"];
-
-/// Refuses to replace `out` unless it is absent, an empty folder, or a capsim results folder.
-pub fn check_replaceable(out: &Path) -> Result<(), SimError> {
-    check_replaceable_with(out, &RESULT_MARKERS)
-}
-
-/// Files every `capsim compare` folder holds.
-pub const COMPARE_MARKERS: [&str; 2] = ["compare.csv", "runs.csv"];
-
-/// Refuses to replace `out` unless it is absent, empty, or holds every file of `markers`.
-pub fn check_replaceable_with(out: &Path, markers: &[&str]) -> Result<(), SimError> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)
-        .map_err(|e| out_err(parent, format!("cannot create the parent folder: {e}")))?;
-    if !out.exists() {
-        return Ok(());
-    }
-    if !out.is_dir() {
-        return Err(out_err(out, "exists and is not a folder; choose another --out"));
-    }
-    let empty = fs::read_dir(out).map_err(|e| out_err(out, e))?.next().is_none();
-    if empty || markers.iter().all(|m| out.join(m).is_file()) {
-        Ok(())
-    } else {
-        Err(out_err(
-            out,
-            format!(
-                "exists and is not a capsim results folder (no {}); refusing to replace it",
-                markers.join(" and ")
-            ),
-        ))
-    }
-}
+/// The kind of a `capsim run` results folder (see [`folder::MARKER`]).
+pub const RUN_KIND: &str = "run";
 
 /// Writes the results folder of `r` at `out` (replacing an older one), through a temporary
 /// sibling folder renamed into place at the end. `scenario_text` is saved as `scenario.yaml`.
@@ -248,7 +216,7 @@ pub fn check_replaceable_with(out: &Path, markers: &[&str]) -> Result<(), SimErr
 /// # Errors
 /// [`SimError::Output`] when a file cannot be written; the temporary folder is removed.
 pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<Summary, SimError> {
-    write_folder(out, &RESULT_MARKERS, |tmp| {
+    write_folder(out, RUN_KIND, |tmp| {
         let t = tally(r)?;
         let (summary, timing) = summarize(r, &t);
         write_pods(r, &tmp.join("pods.csv"))?;
@@ -326,36 +294,4 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         charts::write_run_report(tmp, &digest::digest_tallied(r, &t, true), scenario_text)?;
         Ok(summary)
     })
-}
-
-/// Writes a folder at `out` atomically: `body` fills a temporary sibling folder, which then
-/// replaces `out` (allowed only if `out` is absent, empty, or holds every file of `markers`).
-/// On an error the temporary folder is removed and `out` is untouched.
-///
-/// # Errors
-/// [`SimError::Output`] from the checks, `body`, or the rename.
-pub fn write_folder<T>(
-    out: &Path,
-    markers: &[&str],
-    body: impl FnOnce(&Path) -> Result<T, SimError>,
-) -> Result<T, SimError> {
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(|e| out_err(parent, e))?;
-    let leaf = out.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "results".into());
-    let tmp: PathBuf = parent.join(format!(".tmp-{leaf}-{}", std::process::id()));
-    check_replaceable_with(out, markers)?;
-    let _ = fs::remove_dir_all(&tmp);
-    let result = (|| {
-        fs::create_dir_all(&tmp).map_err(|e| out_err(&tmp, e))?;
-        let v = body(&tmp)?;
-        if out.exists() {
-            fs::remove_dir_all(out).map_err(|e| out_err(out, e))?;
-        }
-        fs::rename(&tmp, out).map_err(|e| out_err(out, e))?;
-        Ok(v)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
-    }
-    result
 }

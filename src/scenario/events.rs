@@ -145,14 +145,14 @@ fn node_join(
         (None, Some(d)) => Spacing::Exponential(dur(d, &f("nodeJoin.meanInterval"))?.0),
         (None, None) => Spacing::None,
     };
-    const MAX_JOIN: usize = 100_000;
+    use super::caps::MAX_JOIN_NODES as MAX_JOIN;
     if j.count == 0 || j.count > MAX_JOIN {
         return Err(field_err(
             path,
             text,
             "count",
             &f("nodeJoin.count"),
-            format!("{}: must be between 1 and {MAX_JOIN}", j.count),
+            format!("{}: must be between 1 and {MAX_JOIN} (the cap)", j.count),
         ));
     }
     if let Spacing::Fixed(ms) | Spacing::Exponential(ms) = spacing
@@ -205,13 +205,14 @@ fn scale(
             format!("{:?} is created later than this event", x.deployment),
         ));
     }
-    if x.replicas < 0 {
+    use super::caps::MAX_REPLICAS;
+    if !(0..=MAX_REPLICAS).contains(&x.replicas) {
         return Err(field_err(
             path,
             text,
             "replicas",
             &f("scale.replicas"),
-            format!("{}: must be greater than or equal to 0", x.replicas),
+            format!("{}: must be from 0 to {MAX_REPLICAS} (the cap)", x.replicas),
         ));
     }
     Ok(Action::Scale(rs, x.replicas))

@@ -142,9 +142,10 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
                         })?,
                     };
                     let positive = |v: Option<i32>, d: i32, fld: &str| -> Result<i32, InputError> {
+                        let cap = super::caps::MAX_REPLICAS;
                         match v.unwrap_or(d) {
-                            n if n < 0 => {
-                                Err(field(&f, line, fld, format!("{n}: must be greater than or equal to 0")))
+                            n if !(0..=cap).contains(&n) => {
+                                Err(field(&f, line, fld, format!("{n}: must be from 0 to {cap} (the cap)")))
                             }
                             n => Ok(n),
                         }
@@ -262,12 +263,12 @@ fn replica_set(
     let kind = if is_deployment { "Deployment" } else { "ReplicaSet" };
     let (ns, name) = names(&d.metadata, f, line, kind)?;
     let replicas = d.spec.replicas.unwrap_or(1);
-    if replicas < 0 {
+    if !(0..=super::caps::MAX_REPLICAS).contains(&replicas) {
         return Err(field(
             f,
             line,
             "spec.replicas",
-            format!("{replicas}: must be greater than or equal to 0"),
+            format!("{replicas}: must be from 0 to {} (the cap)", super::caps::MAX_REPLICAS),
         ));
     }
     // The deployment controller names its ReplicaSet `<name>-<hash>` and adds the label

@@ -8,6 +8,7 @@
 //! (`events.rs`, into `timeline.rs`'s [`Dynamics`]), the controllers and the runtime
 //! (`runtime.rs`). `fields.rs` locates errors in the text.
 
+pub mod caps;
 mod events;
 mod fields;
 pub mod manifests;
@@ -16,6 +17,7 @@ mod runtime;
 mod scheduler;
 mod sources;
 pub mod timeline;
+mod warnings;
 
 use std::path::{Path, PathBuf};
 
@@ -131,6 +133,8 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
         );
     }
     check_sample_count(path, &text, &arrivals, &dynamics, horizon, sample_interval)?;
+    caps::check_total_pods(path, &text, &arrivals, &dynamics)?;
+    warnings::timeline_notes(&nodes, &dynamics, horizon, &mut notes);
     // A workload with GPU-sharing pods asks for capsim's GPU-sharing Filter (docs/plugins.md).
     let workload_pods = arrivals
         .iter()
@@ -143,6 +147,14 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
     for p in &mut sched.processes {
         crate::scheduler::plugins::gpu::enable_for_workload(&mut p.scheduler, workload_pods.iter().copied());
     }
+    let mut configs = vec![&sched.scheduler];
+    configs.extend(sched.processes.iter().map(|p| &p.scheduler));
+    let template_pods = dynamics.generators.iter().flat_map(|g| g.shapes.iter().map(|(_, p)| p));
+    warnings::unserved_scheduler_names(
+        workload_pods.iter().copied().chain(template_pods),
+        &configs,
+        &mut notes,
+    );
     Ok(LoadedScenario {
         name,
         path: path.to_path_buf(),

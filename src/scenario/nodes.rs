@@ -68,6 +68,19 @@ pub(super) fn load_nodes(
                         format!("two pools are named {:?}", pool.name),
                     ));
                 }
+                if pool.count > super::caps::MAX_POOL_NODES {
+                    return Err(field_err(
+                        path,
+                        text,
+                        "count",
+                        &format!("spec.cluster.nodes[{i}].pool.count"),
+                        format!(
+                            "{}: at most {} nodes per pool (the cap)",
+                            pool.count,
+                            super::caps::MAX_POOL_NODES
+                        ),
+                    ));
+                }
                 let pool = timeline::Pool { name: pool.name.clone(), template, initial: pool.count };
                 for k in 0..pool.initial {
                     let node = pool.node(k);

@@ -177,8 +177,13 @@ fn load_generator(
     use crate::workload::generator::ArrivalProcess;
     let at = |f: &str| format!("spec.workload[{i}].generator.{f}");
     let bad = |needle: &str, f: &str, msg: String| field_err(path, text, needle, &at(f), msg);
-    if !(1..=100_000_000).contains(&g.count) {
-        return Err(bad("count", "count", format!("{}: expected 1 to 100000000 pods", g.count)));
+    use super::caps::MAX_GENERATOR_PODS;
+    if !(1..=MAX_GENERATOR_PODS).contains(&g.count) {
+        return Err(bad(
+            "count",
+            "count",
+            format!("{}: expected 1 to {MAX_GENERATOR_PODS} pods (the cap)", g.count),
+        ));
     }
     let start = match &g.at {
         Some(s) => parse_duration(s, path, text, &at("at"))?,

@@ -1,0 +1,122 @@
+//! Mistakes that used to pass in silence now fail with a clear exit-2 error or print a note in
+//! both `capsim validate` and `capsim run`; counts have caps that fail before memory runs out.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const NODES: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nstatus:\n  allocatable:\n    cpu: \"4\"\n    memory: 8Gi\n    pods: \"110\"\n";
+const HEAD: &str = "apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: scratch\nspec:\n";
+const CLUSTER: &str = "  cluster:\n    nodes:\n      - manifest: {path: nodes.yaml}\n";
+const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p0\nspec:\n  schedulerName: my-scheduler\n  containers:\n    - name: c\n      resources:\n        requests: {cpu: 100m}\n";
+
+fn capsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_capsim")).args(args).output().expect("capsim runs")
+}
+
+/// Writes `files` into `dir` (nodes.yaml always) and returns the scenario's path.
+fn write(dir: &Path, scenario: &str, files: &[(&str, &str)]) -> String {
+    std::fs::write(dir.join("nodes.yaml"), NODES).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let p = dir.join("scenario.yaml");
+    std::fs::write(&p, scenario).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// `validate` and `run` both succeed and print a note holding every needle.
+fn assert_noted(scenario: &str, files: &[(&str, &str)], needles: &[&str]) {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), scenario, files);
+    let out = d.path().join("out");
+    for o in [capsim(&["validate", &sc]), capsim(&["run", &sc, "--out", out.to_str().unwrap()])] {
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let note = stdout.lines().find(|l| l.contains("note:") && needles.iter().all(|n| l.contains(n)));
+        assert!(note.is_some(), "a note with {needles:?} expected in:\n{stdout}");
+    }
+}
+
+/// `validate` fails with exit 2 and a message holding every needle.
+fn assert_refused(scenario: &str, files: &[(&str, &str)], needles: &[&str]) {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), scenario, files);
+    let o = capsim(&["validate", &sc]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{n:?} expected in: {stderr}");
+    }
+}
+
+#[test]
+fn schedule_refuses_a_scenario_file() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = write(d.path(), &format!("{HEAD}{CLUSTER}"), &[]);
+    let o = capsim(&["schedule", &sc]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("scenario.yaml:1") && stderr.contains("capsim run"), "{stderr}");
+}
+
+#[test]
+fn a_scheduler_name_no_profile_serves_is_noted() {
+    let sc = format!("{HEAD}{CLUSTER}  workload:\n    - manifest: {{path: pods.yaml}}\n");
+    assert_noted(&sc, &[("pods.yaml", POD)], &["\"my-scheduler\"", "no profile serves", "NoProfile"]);
+}
+
+#[test]
+fn an_event_naming_an_unknown_node_is_noted() {
+    let sc = format!("{HEAD}{CLUSTER}  events:\n    - at: 1h\n      cordon: {{names: [n9]}}\n");
+    assert_noted(&sc, &[], &["cordon", "\"n9\"", "no node of the scenario"]);
+}
+
+#[test]
+fn events_after_the_duration_are_noted() {
+    let sc =
+        format!("{HEAD}  duration: 1h\n{CLUSTER}  events:\n    - at: 2h\n      cordon: {{names: [n1]}}\n");
+    assert_noted(&sc, &[], &["1 timeline event(s)", "after spec.duration (3600 s)"]);
+}
+
+#[test]
+fn counts_have_caps() {
+    // A pool of 100,000,000 nodes.
+    let sc = format!(
+        "{HEAD}  cluster:\n    nodes:\n      - pool: {{name: big, template: nodes.yaml, count: 100000000}}\n"
+    );
+    assert_refused(
+        &sc,
+        &[],
+        &["scenario.yaml:8", "spec.cluster.nodes[0].pool.count", "at most 1000000 nodes"],
+    );
+    // A Deployment of 2,000,000,000 replicas, and a scale event to as many.
+    let dep = |n: i64| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: {n}\n  template:\n    spec:\n      containers: [{{name: c, image: x}}]\n"
+        )
+    };
+    let sc = format!("{HEAD}{CLUSTER}    manifests: [apps.yaml]\n");
+    assert_refused(
+        &sc,
+        &[("apps.yaml", &dep(2_000_000_000))],
+        &["apps.yaml:1", "spec.replicas", "10000000 (the cap)"],
+    );
+    let scaled =
+        format!("{sc}  events:\n    - at: 1h\n      scale: {{deployment: web, replicas: 2000000000}}\n");
+    assert_refused(
+        &scaled,
+        &[("apps.yaml", &dep(1))],
+        &["spec.events[0].scale.replicas", "10000000 (the cap)"],
+    );
+    // A Job of 2,000,000,000 completions.
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  completions: 2000000000\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: x}]\n";
+    assert_refused(&sc, &[("apps.yaml", job)], &["apps.yaml", "spec.completions", "(the cap)"]);
+    // Eleven Deployments of 10,000,000 replicas: more than 100,000,000 pods in all.
+    let many: Vec<String> =
+        (0..11).map(|k| dep(10_000_000).replace("name: web", &format!("name: web{k}"))).collect();
+    assert_refused(
+        &sc,
+        &[("apps.yaml", &many.join("---\n"))],
+        &["spec.workload", "110000000 pods", "at most 100000000"],
+    );
+}
