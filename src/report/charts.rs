@@ -104,7 +104,7 @@ pub fn columns_over_time(
             name: name.to_string(),
             points: samples.iter().filter_map(|s| Some((s.time_s / div, get(s)?))).collect(),
         })
-        .filter(|s| !s.points.is_empty() && !(skip_zero && s.points.iter().all(|p| p.1 == 0.0)))
+        .filter(|s| s.points.iter().any(|p| !skip_zero || p.1 != 0.0))
         .collect();
     line_chart(title, &Axis::linear(label), &Axis::linear(y_label).from(0.0), &lines, true)
 }
