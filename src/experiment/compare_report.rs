@@ -167,7 +167,8 @@ fn compare_charts(
             &series,
             |s| s.cpu_fragmented,
             true,
-        ),
+        )
+        .note_if_all_zero("no cpu stranded: no pod was pending at any sample"),
         "Free capacity stranded on nodes too full for the median pending pod (0 when nothing is pending)."
             .into(),
     ));

@@ -152,6 +152,18 @@ impl Chart {
         self
     }
 
+    /// A line chart whose every value is 0 shows `note` instead (a flat line at 0 looks like
+    /// a missing chart).
+    pub fn note_if_all_zero(mut self, note: &str) -> Chart {
+        if let Body::Line { series, .. } = &mut self.body
+            && series.iter().flat_map(|s| &s.points).all(|p| p.1 == 0.0 || !p.1.is_finite())
+        {
+            series.clear();
+            self.empty = note.to_string();
+        }
+        self
+    }
+
     /// Whether any value can be drawn (for bars: any value not 0).
     pub fn has_data(&self) -> bool {
         match &self.body {
@@ -279,6 +291,8 @@ mod tests {
             .svg();
         valid(&svg);
         assert!(svg.contains("no pod waited") && !svg.contains("<polyline"));
+        let flat = line_chart("f", &lin(), &lin(), &[ser("a", &[(0.0, 0.0), (1.0, 0.0)])], true);
+        assert!(flat.has_data() && !flat.note_if_all_zero("nothing stranded").has_data());
         let bars = bar_chart("none", "y", &[], &[]);
         assert!(!bars.has_data() && bars.svg().contains("nothing to draw"));
     }
