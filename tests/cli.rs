@@ -49,11 +49,20 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     for f in &names {
         assert!(read(&a.join(f)) == read(&b.join(f)), "{f} differs between two runs of the same seed");
     }
+    for chart in ["pending_cdf", "allocation", "nodes", "pods", "fragmentation"] {
+        for f in [format!("charts/{chart}.svg"), format!("charts/{chart}.png")] {
+            assert!(read(&a.join(&f)) == read(&b.join(&f)), "{f} differs between two runs of the same seed");
+        }
+    }
     let html = String::from_utf8(read(&a.join("report.html"))).unwrap();
     assert!(
         html.contains("<title>capsim run: openb-default (seed 7)</title>")
-            && html.contains("Nodes in use over time")
+            && html.contains("Nodes over time")
+            && html.contains("with pods")
+            && html.contains("cpu_allocated_mean (%)")
     );
+    // openb's pods all fit at once: the CDF says so rather than drawing a line at 0.
+    assert!(html.contains("no pod waited: all 8151 scheduled pods were bound at once"), "{html}");
     let pods = String::from_utf8(read(&a.join("pods.csv"))).unwrap();
     assert_eq!(pods.lines().count(), 8152 + 1, "one row per trace pod plus the header");
     assert!(pods.starts_with(
@@ -483,6 +492,13 @@ fn compare_is_independent_of_the_thread_count() {
     }
     for f in COMPARE_FILES {
         assert!(read(&outs[0].join(f)) == read(&outs[1].join(f)), "{f} depends on the thread count");
+        if let Some(stem) = f.strip_suffix(".svg") {
+            let png = format!("{stem}.png");
+            assert!(
+                read(&outs[0].join(&png)) == read(&outs[1].join(&png)),
+                "{png} depends on the thread count"
+            );
+        }
     }
     let csv = String::from_utf8(read(&outs[0].join("compare.csv"))).unwrap();
     assert!(csv.starts_with("metric,group,profile,n,mean,ci_low,ci_high,verdict\n"));
@@ -493,7 +509,15 @@ fn compare_is_independent_of_the_thread_count() {
         assert!(csv.contains(&format!("pending_p99_s,{g},least-allocated,2,")), "{g}: {csv}");
     }
     let html = String::from_utf8(read(&outs[0].join("report.html"))).unwrap();
-    assert!(html.contains("Pending time CDF per profile") && html.contains("Nodes in use over time"));
+    assert!(
+        html.contains("Pending-time CDF per profile (seeds 1..=2 merged)")
+            && html.contains("Nodes in use over time")
+    );
+    assert!(
+        html.contains("least-allocated")
+            && html.contains("most-allocated")
+            && html.contains("cpu_allocated_mean (%)")
+    );
     assert_eq!(html.matches("<figure><svg").count(), 9, "nine charts inline");
     let runs = String::from_utf8(read(&outs[0].join("runs.csv"))).unwrap();
     assert_eq!(runs.lines().count(), 1 + 4, "one row per (profile, seed)");

@@ -10,7 +10,8 @@ use crate::metrics::Sample;
 use crate::report::charts::{over_time, pending_cdf, seed_list};
 use crate::report::digest::RunDigest;
 use crate::report::html::Page;
-use crate::report::svg::{Bars, bar_chart};
+use crate::report::plot::{Bars, Chart, bar_chart};
+use crate::report::run_report::shown;
 
 fn out_err(path: &Path, e: impl std::fmt::Display) -> SimError {
     SimError::Output { path: path.to_path_buf(), message: e.to_string() }
@@ -23,7 +24,7 @@ fn metric_bars(
     metrics: &[(&str, &str)],
     names: &[String],
     rows: &[CompareRow],
-) -> String {
+) -> Chart {
     let cats: Vec<String> = metrics.iter().map(|(_, label)| label.to_string()).collect();
     let bars: Vec<Bars> = names
         .iter()
@@ -44,11 +45,11 @@ fn metric_bars(
             }
         })
         .collect();
-    bar_chart(title, y_label, &cats, &bars)
+    bar_chart(title, y_label, &cats, &bars).when_empty("none in any run")
 }
 
 /// Bars of the 99th percentile pending time per pod size class and profile.
-fn size_bars(names: &[String], rows: &[CompareRow]) -> String {
+fn size_bars(names: &[String], rows: &[CompareRow]) -> Chart {
     let cats: Vec<String> = crate::report::SIZE_CLASSES
         .iter()
         .map(|(_, c)| format!("size={c}"))
@@ -78,14 +79,15 @@ fn size_bars(names: &[String], rows: &[CompareRow]) -> String {
     let cats: Vec<String> =
         cats.iter().map(|c| c.trim_start_matches("size=").to_string() + " cores").collect();
     bar_chart("p99 pending time by pod size (cpu request), mean over seeds", "pending time (s)", &cats, &bars)
+        .when_empty("no pod was scheduled")
 }
 
-/// The comparison's charts: (file name, SVG, caption), in the order the page shows them.
+/// The comparison's charts: (file stem, chart, caption), in the order the page shows them.
 fn compare_charts(
     plan: &Plan,
     runs: &[Vec<RunDigest>],
     rows: &[CompareRow],
-) -> Vec<(&'static str, String, String)> {
+) -> Vec<(&'static str, Chart, String)> {
     let names = &plan.profiles;
     let first = plan.seeds.first().copied().unwrap_or(0);
     let series: Vec<&[Sample]> = runs
@@ -93,19 +95,20 @@ fn compare_charts(
         .map(|rs| rs.iter().find(|r| !r.series.is_empty()).map_or(&[][..], |r| r.series.as_slice()))
         .collect();
     let has_gpu = runs.iter().flatten().any(|r| r.summary.gpu_allocated_peak > 0.0);
-    let mut charts: Vec<(&'static str, String, String)> = vec![
+    let cdf_title = format!("Pending-time CDF per profile (seeds {} merged)", seed_list(&plan.seeds));
+    let mut charts: Vec<(&'static str, Chart, String)> = vec![
         (
-            "pending_cdf.svg",
-            pending_cdf(names, runs),
+            "pending_cdf",
+            pending_cdf(&cdf_title, names, runs),
             "How long scheduled pods waited, all seeds merged: further left and higher is better.".into(),
         ),
         (
-            "pending_by_size.svg",
+            "pending_by_size",
             size_bars(names, rows),
             "Big pods wait differently: p99 pending time per size class, with 95 % intervals.".into(),
         ),
         (
-            "allocation_cpu.svg",
+            "allocation_cpu",
             over_time(
                 &format!("CPU allocated over time (seed {first})"),
                 "requested / allocatable cpu (%)",
@@ -117,7 +120,7 @@ fn compare_charts(
             "Σ cpu requests of bound pods over Σ allocatable cpu.".into(),
         ),
         (
-            "allocation_memory.svg",
+            "allocation_memory",
             over_time(
                 &format!("Memory allocated over time (seed {first})"),
                 "requested / allocatable memory (%)",
@@ -131,7 +134,7 @@ fn compare_charts(
     ];
     if has_gpu {
         charts.push((
-            "allocation_gpu.svg",
+            "allocation_gpu",
             over_time(
                 &format!("GPU allocated over time (seed {first})"),
                 "requested / allocatable GPU (%)",
@@ -144,7 +147,7 @@ fn compare_charts(
         ));
     }
     charts.push((
-        "nodes_used.svg",
+        "nodes_used",
         over_time(
             &format!("Nodes in use over time (seed {first})"),
             "nodes with at least one pod",
@@ -156,20 +159,50 @@ fn compare_charts(
         "Fewer nodes in use for the same pods means tighter packing.".into(),
     ));
     charts.push((
-        "fragmentation.svg",
+        "fragmentation",
         over_time(
             &format!("Fragmented cpu over time (seed {first})"),
-            "free cpu on nodes that can't fit the median pending pod (% of allocatable)",
+            "stranded free cpu (% of allocatable)",
             names,
             &series,
             |s| s.cpu_fragmented,
             true,
-        ),
+        )
+        .note_if_all_zero("no cpu stranded: no pod was pending at any sample"),
         "Free capacity stranded on nodes too full for the median pending pod (0 when nothing is pending)."
             .into(),
     ));
+    let any = |get: fn(&Sample) -> usize| series.iter().any(|ss| ss.iter().any(|s| get(s) > 0));
+    if any(|s| s.nodes_not_ready) {
+        charts.push((
+            "nodes_not_ready",
+            over_time(
+                &format!("Nodes not ready over time (seed {first})"),
+                "nodes not ready",
+                names,
+                &series,
+                |s| s.nodes_not_ready as f64,
+                false,
+            ),
+            "Nodes whose Ready condition is not True (failed and past the grace period).".into(),
+        ));
+    }
+    if any(|s| s.pods_crash_looping) {
+        charts.push((
+            "crash_looping",
+            over_time(
+                &format!("Crash-looping pods over time (seed {first})"),
+                "pods in CrashLoopBackOff",
+                names,
+                &series,
+                |s| s.pods_crash_looping as f64,
+                false,
+            ),
+            "Running pods with a container waiting out its restart back-off.".into(),
+        ));
+    }
     charts.push((
-        "disruptions.svg",
+        "disruptions",
         metric_bars(
             "Evictions, preemptions, OOM kills and restarts per run",
             "pods or containers per run",
@@ -182,10 +215,11 @@ fn compare_charts(
             names,
             rows,
         ),
-        "Means over seeds with 95 % confidence intervals.".into(),
+        "Means over seeds with 95 % confidence intervals (when every run had none, the chart says so)."
+            .into(),
     ));
     charts.push((
-        "throttling.svg",
+        "throttling",
         metric_bars(
             "CPU throttling per run",
             "throttled cpu (CPU-seconds)",
@@ -211,11 +245,11 @@ pub fn write_compare_report(
     let charts = compare_charts(plan, runs, rows);
     let cdir = dir.join("charts");
     std::fs::create_dir_all(&cdir).map_err(|e| out_err(&cdir, e))?;
-    for (file, svg, _) in &charts {
-        std::fs::write(cdir.join(file), svg).map_err(|e| out_err(&cdir.join(file), e))?;
+    let mut drawn = Vec::with_capacity(charts.len());
+    for (stem, chart, caption) in charts {
+        drawn.push((stem, chart.write(&cdir, stem)?, caption));
     }
-
-    let page = compare_page(plan, rows, &charts);
+    let page = compare_page(plan, rows, &drawn);
     std::fs::write(dir.join("report.html"), page.finish()).map_err(|e| out_err(dir, e))
 }
 
@@ -236,27 +270,30 @@ fn compare_page(plan: &Plan, rows: &[CompareRow], charts: &[(&str, String, Strin
         .iter()
         .filter(|r| !r.verdict.is_empty() && r.group == "all")
         .map(|r| {
-            vec![
-                r.metric.clone(),
-                r.profile.clone(),
-                format!("{} [{}, {}]", r.mean, r.ci_low, r.ci_high),
-                r.verdict.clone(),
-            ]
+            let (metric, mean) = shown(&r.metric, r.mean);
+            let (lo, hi) = (shown(&r.metric, r.ci_low).1, shown(&r.metric, r.ci_high).1);
+            vec![metric, r.profile.clone(), format!("{mean} [{lo}, {hi}]"), r.verdict.clone()]
         })
         .collect();
+    page.para(
+        "Utilisation metrics (marked %) are in percent here and in the charts, and their differences \
+         in percentage points; compare.csv keeps them as fractions.",
+    );
     page.heading("Paired differences (whole run)")
         .table(&["metric", "difference", "mean [95 % CI]", "verdict"], &verdicts);
     let per_profile = |group_all: bool| -> Vec<Vec<String>> {
         rows.iter()
             .filter(|r| r.verdict.is_empty() && (r.group == "all") == group_all)
             .map(|r| {
+                let (metric, mean) = shown(&r.metric, r.mean);
+                let (lo, hi) = (shown(&r.metric, r.ci_low).1, shown(&r.metric, r.ci_high).1);
                 vec![
-                    r.metric.clone(),
+                    metric,
                     r.group.clone(),
                     r.profile.clone(),
                     r.n.to_string(),
-                    r.mean.to_string(),
-                    format!("[{}, {}]", r.ci_low, r.ci_high),
+                    mean,
+                    format!("[{lo}, {hi}]"),
                 ]
             })
             .collect()
@@ -264,7 +301,7 @@ fn compare_page(plan: &Plan, rows: &[CompareRow], charts: &[(&str, String, Strin
     let header = ["metric", "group", "profile", "seeds", "mean", "95 % CI"];
     page.heading("Charts");
     for (file, svg, caption) in charts {
-        page.chart(svg, &format!("charts/{file}: {caption}"));
+        page.chart(svg, &format!("charts/{file}.svg: {caption}"));
     }
     page.heading("Per profile (whole run)").table(&header, &per_profile(true));
     page.heading("Pending by priority, namespace and pod size").table(&header, &per_profile(false));

@@ -364,8 +364,8 @@ impl Study {
 
     /// The paper's Fig. 9(a)-style chart of one trace: unallocated GPU % against arrived GPU
     /// request %, the mean over seeds per policy, from 75 % to 130 %.
-    pub fn chart(&self, t: usize) -> String {
-        use crate::report::svg::{Axis, Series, line_chart};
+    pub fn chart(&self, t: usize) -> crate::report::plot::Chart {
+        use crate::report::plot::{Axis, Series, line_chart};
         let series: Vec<Series> = self
             .policies
             .iter()
@@ -511,10 +511,9 @@ pub fn write_study(out: &Path, s: &Study, scenario_text: &str) -> Result<String,
         let cdir = tmp.join("charts");
         std::fs::create_dir_all(&cdir).map_err(|e| oe(&cdir, &e))?;
         let mut page = crate::report::html::Page::new("capsim repro fgd");
-        page.heading("Comparison").pre(&text);
+        page.heading("Comparison").markdown(&text);
         for (t, name) in s.traces.iter().enumerate() {
-            let svg = s.chart(t);
-            std::fs::write(cdir.join(format!("{name}.svg")), &svg).map_err(|e| oe(&cdir, &e))?;
+            let svg = s.chart(t).write(&cdir, name)?;
             page.chart(&svg, &format!("charts/{name}.svg"));
         }
         let rows: Vec<Vec<String>> = table

@@ -616,10 +616,9 @@ pub fn write_plan(
         std::fs::write(tmp.join("recommendation.txt"), &rec).map_err(|e| oe(tmp, &e))?;
         std::fs::write(tmp.join("scenario.yaml"), &planner.base.text).map_err(|e| oe(tmp, &e))?;
         std::fs::write(tmp.join("node-types.yaml"), node_types_text).map_err(|e| oe(tmp, &e))?;
-        let svg = frontier_chart(planner, types, best);
         let cdir = tmp.join("charts");
         std::fs::create_dir_all(&cdir).map_err(|e| oe(&cdir, &e))?;
-        std::fs::write(cdir.join("frontier.svg"), &svg).map_err(|e| oe(&cdir, &e))?;
+        let svg = frontier_chart(planner, types, best).write(&cdir, "frontier")?;
         let mut page = crate::report::html::Page::new(&format!("capsim plan: {}", planner.base.name));
         page.heading("Recommendation").pre(&rec);
         page.heading("Frontier").chart(
@@ -675,8 +674,12 @@ fn recommendation(
     s
 }
 
-fn frontier_chart(planner: &Planner, types: &[NodeType], best: Option<&Evaluation>) -> String {
-    use crate::report::svg::{Axis, Points, scatter_chart};
+fn frontier_chart(
+    planner: &Planner,
+    types: &[NodeType],
+    best: Option<&Evaluation>,
+) -> crate::report::plot::Chart {
+    use crate::report::plot::{Axis, Points, scatter_chart};
     let mut meets =
         Points { name: "meets every SLO".into(), points: vec![], labels: vec![], highlight: None };
     let mut misses = Points { name: "misses an SLO".into(), points: vec![], labels: vec![], highlight: None };
@@ -693,7 +696,7 @@ fn frontier_chart(planner: &Planner, types: &[NodeType], best: Option<&Evaluatio
     let x = Axis { label: "cost per hour".into(), log: false, min: Some(0.0), max: None };
     let top = planner.evaluated.values().map(|e| e.margin).fold(0.0f64, f64::max).min(10.0);
     let y = Axis {
-        label: "SLO margin (tightest SLO's relative slack; < 0 misses, clipped at -1)".into(),
+        label: "SLO margin (relative slack; < 0 misses, clipped at -1)".into(),
         log: false,
         min: Some(-1.2),
         max: Some(top * 1.25 + 0.1),

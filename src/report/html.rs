@@ -84,6 +84,34 @@ impl Page {
         self
     }
 
+    /// Text written as Markdown paragraphs and pipe tables (as `comparison.md` is): a table
+    /// becomes an HTML table, any other line a paragraph.
+    pub fn markdown(&mut self, text: &str) -> &mut Self {
+        let cells = |l: &str| -> Vec<String> {
+            l.trim().trim_matches('|').split('|').map(|c| c.trim().to_string()).collect()
+        };
+        let mut lines = text.lines().peekable();
+        while let Some(line) = lines.next() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            if !line.trim_start().starts_with('|') {
+                self.para(line.trim());
+                continue;
+            }
+            let header = cells(line);
+            let mut rows = Vec::new();
+            while let Some(l) = lines.next_if(|l| l.trim_start().starts_with('|')) {
+                if !l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ')) {
+                    rows.push(cells(l));
+                }
+            }
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            self.table(&header, &rows);
+        }
+        self
+    }
+
     /// Preformatted text (the scenario).
     pub fn pre(&mut self, text: &str) -> &mut Self {
         let _ = writeln!(self.body, "<pre>{}</pre>", escape(text));
@@ -114,5 +142,15 @@ mod tests {
         assert!(html.contains("<td class=\"better\">better by 2</td>"));
         assert!(html.contains("<pre>x: &quot;&lt;y&gt;&quot;</pre>"));
         assert!(!html.contains("<script"));
+    }
+
+    #[test]
+    fn markdown_tables_become_html_tables() {
+        let mut p = Page::new("t");
+        p.markdown("openb default: GPU %\n\n| policy | 100% |\n|---|---|\n| FGD | 4.77 |\n");
+        let html = p.finish();
+        assert!(html.contains("<p>openb default: GPU %</p>"), "{html}");
+        assert!(html.contains("<th>policy</th><th>100%</th>") && html.contains("<td>FGD</td><td>4.77</td>"));
+        assert!(!html.contains("|---"));
     }
 }

@@ -1,8 +1,7 @@
 //! Results folders: `pods.csv`, `timeseries.csv`, `summary.csv`, `profiles.csv`, `events.csv`,
 //! `daemonsets.csv` and `failures.csv` (when the run has DaemonSets or node failures),
-//! `summary.json`,
-//! `timing.csv`
-//! and a copy of the scenario, written to a temporary folder and renamed into place only when
+//! `summary.json`, `timing.csv`, `report.html` with its `charts/` (SVG and PNG) and a copy of
+//! the scenario, written to a temporary folder and renamed into place only when
 //! complete, so a failed run never leaves a half-written result.
 
 use std::fs;
@@ -14,8 +13,9 @@ pub mod charts;
 pub mod digest;
 pub mod folder;
 pub mod html;
+pub mod plot;
+pub mod run_report;
 pub mod summary;
-pub mod svg;
 pub mod tally;
 
 pub use folder::{MARKER, check_replaceable, remove_temporary_folders, write_folder};
@@ -291,7 +291,13 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         let text = serde_json::to_string_pretty(&json).map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("summary.json"), text + "\n").map_err(|e| out_err(tmp, e))?;
         fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(tmp, e))?;
-        charts::write_run_report(tmp, &digest::digest_tallied(r, &t, true), scenario_text)?;
+        let extras = run_report::RunExtras {
+            runtime: &runtime,
+            daemonsets: &r.recorder.daemonsets,
+            failures: &r.recorder.failures,
+            evictions: &r.recorder.evictions,
+        };
+        run_report::write_run_report(tmp, &digest::digest_tallied(r, &t, true), &extras, scenario_text)?;
         Ok(summary)
     })
 }

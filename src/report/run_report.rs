@@ -1,0 +1,268 @@
+//! `report.html` and `charts/` of a single run's results folder: the pending-time CDF,
+//! allocation and usage, nodes, pods, fragmentation, and, when the run has them, the runtime
+//! (OOM kills, restarts, pressure evictions, throttling by QoS class), evictions by reason,
+//! node failures and DaemonSet coverage. Every chart is written as SVG and PNG and inlined in
+//! the page; utilisation is in percent in the charts and the page's summary table alike.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::charts::{Column, columns_over_time, pending_cdf, time_unit};
+use super::digest::RunDigest;
+use super::html::Page;
+use super::plot::{Axis, Bars, Chart, Series, bar_chart, line_chart};
+use super::summary::RuntimeSummary;
+use crate::error::SimError;
+use crate::metrics::{DaemonSetSample, FailureRecord, Sample};
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> SimError {
+    SimError::Output { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// What a run recorded beyond its digest, for the charts of its dynamics.
+#[derive(Clone, Copy, Debug)]
+pub struct RunExtras<'a> {
+    /// Runtime figures by scheduler and QoS class (empty without a runtime section).
+    pub runtime: &'a [RuntimeSummary],
+    /// DaemonSet status samples.
+    pub daemonsets: &'a [DaemonSetSample],
+    /// Node failures.
+    pub failures: &'a [FailureRecord],
+    /// Evictions by reason.
+    pub evictions: &'a BTreeMap<String, u64>,
+}
+
+/// Summary fields that are fractions of capacity (or of time), shown in percent on the pages.
+pub const FRACTIONS: [&str; 11] = [
+    "cpu_allocated_mean",
+    "cpu_allocated_peak",
+    "memory_allocated_mean",
+    "memory_allocated_peak",
+    "gpu_allocated_mean",
+    "gpu_allocated_peak",
+    "cpu_allocated_stddev_mean",
+    "cpu_allocated_node_min_mean",
+    "cpu_allocated_node_max_mean",
+    "cpu_fragmented_mean",
+    "throttled_fraction_p99",
+];
+
+/// `v` of metric `name` as the pages show it: a fraction in [`FRACTIONS`] as percent with two
+/// decimals, anything else unchanged; with the metric's page name (`(%)` added).
+pub fn shown(name: &str, v: f64) -> (String, String) {
+    if FRACTIONS.contains(&name) {
+        (format!("{name} (%)"), format!("{:.2}", v * 100.0))
+    } else {
+        (name.to_string(), v.to_string())
+    }
+}
+
+/// The summary row for the page: fractions as percent (the name says so), the rest as written
+/// in `summary.csv`.
+fn summary_row(name: String, value: String) -> Vec<String> {
+    match value.parse::<f64>() {
+        Ok(v) if FRACTIONS.contains(&name.as_str()) => {
+            vec![format!("{name} (%)"), format!("{:.2}", v * 100.0)]
+        }
+        _ => vec![name, value],
+    }
+}
+
+const PCT: fn(f64) -> Option<f64> = |v| Some(v * 100.0);
+
+/// The run's charts: (file stem, chart, caption), in page order.
+fn run_charts(d: &RunDigest, x: &RunExtras) -> Vec<(&'static str, Chart, &'static str)> {
+    let s = &d.summary;
+    let ss = &d.series;
+    let cdf_title = format!("Pending-time CDF (seed {})", s.seed);
+    let mut charts = vec![(
+        "pending_cdf",
+        pending_cdf(&cdf_title, &[format!("seed {}", s.seed)], &[vec![d.clone()]]),
+        "How long scheduled pods waited: further left and higher is better.",
+    )];
+    let mut alloc: Vec<Column> = vec![
+        ("cpu requested", |x| PCT(x.cpu_allocated)),
+        ("memory requested", |x| PCT(x.memory_allocated)),
+        ("cpu used", |x| x.cpu_used.and_then(PCT)),
+        ("memory used", |x| x.memory_used.and_then(PCT)),
+    ];
+    if s.gpu_allocated_peak > 0.0 {
+        alloc.push(("GPU taken", |x| PCT(x.gpu_allocated)));
+    }
+    charts.push((
+        "allocation",
+        columns_over_time("Allocation over time", "% of allocatable", ss, &alloc, false),
+        "Requests of bound pods (and, with a runtime section, usage) over the cluster's allocatable.",
+    ));
+    charts.push(("nodes", nodes_chart(ss, x.failures), "Nodes in the cluster, with pods, failed, not ready and under memory pressure (lines that stay at 0 are left out)."));
+    let pods: [Column; 4] = [
+        ("running", |x| Some(x.pods_running as f64)),
+        ("pending", |x| Some(x.pods_pending as f64)),
+        ("crash looping", |x| Some(x.pods_crash_looping as f64)),
+        ("ended by the system", |x| Some(x.pods_failed as f64)),
+    ];
+    charts.push((
+        "pods",
+        columns_over_time("Pods over time", "pods", ss, &pods, true),
+        "Bound and waiting pods; crash looping: a container waiting out its restart back-off; ended by the system: evicted, preempted, lost or rejected (cumulative).",
+    ));
+    let frag: [Column; 4] = [
+        ("stranded free cpu", |x| PCT(x.cpu_fragmented)),
+        ("node cpu min", |x| PCT(x.cpu_allocated_node_min)),
+        ("node cpu max", |x| PCT(x.cpu_allocated_node_max)),
+        ("node cpu stddev", |x| PCT(x.cpu_allocated_stddev)),
+    ];
+    charts.push((
+        "fragmentation",
+        columns_over_time("Fragmentation and spread over nodes", "% of allocatable cpu", ss, &frag, false),
+        "Stranded: free cpu on nodes too full for the median pending pod (0 when nothing waits); min, max and stddev of the nodes' requested / allocatable cpu.",
+    ));
+    if !x.runtime.is_empty() {
+        charts.extend(runtime_charts(x.runtime));
+    }
+    if !x.evictions.is_empty() || !x.failures.is_empty() {
+        let cats: Vec<String> = x.evictions.keys().cloned().collect();
+        let bars = [Bars {
+            name: "pods evicted".into(),
+            values: x.evictions.values().map(|&v| v as f64).collect(),
+            errors: None,
+        }];
+        charts.push((
+            "evictions",
+            bar_chart("Evictions by reason", "pods evicted", &cats, &bars).when_empty("no pod was evicted"),
+            "Pods evicted over the run, by the reason the evicting component gave.",
+        ));
+    }
+    if !x.daemonsets.is_empty() {
+        charts.push((
+            "daemonsets",
+            coverage_chart(x.daemonsets),
+            "Ready DaemonSet pods over the nodes that should run one.",
+        ));
+    }
+    charts
+}
+
+/// Nodes over time: in the cluster, in use, failed (from the failure records), not ready and
+/// under memory pressure; the last three only when they are ever above 0.
+fn nodes_chart(ss: &[Sample], failures: &[FailureRecord]) -> Chart {
+    let (div, label) = time_unit(ss.last().map_or(0.0, |s| s.time_s));
+    let line = |name: &str, get: &dyn Fn(&Sample) -> usize| Series {
+        name: name.to_string(),
+        points: ss.iter().map(|s| (s.time_s / div, get(s) as f64)).collect(),
+    };
+    let failed = |s: &Sample| {
+        failures
+            .iter()
+            .filter(|f| f.failed_s <= s.time_s && f.recovered_s.is_none_or(|r| s.time_s < r))
+            .count()
+    };
+    let lines = [
+        line("in the cluster", &|s| s.nodes),
+        line("with pods", &|s| s.nodes_used),
+        line("failed", &failed),
+        line("not ready", &|s| s.nodes_not_ready),
+        line("memory pressure", &|s| s.nodes_memory_pressure),
+    ];
+    let shown: Vec<Series> = lines
+        .into_iter()
+        .enumerate()
+        .filter(|(i, l)| *i < 2 || l.points.iter().any(|p| p.1 > 0.0))
+        .map(|p| p.1)
+        .collect();
+    line_chart("Nodes over time", &Axis::linear(label), &Axis::linear("nodes").from(0.0), &shown, true)
+}
+
+/// OOM kills, restarts and pressure evictions, and throttling, by QoS class (and scheduler
+/// when there are several).
+fn runtime_charts(rt: &[RuntimeSummary]) -> Vec<(&'static str, Chart, &'static str)> {
+    // The rows by scheduler and QoS class, without the totals (`all`).
+    let rt: Vec<&RuntimeSummary> =
+        rt.iter().filter(|r| r.scheduler != "all" && r.qos_class != "all").collect();
+    let several = rt.iter().any(|r| r.scheduler != rt[0].scheduler);
+    let cats: Vec<String> = rt
+        .iter()
+        .map(|r| if several { format!("{}/{}", r.scheduler, r.qos_class) } else { r.qos_class.clone() })
+        .collect();
+    let bars = |name: &str, get: fn(&RuntimeSummary) -> f64| Bars {
+        name: name.to_string(),
+        values: rt.iter().map(|r| get(r)).collect(),
+        errors: None,
+    };
+    let events = [
+        bars("OOM kills", |r| r.oom_kills as f64),
+        bars("restarts", |r| r.restarts as f64),
+        bars("pressure evictions", |r| r.pressure_evictions as f64),
+    ];
+    let any = |b: &[Bars]| b.iter().flat_map(|b| &b.values).any(|&v| v > 0.0);
+    let events_chart = if any(&events) {
+        bar_chart(
+            "OOM kills, restarts and pressure evictions by QoS class",
+            "containers or pods",
+            &cats,
+            &events,
+        )
+    } else {
+        bar_chart("OOM kills, restarts and pressure evictions by QoS class", "", &[], &[])
+            .when_empty("no OOM kill, restart or pressure eviction")
+    };
+    let cpu = [bars("throttled", |r| r.throttled_cpu_s), bars("shortfall", |r| r.cpu_shortfall_s)];
+    let cpu_chart = if any(&cpu) {
+        bar_chart("CPU throttling by QoS class", "CPU-seconds", &cats, &cpu)
+    } else {
+        bar_chart("CPU throttling by QoS class", "", &[], &[]).when_empty("no pod was throttled")
+    };
+    vec![
+        (
+            "runtime_by_qos",
+            events_chart,
+            "Containers OOM-killed and restarted, pods evicted under memory pressure, over the run.",
+        ),
+        (
+            "throttling_by_qos",
+            cpu_chart,
+            "CPU demand cut by CFS quota (throttled) and by contention (shortfall), over the run.",
+        ),
+    ]
+}
+
+/// Each DaemonSet's ready pods over its desired pods, in percent, over time.
+fn coverage_chart(ds: &[DaemonSetSample]) -> Chart {
+    let (div, label) = time_unit(ds.iter().map(|d| d.time_s).fold(0.0, f64::max));
+    let mut by: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for d in ds.iter().filter(|d| d.desired > 0) {
+        by.entry(&d.daemonset).or_default().push((d.time_s / div, 100.0 * d.ready as f64 / d.desired as f64));
+    }
+    let lines: Vec<Series> = by.into_iter().map(|(n, p)| Series { name: n.to_string(), points: p }).collect();
+    let y = Axis { max: Some(100.0), ..Axis::linear("ready / desired pods (%)").from(0.0) };
+    line_chart("DaemonSet coverage over time", &Axis::linear(label), &y, &lines, true)
+        .when_empty("no DaemonSet had a node to cover")
+}
+
+/// Writes `report.html` and `charts/*.svg|png` of a single run's results folder into `dir`.
+///
+/// # Errors
+/// [`SimError::Output`] when a file cannot be written.
+pub fn write_run_report(
+    dir: &Path,
+    d: &RunDigest,
+    x: &RunExtras,
+    scenario_text: &str,
+) -> Result<(), SimError> {
+    let s = &d.summary;
+    let mut page = Page::new(&format!("capsim run: {} (seed {})", s.scenario, s.seed));
+    let (header, values) = super::summary_record(s).map_err(|e| out_err(dir, e))?;
+    let rows: Vec<Vec<String>> = header.into_iter().zip(values).map(|(h, v)| summary_row(h, v)).collect();
+    let cdir = dir.join("charts");
+    std::fs::create_dir_all(&cdir).map_err(|e| out_err(&cdir, e))?;
+    page.heading("Charts");
+    for (stem, chart, caption) in run_charts(d, x) {
+        let svg = chart.write(&cdir, stem)?;
+        page.chart(&svg, &format!("charts/{stem}.svg: {caption}"));
+    }
+    page.heading("Summary")
+        .para("Utilisation figures are in percent, as in the charts; summary.csv keeps them as fractions.")
+        .table(&["metric", "value"], &rows);
+    page.heading("Scenario").pre(scenario_text);
+    std::fs::write(dir.join("report.html"), page.finish()).map_err(|e| out_err(dir, e))
+}
