@@ -157,7 +157,8 @@ pub enum Command {
         /// Size factor of the workloads (1 = scheduler_perf's 5,000 nodes).
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
-        /// Timed repetitions per workload (the median counts).
+        /// Timed repetitions per workload (the best counts against a baseline; the median is shown
+        /// beside it).
         #[arg(long, default_value_t = 3)]
         repeat: usize,
         /// Slowdown tolerated against the baseline (0.2 = 20 %).

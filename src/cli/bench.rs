@@ -41,22 +41,23 @@ pub(super) fn cmd_bench(
     }
     let wanted = |name: &str| only.is_empty() || only.iter().any(|n| n == name);
     println!(
-        "capsim bench: {} profile(s) × {{default, 100}} percentageOfNodesToScore, scale {scale}, median of {repeat} on one thread",
+        "capsim bench: {} profile(s) × {{default, 100}} percentageOfNodesToScore, scale {scale}, best and median of {repeat} on one thread",
         config.profiles.len()
     );
     println!(
-        "  {:<26} {:<28} {:>6} {:>7} {:>10} {:>7} {:>6} {:>8}  plugin share",
-        "workload", "profile", "nodes", "pods", "pods/s", "cpu", "used", "rss MiB"
+        "  {:<26} {:<28} {:>6} {:>7} {:>10} {:>10} {:>7} {:>6} {:>8}  plugin share",
+        "workload", "profile", "nodes", "pods", "pods/s", "median", "cpu", "used", "rss MiB"
     );
     let mut rows = Vec::new();
     let print = |r: &crate::experiment::bench::BenchRow| {
         println!(
-            "  {:<26} {:<28} {:>6} {:>7} {:>10} {:>7.3} {:>6} {:>8}  {}",
+            "  {:<26} {:<28} {:>6} {:>7} {:>10} {:>10} {:>7.3} {:>6} {:>8}  {}",
             r.workload,
             r.profile,
             r.nodes,
             r.pods,
             r.pods_per_s,
+            r.pods_per_s_median,
             r.cpu_allocated,
             r.nodes_used,
             r.peak_rss_mib,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::node::{Node, NodeId};
-pub use super::node_info::{HostPort, LowestPriority, NodeHot, NodeInfo, PodRow, host_ports};
+pub use super::node_info::{FilterRow, HostPort, LowestPriority, NodeHot, NodeInfo, PodRow, host_ports};
 use super::pod::{Pod, PodId};
 use super::pod_index::{DomainCounts, IndexCell, PodQuery, TermGroup, TermKind, TopologyView};
 use super::pod_table::PodTable;
@@ -77,6 +77,15 @@ impl Drop for NodeSpecMut<'_> {
     }
 }
 
+/// Node ids in kube-scheduler's snapshot order, and each node's position in it by id.
+#[derive(Clone, Debug, Default)]
+struct SnapshotOrder {
+    ids: Vec<NodeId>,
+    pos: Vec<usize>,
+    /// The [`FilterRow`] of each node of `ids`, in the same order.
+    rows: Vec<FilterRow>,
+}
+
 /// All nodes and pods of one run. Plugins read it; only the engine changes it, through
 /// [`Cluster::bind`] and [`Cluster::unbind`], which keep the per-node sums exact.
 #[derive(Clone, Debug, Default)]
@@ -101,10 +110,10 @@ pub struct Cluster {
     gpu_workload: Option<std::sync::Arc<crate::model::gpu::TargetWorkload>>,
     /// Zones in first-seen order, each with its nodes in insertion order.
     zones: Vec<(String, Vec<NodeId>)>,
-    /// Nodes in kube-scheduler's snapshot order (zone-interleaved), rebuilt on node add.
-    order: Vec<NodeId>,
-    /// Position of each node in `order` (`usize::MAX` for removed nodes), by id.
-    order_pos: Vec<usize>,
+    /// Nodes in kube-scheduler's snapshot order (zone-interleaved) with the position of each node
+    /// in it (`usize::MAX` for removed nodes), by id: built on first use after a change of the
+    /// nodes or zones, so adding n nodes costs O(n), not O(n²).
+    order: std::sync::OnceLock<SnapshotOrder>,
     /// Image name (as nodes report it) → (size reported by the first node that listed it, number
     /// of nodes that hold it): upstream's cache-wide `imageStates`.
     image_nodes: BTreeMap<String, (i64, u32)>,
@@ -171,7 +180,7 @@ impl Cluster {
         self.hot.push(NodeHot::default());
         self.lowest.push(LowestPriority::default());
         self.refresh_hot(id);
-        self.rebuild_order();
+        self.drop_order();
         self.index.get_mut().node_added(id, &labels);
         Ok(id)
     }
@@ -205,7 +214,7 @@ impl Cluster {
             ids.retain(|x| *x != id);
         }
         self.zones.retain(|(_, ids)| !ids.is_empty());
-        self.rebuild_order();
+        self.drop_order();
         self.refresh_hot(id);
         self.index.get_mut().node_removed(id);
         Ok(())
@@ -226,7 +235,7 @@ impl Cluster {
                 Some((_, ids)) => ids.push(id),
                 None => self.zones.push((zone, vec![id])),
             }
-            self.rebuild_order();
+            self.drop_order();
         }
         self.reindex_node(id);
     }
@@ -255,7 +264,7 @@ impl Cluster {
 
     /// Number of nodes in the cluster now.
     pub fn num_live_nodes(&self) -> usize {
-        self.order.len()
+        self.snapshot_order().ids.len()
     }
 
     /// Marks pod `pod` as terminating (`deletionTimestamp` set): it keeps its node's resources
@@ -274,21 +283,32 @@ impl Cluster {
         }
     }
 
-    /// Zone-interleaved order of upstream's `nodeTree.list()`: the 1st node of every zone, then
-    /// the 2nd of every zone, and so on.
-    fn rebuild_order(&mut self) {
-        self.order.clear();
-        self.order_pos.clear();
-        self.order_pos.resize(self.nodes.len(), usize::MAX);
-        let longest = self.zones.iter().map(|(_, ids)| ids.len()).max().unwrap_or(0);
-        for i in 0..longest {
-            for (_, ids) in &self.zones {
-                if let Some(id) = ids.get(i) {
-                    self.order_pos[*id as usize] = self.order.len();
-                    self.order.push(*id);
+    /// Forgets the snapshot order after a change of the nodes or their zones.
+    fn drop_order(&mut self) {
+        self.order.take();
+    }
+
+    /// The zone-interleaved order of upstream's `nodeTree.list()` (the 1st node of every zone,
+    /// then the 2nd of every zone, and so on), built from the zones if a change dropped it.
+    fn snapshot_order(&self) -> &SnapshotOrder {
+        self.order.get_or_init(|| {
+            let mut order = SnapshotOrder {
+                ids: Vec::with_capacity(self.nodes.len()),
+                pos: vec![usize::MAX; self.nodes.len()],
+                rows: Vec::with_capacity(self.nodes.len()),
+            };
+            let longest = self.zones.iter().map(|(_, ids)| ids.len()).max().unwrap_or(0);
+            for i in 0..longest {
+                for (_, ids) in &self.zones {
+                    if let Some(id) = ids.get(i) {
+                        order.pos[*id as usize] = order.ids.len();
+                        order.ids.push(*id);
+                        order.rows.push(FilterRow::of(&self.hot[*id as usize]));
+                    }
                 }
             }
-        }
+            order
+        })
     }
 
     /// Declares a namespace with its labels (the name label is added).
@@ -513,12 +533,17 @@ impl Cluster {
     /// Node ids in kube-scheduler's snapshot order (zone-interleaved, insertion order inside a
     /// zone).
     pub fn node_order(&self) -> &[NodeId] {
-        &self.order
+        &self.snapshot_order().ids
+    }
+
+    /// The [`FilterRow`] of each node of [`Cluster::node_order`], in the same order.
+    pub fn filter_rows(&self) -> &[FilterRow] {
+        &self.snapshot_order().rows
     }
 
     /// Position of node `id` in [`Cluster::node_order`] (`usize::MAX` once removed).
     pub fn order_position(&self, id: NodeId) -> usize {
-        self.order_pos.get(id as usize).copied().unwrap_or(usize::MAX)
+        self.snapshot_order().pos.get(id as usize).copied().unwrap_or(usize::MAX)
     }
 
     /// All nodes, indexed by [`NodeId`].
@@ -558,6 +583,12 @@ impl Cluster {
         self.lowest[id as usize] =
             if info.removed { LowestPriority::default() } else { LowestPriority::of(info) };
         let old = std::mem::replace(&mut self.hot[id as usize], row);
+        if let Some(order) = self.order.get_mut()
+            && let Some(&p) = order.pos.get(id as usize)
+            && p != usize::MAX
+        {
+            order.rows[p] = FilterRow::of(&row);
+        }
         for (bit, count) in self.flag_counts.iter_mut().enumerate() {
             *count = *count - (old.flags >> bit & 1) + (row.flags >> bit & 1);
         }

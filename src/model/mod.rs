@@ -15,7 +15,7 @@ pub mod resources;
 pub mod selection;
 
 pub use cluster::{
-    Cluster, HostPort, LowestPriority, NodeHot, NodeInfo, PodRow, SelectorKind, WorkloadSelector,
+    Cluster, FilterRow, HostPort, LowestPriority, NodeHot, NodeInfo, PodRow, SelectorKind, WorkloadSelector,
 };
 pub use labels::{
     LabelSelector, LabelSelectorOperator, LabelSelectorRequirement, Labels, NodeAffinity, NodeSelector,

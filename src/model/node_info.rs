@@ -99,6 +99,35 @@ impl NodeHot {
     }
 }
 
+/// What the Filter loop's NodeHot conditions read of a node, in 32 bytes (half a [`NodeHot`]
+/// row), kept in kube-scheduler's snapshot order ([`super::Cluster::filter_rows`]) so the loop
+/// reads them one after the other. Derived data, rebuilt with the `NodeHot` row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(32))]
+pub struct FilterRow {
+    /// Allocatable − requested cpu, millicores (Filter's view).
+    pub free_milli_cpu: i64,
+    /// Allocatable − requested memory, bytes.
+    pub free_memory: i64,
+    /// Allocatable pod count − pods bound.
+    pub free_pods: i64,
+    /// `NodeHot::*` flag bits.
+    pub flags: u32,
+}
+
+impl FilterRow {
+    /// The row of a node's [`NodeHot`] row.
+    #[inline]
+    pub fn of(h: &NodeHot) -> FilterRow {
+        FilterRow {
+            free_milli_cpu: h.allocatable_milli_cpu - h.requested_milli_cpu,
+            free_memory: h.allocatable_memory - h.requested_memory,
+            free_pods: h.allocatable_pods - i64::from(h.pods),
+            flags: h.flags,
+        }
+    }
+}
+
 /// The bound pods of a node's lowest priority, summed, and the next priority above it: for a
 /// preemptor of priority `p` with `priority < p <= next`, exactly these pods are the potential
 /// victims, so preemption's dry run can tell what the node looks like without all of them from

@@ -241,11 +241,16 @@ impl FastFilter {
     /// Whether `node` meets the condition.
     #[inline]
     pub fn admits(&self, node: &NodeHot) -> bool {
-        node.flags & self.reject_flags == 0
-            && (!self.pod_slot || (node.pods as i64) < node.allocatable_pods)
-            && (self.milli_cpu == 0
-                || self.milli_cpu <= node.allocatable_milli_cpu - node.requested_milli_cpu)
-            && (self.memory == 0 || self.memory <= node.allocatable_memory - node.requested_memory)
+        self.admits_row(&crate::model::FilterRow::of(node))
+    }
+
+    /// Whether the node of `row` meets the condition.
+    #[inline]
+    pub fn admits_row(&self, row: &crate::model::FilterRow) -> bool {
+        row.flags & self.reject_flags == 0
+            && (!self.pod_slot || row.free_pods > 0)
+            && (self.milli_cpu == 0 || self.milli_cpu <= row.free_milli_cpu)
+            && (self.memory == 0 || self.memory <= row.free_memory)
     }
 }
 

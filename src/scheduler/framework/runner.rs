@@ -23,7 +23,7 @@ use super::{
     Code, CycleState, FastFilter, FilterPlugin, MAX_NODE_SCORE, MIN_NODE_SCORE, NodeStatuses, PASS,
     PostFilterResult, Status,
 };
-use crate::model::{Cluster, NodeId, Pod};
+use crate::model::{Cluster, FilterRow, NodeId, Pod};
 
 /// `minFeasibleNodesToFind`: below this many nodes every node is evaluated.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -379,12 +379,14 @@ fn find_nodes_that_pass_filters(
     let all = cluster.node_order();
     // The PreFilterResult's nodes, in snapshot order (looked up by name: a DaemonSet pod names
     // one node of thousands).
-    let candidates: Cow<'_, [NodeId]> = match &pre.allowed {
-        None => Cow::Borrowed(all),
+    // With each candidate its FilterRow, in the same order.
+    let (candidates, rows): (Cow<'_, [NodeId]>, Cow<'_, [FilterRow]>) = match &pre.allowed {
+        None => (Cow::Borrowed(all), Cow::Borrowed(cluster.filter_rows())),
         Some(names) => {
             let mut ids: Vec<NodeId> = names.iter().filter_map(|n| cluster.node_id(n)).collect();
             ids.sort_unstable_by_key(|id| cluster.order_position(*id));
-            Cow::Owned(ids)
+            let rows = ids.iter().map(|id| FilterRow::of(&cluster.hot()[*id as usize])).collect();
+            (Cow::Owned(ids), Cow::Owned(rows))
         }
     };
     result.prefilter_result = pre.allowed.clone();
@@ -416,7 +418,8 @@ fn find_nodes_that_pass_filters(
         }
     }
     let start = state.next_start_node_index;
-    let outcome = filter_nodes(cs, pod, cluster, &candidates, start, to_find, &filters, result, timed);
+    let outcome =
+        filter_nodes(cs, pod, cluster, (&candidates, &rows), start, to_find, &filters, result, timed);
     match outcome {
         Ok(processed) => state.next_start_node_index = (start + processed) % all.len(),
         Err((processed, s)) => {
@@ -437,8 +440,8 @@ fn find_nodes_that_pass_filters(
 /// Most nodes handed to a plugin's [`FilterPlugin::filter_nodes`] at once.
 const CHUNK: usize = 128;
 
-/// The Filter loop: `candidates` from the rotating `start`, wrapping once, until `to_find`
-/// nodes are feasible. The plugins' NodeHot conditions are checked together, then each plugin
+/// The Filter loop: `candidates` (with their [`FilterRow`]s, in the same order) from the
+/// rotating `start`, wrapping once, until `to_find` nodes are feasible. The plugins' NodeHot conditions are checked together, then each plugin
 /// answers for the nodes its own condition does not clear, in chunks. Returns how many nodes
 /// were processed, or with them the Error status that stopped the loop.
 #[allow(clippy::too_many_arguments)]
@@ -446,7 +449,7 @@ fn filter_nodes(
     cs: &CycleState,
     pod: &Pod,
     cluster: &Cluster,
-    candidates: &[NodeId],
+    (candidates, rows): (&[NodeId], &[FilterRow]),
     start: usize,
     to_find: usize,
     filters: &[(&'static str, &dyn FilterPlugin)],
@@ -469,7 +472,6 @@ fn filter_nodes(
         }
         plugins.push((name, *f, c));
     }
-    let hot = cluster.hot();
     let n = candidates.len();
     let mut processed = 0;
     // Under timing, the loop's time not spent in a plugin's `filter` goes to the combined
@@ -479,7 +481,7 @@ fn filter_nodes(
     result.feasible.reserve(to_find.min(n));
     // Candidates from the rotating start, wrapping once (`(start + i) % n` without a division).
     let first = start % n.max(1);
-    let mut rotated = candidates[first..].iter().chain(&candidates[..first]).copied();
+    let mut rotated = (first..n).chain(0..first);
     // Nodes go in chunks. A node that meets the combined condition passes every plugin that has
     // one, so only the plugins without one see it; a node that misses it sees, plugin after
     // plugin in profile order, each plugin whose own condition it misses, until one rejects it
@@ -488,6 +490,7 @@ fn filter_nodes(
     // least 16), and Filter has no side effects, so nodes evaluated past the last one needed
     // change nothing.
     let mut chunk: Vec<NodeId> = Vec::with_capacity(CHUNK);
+    let mut chunk_rows: Vec<FilterRow> = Vec::with_capacity(CHUNK);
     let mut admitted: Vec<bool> = Vec::with_capacity(CHUNK);
     // Per position of the chunk: PASSED, or (plugin index << 32 | status index).
     let mut decision: Vec<u64> = Vec::with_capacity(CHUNK);
@@ -501,7 +504,11 @@ fn filter_nodes(
     'chunks: loop {
         let wanted = to_find.saturating_sub(result.feasible.len()).clamp(16, CHUNK);
         chunk.clear();
-        chunk.extend(rotated.by_ref().take(wanted));
+        chunk_rows.clear();
+        for i in rotated.by_ref().take(wanted) {
+            chunk.push(candidates[i]);
+            chunk_rows.push(rows[i]);
+        }
         if chunk.is_empty() {
             break;
         }
@@ -509,8 +516,8 @@ fn filter_nodes(
         decision.clear();
         open_admitted.clear();
         open_rest.clear();
-        for (pos, &id) in chunk.iter().enumerate() {
-            let ok = fast.admits(&hot[id as usize]);
+        for (pos, row) in chunk_rows.iter().enumerate() {
+            let ok = fast.admits_row(row);
             admitted.push(ok);
             decision.push(PASSED);
             if !ok {
@@ -526,8 +533,9 @@ fn filter_nodes(
             pending.clear();
             match condition {
                 None => pending.extend(open_admitted.iter().chain(&open_rest)),
-                Some(c) => pending
-                    .extend(open_rest.iter().filter(|pos| !c.admits(&hot[chunk[**pos as usize] as usize]))),
+                Some(c) => {
+                    pending.extend(open_rest.iter().filter(|pos| !c.admits_row(&chunk_rows[**pos as usize])))
+                }
             }
             if pending.is_empty() {
                 continue;
