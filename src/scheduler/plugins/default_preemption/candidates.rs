@@ -284,7 +284,7 @@ fn select_on_rows(
 }
 
 /// How many nodes' potential victims the dry run gathers ahead.
-const GATHER: usize = 16;
+const GATHER: usize = 32;
 
 /// A candidate as the dry run keeps it: the node, its victims (`victims[from..to]` of the
 /// [`DryRun`]), its PDB violations and what choosing among candidates reads of its victims.
