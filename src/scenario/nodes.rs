@@ -36,7 +36,6 @@ pub(super) fn load_nodes(
                     return Err(field_err(
                         path,
                         text,
-                        "schedulerNames",
                         &format!("spec.cluster.nodes[{i}].trace.schedulerNames"),
                         "schedulerNames applies to pod traces only".into(),
                     ));
@@ -63,7 +62,6 @@ pub(super) fn load_nodes(
                     return Err(field_err(
                         path,
                         text,
-                        &pool.name,
                         &format!("spec.cluster.nodes[{i}].pool.name"),
                         format!("two pools are named {:?}", pool.name),
                     ));
@@ -72,7 +70,6 @@ pub(super) fn load_nodes(
                     return Err(field_err(
                         path,
                         text,
-                        "count",
                         &format!("spec.cluster.nodes[{i}].pool.count"),
                         format!(
                             "{}: at most {} nodes per pool (the cap)",
@@ -88,7 +85,6 @@ pub(super) fn load_nodes(
                         return Err(field_err(
                             path,
                             text,
-                            &pool.name,
                             &format!("spec.cluster.nodes[{i}].pool.name"),
                             format!("node {:?} is defined twice in the scenario's nodes", node.name),
                         ));
@@ -99,11 +95,10 @@ pub(super) fn load_nodes(
                 inputs.push(p);
             }
             NodeSource::Manifest(m) => {
-                if let Some(at) = &m.at {
+                if m.at.is_some() {
                     return Err(field_err(
                         path,
                         text,
-                        at,
                         &format!("spec.cluster.nodes[{i}].manifest.at"),
                         "nodes join at time 0; `at` applies to pod manifests only".into(),
                     ));
@@ -195,7 +190,6 @@ pub(super) fn load_failures(
             return Err(field_err(
                 path,
                 text,
-                "mtbf",
                 &format!("spec.cluster.nodeFailures[{i}].mtbf"),
                 "must be greater than 0".into(),
             ));
@@ -204,7 +198,6 @@ pub(super) fn load_failures(
             return Err(field_err(
                 path,
                 text,
-                "nodeFailures",
                 "spec.duration",
                 "a random failure process needs a horizon: set spec.duration".into(),
             ));
@@ -226,7 +219,6 @@ pub(super) fn check_format(path: &Path, text: &str, format: &str, field: &str) -
         Err(field_err(
             path,
             text,
-            format,
             field,
             format!("{format:?}: unsupported trace format; expected alibaba-openb"),
         ))
