@@ -2,9 +2,9 @@
 //! of every key and sequence item), and the line of a field path in it.
 //!
 //! Errors found after a file is read (an invalid value, an unknown field, a configuration that
-//! does not hold together) carry a field path such as `spec.containers[0].resources.requests
-//! [cpu]`; [`field_line`] gives the line the parser saw that field at, instead of searching the
-//! text for its name.
+//! does not hold together) carry a field path such as
+//! `spec.containers[0].resources.requests[cpu]`; [`field_line`] gives the line the parser saw
+//! that field at, instead of searching the text for its name.
 
 use std::fmt;
 

@@ -553,6 +553,102 @@ items:
         assert_eq!(objs[1999].line, 1999 * 10 + 2);
     }
 
+    /// `(line, field, message)` of a field error, from the fast reader with its fallback and
+    /// from the general reader (which must agree).
+    fn field_error(text: &str) -> (usize, String, String) {
+        let both = [objects_from_str(text, p()), objects_from_str_general(text, p())].map(|r| match r {
+            Err(InputError::Field { line, field, message, .. }) => (line, field, message),
+            other => panic!("unexpected {other:?}"),
+        });
+        assert_eq!(both[0], both[1]);
+        both[0].clone()
+    }
+
+    fn pod_doc(i: usize) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n")
+    }
+
+    #[test]
+    fn an_error_deep_in_a_multi_document_file_names_its_line() {
+        let docs: Vec<String> = (0..300).map(pod_doc).collect();
+        // Document 250 starts at line 250 * 8 + 1 (7 lines and a `---` each).
+        let start = 250 * 8 + 1;
+        let mut bad = docs.clone();
+        bad[250] = bad[250].replace("  - name: c\n", "  - name: c\n  priority: abc\n");
+        let (line, field, _) = field_error(&bad.join("---\n"));
+        assert_eq!((line, field.as_str()), (start + 7, "spec.priority"));
+        // A value written before `kind` is read through a buffer: still its own line and path.
+        let mut bad = docs.clone();
+        bad[250] = format!(
+            "metadata:\n  name: p\n  labels: [a]\n{}",
+            pod_doc(250).replace("metadata:\n  name: p250\n", "")
+        );
+        let (line, field, message) = field_error(&format!("---\n# nothing\n{}", bad.join("---\n")));
+        assert_eq!((line, field.as_str()), (start + 2 + 2, "metadata.labels"));
+        assert!(message.starts_with("invalid type: sequence, expected a map"), "{message}");
+    }
+
+    /// A `kubectl get -o yaml` List of `n` Pods: `items:` before `kind: List`, as kubectl sorts
+    /// keys. Item `i` starts at line `2 + 11 * i + 1`.
+    fn kubectl_dump(n: usize) -> String {
+        let mut text = String::from("apiVersion: v1\nitems:\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n    namespace: ns\n  spec:\n    containers:\n    - name: c\n      resources:\n        requests: {{cpu: 100m}}\n    nodeName: n1\n"
+            ));
+        }
+        text.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        text
+    }
+
+    #[test]
+    fn a_list_dump_with_items_first_gives_true_lines() {
+        let text = kubectl_dump(500);
+        let item = |i: usize| 2 + 11 * i + 1;
+        for read in [objects_from_str(&text, p()), objects_from_str_general(&text, p())] {
+            let lines: Vec<usize> = read.unwrap().iter().map(|o| o.line).collect();
+            assert_eq!(lines, (0..500).map(item).collect::<Vec<_>>());
+        }
+        let bad = text.replace("    name: p431\n    namespace: ns\n  spec:\n    containers:\n    - name: c\n      resources:\n        requests: {cpu: 100m}", "    name: p431\n    namespace: ns\n  spec:\n    containers:\n    - name: c\n      resources:\n        requests: {cpu: [1]}");
+        assert_ne!(bad, text);
+        let (line, field, message) = field_error(&bad);
+        assert_eq!(
+            (line, field.as_str()),
+            (item(431) + 9, "items[431].spec.containers[0].resources.requests.cpu")
+        );
+        assert!(message.contains("expected a quantity"), "{message}");
+        // With carriage returns the fast reader declines the file: the general reader alone.
+        let crlf = bad.replace('\n', "\r\n");
+        match objects_from_str(&crlf, p()) {
+            Err(InputError::Field { line, field, .. }) => {
+                assert_eq!(
+                    (line, field.as_str()),
+                    (item(431) + 9, "items[431].spec.containers[0].resources.requests.cpu")
+                )
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_misspelt_field_names_its_line() {
+        let bad = kubectl_dump(300).replace(
+            "    name: p217\n    namespace: ns\n  spec:\n",
+            "    name: p217\n    namespace: ns\n  spec:\n    nodeSelecter: {a: b}\n",
+        );
+        let (line, field, message) = field_error(&bad);
+        assert_eq!((line, field.as_str()), (2 + 11 * 217 + 1 + 6, "spec.nodeSelecter"));
+        assert_eq!(
+            message,
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.nodeSelecter\""
+        );
+        let docs: Vec<String> = (0..50).map(pod_doc).collect::<Vec<_>>();
+        let mut bad = docs.clone();
+        bad[40] = bad[40].replace("  - name: c\n", "  - name: c\n    resources:\n      requets: {cpu: 1}\n");
+        let (line, field, _) = field_error(&bad.join("---\n"));
+        assert_eq!((line, field.as_str()), (40 * 8 + 1 + 8, "spec.containers[0].resources.requets"));
+    }
+
     #[test]
     fn read_objects_reads_a_file_and_reports_missing_files() {
         let dir = tempfile::tempdir().unwrap();

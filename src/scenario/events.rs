@@ -154,7 +154,8 @@ fn node_join(
     if let Spacing::Fixed(ms) | Spacing::Exponential(ms) = spacing
         && ms <= 0
     {
-        return Err(field_err(path, text, &f("nodeJoin"), "the interval must be greater than 0".into()));
+        let key = if j.interval.is_some() { "nodeJoin.interval" } else { "nodeJoin.meanInterval" };
+        return Err(field_err(path, text, &f(key), "the interval must be greater than 0".into()));
     }
     Ok(Action::Join { pool, count: j.count, spacing })
 }

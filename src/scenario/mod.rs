@@ -6,7 +6,7 @@
 //! workload (`sources.rs`, with `manifests.rs`), the scheduler (`scheduler.rs`), the metrics
 //! interval and horizon, static pods and failure processes (`nodes.rs`), the timeline
 //! (`events.rs`, into `timeline.rs`'s [`Dynamics`]), the controllers and the runtime
-//! (`runtime.rs`). `fields.rs` locates errors in the text.
+//! (`runtime.rs`). `fields.rs` places errors at the line of their field path ([`crate::api::spans`]).
 
 pub mod caps;
 mod events;

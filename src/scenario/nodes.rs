@@ -195,12 +195,13 @@ pub(super) fn load_failures(
             ));
         }
         if horizon.is_none() {
-            return Err(field_err(
-                path,
-                text,
-                "spec.duration",
-                "a random failure process needs a horizon: set spec.duration".into(),
-            ));
+            // Missing, so placed at the failure process that needs it.
+            return Err(InputError::Field {
+                path: path.to_path_buf(),
+                line: crate::api::spans::field_line(text, 0, &format!("spec.cluster.nodeFailures[{i}]")),
+                field: "spec.duration".into(),
+                message: "a random failure process needs a horizon: set spec.duration".into(),
+            });
         }
         dy.failures.push(FailureProcess {
             nodes: f.nodes.as_ref().map(selection),

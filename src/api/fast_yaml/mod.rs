@@ -95,12 +95,11 @@ fn split(text: &str) -> Option<Vec<(usize, usize, u32)>> {
 /// start). `None` when the file is not for the fast reader.
 pub fn piece_at(text: &str, line: u32) -> Option<(usize, usize, u32)> {
     let (start, end, first) = split(text)?.into_iter().take_while(|d| d.2 <= line).last()?;
-    if let Ok((_, Some(items))) = root(text, start, end, first) {
-        if let Some(&(s, e, l)) = items.chunks.iter().take_while(|c| c.2 <= line).last()
-            && line <= l + text[s..e].trim_end_matches('\n').matches('\n').count() as u32
-        {
-            return Some((s, e, l));
-        }
+    if let Ok((_, Some(items))) = root(text, start, end, first)
+        && let Some(&(s, e, l)) = items.chunks.iter().take_while(|c| c.2 <= line).last()
+        && line <= l + text[s..e].trim_end_matches('\n').matches('\n').count() as u32
+    {
+        return Some((s, e, l));
     }
     Some((start, end, first))
 }
