@@ -110,12 +110,13 @@ pub(super) fn load_nodes(
                             validate_node(n, &p, obj.line).map_err(|e| refine_line(e, &p))?;
                             let node = node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?;
                             if !node_names.insert(node.name.clone()) {
-                                return Err(InputError::Field {
+                                let e = InputError::Field {
                                     path: p.clone(),
                                     line: obj.line,
                                     field: "metadata.name".into(),
                                     message: format!("node {:?} is defined twice", node.name),
-                                });
+                                };
+                                return Err(refine_line(e, &p));
                             }
                             nodes.push(node);
                         }
