@@ -176,6 +176,24 @@ fn a_document_or_item_the_fast_reader_declines_is_read_alone_with_its_lines() {
     assert_eq!(p.metadata.annotations["note"], "two\nlines\n");
     let KubeObject::Pod(p) = &objs[30].value else { panic!() };
     assert_eq!(p.metadata.labels["a"], "p30");
+    // The same with the items indented under `items:`.
+    let mut inside = false;
+    let indented: String = text
+        .lines()
+        .map(|l| {
+            inside &= l != "kind: List";
+            let out = if inside { format!("  {l}\n") } else { format!("{l}\n") };
+            inside |= l == "items:";
+            out
+        })
+        .collect();
+    assert!(indented.contains("\n  - apiVersion: v1\n    kind: Pod\n"));
+    let read = objects_from_str(&indented, Path::new("t.yaml")).unwrap();
+    assert_eq!(read, objects_from_str_general(&indented, Path::new("t.yaml")).unwrap());
+    assert_eq!(
+        read.iter().map(|o| o.line).collect::<Vec<_>>(),
+        objs.iter().map(|o| o.line).collect::<Vec<_>>()
+    );
     // A document it declines, among others.
     let docs =
         format!("{}---\n{}---\n# c\n{}", item(0), item(1), item(2)).replace("- ", "").replace("\n  ", "\n");
