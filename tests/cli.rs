@@ -276,7 +276,7 @@ fn api_validation_and_range_errors_exit_2() {
     // A node defined twice.
     let s = Scratch::new();
     s.write("nodes.yaml", &format!("{NODES}---\n{NODES}"));
-    s.assert_input_error(&["nodes.yaml:11", "defined twice"]);
+    s.assert_input_error(&["nodes.yaml:14", "metadata.name", "defined twice"]);
     // A trace value that would overflow bytes.
     let s = Scratch::new();
     s.write("pods.csv", &PODS.replace("p0,1000,1024,", "p0,1000,99999999999999999,"));
@@ -398,7 +398,7 @@ fn timeline_and_controller_errors_name_file_line_and_field() {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: -1\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n",
     );
     s.write("scenario.yaml", &format!("{SCENARIO_HEAD}    manifests: [apps.yaml]\n"));
-    s.assert_input_error(&["apps.yaml:1", "spec.replicas", "-1"]);
+    s.assert_input_error(&["apps.yaml:6", "spec.replicas", "-1"]);
     // A malformed quantity inside a DaemonSet's pod template.
     s.write(
         "apps.yaml",

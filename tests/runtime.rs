@@ -453,10 +453,12 @@ fn controller_templates_need_a_valid_restart_policy() {
     let dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: x}]\n";
     std::fs::write(dir.path().join("d.yaml"), dep).unwrap();
     let e = load(&dir.path().join("s.yaml")).unwrap_err().to_string();
-    assert!(e.contains("d.yaml:1") && e.contains("spec.template.spec.restartPolicy"), "{e}");
+    assert!(e.contains("d.yaml:7: field `spec.template.spec.restartPolicy`"), "{e}");
     let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      containers: [{name: c, image: x}]\n";
     std::fs::write(dir.path().join("d.yaml"), job).unwrap();
     let e = load(&dir.path().join("s.yaml")).unwrap_err().to_string();
+    // Not written (it defaults to Always): the line of the template's spec.
+    assert!(e.contains("d.yaml:6: field `spec.template.spec.restartPolicy`"), "{e}");
     assert!(e.contains("\"Always\"") && e.contains("\"OnFailure\", \"Never\""), "{e}");
 }
 

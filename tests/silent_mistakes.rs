@@ -99,7 +99,7 @@ fn counts_have_caps() {
     assert_refused(
         &sc,
         &[("apps.yaml", &dep(2_000_000_000))],
-        &["apps.yaml:1", "spec.replicas", "10000000 (the cap)"],
+        &["apps.yaml:6", "spec.replicas", "10000000 (the cap)"],
     );
     let scaled =
         format!("{sc}  events:\n    - at: 1h\n      scale: {{deployment: web, replicas: 2000000000}}\n");

@@ -143,7 +143,7 @@ fn bad_names_and_labels_are_refused() {
     let s = Scratch::new(true);
     s.write("pods.yaml", &POD.replace("  name: p1\n", "  name: p1\n  labels:\n    app: -web\n"));
     s.assert_refused(&[
-        "pods.yaml",
+        "pods.yaml:5",
         "metadata.labels",
         "Invalid value: \"-web\": a valid label must be an empty string",
     ]);
@@ -425,4 +425,45 @@ fn invalid_owner_references_are_refused() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A `kubectl get pods -o yaml` dump (`items:` before `kind: List`, as kubectl sorts keys) of
+/// `n` Pods; item `i` starts at line `3 + 8 * i`.
+fn kubectl_dump(n: usize) -> String {
+    let mut text = String::from("apiVersion: v1\nitems:\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n  spec:\n    containers:\n    - name: c\n      resources: {{requests: {{cpu: 100m}}}}\n"
+        ));
+    }
+    text + "kind: List\nmetadata:\n  resourceVersion: \"\"\n"
+}
+
+#[test]
+fn errors_in_a_kubectl_dump_name_their_own_line() {
+    let item = |i: usize| 3 + 8 * i;
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &kubectl_dump(60));
+    let o = Command::new(env!("CARGO_BIN_EXE_capsim"))
+        .args(["validate", s.path("scenario.yaml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A value of the wrong type (this used to have no line at all).
+    let s = Scratch::new(true);
+    s.write("pods.yaml", &kubectl_dump(60).replace("name: p41\n", "name: p41\n    labels: [a]\n"));
+    s.assert_refused(&[
+        &format!("pods.yaml:{}: field `items[41].metadata.labels`", item(41) + 4),
+        "expected a mapping (`key: value` entries)",
+    ]);
+    // A misspelt field.
+    let s = Scratch::new(true);
+    s.write(
+        "pods.yaml",
+        &kubectl_dump(60).replace("name: p57\n  spec:\n", "name: p57\n  spec:\n    nodeSelecter: {a: b}\n"),
+    );
+    s.assert_refused(&[
+        &format!("pods.yaml:{}: field `spec.nodeSelecter`", item(57) + 5),
+        "strict decoding error: unknown field \"spec.nodeSelecter\"",
+    ]);
 }

@@ -4,6 +4,7 @@
 //! - [`objects`], [`workloads`], [`scheduler_config`], [`scenario`]: the files as written;
 //! - [`quantity`]: `Quantity` parsing and printing (apimachinery's `resource` package);
 //! - [`yaml`]: multi-document manifests with errors naming file, line and field;
+//! - [`spans`]: where a field path is in a YAML text (serde-saphyr's spans);
 //! - [`convert`]: API objects into the model, with the API server's defaulting;
 //! - [`policy`]: LimitRange and ResourceQuota read from untyped objects into
 //!   [`crate::model::policy`].
@@ -17,6 +18,7 @@ pub mod policy;
 pub mod quantity;
 pub mod scenario;
 pub mod scheduler_config;
+pub mod spans;
 pub mod strict_fields;
 pub mod workloads;
 pub mod yaml;

@@ -732,7 +732,13 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for ChainMap<A> {
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         match self.pending.take() {
             Some((key, value)) => {
-                seed.deserialize(value).map_err(|e| de::Error::custom(format_args!("{key}: {e}")))
+                // Errors here have no location of their own: the path below `key` is noted
+                // for the YAML reader to place them.
+                let mut track = serde_path_to_error::Track::new();
+                seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track)).map_err(|e| {
+                    super::yaml::note_buffered_error(&key, &track.path());
+                    de::Error::custom(e)
+                })
             }
             None => self.tail.next_value_seed(seed),
         }

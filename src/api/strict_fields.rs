@@ -7,9 +7,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
-
-use super::yaml::Located;
+use super::spans::{Node, Tree};
 use crate::error::InputError;
 
 /// The schema of one object type: its known fields, and for some the type of their value.
@@ -317,8 +315,8 @@ const JOB: Ty = Obj(&[
 ]);
 
 /// The first unknown field of an object of `kind` (`Pod`, `Node`, `Deployment`, `ReplicaSet`,
-/// `DaemonSet`, `Job`; other kinds are not checked), as its path.
-pub fn first_unknown_field(kind: &str, value: &Value) -> Option<String> {
+/// `DaemonSet`, `Job`; other kinds are not checked): its path and the line of its key.
+pub fn first_unknown_field(kind: &str, value: &Tree) -> Option<(String, usize)> {
     walk(schema(kind)?, value, "")
 }
 
@@ -329,48 +327,32 @@ pub fn unknown_field_message(kind: &str, api_version: &str, field: &str) -> Stri
     )
 }
 
-/// Checks every object of a manifest file (`docs`, its documents as untyped values, `List`s
-/// included) for unknown fields; the error names the line of the unknown key (the first line at
-/// or after the object's start that holds it).
+/// Checks every object of a manifest file (`docs`, its documents read untyped with their
+/// lines, `List`s included) for unknown fields.
 ///
 /// # Errors
-/// [`InputError::Field`] with the field path and [`unknown_field_message`].
-pub fn check_documents(docs: &[Located<Value>], text: &str, path: &Path) -> Result<(), InputError> {
-    for doc in docs {
-        check_value(&doc.value, doc.line, text, path)?;
-    }
-    Ok(())
+/// [`InputError::Field`] at the line of the unknown key, with the field path and
+/// [`unknown_field_message`].
+pub fn check_documents(docs: &[Tree], path: &Path) -> Result<(), InputError> {
+    docs.iter().try_for_each(|doc| check_value(doc, path))
 }
 
-fn check_value(v: &Value, line: usize, text: &str, path: &Path) -> Result<(), InputError> {
-    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
+fn check_value(v: &Tree, path: &Path) -> Result<(), InputError> {
+    let kind = v.get("kind").and_then(Tree::as_str).unwrap_or("");
     if kind == "List" || (kind.ends_with("List") && v.get("items").is_some()) {
-        for item in v.get("items").and_then(Value::as_array).into_iter().flatten() {
-            check_value(item, line, text, path)?;
+        for item in v.get("items").and_then(Tree::as_seq).into_iter().flatten() {
+            check_value(item, path)?;
         }
         return Ok(());
     }
-    let Some(field) = first_unknown_field(kind, v) else { return Ok(()) };
-    let api_version = v.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let leaf = field.rsplit('.').next().unwrap_or(&field);
-    let leaf = format!("{}:", leaf.split('[').next().unwrap_or(leaf));
-    let at = text
-        .lines()
-        .enumerate()
-        .skip(line.saturating_sub(1))
-        .find(|(_, l)| {
-            l.trim_start().trim_start_matches("- ").starts_with(&leaf)
-                || l.contains(&format!(" {leaf}"))
-                || l.contains(&format!("{{{leaf}"))
-        })
-        .map(|(i, _)| i + 1)
-        .unwrap_or(line);
+    let Some((field, line)) = first_unknown_field(kind, v) else { return Ok(()) };
+    let api_version = v.get("apiVersion").and_then(Tree::as_str).unwrap_or("");
     let message = unknown_field_message(kind, api_version, &field);
-    Err(InputError::Field { path: path.to_path_buf(), line: at, field, message })
+    Err(InputError::Field { path: path.to_path_buf(), line, field, message })
 }
 
 /// A parsed document as [`has_unknown_field`] walks it: mappings and sequences.
-pub trait Tree {
+pub trait UntypedNode {
     /// A mapping's (key, value) entries; `None` for anything else.
     fn entries(&self) -> Option<impl Iterator<Item = (&str, &Self)>>;
     /// A sequence's items; `None` for anything else.
@@ -379,8 +361,8 @@ pub trait Tree {
 
 /// Whether an object of `kind` holds a field [`first_unknown_field`] would report (without
 /// building any path).
-pub fn has_unknown_field<T: Tree>(kind: &str, value: &T) -> bool {
-    fn any<T: Tree>(ty: Ty, value: &T) -> bool {
+pub fn has_unknown_field<T: UntypedNode>(kind: &str, value: &T) -> bool {
+    fn any<T: UntypedNode>(ty: Ty, value: &T) -> bool {
         match ty {
             Obj(fields) => value.entries().is_some_and(|mut e| {
                 e.any(|(k, v)| match fields.iter().find(|(name, _)| *name == k) {
@@ -410,13 +392,13 @@ fn schema(kind: &str) -> Option<Ty> {
     })
 }
 
-fn walk(ty: Ty, value: &Value, path: &str) -> Option<String> {
-    match (ty, value) {
-        (Obj(fields), Value::Object(map)) => {
-            for (k, v) in map {
+fn walk(ty: Ty, value: &Tree, path: &str) -> Option<(String, usize)> {
+    match (ty, &value.node) {
+        (Obj(fields), Node::Map(entries)) => {
+            for (k, v) in entries {
                 let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
                 match fields.iter().find(|(name, _)| name == k) {
-                    None => return Some(child),
+                    None => return Some((child, v.line as usize)),
                     Some((_, t)) => {
                         if let Some(found) = walk(*t, v, &child) {
                             return Some(found);
@@ -426,7 +408,7 @@ fn walk(ty: Ty, value: &Value, path: &str) -> Option<String> {
             }
             None
         }
-        (List(item), Value::Array(items)) => {
+        (List(item), Node::Seq(items)) => {
             items.iter().enumerate().find_map(|(i, v)| walk(*item, v, &format!("{path}[{i}]")))
         }
         _ => None,
@@ -436,26 +418,31 @@ fn walk(ty: Ty, value: &Value, path: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::api::spans::documents;
+
+    fn first(yaml: &str) -> Option<(String, usize)> {
+        let doc = &documents(yaml).unwrap()[0];
+        first_unknown_field(doc.get("kind").and_then(Tree::as_str).unwrap_or(""), doc)
+    }
 
     #[test]
-    fn misspelt_fields_are_found_with_their_path() {
-        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"x": "y"}},
-            "spec": {"containers": [{"name": "c", "resources": {"requets": {"cpu": "1"}}}]}});
-        assert_eq!(first_unknown_field("Pod", &pod).as_deref(), Some("spec.containers[0].resources.requets"));
-        let pod = json!({"kind": "Pod", "spec": {"nodeSelecter": {"a": "b"}, "containers": []}});
-        assert_eq!(first_unknown_field("Pod", &pod).as_deref(), Some("spec.nodeSelecter"));
-        let ok = json!({"kind": "Pod", "metadata": {"annotations": {"any": "thing"}}, "spec": {"nodeSelector": {"a": "b"},
-            "volumes": [{"name": "v", "emptyDir": {}}]}, "status": {"phase": "Running"}});
-        assert_eq!(first_unknown_field("Pod", &ok), None);
-        let dep = json!({"kind": "Deployment", "spec": {"template": {"spec": {"affinity": {"podAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "z", "labelSelecter": {}}]}}}}}});
+    fn misspelt_fields_are_found_with_their_path_and_line() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {x: y}}\nspec:\n  containers:\n  - name: c\n    resources:\n      requets:\n        cpu: 1\n";
+        assert_eq!(first(pod), Some(("spec.containers[0].resources.requets".into(), 8)));
+        let pod = "kind: Pod\nspec: {nodeSelecter: {a: b}, containers: []}\n";
+        assert_eq!(first(pod), Some(("spec.nodeSelecter".into(), 2)));
+        let ok = "kind: Pod\nmetadata: {annotations: {any: thing}}\nspec:\n  nodeSelector: {a: b}\n  volumes: [{name: v, emptyDir: {}}]\nstatus: {phase: Running}\n";
+        assert_eq!(first(ok), None);
+        let dep = "kind: Deployment\nspec:\n  template:\n    spec:\n      affinity:\n        podAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n          - topologyKey: z\n            labelSelecter: {}\n";
         assert_eq!(
-            first_unknown_field("Deployment", &dep).as_deref(),
-            Some(
+            first(dep),
+            Some((
                 "spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelecter"
-            )
+                    .into(),
+                9
+            ))
         );
+        assert_eq!(first("kind: ConfigMap\nbogus: 1\n"), None);
         assert_eq!(
             unknown_field_message("Pod", "v1", "spec.nodeSelecter"),
             "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.nodeSelecter\""

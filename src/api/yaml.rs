@@ -5,14 +5,16 @@
 //! 250k nodes, 1M events per stream) is switched off; a 100k-document file or a `kubectl get -o
 //! yaml` List of 100k pods parses. Every error is returned; nothing is skipped or flattened away.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 
 use serde::de::{Deserialize, DeserializeOwned, Deserializer};
 use serde_path_to_error::{Path as SerdePath, Segment};
 use serde_saphyr::{MessageFormatter, Spanned, UserMessageFormatter};
 
+use super::fast_yaml::Piece;
 use super::objects::KubeObject;
+use super::spans::Tree;
 use crate::error::InputError;
 
 /// A value together with the 1-based line of the file where it starts (0 when unknown).
@@ -45,51 +47,125 @@ pub fn read_objects(path: &Path) -> Result<Vec<Located<KubeObject>>, InputError>
 /// # Errors
 /// As [`read_objects`], without `Io`.
 pub fn objects_from_str(text: &str, path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
-    // Most manifests (and every `kubectl get -o yaml` dump) take the fast reader; it gives the
-    // same objects or declines, and a declined file (or any error) is read below.
-    if let Some(objects) = super::fast_yaml::objects(text) {
-        return Ok(objects);
+    // Most manifests (and every `kubectl get -o yaml` dump) take the fast reader; a document or
+    // `List` item it does not handle (or that holds an error) is read here on its own.
+    let general = |piece: Piece<'_>| read_general(piece.text, path, piece.line - 1, piece.item);
+    match super::fast_yaml::objects_with(text, &general) {
+        Some(read) => read,
+        None => objects_from_str_general(text, path),
     }
-    objects_from_str_general(text, path)
 }
 
-/// [`objects_from_str`] through serde-saphyr, parsing twice: typed, and untyped for the strict
-/// field check. The reference the fast reader is tested against.
+/// [`objects_from_str`] through serde-saphyr, parsing twice: typed, and untyped with spans for
+/// the strict field check and the lines of errors. The reference the fast reader is tested
+/// against.
 ///
 /// # Errors
 /// As [`objects_from_str`].
 pub fn objects_from_str_general(text: &str, path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
-    // The typed parse, and the strict field validation `kubectl --validate=strict` asks of the API
-    // server (the same documents untyped, checked against the known fields of each kind), run
-    // side by side: each parse is most of a big file's load time. A typed error comes first.
-    let (typed, strict) = rayon::join(
-        || -> Result<Vec<Located<KubeObject>>, InputError> {
-            ERROR_PATH.with(|p| p.borrow_mut().take());
-            let docs: Vec<Spanned<Tracked<KubeObject>>> =
-                serde_saphyr::from_multiple_with_options(text, options())
-                    .map_err(|e| to_input_error(&e, path))?;
-            let mut out = Vec::with_capacity(docs.len());
-            for doc in docs {
-                let line = doc.referenced.line() as usize;
-                push_expanded(&mut out, Located { line, value: doc.value.0 });
-            }
-            Ok(out)
+    read_general(text, path, 0, None)
+}
+
+/// A typed reading's error, and where its line must come from.
+struct TypedError {
+    error: InputError,
+    /// The document whose untyped tree places the error (its field path, as read), when
+    /// serde-saphyr's own location is unknown or stale (a value buffered before `kind`).
+    locate: Option<(usize, String)>,
+}
+
+/// Reads `text` with serde-saphyr: a file, one document of it, or (`item`: its index) the text
+/// of one item of a root `List`'s `items:` (`- ...`); every line is shifted by `shift`, the
+/// lines above the text in the file.
+///
+/// # Errors
+/// As [`objects_from_str`]; a typed error comes before an unknown field.
+fn read_general(
+    text: &str,
+    path: &Path,
+    shift: u32,
+    item: Option<usize>,
+) -> Result<Vec<Located<KubeObject>>, InputError> {
+    // The typed parse, and the untyped one with spans (for the strict field validation
+    // `kubectl --validate=strict` asks of the API server, and for the lines of errors), run
+    // side by side: each parse is most of a big file's load time.
+    let (typed, untyped) = rayon::join(
+        || -> Result<Vec<Located<KubeObject>>, TypedError> {
+            start_tracking();
+            let read = match item {
+                None => {
+                    serde_saphyr::from_multiple_with_options::<Spanned<Tracked<KubeObject>>>(text, options())
+                        .map(|docs| docs.into_iter().map(|d| located(d.referenced, d.value.0)).collect())
+                }
+                Some(_) => {
+                    serde_saphyr::from_str_with_options::<Tracked<Vec<Spanned<KubeObject>>>>(text, options())
+                        .map(|t| t.0.into_iter().map(|d| located(d.referenced, d.value)).collect())
+                }
+            };
+            read.map_err(|e| typed_error(&e, path, shift, item))
         },
-        || -> Result<(), InputError> {
-            ERROR_PATH.with(|p| p.borrow_mut().take());
-            let raw: Vec<Spanned<serde_json::Value>> =
-                serde_saphyr::from_multiple_with_options(text, options())
-                    .map_err(|e| to_input_error(&e, path))?;
-            let raw: Vec<Located<serde_json::Value>> = raw
-                .into_iter()
-                .map(|d| Located { line: d.referenced.line() as usize, value: d.value })
-                .collect();
-            super::strict_fields::check_documents(&raw, text, path)
+        || -> Result<Vec<Tree>, InputError> {
+            let mut docs = super::spans::documents(text).map_err(|e| to_input_error(&e, path, shift))?;
+            docs.iter_mut().for_each(|d| d.shift(shift));
+            Ok(docs)
         },
     );
-    let out = typed?;
-    strict?;
+    let docs = match typed {
+        Ok(docs) => docs,
+        Err(TypedError { mut error, locate }) => {
+            if let (Some((doc, field)), Ok(trees)) = (locate, &untyped)
+                && let Some(tree) = trees.get(doc)
+                && let InputError::Field { line, .. } | InputError::Syntax { line, .. } = &mut error
+            {
+                *line = tree.line_of(&field) as usize;
+            }
+            return Err(error);
+        }
+    };
+    let trees = untyped?;
+    // A `List` item is read as a sequence of one.
+    let trees: &[Tree] = match item {
+        None => &trees,
+        Some(_) => trees.first().and_then(Tree::as_seq).unwrap_or(&[]),
+    };
+    super::strict_fields::check_documents(trees, path)?;
+    let mut out = Vec::with_capacity(docs.len());
+    let aligned = docs.len() == trees.len();
+    for (i, mut doc) in docs.into_iter().enumerate() {
+        doc.line = shifted(doc.line, shift);
+        if aligned {
+            fill_lines(&mut doc, &trees[i], shift);
+        }
+        push_expanded(&mut out, doc);
+    }
     Ok(out)
+}
+
+/// A value at serde-saphyr's location (line 0 when unknown).
+fn located<T>(at: serde_saphyr::Location, value: T) -> Located<T> {
+    Located { line: at.line() as usize, value }
+}
+
+fn shifted(line: usize, shift: u32) -> usize {
+    if line == 0 { 0 } else { line + shift as usize }
+}
+
+/// Shifts the lines of a `List`'s items (at any depth) by `shift`; the items serde-saphyr could
+/// not place (written before the `List`'s `kind`, so read through a buffer) take their line
+/// from the untyped `tree`.
+fn fill_lines(obj: &mut Located<KubeObject>, tree: &Tree, shift: u32) {
+    if obj.line == 0 {
+        obj.line = tree.line as usize;
+    }
+    if let KubeObject::List(items) = &mut obj.value {
+        let trees = tree.get("items").and_then(Tree::as_seq).unwrap_or(&[]);
+        for (i, item) in items.iter_mut().enumerate() {
+            item.line = shifted(item.line, shift);
+            if let Some(t) = trees.get(i) {
+                fill_lines(item, t, shift);
+            }
+        }
+    }
 }
 
 /// Deserializes a single YAML (or JSON) document into `T` (scenario files, configs).
@@ -98,10 +174,16 @@ pub fn objects_from_str_general(text: &str, path: &Path) -> Result<Vec<Located<K
 /// [`InputError::Syntax`] for malformed YAML, more than one document, or a wrong shape at the
 /// root; [`InputError::Field`] for a field of the wrong type, with its path and line.
 pub fn from_str_typed<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, InputError> {
-    ERROR_PATH.with(|p| p.borrow_mut().take());
-    serde_saphyr::from_str_with_options::<Tracked<T>>(text, options())
-        .map(|t| t.0)
-        .map_err(|e| to_input_error(&e, path))
+    start_tracking();
+    serde_saphyr::from_str_with_options::<Tracked<T>>(text, options()).map(|t| t.0).map_err(|e| {
+        let TypedError { mut error, locate } = typed_error(&e, path, 0, None);
+        if let Some((_, field)) = locate
+            && let InputError::Field { line, .. } | InputError::Syntax { line, .. } = &mut error
+        {
+            *line = super::spans::field_line(text, 0, &field);
+        }
+        error
+    })
 }
 
 /// Appends `obj` to `out`, replacing (nested) lists by their items.
@@ -127,6 +209,30 @@ pub(crate) fn options() -> serde_saphyr::Options {
 thread_local! {
     /// Field path of the last failed [`Tracked`] deserialization on this thread.
     static ERROR_PATH: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Path (below the object) of the last error in a value an object buffered before its
+    /// `kind` ([`note_buffered_error`]).
+    static BUFFERED_PATH: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Documents [`Tracked`] began on this thread since [`start_tracking`].
+    static DOCUMENTS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Clears this thread's error tracking before a typed parse.
+fn start_tracking() {
+    ERROR_PATH.with(|p| p.borrow_mut().take());
+    BUFFERED_PATH.with(|p| p.borrow_mut().take());
+    DOCUMENTS.with(|d| d.set(0));
+}
+
+/// Records that the value of `key`, buffered by an object read before its `kind` and then
+/// replayed, failed at `path` below it (serde-saphyr's location is then not the value's).
+pub(crate) fn note_buffered_error(key: &str, path: &SerdePath) {
+    let below = format_path(path);
+    let field = if below.is_empty() || below.starts_with('[') {
+        format!("{key}{below}")
+    } else {
+        format!("{key}.{below}")
+    };
+    BUFFERED_PATH.with(|p| *p.borrow_mut() = Some(field));
 }
 
 /// Deserializes `T` through `serde_path_to_error`. serde-saphyr's entry points only accept
@@ -136,6 +242,7 @@ struct Tracked<T>(T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tracked<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        DOCUMENTS.with(|d| d.set(d.get() + 1));
         match serde_path_to_error::deserialize(deserializer) {
             Ok(v) => Ok(Tracked(v)),
             Err(e) => {
@@ -150,7 +257,8 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Tracked<T> {
 /// Formats a serde path as `spec.containers[0].resources.requests.cpu`.
 ///
 /// `List` items are read as `Spanned<KubeObject>`, whose synthetic `value` key shows up right after
-/// `items[N]`; it is dropped so item paths read `items[3].spec...`.
+/// `items[N]` (or a root `[N]`, a `List` item read on its own); it is dropped so item paths read
+/// `items[3].spec...`.
 fn format_path(path: &SerdePath) -> String {
     let mut out = String::new();
     // 0: at an object's root; 1: after a root `items` key; 2: after `items[N]`; 3: elsewhere.
@@ -165,7 +273,7 @@ fn format_path(path: &SerdePath) -> String {
         };
         state = match (state, seg) {
             (0, Segment::Map { key }) if key == "items" => 1,
-            (1, Segment::Seq { .. }) => 2,
+            (0 | 1, Segment::Seq { .. }) => 2,
             (2, Segment::Map { key }) if key == "value" || key.starts_with("__serde_saphyr") => {
                 state = 0;
                 continue;
@@ -180,10 +288,41 @@ fn format_path(path: &SerdePath) -> String {
     out
 }
 
-/// Maps a serde-saphyr error (and the field path recorded for it, if any) to an [`InputError`].
-fn to_input_error(err: &serde_saphyr::Error, path: &Path) -> InputError {
-    let field = ERROR_PATH.with(|p| p.borrow_mut().take()).unwrap_or_default();
-    let line = err.location().map(|l| l.line() as usize).unwrap_or(0);
+/// Maps a typed reading's serde-saphyr error (and the field path recorded for it, if any) to
+/// an [`InputError`], lines shifted by `shift`; for `item`, the text was a `List` item (`[0]`
+/// is `items[item]`).
+fn typed_error(err: &serde_saphyr::Error, path: &Path, shift: u32, item: Option<usize>) -> TypedError {
+    let outer = ERROR_PATH.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    let buffered = BUFFERED_PATH.with(|p| p.borrow_mut().take());
+    let doc = DOCUMENTS.with(Cell::get).saturating_sub(1);
+    let read_field = match &buffered {
+        None => outer,
+        Some(b) if outer.is_empty() => b.clone(),
+        Some(b) if b.starts_with('[') => format!("{outer}{b}"),
+        Some(b) => format!("{outer}.{b}"),
+    };
+    let field = match item {
+        Some(i) => match read_field.strip_prefix("[0]") {
+            Some(rest) => format!("items[{i}]{rest}"),
+            None => read_field.clone(),
+        },
+        None => read_field.clone(),
+    };
+    let error = input_error(err, path, shift, field);
+    let unknown = matches!(&error, InputError::Field { line: 0, .. } | InputError::Syntax { line: 0, .. });
+    let locate = (buffered.is_some() || unknown).then_some((doc, read_field));
+    TypedError { error, locate }
+}
+
+/// Maps a serde-saphyr error with no field path (an untyped reading) to an [`InputError`].
+fn to_input_error(err: &serde_saphyr::Error, path: &Path, shift: u32) -> InputError {
+    input_error(err, path, shift, String::new())
+}
+
+/// Maps a serde-saphyr error about `field` (empty when unknown) to an [`InputError`] at
+/// serde-saphyr's line (shifted by `shift`; 0 when unknown).
+fn input_error(err: &serde_saphyr::Error, path: &Path, shift: u32, field: String) -> InputError {
+    let line = shifted(err.location().map(|l| l.line() as usize).unwrap_or(0), shift);
     let inner = err.without_snippet();
     let message: String = friendly_message(inner)
         .unwrap_or_else(|| UserMessageFormatter.format_message(inner).into_owned())
@@ -412,6 +551,102 @@ items:
         let objs = objects_from_str(&text, p()).unwrap();
         assert_eq!(objs.len(), 2000);
         assert_eq!(objs[1999].line, 1999 * 10 + 2);
+    }
+
+    /// `(line, field, message)` of a field error, from the fast reader with its fallback and
+    /// from the general reader (which must agree).
+    fn field_error(text: &str) -> (usize, String, String) {
+        let both = [objects_from_str(text, p()), objects_from_str_general(text, p())].map(|r| match r {
+            Err(InputError::Field { line, field, message, .. }) => (line, field, message),
+            other => panic!("unexpected {other:?}"),
+        });
+        assert_eq!(both[0], both[1]);
+        both[0].clone()
+    }
+
+    fn pod_doc(i: usize) -> String {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\nspec:\n  containers:\n  - name: c\n")
+    }
+
+    #[test]
+    fn an_error_deep_in_a_multi_document_file_names_its_line() {
+        let docs: Vec<String> = (0..300).map(pod_doc).collect();
+        // Document 250 starts at line 250 * 8 + 1 (7 lines and a `---` each).
+        let start = 250 * 8 + 1;
+        let mut bad = docs.clone();
+        bad[250] = bad[250].replace("  - name: c\n", "  - name: c\n  priority: abc\n");
+        let (line, field, _) = field_error(&bad.join("---\n"));
+        assert_eq!((line, field.as_str()), (start + 7, "spec.priority"));
+        // A value written before `kind` is read through a buffer: still its own line and path.
+        let mut bad = docs.clone();
+        bad[250] = format!(
+            "metadata:\n  name: p\n  labels: [a]\n{}",
+            pod_doc(250).replace("metadata:\n  name: p250\n", "")
+        );
+        let (line, field, message) = field_error(&format!("---\n# nothing\n{}", bad.join("---\n")));
+        assert_eq!((line, field.as_str()), (start + 2 + 2, "metadata.labels"));
+        assert!(message.starts_with("invalid type: sequence, expected a map"), "{message}");
+    }
+
+    /// A `kubectl get -o yaml` List of `n` Pods: `items:` before `kind: List`, as kubectl sorts
+    /// keys. Item `i` starts at line `2 + 11 * i + 1`.
+    fn kubectl_dump(n: usize) -> String {
+        let mut text = String::from("apiVersion: v1\nitems:\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n    namespace: ns\n  spec:\n    containers:\n    - name: c\n      resources:\n        requests: {{cpu: 100m}}\n    nodeName: n1\n"
+            ));
+        }
+        text.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+        text
+    }
+
+    #[test]
+    fn a_list_dump_with_items_first_gives_true_lines() {
+        let text = kubectl_dump(500);
+        let item = |i: usize| 2 + 11 * i + 1;
+        for read in [objects_from_str(&text, p()), objects_from_str_general(&text, p())] {
+            let lines: Vec<usize> = read.unwrap().iter().map(|o| o.line).collect();
+            assert_eq!(lines, (0..500).map(item).collect::<Vec<_>>());
+        }
+        let bad = text.replace("    name: p431\n    namespace: ns\n  spec:\n    containers:\n    - name: c\n      resources:\n        requests: {cpu: 100m}", "    name: p431\n    namespace: ns\n  spec:\n    containers:\n    - name: c\n      resources:\n        requests: {cpu: [1]}");
+        assert_ne!(bad, text);
+        let (line, field, message) = field_error(&bad);
+        assert_eq!(
+            (line, field.as_str()),
+            (item(431) + 9, "items[431].spec.containers[0].resources.requests.cpu")
+        );
+        assert!(message.contains("expected a quantity"), "{message}");
+        // With carriage returns the fast reader declines the file: the general reader alone.
+        let crlf = bad.replace('\n', "\r\n");
+        match objects_from_str(&crlf, p()) {
+            Err(InputError::Field { line, field, .. }) => {
+                assert_eq!(
+                    (line, field.as_str()),
+                    (item(431) + 9, "items[431].spec.containers[0].resources.requests.cpu")
+                )
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_misspelt_field_names_its_line() {
+        let bad = kubectl_dump(300).replace(
+            "    name: p217\n    namespace: ns\n  spec:\n",
+            "    name: p217\n    namespace: ns\n  spec:\n    nodeSelecter: {a: b}\n",
+        );
+        let (line, field, message) = field_error(&bad);
+        assert_eq!((line, field.as_str()), (2 + 11 * 217 + 1 + 6, "spec.nodeSelecter"));
+        assert_eq!(
+            message,
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.nodeSelecter\""
+        );
+        let docs: Vec<String> = (0..50).map(pod_doc).collect::<Vec<_>>();
+        let mut bad = docs.clone();
+        bad[40] = bad[40].replace("  - name: c\n", "  - name: c\n    resources:\n      requets: {cpu: 1}\n");
+        let (line, field, _) = field_error(&bad.join("---\n"));
+        assert_eq!((line, field.as_str()), (40 * 8 + 1 + 8, "spec.containers[0].resources.requets"));
     }
 
     #[test]

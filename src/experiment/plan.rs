@@ -76,24 +76,23 @@ pub fn load_node_types(path: &Path) -> Result<Vec<NodeType>, InputError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
     let f: schema::File = crate::api::yaml::from_str_typed(&text, path)?;
-    let err = |needle: &str, field: String, message: String| InputError::Field {
+    let err = |field: String, message: String| InputError::Field {
         path: path.to_path_buf(),
-        line: crate::scenario::field_line(&text, needle, &field),
+        line: crate::api::spans::field_line(&text, 0, &field),
         field,
         message,
     };
     if f.api_version != crate::api::scenario::API_VERSION {
         return Err(err(
-            "apiVersion",
             "apiVersion".into(),
             format!("{:?}: expected {}", f.api_version, crate::api::scenario::API_VERSION),
         ));
     }
     if f.kind != "NodeTypes" {
-        return Err(err("kind", "kind".into(), format!("{:?}: expected NodeTypes", f.kind)));
+        return Err(err("kind".into(), format!("{:?}: expected NodeTypes", f.kind)));
     }
     if f.node_types.is_empty() {
-        return Err(err("nodeTypes", "nodeTypes".into(), "expected at least one node type".into()));
+        return Err(err("nodeTypes".into(), "expected at least one node type".into()));
     }
     let mut out: Vec<NodeType> = Vec::new();
     for (i, t) in f.node_types.into_iter().enumerate() {
@@ -102,24 +101,16 @@ pub fn load_node_types(path: &Path) -> Result<Vec<NodeType>, InputError> {
             && t.name.len() <= 40
             && t.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
         if !valid {
-            return Err(err(
-                &t.name,
-                at("name"),
-                format!("{:?}: expected a DNS-style name (a-z, 0-9, -, .)", t.name),
-            ));
+            return Err(err(at("name"), format!("{:?}: expected a DNS-style name (a-z, 0-9, -, .)", t.name)));
         }
         if out.iter().any(|o| o.name == t.name) {
-            return Err(err(&t.name, at("name"), format!("two node types are named {:?}", t.name)));
+            return Err(err(at("name"), format!("two node types are named {:?}", t.name)));
         }
         if !t.price_per_hour.is_finite() || t.price_per_hour < 0.0 {
-            return Err(err(
-                "pricePerHour",
-                at("pricePerHour"),
-                format!("{}: expected a price ≥ 0", t.price_per_hour),
-            ));
+            return Err(err(at("pricePerHour"), format!("{}: expected a price ≥ 0", t.price_per_hour)));
         }
         if t.max == 0 || t.max > 10_000 {
-            return Err(err("max", at("max"), format!("{}: expected 1..=10000 nodes", t.max)));
+            return Err(err(at("max"), format!("{}: expected 1..=10000 nodes", t.max)));
         }
         let node = serde_json::json!({
             "apiVersion": "v1",
@@ -144,7 +135,6 @@ pub fn load_node_types(path: &Path) -> Result<Vec<NodeType>, InputError> {
             let leaf = field.rsplit('.').next().unwrap_or("").to_string();
             let key = if field.contains("taints") { "taints" } else { "allocatable" };
             err(
-                key,
                 at(&format!("{key}{}", if leaf.is_empty() { String::new() } else { format!(".{leaf}") })),
                 message,
             )

@@ -22,10 +22,10 @@ use crate::api::convert::{
 };
 use crate::api::objects::KubeObject;
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
+use crate::api::spans::field_line;
 use crate::api::yaml::read_objects;
 use crate::error::InputError;
 use crate::model::{Cluster, NodeId, Pod};
-use crate::scenario::locate;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
 use crate::scheduler::framework::runner::{
     CycleOptions, CycleOutcome, CycleResult, SchedulerState, TieBreak, effective_percentage, schedule_pod,
@@ -64,11 +64,9 @@ fn decode_config(
             }
             None => (at, message),
         };
-        let needle = unknown.map(|k| format!("{k}:")).unwrap_or_default();
-        let line = crate::scenario::field_line(text, &needle, &field);
         InputError::Field {
             path: path.to_path_buf(),
-            line: if line > 0 { line } else { doc_line },
+            line: field_line(text, doc_line, &field),
             field,
             message,
         }
@@ -84,6 +82,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
     let objects = read_objects(path)?;
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut cfg: Option<KubeSchedulerConfiguration> = None;
+    let mut cfg_line = 0;
     let mut classes = PriorityClasses::default();
     let mut cluster = Cluster::new();
     for o in &objects {
@@ -106,6 +105,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
                     });
                 }
                 cfg = Some(decode_config(value, path, &text, o.line)?);
+                cfg_line = o.line;
             }
             KubeObject::Other { kind, value, .. } if kind == "Namespace" => {
                 let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("").to_string();
@@ -135,7 +135,7 @@ pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
     let registry = crate::scheduler::plugins::registry::in_tree();
     let mut config = build(&cfg.unwrap_or_default(), registry).map_err(|e| InputError::Field {
         path: path.to_path_buf(),
-        line: locate(&text, &e.subject, &e.field),
+        line: if cfg_line == 0 { 0 } else { field_line(&text, cfg_line, &e.field) },
         field: e.field,
         message: e.message,
     })?;

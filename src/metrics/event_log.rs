@@ -5,8 +5,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use super::KubeEvent;
 
@@ -25,21 +24,14 @@ pub struct EventLog {
     in_memory_only: bool,
 }
 
-/// A temporary file of CSV rows (no header). On Unix its name is removed as soon as it is
-/// created (the open handle keeps it), so nothing is left behind even when a run is killed;
-/// elsewhere it is deleted when dropped.
+/// A temporary file of CSV rows (no header), from [`tempfile::tempfile`]: it has no name (or,
+/// where that is impossible, one the OS deletes on close), so nothing is left behind even when
+/// a run is killed.
 struct Spill {
-    path: PathBuf,
     out: BufWriter<File>,
     rows: u64,
     /// Bytes of complete batches in the file.
     bytes: u64,
-}
-
-impl Drop for Spill {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 fn csv_rows(out: impl Write) -> csv::Writer<impl Write> {
@@ -60,13 +52,7 @@ impl EventLog {
 
     fn spill_recent(&mut self) -> std::io::Result<()> {
         if self.spill.is_none() {
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir().join(format!("capsim-events-{}-{n}.csv", std::process::id()));
-            let file = File::options().read(true).write(true).create_new(true).open(&path)?;
-            #[cfg(unix)]
-            let _ = std::fs::remove_file(&path);
-            self.spill = Some(Spill { path, out: BufWriter::new(file), rows: 0, bytes: 0 });
+            self.spill = Some(Spill { out: BufWriter::new(tempfile::tempfile()?), rows: 0, bytes: 0 });
         }
         let spill = self.spill.as_mut().expect("created above");
         let mut w = csv_rows(&mut spill.out);

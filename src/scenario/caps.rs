@@ -58,7 +58,6 @@ pub(super) fn check_total_pods(
         return Err(field_err(
             path,
             text,
-            "workload",
             "spec.workload",
             format!(
                 "the workload asks for {total} pods ({listed} from traces and manifests, {generated} from generators, {replicas} Deployment/ReplicaSet replicas, {jobs} Job completions); at most {MAX_TOTAL_PODS} pods in total"

@@ -101,7 +101,6 @@ fn event_action(
         return Err(field_err(
             path,
             text,
-            &e.at,
             &format!("spec.events[{i}]"),
             format!(
                 "an event needs exactly one action (nodeJoin, nodeFailure, nodeRecovery, nodeLeave, cordon, uncordon, taint, label, scale); found {}",
@@ -126,7 +125,6 @@ fn node_join(
         return Err(field_err(
             path,
             text,
-            &j.pool,
             &f("nodeJoin.pool"),
             format!("{:?}: no pool with this name in spec.cluster.nodes", j.pool),
         ));
@@ -136,7 +134,6 @@ fn node_join(
             return Err(field_err(
                 path,
                 text,
-                "meanInterval",
                 &f("nodeJoin"),
                 "give interval or meanInterval, not both".into(),
             ));
@@ -150,7 +147,6 @@ fn node_join(
         return Err(field_err(
             path,
             text,
-            "count",
             &f("nodeJoin.count"),
             format!("{}: must be between 1 and {MAX_JOIN} (the cap)", j.count),
         ));
@@ -158,13 +154,8 @@ fn node_join(
     if let Spacing::Fixed(ms) | Spacing::Exponential(ms) = spacing
         && ms <= 0
     {
-        return Err(field_err(
-            path,
-            text,
-            "nterval",
-            &f("nodeJoin"),
-            "the interval must be greater than 0".into(),
-        ));
+        let key = if j.interval.is_some() { "nodeJoin.interval" } else { "nodeJoin.meanInterval" };
+        return Err(field_err(path, text, &f(key), "the interval must be greater than 0".into()));
     }
     Ok(Action::Join { pool, count: j.count, spacing })
 }
@@ -188,7 +179,6 @@ fn scale(
         return Err(field_err(
             path,
             text,
-            &x.deployment,
             &f("scale.deployment"),
             format!(
                 "{:?}: no Deployment or ReplicaSet with this namespace/name in the manifests",
@@ -200,7 +190,6 @@ fn scale(
         return Err(field_err(
             path,
             text,
-            &x.deployment,
             &f("scale.deployment"),
             format!("{:?} is created later than this event", x.deployment),
         ));
@@ -210,7 +199,6 @@ fn scale(
         return Err(field_err(
             path,
             text,
-            "replicas",
             &f("scale.replicas"),
             format!("{}: must be from 0 to {MAX_REPLICAS} (the cap)", x.replicas),
         ));
@@ -226,21 +214,15 @@ pub(super) fn check_selection(
     field: &str,
 ) -> Result<(), InputError> {
     if s.count.is_some() && s.fraction.is_some() {
-        return Err(field_err(path, text, "fraction", field, "give count or fraction, not both".into()));
+        return Err(field_err(path, text, field, "give count or fraction, not both".into()));
     }
     if let Some(f) = s.fraction
         && !(f > 0.0 && f <= 1.0)
     {
-        return Err(field_err(
-            path,
-            text,
-            "fraction",
-            &format!("{field}.fraction"),
-            format!("{f}: must be in (0, 1]"),
-        ));
+        return Err(field_err(path, text, &format!("{field}.fraction"), format!("{f}: must be in (0, 1]")));
     }
     if s.count == Some(0) {
-        return Err(field_err(path, text, "count", &format!("{field}.count"), "must be at least 1".into()));
+        return Err(field_err(path, text, &format!("{field}.count"), "must be at least 1".into()));
     }
     Ok(())
 }
@@ -265,7 +247,6 @@ fn effect(path: &Path, text: &str, e: &str, field: &str) -> Result<TaintEffect, 
         other => Err(field_err(
             path,
             text,
-            other,
             field,
             format!("{other:?}: expected NoSchedule, PreferNoSchedule or NoExecute"),
         )),

@@ -91,136 +91,159 @@ pub fn load(path: &Path, at: SimTime, dy: &mut Dynamics, out: &mut Collected) ->
         docs.push((f.clone(), objects));
     }
     for (f, objects) in docs {
-        for obj in objects {
-            let line = obj.line;
-            let value = obj.value;
-            match value {
-                KubeObject::PriorityClass(_) => {}
-                KubeObject::Pod(pod) => {
-                    validate_pod(&pod, &f, line).map_err(|e| refine_line(e, &f))?;
-                    let mut m = pod_to_model(&pod, &f, line, provisional_priority(dy))
-                        .map_err(|e| refine_line(e, &f))?;
-                    dy.priority_classes.apply_policy(&pod, &mut m);
-                    if let Some(prev) = out.pod_lines.insert((m.key(), at.as_millis()), line) {
-                        let message =
-                            format!("pods {:?} already exists (defined at line {prev})", pod.metadata.name);
-                        let e = InputError::Field {
-                            path: f.clone(),
-                            line,
-                            field: "metadata.name".into(),
-                            message,
-                        };
-                        return Err(refine_line(e, &f));
-                    }
-                    out.arrivals.push(Arrival { pod: m, created: at, deleted: None, line });
-                }
-                KubeObject::DaemonSet(ds) => {
-                    let (ns, name) = names(&ds.metadata, &f, line, "DaemonSet")?;
-                    let pod = template_pod(&ds.spec.template, &ns, &name, dy, &f, line)?;
-                    always_restarts(&pod, "DaemonSet", &f, line)?;
-                    dy.daemonsets.push(DaemonSet::new(ns, name, pod, at));
-                }
-                KubeObject::Deployment(d) => replica_set(&d, true, at, dy, &f, line)?,
-                KubeObject::ReplicaSet(d) => replica_set(&d, false, at, dy, &f, line)?,
-                KubeObject::Job(j) => {
-                    let (ns, name) = names(&j.metadata, &f, line, "Job")?;
-                    let template = template_pod(&j.spec.template, &ns, &name, dy, &f, line)?;
-                    if template.restart_policy == crate::model::pod::RestartPolicy::Always {
-                        let m = "Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
-                            .to_string();
-                        return Err(field(&f, line, "spec.template.spec.restartPolicy", m));
-                    }
-                    let annotation = j
-                        .metadata
-                        .annotations
-                        .get(job::ANNOTATION_RUN_TIME)
-                        .or_else(|| j.spec.template.metadata.annotations.get(job::ANNOTATION_RUN_TIME));
-                    let run_time = match annotation {
-                        None => RunTime::Fixed(job::DEFAULT_RUN_TIME_MS),
-                        Some(v) => RunTime::parse(v).map_err(|m| {
-                            field(&f, line, &format!("metadata.annotations.{}", job::ANNOTATION_RUN_TIME), m)
-                        })?,
-                    };
-                    let positive = |v: Option<i32>, d: i32, fld: &str| -> Result<i32, InputError> {
-                        let cap = super::caps::MAX_REPLICAS;
-                        match v.unwrap_or(d) {
-                            n if !(0..=cap).contains(&n) => {
-                                Err(field(&f, line, fld, format!("{n}: must be from 0 to {cap} (the cap)")))
-                            }
-                            n => Ok(n),
-                        }
-                    };
-                    dy.jobs.push(Job {
-                        completions: positive(j.spec.completions, 1, "spec.completions")?,
-                        parallelism: positive(j.spec.parallelism, 1, "spec.parallelism")?,
-                        backoff_limit: positive(j.spec.backoff_limit, 6, "spec.backoffLimit")?,
-                        namespace: ns,
-                        name,
-                        run_time,
-                        template,
-                        created: at,
-                    });
-                }
-                KubeObject::Other { kind, value, .. } => match kind.as_str() {
-                    "Service" | "ReplicationController" | "StatefulSet" => {
-                        // Read for PodTopologySpread's default selector; capsim runs no
-                        // StatefulSet or ReplicationController, so those are also skipped.
-                        if let Some(mut sel) = workload_selector_from_value(&kind, &value, &f, line)? {
-                            sel.created = at;
-                            dy.workload_selectors.push(sel);
-                        }
-                        if kind != "Service" {
-                            *dy.skipped.entry(kind).or_insert(0) += 1;
-                        }
-                    }
-                    "PodDisruptionBudget" => {
-                        if let Some(pdb) = pdb_from_value(&kind, &value, &f, line)? {
-                            out.pdbs.push(pdb);
-                        }
-                    }
-                    "Namespace" => {
-                        let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("");
-                        if name.is_empty() {
-                            return Err(field(
-                                &f,
+        // Every error about an object is placed at the line of its field.
+        let each = || -> Result<(), InputError> {
+            for obj in objects {
+                let line = obj.line;
+                let value = obj.value;
+                match value {
+                    KubeObject::PriorityClass(_) => {}
+                    KubeObject::Pod(pod) => {
+                        validate_pod(&pod, &f, line)?;
+                        let mut m = pod_to_model(&pod, &f, line, provisional_priority(dy))?;
+                        dy.priority_classes.apply_policy(&pod, &mut m);
+                        if let Some(prev) = out.pod_lines.insert((m.key(), at.as_millis()), line) {
+                            let message = format!(
+                                "pods {:?} already exists (defined at line {prev})",
+                                pod.metadata.name
+                            );
+                            let e = InputError::Field {
+                                path: f.clone(),
                                 line,
-                                "metadata.name",
-                                "Required value: a Namespace needs a name".into(),
-                            ));
+                                field: "metadata.name".into(),
+                                message,
+                            };
+                            return Err(e);
                         }
-                        let labels: std::collections::BTreeMap<String, String> = match value
-                            .pointer("/metadata/labels")
-                        {
-                            None | Some(serde_json::Value::Null) => Default::default(),
-                            Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
-                                field(&f, line, "metadata.labels", format!("expected a map of strings: {e}"))
+                        out.arrivals.push(Arrival { pod: m, created: at, deleted: None, line });
+                    }
+                    KubeObject::DaemonSet(ds) => {
+                        let (ns, name) = names(&ds.metadata, &f, line, "DaemonSet")?;
+                        let pod = template_pod(&ds.spec.template, &ns, &name, dy, &f, line)?;
+                        always_restarts(&pod, "DaemonSet", &f, line)?;
+                        dy.daemonsets.push(DaemonSet::new(ns, name, pod, at));
+                    }
+                    KubeObject::Deployment(d) => replica_set(&d, true, at, dy, &f, line)?,
+                    KubeObject::ReplicaSet(d) => replica_set(&d, false, at, dy, &f, line)?,
+                    KubeObject::Job(j) => {
+                        let (ns, name) = names(&j.metadata, &f, line, "Job")?;
+                        let template = template_pod(&j.spec.template, &ns, &name, dy, &f, line)?;
+                        if template.restart_policy == crate::model::pod::RestartPolicy::Always {
+                            let m =
+                                "Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\""
+                                    .to_string();
+                            return Err(field(&f, line, "spec.template.spec.restartPolicy", m));
+                        }
+                        let annotation =
+                            j.metadata.annotations.get(job::ANNOTATION_RUN_TIME).or_else(|| {
+                                j.spec.template.metadata.annotations.get(job::ANNOTATION_RUN_TIME)
+                            });
+                        let run_time = match annotation {
+                            None => RunTime::Fixed(job::DEFAULT_RUN_TIME_MS),
+                            Some(v) => RunTime::parse(v).map_err(|m| {
+                                field(
+                                    &f,
+                                    line,
+                                    &format!("metadata.annotations.{}", job::ANNOTATION_RUN_TIME),
+                                    m,
+                                )
                             })?,
                         };
-                        dy.namespaces.push((name.to_string(), labels));
+                        let positive = |v: Option<i32>, d: i32, fld: &str| -> Result<i32, InputError> {
+                            let cap = super::caps::MAX_REPLICAS;
+                            match v.unwrap_or(d) {
+                                n if !(0..=cap).contains(&n) => Err(field(
+                                    &f,
+                                    line,
+                                    fld,
+                                    format!("{n}: must be from 0 to {cap} (the cap)"),
+                                )),
+                                n => Ok(n),
+                            }
+                        };
+                        dy.jobs.push(Job {
+                            completions: positive(j.spec.completions, 1, "spec.completions")?,
+                            parallelism: positive(j.spec.parallelism, 1, "spec.parallelism")?,
+                            backoff_limit: positive(j.spec.backoff_limit, 6, "spec.backoffLimit")?,
+                            namespace: ns,
+                            name,
+                            run_time,
+                            template,
+                            created: at,
+                        });
                     }
-                    "LimitRange" => {
-                        let mut lr = crate::api::policy::limit_range_from_value(&value, &f, line)?;
-                        lr.created = at;
-                        dy.limit_ranges.push(lr)
+                    KubeObject::Other { kind, value, .. } => match kind.as_str() {
+                        "Service" | "ReplicationController" | "StatefulSet" => {
+                            // Read for PodTopologySpread's default selector; capsim runs no
+                            // StatefulSet or ReplicationController, so those are also skipped.
+                            if let Some(mut sel) = workload_selector_from_value(&kind, &value, &f, line)? {
+                                sel.created = at;
+                                dy.workload_selectors.push(sel);
+                            }
+                            if kind != "Service" {
+                                *dy.skipped.entry(kind).or_insert(0) += 1;
+                            }
+                        }
+                        "PodDisruptionBudget" => {
+                            if let Some(pdb) = pdb_from_value(&kind, &value, &f, line)? {
+                                out.pdbs.push(pdb);
+                            }
+                        }
+                        "Namespace" => {
+                            let name = value.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or("");
+                            if name.is_empty() {
+                                return Err(field(
+                                    &f,
+                                    line,
+                                    "metadata.name",
+                                    "Required value: a Namespace needs a name".into(),
+                                ));
+                            }
+                            let labels: std::collections::BTreeMap<String, String> =
+                                match value.pointer("/metadata/labels") {
+                                    None | Some(serde_json::Value::Null) => Default::default(),
+                                    Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+                                        field(
+                                            &f,
+                                            line,
+                                            "metadata.labels",
+                                            format!("expected a map of strings: {e}"),
+                                        )
+                                    })?,
+                                };
+                            dy.namespaces.push((name.to_string(), labels));
+                        }
+                        "LimitRange" => {
+                            let mut lr = crate::api::policy::limit_range_from_value(&value, &f, line)?;
+                            lr.created = at;
+                            dy.limit_ranges.push(lr)
+                        }
+                        "RuntimeClass" => {
+                            let mut rc = crate::api::convert::runtime_class_from_value(&value, &f, line)?;
+                            rc.created = at;
+                            dy.runtime_classes.push(rc)
+                        }
+                        "ResourceQuota" => {
+                            let mut q = crate::api::policy::resource_quota_from_value(&value, &f, line)?;
+                            q.created = at;
+                            dy.quotas.push(q)
+                        }
+                        _ => *dy.skipped.entry(kind).or_insert(0) += 1,
+                    },
+                    KubeObject::Node(_) => {
+                        return Err(field(
+                            &f,
+                            line,
+                            "kind",
+                            "Node: nodes belong in spec.cluster.nodes".into(),
+                        ));
                     }
-                    "RuntimeClass" => {
-                        let mut rc = crate::api::convert::runtime_class_from_value(&value, &f, line)?;
-                        rc.created = at;
-                        dy.runtime_classes.push(rc)
-                    }
-                    "ResourceQuota" => {
-                        let mut q = crate::api::policy::resource_quota_from_value(&value, &f, line)?;
-                        q.created = at;
-                        dy.quotas.push(q)
-                    }
-                    _ => *dy.skipped.entry(kind).or_insert(0) += 1,
-                },
-                KubeObject::Node(_) => {
-                    return Err(field(&f, line, "kind", "Node: nodes belong in spec.cluster.nodes".into()));
+                    KubeObject::List(_) => unreachable!("read_objects expands lists"),
                 }
-                KubeObject::List(_) => unreachable!("read_objects expands lists"),
             }
-        }
+            Ok(())
+        };
+        each().map_err(|e| refine_line(e, &f))?;
         out.files.push(f);
     }
     Ok(())
@@ -415,15 +438,12 @@ fn template_pod(
             "Required value: a pod template needs at least one container".into(),
         ));
     }
-    validate_pod_spec(&pod.spec, path, line, "spec.template.spec").map_err(|e| refine_line(e, path))?;
-    let mut m = pod_to_model(&pod, path, line, provisional_priority(dy)).map_err(|e| {
-        let e = match e {
-            InputError::Field { path, line, field, message } => {
-                InputError::Field { path, line, field: format!("spec.template.{field}"), message }
-            }
-            other => other,
-        };
-        refine_line(e, path)
+    validate_pod_spec(&pod.spec, path, line, "spec.template.spec")?;
+    let mut m = pod_to_model(&pod, path, line, provisional_priority(dy)).map_err(|e| match e {
+        InputError::Field { path, line, field, message } => {
+            InputError::Field { path, line, field: format!("spec.template.{field}"), message }
+        }
+        other => other,
     })?;
     dy.priority_classes.apply_policy(&pod, &mut m);
     Ok(m)

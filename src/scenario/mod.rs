@@ -6,7 +6,7 @@
 //! workload (`sources.rs`, with `manifests.rs`), the scheduler (`scheduler.rs`), the metrics
 //! interval and horizon, static pods and failure processes (`nodes.rs`), the timeline
 //! (`events.rs`, into `timeline.rs`'s [`Dynamics`]), the controllers and the runtime
-//! (`runtime.rs`). `fields.rs` locates errors in the text.
+//! (`runtime.rs`). `fields.rs` places errors at the line of their field path ([`crate::api::spans`]).
 
 pub mod caps;
 mod events;
@@ -33,7 +33,7 @@ use crate::workload::alibaba_openb::Arrival;
 use fields::{field_err, read_text};
 use timeline::Dynamics;
 
-pub use fields::{field_line, find_line, locate, parse_duration, refine_line};
+pub use fields::{parse_duration, refine_line};
 pub use scheduler::load_scheduler_config;
 
 /// Default interval between time-series samples: one hour of virtual time.
@@ -184,19 +184,17 @@ fn read_header(path: &Path, text: &str) -> Result<schema::Scenario, InputError> 
             path,
             text,
             "apiVersion",
-            "apiVersion",
             format!("{:?}: expected {}", sc.api_version, schema::API_VERSION),
         ));
     }
     if sc.kind != "Scenario" {
-        return Err(field_err(path, text, "kind", "kind", format!("{:?}: expected Scenario", sc.kind)));
+        return Err(field_err(path, text, "kind", format!("{:?}: expected Scenario", sc.kind)));
     }
     let name = sc.metadata.name.clone();
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(field_err(
             path,
             text,
-            "name",
             "metadata.name",
             format!("{name:?}: use letters, digits, '-', '_' or '.'"),
         ));
@@ -211,13 +209,7 @@ fn load_sample_interval(sc: &schema::Scenario, path: &Path, text: &str) -> Resul
         Some(s) => parse_duration(s, path, text, "spec.metrics.sampleInterval")?,
     };
     if sample_interval.0 <= 0 {
-        return Err(field_err(
-            path,
-            text,
-            "sampleInterval",
-            "spec.metrics.sampleInterval",
-            "must be greater than 0".into(),
-        ));
+        return Err(field_err(path, text, "spec.metrics.sampleInterval", "must be greater than 0".into()));
     }
     Ok(sample_interval)
 }
@@ -245,7 +237,6 @@ fn check_sample_count(
         return Err(field_err(
             path,
             text,
-            "sampleInterval",
             "spec.metrics.sampleInterval",
             format!(
                 "{} ms over a {} s run would take more than {MAX_SAMPLES} samples; choose a longer interval",
@@ -279,7 +270,6 @@ fn load_controller_settings(
             Some(x) => Err(field_err(
                 path,
                 text,
-                name,
                 &format!("spec.controllers.{name}"),
                 format!("{x}: must be a number ≥ 0"),
             )),

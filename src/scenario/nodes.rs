@@ -36,7 +36,6 @@ pub(super) fn load_nodes(
                     return Err(field_err(
                         path,
                         text,
-                        "schedulerNames",
                         &format!("spec.cluster.nodes[{i}].trace.schedulerNames"),
                         "schedulerNames applies to pod traces only".into(),
                     ));
@@ -63,7 +62,6 @@ pub(super) fn load_nodes(
                     return Err(field_err(
                         path,
                         text,
-                        &pool.name,
                         &format!("spec.cluster.nodes[{i}].pool.name"),
                         format!("two pools are named {:?}", pool.name),
                     ));
@@ -72,7 +70,6 @@ pub(super) fn load_nodes(
                     return Err(field_err(
                         path,
                         text,
-                        "count",
                         &format!("spec.cluster.nodes[{i}].pool.count"),
                         format!(
                             "{}: at most {} nodes per pool (the cap)",
@@ -88,7 +85,6 @@ pub(super) fn load_nodes(
                         return Err(field_err(
                             path,
                             text,
-                            &pool.name,
                             &format!("spec.cluster.nodes[{i}].pool.name"),
                             format!("node {:?} is defined twice in the scenario's nodes", node.name),
                         ));
@@ -99,11 +95,10 @@ pub(super) fn load_nodes(
                 inputs.push(p);
             }
             NodeSource::Manifest(m) => {
-                if let Some(at) = &m.at {
+                if m.at.is_some() {
                     return Err(field_err(
                         path,
                         text,
-                        at,
                         &format!("spec.cluster.nodes[{i}].manifest.at"),
                         "nodes join at time 0; `at` applies to pod manifests only".into(),
                     ));
@@ -115,12 +110,13 @@ pub(super) fn load_nodes(
                             validate_node(n, &p, obj.line).map_err(|e| refine_line(e, &p))?;
                             let node = node_to_model(n, &p, obj.line).map_err(|e| refine_line(e, &p))?;
                             if !node_names.insert(node.name.clone()) {
-                                return Err(InputError::Field {
+                                let e = InputError::Field {
                                     path: p.clone(),
                                     line: obj.line,
                                     field: "metadata.name".into(),
                                     message: format!("node {:?} is defined twice", node.name),
-                                });
+                                };
+                                return Err(refine_line(e, &p));
                             }
                             nodes.push(node);
                         }
@@ -195,19 +191,18 @@ pub(super) fn load_failures(
             return Err(field_err(
                 path,
                 text,
-                "mtbf",
                 &format!("spec.cluster.nodeFailures[{i}].mtbf"),
                 "must be greater than 0".into(),
             ));
         }
         if horizon.is_none() {
-            return Err(field_err(
-                path,
-                text,
-                "nodeFailures",
-                "spec.duration",
-                "a random failure process needs a horizon: set spec.duration".into(),
-            ));
+            // Missing, so placed at the failure process that needs it.
+            return Err(InputError::Field {
+                path: path.to_path_buf(),
+                line: crate::api::spans::field_line(text, 0, &format!("spec.cluster.nodeFailures[{i}]")),
+                field: "spec.duration".into(),
+                message: "a random failure process needs a horizon: set spec.duration".into(),
+            });
         }
         dy.failures.push(FailureProcess {
             nodes: f.nodes.as_ref().map(selection),
@@ -226,7 +221,6 @@ pub(super) fn check_format(path: &Path, text: &str, format: &str, field: &str) -
         Err(field_err(
             path,
             text,
-            format,
             field,
             format!("{format:?}: unsupported trace format; expected alibaba-openb"),
         ))

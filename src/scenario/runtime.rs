@@ -22,7 +22,6 @@ pub(super) fn load_runtime(
             return Err(field_err(
                 path,
                 text,
-                "changeInterval",
                 "spec.runtime.changeInterval",
                 "must be greater than 0".into(),
             ));
@@ -31,7 +30,7 @@ pub(super) fn load_runtime(
     let k = &rt.kubelet;
     if let Some(e) = &k.eviction_hard {
         s.eviction_threshold = crate::kubelet::memory::parse_memory_threshold(e, None)
-            .map_err(|m| field_err(path, text, e, "spec.runtime.kubelet.evictionHard", m))?;
+            .map_err(|m| field_err(path, text, "spec.runtime.kubelet.evictionHard", m))?;
     }
     if let Some(d) = &k.eviction_pressure_transition_period {
         s.pressure_transition_ms = dur(d, "spec.runtime.kubelet.evictionPressureTransitionPeriod")?.0;
@@ -41,7 +40,7 @@ pub(super) fn load_runtime(
         if s.eviction_interval_ms < 100 {
             let m = format!("{d:?}: must be at least 100ms");
             let fld = "spec.runtime.kubelet.evictionMonitoringInterval";
-            return Err(field_err(path, text, "evictionMonitoringInterval", fld, m));
+            return Err(field_err(path, text, fld, m));
         }
     }
     if let Some(n) = k.max_kubelet_rejections {
@@ -64,7 +63,6 @@ fn usage_rule(r: &schema::UsageRuleSpec, i: usize, path: &Path, text: &str) -> R
         return Err(field_err(
             path,
             text,
-            q,
             &f("match.qosClass"),
             format!("{q:?}: expected Guaranteed, Burstable or BestEffort"),
         ));
@@ -72,14 +70,14 @@ fn usage_rule(r: &schema::UsageRuleSpec, i: usize, path: &Path, text: &str) -> R
     let default = UsageRule::default_for(crate::model::pod::QosClass::Burstable);
     let resource =
         |spec: &Option<schema::ResourceUsageSpec>, name: &str, cpu: bool, fallback: ResourceUsage| {
-            resource_usage(spec.as_ref(), &f(name), name, cpu, fallback, path, text)
+            resource_usage(spec.as_ref(), &f(name), cpu, fallback, path, text)
         };
     let diurnal = match &r.diurnal {
         None => None,
         Some(d) => {
             if !(0.0..=1.0).contains(&d.amplitude) {
                 let m = format!("{}: must be between 0 and 1", d.amplitude);
-                return Err(field_err(path, text, "amplitude", &f("diurnal.amplitude"), m));
+                return Err(field_err(path, text, &f("diurnal.amplitude"), m));
             }
             Some(Diurnal { amplitude: d.amplitude, peak_ms: dur(&d.peak_at, &f("diurnal.peakAt"))?.0 })
         }
@@ -87,11 +85,11 @@ fn usage_rule(r: &schema::UsageRuleSpec, i: usize, path: &Path, text: &str) -> R
     if let Some(b) = &r.bursts {
         if !(0.0..=1.0).contains(&b.probability) {
             let m = format!("{}: must be between 0 and 1", b.probability);
-            return Err(field_err(path, text, "probability", &f("bursts.probability"), m));
+            return Err(field_err(path, text, &f("bursts.probability"), m));
         }
         if !(b.factor.is_finite() && (0.0..=1000.0).contains(&b.factor)) {
             let m = format!("{}: must be a number between 0 and 1000", b.factor);
-            return Err(field_err(path, text, "factor", &f("bursts.factor"), m));
+            return Err(field_err(path, text, &f("bursts.factor"), m));
         }
     }
     let work_bursts = match &r.work_bursts {
@@ -124,31 +122,30 @@ fn work_bursts(
     let every_ms = parse_duration(&w.every, path, text, &format!("{fld}.every"))?.0;
     if every_ms <= 0 {
         let m = format!("{:?}: must be greater than 0", w.every);
-        return Err(field_err(path, text, "every", &format!("{fld}.every"), m));
+        return Err(field_err(path, text, &format!("{fld}.every"), m));
     }
     let cpu_time_ms = parse_duration(&w.cpu_time, path, text, &format!("{fld}.cpuTime"))?.0;
     if cpu_time_ms <= 0 {
         let m = format!("{:?}: must be greater than 0", w.cpu_time);
-        return Err(field_err(path, text, "cpuTime", &format!("{fld}.cpuTime"), m));
+        return Err(field_err(path, text, &format!("{fld}.cpuTime"), m));
     }
     let threads = w.threads.unwrap_or(1);
     if !(1..=1024).contains(&threads) {
         let m = format!("{threads}: must be between 1 and 1024");
-        return Err(field_err(path, text, "threads", &format!("{fld}.threads"), m));
+        return Err(field_err(path, text, &format!("{fld}.threads"), m));
     }
     let probability = w.probability.unwrap_or(1.0);
     if !(0.0..=1.0).contains(&probability) {
         let m = format!("{probability}: must be between 0 and 1");
-        return Err(field_err(path, text, "probability", &format!("{fld}.probability"), m));
+        return Err(field_err(path, text, &format!("{fld}.probability"), m));
     }
     Ok(WorkBursts { every_ms, cpu_time_ms: cpu_time_ms as f64, threads, probability })
 }
 
-/// The cpu or memory usage of a rule (field path `fld`, key `name`); `fallback` when not given.
+/// The cpu or memory usage of a rule (field path `fld`); `fallback` when not given.
 fn resource_usage(
     spec: Option<&schema::ResourceUsageSpec>,
     fld: &str,
-    name: &str,
     cpu: bool,
     fallback: ResourceUsage,
     path: &Path,
@@ -162,7 +159,6 @@ fn resource_usage(
             return Err(field_err(
                 path,
                 text,
-                o,
                 &format!("{fld}.of"),
                 format!("{o:?}: expected request or limit"),
             ));
@@ -177,7 +173,6 @@ fn resource_usage(
             return Err(field_err(
                 path,
                 text,
-                "uniform",
                 &format!("{fld}.uniform"),
                 format!("min {} is above max {}", m.min, m.max),
             ));
@@ -195,7 +190,6 @@ fn resource_usage(
             return Err(field_err(
                 path,
                 text,
-                "empirical",
                 &format!("{fld}.empirical"),
                 "needs at least one value".into(),
             ));
@@ -204,13 +198,12 @@ fn resource_usage(
     }
     if dists.is_empty() {
         let m = "give a distribution (constant, uniform, normal, lognormal or empirical)".to_string();
-        return Err(field_err(path, text, name, fld, m));
+        return Err(field_err(path, text, fld, m));
     }
     if dists.len() > 1 {
         return Err(field_err(
             path,
             text,
-            name,
             fld,
             "give one distribution (constant, uniform, normal, lognormal or empirical)".into(),
         ));
@@ -223,18 +216,17 @@ fn resource_usage(
         Dist::Empirical(v) => v.iter().any(|x| !x.is_finite() || *x < 0.0),
     };
     if let Some(d) = dists.first().filter(|d| bad(d)) {
-        return Err(field_err(path, text, name, fld, format!("{d:?}: ratios must be finite and ≥ 0")));
+        return Err(field_err(path, text, fld, format!("{d:?}: ratios must be finite and ≥ 0")));
     }
     let growth = match &u.growth_per_hour {
         None => 0.0,
         Some(q) => {
-            let v = crate::api::quantity::Quantity::parse(q).map_err(|e| {
-                field_err(path, text, q, &format!("{fld}.growthPerHour"), format!("{q:?}: {e}"))
-            })?;
+            let v = crate::api::quantity::Quantity::parse(q)
+                .map_err(|e| field_err(path, text, &format!("{fld}.growthPerHour"), format!("{q:?}: {e}")))?;
             let g = if cpu { v.milli_value() as f64 } else { v.value() as f64 };
             if g < 0.0 {
                 let m = format!("{q:?}: must not be negative");
-                return Err(field_err(path, text, q, &format!("{fld}.growthPerHour"), m));
+                return Err(field_err(path, text, &format!("{fld}.growthPerHour"), m));
             }
             g
         }

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use super::SchedulerProcess;
-use super::fields::{field_err, locate, parse_duration, read_text};
+use super::fields::{field_err, parse_duration, read_text};
 use crate::api::scenario as schema;
 use crate::api::scheduler_config::KubeSchedulerConfiguration;
+use crate::api::spans::field_line;
 use crate::api::yaml::from_str_typed;
 use crate::error::InputError;
 use crate::scheduler::framework::profile::{SchedulerConfig, build};
@@ -28,13 +29,12 @@ pub fn load_scheduler_config(path: &Path) -> Result<SchedulerConfig, InputError>
             path,
             &text,
             "kind",
-            "kind",
             format!("{:?}: expected KubeSchedulerConfiguration", cfg.kind),
         ));
     }
     build(&cfg, in_tree()).map_err(|e| InputError::Field {
         path: path.to_path_buf(),
-        line: locate(&text, &e.subject, &e.field),
+        line: field_line(&text, 0, &e.field),
         field: e.field,
         message: e.message,
     })
@@ -74,7 +74,6 @@ pub(super) fn load_scheduler(
         return Err(field_err(
             path,
             text,
-            "processes",
             "spec.scheduler.processes",
             "give either config or processes, not both".into(),
         ));
@@ -103,7 +102,6 @@ pub(super) fn load_scheduler(
             return Err(field_err(
                 path,
                 text,
-                "tieBreak",
                 "spec.scheduler.tieBreak",
                 format!("{other:?}: expected random or first"),
             ));
@@ -130,7 +128,6 @@ fn load_processes(
             return Err(field_err(
                 path,
                 text,
-                &pr.name,
                 &format!("spec.scheduler.processes[{i}].name"),
                 format!("two processes are named {:?}", pr.name),
             ));
@@ -142,7 +139,6 @@ fn load_processes(
                 return Err(field_err(
                     path,
                     text,
-                    &pr.name,
                     &format!("spec.scheduler.processes[{i}]"),
                     format!(
                         "schedulerName {:?} is served by two processes ({} and {})",

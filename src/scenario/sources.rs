@@ -53,7 +53,6 @@ pub(super) fn load_workload(
                     return Err(field_err(
                         path,
                         text,
-                        &g.name,
                         &format!("spec.workload[{i}].generator.name"),
                         format!(
                             "two generators are named {:?} in one namespace: their pods' names would clash",
@@ -111,7 +110,6 @@ fn trace_pods(
                 return Err(field_err(
                     path,
                     text,
-                    "limits",
                     &format!("spec.workload[{i}].trace.limits.{name}"),
                     format!("{ratio}: a limit-to-request ratio must be a number ≥ 1"),
                 ));
@@ -157,7 +155,6 @@ fn check_generator_names(
             return Err(field_err(
                 path,
                 text,
-                &g.name,
                 &format!("spec.workload[{i}].generator.name"),
                 format!("generator {:?} would make a second pod {}/{}", g.name, ns, a.pod.name),
             ));
@@ -176,14 +173,10 @@ fn load_generator(
 ) -> Result<PodGenerator, InputError> {
     use crate::workload::generator::ArrivalProcess;
     let at = |f: &str| format!("spec.workload[{i}].generator.{f}");
-    let bad = |needle: &str, f: &str, msg: String| field_err(path, text, needle, &at(f), msg);
+    let bad = |f: &str, msg: String| field_err(path, text, &at(f), msg);
     use super::caps::MAX_GENERATOR_PODS;
     if !(1..=MAX_GENERATOR_PODS).contains(&g.count) {
-        return Err(bad(
-            "count",
-            "count",
-            format!("{}: expected 1 to {MAX_GENERATOR_PODS} pods (the cap)", g.count),
-        ));
+        return Err(bad("count", format!("{}: expected 1 to {MAX_GENERATOR_PODS} pods (the cap)", g.count)));
     }
     let start = match &g.at {
         Some(s) => parse_duration(s, path, text, &at("at"))?,
@@ -191,11 +184,10 @@ fn load_generator(
     };
     let over = parse_duration(&g.over, path, text, &at("over"))?;
     if start.0 + over.0 > SimTime::MAX.0 {
-        return Err(bad(&g.over, "over", "the arrival window must end within 100 years".into()));
+        return Err(bad("over", "the arrival window must end within 100 years".into()));
     }
     if g.name.len() > 200 || !crate::model::labels::is_dns1123_subdomain(&g.name) {
         return Err(bad(
-            &g.name,
             "name",
             format!(
                 "{:?}: expected lowercase letters, digits, '-' and '.' (a DNS subdomain of at most 200 characters)",
@@ -207,7 +199,6 @@ fn load_generator(
         && (ns.len() > 63 || ns.contains('.') || !crate::model::labels::is_dns1123_subdomain(ns))
     {
         return Err(bad(
-            ns,
             "namespace",
             format!("{ns:?}: expected a DNS label (lowercase letters, digits, '-')"),
         ));
@@ -215,10 +206,10 @@ fn load_generator(
     let arrival = match g.arrival.as_deref().unwrap_or("poisson") {
         "poisson" => ArrivalProcess::Poisson,
         "uniform" => ArrivalProcess::Uniform,
-        other => return Err(bad(other, "arrival", format!("{other:?}: expected poisson or uniform"))),
+        other => return Err(bad("arrival", format!("{other:?}: expected poisson or uniform"))),
     };
     let lifetime = match &g.lifetime {
-        Some(l) => Some(crate::time::RunTime::parse(l).map_err(|e| bad(l, "lifetime", e))?),
+        Some(l) => Some(crate::time::RunTime::parse(l).map_err(|e| bad("lifetime", e))?),
         None => None,
     };
     use crate::time::RunTime;
@@ -226,10 +217,10 @@ fn load_generator(
         && ms > SimTime::MAX.0
     {
         let l = g.lifetime.as_deref().unwrap_or("");
-        return Err(bad(l, "lifetime", format!("{l:?}: a lifetime must stay within 100 years")));
+        return Err(bad("lifetime", format!("{l:?}: a lifetime must stay within 100 years")));
     }
     if g.shapes.is_empty() {
-        return Err(bad("shapes", "shapes", "at least one shape ({cpu, memory}) is required".into()));
+        return Err(bad("shapes", "at least one shape ({cpu, memory}) is required".into()));
     }
     let namespace = g.namespace.clone().unwrap_or_else(|| "default".into());
     let mut shapes = Vec::with_capacity(g.shapes.len());
@@ -238,11 +229,11 @@ fn load_generator(
         let f = |name: &str| format!("shapes[{k}].{name}");
         let weight = s.weight.unwrap_or(1.0);
         if !(weight.is_finite() && weight > 0.0) {
-            return Err(bad("weight", &f("weight"), format!("{weight}: expected a positive number")));
+            return Err(bad(&f("weight"), format!("{weight}: expected a positive number")));
         }
         let quantity = |v: &str, name: &str| -> Result<crate::api::quantity::Quantity, InputError> {
             crate::api::quantity::Quantity::parse(v).ok().filter(|q| !q.is_negative()).ok_or_else(|| {
-                bad(v, &f(name), format!("{v:?}: expected a non-negative quantity like 500m or 1Gi"))
+                bad(&f(name), format!("{v:?}: expected a non-negative quantity like 500m or 1Gi"))
             })
         };
         let requests = crate::model::Resources {
@@ -260,7 +251,7 @@ fn load_generator(
         }
         total += weight;
         if !total.is_finite() {
-            return Err(bad("weight", &f("weight"), "the weights add up to more than a float holds".into()));
+            return Err(bad(&f("weight"), "the weights add up to more than a float holds".into()));
         }
         shapes.push((total, pod));
     }

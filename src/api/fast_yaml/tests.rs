@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::objects;
-use crate::api::yaml::objects_from_str_general;
+use super::{objects, piece_at};
+use crate::api::objects::KubeObject;
+use crate::api::yaml::{objects_from_str, objects_from_str_general};
 
 /// Asserts the fast reader declines `text` or agrees with the general reader; returns whether
 /// it answered.
@@ -12,12 +13,10 @@ fn agrees(text: &str) -> bool {
     let Some(fast) = objects(text) else { return false };
     let general = objects_from_str_general(text, Path::new("t.yaml"))
         .unwrap_or_else(|e| panic!("fast reader accepted what the general one refuses ({e}):\n{text}"));
-    // The general reader buffers a `List`'s `items` written before its `kind` untyped and
-    // loses their lines (0); the fast reader has them.
     assert_eq!(fast.len(), general.len(), "{text}");
     for (f, g) in fast.iter().zip(&general) {
         assert_eq!(f.value, g.value, "{text}");
-        assert!(f.line == g.line || g.line == 0, "{text}: line {} against {}", f.line, g.line);
+        assert_eq!(f.line, g.line, "{text}");
     }
     true
 }
@@ -148,4 +147,63 @@ fn a_big_list_reads_in_parallel_with_its_lines() {
     let objs = objects(&text).unwrap();
     assert_eq!(objs.len(), 3000);
     assert_eq!(objs[2999].line, 4 + 2999 * 9);
+}
+
+#[test]
+fn a_document_or_item_the_fast_reader_declines_is_read_alone_with_its_lines() {
+    let item = |i: usize| format!("- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: p{i}\n");
+    let mut text = String::from("apiVersion: v1\nitems:\n");
+    for i in 0..40 {
+        text.push_str(&item(i));
+    }
+    // Item 17 holds a block scalar (not for the fast reader), item 30 an anchor and alias.
+    text = text.replace(
+        "    name: p17\n",
+        "    name: p17\n    annotations:\n      note: |\n        two\n        lines\n",
+    );
+    text = text.replace("    name: p30\n", "    name: &n p30\n    labels: {a: *n}\n");
+    text.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
+    assert!(objects(&text).is_none());
+    let objs = objects_from_str(&text, Path::new("t.yaml")).unwrap();
+    assert_eq!(objs, objects_from_str_general(&text, Path::new("t.yaml")).unwrap());
+    assert_eq!(objs.len(), 40);
+    let line = |i: usize| 3 + 4 * i + if i > 17 { 4 } else { 0 } + if i > 30 { 1 } else { 0 };
+    for (i, o) in objs.iter().enumerate() {
+        let KubeObject::Pod(p) = &o.value else { panic!("{o:?}") };
+        assert_eq!((p.metadata.name.as_str(), o.line), (format!("p{i}").as_str(), line(i)));
+    }
+    let KubeObject::Pod(p) = &objs[17].value else { panic!() };
+    assert_eq!(p.metadata.annotations["note"], "two\nlines\n");
+    let KubeObject::Pod(p) = &objs[30].value else { panic!() };
+    assert_eq!(p.metadata.labels["a"], "p30");
+    // The same with the items indented under `items:`.
+    let mut inside = false;
+    let indented: String = text
+        .lines()
+        .map(|l| {
+            inside &= l != "kind: List";
+            let out = if inside { format!("  {l}\n") } else { format!("{l}\n") };
+            inside |= l == "items:";
+            out
+        })
+        .collect();
+    assert!(indented.contains("\n  - apiVersion: v1\n    kind: Pod\n"));
+    let read = objects_from_str(&indented, Path::new("t.yaml")).unwrap();
+    assert_eq!(read, objects_from_str_general(&indented, Path::new("t.yaml")).unwrap());
+    assert_eq!(
+        read.iter().map(|o| o.line).collect::<Vec<_>>(),
+        objs.iter().map(|o| o.line).collect::<Vec<_>>()
+    );
+    // A document it declines, among others.
+    let docs =
+        format!("{}---\n{}---\n# c\n{}", item(0), item(1), item(2)).replace("- ", "").replace("\n  ", "\n");
+    let docs = docs.replace("name: p1\n", "name: p1\n  annotations:\n    note: >-\n      folded\n");
+    assert!(objects(&docs).is_none());
+    let objs = objects_from_str(&docs, Path::new("t.yaml")).unwrap();
+    assert_eq!(objs, objects_from_str_general(&docs, Path::new("t.yaml")).unwrap());
+    assert_eq!(objs.iter().map(|o| o.line).collect::<Vec<_>>(), [1, 6, 15]);
+    // The pieces a line is in: an item, or the document around the items.
+    let at = |l: u32| piece_at(&text, l).map(|(s, e, first)| (&text[s..e], first));
+    assert_eq!(at(line(5) as u32 + 2), Some((item(5).as_str(), line(5) as u32)));
+    assert_eq!(at(1).map(|(t, first)| (t.len(), first)), Some((text.len(), 1)));
 }

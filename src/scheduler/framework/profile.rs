@@ -21,8 +21,6 @@ pub struct ConfigError {
     pub field: String,
     /// What is wrong, in upstream's words where upstream has them.
     pub message: String,
-    /// A plugin or profile name the error is about (to locate its line in the file).
-    pub subject: String,
 }
 
 /// A Score plugin with its weight.
@@ -226,15 +224,15 @@ pub fn build(cfg: &KubeSchedulerConfiguration, registry: &Registry) -> Result<Sc
     for (pi, raw) in raw_profiles.iter().enumerate() {
         let name = profile_name(raw, pi, raw_profiles.len(), &profiles)?;
         let (profile, queue_sort) = build_profile(cfg, raw, pi, name, registry)?;
-        check_shared_queue_sort(&mut queue_sort_of_first, queue_sort, pi, &profile.scheduler_name)?;
+        check_shared_queue_sort(&mut queue_sort_of_first, queue_sort, pi)?;
         profiles.push(profile);
     }
     Ok(SchedulerConfig { profiles, pod_initial_backoff_seconds: initial, pod_max_backoff_seconds: max })
 }
 
-/// A [`ConfigError`] at `field` about `subject`.
-fn config_error(field: String, message: String, subject: &str) -> ConfigError {
-    ConfigError { field, message, subject: subject.to_string() }
+/// A [`ConfigError`] at `field`.
+fn config_error(field: String, message: String) -> ConfigError {
+    ConfigError { field, message }
 }
 
 /// The path of field `f` of profile `pi`.
@@ -254,24 +252,22 @@ fn validate_top_level(cfg: &KubeSchedulerConfiguration) -> Result<(i64, i64), Co
                 cfg.api_version,
                 crate::api::scheduler_config::API_VERSION
             ),
-            &cfg.api_version,
         ));
     }
     if let Some(p) = cfg.percentage_of_nodes_to_score
         && !(0..=100).contains(&p)
     {
-        return Err(err("percentageOfNodesToScore".into(), format!("{p}: not in valid range [0-100]"), ""));
+        return Err(err("percentageOfNodesToScore".into(), format!("{p}: not in valid range [0-100]")));
     }
     let initial = cfg.pod_initial_backoff_seconds.unwrap_or(1);
     let max = cfg.pod_max_backoff_seconds.unwrap_or(10);
     if initial <= 0 {
-        return Err(err("podInitialBackoffSeconds".into(), format!("{initial}: must be greater than 0"), ""));
+        return Err(err("podInitialBackoffSeconds".into(), format!("{initial}: must be greater than 0")));
     }
     if max < initial {
         return Err(err(
             "podMaxBackoffSeconds".into(),
             format!("{max}: must be greater than or equal to PodInitialBackoffSeconds"),
-            "",
         ));
     }
     Ok((initial, max))
@@ -294,15 +290,15 @@ fn profile_name(
         None => String::new(),
     };
     if name.is_empty() {
-        return Err(err(at("schedulerName"), "Required value".into(), ""));
+        return Err(err(at("schedulerName"), "Required value".into()));
     }
     if built.iter().any(|p| p.scheduler_name == name) {
-        return Err(err(at("schedulerName"), format!("Duplicate value: {name:?}"), &name));
+        return Err(err(at("schedulerName"), format!("Duplicate value: {name:?}")));
     }
     if let Some(p) = raw.percentage_of_nodes_to_score
         && !(0..=100).contains(&p)
     {
-        return Err(err(at("percentageOfNodesToScore"), format!("{p}: not in valid range [0-100]"), &name));
+        return Err(err(at("percentageOfNodesToScore"), format!("{p}: not in valid range [0-100]")));
     }
     Ok(name)
 }
@@ -360,11 +356,10 @@ fn build_profile(
         return Err(err(
             at("plugins.queueSort"),
             format!("exactly one QueueSort plugin must be enabled, found {}", profile.queue_sort.len()),
-            &name,
         ));
     }
     if profile.bind.is_empty() {
-        return Err(err(at("plugins.bind"), "at least one Bind plugin must be enabled".into(), &name));
+        return Err(err(at("plugins.bind"), "at least one Bind plugin must be enabled".into()));
     }
     let qs_name = profile.queue_sort[0].name().to_string();
     let qs_args = args.get(qs_name.as_str()).map(|v| (*v).clone()).unwrap_or(serde_json::Value::Null);
@@ -383,7 +378,6 @@ fn plugin_args(
             return Err(config_error(
                 profile_field(pi, &format!("pluginConfig[{ci}]")),
                 format!("Duplicate value: {:?}", pc.name),
-                &pc.name,
             ));
         }
     }
@@ -436,7 +430,6 @@ fn instantiate(
                 return Err(err(
                     at(&format!("plugins.{point}.enabled[{i}].name")),
                     registry.not_built_in(&e.name),
-                    &e.name,
                 ));
             }
         }
@@ -447,22 +440,18 @@ fn instantiate(
             continue;
         }
         let Some(make) = registry.factory(pname) else {
-            return Err(err(field.clone(), registry.not_built_in(pname), pname));
+            return Err(err(field.clone(), registry.not_built_in(pname)));
         };
         let a = args.get(pname.as_str()).map(|v| without_type_meta(v)).unwrap_or(serde_json::Value::Null);
         let plugin = make(&a).map_err(|m| {
             let ci = raw.plugin_config.iter().position(|c| c.name == *pname).unwrap_or(0);
-            err(at(&format!("pluginConfig[{ci}].args")), format!("plugin {pname}: {m}"), pname)
+            err(at(&format!("pluginConfig[{ci}].args")), format!("plugin {pname}: {m}"))
         })?;
         instances.insert(pname.clone(), plugin);
     }
     for (ci, pc) in raw.plugin_config.iter().enumerate() {
         if !registry.contains(&pc.name) {
-            return Err(err(
-                at(&format!("pluginConfig[{ci}].name")),
-                registry.not_built_in(&pc.name),
-                &pc.name,
-            ));
+            return Err(err(at(&format!("pluginConfig[{ci}].name")), registry.not_built_in(&pc.name)));
         }
     }
     Ok(instances)
@@ -489,14 +478,12 @@ fn point_lists(
                 return Err(err(
                     at(&format!("plugins.{point}.enabled[{i}].name")),
                     format!("plugin {:?} does not extend {} plugin", e.name, point_type(point)),
-                    &e.name,
                 ));
             }
             if own.contains(&e.name) {
                 return Err(err(
                     at(&format!("plugins.{point}.enabled[{i}].name")),
                     format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
-                    &e.name,
                 ));
             }
             own.push(e.name.clone());
@@ -520,7 +507,6 @@ fn point_lists(
                 return Err(err(
                     at("plugins.multiPoint.enabled"),
                     format!("plugin {:?} already registered as {:?}", e.name, point_type(point)),
-                    &e.name,
                 ));
             }
             from_multi.push(e.name.clone());
@@ -549,7 +535,6 @@ fn score_weights(
             return Err(config_error(
                 profile_field(pi, "plugins.score"),
                 format!("plugin {name:?}: weight {w} must be positive"),
-                name,
             ));
         }
     }
@@ -557,13 +542,11 @@ fn score_weights(
 }
 
 /// Every profile must use the same QueueSort plugin with the same args: records the first
-/// profile's (`queue_sort`, name and args) and compares the later ones (profile `pi`, named
-/// `name`) with it.
+/// profile's (`queue_sort`, name and args) and compares the later ones (profile `pi`) with it.
 fn check_shared_queue_sort(
     first: &mut Option<(String, serde_json::Value)>,
     queue_sort: (String, serde_json::Value),
     pi: usize,
-    name: &str,
 ) -> Result<(), ConfigError> {
     match first {
         None => *first = Some(queue_sort),
@@ -572,7 +555,6 @@ fn check_shared_queue_sort(
                 return Err(config_error(
                     profile_field(pi, "plugins.queueSort"),
                     "QueueSort plugin and its args must be the same for all profiles".into(),
-                    name,
                 ));
             }
         }
