@@ -108,6 +108,18 @@ fn fingerprints(tmp: &Path) -> BTreeMap<String, u64> {
         dir.to_str().unwrap(),
     ]);
     add_folder(&mut out, "compare/openb-profiles", &dir);
+    // The README's compare showcase: a loaded cluster where the two profiles differ.
+    let dir = tmp.join("compare-least-vs-most-allocated");
+    capsim(&[
+        "compare",
+        "workloads/least-vs-most-allocated.yaml",
+        "--profiles",
+        "least-allocated,most-allocated",
+        "--quiet",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    add_folder(&mut out, "compare/least-vs-most-allocated", &dir);
     for (label, sc, types, slo, seeds) in [
         (
             "plan/plan-small",
