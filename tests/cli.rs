@@ -448,7 +448,7 @@ fn a_pool_joins_and_its_daemonset_follows() {
 }
 
 /// Every file of a comparison folder.
-const COMPARE_FILES: [&str; 17] = [
+const COMPARE_FILES: [&str; 18] = [
     "compare.csv",
     "compare.json",
     "runs.csv",
@@ -465,6 +465,7 @@ const COMPARE_FILES: [&str; 17] = [
     "charts/nodes_used.svg",
     "charts/fragmentation.svg",
     "charts/disruptions.svg",
+    "charts/oom_kills.svg",
     "charts/throttling.svg",
 ];
 
