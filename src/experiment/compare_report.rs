@@ -325,3 +325,51 @@ fn compare_page(plan: &Plan, rows: &[CompareRow], charts: &[(&str, String, Strin
     page.heading("Scenario").pre(&plan.text);
     page
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::compare::compare_rows;
+    use crate::report::GroupPending;
+
+    /// A run whose pods are all of size class `cpu<1`: `pending` as `(ms, pods)` buckets and the
+    /// class's p99 pending time.
+    fn run(pending: &[(u64, u64)], created: usize, p99_s: f64) -> RunDigest {
+        let scheduled = pending.iter().map(|b| b.1).sum::<u64>() as usize;
+        let group = GroupPending {
+            dimension: "size".into(),
+            group: "cpu<1".into(),
+            pods_created: created,
+            pods_scheduled: scheduled,
+            pods_never_scheduled: created - scheduled,
+            pending_p99_s: p99_s,
+            ..GroupPending::default()
+        };
+        RunDigest { groups: vec![group], pending: pending.to_vec(), ..RunDigest::default() }
+    }
+
+    /// The p99-by-size chart of two profiles × two seeds of the same run.
+    fn size_chart(r: &RunDigest) -> Chart {
+        let names = vec!["least-allocated".to_string(), "most-allocated".to_string()];
+        let runs = vec![vec![r.clone(), r.clone()], vec![r.clone(), r.clone()]];
+        size_bars(&names, &compare_rows(&names, &runs), &runs)
+    }
+
+    /// Issue 17: the chart said "no pod was scheduled" when pods were scheduled and none waited.
+    #[test]
+    fn the_p99_by_size_chart_says_what_is_true() {
+        let bound_at_once = size_chart(&run(&[(0, 5)], 5, 0.0));
+        assert_eq!(bound_at_once.note(), Some("no pod waited: all 20 scheduled pods were bound at once"));
+        let never = size_chart(&run(&[], 3, 0.0));
+        assert_eq!(never.note(), Some("no pod was scheduled"));
+        // One pod of 200 waited 2 s: every p99 is still 0.
+        let few = size_chart(&run(&[(0, 199), (2000, 1)], 200, 0.0));
+        assert_eq!(
+            few.note(),
+            Some("p99 pending time is 0 s in every size class: at most 1 % of each class's pods waited")
+        );
+        let waited = size_chart(&run(&[(0, 90), (2000, 10)], 100, 2.0));
+        assert_eq!(waited.note(), None);
+        assert!(waited.svg().contains("cpu&lt;1 cores"), "the class's bars are drawn");
+    }
+}

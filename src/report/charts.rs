@@ -141,3 +141,42 @@ pub fn seed_list(seeds: &[u64]) -> String {
         _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(pending: &[(u64, u64)]) -> RunDigest {
+        RunDigest { pending: pending.to_vec(), ..RunDigest::default() }
+    }
+
+    #[test]
+    fn pending_notes_say_whether_pods_were_scheduled_or_waited() {
+        assert_eq!(
+            no_wait_note(&[vec![digest(&[])], vec![digest(&[])]]).as_deref(),
+            Some("no pod was scheduled")
+        );
+        let at_once = [vec![digest(&[(0, 3)]), digest(&[(0, 4)])]];
+        assert_eq!(
+            no_wait_note(&at_once).as_deref(),
+            Some("no pod waited: all 7 scheduled pods were bound at once")
+        );
+        assert_eq!(no_wait_note(&[vec![digest(&[(0, 3), (10, 1)])]]), None);
+        let names = ["seed 1".to_string()];
+        let cdf = pending_cdf("CDF", &names, &at_once);
+        assert_eq!(cdf.note(), Some("no pod waited: all 7 scheduled pods were bound at once"));
+    }
+
+    /// One pod of 8,151 waited: the legend says so and the y axis does not start at 0, so the
+    /// CDF is not a line along the top edge.
+    #[test]
+    fn a_cdf_of_few_waits_counts_them_and_zooms_in() {
+        let names = ["seed 1".to_string()];
+        let cdf = pending_cdf("CDF", &names, &[vec![digest(&[(0, 8150), (2000, 1)])]]);
+        let svg = cdf.svg();
+        assert!(svg.contains("seed 1 (1 of 8151 waited)"), "{svg}");
+        assert!(svg.contains("scheduled pods (%, not from 0)"), "{svg}");
+        let many = pending_cdf("CDF", &names, &[vec![digest(&[(0, 50), (2000, 50)])]]).svg();
+        assert!(many.contains("seed 1 (50 of 100 waited)") && many.contains("scheduled pods (%)"), "{many}");
+    }
+}
