@@ -57,8 +57,7 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     let html = String::from_utf8(read(&a.join("report.html"))).unwrap();
     assert!(
         html.contains("<title>capsim run: openb-default (seed 7)</title>")
-            && html.contains("Nodes over time")
-            && html.contains("with pods")
+            && html.contains("Nodes with pods over time (1523 in the cluster throughout)")
             && html.contains("cpu_allocated_mean (%)")
     );
     // openb's pods all fit at once: the CDF says so rather than drawing a line at 0.

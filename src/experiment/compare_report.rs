@@ -229,8 +229,7 @@ fn compare_charts(
             names,
             rows,
         ),
-        "Containers OOM-killed and restarted (apart from the evictions: thousands of kills would flatten a handful of evictions): means over seeds with 95 % confidence intervals."
-            .into(),
+        "Containers OOM-killed and restarted: means over seeds with 95 % confidence intervals.".into(),
     ));
     charts.push((
         "throttling",

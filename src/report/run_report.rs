@@ -110,7 +110,7 @@ fn run_charts(d: &RunDigest, x: &RunExtras) -> Vec<(&'static str, Chart, &'stati
             "What the containers used (the runtime section's usage model) over the cluster's allocatable; compare with the requests above.",
         ));
     }
-    charts.push(("nodes", nodes_chart(ss), "Nodes in the cluster and nodes with at least one pod bound."));
+    charts.push(("nodes", nodes_chart(ss), "Nodes with at least one pod bound (fewer for the same pods means tighter packing), and the nodes in the cluster when their number changes."));
     if let Some(chart) = node_problems_chart(ss, x.failures) {
         charts.push((
             "node_problems",
@@ -169,11 +169,21 @@ fn run_charts(d: &RunDigest, x: &RunExtras) -> Vec<(&'static str, Chart, &'stati
     charts
 }
 
-/// Nodes over time: in the cluster and with at least one pod.
+/// Nodes over time: with at least one pod, and in the cluster when that changes (a constant
+/// cluster size goes in the title instead: a line at 1,523 would flatten 50 nodes in use).
 fn nodes_chart(ss: &[Sample]) -> Chart {
-    let cols: [Column; 2] =
-        [("in the cluster", |s| Some(s.nodes as f64)), ("with pods", |s| Some(s.nodes_used as f64))];
-    columns_over_time("Nodes over time", "nodes", ss, &cols, false).note_if_all_zero(NO_NODE)
+    let used: Column = ("with pods", |s| Some(s.nodes_used as f64));
+    let total: Column = ("in the cluster", |s| Some(s.nodes as f64));
+    match ss.first().map(|s| s.nodes) {
+        Some(n) if n > 0 && ss.iter().all(|s| s.nodes == n) => {
+            let title = format!("Nodes with pods over time ({n} in the cluster throughout)");
+            columns_over_time(&title, "nodes with at least one pod", ss, &[used], false)
+                .note_if_all_zero("no node had a pod at any sample")
+        }
+        _ => {
+            columns_over_time("Nodes over time", "nodes", ss, &[total, used], false).note_if_all_zero(NO_NODE)
+        }
+    }
 }
 
 /// Failed (from the failure records), not-ready and memory-pressure nodes over time, each only

@@ -178,7 +178,7 @@ pub(super) fn line<DB: DrawingBackend>(
             let every = if at.len() <= 12 { 1 } else { at.len().div_ceil(10) };
             let offset = i * every / series.len().max(1);
             for (k, &c) in at.iter().enumerate() {
-                if (k + offset) % every == 0 {
+                if (k + offset).is_multiple_of(every) {
                     marker(chart.plotting_area(), c, shape, color(i))?;
                 }
             }
@@ -268,7 +268,7 @@ pub(super) fn bars<DB: DrawingBackend>(
                 let above = whisker.map_or(v, |w| w.1.max(v)).max(0.0);
                 let mag = 10f64.powf(v.abs().max(1e-12).log10().floor() - 2.0);
                 let font =
-                    ("sans-serif", 11).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom));
+                    ("sans-serif", 12).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom));
                 let text =
                     EmptyElement::at((x0 + bw * 0.46, above)) + Text::new(fmt_num(v, mag), (0, -3), font);
                 chart.draw_series(std::iter::once(text)).map_err(e)?;
