@@ -518,7 +518,7 @@ fn compare_is_independent_of_the_thread_count() {
             && html.contains("most-allocated")
             && html.contains("cpu_allocated_mean (%)")
     );
-    assert_eq!(html.matches("<figure><svg").count(), 9, "nine charts inline");
+    assert_eq!(html.matches("<figure><svg").count(), 10, "ten charts inline");
     let runs = String::from_utf8(read(&outs[0].join("runs.csv"))).unwrap();
     assert_eq!(runs.lines().count(), 1 + 4, "one row per (profile, seed)");
     let o = capsim(&["compare", "workloads/openb-profiles.yaml", "--profiles", "nope", "--seeds", "1"]);
