@@ -57,8 +57,7 @@ fn same_scenario_and_seed_give_byte_identical_results() {
     let html = String::from_utf8(read(&a.join("report.html"))).unwrap();
     assert!(
         html.contains("<title>capsim run: openb-default (seed 7)</title>")
-            && html.contains("Nodes over time")
-            && html.contains("with pods")
+            && html.contains("Nodes with pods over time (1523 in the cluster throughout)")
             && html.contains("cpu_allocated_mean (%)")
     );
     // openb's pods all fit at once: the CDF says so rather than drawing a line at 0.
@@ -448,7 +447,7 @@ fn a_pool_joins_and_its_daemonset_follows() {
 }
 
 /// Every file of a comparison folder.
-const COMPARE_FILES: [&str; 17] = [
+const COMPARE_FILES: [&str; 18] = [
     "compare.csv",
     "compare.json",
     "runs.csv",
@@ -465,6 +464,7 @@ const COMPARE_FILES: [&str; 17] = [
     "charts/nodes_used.svg",
     "charts/fragmentation.svg",
     "charts/disruptions.svg",
+    "charts/oom_kills.svg",
     "charts/throttling.svg",
 ];
 
@@ -518,7 +518,7 @@ fn compare_is_independent_of_the_thread_count() {
             && html.contains("most-allocated")
             && html.contains("cpu_allocated_mean (%)")
     );
-    assert_eq!(html.matches("<figure><svg").count(), 9, "nine charts inline");
+    assert_eq!(html.matches("<figure><svg").count(), 10, "ten charts inline");
     let runs = String::from_utf8(read(&outs[0].join("runs.csv"))).unwrap();
     assert_eq!(runs.lines().count(), 1 + 4, "one row per (profile, seed)");
     let o = capsim(&["compare", "workloads/openb-profiles.yaml", "--profiles", "nope", "--seeds", "1"]);

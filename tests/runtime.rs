@@ -522,3 +522,76 @@ fn the_back_off_resets_only_after_more_than_600_seconds_of_running() {
     assert!(times(&r, "BackOff").is_empty());
     assert_eq!(r.records().unwrap()[0].runtime.restarts, 3);
 }
+
+/// OOM kills, restarts and throttled CPU are sampled over time by QoS class (issue 17), and the
+/// run's page charts them. The leaky Burstable container of
+/// `a_growing_container_is_oom_killed_to_the_second_and_restarts_with_back_off` is killed at
+/// 300, 600, 910 and 1230 s and restarted at 300, 610, 930 and 1270 s; wanting 1.5 × its 500m
+/// cpu limit, it is throttled on 250m, 25 CPU-seconds per 100 s while it runs. The last sample's
+/// totals are the run's (`runtime.csv`).
+#[test]
+fn oom_kills_restarts_and_throttling_are_sampled_over_time_by_qos_class() {
+    let spec = "  duration: 1500s
+  cluster: {nodes: [{manifest: {path: node.yaml}}]}
+  workload: [{manifest: {path: p.yaml}}]
+  metrics: {sampleInterval: 100s}
+  runtime:
+    changeInterval: 1h
+    usage:
+      - cpu: {of: limit, constant: 1.5}
+        memory: {of: limit, constant: 0.5, growthPerHour: 6Gi}
+";
+    let p = pod("leaky", "", "{requests: {cpu: 500m, memory: 512Mi}, limits: {cpu: 500m, memory: 1Gi}}", "");
+    let r = simulate(spec, "16Gi", &[("p.yaml", &p)]);
+    let rs = &r.recorder.runtime_samples;
+    assert_eq!(rs.len(), r.recorder.samples.len());
+    let burstable = capsim::metrics::QOS_CLASSES.iter().position(|q| q.as_str() == "Burstable").unwrap();
+    let at = |t: f64| rs.iter().find(|s| s.time_s == t).unwrap().by_qos;
+    let kills: Vec<u64> = [200.0, 300.0, 600.0, 900.0, 1000.0, 1200.0, 1300.0, 1500.0]
+        .iter()
+        .map(|&t| at(t)[burstable].oom_kills)
+        .collect();
+    assert_eq!(kills, [0, 1, 2, 2, 3, 3, 4, 4]);
+    let restarts: Vec<u64> =
+        [200.0, 300.0, 600.0, 700.0, 1000.0, 1300.0].iter().map(|&t| at(t)[burstable].restarts).collect();
+    assert_eq!(restarts, [0, 1, 1, 2, 3, 4]);
+    for (t, want) in [(100.0, 25.0), (200.0, 50.0), (300.0, 75.0)] {
+        let got = at(t)[burstable].throttled_cpu_s;
+        assert!((got - want).abs() < 1e-6, "throttled at {t} s: {got}");
+    }
+    for (i, _) in capsim::metrics::QOS_CLASSES.iter().enumerate().filter(|(i, _)| *i != burstable) {
+        assert_eq!(rs.last().unwrap().by_qos[i], capsim::metrics::RuntimeTotals::default());
+    }
+    let runtime = capsim::report::summarize_runtime(&capsim::report::tally(&r).unwrap());
+    let all = runtime.iter().find(|x| x.scheduler == "all" && x.qos_class == "all").unwrap();
+    let last = rs.last().unwrap().by_qos[burstable];
+    assert_eq!((last.oom_kills, last.restarts), (all.oom_kills, all.restarts));
+    assert_eq!((all.oom_kills, all.restarts), (4, 4));
+    assert!((last.throttled_cpu_s - all.throttled_cpu_s).abs() < 1e-6, "{last:?} vs {all:?}");
+
+    // The page draws them, as SVG and PNG.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    capsim::report::write_results(&r, "scenario text", &out).unwrap();
+    let svg = std::fs::read_to_string(out.join("charts/oom_kills_over_time.svg")).unwrap();
+    assert!(svg.contains("OOM kills over time, by QoS class") && svg.contains(">\nBurstable\n<"), "{svg}");
+    assert!(svg.contains("font-weight=\"bold\""), "the title is bold");
+    let png = std::fs::read(out.join("charts/oom_kills_over_time.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    for chart in ["restarts_over_time", "throttling_over_time"] {
+        assert!(
+            out.join(format!("charts/{chart}.svg")).exists()
+                && out.join(format!("charts/{chart}.png")).exists()
+        );
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("charts/oom_kills_over_time.svg: Containers OOM-killed since the start"));
+
+    // A run without an OOM kill says so rather than drawing a flat line.
+    let spec = spec.replace("growthPerHour: 6Gi", "growthPerHour: 0Mi");
+    let r = simulate(&spec, "16Gi", &[("p.yaml", &p)]);
+    let out = dir.path().join("calm");
+    capsim::report::write_results(&r, "scenario text", &out).unwrap();
+    let svg = std::fs::read_to_string(out.join("charts/oom_kills_over_time.svg")).unwrap();
+    assert!(svg.contains("no container was OOM-killed") && !svg.contains("<polyline"), "{svg}");
+}

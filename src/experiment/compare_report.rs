@@ -1,13 +1,15 @@
-//! The charts of a comparison folder (`charts/*.svg`: allocation over time, metric bars with
-//! their intervals, p99 pending by pod size) and its `report.html`, built from the report's chart
-//! primitives.
+//! The charts of a comparison folder (`charts/*.svg`: the pending-time CDF, p99 pending by pod
+//! size, allocation, nodes in use and fragmentation over time, not-ready nodes and crash-looping
+//! pods over time when there are any, and bars with 95 % intervals of evictions and preemptions,
+//! OOM kills and restarts, and CPU throttling) and its `report.html`, built from the report's
+//! chart primitives.
 
 use std::path::Path;
 
 use super::compare::{CompareRow, Plan};
 use crate::error::SimError;
 use crate::metrics::Sample;
-use crate::report::charts::{over_time, pending_cdf, seed_list};
+use crate::report::charts::{no_wait_note, over_time, pending_cdf, seed_list};
 use crate::report::digest::RunDigest;
 use crate::report::html::Page;
 use crate::report::plot::{Bars, Chart, bar_chart};
@@ -17,10 +19,10 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> SimError {
     SimError::Output { path: path.to_path_buf(), message: e.to_string() }
 }
 
-/// Bars of whole-run metrics per profile: means with their 95 % intervals.
+/// Bars of whole-run metrics per profile: means with their 95 % intervals; `note` when every
+/// mean is 0.
 fn metric_bars(
-    title: &str,
-    y_label: &str,
+    (title, y_label, note): (&str, &str, &str),
     metrics: &[(&str, &str)],
     names: &[String],
     rows: &[CompareRow],
@@ -45,11 +47,12 @@ fn metric_bars(
             }
         })
         .collect();
-    bar_chart(title, y_label, &cats, &bars).when_empty("none in any run")
+    bar_chart(title, y_label, &cats, &bars).when_empty(note)
 }
 
-/// Bars of the 99th percentile pending time per pod size class and profile.
-fn size_bars(names: &[String], rows: &[CompareRow]) -> Chart {
+/// Bars of the 99th percentile pending time per pod size class and profile. With every p99 at
+/// 0 the chart says why: no pod was scheduled, no pod waited, or too few waited to move a p99.
+fn size_bars(names: &[String], rows: &[CompareRow], runs: &[Vec<RunDigest>]) -> Chart {
     let cats: Vec<String> = crate::report::SIZE_CLASSES
         .iter()
         .map(|(_, c)| format!("size={c}"))
@@ -78,8 +81,11 @@ fn size_bars(names: &[String], rows: &[CompareRow]) -> Chart {
         .collect();
     let cats: Vec<String> =
         cats.iter().map(|c| c.trim_start_matches("size=").to_string() + " cores").collect();
+    let note = no_wait_note(runs).unwrap_or_else(|| {
+        "p99 pending time is 0 s in every size class: at most 1 % of each class's pods waited".to_string()
+    });
     bar_chart("p99 pending time by pod size (cpu request), mean over seeds", "pending time (s)", &cats, &bars)
-        .when_empty("no pod was scheduled")
+        .when_empty(&note)
 }
 
 /// The comparison's charts: (file stem, chart, caption), in the order the page shows them.
@@ -104,7 +110,7 @@ fn compare_charts(
         ),
         (
             "pending_by_size",
-            size_bars(names, rows),
+            size_bars(names, rows, runs),
             "Big pods wait differently: p99 pending time per size class, with 95 % intervals.".into(),
         ),
         (
@@ -204,25 +210,35 @@ fn compare_charts(
     charts.push((
         "disruptions",
         metric_bars(
-            "Evictions, preemptions, OOM kills and restarts per run",
-            "pods or containers per run",
-            &[
-                ("pods_evicted", "evictions"),
-                ("preemptions", "preemptions"),
-                ("oom_kills", "OOM kills"),
-                ("restarts", "restarts"),
-            ],
+            ("Evictions and preemptions per run", "pods per run", "no eviction or preemption in any run"),
+            &[("pods_evicted", "evictions"), ("preemptions", "preemptions")],
             names,
             rows,
         ),
-        "Means over seeds with 95 % confidence intervals (when every run had none, the chart says so)."
-            .into(),
+        "Pods evicted and preempted: means over seeds with 95 % confidence intervals.".into(),
+    ));
+    charts.push((
+        "oom_kills",
+        metric_bars(
+            (
+                "OOM kills and container restarts per run",
+                "containers per run",
+                "no OOM kill or restart in any run (they need a runtime section)",
+            ),
+            &[("oom_kills", "OOM kills"), ("restarts", "restarts")],
+            names,
+            rows,
+        ),
+        "Containers OOM-killed and restarted: means over seeds with 95 % confidence intervals.".into(),
     ));
     charts.push((
         "throttling",
         metric_bars(
-            "CPU throttling per run",
-            "throttled cpu (CPU-seconds)",
+            (
+                "CPU throttling per run",
+                "throttled cpu (CPU-seconds)",
+                "no CPU was throttled in any run (throttling needs a runtime section)",
+            ),
             &[("throttled_cpu_s", "throttled CPU-seconds")],
             names,
             rows,
@@ -307,4 +323,52 @@ fn compare_page(plan: &Plan, rows: &[CompareRow], charts: &[(&str, String, Strin
     page.heading("Pending by priority, namespace and pod size").table(&header, &per_profile(false));
     page.heading("Scenario").pre(&plan.text);
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::compare::compare_rows;
+    use crate::report::GroupPending;
+
+    /// A run whose pods are all of size class `cpu<1`: `pending` as `(ms, pods)` buckets and the
+    /// class's p99 pending time.
+    fn run(pending: &[(u64, u64)], created: usize, p99_s: f64) -> RunDigest {
+        let scheduled = pending.iter().map(|b| b.1).sum::<u64>() as usize;
+        let group = GroupPending {
+            dimension: "size".into(),
+            group: "cpu<1".into(),
+            pods_created: created,
+            pods_scheduled: scheduled,
+            pods_never_scheduled: created - scheduled,
+            pending_p99_s: p99_s,
+            ..GroupPending::default()
+        };
+        RunDigest { groups: vec![group], pending: pending.to_vec(), ..RunDigest::default() }
+    }
+
+    /// The p99-by-size chart of two profiles × two seeds of the same run.
+    fn size_chart(r: &RunDigest) -> Chart {
+        let names = vec!["least-allocated".to_string(), "most-allocated".to_string()];
+        let runs = vec![vec![r.clone(), r.clone()], vec![r.clone(), r.clone()]];
+        size_bars(&names, &compare_rows(&names, &runs), &runs)
+    }
+
+    /// Issue 17: the chart said "no pod was scheduled" when pods were scheduled and none waited.
+    #[test]
+    fn the_p99_by_size_chart_says_what_is_true() {
+        let bound_at_once = size_chart(&run(&[(0, 5)], 5, 0.0));
+        assert_eq!(bound_at_once.note(), Some("no pod waited: all 20 scheduled pods were bound at once"));
+        let never = size_chart(&run(&[], 3, 0.0));
+        assert_eq!(never.note(), Some("no pod was scheduled"));
+        // One pod of 200 waited 2 s: every p99 is still 0.
+        let few = size_chart(&run(&[(0, 199), (2000, 1)], 200, 0.0));
+        assert_eq!(
+            few.note(),
+            Some("p99 pending time is 0 s in every size class: at most 1 % of each class's pods waited")
+        );
+        let waited = size_chart(&run(&[(0, 90), (2000, 10)], 100, 2.0));
+        assert_eq!(waited.note(), None);
+        assert!(waited.svg().contains("cpu&lt;1 cores"), "the class's bars are drawn");
+    }
 }

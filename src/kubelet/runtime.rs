@@ -705,6 +705,40 @@ impl Kubelet {
         (mem, cpu)
     }
 
+    /// The counters of the pods this kubelet holds, summed by QoS class, as of `now`:
+    /// `(OOM kills, restarts, throttled CPU-seconds)`. CFS throttling since a node's last update
+    /// is worked out on copies of its containers' backlogs, so nothing changes (a metrics
+    /// sample must not change the run). Pods without a QoS class are left out.
+    pub fn counters_by_qos(&self, now: SimTime) -> BTreeMap<QosClass, (u64, u64, f64)> {
+        let mut out: BTreeMap<QosClass, (u64, u64, f64)> = BTreeMap::new();
+        for pr in self.pods.values() {
+            let Some(q) = pr.qos else { continue };
+            let e = out.entry(q).or_default();
+            e.0 += u64::from(pr.oom_kills);
+            e.1 += u64::from(pr.restarts);
+            e.2 += pr.throttled_cpu_mms;
+        }
+        let to = now.as_millis() as f64;
+        for ns in self.nodes.values() {
+            for p in &ns.pods {
+                let pr = &self.pods[p];
+                let Some(q) = pr.qos else { continue };
+                let mut since = 0.0;
+                for c in pr.containers.iter().filter(|c| c.running) {
+                    let mut b = c.backlog;
+                    let phase = c.started_ms as f64;
+                    since += cfs::advance(&mut b, c.cpu_demand, c.cpu_limit, phase, ns.last_ms as f64, to)
+                        .throttled_mms;
+                }
+                out.entry(q).or_default().2 += since;
+            }
+        }
+        for v in out.values_mut() {
+            v.2 /= 1e6;
+        }
+        out
+    }
+
     /// Brings every node's counters up to `now` (at the end of a run).
     pub fn finish(&mut self, now: SimTime) {
         let nodes: Vec<NodeId> = self.nodes.keys().copied().collect();

@@ -185,6 +185,39 @@ pub struct DaemonSetSample {
     pub misscheduled: usize,
 }
 
+/// QoS classes in the order of [`RuntimeSample::by_qos`] (name order, as in `runtime.csv`).
+pub const QOS_CLASSES: [crate::model::QosClass; 3] = [
+    crate::model::QosClass::BestEffort,
+    crate::model::QosClass::Burstable,
+    crate::model::QosClass::Guaranteed,
+];
+
+/// Runtime counters of the pods of one QoS class, summed from the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RuntimeTotals {
+    /// Containers OOM-killed.
+    pub oom_kills: u64,
+    /// Containers restarted.
+    pub restarts: u64,
+    /// CPU work CFS quota deferred, CPU-seconds.
+    pub throttled_cpu_s: f64,
+}
+
+/// The runtime counters so far at one sample, by QoS class (runs with a runtime section only).
+/// Kept for the report's charts over time; not written to a CSV.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RuntimeSample {
+    /// Virtual time, seconds.
+    pub time_s: f64,
+    /// Totals so far, one per class of [`QOS_CLASSES`], in that order.
+    pub by_qos: [RuntimeTotals; 3],
+}
+
+/// Index of `q` in [`QOS_CLASSES`].
+fn qos_index(q: crate::model::QosClass) -> usize {
+    QOS_CLASSES.iter().position(|&c| c == q).unwrap_or(0)
+}
+
 /// One node failure (a row of `failures.csv`).
 #[derive(Clone, Debug, Serialize)]
 pub struct FailureRecord {
@@ -368,6 +401,10 @@ pub struct Recorder {
     pub daemonsets: Vec<DaemonSetSample>,
     /// Node failures.
     pub failures: Vec<FailureRecord>,
+    /// Runtime counters by QoS class at every sample (runs with a runtime section only).
+    pub runtime_samples: Vec<RuntimeSample>,
+    /// Runtime counters of the pods whose runtime state was freed, by QoS class.
+    retired_runtime: [RuntimeTotals; 3],
 }
 
 impl Recorder {
@@ -387,6 +424,8 @@ impl Recorder {
             replacement: Histogram::new_with_bounds(1, MAX_PENDING_MS, 3).expect("valid histogram bounds"),
             daemonsets: Vec::new(),
             failures: Vec::new(),
+            runtime_samples: Vec::new(),
+            retired_runtime: [RuntimeTotals::default(); 3],
             pending: Histogram::new_with_bounds(1, MAX_PENDING_MS, 3).expect("valid histogram bounds"),
             pending_max_ms: 0,
             samples: Vec::new(),
@@ -553,6 +592,39 @@ impl Recorder {
             cpu_allocated_node_max: round6(hi),
             cpu_fragmented: if cpu_total > 0 { round6(fragmented as f64 / cpu_total as f64) } else { 0.0 },
         });
+    }
+
+    /// Records the final runtime counters of pod `p`, whose runtime state is being freed: its
+    /// record's, and the QoS class's totals that [`Recorder::sample_runtime`] adds the live
+    /// pods' counters to.
+    pub fn retire_runtime(&mut self, p: crate::model::PodId, counters: RuntimeCounters) {
+        if let Some(q) = counters.qos {
+            let t = &mut self.retired_runtime[qos_index(q)];
+            t.oom_kills += u64::from(counters.oom_kills);
+            t.restarts += u64::from(counters.restarts);
+            t.throttled_cpu_s += counters.throttled_cpu_s;
+        }
+        self.pods[p].runtime = counters;
+    }
+
+    /// Takes a runtime sample at `now`: the freed pods' totals plus `live`, the counters of the
+    /// pods the kubelet still holds, by QoS class `(OOM kills, restarts, throttled CPU-s)`.
+    pub fn sample_runtime(
+        &mut self,
+        now: SimTime,
+        live: &std::collections::BTreeMap<crate::model::QosClass, (u64, u64, f64)>,
+    ) {
+        let mut by_qos = self.retired_runtime;
+        for (q, &(oom, restarts, throttled)) in live {
+            let t = &mut by_qos[qos_index(*q)];
+            t.oom_kills += oom;
+            t.restarts += restarts;
+            t.throttled_cpu_s += throttled;
+        }
+        for t in &mut by_qos {
+            t.throttled_cpu_s = round6(t.throttled_cpu_s);
+        }
+        self.runtime_samples.push(RuntimeSample { time_s: now.as_secs_f64(), by_qos });
     }
 
     /// Adds a record for a pod created during the run; returns the pod's id.

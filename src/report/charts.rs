@@ -11,21 +11,24 @@ use crate::metrics::{MAX_PENDING_MS, Sample};
 /// The pending-time CDF of each run group (a profile over its seeds, or one run): the runs'
 /// histograms merged bucket by bucket, then the share of scheduled pods that waited at most x
 /// seconds, in percent. Zero waits are drawn at 1 ms (the histogram's resolution) on the log
-/// axis. When no pod was scheduled, or none waited, the chart says so instead.
+/// axis. Each legend entry says how many of its scheduled pods waited at all; when at least
+/// 95 % of every group's pods were bound at once, the y axis starts at the lowest share instead
+/// of 0, so the tail is not a line along the top edge. When no pod was scheduled, or none
+/// waited, the chart says so instead ([`no_wait_note`]).
 pub fn pending_cdf(title: &str, names: &[String], runs: &[Vec<RunDigest>]) -> Chart {
-    let mut waited = false;
-    let mut scheduled = 0u64;
     let series: Vec<Series> = names
         .iter()
         .zip(runs)
         .map(|(name, rs)| {
             let mut h: Histogram<u64> =
                 Histogram::new_with_bounds(1, MAX_PENDING_MS, 3).expect("valid histogram bounds");
+            let mut waited = 0u64;
             for (ms, n) in rs.iter().flat_map(|r| &r.pending) {
                 let _ = h.record_n(*ms, *n);
-                waited |= *ms > 0 && *n > 0;
+                if *ms > 0 {
+                    waited += *n;
+                }
             }
-            scheduled += h.len();
             let total = h.len().max(1) as f64;
             let mut seen = 0u64;
             let mut points = Vec::new();
@@ -34,18 +37,38 @@ pub fn pending_cdf(title: &str, names: &[String], runs: &[Vec<RunDigest>]) -> Ch
                 let x = (v.value_iterated_to() as f64 / 1000.0).max(0.001);
                 points.push((x, 100.0 * seen as f64 / total));
             }
-            Series { name: name.clone(), points }
+            Series { name: format!("{name} ({waited} of {} waited)", h.len()), points }
         })
         .collect();
     let x = Axis::log("pending time (s, log scale; 0 drawn at 1 ms)");
-    let y = Axis { max: Some(100.0), ..Axis::linear("scheduled pods (%)").from(0.0) };
-    let note = if scheduled == 0 {
-        "no pod was scheduled".to_string()
+    let lowest = series.iter().filter_map(|s| s.points.first()).map(|p| p.1).fold(100.0, f64::min);
+    let y = if lowest >= 95.0 {
+        Axis { max: Some(100.0), ..Axis::linear("scheduled pods (%, not from 0)") }
     } else {
-        format!("no pod waited: all {scheduled} scheduled pods were bound at once")
+        Axis { max: Some(100.0), ..Axis::linear("scheduled pods (%)").from(0.0) }
     };
-    let shown = if waited { series } else { Vec::new() };
-    line_chart(title, &x, &y, &shown, true).when_empty(&note)
+    match no_wait_note(runs) {
+        Some(note) => line_chart(title, &x, &y, &[], true).when_empty(&note),
+        None => line_chart(title, &x, &y, &series, true),
+    }
+}
+
+/// What a pending-time chart says when it has nothing to draw because no pod waited: `"no pod
+/// was scheduled"` when none was, else `"no pod waited: all N scheduled pods were bound at
+/// once"` (N over every run of `runs`); `None` when some pod waited.
+pub fn no_wait_note(runs: &[Vec<RunDigest>]) -> Option<String> {
+    let (mut scheduled, mut waited) = (0u64, 0u64);
+    for &(ms, n) in runs.iter().flatten().flat_map(|r| &r.pending) {
+        scheduled += n;
+        if ms > 0 {
+            waited += n;
+        }
+    }
+    match (scheduled, waited) {
+        (0, _) => Some("no pod was scheduled".to_string()),
+        (n, 0) => Some(format!("no pod waited: all {n} scheduled pods were bound at once")),
+        _ => None,
+    }
 }
 
 /// Time unit for a span of `max_s` seconds: (divisor, axis label).
@@ -116,5 +139,44 @@ pub fn seed_list(seeds: &[u64]) -> String {
         [a] => a.to_string(),
         [a, .., b] if seeds.windows(2).all(|w| w[1] == w[0] + 1) => format!("{a}..={b}"),
         _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(pending: &[(u64, u64)]) -> RunDigest {
+        RunDigest { pending: pending.to_vec(), ..RunDigest::default() }
+    }
+
+    #[test]
+    fn pending_notes_say_whether_pods_were_scheduled_or_waited() {
+        assert_eq!(
+            no_wait_note(&[vec![digest(&[])], vec![digest(&[])]]).as_deref(),
+            Some("no pod was scheduled")
+        );
+        let at_once = [vec![digest(&[(0, 3)]), digest(&[(0, 4)])]];
+        assert_eq!(
+            no_wait_note(&at_once).as_deref(),
+            Some("no pod waited: all 7 scheduled pods were bound at once")
+        );
+        assert_eq!(no_wait_note(&[vec![digest(&[(0, 3), (10, 1)])]]), None);
+        let names = ["seed 1".to_string()];
+        let cdf = pending_cdf("CDF", &names, &at_once);
+        assert_eq!(cdf.note(), Some("no pod waited: all 7 scheduled pods were bound at once"));
+    }
+
+    /// One pod of 8,151 waited: the legend says so and the y axis does not start at 0, so the
+    /// CDF is not a line along the top edge.
+    #[test]
+    fn a_cdf_of_few_waits_counts_them_and_zooms_in() {
+        let names = ["seed 1".to_string()];
+        let cdf = pending_cdf("CDF", &names, &[vec![digest(&[(0, 8150), (2000, 1)])]]);
+        let svg = cdf.svg();
+        assert!(svg.contains("seed 1 (1 of 8151 waited)"), "{svg}");
+        assert!(svg.contains("scheduled pods (%, not from 0)"), "{svg}");
+        let many = pending_cdf("CDF", &names, &[vec![digest(&[(0, 50), (2000, 50)])]]).svg();
+        assert!(many.contains("seed 1 (50 of 100 waited)") && many.contains("scheduled pods (%)"), "{many}");
     }
 }

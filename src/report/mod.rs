@@ -293,6 +293,7 @@ pub fn write_results(r: &RunResult, scenario_text: &str, out: &Path) -> Result<S
         fs::write(tmp.join("scenario.yaml"), scenario_text).map_err(|e| out_err(tmp, e))?;
         let extras = run_report::RunExtras {
             runtime: &runtime,
+            runtime_series: &r.recorder.runtime_samples,
             daemonsets: &r.recorder.daemonsets,
             failures: &r.recorder.failures,
             evictions: &r.recorder.evictions,

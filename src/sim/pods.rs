@@ -493,7 +493,7 @@ impl<'a> Engine<'a> {
         if let Some(k) = self.kubelet.as_mut()
             && let Some(counters) = k.forget(p)
         {
-            self.rec.pods[p].runtime = runtime_counters(&counters);
+            self.rec.retire_runtime(p, runtime_counters(&counters));
         }
         if let Some(k) = self.owner_proc[p as usize].take() {
             let sched = &mut self.procs[usize::from(k)].sched;

@@ -1,5 +1,5 @@
 //! The time-series sample: cluster totals, pod counts, not-ready nodes, runtime usage, the
-//! median pending pod, and each DaemonSet's status.
+//! median pending pod, each DaemonSet's status, and the runtime counters by QoS class.
 
 use super::engine::Engine;
 use crate::metrics::DaemonSetSample;
@@ -22,6 +22,10 @@ impl<'a> Engine<'a> {
             (seen >= half).then_some(*shape)
         });
         self.rec.sample(self.now, &self.cluster, self.counts, not_ready, used, reference);
+        if let Some(k) = self.kubelet.as_ref() {
+            let live = k.counters_by_qos(self.now);
+            self.rec.sample_runtime(self.now, &live);
+        }
         let t = self.now.as_secs_f64();
         for ds in 0..self.daemonsets.sets.len() {
             if !self.daemonsets.active[ds] {

@@ -1,12 +1,14 @@
 //! Drawing a [`super::Chart`] on any plotters backend (SVG or bitmap): the axes and grid, the
 //! series of each kind of chart, the legend and the note of an empty chart.
 
-use plotters::coord::Shift;
+use std::collections::BTreeSet;
+
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::scale::{Scale, ok, shorten};
+use super::scale::{Scale, fmt_num, ok, shorten};
 use super::{Axis, Bars, Points, Series};
 
 /// Okabe–Ito palette, yellow and black last (yellow is the weakest on white).
@@ -99,7 +101,7 @@ fn axes<'a, DB: DrawingBackend>(
         .bold_line_style(GRID)
         .light_line_style(WHITE)
         .axis_style(INK)
-        .label_style(("sans-serif", 12))
+        .label_style(("sans-serif", 13))
         .x_desc(x_title)
         .y_desc(y_title)
         .axis_desc_style(("sans-serif", xsz.min(ysz)))
@@ -110,15 +112,29 @@ fn axes<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
-/// Draws the lines; returns the legend's names, a line identical to an earlier one marked
-/// "(same as …)" and drawn dashed (true).
+/// A solid line of more points than this, in a chart of three lines or more, is drawn 1 px
+/// wide (dense, noisy series drawn 2 px wide become solid bands that hide each other).
+const DENSE: usize = 600;
+
+/// Dash and gap lengths, in pixels, of the successive dashed lines of a chart: different
+/// patterns, so two dashed lines over the same solid one both show.
+const DASHES: [(u32, u32); 3] = [(8, 5), (4, 9), (2, 11)];
+
+/// Marker shapes a line chart's series take in turn (see [`marker`]).
+const SHAPES: usize = 8;
+
+/// Draws the lines; returns the legend's keys. A line identical to an earlier one is named
+/// "(same as …)"; it, and a line that shares at least half its points with an earlier one, is
+/// drawn dashed, so the line under it shows. Lines joined by straight segments (not steps) get
+/// a marker shape each, at every point of a short series and at staggered points of a long
+/// one, so lines that run together can still be told apart.
 pub(super) fn line<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     x: &Axis,
     y: &Axis,
     series: &[Series],
     step: bool,
-) -> Result<Vec<(String, bool)>, String> {
+) -> Result<Vec<Key>, String> {
     let drawable = |s: &Series| -> Vec<(f64, f64)> {
         s.points.iter().copied().filter(|&(a, b)| ok(x, a) && ok(y, b)).collect()
     };
@@ -127,36 +143,90 @@ pub(super) fn line<DB: DrawingBackend>(
     let ys = Scale::new(y, pts.iter().flatten().map(|p| p.1));
     let x_fmt = |v: &f64| xs.label(*v);
     let mut chart = axes(area, &xs, &ys, &x.label, &y.label, &x_fmt)?;
-    let mut names = Vec::new();
+    let bits = |p: &[(f64, f64)]| -> BTreeSet<(u64, u64)> {
+        p.iter().map(|&(a, b)| (a.to_bits(), b.to_bits())).collect()
+    };
+    let earlier: Vec<BTreeSet<(u64, u64)>> = pts.iter().map(|p| bits(p)).collect();
+    let mut keys = Vec::new();
+    let mut dashed_lines = 0;
     for (i, (s, p)) in series.iter().zip(&pts).enumerate() {
         let twin = pts[..i].iter().position(|q| q == p && !p.is_empty());
-        let mut coords: Vec<(f64, f64)> = Vec::with_capacity(p.len() * 2);
-        for (k, &(a, b)) in p.iter().enumerate() {
-            let (Some(cx), Some(cy)) = (xs.to(a), ys.to(b)) else { continue };
+        let shared = |e: &BTreeSet<(u64, u64)>| {
+            p.iter().filter(|&&(a, b)| e.contains(&(a.to_bits(), b.to_bits()))).count()
+        };
+        let dashed =
+            twin.is_some() || (!p.is_empty() && earlier[..i].iter().any(|e| 2 * shared(e) >= p.len()));
+        let at: Vec<(f64, f64)> = p.iter().filter_map(|&(a, b)| Some((xs.to(a)?, ys.to(b)?))).collect();
+        let mut coords: Vec<(f64, f64)> = Vec::with_capacity(at.len() * 2);
+        for (k, &(cx, cy)) in at.iter().enumerate() {
             if step && k > 0 {
                 coords.push((cx, coords[coords.len() - 1].1));
             }
             coords.push((cx, cy));
         }
-        let style = color(i).stroke_width(2);
-        if twin.is_some() {
-            chart.draw_series(DashedLineSeries::new(coords.clone(), 6, 5, style)).map_err(e)?;
+        let thin = at.len() > DENSE && series.len() >= 3 && !dashed;
+        let style = color(i).stroke_width(if thin { 1 } else { 2 });
+        if dashed {
+            let (dash, gap) = DASHES[dashed_lines % DASHES.len()];
+            dashed_lines += 1;
+            chart.draw_series(DashedLineSeries::new(coords, dash, gap, style)).map_err(e)?;
         } else {
-            chart.draw_series(LineSeries::new(coords.clone(), style)).map_err(e)?;
+            chart.draw_series(LineSeries::new(coords, style)).map_err(e)?;
         }
-        if coords.len() == 1 || (!step && coords.len() <= 40) {
-            let dots = coords.iter().map(|&c| Circle::new(c, 3, color(i).filled()));
-            chart.draw_series(dots).map_err(e)?;
+        let shape = (!step || at.len() == 1).then_some(i % SHAPES);
+        if let Some(shape) = shape {
+            let every = if at.len() <= 12 { 1 } else { at.len().div_ceil(10) };
+            let offset = i * every / series.len().max(1);
+            for (k, &c) in at.iter().enumerate() {
+                if (k + offset).is_multiple_of(every) {
+                    marker(chart.plotting_area(), c, shape, color(i))?;
+                }
+            }
         }
-        names.push(match twin {
-            Some(j) => (format!("{} (same as {})", s.name, series[j].name), true),
-            None => (s.name.clone(), false),
-        });
+        let name = match twin {
+            Some(j) => format!("{} (same as {})", s.name, series[j].name),
+            None => s.name.clone(),
+        };
+        keys.push(Key { name, swatch: Swatch::Line { dashed, marker: shape } });
     }
-    Ok(names)
+    Ok(keys)
 }
 
-/// Draws grouped bars rising from zero, with whiskers where `errors` are given.
+/// Draws marker `shape` (0 to [`SHAPES`] − 1: circle, square, triangle, diamond, inverted
+/// triangle, cross, plus, ring) centred at `at` in `area`'s coordinates.
+fn marker<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    shape: usize,
+    c: RGBColor,
+) -> Result<(), String> {
+    let (fill, pen) = (c.filled(), c.stroke_width(2));
+    let p = EmptyElement::at(at);
+    match shape % SHAPES {
+        0 => area.draw(&(p + Circle::new((0, 0), 4, fill))),
+        1 => area.draw(&(p + Rectangle::new([(-4, -4), (4, 4)], fill))),
+        2 => area.draw(&(p + Polygon::new(vec![(0, -5), (5, 4), (-5, 4)], fill))),
+        3 => area.draw(&(p + Polygon::new(vec![(0, -5), (5, 0), (0, 5), (-5, 0)], fill))),
+        4 => area.draw(&(p + Polygon::new(vec![(0, 5), (5, -4), (-5, -4)], fill))),
+        5 => area.draw(
+            &(p + PathElement::new(vec![(-4, -4), (4, 4)], pen)
+                + PathElement::new(vec![(-4, 4), (4, -4)], pen)),
+        ),
+        6 => area.draw(
+            &(p + PathElement::new(vec![(-5, 0), (5, 0)], pen)
+                + PathElement::new(vec![(0, -5), (0, 5)], pen)),
+        ),
+        _ => area.draw(&(p + Circle::new((0, 0), 4, pen))),
+    }
+    .map_err(e)
+}
+
+/// Bars in a chart beyond which their values are not written above them (they would collide).
+const LABELLED_BARS: usize = 24;
+
+/// Draws grouped bars rising from zero, with whiskers where `errors` are given, and each bar's
+/// value written above it (above its whisker) when there are at most [`LABELLED_BARS`], so a
+/// small bar beside a tall one still reads.
 pub(super) fn bars<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     y_label: &str,
@@ -167,7 +237,13 @@ pub(super) fn bars<DB: DrawingBackend>(
     let errs =
         |b: &Bars| b.errors.iter().flatten().take(n).flat_map(|&(lo, hi)| [lo, hi]).collect::<Vec<_>>();
     let vals = bars.iter().flat_map(|b| b.values.iter().take(n).copied().chain(errs(b)));
-    let ys = Scale::new(&Axis::linear(y_label), std::iter::once(0.0).chain(vals));
+    let mut ys = Scale::new(&Axis::linear(y_label), std::iter::once(0.0).chain(vals.clone()));
+    let labelled = n * bars.len() <= LABELLED_BARS;
+    let top = vals.filter(|v| v.is_finite()).fold(0.0, f64::max);
+    if labelled && top > ys.hi - 0.08 * (ys.hi - ys.lo) {
+        // Room for the value written above the tallest bar.
+        ys.hi = top + 0.08 * (ys.hi - ys.lo);
+    }
     let xs =
         Scale::new(&Axis { min: Some(-0.5), max: Some(n as f64 - 0.5), ..Axis::default() }, [].into_iter());
     let xs = Scale { ticks: (0..n).map(|i| i as f64).collect(), ..xs };
@@ -186,8 +262,18 @@ pub(super) fn bars<DB: DrawingBackend>(
                 let rect = Rectangle::new([(x0, 0.0), (x0 + bw * 0.92, v)], color(i).filled());
                 chart.draw_series(std::iter::once(rect)).map_err(e)?;
             }
-            let Some(&(lo, hi)) = b.errors.as_ref().and_then(|e| e.get(j)) else { continue };
-            if lo.is_finite() && hi.is_finite() {
+            let whisker =
+                b.errors.as_ref().and_then(|e| e.get(j)).filter(|w| w.0.is_finite() && w.1.is_finite());
+            if labelled && v.is_finite() {
+                let above = whisker.map_or(v, |w| w.1.max(v)).max(0.0);
+                let mag = 10f64.powf(v.abs().max(1e-12).log10().floor() - 2.0);
+                let font =
+                    ("sans-serif", 12).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom));
+                let text =
+                    EmptyElement::at((x0 + bw * 0.46, above)) + Text::new(fmt_num(v, mag), (0, -3), font);
+                chart.draw_series(std::iter::once(text)).map_err(e)?;
+            }
+            if let Some(&(lo, hi)) = whisker {
                 let (cx, cap) = (x0 + bw * 0.46, (bw * 0.2).min(0.05));
                 let ink = INK.stroke_width(2);
                 let whisker = [
@@ -225,8 +311,9 @@ pub(super) fn scatter<DB: DrawingBackend>(
             let hl = s.highlight == Some(k);
             let label = s.labels.get(k).cloned().unwrap_or_default();
             let font = ("sans-serif", 11).into_font().color(&INK);
+            // Translucent, so points drawn over each other show as a darker dot.
             let dot = EmptyElement::at((px, py))
-                + Circle::new((0, 0), if hl { 6 } else { 4 }, c.mix(0.85).filled())
+                + Circle::new((0, 0), if hl { 6 } else { 4 }, c.mix(0.6).filled())
                 + Circle::new((0, 0), if hl { 10 } else { 0 }, c.stroke_width(2))
                 + Text::new(label, (if hl { 12 } else { 7 }, -14), font);
             chart.draw_series(std::iter::once(dot)).map_err(e)?;
@@ -236,33 +323,50 @@ pub(super) fn scatter<DB: DrawingBackend>(
 }
 
 /// How a legend row shows its series' colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Swatch {
-    Line,
+    /// A line, dashed or solid, with the series' marker shape if its points are marked.
+    Line { dashed: bool, marker: Option<usize> },
+    /// A filled box (bars).
     Box,
+    /// A dot (scatter points).
     Dot,
 }
 
-/// The legend in `area` (right of the plot): a swatch and the name of each series, at most 19
-/// rows; `(name, dashed)`.
-pub(super) fn legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    names: &[(String, bool)],
-    swatch: Swatch,
-) -> Result<(), String> {
-    let shown = if names.len() > 16 { 15 } else { names.len() };
-    let font = ("sans-serif", 11).into_font().color(&BLACK);
+/// A legend row: a series' name and its swatch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Key {
+    pub name: String,
+    pub swatch: Swatch,
+}
+
+impl Key {
+    pub fn new(name: &str, swatch: Swatch) -> Key {
+        Key { name: name.to_string(), swatch }
+    }
+}
+
+/// Characters of a legend line (the legend is 190 px wide).
+const LEGEND_CHARS: usize = 25;
+
+/// The legend in `area` (right of the plot): a swatch and the name of each series, at most 16
+/// rows (15 and "+N more" beyond).
+pub(super) fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, keys: &[Key]) -> Result<(), String> {
+    let shown = if keys.len() > 16 { 15 } else { keys.len() };
+    let font = ("sans-serif", 12).into_font().color(&BLACK);
     let mut y = 20;
-    for (i, (name, dashed)) in names.iter().take(shown).enumerate() {
-        let (x, c) = (10, color(i));
-        match swatch {
-            Swatch::Line if *dashed => {
-                for dx in [0, 9] {
-                    area.draw(&PathElement::new(vec![(x + dx, y), (x + dx + 6, y)], c.stroke_width(3)))
+    for (i, key) in keys.iter().take(shown).enumerate() {
+        let (x, c) = (8, color(i));
+        match key.swatch {
+            Swatch::Line { dashed, marker: m } => {
+                let segments: &[(i32, i32)] = if dashed { &[(0, 6), (10, 16)] } else { &[(0, 16)] };
+                for &(a, b) in segments {
+                    area.draw(&PathElement::new(vec![(x + a, y), (x + b, y)], c.stroke_width(3)))
                         .map_err(e)?;
                 }
-            }
-            Swatch::Line => {
-                area.draw(&PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(3))).map_err(e)?
+                if let Some(shape) = m {
+                    marker(area, (x + 8, y), shape, c)?;
+                }
             }
             Swatch::Box => {
                 area.draw(&Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled())).map_err(e)?
@@ -270,15 +374,15 @@ pub(super) fn legend<DB: DrawingBackend>(
             Swatch::Dot => area.draw(&Circle::new((x + 8, y), 5, c.filled())).map_err(e)?,
         }
         let pos = Pos::new(HPos::Left, VPos::Center);
-        for line in wrap(name, 26) {
+        for line in wrap(&key.name, LEGEND_CHARS) {
             area.draw(&Text::new(line, (x + 22, y), font.clone().pos(pos))).map_err(e)?;
-            y += 14;
+            y += 15;
         }
         y += 6;
     }
-    if names.len() > shown {
-        let more = format!("+{} more", names.len() - shown);
-        area.draw(&Text::new(more, (32, y), font)).map_err(e)?;
+    if keys.len() > shown {
+        let more = format!("+{} more", keys.len() - shown);
+        area.draw(&Text::new(more, (30, y), font)).map_err(e)?;
     }
     Ok(())
 }

@@ -3,14 +3,17 @@
 //! `report.html`) and as PNG beside it.
 //!
 //! A chart is data ([`Chart`]) until it is drawn, so the SVG and the PNG come from one
-//! description. Every chart is 800×480: white background, a title, labelled axes with "nice"
-//! ticks (1-2-5 steps, or powers of ten on a log axis), light grid lines and a legend right of
-//! the plot. Series take the Okabe–Ito colour-blind-friendly palette in order; a line identical
-//! to an earlier one is drawn dashed and its legend says which it repeats, so no series hides
-//! another. A chart with nothing to draw shows its note ("no pod waited") instead of an empty
-//! frame. Text is drawn with the bundled DejaVu Sans (`assets/fonts`), registered with plotters'
-//! `ab_glyph` backend, so PNGs need no system font. The output depends only on the data: the
-//! same input gives byte-identical files.
+//! description. Every chart is 800×480: white background, a bold title, labelled axes with
+//! "nice" ticks (1-2-5 steps, whole numbers for counts, or powers of ten on a log axis), light
+//! grid lines and a legend right of the plot. Series take the Okabe–Ito colour-blind-friendly
+//! palette in order. No series hides another: a line identical to an earlier one is drawn
+//! dashed and its legend says which it repeats, a line sharing at least half its points with an
+//! earlier one is dashed too, lines joined by straight segments carry a marker shape each, and
+//! bars carry their values. A chart with nothing to draw shows its note ("no pod waited")
+//! instead of an empty frame. Text is drawn with the bundled DejaVu Sans and DejaVu Sans Bold
+//! (`assets/fonts`), registered with plotters' `ab_glyph` backend for layout; the PNG's text is
+//! laid out by `png::Png` as the SVG shows it, so PNGs need no system font and read like the
+//! SVGs. The output depends only on the data: the same input gives byte-identical files.
 
 use std::path::Path;
 
@@ -18,6 +21,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 mod draw;
+mod png;
 mod scale;
 
 use crate::error::SimError;
@@ -29,13 +33,17 @@ const NOTE_SIZE: (u32, u32) = (800, 120);
 
 /// DejaVu Sans (Bitstream Vera licence, `assets/fonts/DejaVuSans-LICENSE.txt`).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+/// DejaVu Sans Bold, for titles (same licence, `assets/fonts/DejaVuSans-Bold-LICENSE.txt`).
+static FONT_BOLD: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
 
-/// Registers the bundled font as plotters' `sans-serif` (once per process).
+/// Registers the bundled fonts as plotters' `sans-serif`, normal and bold (once per process).
 fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        if plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_err() {
-            unreachable!("the bundled font parses");
+        for (style, bytes) in [(FontStyle::Normal, FONT), (FontStyle::Bold, FONT_BOLD)] {
+            if plotters::style::register_font("sans-serif", style, bytes).is_err() {
+                unreachable!("the bundled fonts parse");
+            }
         }
     });
 }
@@ -189,6 +197,12 @@ impl Chart {
         &self.title
     }
 
+    /// What the chart says instead of drawing, when it has nothing to draw (`None` when it
+    /// draws).
+    pub fn note(&self) -> Option<&str> {
+        (!self.has_data()).then_some(self.empty.as_str())
+    }
+
     /// The chart as a standalone SVG document.
     pub fn svg(&self) -> String {
         register_font();
@@ -218,7 +232,7 @@ impl Chart {
         let path = dir.join(format!("{stem}.svg"));
         std::fs::write(&path, &svg).map_err(|e| err(&path, e.to_string()))?;
         let path = dir.join(format!("{stem}.png"));
-        let root = BitMapBackend::new(&path, self.size()).into_drawing_area();
+        let root = png::Png(BitMapBackend::new(&path, self.size())).into_drawing_area();
         self.draw(&root)
             .and_then(|()| root.present().map_err(|e| e.to_string()))
             .map_err(|e| err(&path, e))?;
@@ -228,25 +242,28 @@ impl Chart {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
         root.fill(&WHITE).map_err(draw::e)?;
         let title = scale::shorten(&self.title, 80);
-        let root = root.titled(&title, ("sans-serif", 17).into_font().color(&BLACK)).map_err(draw::e)?;
+        let font = ("sans-serif", 17, FontStyle::Bold).into_font().color(&BLACK);
+        let root = root.titled(&title, font).map_err(draw::e)?;
         if !self.has_data() {
             return draw::note(&root, &self.empty);
         }
         let (plot, legend) = root.split_horizontally(SIZE.0 - 190);
         match &self.body {
             Body::Line { x, y, series, step } => {
-                let names = draw::line(&plot, x, y, series, *step)?;
-                draw::legend(&legend, &names, draw::Swatch::Line)
+                let keys = draw::line(&plot, x, y, series, *step)?;
+                draw::legend(&legend, &keys)
             }
             Body::Bars { y_label, categories, bars } => {
                 draw::bars(&plot, y_label, categories, bars)?;
-                let names: Vec<(String, bool)> = bars.iter().map(|b| (b.name.clone(), false)).collect();
-                draw::legend(&legend, &names, draw::Swatch::Box)
+                let keys: Vec<draw::Key> =
+                    bars.iter().map(|b| draw::Key::new(&b.name, draw::Swatch::Box)).collect();
+                draw::legend(&legend, &keys)
             }
             Body::Scatter { x, y, series } => {
                 draw::scatter(&plot, x, y, series)?;
-                let names: Vec<(String, bool)> = series.iter().map(|p| (p.name.clone(), false)).collect();
-                draw::legend(&legend, &names, draw::Swatch::Dot)
+                let keys: Vec<draw::Key> =
+                    series.iter().map(|p| draw::Key::new(&p.name, draw::Swatch::Dot)).collect();
+                draw::legend(&legend, &keys)
             }
         }
     }

@@ -26,9 +26,10 @@ pub(super) fn fmt_num(v: f64, step: f64) -> String {
     s + suffix
 }
 
-/// Ticks covering `lo..=hi` at a 1-2-5 step aiming at about five intervals, and that step.
-pub(super) fn nice_ticks(lo: f64, hi: f64) -> (Vec<f64>, f64) {
-    let raw = (hi - lo) / 5.0;
+/// Ticks covering `lo..=hi` at a 1-2-5 step aiming at about five intervals, and that step; the
+/// step is at least `min_step` (1 for counts, so no tick falls between two whole numbers).
+pub(super) fn nice_ticks(lo: f64, hi: f64, min_step: f64) -> (Vec<f64>, f64) {
+    let raw = ((hi - lo) / 5.0).max(min_step);
     let step = if raw > 0.0 && raw.is_finite() {
         let mag = 10f64.powf(raw.log10().floor());
         mag * [1.0, 2.0, 5.0].into_iter().find(|&m| raw / mag <= m * (1.0 + 1e-9)).unwrap_or(10.0)
@@ -57,9 +58,11 @@ pub(super) struct Scale {
 impl Scale {
     pub fn new(axis: &Axis, values: impl Iterator<Item = f64>) -> Scale {
         let log = axis.log;
-        let fit = values
-            .filter(|&v| ok(axis, v))
-            .fold((f64::INFINITY, -f64::INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let mut integral = true;
+        let fit = values.filter(|&v| ok(axis, v)).fold((f64::INFINITY, -f64::INFINITY), |(a, b), v| {
+            integral &= v.fract() == 0.0;
+            (a.min(v), b.max(v))
+        });
         let (mut fix_lo, mut fix_hi) = (axis.min.filter(|&v| ok(axis, v)), axis.max.filter(|&v| ok(axis, v)));
         let (mut lo, mut hi) = (fix_lo.unwrap_or(fit.0), fix_hi.unwrap_or(fit.1));
         if !lo.is_finite() || !hi.is_finite() {
@@ -83,9 +86,13 @@ impl Scale {
             (lo, hi) = (fix_lo.unwrap_or(10f64.powi(le)), fix_hi.unwrap_or(10f64.powi(he)));
             ((le..=he).step_by(((he - le) as usize).div_ceil(8)).map(|e| 10f64.powi(e)).collect(), 0.0)
         } else {
-            let (ticks, step) = nice_ticks(lo, hi);
-            lo = fix_lo.unwrap_or(ticks[0].min(lo));
-            hi = fix_hi.unwrap_or(ticks[ticks.len() - 1].max(hi));
+            // Whole-number data (counts) gets whole-number ticks.
+            let (ticks, step) = nice_ticks(lo, hi, if integral && fit.0.is_finite() { 1.0 } else { 0.0 });
+            let (first, last) = (ticks[0].min(lo), ticks[ticks.len() - 1].max(hi));
+            // Data at the top tick would run along the plot's top edge: leave 3 % above it.
+            let room = if last - hi < 0.02 * (last - first) { 0.03 * (last - first) } else { 0.0 };
+            lo = fix_lo.unwrap_or(first);
+            hi = fix_hi.unwrap_or(last + room);
             (ticks, step)
         };
         let eps = (hi - lo) * 1e-9;
@@ -151,13 +158,17 @@ mod tests {
 
     #[test]
     fn linear_ticks_use_1_2_5_steps() {
-        assert_eq!(nice_ticks(0.0, 97.0), (vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0], 20.0));
+        assert_eq!(nice_ticks(0.0, 97.0, 0.0), (vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0], 20.0));
+        assert_eq!(nice_ticks(0.0, 1.0, 1.0), (vec![0.0, 1.0], 1.0), "counts: no tick at 0.2");
+        assert_eq!(ticks(&lin(), &[0.0, 1.0, 0.0]), ["0", "1"]);
+        assert_eq!(ticks(&lin(), &[0.0, 0.5]), ["0", "0.1", "0.2", "0.3", "0.4", "0.5"]);
         assert_eq!(ticks(&lin(), &[0.0, 97.0]), ["0", "20", "40", "60", "80", "100"]);
         assert_eq!(ticks(&lin(), &[0.0, 0.3]), ["0", "0.1", "0.2", "0.3"]);
         assert_eq!(ticks(&lin(), &[-3.0, 7.0]), ["-4", "-2", "0", "2", "4", "6", "8"]);
         assert_eq!(ticks(&lin(), &[1.0, 1.9]), ["1", "1.2", "1.4", "1.6", "1.8", "2"]);
         assert_eq!(ticks(&lin(), &[0.0, 48_000.0]), ["0", "10k", "20k", "30k", "40k", "50k"]);
-        assert_eq!(ticks(&lin(), &[5.0, 5.0]), ["4.4", "4.6", "4.8", "5", "5.2", "5.4", "5.6"]);
+        assert_eq!(ticks(&lin(), &[5.5, 5.5]), ["4.5", "5", "5.5", "6", "6.5"]);
+        assert_eq!(ticks(&lin(), &[5.0, 5.0]), ["4", "5", "6"], "a constant count");
         let fixed = Axis { min: Some(0.0), max: Some(1.0), ..lin() };
         assert_eq!(ticks(&fixed, &[0.13, 0.42]), ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
     }
