@@ -197,7 +197,15 @@ fn validate_accepts_the_bundled_scenario_and_rejects_a_broken_one() {
     let o = capsim(&["validate", "workloads/openb-default.yaml"]);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("1523 nodes, 8152 pods"), "{out}");
+    assert!(out.contains("1523 nodes, 1 scheduler profile(s): default-scheduler"), "{out}");
+    assert!(out.contains("pods: 8152 listed (trace rows and Pod manifests)\n"), "{out}");
+    // A scenario of Deployments lists no pod itself; validate counts the controllers' replicas.
+    let o = capsim(&["validate", "workloads/two-schedulers-race.yaml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("pods: 0 listed (trace rows and Pod manifests); 196 replicas of 2 Deployment/ReplicaSet(s) at creation\n"),
+        "{out}"
+    );
     let s = Scratch::new();
     s.write(
         "scenario.yaml",
@@ -510,7 +518,7 @@ fn compare_is_independent_of_the_thread_count() {
     }
     let html = String::from_utf8(read(&outs[0].join("report.html"))).unwrap();
     assert!(
-        html.contains("Pending-time CDF per profile (seeds 1..=2 merged)")
+        html.contains("Pending-time CDF per profile (seeds 1 to 2 merged)")
             && html.contains("Nodes in use over time")
     );
     assert!(

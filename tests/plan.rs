@@ -85,7 +85,7 @@ fn plan_command_writes_the_frontier_and_rejects_bad_node_types() {
         "small,large,nodes,cost_per_hour,seeds_met,meets_slos,margin,frontier,worst never_ran==0,worst p99_pending<=30s\n3,2,5,2.52,2,true,1,true,0,0\n"
     ), "{frontier}");
     let rec = std::fs::read_to_string(out.join("recommendation.txt")).unwrap();
-    assert!(rec.starts_with("Cheapest mix meeting never_ran==0, p99_pending<=30s on all 2 seeds (1..=2): 3 × small + 2 × large = 5 nodes at 2.52/h"), "{rec}");
+    assert!(rec.starts_with("Cheapest mix meeting never_ran==0, p99_pending<=30s on all 2 seeds (1 to 2): 3 × small + 2 × large = 5 nodes at 2.52/h"), "{rec}");
     let svg = std::fs::read_to_string(out.join("charts/frontier.svg")).unwrap();
     assert!(svg.contains("Plan frontier") && svg.contains("cost per hour"));
     assert!(std::fs::read_to_string(out.join("report.html")).unwrap().contains("<svg"));

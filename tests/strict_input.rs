@@ -467,3 +467,20 @@ fn errors_in_a_kubectl_dump_name_their_own_line() {
         "strict decoding error: unknown field \"spec.nodeSelecter\"",
     ]);
 }
+
+/// An unclosed flow collection is a syntax error at its line, in a scenario, a scheduler
+/// configuration and a manifest alike, even where a value of the wrong type comes first (the
+/// typed parse meets `[1` as a `seed` before the parser finds the bracket never closed).
+#[test]
+fn an_unclosed_bracket_is_a_syntax_error_not_a_wrong_type() {
+    let s = Scratch::new(true);
+    let scenario = std::fs::read_to_string(s.path("scenario.yaml")).unwrap();
+    s.write("scenario.yaml", &scenario.replace("spec:\n", "spec:\n  seed: [1\n"));
+    s.assert_refused(&["scenario.yaml:7", "illegal placement of ':' indicator"]);
+    let s = Scratch::new(true);
+    s.write("config.yaml", &format!("{CONFIG}    plugins: {{score: {{enabled: [{{name: NodeResourcesFit}}\n"));
+    s.assert_refused(&["config.yaml:5", "unclosed bracket '['"]);
+    let s = Scratch::new(true);
+    s.write("pods.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\nspec:\n  containers: [{name: c, image: nginx\n");
+    s.assert_refused(&["pods.yaml:6", "unclosed bracket '{'"]);
+}

@@ -113,7 +113,10 @@ fn read_general(
     let docs = match typed {
         Ok(docs) => docs,
         Err(TypedError { mut error, locate }) => {
-            if let (Some((doc, field)), Ok(trees)) = (locate, &untyped)
+            // The typed parse stops at the first value of the wrong type, which may come
+            // before a syntax error that explains it (`seed: [1` with the `]` missing).
+            let trees = untyped?;
+            if let Some((doc, field)) = locate
                 && let Some(tree) = trees.get(doc)
                 && let InputError::Field { line, .. } | InputError::Syntax { line, .. } = &mut error
             {
@@ -176,6 +179,10 @@ fn fill_lines(obj: &mut Located<KubeObject>, tree: &Tree, shift: u32) {
 pub fn from_str_typed<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, InputError> {
     start_tracking();
     serde_saphyr::from_str_with_options::<Tracked<T>>(text, options()).map(|t| t.0).map_err(|e| {
+        // A syntax error further on explains a wrong type met first (see `read_general`).
+        if let Err(syntax) = super::spans::documents(text) {
+            return to_input_error(&syntax, path, 0);
+        }
         let TypedError { mut error, locate } = typed_error(&e, path, 0, None);
         if let Some((_, field)) = locate
             && let InputError::Field { line, .. } | InputError::Syntax { line, .. } = &mut error

@@ -10,6 +10,7 @@ mod compare;
 mod plan;
 mod progress;
 mod run;
+mod validate;
 
 pub use args::{Cli, Command, Repro};
 
@@ -142,60 +143,7 @@ pub fn execute(cli: Cli) -> Result<(), Failure> {
             println!("merged {} shard folders into {}", dirs.len(), out.display());
             Ok(())
         }
-        Command::Validate { scenario } => {
-            let sc = load(&scenario)?;
-            println!(
-                "{}: ok ({} nodes, {} pods, {} scheduler profile(s): {})",
-                scenario.display(),
-                sc.nodes.len(),
-                sc.arrivals.len(),
-                sc.scheduler.profiles.len(),
-                sc.scheduler
-                    .profiles
-                    .iter()
-                    .map(|p| p.scheduler_name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let dy = &sc.dynamics;
-            for g in &dy.generators {
-                println!(
-                    "generator {}: {} pods over {} s from {} s, {} shape(s)",
-                    g.name,
-                    g.count,
-                    g.over_ms / 1000,
-                    g.start.0 / 1000,
-                    g.shapes.len()
-                );
-            }
-            if dy.daemonsets.len() + dy.replicasets.len() + dy.jobs.len() + dy.static_pods.len() > 0 {
-                println!(
-                    "controllers: {} DaemonSet(s), {} Deployment/ReplicaSet(s), {} Job(s), {} static pod set(s); {} LimitRange(s), {} ResourceQuota(s)",
-                    dy.daemonsets.len(),
-                    dy.replicasets.len(),
-                    dy.jobs.len(),
-                    dy.static_pods.len(),
-                    dy.limit_ranges.len(),
-                    dy.quotas.len()
-                );
-            }
-            if !dy.timeline.is_empty() || !dy.failures.is_empty() {
-                println!(
-                    "timeline: {} event(s), {} random failure process(es), {} pool(s)",
-                    dy.timeline.len(),
-                    dy.failures.len(),
-                    dy.pools.len()
-                );
-            }
-            if !dy.skipped.is_empty() {
-                let kinds: Vec<String> = dy.skipped.iter().map(|(k, n)| format!("{n} {k}")).collect();
-                println!("skipped (not simulated): {}", kinds.join(", "));
-            }
-            for n in &sc.notes {
-                println!("note: {n}");
-            }
-            Ok(())
-        }
+        Command::Validate { scenario } => validate::cmd_validate(&scenario),
     }
 }
 

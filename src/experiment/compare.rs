@@ -64,6 +64,11 @@ pub const METRICS: &[Metric] = &[
         lower_is_better: Some(true),
         get: |s| s.pods_never_scheduled as f64,
     },
+    Metric {
+        name: "pods_deleted_while_pending",
+        lower_is_better: Some(true),
+        get: |s| s.pods_deleted_while_pending as f64,
+    },
     Metric { name: "cpu_allocated_mean", lower_is_better: None, get: |s| s.cpu_allocated_mean },
     Metric { name: "cpu_allocated_peak", lower_is_better: None, get: |s| s.cpu_allocated_peak },
     Metric { name: "memory_allocated_mean", lower_is_better: None, get: |s| s.memory_allocated_mean },
@@ -97,7 +102,8 @@ pub struct CompareRow {
     pub metric: String,
     /// The pods it covers: `all`, or `priority=N`, `namespace=NS`, `size=CLASS`.
     pub group: String,
-    /// The profile, or `B-A` for a paired difference.
+    /// The profile, or `B - A` for the paired difference of profile B against the first
+    /// profile A (see [`difference_label`]).
     pub profile: String,
     /// Runs (seeds).
     pub n: usize,
@@ -180,7 +186,13 @@ fn metric_rows(
     };
     for (name, v) in names.iter().zip(xs) {
         let v: Vec<f64> = v.iter().flatten().copied().collect();
-        out.push(row(name.clone(), &v, ""));
+        let mut r = row(name.clone(), &v, "");
+        // A quantity that cannot be negative (counts, seconds, fractions) gets an interval cut
+        // at 0: the t interval of a few small counts reaches below it.
+        if v.iter().all(|x| *x >= 0.0) {
+            r.ci_low = r.ci_low.max(0.0);
+        }
+        out.push(r);
     }
     for (k, name) in names.iter().enumerate().skip(1) {
         let d: Vec<f64> = xs[k].iter().zip(&xs[0]).filter_map(|(b, a)| Some((*b)? - (*a)?)).collect();
@@ -190,8 +202,14 @@ fn metric_rows(
         } else {
             verdict(mean - h, mean + h, lower_is_better)
         };
-        out.push(row(format!("{name}-{}", names[0]), &d, v));
+        out.push(row(difference_label(name, &names[0]), &d, v));
     }
+}
+
+/// The `profile` of a paired-difference row: `B - A` (profile names hold no spaces, so the
+/// label cannot be read two ways, unlike `B-A` with hyphenated names).
+pub fn difference_label(b: &str, a: &str) -> String {
+    format!("{b} - {a}")
 }
 
 /// Rows for per-profile runs `runs[profile][seed]` (the same seeds, in the same order, for
@@ -331,14 +349,15 @@ mod tests {
         let rows = compare_rows(&["A".into(), "B".into()], &runs);
         let p99: Vec<&CompareRow> = rows.iter().filter(|r| r.metric == "pending_p99_s").collect();
         assert_eq!(p99.len(), 3);
-        // A: mean 20, sd 10, t(2) = 4.302653 → 20 ± 4.302653 · 10 / √3 = 20 ± 24.841377.
-        assert_eq!((p99[0].mean, p99[0].ci_low, p99[0].ci_high), (20.0, -4.841377, 44.841377));
+        // A: mean 20, sd 10, t(2) = 4.302653 → 20 ± 4.302653 · 10 / √3 = 20 ± 24.841377, cut
+        // at 0 below because a pending time is never negative.
+        assert_eq!((p99[0].mean, p99[0].ci_low, p99[0].ci_high), (20.0, 0.0, 44.841377));
         assert_eq!(
             (p99[2].profile.as_str(), p99[2].mean, p99[2].ci_low, p99[2].ci_high),
-            ("B-A", 1.0, 1.0, 1.0)
+            ("B - A", 1.0, 1.0, 1.0)
         );
         assert_eq!(p99[2].verdict, "worse");
-        let never = rows.iter().find(|r| r.metric == "pods_never_scheduled" && r.profile == "B-A").unwrap();
+        let never = rows.iter().find(|r| r.metric == "pods_never_scheduled" && r.profile == "B - A").unwrap();
         assert_eq!(never.verdict, "no difference detected");
     }
 

@@ -110,7 +110,7 @@ pub fn load_node_types(path: &Path) -> Result<Vec<NodeType>, InputError> {
             return Err(err(at("pricePerHour"), format!("{}: expected a price ≥ 0", t.price_per_hour)));
         }
         if t.max == 0 || t.max > 10_000 {
-            return Err(err(at("max"), format!("{}: expected 1..=10000 nodes", t.max)));
+            return Err(err(at("max"), format!("{}: expected 1 to 10000 nodes", t.max)));
         }
         let node = serde_json::json!({
             "apiVersion": "v1",
@@ -643,7 +643,7 @@ fn recommendation(
     let mut s = match best {
         Some(b) => {
             let mut s = format!(
-                "Cheapest mix meeting {} {on}: {} = {} nodes at {}/h (margin {}).\n",
+                "Cheapest mix meeting {} {on}: {} = {} nodes at {}/h (margin {}: the smallest slack of any SLO on any seed, as a fraction of its limit).\n",
                 slo_text.join(", "),
                 describe(types, &b.counts),
                 b.counts.iter().sum::<usize>(),
@@ -651,7 +651,7 @@ fn recommendation(
                 b.margin
             );
             for (slo, w) in slos.iter().zip(&b.worst) {
-                s.push_str(&format!("  {}: worst seed {w}\n", slo.text));
+                s.push_str(&format!("  {}: {w} on the worst seed\n", slo.text));
             }
             s
         }

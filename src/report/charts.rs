@@ -132,12 +132,12 @@ pub fn columns_over_time(
     line_chart(title, &Axis::linear(label), &Axis::linear(y_label).from(0.0), &lines, true)
 }
 
-/// Seeds written compactly: `42..=57` for a consecutive run, else comma-separated.
+/// Seeds written compactly: `42 to 57` for a consecutive run, else comma-separated.
 pub fn seed_list(seeds: &[u64]) -> String {
     match seeds {
         [] => String::new(),
         [a] => a.to_string(),
-        [a, .., b] if seeds.windows(2).all(|w| w[1] == w[0] + 1) => format!("{a}..={b}"),
+        [a, .., b] if seeds.windows(2).all(|w| w[1] == w[0] + 1) => format!("{a} to {b}"),
         _ => seeds.iter().map(u64::to_string).collect::<Vec<_>>().join(", "),
     }
 }
@@ -145,6 +145,13 @@ pub fn seed_list(seeds: &[u64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seed_lists_read_as_words_not_rust_ranges() {
+        assert_eq!(seed_list(&[1, 2, 3, 4, 5, 6, 7, 8]), "1 to 8");
+        assert_eq!(seed_list(&[42]), "42");
+        assert_eq!(seed_list(&[1, 3, 4]), "1, 3, 4");
+    }
 
     fn digest(pending: &[(u64, u64)]) -> RunDigest {
         RunDigest { pending: pending.to_vec(), ..RunDigest::default() }

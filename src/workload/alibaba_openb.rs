@@ -223,7 +223,7 @@ pub fn read_pods(path: &Path) -> Result<PodList, InputError> {
         }
         if num_gpu > 0 {
             if !(1..=255).contains(&num_gpu) {
-                return Err(t.bad(*line, "num_gpu", format!("{num_gpu}: expected 0..=255 GPUs")));
+                return Err(t.bad(*line, "num_gpu", format!("{num_gpu}: expected 0 to 255 GPUs")));
             }
             // As the FGD simulator converts the trace: milli clamped to 1..=1000 per GPU.
             let milli = gpu_milli.clamp(1, 1000) as u32;

@@ -168,12 +168,12 @@ fn gpu_share(
     let Some(milli) = annotations.get(ANNOTATION_GPU_MILLI) else { return Ok(None) };
     let field = |k: &str| format!("metadata.annotations.{k}");
     let milli: u32 = milli.trim().parse().ok().filter(|m| (1..=1000).contains(m)).ok_or_else(|| {
-        ctx.field_error(&field(ANNOTATION_GPU_MILLI), format!("{milli:?}: expected milli-GPU in 1..=1000"))
+        ctx.field_error(&field(ANNOTATION_GPU_MILLI), format!("{milli:?}: expected milli-GPU from 1 to 1000"))
     })?;
     let count: u32 = match annotations.get(ANNOTATION_GPU_COUNT) {
         None => 1,
         Some(c) => c.trim().parse().ok().filter(|c| (1..=255).contains(c)).ok_or_else(|| {
-            ctx.field_error(&field(ANNOTATION_GPU_COUNT), format!("{c:?}: expected a GPU count in 1..=255"))
+            ctx.field_error(&field(ANNOTATION_GPU_COUNT), format!("{c:?}: expected a GPU count from 1 to 255"))
         })?,
     };
     if milli < 1000 && count > 1 {
