@@ -478,9 +478,15 @@ fn an_unclosed_bracket_is_a_syntax_error_not_a_wrong_type() {
     s.write("scenario.yaml", &scenario.replace("spec:\n", "spec:\n  seed: [1\n"));
     s.assert_refused(&["scenario.yaml:7", "illegal placement of ':' indicator"]);
     let s = Scratch::new(true);
-    s.write("config.yaml", &format!("{CONFIG}    plugins: {{score: {{enabled: [{{name: NodeResourcesFit}}\n"));
+    s.write(
+        "config.yaml",
+        &format!("{CONFIG}    plugins: {{score: {{enabled: [{{name: NodeResourcesFit}}\n"),
+    );
     s.assert_refused(&["config.yaml:5", "unclosed bracket '['"]);
     let s = Scratch::new(true);
-    s.write("pods.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\nspec:\n  containers: [{name: c, image: nginx\n");
+    s.write(
+        "pods.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p1\nspec:\n  containers: [{name: c, image: nginx\n",
+    );
     s.assert_refused(&["pods.yaml:6", "unclosed bracket '{'"]);
 }

@@ -126,7 +126,9 @@ fn print_differences(rows: &[crate::experiment::compare::CompareRow]) {
         .iter()
         .filter(|r| !r.verdict.is_empty() && r.group == "all")
         .filter(|r| {
-            r.metric.starts_with("pending_p") || always.contains(&r.metric.as_str()) || r.verdict != "no difference detected"
+            r.metric.starts_with("pending_p")
+                || always.contains(&r.metric.as_str())
+                || r.verdict != "no difference detected"
         })
         .collect();
     let width = shown.iter().map(|r| r.metric.len()).max().unwrap_or(0);
@@ -164,7 +166,8 @@ fn readable(x: f64, signed: bool) -> String {
     } else {
         3
     };
-    let mut s = if a >= 10_000.0 { format!("{:.0}", (x / 10.0).round() * 10.0) } else { format!("{x:.decimals$}") };
+    let mut s =
+        if a >= 10_000.0 { format!("{:.0}", (x / 10.0).round() * 10.0) } else { format!("{x:.decimals$}") };
     if s.contains('.') {
         s = s.trim_end_matches('0').trim_end_matches('.').to_string();
     }

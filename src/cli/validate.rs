@@ -22,7 +22,10 @@ pub(super) fn cmd_validate(scenario: &Path) -> Result<(), Failure> {
     let mut sources = vec![format!("{} listed (trace rows and Pod manifests)", sc.arrivals.len())];
     if !dy.replicasets.is_empty() {
         let replicas: i64 = dy.replicasets.iter().map(|r| i64::from(r.replicas.max(0))).sum();
-        sources.push(format!("{replicas} replicas of {} Deployment/ReplicaSet(s) at creation", dy.replicasets.len()));
+        sources.push(format!(
+            "{replicas} replicas of {} Deployment/ReplicaSet(s) at creation",
+            dy.replicasets.len()
+        ));
     }
     if !dy.jobs.is_empty() {
         let completions: i64 = dy.jobs.iter().map(|j| i64::from(j.completions.max(0))).sum();

@@ -173,7 +173,10 @@ fn gpu_share(
     let count: u32 = match annotations.get(ANNOTATION_GPU_COUNT) {
         None => 1,
         Some(c) => c.trim().parse().ok().filter(|c| (1..=255).contains(c)).ok_or_else(|| {
-            ctx.field_error(&field(ANNOTATION_GPU_COUNT), format!("{c:?}: expected a GPU count from 1 to 255"))
+            ctx.field_error(
+                &field(ANNOTATION_GPU_COUNT),
+                format!("{c:?}: expected a GPU count from 1 to 255"),
+            )
         })?,
     };
     if milli < 1000 && count > 1 {
