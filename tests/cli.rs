@@ -510,7 +510,7 @@ fn compare_is_independent_of_the_thread_count() {
     }
     let csv = String::from_utf8(read(&outs[0].join("compare.csv"))).unwrap();
     assert!(csv.starts_with("metric,group,profile,n,mean,ci_low,ci_high,verdict\n"));
-    assert!(csv.contains("pending_p99_s,all,most-allocated-least-allocated,2,"), "{csv}");
+    assert!(csv.contains("pending_p99_s,all,most-allocated - least-allocated,2,"), "{csv}");
     // Breakdowns by priority, namespace and size class; openb's pods are all priority 0 in
     // namespace default.
     for g in ["priority=0", "namespace=default", "size=cpu1-4", "size=cpu16+"] {
