@@ -121,6 +121,7 @@ pub(super) fn cmd_compare(
 /// and p99, pods never scheduled and pods deleted while pending always, every other metric when
 /// its interval excludes 0. Numbers are rounded for reading; `compare.csv` keeps 6 decimals.
 fn print_differences(rows: &[crate::experiment::compare::CompareRow]) {
+    use crate::report::run_report::readable;
     let always = ["pods_never_scheduled", "pods_deleted_while_pending"];
     let shown: Vec<_> = rows
         .iter()
@@ -150,47 +151,5 @@ fn print_differences(rows: &[crate::experiment::compare::CompareRow]) {
                 r.verdict
             );
         }
-    }
-}
-
-/// `x` with about four significant digits and at most three decimals (`-2079.743` → `-2080`,
-/// `0.133818` → `0.134`), with a sign when `signed`.
-fn readable(x: f64, signed: bool) -> String {
-    let a = x.abs();
-    let decimals = if a >= 1000.0 || a == 0.0 {
-        0
-    } else if a >= 100.0 {
-        1
-    } else if a >= 10.0 {
-        2
-    } else {
-        3
-    };
-    let mut s =
-        if a >= 10_000.0 { format!("{:.0}", (x / 10.0).round() * 10.0) } else { format!("{x:.decimals$}") };
-    if s.contains('.') {
-        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-    }
-    if s == "-0" {
-        s = "0".into();
-    }
-    if signed && !s.starts_with('-') && s != "0" { format!("+{s}") } else { s }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::readable;
-
-    #[test]
-    fn differences_print_about_four_significant_digits() {
-        assert_eq!(readable(-2079.743, true), "-2080");
-        assert_eq!(readable(-2270.664034, false), "-2271");
-        assert_eq!(readable(0.133818, true), "+0.134");
-        assert_eq!(readable(-16.75, true), "-16.75");
-        assert_eq!(readable(-13.012069, false), "-13.01");
-        assert_eq!(readable(123456.0, false), "123460");
-        assert_eq!(readable(0.0, true), "0");
-        assert_eq!(readable(-0.0001, true), "0");
-        assert_eq!(readable(0.5, true), "+0.5");
     }
 }

@@ -56,8 +56,29 @@ pub fn shown(name: &str, v: f64) -> (String, String) {
     if FRACTIONS.contains(&name) {
         (format!("{name} (%)"), format!("{:.2}", v * 100.0))
     } else {
-        (name.to_string(), v.to_string())
+        (name.to_string(), readable(v, false))
     }
+}
+
+/// `x` for a reader: whole numbers from 1,000 up, else about four significant digits and at
+/// most three decimals (`-2079.743` → `-2080`, `0.133818` → `0.134`, `8151` → `8151`), trailing
+/// zeros dropped, with a sign when `signed`. The CSVs keep the full value.
+pub fn readable(x: f64, signed: bool) -> String {
+    let a = x.abs();
+    let decimals = match a {
+        a if a >= 1000.0 || a == 0.0 => 0,
+        a if a >= 100.0 => 1,
+        a if a >= 10.0 => 2,
+        _ => 3,
+    };
+    let mut s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    if s == "-0" {
+        s = "0".into();
+    }
+    if signed && !s.starts_with('-') && s != "0" { format!("+{s}") } else { s }
 }
 
 /// The summary row for the page: fractions as percent (the name says so), the rest as written
@@ -67,6 +88,7 @@ fn summary_row(name: String, value: String) -> Vec<String> {
         Ok(v) if FRACTIONS.contains(&name.as_str()) => {
             vec![format!("{name} (%)"), format!("{:.2}", v * 100.0)]
         }
+        Ok(v) if value.contains('.') => vec![name, readable(v, false)],
         _ => vec![name, value],
     }
 }
@@ -371,4 +393,24 @@ pub fn write_run_report(
         .table(&["metric", "value"], &rows);
     page.heading("Scenario").pre(scenario_text);
     std::fs::write(dir.join("report.html"), page.finish()).map_err(|e| out_err(dir, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn numbers_read_with_about_four_significant_digits() {
+        assert_eq!(readable(-2079.743, true), "-2080");
+        assert_eq!(readable(-2270.664034, false), "-2271");
+        assert_eq!(readable(0.133818, true), "+0.134");
+        assert_eq!(readable(-16.75, true), "-16.75");
+        assert_eq!(readable(-13.012069, false), "-13.01");
+        assert_eq!(readable(123456.0, false), "123456");
+        assert_eq!(readable(2963.681625, false), "2964");
+        assert_eq!(readable(0.0, true), "0");
+        assert_eq!(readable(-0.0001, true), "0");
+        assert_eq!(readable(0.5, true), "+0.5");
+        assert_eq!(readable(1.131972, false), "1.132");
+    }
 }
