@@ -10,6 +10,7 @@
 //!   [`crate::model::policy`].
 
 pub mod convert;
+pub mod input;
 mod fast_yaml;
 pub mod meta;
 pub mod names;

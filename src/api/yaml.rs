@@ -37,8 +37,7 @@ pub struct Located<T> {
 /// field path, e.g. `spec.containers[0].resources.requests.cpu`). The first error in the file is
 /// reported.
 pub fn read_objects(path: &Path) -> Result<Vec<Located<KubeObject>>, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let text = super::input::read_text(path)?;
     objects_from_str(&text, path)
 }
 

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use super::{Failure, parse_seeds, progress};
-use crate::error::InputError;
 
 pub(super) fn cmd_repro_fgd(
     scenario: &Path,
@@ -93,8 +92,7 @@ pub(super) fn cmd_plan(
     }
     let out = out.unwrap_or_else(|| PathBuf::from("results").join(format!("{}-plan", sc.name)));
     crate::report::check_replaceable(&out, crate::experiment::plan::PLAN_KIND)?;
-    let text = std::fs::read_to_string(node_types)
-        .map_err(|source| Failure::from(InputError::Io { path: node_types.to_path_buf(), source }))?;
+    let text = crate::api::input::read_text(node_types)?;
     let seed_list: Vec<u64> = (0..seeds).map(|k| sc.seed + k).collect();
     if !quiet {
         println!(

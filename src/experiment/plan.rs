@@ -73,8 +73,7 @@ mod schema {
 /// name, a negative or non-finite price, `max` 0 or above 10,000, or an allocatable quantity or
 /// taint that does not parse.
 pub fn load_node_types(path: &Path) -> Result<Vec<NodeType>, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+    let text = crate::api::input::read_text(path)?;
     let f: schema::File = crate::api::yaml::from_str_typed(&text, path)?;
     let err = |field: String, message: String| InputError::Field {
         path: path.to_path_buf(),

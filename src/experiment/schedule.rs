@@ -80,7 +80,7 @@ fn decode_config(
 /// configuration, a malformed object, or an unknown PriorityClass — naming file, line and field.
 pub fn load(path: &Path) -> Result<ScheduleInput, InputError> {
     let objects = read_objects(path)?;
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = crate::api::input::read_text(path)?;
     let mut cfg: Option<KubeSchedulerConfiguration> = None;
     let mut cfg_line = 0;
     let mut classes = PriorityClasses::default();

@@ -311,12 +311,14 @@ pub struct Sample {
 pub const MAX_PENDING_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 
 /// Cluster-wide (requested, allocatable) of cpu (millicores), memory (bytes) and milli-GPU.
+/// The sums are 128-bit: each node's values fit an `i64` as upstream's do, but a cluster of
+/// nodes with exabytes of memory would overflow a 64-bit sum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Σ requested, per resource.
-    pub requested: [i64; 3],
+    pub requested: [i128; 3],
     /// Σ allocatable, per resource.
-    pub allocatable: [i64; 3],
+    pub allocatable: [i128; 3],
 }
 
 impl Totals {
@@ -342,8 +344,8 @@ impl Totals {
     pub fn add_node(&mut self, info: &NodeInfo) {
         let (a, r) = (Self::node_vec(info, false), Self::node_vec(info, true));
         for i in 0..3 {
-            self.allocatable[i] += a[i];
-            self.requested[i] += r[i];
+            self.allocatable[i] += i128::from(a[i]);
+            self.requested[i] += i128::from(r[i]);
         }
     }
 
@@ -351,10 +353,11 @@ impl Totals {
     /// milli-GPU on each of the `devices` it holds (none when its devices did not fit).
     pub fn add_pod(&mut self, pod: &crate::model::Pod, devices: usize, sign: i64) {
         let r = &pod.requests;
-        self.requested[0] += sign * r.milli_cpu;
-        self.requested[1] += sign * r.memory;
+        let sign = i128::from(sign);
+        self.requested[0] += sign * i128::from(r.milli_cpu);
+        self.requested[1] += sign * i128::from(r.memory);
         self.requested[2] +=
-            sign * crate::model::gpu::pod_gpu(pod).map_or(0, |g| i64::from(g.milli) * devices as i64);
+            sign * crate::model::gpu::pod_gpu(pod).map_or(0, |g| i128::from(g.milli) * devices as i128);
     }
 }
 
@@ -536,7 +539,7 @@ impl Recorder {
     ) {
         let f = self.totals.fractions();
         let (mut n, mut used_nodes, mut sum, mut sq) = (0usize, 0usize, 0.0f64, 0.0f64);
-        let (mut lo, mut hi, mut fragmented) = (f64::INFINITY, 0.0f64, 0i64);
+        let (mut lo, mut hi, mut fragmented) = (f64::INFINITY, 0.0f64, 0i128);
         for (_, info) in cluster.live_nodes() {
             n += 1;
             if !info.pods.is_empty() {
@@ -551,7 +554,7 @@ impl Recorder {
             if let Some(want) = reference {
                 let (alloc, req) = (Totals::node_vec(info, false), Totals::node_vec(info, true));
                 if (0..3).any(|i| alloc[i] - req[i] < want[i]) {
-                    fragmented += (alloc[0] - req[0]).max(0);
+                    fragmented += i128::from((alloc[0] - req[0]).max(0));
                 }
             }
         }

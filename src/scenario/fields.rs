@@ -23,7 +23,7 @@ pub(super) fn field_err(path: &Path, text: &str, field: &str, message: String) -
 /// itself (or of its deepest part written), read from the file again.
 pub fn refine_line(e: InputError, path: &Path) -> InputError {
     let InputError::Field { path: p, line, field, message } = e else { return e };
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = crate::api::input::read_text(path) else {
         return InputError::Field { path: p, line, field, message };
     };
     let line = field_line(&text, line, &field);
@@ -46,5 +46,5 @@ pub fn parse_duration(s: &str, path: &Path, text: &str, field: &str) -> Result<S
 
 /// Reads a file named by the scenario.
 pub(super) fn read_text(path: &Path) -> Result<String, InputError> {
-    std::fs::read_to_string(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })
+    crate::api::input::read_text(path)
 }

@@ -39,7 +39,8 @@ pub struct Collected {
 }
 
 /// The YAML files `path` names: itself, or the `.yaml`/`.yml`/`.json` files of a folder and its
-/// sub-folders in name order.
+/// sub-folders in name order. A symbolic link to a folder inside the folder is not followed (as
+/// `find` does not), so a link to a parent cannot make the walk endless.
 ///
 /// # Errors
 /// An unreadable folder or a path that does not exist.
@@ -57,7 +58,9 @@ pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
     entries.sort();
     for e in entries {
         if e.is_dir() {
-            out.extend(manifest_files(&e)?);
+            if !e.is_symlink() {
+                out.extend(manifest_files(&e)?);
+            }
         } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json") {
             out.push(e);
         }

@@ -113,6 +113,8 @@ pub(super) struct Engine<'a> {
     pub(super) pending_shapes: BTreeMap<[i64; 3], usize>,
     /// Pods per phase.
     pub(super) counts: PodCounts,
+    /// Watches for a run stuck at one instant.
+    stall: super::stall::Stall,
     /// Node specs by list number: the scenario's nodes, then pool joins as they happen.
     pub(super) node_specs: Vec<crate::model::Node>,
     /// Next node number per pool.
@@ -208,6 +210,7 @@ impl<'a> Engine<'a> {
             phase: vec![Phase::NotCreated; sc.arrivals.len()],
             pending_shapes: BTreeMap::new(),
             counts: PodCounts::default(),
+            stall: super::stall::Stall::default(),
             node_specs: sc.nodes.clone(),
             pool_next: dy.pools.iter().map(|p| p.initial).collect(),
             stuck: BTreeMap::new(),
@@ -329,6 +332,7 @@ impl<'a> Engine<'a> {
             }
             self.now = t;
             self.rec.events += 1;
+            self.stall.observe(t, &self.counts, self.rec.totals.allocatable).map_err(SimError::Internal)?;
             if self.rec.events.is_multiple_of(PROGRESS_EVERY_EVENTS) {
                 observe(t, self.rec.events);
             }

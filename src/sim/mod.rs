@@ -13,4 +13,5 @@ mod pods;
 pub mod queue;
 mod sampling;
 mod scheduling;
+mod stall;
 mod timeline;

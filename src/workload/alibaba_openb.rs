@@ -57,8 +57,7 @@ struct Table<'a> {
 
 impl<'a> Table<'a> {
     fn read(path: &'a Path) -> Result<Self, InputError> {
-        let text =
-            std::fs::read(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
+        let text = crate::api::input::read_bytes(path)?;
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_slice());
         let syntax = |e: csv::Error| InputError::Syntax {
             path: path.to_path_buf(),
