@@ -59,8 +59,28 @@ pub fn run_observed(
     seed: u64,
     observe: &dyn Fn(SimTime, u64),
 ) -> Result<RunResult, SimError> {
+    run_with(sc, seed, observe, false)
+}
+
+/// [`run`] with the run's invariants (see [`super::invariants`]) checked after every event: for
+/// property tests, since each check walks every pod and node.
+///
+/// # Errors
+/// As [`run`]; [`SimError::Internal`] naming the event, its virtual time and the invariant
+/// broken.
+pub fn run_checked(sc: &LoadedScenario, seed: u64) -> Result<RunResult, SimError> {
+    run_with(sc, seed, &|_, _| {}, true)
+}
+
+fn run_with(
+    sc: &LoadedScenario,
+    seed: u64,
+    observe: &dyn Fn(SimTime, u64),
+    checked: bool,
+) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let mut e = Engine::new(sc, seed);
+    e.checked = checked;
     e.run_loop(observe)?;
     if let Some(k) = e.kubelet.as_mut() {
         k.finish(e.now);
@@ -115,6 +135,8 @@ pub(super) struct Engine<'a> {
     pub(super) counts: PodCounts,
     /// Watches for a run stuck at one instant.
     stall: super::stall::Stall,
+    /// Whether [`Engine::check_invariants`] runs after every event.
+    checked: bool,
     /// Node specs by list number: the scenario's nodes, then pool joins as they happen.
     pub(super) node_specs: Vec<crate::model::Node>,
     /// Next node number per pool.
@@ -211,6 +233,7 @@ impl<'a> Engine<'a> {
             pending_shapes: BTreeMap::new(),
             counts: PodCounts::default(),
             stall: super::stall::Stall::default(),
+            checked: false,
             node_specs: sc.nodes.clone(),
             pool_next: dy.pools.iter().map(|p| p.initial).collect(),
             stuck: BTreeMap::new(),
@@ -341,7 +364,15 @@ impl<'a> Engine<'a> {
                 last_sample = Some(t);
                 self.queue.push(t.plus_millis(sc.sample_interval.0), Event::MetricsSample);
             } else {
+                let what = if self.checked { format!("{event:?}") } else { String::new() };
                 self.dispatch(event)?;
+                if self.checked {
+                    self.arm_processes();
+                    self.check_invariants().map_err(|m| {
+                        SimError::Internal(format!("after {what} at {} s: {m}", t.as_secs_f64()))
+                    })?;
+                    continue;
+                }
             }
             self.arm_processes();
         }

@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod event;
+mod invariants;
 mod kubelet_timers;
 mod nodes;
 mod owners;

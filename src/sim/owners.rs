@@ -13,14 +13,16 @@ use crate::error::SimError;
 use crate::model::{NodeId, Owner, OwnerReference, Pod, PodId};
 
 impl<'a> Engine<'a> {
-    /// Tells pod `p`'s owner it ended (`how`; `was_running`: it was bound): the owner's
-    /// controller updates its state and syncs after its reaction delay.
+    /// Tells pod `p`'s owner it ended (`how`; `was_running`: it was bound; `failure`: the
+    /// failure record of its node if that node was down, read before the pod left it): the
+    /// owner's controller updates its state and syncs after its reaction delay.
     pub(super) fn owner_notice(
         &mut self,
         p: PodId,
         pod: &Pod,
         how: End,
         was_running: bool,
+        failure: Option<usize>,
     ) -> Result<(), SimError> {
         let Some(owner) = pod.owner else { return Ok(()) };
         let lost = matches!(
@@ -35,7 +37,7 @@ impl<'a> Engine<'a> {
             Owner::ReplicaSet(i) => {
                 self.replicasets.pod_ended(i as usize, p);
                 if lost {
-                    self.note_loss(owner, p);
+                    self.note_loss(owner, failure);
                 }
                 self.push(self.now.plus_millis(delay), Event::ControllerSync(owner));
             }
@@ -60,7 +62,7 @@ impl<'a> Engine<'a> {
                     // The failure backoff: the Job syncs again when it ends.
                     self.push(not_before.plus_millis(delay), Event::ControllerSync(owner));
                     if lost {
-                        self.note_loss(owner, p);
+                        self.note_loss(owner, failure);
                     }
                 }
                 self.push(self.now.plus_millis(delay), Event::ControllerSync(owner));
@@ -70,10 +72,10 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    /// `owner` lost pod `p` (evicted, preempted, rejected, its node lost): the loss waits for a
-    /// replacement to be bound.
-    fn note_loss(&mut self, owner: Owner, p: PodId) {
-        let failure = self.failure_of(p);
+    /// `owner` lost a pod (evicted, preempted, rejected, its node lost; `failure`: the failure
+    /// record of the node it was on, if that node was down): the loss waits for a replacement to
+    /// be bound.
+    fn note_loss(&mut self, owner: Owner, failure: Option<usize>) {
         self.losses.entry(owner).or_default().push_back(Loss { at: self.now, failure });
     }
 

@@ -398,6 +398,8 @@ impl<'a> Engine<'a> {
             End::Departed | End::DeletedByOwner | End::Completed => !was_running,
             End::Evicted(_) | End::Preempted | End::NodeLost | End::KubeletRejected | End::OomFailed => true,
         };
+        // Read before the pod leaves its node: leaving frees its record.
+        let failure = self.failure_of(p);
         self.set_phase(p, if failed { Phase::Failed } else { Phase::Succeeded });
         self.taint_eviction.forget(p);
         let pod = self.cluster.pod(p).clone();
@@ -448,7 +450,7 @@ impl<'a> Engine<'a> {
                 self.push(now.plus_millis(grace_s * 1000), Event::PodTerminated(p));
             }
         }
-        self.owner_notice(p, &pod, how, was_running)?;
+        self.owner_notice(p, &pod, how, was_running, failure)?;
         if !was_running {
             self.retire(p);
         }
