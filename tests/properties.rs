@@ -78,7 +78,14 @@ fn node_spec() -> impl Strategy<Value = NodeSpec> {
             1 => Just(Some("PreferNoSchedule")),
         ],
     )
-        .prop_map(|(cpu_m, mem_mi, pods, ssd, zone, taint)| NodeSpec { cpu_m, mem_mi, pods, ssd, zone, taint })
+        .prop_map(|(cpu_m, mem_mi, pods, ssd, zone, taint)| NodeSpec {
+            cpu_m,
+            mem_mi,
+            pods,
+            ssd,
+            zone,
+            taint,
+        })
 }
 
 fn pod_spec() -> impl Strategy<Value = PodSpec> {
@@ -88,9 +95,28 @@ fn pod_spec() -> impl Strategy<Value = PodSpec> {
         (prop::bool::weighted(0.2), prop::bool::weighted(0.2), prop::bool::weighted(0.2)),
         (prop::option::weighted(0.3, any::<bool>()), prop::bool::weighted(0.3), 0u8..3),
     )
-        .prop_map(|((cpu_m, mem_mi), (limit_x, high, at_s), (ssd_selector, ssd_affinity, anti_affinity), (spread, tolerates, app))| {
-            PodSpec { cpu_m, mem_mi, limit_x, high, at_s, ssd_selector, ssd_affinity, anti_affinity, spread, tolerates, app }
-        })
+        .prop_map(
+            |(
+                (cpu_m, mem_mi),
+                (limit_x, high, at_s),
+                (ssd_selector, ssd_affinity, anti_affinity),
+                (spread, tolerates, app),
+            )| {
+                PodSpec {
+                    cpu_m,
+                    mem_mi,
+                    limit_x,
+                    high,
+                    at_s,
+                    ssd_selector,
+                    ssd_affinity,
+                    anti_affinity,
+                    spread,
+                    tolerates,
+                    app,
+                }
+            },
+        )
 }
 
 fn event_spec() -> impl Strategy<Value = EventSpec> {
@@ -259,10 +285,17 @@ fn write_scenario(dir: &Path, s: &ScenarioSpec) -> std::path::PathBuf {
             EventSpec::Cordon(k) => format!("cordon: {{names: [{}]}}", node(*k)),
             EventSpec::Uncordon(k) => format!("uncordon: {{names: [{}]}}", node(*k)),
             EventSpec::TaintNoExecute(k) => {
-                format!("taint: {{nodes: {{names: [{}]}}, add: [{{key: maint, effect: NoExecute}}]}}", node(*k))
+                format!(
+                    "taint: {{nodes: {{names: [{}]}}, add: [{{key: maint, effect: NoExecute}}]}}",
+                    node(*k)
+                )
             }
-            EventSpec::Untaint(k) => format!("taint: {{nodes: {{names: [{}]}}, remove: [{{key: maint}}]}}", node(*k)),
-            EventSpec::Fail(k) => format!("nodeFailure: {{nodes: {{names: [{}]}}, recoverAfter: 10m}}", node(*k)),
+            EventSpec::Untaint(k) => {
+                format!("taint: {{nodes: {{names: [{}]}}, remove: [{{key: maint}}]}}", node(*k))
+            }
+            EventSpec::Fail(k) => {
+                format!("nodeFailure: {{nodes: {{names: [{}]}}, recoverAfter: 10m}}", node(*k))
+            }
             EventSpec::Join(n) => format!("nodeJoin: {{pool: extra, count: {n}, interval: 10s}}"),
             EventSpec::Leave => "nodeLeave: {count: 1, pool: extra}".to_string(),
             EventSpec::Scale(r) => format!("scale: {{deployment: default/web, replicas: {r}}}"),
@@ -295,7 +328,7 @@ fn load(dir: &Path, s: &ScenarioSpec) -> capsim::scenario::LoadedScenario {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Invariants after every event, and the DaemonSet's coverage once everything settled (the
     /// last event is in the first hour, the run lasts three).
@@ -313,28 +346,24 @@ proptest! {
         prop_assert_eq!(last.time_s, r.end.as_secs_f64());
         prop_assert_eq!(last.current, last.desired, "DaemonSet coverage at the end: {:?}", last);
         prop_assert_eq!(last.misscheduled, 0);
-        prop_assert_eq!(last.desired, r.cluster.num_live_nodes() - tainted_at_end(&s, &r));
+        prop_assert_eq!(last.desired, r.cluster.num_live_nodes() - untolerated_at_end(&r));
     }
 }
 
-/// Live nodes carrying the `maint:NoExecute` taint at the end (the DaemonSet does not tolerate
-/// it, so they are not desired).
-fn tainted_at_end(s: &ScenarioSpec, r: &capsim::metrics::RunResult) -> usize {
-    let mut tainted = std::collections::BTreeSet::new();
-    let mut events = s.events.clone();
-    events.sort_by_key(|(m, _)| *m);
-    for (_, e) in &events {
-        match e {
-            EventSpec::TaintNoExecute(k) => {
-                tainted.insert(format!("n{}", k % s.nodes.len()));
-            }
-            EventSpec::Untaint(k) => {
-                tainted.remove(&format!("n{}", k % s.nodes.len()));
-            }
-            _ => {}
-        }
-    }
-    r.cluster.live_nodes().filter(|(_, i)| tainted.contains(&i.node.name)).count()
+/// Live nodes the DaemonSet may not run on at the end: those with a `dedicated:NoSchedule` or
+/// `maint:NoExecute` taint, which its pods do not tolerate (the DaemonSet controller adds
+/// tolerations for the `node.kubernetes.io/*` taints only).
+fn untolerated_at_end(r: &capsim::metrics::RunResult) -> usize {
+    use capsim::model::TaintEffect::{NoExecute, NoSchedule};
+    r.cluster
+        .live_nodes()
+        .filter(|(_, i)| {
+            i.node.taints.iter().any(|t| {
+                (t.key == "dedicated" && t.effect == NoSchedule)
+                    || (t.key == "maint" && t.effect == NoExecute)
+            })
+        })
+        .count()
 }
 
 proptest! {

@@ -35,7 +35,10 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
     let bytes = read_bytes(path)?;
     String::from_utf8(bytes).map_err(|e| InputError::Io {
         path: path.to_path_buf(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8 text: {}", e.utf8_error())),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text: {}", e.utf8_error()),
+        ),
     })
 }
 
@@ -55,7 +58,8 @@ mod tests {
         };
         assert!(msg(read_text(dir.path()).unwrap_err()).starts_with("not a regular file (a directory)"));
         assert!(
-            msg(read_bytes(Path::new("/dev/zero")).unwrap_err()).starts_with("not a regular file (a device, FIFO or socket)")
+            msg(read_bytes(Path::new("/dev/zero")).unwrap_err())
+                .starts_with("not a regular file (a device, FIFO or socket)")
         );
         std::fs::write(&f, [0xff, 0xfe]).unwrap();
         assert!(msg(read_text(&f).unwrap_err()).starts_with("not UTF-8 text"));

@@ -10,8 +10,8 @@
 //!   [`crate::model::policy`].
 
 pub mod convert;
-pub mod input;
 mod fast_yaml;
+pub mod input;
 pub mod meta;
 pub mod names;
 pub mod objects;

@@ -29,8 +29,14 @@ pub(super) struct Stall {
 
 impl Stall {
     /// Counts one event at `now`; `Err` with the reason when the run is stuck at `now`.
-    pub(super) fn observe(&mut self, now: SimTime, counts: &PodCounts, allocatable: [i128; 3]) -> Result<(), String> {
-        let mark = (counts.created, counts.running, counts.succeeded, counts.failed, counts.rejected, allocatable);
+    pub(super) fn observe(
+        &mut self,
+        now: SimTime,
+        counts: &PodCounts,
+        allocatable: [i128; 3],
+    ) -> Result<(), String> {
+        let mark =
+            (counts.created, counts.running, counts.succeeded, counts.failed, counts.rejected, allocatable);
         if self.at != Some(now) || self.mark != mark {
             *self = Stall { at: Some(now), mark, events: 0 };
             return Ok(());
