@@ -1,0 +1,135 @@
+//! The crash classes of the fuzzing campaign and the break-it pass (issue 18), each as a
+//! regression: sums of extreme quantities, inputs that are not regular files, and every saved
+//! fuzz input under `tests/regressions/`, which must give a complete run or an exit-2 error.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const HEAD: &str = "apiVersion: capsim.dev/v1alpha1\nkind: Scenario\nmetadata:\n  name: scratch\nspec:\n";
+
+fn capsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_capsim")).args(args).output().expect("capsim runs")
+}
+
+/// Three nodes of 4 EiB of memory each (12 EiB in all, past an i64 of bytes) and a pod asking
+/// for 2 EiB: the cluster totals must not wrap. The pod takes 2 of 12 EiB, so the memory
+/// allocated is 1/6 while it runs.
+#[test]
+fn cluster_totals_past_i64_do_not_wrap() {
+    let d = tempfile::tempdir().unwrap();
+    let mut nodes = String::new();
+    for k in 0..3 {
+        nodes.push_str(&format!(
+            "---\napiVersion: v1\nkind: Node\nmetadata: {{name: n{k}}}\nstatus:\n  allocatable: {{cpu: \"4\", memory: 4Ei, pods: \"110\"}}\n"
+        ));
+    }
+    std::fs::write(d.path().join("nodes.yaml"), nodes).unwrap();
+    std::fs::write(
+        d.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  containers: [{name: c, resources: {requests: {cpu: 1, memory: 2Ei}}}]\n",
+    )
+    .unwrap();
+    let sc = d.path().join("scenario.yaml");
+    std::fs::write(
+        &sc,
+        format!("{HEAD}  duration: 1h\n  cluster:\n    nodes:\n      - manifest: {{path: nodes.yaml}}\n  workload:\n    - manifest: {{path: pod.yaml}}\n"),
+    )
+    .unwrap();
+    let out = d.path().join("out");
+    let o = capsim(&["run", sc.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let col = |name: &str| -> String {
+        let line = summary.lines().find(|l| l.split(',').next() == Some(name));
+        line.unwrap_or_else(|| panic!("{name} in {summary}")).split_once(',').unwrap().1.to_string()
+    };
+    assert_eq!(col("pods_scheduled"), "1");
+    assert_eq!(col("memory_allocated_peak"), "0.166667");
+    assert_eq!(col("cpu_allocated_peak"), "0.083333");
+}
+
+/// A manifest, trace or node-types path that is a device, or a folder where a file is needed,
+/// is refused with exit 2 before a byte is read (`/dev/zero` would read for ever).
+#[test]
+fn inputs_must_be_regular_files() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("nodes.yaml"),
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}\n",
+    )
+    .unwrap();
+    let cases = [
+        (
+            "      - manifest: {path: /dev/zero}\n",
+            "/dev/zero: cannot read: not a regular file (a device, FIFO or socket)",
+        ),
+        (
+            "      - trace: {format: alibaba-openb, path: /dev/urandom}\n",
+            "/dev/urandom: cannot read: not a regular file (a device, FIFO or socket)",
+        ),
+    ];
+    for (nodes, needle) in cases {
+        let sc = d.path().join("scenario.yaml");
+        std::fs::write(&sc, format!("{HEAD}  cluster:\n    nodes:\n{nodes}")).unwrap();
+        let o = capsim(&["validate", sc.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{needle:?} expected in: {stderr}");
+    }
+    // The scheduler configuration named by a scenario, and `schedule`'s own input.
+    let sc = d.path().join("scenario.yaml");
+    std::fs::write(
+        &sc,
+        format!("{HEAD}  cluster:\n    nodes:\n      - manifest: {{path: nodes.yaml}}\n  scheduler:\n    config: /dev/null\n"),
+    )
+    .unwrap();
+    let o = capsim(&["validate", sc.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/dev/null: cannot read: not a regular file"));
+    let o = capsim(&["schedule", d.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file (a directory)"));
+}
+
+/// Every file under `tests/regressions/` (inputs a fuzz target or a break-it pass made capsim
+/// crash, hang or run out of memory on) is read by the entry point its name starts with, and
+/// gives a complete run or an exit-2 error naming the file — never a panic, a hang or another
+/// exit code.
+#[test]
+fn saved_regression_inputs_run_or_fail_cleanly() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    let mut files: Vec<_> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+    files.sort();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".md") {
+            continue;
+        }
+        let scratch = tempfile::tempdir().unwrap();
+        let out = scratch.path().join("out");
+        let args: Vec<String> = if name.contains("schedule") {
+            vec!["schedule".into(), f.to_string_lossy().into()]
+        } else {
+            vec![
+                "run".into(),
+                f.to_string_lossy().into(),
+                "--quiet".into(),
+                "--out".into(),
+                out.to_string_lossy().into(),
+            ]
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = capsim(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        match o.status.code() {
+            Some(0) => {}
+            Some(2) => {
+                assert!(stderr.contains(&name) || stderr.contains("capsim: error"), "{name}: {stderr}")
+            }
+            c => panic!("{name}: exit {c:?}: {stderr}"),
+        }
+    }
+}
