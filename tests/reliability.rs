@@ -133,3 +133,36 @@ fn saved_regression_inputs_run_or_fail_cleanly() {
         }
     }
 }
+
+/// Work that grows with the run's length has caps too: usage changes per pod
+/// (`runtime.changeInterval`) and failures per node (`nodeFailures[].mtbf`), against the span.
+#[test]
+fn work_over_the_horizon_has_caps() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("nodes.yaml"),
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nstatus: {allocatable: {cpu: \"4\", memory: 8Gi, pods: \"110\"}}\n",
+    )
+    .unwrap();
+    let cluster = "  cluster:\n    nodes:\n      - manifest: {path: nodes.yaml}\n";
+    let cases = [
+        (
+            format!("{HEAD}  duration: 87600h\n{cluster}  runtime:\n    changeInterval: 1ms\n"),
+            "field `spec.runtime.changeInterval`: 1 ms over a 315360000 s run would change each pod's usage more than 10000000 times",
+        ),
+        (
+            format!(
+                "{HEAD}  duration: 1000h\n{cluster}    nodeFailures:\n      - {{mtbf: 1ms, repair: 1ms}}\n"
+            ),
+            "field `spec.cluster.nodeFailures[0].mtbf`: 1 ms over a 3600000 s run would fail each node more than 1000000 times",
+        ),
+    ];
+    for (scenario, needle) in cases {
+        let sc = d.path().join("scenario.yaml");
+        std::fs::write(&sc, scenario).unwrap();
+        let o = capsim(&["validate", sc.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(needle), "{needle:?} expected in: {stderr}");
+    }
+}

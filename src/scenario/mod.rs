@@ -97,6 +97,14 @@ pub struct SchedulerProcess {
 /// At most this many time-series samples per run (keeps memory bounded).
 pub const MAX_SAMPLES: i64 = 1_000_000;
 
+/// At most this many usage changes per pod over a run (`spec.runtime.changeInterval` against the
+/// run's span): bounds the runtime model's work.
+pub const MAX_USAGE_CHANGES: i64 = 10_000_000;
+
+/// At most this many failures per node on average over a run (a random failure process's `mtbf`
+/// against the run's span).
+pub const MAX_FAILURES_PER_NODE: i64 = 1_000_000;
+
 /// Loads the scenario at `path` and everything it names.
 ///
 /// # Errors
@@ -214,7 +222,8 @@ fn load_sample_interval(sc: &schema::Scenario, path: &Path, text: &str) -> Resul
     Ok(sample_interval)
 }
 
-/// Refuses a run that would take more than [`MAX_SAMPLES`] samples over its horizon (or, without
+/// Refuses a run that would take more than [`MAX_SAMPLES`] samples, [`MAX_USAGE_CHANGES`] usage
+/// changes per pod or [`MAX_FAILURES_PER_NODE`] failures per node over its horizon (or, without
 /// one, until its last event).
 fn check_sample_count(
     path: &Path,
@@ -244,6 +253,34 @@ fn check_sample_count(
                 span.0 / 1000
             ),
         ));
+    }
+    if let Some(rt) = &dynamics.runtime
+        && span.0 / rt.change_interval_ms.max(1) > MAX_USAGE_CHANGES
+    {
+        return Err(field_err(
+            path,
+            text,
+            "spec.runtime.changeInterval",
+            format!(
+                "{} ms over a {} s run would change each pod's usage more than {MAX_USAGE_CHANGES} times; choose a longer interval or a shorter run",
+                rt.change_interval_ms,
+                span.0 / 1000
+            ),
+        ));
+    }
+    for (i, f) in dynamics.failures.iter().enumerate() {
+        if span.0 / f.mtbf_ms.max(1) > MAX_FAILURES_PER_NODE {
+            return Err(field_err(
+                path,
+                text,
+                &format!("spec.cluster.nodeFailures[{i}].mtbf"),
+                format!(
+                    "{} ms over a {} s run would fail each node more than {MAX_FAILURES_PER_NODE} times on average; choose a longer mtbf or a shorter run",
+                    f.mtbf_ms,
+                    span.0 / 1000
+                ),
+            ));
+        }
     }
     Ok(())
 }
