@@ -71,6 +71,47 @@ fn an_event_naming_an_unknown_node_is_noted() {
     assert_noted(&sc, &[], &["cordon", "\"n9\"", "no node of the scenario"]);
 }
 
+/// A pool's node past its size (its initial count plus its joins), a pool the scenario does not
+/// have, and labels no node carries are noted; an empty selection (every node) is refused.
+#[test]
+fn selections_that_match_no_node_are_noted() {
+    let pool = "  cluster:\n    nodes:\n      - pool: {name: general, template: nodes.yaml, count: 3}\n";
+    let sc = format!("{HEAD}{pool}  events:\n    - at: 1h\n      cordon: {{names: [general-3]}}\n");
+    assert_noted(&sc, &[], &["cordon", "\"general-3\"", "no node of the scenario"]);
+    // With a join of one node, general-3 exists.
+    let sc = format!(
+        "{HEAD}{pool}  events:\n    - at: 30m\n      nodeJoin: {{pool: general, count: 1}}\n    - at: 1h\n      cordon: {{names: [general-3]}}\n"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let o = capsim(&["validate", &write(d.path(), &sc, &[])]);
+    assert!(o.status.success() && !String::from_utf8_lossy(&o.stdout).contains("note:"), "{o:?}");
+    let sc = format!(
+        "{HEAD}{pool}  events:\n    - at: 1h\n      taint: {{nodes: {{pool: nopool}}, add: [{{key: k, effect: NoSchedule}}]}}\n"
+    );
+    assert_noted(&sc, &[], &["taint event at 3600 s", "capsim.dev/pool=nopool", "acts on no node"]);
+    let sc = format!(
+        "{HEAD}{pool}  events:\n    - at: 1h\n      nodeFailure: {{nodes: {{labels: {{zone: nowhere}}}}}}\n"
+    );
+    assert_noted(&sc, &[], &["nodeFailure event at 3600 s", "zone=nowhere", "acts on no node"]);
+    for empty in ["cordon: {}", "cordon: {names: []}"] {
+        let sc = format!("{HEAD}{pool}  events:\n    - at: 1h\n      {empty}\n");
+        assert_refused(&sc, &[], &["scenario.yaml:", "spec.events[0].cordon", "would act on every node", "fraction: 1"]);
+    }
+}
+
+/// A manifest folder without a manifest is refused, not read as nothing.
+#[test]
+fn an_empty_manifest_folder_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir(d.path().join("empty")).unwrap();
+    std::fs::write(d.path().join("empty/README.md"), "notes").unwrap();
+    let sc = write(d.path(), &format!("{HEAD}{CLUSTER}  workload:\n    - manifest: {{path: empty}}\n"), &[]);
+    let o = capsim(&["validate", &sc]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("empty: cannot read: the folder holds no .yaml, .yml or .json file"), "{stderr}");
+}
+
 #[test]
 fn events_after_the_duration_are_noted() {
     let sc =

@@ -104,8 +104,10 @@ pub fn check_replaceable(out: &Path, kind: &str) -> Result<(), SimError> {
     if !out.is_dir() || fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(out_err(out, "exists and is not a folder; choose another --out"));
     }
-    let found = entries(out).map_err(|e| out_err(out, e))?;
-    if found.is_empty() {
+    // Look at the top level only until the marker says the folder is capsim's: `--out $HOME`
+    // must be refused without walking the whole tree.
+    let mut top = fs::read_dir(out).map_err(|e| out_err(out, e))?;
+    if top.next().is_none() {
         return Ok(());
     }
     let Some((was, listed)) = read_marker(&out.join(MARKER)) else {
@@ -124,6 +126,7 @@ pub fn check_replaceable(out: &Path, kind: &str) -> Result<(), SimError> {
             ),
         ));
     }
+    let found = entries(out).map_err(|e| out_err(out, e))?;
     let foreign: Vec<&String> = found.iter().filter(|e| *e != MARKER && !listed.contains(*e)).collect();
     if let Some(first) = foreign.first() {
         return Err(out_err(

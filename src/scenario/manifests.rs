@@ -43,7 +43,7 @@ pub struct Collected {
 /// `find` does not), so a link to a parent cannot make the walk endless.
 ///
 /// # Errors
-/// An unreadable folder or a path that does not exist.
+/// An unreadable folder, a path that does not exist, or a folder without a manifest.
 pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
     let meta =
         std::fs::metadata(path).map_err(|source| InputError::Io { path: path.to_path_buf(), source })?;
@@ -51,21 +51,37 @@ pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, InputError> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut out = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|source| InputError::Io { path: path.to_path_buf(), source })?
+    walk(path, &mut out)?;
+    if out.is_empty() {
+        return Err(InputError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the folder holds no .yaml, .yml or .json file (sub-folders included)",
+            ),
+        });
+    }
+    Ok(out)
+}
+
+/// Appends the manifests of folder `dir` and its sub-folders (not symbolic links to folders)
+/// to `out`, in name order.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|source| InputError::Io { path: dir.to_path_buf(), source })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for e in entries {
         if e.is_dir() {
             if !e.is_symlink() {
-                out.extend(manifest_files(&e)?);
+                walk(&e, out)?;
             }
         } else if e.extension().is_some_and(|x| x == "yaml" || x == "yml" || x == "json") {
             out.push(e);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Priority resolution while converting templates: the class's value, a built-in class, or 0
