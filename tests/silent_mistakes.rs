@@ -95,7 +95,11 @@ fn selections_that_match_no_node_are_noted() {
     assert_noted(&sc, &[], &["nodeFailure event at 3600 s", "zone=nowhere", "acts on no node"]);
     for empty in ["cordon: {}", "cordon: {names: []}"] {
         let sc = format!("{HEAD}{pool}  events:\n    - at: 1h\n      {empty}\n");
-        assert_refused(&sc, &[], &["scenario.yaml:", "spec.events[0].cordon", "would act on every node", "fraction: 1"]);
+        assert_refused(
+            &sc,
+            &[],
+            &["scenario.yaml:", "spec.events[0].cordon", "would act on every node", "fraction: 1"],
+        );
     }
 }
 
@@ -160,4 +164,37 @@ fn counts_have_caps() {
         &[("apps.yaml", &many.join("---\n"))],
         &["spec.workload", "110000000 pods", "at most 100000000"],
     );
+}
+
+/// A file of another kind where a Scenario (or node types) belongs is named by its kind.
+#[test]
+fn a_file_of_another_kind_is_named_as_such() {
+    let o = capsim(&["validate", "workloads/nodes/general-16x64.yaml"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "general-16x64.yaml:4: field `kind`: \"Node\": expected Scenario (capsim.dev/v1alpha1)"
+        ),
+        "{stderr}"
+    );
+    let o = capsim(&["validate", "workloads/apps/two-schedulers-apps.yaml"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("\"Namespace\" (the first of 4 documents): expected Scenario")
+    );
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let o = capsim(&[
+        "plan",
+        "workloads/plan-small.yaml",
+        "--node-types",
+        "workloads/plan-small.yaml",
+        "--slo",
+        "never_ran==0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("field `kind`: \"Scenario\": expected NodeTypes"));
 }

@@ -74,6 +74,7 @@ mod schema {
 /// taint that does not parse.
 pub fn load_node_types(path: &Path) -> Result<Vec<NodeType>, InputError> {
     let text = crate::api::input::read_text(path)?;
+    crate::scenario::expect_kind(path, &text, "NodeTypes", "capsim.dev/v1alpha1")?;
     let f: schema::File = crate::api::yaml::from_str_typed(&text, path)?;
     let err = |field: String, message: String| InputError::Field {
         path: path.to_path_buf(),

@@ -224,7 +224,12 @@ pub(super) fn check_selection(
     if s.count == Some(0) {
         return Err(field_err(path, text, &format!("{field}.count"), "must be at least 1".into()));
     }
-    if s.names.is_empty() && s.labels.is_empty() && s.pool.is_none() && s.count.is_none() && s.fraction.is_none() {
+    if s.names.is_empty()
+        && s.labels.is_empty()
+        && s.pool.is_none()
+        && s.count.is_none()
+        && s.fraction.is_none()
+    {
         // `cordon: {}` or `names: []` would act on every node: almost surely a slip.
         return Err(field_err(
             path,

@@ -48,3 +48,28 @@ pub fn parse_duration(s: &str, path: &Path, text: &str, field: &str) -> Result<S
 pub(super) fn read_text(path: &Path) -> Result<String, InputError> {
     crate::api::input::read_text(path)
 }
+
+/// Refuses a file whose (first) document is an object of another `kind` than `expected`: a
+/// Node, a KubeSchedulerConfiguration or a Deployment given where a Scenario belongs is named as
+/// such, rather than by its first field being unknown to a Scenario. A document without a
+/// `kind`, or text that does not parse, is left to the typed parse that follows.
+///
+/// # Errors
+/// [`InputError::Field`] on `kind`.
+pub fn expect_kind(path: &Path, text: &str, expected: &str, api_version: &str) -> Result<(), InputError> {
+    let Ok(docs) = crate::api::spans::documents(text) else { return Ok(()) };
+    let Some(kind) = docs.first().and_then(|d| d.get("kind")).and_then(|k| k.as_str()) else { return Ok(()) };
+    if kind == expected {
+        return Ok(());
+    }
+    let more =
+        if docs.len() > 1 { format!(" (the first of {} documents)", docs.len()) } else { String::new() };
+    Err(field_err(
+        path,
+        text,
+        "kind",
+        format!(
+            "{kind:?}{more}: expected {expected} ({api_version}); see docs/ for what each capsim command reads"
+        ),
+    ))
+}

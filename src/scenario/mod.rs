@@ -33,7 +33,7 @@ use crate::workload::alibaba_openb::Arrival;
 use fields::{field_err, read_text};
 use timeline::Dynamics;
 
-pub use fields::{parse_duration, refine_line};
+pub use fields::{expect_kind, parse_duration, refine_line};
 pub use scheduler::load_scheduler_config;
 
 /// Default interval between time-series samples: one hour of virtual time.
@@ -186,6 +186,7 @@ pub fn load(path: &Path) -> Result<LoadedScenario, InputError> {
 
 /// Parses the scenario and checks its `apiVersion`, `kind` and `metadata.name`.
 fn read_header(path: &Path, text: &str) -> Result<schema::Scenario, InputError> {
+    fields::expect_kind(path, text, "Scenario", schema::API_VERSION)?;
     let sc: schema::Scenario = from_str_typed(text, path)?;
     if sc.api_version != schema::API_VERSION {
         return Err(field_err(

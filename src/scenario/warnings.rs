@@ -101,7 +101,10 @@ pub(super) fn timeline_notes(
             if let Some(pool) = &sel.pool {
                 wanted.insert(crate::names::LABEL_POOL.to_string(), pool.clone());
             }
-            if !wanted.is_empty() && !wanted.keys().any(|k| added_keys.contains(k.as_str())) && !some_node_has(&wanted) {
+            if !wanted.is_empty()
+                && !wanted.keys().any(|k| added_keys.contains(k.as_str()))
+                && !some_node_has(&wanted)
+            {
                 let shown: Vec<String> = wanted.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 notes.push(format!(
                     "the {what} event at {} s selects nodes labelled {}, which no node of the scenario (nor any pool's template) is: it acts on no node",
