@@ -199,6 +199,13 @@ fn validate_accepts_the_bundled_scenario_and_rejects_a_broken_one() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("1523 nodes, 1 scheduler profile(s): default-scheduler"), "{out}");
     assert!(out.contains("pods: 8152 listed (trace rows and Pod manifests)\n"), "{out}");
+    let o = capsim(&["validate", "workloads/plan-small.yaml"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("note: the scenario has no node, so every pod stays pending"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     // A scenario of Deployments lists no pod itself; validate counts the controllers' replicas.
     let o = capsim(&["validate", "workloads/two-schedulers-race.yaml"]);
     let out = String::from_utf8_lossy(&o.stdout);

@@ -62,7 +62,7 @@ pub(super) fn cmd_run(
             || summary.throttled_cpu_s > 0.0
         {
             println!(
-                "  runtime: OOM kills {}, container restarts {}, memory-pressure evictions {}, throttled cpu {:.0}s (p99 of pods' throttled periods {})",
+                "  runtime: OOM kills {}, container restarts {}, memory-pressure evictions {}, throttled cpu {:.0}s (p99 over pods of the fraction of CFS periods throttled: {:.3})",
                 summary.oom_kills,
                 summary.restarts,
                 summary.pressure_evictions,
@@ -70,14 +70,21 @@ pub(super) fn cmd_run(
                 summary.throttled_fraction_p99
             );
         }
-        println!(
-            "  pending (scheduled pods) p50 {}s  p90 {}s  p99 {}s  max {}s; longest wait of a never-scheduled pod {}s",
-            summary.pending_p50_s,
-            summary.pending_p90_s,
-            summary.pending_p99_s,
-            summary.pending_max_s,
-            summary.unscheduled_wait_max_s
-        );
+        if summary.pods_scheduled == 0 {
+            println!(
+                "  pending: no pod was scheduled (percentiles n/a); longest wait of a never-scheduled pod {}s",
+                summary.unscheduled_wait_max_s
+            );
+        } else {
+            println!(
+                "  pending (scheduled pods) p50 {}s  p90 {}s  p99 {}s  max {}s; longest wait of a never-scheduled pod {}s",
+                summary.pending_p50_s,
+                summary.pending_p90_s,
+                summary.pending_p99_s,
+                summary.pending_max_s,
+                summary.unscheduled_wait_max_s
+            );
+        }
         println!(
             "  allocated mean/peak  cpu {:.3}/{:.3}  memory {:.3}/{:.3}  gpu {:.3}/{:.3}",
             summary.cpu_allocated_mean,

@@ -71,5 +71,31 @@ pub(super) fn cmd_validate(scenario: &Path) -> Result<(), Failure> {
     for n in &sc.notes {
         println!("note: {n}");
     }
+    if sc.nodes.is_empty() && dy.pools.is_empty() {
+        println!("note: the scenario has no node, so every pod stays pending (`capsim plan` adds the nodes)");
+    }
+    if let Some(h) = sc.horizon {
+        let late = sc.arrivals.iter().filter(|a| a.created > h).count();
+        if late > 0 {
+            println!(
+                "note: {late} of the {} listed pods arrive after spec.duration ({} s) and are never created",
+                sc.arrivals.len(),
+                h.0 / 1000
+            );
+        }
+        for g in &dy.generators {
+            let end = g.start.0.saturating_add(g.over_ms);
+            if end > h.0 && g.over_ms > 0 {
+                let within = (h.0 - g.start.0).clamp(0, g.over_ms) as f64 / g.over_ms as f64;
+                println!(
+                    "note: generator {}'s window ends after spec.duration ({} s): about {:.0} of its {} pods arrive within the run",
+                    g.name,
+                    h.0 / 1000,
+                    within * g.count as f64,
+                    g.count
+                );
+            }
+        }
+    }
     Ok(())
 }

@@ -651,7 +651,9 @@ fn recommendation(
                 b.margin
             );
             for (slo, w) in slos.iter().zip(&b.worst) {
-                s.push_str(&format!("  {}: {w} on the worst seed\n", slo.text));
+                let unit = SLO_METRICS.iter().find(|m| m.0 == slo.metric).map_or("", |m| m.2);
+                let unit = if unit == "s" { " s" } else { "" };
+                s.push_str(&format!("  {}: {w}{unit} on the worst seed\n", slo.text));
             }
             s
         }
