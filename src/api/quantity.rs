@@ -438,7 +438,7 @@ fn interpret_suffix(suffix: &str) -> Result<(u32, i64, Format), QuantityError> {
             // `[+-]?[0-9]+`, like Go's `strconv.ParseInt(s, 10, 64)`.
             let rest = suffix.strip_prefix(['e', 'E']).ok_or(QuantityError)?;
             let exponent: i64 = rest.parse().map_err(|_| QuantityError)?;
-            if exponent.abs() > MAX_EXPONENT {
+            if !(-MAX_EXPONENT..=MAX_EXPONENT).contains(&exponent) {
                 return Err(QuantityError);
             }
             Ok((0, exponent, Format::DecimalExponent))
@@ -729,6 +729,8 @@ mod tests {
             "1,5",
             "1e2147483648",
             "1e-2147483648",
+            // i64::MIN, whose `abs()` overflowed (found by fuzz/quantity).
+            "1e-9223372036854775808",
             "1e99999999999999999999",
             "1_000",
             "１",
