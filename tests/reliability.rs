@@ -1,6 +1,6 @@
 //! The crash classes of the fuzzing campaign and the break-it pass (issue 18), each as a
-//! regression: sums of extreme quantities, inputs that are not regular files, and every saved
-//! fuzz input under `tests/regressions/`, which must give a complete run or an exit-2 error.
+//! regression: sums of extreme quantities, inputs that are not regular files, caps on work over
+//! the horizon, and every saved fuzz input under `tests/regressions/`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -91,47 +91,43 @@ fn inputs_must_be_regular_files() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file (a directory)"));
 }
 
-/// Every file under `tests/regressions/` (inputs a fuzz target or a break-it pass made capsim
-/// crash, hang or run out of memory on) is read by the entry point its name starts with, and
-/// gives a complete run or an exit-2 error naming the file — never a panic, a hang or another
-/// exit code.
+/// Every input saved under `tests/regressions/` (see its README: inputs a fuzz target made
+/// capsim crash on) is replayed: each structured one's rendered scenario (`<name>.scenario/`)
+/// through `capsim run`, which must finish or fail with exit 2, never panic; each raw input of
+/// the `quantity` and `k8s_objects` targets through its entry point, which must not panic.
 #[test]
 fn saved_regression_inputs_run_or_fail_cleanly() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return };
-    let mut files: Vec<_> =
-        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
-    files.sort();
-    for f in files {
+    let mut entries: Vec<_> =
+        std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    let mut replayed = 0;
+    for f in entries {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        if name.ends_with(".md") {
-            continue;
-        }
-        let scratch = tempfile::tempdir().unwrap();
-        let out = scratch.path().join("out");
-        let args: Vec<String> = if name.contains("schedule") {
-            vec!["schedule".into(), f.to_string_lossy().into()]
-        } else {
-            vec![
-                "run".into(),
-                f.to_string_lossy().into(),
-                "--quiet".into(),
-                "--out".into(),
-                out.to_string_lossy().into(),
-            ]
-        };
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let o = capsim(&args);
-        let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        match o.status.code() {
-            Some(0) => {}
-            Some(2) => {
-                assert!(stderr.contains(&name) || stderr.contains("capsim: error"), "{name}: {stderr}")
-            }
-            c => panic!("{name}: exit {c:?}: {stderr}"),
+        if name.ends_with(".scenario") {
+            let scratch = tempfile::tempdir().unwrap();
+            let out = scratch.path().join("out");
+            let sc = f.join("scenario.yaml");
+            let o = capsim(&["run", sc.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()]);
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+            assert!(matches!(o.status.code(), Some(0 | 2)), "{name}: exit {:?}: {stderr}", o.status.code());
+            replayed += 1;
+        } else if name.starts_with("fuzz-quantity-") {
+            let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+            assert!(
+                capsim::api::quantity::Quantity::parse(&text).is_err(),
+                "{name}: {text:?} must not parse"
+            );
+            replayed += 1;
+        } else if name.starts_with("fuzz-k8s_objects-") {
+            let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+            let _ = capsim::api::yaml::objects_from_str(&text, &f);
+            let _ = capsim::api::yaml::objects_from_str_general(&text, &f);
+            replayed += 1;
         }
     }
+    assert_eq!(replayed, 11, "every saved input replayed");
 }
 
 /// Work that grows with the run's length has caps too: usage changes per pod

@@ -89,7 +89,7 @@ pub fn shortfall(cluster: &Cluster, node: NodeId, p: PodId) -> Option<Shortfall>
     let first = req
         .iter_nonzero()
         .map(|(name, r)| if unknown(name) { (name, pod.overhead.get(name)) } else { (name, r) })
-        .find(|(name, r)| *r != 0 && used.get(name) + r > a.get(name))
+        .find(|(name, r)| *r != 0 && used.get(name).wrapping_add(*r) > a.get(name))
         .map(|(n, r)| short(n, r));
     // The GPU device plugin: the pod's GPUs must fit the node's devices as they are. A node that
     // does not list `nvidia.com/gpu` has no such plugin, and the kubelet does not check.

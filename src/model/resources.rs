@@ -72,14 +72,17 @@ impl Resources {
         }
     }
 
-    /// Adds `other` to `self`, resource by resource.
+    /// Adds `other` to `self`, resource by resource. The sums wrap on overflow as upstream's
+    /// Go `int64` sums do (`framework.Resource.Add`), so extreme quantities give upstream's
+    /// decisions instead of a panic.
     pub fn add(&mut self, other: &Resources) {
-        self.milli_cpu += other.milli_cpu;
-        self.memory += other.memory;
-        self.ephemeral_storage += other.ephemeral_storage;
-        self.pods += other.pods;
+        self.milli_cpu = self.milli_cpu.wrapping_add(other.milli_cpu);
+        self.memory = self.memory.wrapping_add(other.memory);
+        self.ephemeral_storage = self.ephemeral_storage.wrapping_add(other.ephemeral_storage);
+        self.pods = self.pods.wrapping_add(other.pods);
         for (name, v) in &other.scalar {
-            *self.scalar.entry(name.clone()).or_insert(0) += v;
+            let e = self.scalar.entry(name.clone()).or_insert(0);
+            *e = e.wrapping_add(*v);
         }
     }
 

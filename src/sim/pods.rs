@@ -221,8 +221,11 @@ impl<'a> Engine<'a> {
                     if !self.kubelet_admit(p, node)? {
                         return Ok(());
                     }
-                    self.bind(p, node, None)?;
+                    // Before binding: a NoExecute taint the pod does not tolerate ends it inside
+                    // `bind` (with no grace period its record is gone by then), and that outcome
+                    // must stand.
                     self.rec.pods[p].outcome = PodOutcome::BoundByNodeName;
+                    self.bind(p, node, None)?;
                 }
                 None => {
                     // Pod GC deletes pods bound to a node that does not exist.

@@ -69,8 +69,11 @@ pub(super) fn limit_map(c: &Container) -> ResourceMap {
 
 /// Adds `other` into `list`, key by key (upstream `addResourceList`).
 pub(super) fn add_into(list: &mut ResourceMap, other: &ResourceMap) {
+    // Saturating: upstream adds `resource.Quantity`s, which do not overflow; a sum past
+    // `i64::MAX` is more than any quota anyway.
     for (k, v) in other {
-        *list.entry(k.clone()).or_insert(0) += v;
+        let e = list.entry(k.clone()).or_insert(0);
+        *e = e.saturating_add(*v);
     }
 }
 
@@ -121,7 +124,7 @@ pub fn pod_limits(pod: &Pod) -> ResourceMap {
     }
     for (name, v) in pod.overhead.iter_nonzero() {
         if let Some(l) = limits.get_mut(name).filter(|l| **l != 0) {
-            *l += v;
+            *l = l.saturating_add(v);
         }
     }
     limits

@@ -492,10 +492,11 @@ fn most_requested_score(requested: i64, capacity: i64) -> i64 {
 #[inline]
 fn score_fraction(part: i64, whole: i64) -> i64 {
     const EXACT_BELOW: i64 = 1 << 46;
+    // Products wrap as upstream's Go `int64` arithmetic does.
     if whole < EXACT_BELOW && part >= 0 {
-        ((part * MAX_NODE_SCORE) as f64 / whole as f64) as i64
+        (part.wrapping_mul(MAX_NODE_SCORE) as f64 / whole as f64) as i64
     } else {
-        part * MAX_NODE_SCORE / whole
+        part.wrapping_mul(MAX_NODE_SCORE) / whole
     }
 }
 
