@@ -62,8 +62,10 @@ pub fn run_observed(
     run_with(sc, seed, observe, false)
 }
 
-/// [`run`] with the run's invariants (see [`super::invariants`]) checked after every event: for
-/// property tests, since each check walks every pod and node.
+/// [`run`] with the run's invariants checked after every event: every pod created is in exactly
+/// one phase and the counters agree with the phases (created = pending + running + succeeded +
+/// failed + rejected), and no live node holds more than its allocatable (cpu, memory, ephemeral
+/// storage, extended resources, pods). For property tests: each check walks every pod and node.
 ///
 /// # Errors
 /// As [`run`]; [`SimError::Internal`] naming the event, its virtual time and the invariant
